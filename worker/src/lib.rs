@@ -1,0 +1,1 @@
+//! edgechat edge handler.
