@@ -1,8 +1,46 @@
 //! Multi-turn history. Provider APIs are stateless: the whole history goes out with every turn.
+//!
+//! A [`Conversation`] is an optional system prompt plus turns, oldest first. It serializes with serde (the widget
+//! persists it, the edge accepts it) and offers:
+//! - validated appends ([`Conversation::push_user`], [`Conversation::push_assistant`],
+//!   [`Conversation::push_tool_result`], [`Conversation::push_response`], [`Conversation::push_assistant_partial`])
+//!   that refuse histories a provider would reject, with a typed [`ConversationError`];
+//!   [`Conversation::validate`] replays the same rules over a whole history (e.g. one received from a client);
+//! - token estimates ([`estimate_text_tokens`], [`Conversation::estimate_tokens`]) calibrated by the provider's
+//!   reported usage ([`Calibration`]);
+//! - trimming to a token budget with an optional summary of what was dropped ([`Conversation::plan_trim`],
+//!   [`Conversation::apply_trim`], [`Conversation::trim_to_budget`], [`Conversation::trim_with`]);
+//! - size limits for untrusted input ([`ConversationLimits`]).
+//!
+//! ```
+//! use edgechat::conversation::{Conversation, TrimOptions};
+//!
+//! let mut chat = Conversation::with_system("Be brief.");
+//! chat.push_user("Hello")?;
+//! chat.push_assistant("Hi! How can I help?")?;
+//! chat.push_user("What is 2 + 2?")?;
+//! assert!(chat.estimate_tokens() > 0);
+//! let outcome = chat.trim_to_budget(&TrimOptions::new(1_000))?;
+//! assert!(outcome.dropped.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
 use crate::event::ToolCall;
+
+mod estimate;
+mod history;
+mod limits;
+mod trim;
+
+pub use estimate::{
+    estimate_message_tokens, estimate_text_tokens, Calibration, MAX_CALIBRATION_RATIO, MESSAGE_OVERHEAD_TOKENS,
+    MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS,
+};
+pub use history::{ConversationError, InvalidTurn};
+pub use limits::{message_chars, ConversationLimits, LimitError};
+pub use trim::{Summary, SummaryPlacement, TrimError, TrimOptions, TrimOutcome, TrimPlan, SUMMARY_MARKER};
 
 /// Who said a turn. The system prompt is not a turn; it lives on [`Conversation::system`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

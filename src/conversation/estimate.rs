@@ -1,0 +1,222 @@
+//! Token estimates: a fast heuristic, calibrated by the provider's reported usage once one is known.
+//!
+//! # The heuristic
+//! Text is counted in quarter tokens per `char`, then rounded up:
+//! - ASCII: 1/4 token (about 4 characters per token for English and code, as both OpenAI's and Anthropic's
+//!   tokenizers roughly give);
+//! - CJK ideographs, kana, Hangul and full-width forms: 1 token each (these tokenizers spend about one token per
+//!   character on them);
+//! - characters outside the Basic Multilingual Plane (emoji, rare ideographs): 2 tokens each;
+//! - any other non-ASCII character (accented Latin, Cyrillic, Greek, Arabic, Hebrew, Indic, …): 1/2 token.
+//!
+//! Each turn adds [`MESSAGE_OVERHEAD_TOKENS`] (role and framing), each tool call [`TOOL_CALL_OVERHEAD_TOKENS`]
+//! plus its name, id and arguments, and a request adds [`REPLY_PRIMING_TOKENS`]. The heuristic leans high
+//! for most text, so a budget computed from it errs on the safe side. It knows nothing about what the
+//! provider adds around the conversation (tool definitions, schemas), which is where calibration comes in.
+//!
+//! # Calibration
+//! After a response, [`Conversation::calibrate`] turns the provider's [`Usage`] into a [`Calibration`]: the real
+//! prompt token count of the messages that were sent, next to the heuristic's count of the same prompt. Store it
+//! beside the conversation (it is serde). [`Conversation::estimate_tokens_with`] then
+//! - when the conversation still starts with exactly the messages that were sent (checked by a fingerprint),
+//!   answers the real count plus the heuristic for the newer turns scaled by the observed ratio;
+//! - otherwise (the history was trimmed or edited) answers the heuristic scaled by the observed ratio.
+//!
+//! The ratio is clamped to [`MIN_CALIBRATION_RATIO`]..=[`MAX_CALIBRATION_RATIO`] so one odd report (e.g. a huge
+//! tool definition block on a short chat) cannot make later estimates absurd.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Usage;
+
+use super::{Conversation, Message};
+
+/// Tokens added per turn for the role and the provider's framing.
+pub const MESSAGE_OVERHEAD_TOKENS: u64 = 4;
+/// Tokens added per tool call on top of its name, id and arguments.
+pub const TOOL_CALL_OVERHEAD_TOKENS: u64 = 8;
+/// Tokens added once per request (the provider primes the reply).
+pub const REPLY_PRIMING_TOKENS: u64 = 3;
+/// Lowest ratio of real to estimated tokens a [`Calibration`] applies.
+pub const MIN_CALIBRATION_RATIO: f64 = 0.5;
+/// Highest ratio of real to estimated tokens a [`Calibration`] applies.
+pub const MAX_CALIBRATION_RATIO: f64 = 3.0;
+
+/// Heuristic token count of `text` (see the [module docs](self) for the rule).
+///
+/// ```
+/// use edgechat::conversation::estimate_text_tokens;
+/// assert_eq!(estimate_text_tokens(""), 0);
+/// assert_eq!(estimate_text_tokens("abcd"), 1);
+/// assert_eq!(estimate_text_tokens("abcde"), 2); // rounded up
+/// assert_eq!(estimate_text_tokens("日本語"), 3); // one per CJK character
+/// assert_eq!(estimate_text_tokens("🦀"), 2);
+/// ```
+pub fn estimate_text_tokens(text: &str) -> u64 {
+    let quarters: u64 = text.chars().map(char_quarters).sum();
+    quarters.div_ceil(4)
+}
+
+fn char_quarters(c: char) -> u64 {
+    let cp = c as u32;
+    if cp < 0x80 {
+        1
+    } else if cp >= 0x1_0000 {
+        8
+    } else if is_cjk(cp) {
+        4
+    } else {
+        2
+    }
+}
+
+fn is_cjk(cp: u32) -> bool {
+    matches!(cp,
+        0x1100..=0x11FF     // Hangul Jamo
+        | 0x2E80..=0x9FFF   // CJK radicals, punctuation, kana, Bopomofo, CJK unified ideographs
+        | 0xA960..=0xA97F   // Hangul Jamo extended-A
+        | 0xAC00..=0xD7FF   // Hangul syllables and Jamo extended-B
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0xFE30..=0xFE4F   // CJK compatibility forms
+        | 0xFF00..=0xFFEF)  // half-width and full-width forms
+}
+
+/// Heuristic token count of one turn, including its overhead, tool calls and tool call id.
+pub fn estimate_message_tokens(message: &Message) -> u64 {
+    let calls: u64 = message
+        .tool_calls
+        .iter()
+        .map(|c| {
+            TOOL_CALL_OVERHEAD_TOKENS
+                + estimate_text_tokens(&c.id)
+                + estimate_text_tokens(&c.name)
+                + estimate_text_tokens(&c.arguments)
+        })
+        .sum();
+    let id = message.tool_call_id.as_deref().map_or(0, estimate_text_tokens);
+    MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(&message.content) + calls + id
+}
+
+/// Heuristic tokens of a system prompt (0 when there is none).
+pub(crate) fn system_tokens(system: Option<&str>) -> u64 {
+    system.map_or(0, |s| MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(s))
+}
+
+/// What the provider reported for a request built from the start of a conversation, kept to calibrate later
+/// estimates. Create it with [`Conversation::calibrate`]; store it next to the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// How many turns the request carried (the conversation's first `messages` turns).
+    pub messages: usize,
+    /// Fingerprint (64-bit FNV-1a) of the system prompt and those turns.
+    pub fingerprint: u64,
+    /// Prompt tokens the provider reported: [`Usage::total_input_tokens`].
+    pub prompt_tokens: u64,
+    /// The heuristic's count of the same prompt.
+    pub estimated_tokens: u64,
+}
+
+impl Calibration {
+    /// Real over estimated tokens, clamped to [`MIN_CALIBRATION_RATIO`]..=[`MAX_CALIBRATION_RATIO`].
+    pub fn ratio(&self) -> f64 {
+        if self.estimated_tokens == 0 {
+            return 1.0;
+        }
+        (self.prompt_tokens as f64 / self.estimated_tokens as f64).clamp(MIN_CALIBRATION_RATIO, MAX_CALIBRATION_RATIO)
+    }
+
+    /// `raw` heuristic tokens scaled by [`Calibration::ratio`], rounded up.
+    pub fn scale(&self, raw: u64) -> u64 {
+        scale(Some(self), raw)
+    }
+}
+
+/// Scales `raw` by the calibration's ratio, if any.
+pub(crate) fn scale(calibration: Option<&Calibration>, raw: u64) -> u64 {
+    match calibration {
+        None => raw,
+        Some(c) => (raw as f64 * c.ratio()).ceil() as u64,
+    }
+}
+
+impl Conversation {
+    /// Heuristic prompt tokens of a request carrying this whole conversation: system prompt, every turn, and
+    /// [`REPLY_PRIMING_TOKENS`]. Tool definitions and schemas sent beside it are not counted.
+    pub fn estimate_tokens(&self) -> u64 {
+        self.raw_tokens(self.messages.len())
+    }
+
+    /// Heuristic tokens of the system prompt, the first `n` turns and the reply priming.
+    fn raw_tokens(&self, n: usize) -> u64 {
+        system_tokens(self.system.as_deref())
+            + self.messages[..n].iter().map(estimate_message_tokens).sum::<u64>()
+            + REPLY_PRIMING_TOKENS
+    }
+
+    /// Prompt tokens of a request carrying this whole conversation, calibrated by `calibration` when given
+    /// (see the [module docs](self)).
+    pub fn estimate_tokens_with(&self, calibration: Option<&Calibration>) -> u64 {
+        let Some(c) = calibration else {
+            return self.estimate_tokens();
+        };
+        if c.messages <= self.messages.len() && self.fingerprint(c.messages) == c.fingerprint {
+            let newer: u64 = self.messages[c.messages..].iter().map(estimate_message_tokens).sum();
+            c.prompt_tokens + c.scale(newer)
+        } else {
+            c.scale(self.estimate_tokens())
+        }
+    }
+
+    /// Builds a [`Calibration`] from the usage of a request that carried this conversation's system prompt and
+    /// first `sent_messages` turns. Call it after appending the response (or before; only the first
+    /// `sent_messages` turns matter). `None` when the usage has no prompt tokens (the provider did not report
+    /// them) or `sent_messages` exceeds the history.
+    pub fn calibrate(&self, sent_messages: usize, usage: &Usage) -> Option<Calibration> {
+        let prompt_tokens = usage.total_input_tokens();
+        if prompt_tokens == 0 || sent_messages > self.messages.len() {
+            return None;
+        }
+        Some(Calibration {
+            messages: sent_messages,
+            fingerprint: self.fingerprint(sent_messages),
+            prompt_tokens,
+            estimated_tokens: self.raw_tokens(sent_messages),
+        })
+    }
+
+    /// 64-bit FNV-1a over the system prompt and the first `n` turns, with separators so field boundaries count.
+    pub(crate) fn fingerprint(&self, n: usize) -> u64 {
+        let mut h = Fnv::new();
+        match &self.system {
+            Some(s) => h.field(b"s").field(s.as_bytes()),
+            None => h.field(b"-"),
+        };
+        for m in &self.messages[..n] {
+            h.field(format!("{:?}", m.role).as_bytes()).field(m.content.as_bytes());
+            h.field(m.tool_call_id.as_deref().unwrap_or("\u{0}").as_bytes());
+            h.field(&[u8::from(m.interrupted)]);
+            for c in &m.tool_calls {
+                h.field(c.id.as_bytes()).field(c.name.as_bytes()).field(c.arguments.as_bytes());
+            }
+            h.field(b"\xfe");
+        }
+        h.0
+    }
+}
+
+/// FNV-1a, 64-bit: deterministic across platforms and builds (unlike `std`'s `DefaultHasher`).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn field(&mut self, bytes: &[u8]) -> &mut Self {
+        for &b in bytes.iter().chain(&[0xff]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self
+    }
+}
