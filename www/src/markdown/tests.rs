@@ -1,0 +1,202 @@
+//! Native tests of the pure markdown logic (the DOM side is tested in the browser, `www/tests/`).
+
+use super::*;
+
+fn t(s: &str) -> Inline {
+    Inline::Text(s.to_string())
+}
+
+const DOCS: &[&str] = &[
+    "# Title\n\nSome *em* and **strong** text.\n\n- one\n- two\n  - nested\n- three\n\nAfter list.\n",
+    "```rust\nfn main() {\n\n    println!(\"hi\");\n}\n```\nText after code\n",
+    "| a | b |\n|:--|--:|\n| 1 | 2 |\n| 3 | 4 |\n\nDone.",
+    "> quote line\n> more\n\n1. first\n2. second\n\n---\n\nend `code` here",
+    "Para one\nstill para\n## Heading\nnext para with [link](https://example.com) and <https://a.example/x>.\n",
+    "1. a\n\n2. b\n\n   continued\n3. c\nlazy\n\n* star\n",
+    "<script>alert(1)</script>\n\n[x](javascript:alert(1)) ![img](https://e.example/a.png \"t\")\n",
+    "Text\n```\nunclosed code\n",
+    "~~gone~~ and snake_case_word and 2 * 3 * 4 &amp; &lt;b&gt; \\*not em\\*",
+    "Line with two spaces  \nbreak and https://example.org/path). end",
+    "héllo wörld — ünïcode ✓\n\n- ✓ item\n",
+];
+
+fn one_shot(doc: &str) -> Vec<Block> {
+    parse_blocks(doc, false)
+}
+
+fn streamed(pieces: &[&str]) -> Vec<Block> {
+    let mut md = IncrementalMarkdown::new();
+    let mut out = Vec::new();
+    for p in pieces {
+        out.extend(md.push(p).finished);
+    }
+    out.extend(md.finish());
+    out
+}
+
+#[test]
+fn split_at_every_byte_gives_the_same_blocks() {
+    for doc in DOCS {
+        let whole = one_shot(doc);
+        for i in 0..=doc.len() {
+            if !doc.is_char_boundary(i) {
+                continue;
+            }
+            let got = streamed(&[&doc[..i], "", &doc[i..]]);
+            assert_eq!(got, whole, "doc {doc:?} split at {i}");
+        }
+    }
+}
+
+#[test]
+fn char_by_char_streaming_gives_the_same_blocks() {
+    for doc in DOCS {
+        let pieces: Vec<String> = doc.chars().map(String::from).collect();
+        let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        assert_eq!(streamed(&refs), one_shot(doc), "doc {doc:?}");
+    }
+}
+
+#[test]
+fn finished_blocks_are_committed_once_the_next_block_starts() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("# Title\n");
+    assert!(u.finished.is_empty());
+    assert_eq!(u.tail.len(), 1);
+    let u = md.push("Para");
+    // "Para" is on an incomplete line: the heading waits until the paragraph's first line is complete.
+    assert!(u.finished.is_empty());
+    let u = md.push(" text\n");
+    assert_eq!(u.finished, vec![Block::Heading { level: 1, content: vec![t("Title")] }]);
+    assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Para text")])]);
+    assert_eq!(md.committed_len(), "# Title\n".len());
+}
+
+#[test]
+fn tail_work_stays_bounded_as_the_answer_grows() {
+    let mut md = IncrementalMarkdown::new();
+    for i in 0..2000 {
+        md.push(&format!("Paragraph {i} with some words.\n\n"));
+    }
+    assert!(md.text().len() - md.committed_len() < 64, "uncommitted tail should be one paragraph");
+}
+
+#[test]
+fn partial_emphasis_and_code_render_formatted_without_flicker() {
+    assert_eq!(parse_inlines("a **bo", true), vec![t("a "), Inline::Strong(vec![t("bo")])]);
+    assert_eq!(parse_inlines("a **", true), vec![t("a ")]);
+    assert_eq!(parse_inlines("run `cargo b", true), vec![t("run "), Inline::Code("cargo b".into())]);
+    assert_eq!(parse_inlines("see [docs](https://ex", true), vec![t("see "), Inline::PendingLink(vec![t("docs")])]);
+    // Strict parse: unclosed markup is literal text.
+    assert_eq!(parse_inlines("a **bo", false), vec![t("a **bo")]);
+}
+
+#[test]
+fn trailing_markup_only_line_is_hidden_in_the_tail() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("Intro\n##");
+    assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Intro")])]);
+    let u = md.push(" Head\n");
+    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Intro")])]);
+    assert_eq!(u.tail, vec![Block::Heading { level: 2, content: vec![t("Head")] }]);
+}
+
+#[test]
+fn partial_closing_fence_is_not_shown_as_code() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("```js\nlet a = 1;\n``");
+    assert_eq!(u.tail, vec![Block::Code { lang: "js".into(), code: "let a = 1;\n".into() }]);
+}
+
+#[test]
+fn unsafe_links_are_text_and_safe_links_keep_their_href() {
+    let got = parse_inlines("[a](javascript:alert(1)) [b](https://ok.example/p?q=1) [c](data:text/html,x)", false);
+    assert_eq!(
+        got,
+        vec![
+            t("[a](javascript:alert(1)) "),
+            Inline::Link { href: "https://ok.example/p?q=1".into(), children: vec![t("b")] },
+            t(" [c](data:text/html,x)"),
+        ]
+    );
+    assert_eq!(safe_href(" JAVASCRIPT:alert(1)"), None);
+    assert_eq!(safe_href("HTTPS://x.example"), Some("HTTPS://x.example"));
+    assert_eq!(safe_href("https://x.example/\u{0}"), None);
+    assert_eq!(safe_href("mailto:a@b.example"), Some("mailto:a@b.example"));
+    assert_eq!(safe_href("//evil.example"), None);
+}
+
+#[test]
+fn images_become_links_never_images() {
+    let got = parse_inlines("![cat](https://e.example/cat.png)", false);
+    assert_eq!(got, vec![Inline::Link { href: "https://e.example/cat.png".into(), children: vec![t("image: cat")] }]);
+    let got = parse_inlines("![x](javascript:alert(1))", false);
+    assert_eq!(got, vec![t("![x](javascript:alert(1))")]);
+}
+
+#[test]
+fn raw_html_and_entities_stay_text() {
+    let got = parse_blocks("<img src=x onerror=alert(1)> &lt;script&gt;", false);
+    assert_eq!(got, vec![Block::Paragraph(vec![t("<img src=x onerror=alert(1)> <script>")])]);
+}
+
+#[test]
+fn tables_lists_and_code_parse() {
+    let got = parse_blocks("| a | b |\n|:-:|--:|\n| `x|y` | 2 |\n", false);
+    assert_eq!(
+        got,
+        vec![Block::Table {
+            head: vec![vec![t("a")], vec![t("b")]],
+            align: vec![Align::Center, Align::Right],
+            rows: vec![vec![vec![Inline::Code("x|y".into())], vec![t("2")]]],
+        }]
+    );
+    let got = parse_blocks("3. c\n4. d\n   - e\n", false);
+    assert_eq!(
+        got,
+        vec![Block::List {
+            ordered: true,
+            start: 3,
+            items: vec![
+                vec![Block::Paragraph(vec![t("c")])],
+                vec![
+                    Block::Paragraph(vec![t("d")]),
+                    Block::List { ordered: false, start: 1, items: vec![vec![Block::Paragraph(vec![t("e")])]] }
+                ],
+            ],
+        }]
+    );
+    let got = parse_blocks("~~~\n```\ninside\n~~~\n", false);
+    assert_eq!(got, vec![Block::Code { lang: String::new(), code: "```\ninside\n".into() }]);
+}
+
+#[test]
+fn emphasis_rules() {
+    assert_eq!(parse_inlines("snake_case_name", false), vec![t("snake_case_name")]);
+    assert_eq!(parse_inlines("2 * 3 * 4", false), vec![t("2 * 3 * 4")]);
+    assert_eq!(parse_inlines("*a **b** c*", false), vec![Inline::Em(vec![t("a "), Inline::Strong(vec![t("b")]), t(" c")])]);
+    assert_eq!(parse_inlines("***x***", false), vec![Inline::Strong(vec![Inline::Em(vec![t("x")])])]);
+    assert_eq!(parse_inlines("`a*b*`", false), vec![Inline::Code("a*b*".into())]);
+}
+
+#[test]
+fn bare_urls_drop_trailing_punctuation() {
+    let got = parse_inlines("see https://example.org/a_(b). ok", false);
+    assert_eq!(
+        got,
+        vec![t("see "), Inline::Link { href: "https://example.org/a_(b)".into(), children: vec![t("https://example.org/a_(b)")] }, t(". ok")]
+    );
+}
+
+#[test]
+fn arbitrary_input_never_panics() {
+    let junk = ["[", "](", "![](", "**_~~`", "| |\n|-|\n", "```\n```", "&#xFFFFFFFF;", "&#0;", "- \n-\n1.\n", "\\", "> > >", "[[]]()", "<>"];
+    for a in junk {
+        for b in junk {
+            let s = format!("{a}{b}\n{b}{a}");
+            let _ = parse_blocks(&s, true);
+            let _ = parse_blocks(&s, false);
+            let _ = streamed(&[a, b, a]);
+        }
+    }
+}
