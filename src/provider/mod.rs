@@ -1,4 +1,4 @@
-//! Providers: provider-neutral requests in, provider HTTP requests out; provider bytes in, [`StreamEvent`]s out.
+//! Providers: provider-neutral requests in, provider HTTP requests out; provider bytes in, [`StreamEvent`](crate::StreamEvent)s out.
 //!
 //! One folder per wire format. Adding a provider touches its folder and one arm of each `match` below.
 //! - [`openai_chat`]: OpenAI Chat Completions, also every OpenAI-compatible server (Ollama, vLLM, llama.cpp, Groq,
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversation::Message;
 use crate::error::{ProviderError, StreamError};
-use crate::event::{ChatResponse, StreamEvent};
+use crate::event::ChatResponse;
 use crate::http::HttpRequest;
 use crate::structured::ResponseFormat;
 
@@ -205,7 +205,9 @@ pub fn decode_response(kind: ProviderKind, body: &[u8]) -> Result<ChatResponse, 
     }
 }
 
-mod error;
+mod common;
 mod decoder;
+mod error;
+mod headers;
 
 pub use decoder::StreamDecoder;

@@ -1,14 +1,26 @@
-//! TODO: module doc with API reference link.
+//! OpenAI Chat Completions, and every OpenAI-compatible server (Ollama, vLLM, llama.cpp, Groq, OpenRouter,
+//! DeepSeek, Together) by base URL.
+//!
+//! References: request <https://platform.openai.com/docs/api-reference/chat/create>; streamed
+//! `chat.completion.chunk` objects <https://platform.openai.com/docs/api-reference/chat-streaming>; the response
+//! object <https://platform.openai.com/docs/api-reference/chat/object>.
+//!
+//! Choices made here:
+//! - Output cap: `max_completion_tokens` for OpenAI itself (`max_tokens` is deprecated there and rejected by
+//!   reasoning models), `max_tokens` for [`ProviderKind::OpenAiCompatible`](crate::provider::ProviderKind) servers,
+//!   many of which do not know the new name and would silently ignore it.
+//! - Streaming always asks for `stream_options: {"include_usage": true}`; the usage chunk arrives after the
+//!   `finish_reason` chunk, with empty `choices`.
+//! - Only choice 0 is decoded (the builder never asks for `n > 1`).
+//! - Reasoning text is read from the non-standard delta fields compatible servers use: `reasoning_content` (vLLM,
+//!   DeepSeek, llama.cpp) and `reasoning` (OpenRouter, Ollama).
+//! - `prompt_cache` needs nothing here: OpenAI caches long prompt prefixes automatically and reports
+//!   `prompt_tokens_details.cached_tokens`.
 
-use crate::error::StreamError;
-use crate::event::ChatResponse;
-use crate::http::HttpRequest;
-use crate::provider::{BuildError, ChatRequest, ProviderConfig};
+mod request;
+mod response;
+mod stream;
 
-pub(crate) fn build_request(_config: &ProviderConfig, _request: &ChatRequest) -> Result<HttpRequest, BuildError> {
-    todo!()
-}
-
-pub(crate) fn decode_response(_kind: crate::provider::ProviderKind, _body: &[u8]) -> Result<ChatResponse, StreamError> {
-    todo!()
-}
+pub(crate) use request::build_request;
+pub(crate) use response::decode_response;
+pub(crate) use stream::ChatStream;
