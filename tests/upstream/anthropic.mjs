@@ -127,7 +127,7 @@ export function messagesStream(plan, norm, ctx) {
 /** Anthropic `/v1/models` list. */
 export function anthropicModels() {
   const data = [
-    ['claude-sonnet-4-5', 'Claude Sonnet 4.5'],
+    ['claude-sonnet-5-5', 'Claude Sonnet 5.5'],
     ['claude-haiku-4-5', 'Claude Haiku 4.5'],
   ].map(([id, display_name]) => ({ type: 'model', id, display_name, created_at: '2025-10-01T00:00:00Z' }));
   return { data, has_more: false, first_id: data[0].id, last_id: data[data.length - 1].id };

@@ -54,7 +54,8 @@ export async function startUpstream({ port = 0, host = '127.0.0.1', keys = {}, d
       if (!res.writableFinished && !entry.serverClosed) entry.aborted = true;
     });
     const route = url.pathname.replace(/^.*?(\/v1\/)/, '/v1/');
-    const anthropicRoute = route === '/v1/messages' || (route === '/v1/models' && req.headers['x-api-key'] !== undefined);
+    const anthropicRoute = route === '/v1/messages' || (route === '/v1/models' &&
+      (req.headers['x-api-key'] !== undefined || req.headers['anthropic-version'] !== undefined));
     const provider = anthropicRoute ? 'anthropic' : 'openai';
     entry.provider = provider;
     const requestId = `req_${randomBytes(12).toString('hex')}`;
@@ -75,7 +76,9 @@ export async function startUpstream({ port = 0, host = '127.0.0.1', keys = {}, d
 
     // Authentication, exactly as each provider checks it.
     if (provider === 'anthropic') {
-      const key = req.headers['x-api-key'];
+      // Current Anthropic SDKs send the API key as `Authorization: Bearer`; older clients use `x-api-key`.
+      const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization || '');
+      const key = req.headers['x-api-key'] ?? bearer?.[1];
       if (!key) return fail(401, { message: 'x-api-key header is required' });
       if (key !== k.anthropic) return fail(401, { message: 'invalid x-api-key' });
       if (!req.headers['anthropic-version']) return fail(400, { message: 'anthropic-version: header is required' });
