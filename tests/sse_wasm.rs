@@ -1,0 +1,10 @@
+//! The SSE spec cases of `sse_spec.rs`, run in wasm (Node) with wasm-bindgen-test:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test -p edgechat
+//! --target wasm32-unknown-unknown --test sse_wasm`.
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::wasm_bindgen_test;
+
+mod sse_cases;
+
+sse_cases::sse_case_tests!(wasm_bindgen_test);
