@@ -1,0 +1,204 @@
+//! `POST /api/chat`: the widget's request body, validated against the policy and turned into a core
+//! [`ChatRequest`].
+
+use edgechat::conversation::{Message, Role};
+use edgechat::provider::{ChatRequest, ProviderKind};
+use edgechat::structured::ResponseFormat;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, ModelEntry};
+use crate::error::ApiError;
+use crate::policy;
+
+/// The widget's request body (docs/protocol.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChatBody {
+    /// Alias (or allowed provider model id); default model when absent.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The conversation.
+    pub messages: Vec<Message>,
+    /// System prompt (only if `allow_system_prompt`).
+    #[serde(default)]
+    pub system: Option<String>,
+    /// Sampling temperature.
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    /// Output cap.
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+    /// Structured output.
+    #[serde(default)]
+    pub response_format: Option<ResponseFormat>,
+    /// Continue the last assistant turn.
+    #[serde(default, rename = "continue")]
+    pub continue_: bool,
+    /// Ask for the exact-match cache even when the temperature is not 0.
+    #[serde(default)]
+    pub cache: bool,
+}
+
+/// A validated chat request, ready for the upstream loop.
+#[derive(Debug, Clone)]
+pub struct PreparedChat {
+    /// The alias the client asked for (resolved).
+    pub alias: String,
+    /// Provider-neutral request (model id of the first model in the chain).
+    pub request: ChatRequest,
+    /// Characters of prompt text (for usage estimates).
+    pub prompt_chars: usize,
+    /// Whether the exact-match cache applies.
+    pub cacheable: bool,
+    /// The request continues the last assistant turn.
+    pub continue_: bool,
+}
+
+/// Parses and validates the body of `POST /api/chat`.
+pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
+    let body: ChatBody = serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}"))
+        } else {
+            ApiError::bad_request(format!("invalid chat request: {e}"))
+        }
+    })?;
+    let (alias, entry) = policy::resolve_model(config, body.model.as_deref())?;
+    if body.system.is_some() && !config.allow_system_prompt {
+        return Err(ApiError::bad_request("a system prompt is not allowed on this edge (allow_system_prompt is off)"));
+    }
+    let sizes: Vec<usize> = body.messages.iter().map(message_chars).collect();
+    let system_chars = body.system.as_deref().map_or(0, |s| s.chars().count());
+    policy::check_messages(&config.limits, &sizes, system_chars)?;
+    let max_tokens = policy::cap_max_tokens(&config.limits, body.max_tokens)?;
+    if let Some(t) = body.temperature {
+        if !(0.0..=2.0).contains(&t) {
+            return Err(ApiError::bad_request(format!("temperature {t} is outside 0..=2")));
+        }
+    }
+    let mut messages = body.messages;
+    if body.continue_ && messages.last().map(|m| m.role) != Some(Role::Assistant) {
+        return Err(ApiError::bad_request("\"continue\": true needs the last message to be an assistant turn"));
+    }
+    if !body.continue_ && messages.last().map(|m| m.role) == Some(Role::Assistant) {
+        return Err(ApiError::bad_request("the last message is an assistant turn; send \"continue\": true to extend it"));
+    }
+    for m in &mut messages {
+        m.interrupted = false;
+    }
+    let mut request = ChatRequest::new(entry.model.clone(), messages);
+    request.system = body.system;
+    request.max_tokens = Some(max_tokens);
+    request.temperature = body.temperature;
+    request.response_format = body.response_format;
+    let cacheable = config.cache.exact && (body.cache || body.temperature == Some(0.0)) && !body.continue_;
+    let prompt_chars = sizes.iter().sum::<usize>() + system_chars;
+    Ok(PreparedChat { alias: alias.to_string(), request, prompt_chars, cacheable, continue_: body.continue_ })
+}
+
+impl PreparedChat {
+    /// The request for one model of the chain (`entry` may be a fallback).
+    pub fn request_for(&self, config: &Config, entry: &ModelEntry) -> ChatRequest {
+        let mut r = self.request.clone();
+        r.model = entry.model.clone();
+        r.prompt_cache = entry.provider == ProviderKind::Anthropic && config.prompt_cache;
+        if self.continue_ && entry.provider != ProviderKind::Anthropic {
+            // Only Anthropic continues a trailing assistant turn natively (prefill); the others get asked.
+            r.messages.push(Message::user(
+                "Continue your previous answer exactly where it stopped. Do not repeat anything already written.",
+            ));
+        } else if let Some(last) = r.messages.last_mut().filter(|m| m.role == Role::Assistant) {
+            // Anthropic rejects a final assistant turn that ends in whitespace.
+            let trimmed = last.content.trim_end().len();
+            last.content.truncate(trimmed);
+        }
+        r
+    }
+}
+
+/// Exact-cache key: SHA-256 over provider, model and the normalized request, hex.
+pub fn cache_key(kind: ProviderKind, request: &ChatRequest) -> String {
+    let mut normalized = request.clone();
+    normalized.stream = true;
+    let json = serde_json::to_vec(&normalized).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(kind.as_str().as_bytes());
+    h.update([0]);
+    h.update(&json);
+    hex(&h.finalize())
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn message_chars(m: &Message) -> usize {
+    m.content.chars().count() + m.tool_calls.iter().map(|c| c.arguments.chars().count() + c.name.len()).sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+
+    fn config() -> Config {
+        Config::from_env(&Env::from_pairs([(
+            "EDGECHAT_CONFIG",
+            r#"{"models":{"fast":{"provider":"openai-chat","model":"gpt-4o-mini"},
+                          "smart":{"provider":"anthropic","model":"claude-sonnet-4-5"}},
+                "default_model":"fast","limits":{"max_tokens":100}}"#,
+        )]))
+        .unwrap()
+    }
+
+    #[test]
+    fn prepares_a_valid_request() {
+        let p = prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0}"#).unwrap();
+        assert_eq!(p.alias, "fast");
+        assert_eq!(p.request.model, "gpt-4o-mini");
+        assert_eq!(p.request.max_tokens, Some(100));
+        assert!(p.cacheable);
+        let smart = &config().models["smart"];
+        assert!(p.request_for(&config(), smart).prompt_cache);
+    }
+
+    #[test]
+    fn precise_errors() {
+        let c = config();
+        let kind = |b: &[u8]| prepare(&c, b).unwrap_err().kind;
+        assert_eq!(kind(b"{not json"), "invalid_json");
+        assert_eq!(kind(br#"{"messages":"x"}"#), "bad_request");
+        assert_eq!(kind(br#"{"model":"gpt-5","messages":[{"role":"user","content":"x"}]}"#), "model_not_allowed");
+        assert_eq!(kind(br#"{"max_tokens":101,"messages":[{"role":"user","content":"x"}]}"#), "max_tokens_exceeded");
+        assert_eq!(kind(br#"{"system":"x","messages":[{"role":"user","content":"x"}]}"#), "bad_request");
+        assert_eq!(kind(br#"{"continue":true,"messages":[{"role":"user","content":"x"}]}"#), "bad_request");
+    }
+
+    #[test]
+    fn continue_is_translated_per_provider() {
+        let c = config();
+        let p = prepare(
+            &c,
+            br#"{"continue":true,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":"Once upon "}]}"#,
+        )
+        .unwrap();
+        let openai = p.request_for(&c, &c.models["fast"]);
+        assert_eq!(openai.messages.last().unwrap().role, Role::User);
+        let anthropic = p.request_for(&c, &c.models["smart"]);
+        assert_eq!(anthropic.messages.last().unwrap().content, "Once upon");
+        assert!(!p.cacheable);
+    }
+
+    #[test]
+    fn cache_key_depends_on_provider_model_and_content() {
+        let c = config();
+        let a = prepare(&c, br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0}"#).unwrap();
+        let b = prepare(&c, br#"{"messages":[{"role":"user","content":"Ho"}],"temperature":0}"#).unwrap();
+        let ka = cache_key(ProviderKind::OpenAiChat, &a.request);
+        assert_eq!(ka.len(), 64);
+        assert_eq!(ka, cache_key(ProviderKind::OpenAiChat, &a.request));
+        assert_ne!(ka, cache_key(ProviderKind::OpenAiChat, &b.request));
+        assert_ne!(ka, cache_key(ProviderKind::OpenAiCompatible, &a.request));
+    }
+}

@@ -1,0 +1,337 @@
+//! The provider-compatible endpoints (`/v1/chat/completions`, `/v1/responses`, `/v1/messages`): the client's
+//! body is checked against the same policy, its model rewritten to the real provider model and its output cap
+//! applied; the provider's bytes then pass through unchanged. When the alias maps to a provider of another
+//! format, an OpenAI Chat Completions request is translated through the core [`ChatRequest`]
+//! (see [`crate::translate`]); other cross-format pairs are refused with a 400 naming the limitation.
+
+use edgechat::conversation::{Message, Role};
+use edgechat::provider::{ChatRequest, ProviderKind, ToolSpec};
+use edgechat::structured::ResponseFormat;
+use edgechat::ToolCall;
+use serde_json::{Map, Value};
+
+use crate::config::Limits;
+use crate::error::ApiError;
+use crate::policy;
+
+/// The wire format of an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `/v1/chat/completions`.
+    OpenAiChat,
+    /// `/v1/responses`.
+    OpenAiResponses,
+    /// `/v1/messages`.
+    Anthropic,
+}
+
+impl Format {
+    /// Whether a provider of `kind` speaks this format (bytes can pass through).
+    pub fn native_to(self, kind: ProviderKind) -> bool {
+        matches!(
+            (self, kind),
+            (Self::OpenAiChat, ProviderKind::OpenAiChat | ProviderKind::OpenAiCompatible)
+                | (Self::OpenAiResponses, ProviderKind::OpenAiResponses)
+                | (Self::Anthropic, ProviderKind::Anthropic)
+        )
+    }
+
+    /// The provider kind whose decoder reads this format.
+    pub fn decoder_kind(self) -> ProviderKind {
+        match self {
+            Self::OpenAiChat => ProviderKind::OpenAiChat,
+            Self::OpenAiResponses => ProviderKind::OpenAiResponses,
+            Self::Anthropic => ProviderKind::Anthropic,
+        }
+    }
+
+    /// Endpoint path below the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::OpenAiChat => "/chat/completions",
+            Self::OpenAiResponses => "/responses",
+            Self::Anthropic => "/messages",
+        }
+    }
+}
+
+/// A parsed compatible-endpoint request.
+#[derive(Debug, Clone)]
+pub struct CompatRequest {
+    /// Endpoint format.
+    pub format: Format,
+    /// The body as sent.
+    pub body: Map<String, Value>,
+    /// `"stream": true`.
+    pub stream: bool,
+    /// Model the client named.
+    pub model: String,
+    /// Characters of prompt text.
+    pub prompt_chars: usize,
+}
+
+/// Parses the body of a compatible endpoint.
+pub fn parse(format: Format, bytes: &[u8]) -> Result<CompatRequest, ApiError> {
+    let v: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}")))?;
+    let Value::Object(body) = v else {
+        return Err(ApiError::bad_request("request body must be a JSON object"));
+    };
+    let model = body.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
+    if model.is_empty() {
+        return Err(ApiError::bad_request("missing required parameter: model"));
+    }
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    Ok(CompatRequest { format, body, stream, model, prompt_chars: 0 })
+}
+
+impl CompatRequest {
+    /// Applies the message and output-token limits; fills in the cap when the client sent none.
+    pub fn check_limits(&mut self, limits: &Limits, provider: ProviderKind) -> Result<(), ApiError> {
+        let (sizes, system) = match self.format {
+            Format::OpenAiChat => {
+                let msgs = array(&self.body, "messages")?;
+                let mut system = 0;
+                let mut sizes = Vec::new();
+                for m in msgs {
+                    let n = text_chars(m.get("content"));
+                    if matches!(m.get("role").and_then(Value::as_str), Some("system" | "developer")) {
+                        system += n;
+                    } else {
+                        sizes.push(n + text_chars(m.get("tool_calls")));
+                    }
+                }
+                (sizes, system)
+            }
+            Format::OpenAiResponses => {
+                let sizes = match self.body.get("input") {
+                    Some(Value::String(s)) => vec![s.chars().count()],
+                    Some(Value::Array(items)) => items
+                        .iter()
+                        .map(|i| text_chars(i.get("content")) + text_chars(i.get("output")) + text_chars(i.get("arguments")))
+                        .collect(),
+                    _ => return Err(ApiError::bad_request("missing required parameter: input")),
+                };
+                (sizes, text_chars(self.body.get("instructions")))
+            }
+            Format::Anthropic => {
+                let sizes = array(&self.body, "messages")?.iter().map(|m| text_chars(m.get("content"))).collect();
+                (sizes, text_chars(self.body.get("system")))
+            }
+        };
+        policy::check_messages(limits, &sizes, system)?;
+        self.prompt_chars = sizes.iter().sum::<usize>() + system;
+        let fields: &[&str] = match self.format {
+            Format::OpenAiChat => &["max_completion_tokens", "max_tokens"],
+            Format::OpenAiResponses => &["max_output_tokens"],
+            Format::Anthropic => &["max_tokens"],
+        };
+        let mut any = false;
+        for f in fields {
+            if let Some(v) = self.body.get(*f).filter(|v| !v.is_null()) {
+                let n = v.as_u64().ok_or_else(|| ApiError::bad_request(format!("{f} must be a positive integer")))?;
+                policy::cap_max_tokens(limits, Some(n))?;
+                any = true;
+            }
+        }
+        if !any {
+            let f = match (self.format, provider) {
+                (Format::OpenAiChat, ProviderKind::OpenAiChat) => "max_completion_tokens",
+                _ => fields[fields.len() - 1],
+            };
+            self.body.insert(f.into(), Value::from(limits.max_tokens));
+        }
+        Ok(())
+    }
+
+    /// The body to send upstream when the formats match: the client's, with the real model id.
+    pub fn upstream_body(&self, model_id: &str) -> Vec<u8> {
+        let mut b = self.body.clone();
+        b.insert("model".into(), Value::String(model_id.into()));
+        serde_json::to_vec(&b).unwrap_or_default()
+    }
+
+    /// Whether the client asked for usage in the stream (`stream_options.include_usage`).
+    pub fn include_usage(&self) -> bool {
+        self.body.get("stream_options").and_then(|o| o.get("include_usage")).and_then(Value::as_bool) == Some(true)
+    }
+
+    /// Translates an OpenAI Chat Completions body into a core request (for a provider of another format).
+    pub fn to_chat_request(&self, model_id: &str, max_tokens_cap: u32) -> Result<ChatRequest, ApiError> {
+        if self.format != Format::OpenAiChat {
+            return Err(ApiError::bad_request(
+                "this edge translates only /v1/chat/completions to other providers; call /v1/messages or \
+                 /v1/responses with a model of the same format",
+            ));
+        }
+        let mut system = Vec::new();
+        let mut messages = Vec::new();
+        for m in array(&self.body, "messages")? {
+            let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+            let content = plain_text(m.get("content"))?;
+            match role {
+                "system" | "developer" => system.push(content),
+                "user" => messages.push(Message::user(content)),
+                "assistant" => {
+                    let mut msg = Message::assistant(content);
+                    if let Some(Value::Array(calls)) = m.get("tool_calls") {
+                        for c in calls {
+                            let f = c.get("function");
+                            msg.tool_calls.push(ToolCall {
+                                id: str_at(c.get("id")),
+                                name: str_at(f.and_then(|f| f.get("name"))),
+                                arguments: str_at(f.and_then(|f| f.get("arguments"))),
+                            });
+                        }
+                    }
+                    messages.push(msg);
+                }
+                "tool" => messages.push(Message::tool(str_at(m.get("tool_call_id")), content)),
+                other => return Err(ApiError::bad_request(format!("unsupported message role {other:?}"))),
+            }
+        }
+        if messages.last().map(|m| m.role) == Some(Role::Assistant) {
+            return Err(ApiError::bad_request("the last message must not be an assistant turn"));
+        }
+        let mut r = ChatRequest::new(model_id, messages);
+        r.system = (!system.is_empty()).then(|| system.join("\n\n"));
+        r.stream = self.stream;
+        let max = ["max_completion_tokens", "max_tokens"].iter().find_map(|f| self.body.get(*f).and_then(Value::as_u64));
+        r.max_tokens = Some(max.map_or(max_tokens_cap, |m| m as u32));
+        r.temperature = self.body.get("temperature").and_then(Value::as_f64).map(|t| t as f32);
+        r.stop = match self.body.get("stop") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            _ => Vec::new(),
+        };
+        r.response_format = match self.body.get("response_format") {
+            Some(f) if f.get("type").and_then(Value::as_str) == Some("json_object") => Some(ResponseFormat::JsonObject),
+            Some(f) if f.get("type").and_then(Value::as_str) == Some("json_schema") => {
+                let s = f.get("json_schema").cloned().unwrap_or(Value::Null);
+                Some(ResponseFormat::JsonSchema {
+                    name: str_at(s.get("name")),
+                    schema: s.get("schema").cloned().unwrap_or(Value::Null),
+                    strict: s.get("strict").and_then(Value::as_bool).unwrap_or(false),
+                })
+            }
+            _ => None,
+        };
+        if let Some(Value::Array(tools)) = self.body.get("tools") {
+            for t in tools {
+                let f = t.get("function").ok_or_else(|| ApiError::bad_request("only function tools are supported"))?;
+                r.tools.push(ToolSpec {
+                    name: str_at(f.get("name")),
+                    description: str_at(f.get("description")),
+                    parameters: f.get("parameters").cloned().unwrap_or_else(|| serde_json::json!({"type":"object"})),
+                });
+            }
+        }
+        Ok(r)
+    }
+}
+
+fn array<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a Vec<Value>, ApiError> {
+    body.get(field)
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::bad_request(format!("missing required parameter: {field} (an array)")))
+}
+
+fn str_at(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// Characters of all text in a content value (string, array of parts, nested objects).
+pub fn text_chars(v: Option<&Value>) -> usize {
+    match v {
+        Some(Value::String(s)) => s.chars().count(),
+        Some(Value::Array(a)) => a.iter().map(|x| text_chars(Some(x))).sum(),
+        Some(Value::Object(o)) => o
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "text" | "content" | "input" | "arguments" | "function" | "output"))
+            .map(|(_, x)| match x {
+                Value::Object(_) if x.get("text").is_none() && x.get("arguments").is_none() => x.to_string().chars().count(),
+                _ => text_chars(Some(x)),
+            })
+            .sum(),
+        _ => 0,
+    }
+}
+
+fn plain_text(v: Option<&Value>) -> Result<String, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Array(parts)) => {
+            let mut out = String::new();
+            for p in parts {
+                match (p.get("type").and_then(Value::as_str), p.get("text").and_then(Value::as_str)) {
+                    (Some("text"), Some(t)) => out.push_str(t),
+                    (t, _) => {
+                        return Err(ApiError::bad_request(format!(
+                            "content part type {:?} cannot be translated to this model's provider",
+                            t.unwrap_or("?")
+                        )))
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Some(_) => Err(ApiError::bad_request("message content must be a string or an array of text parts")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits { max_tokens: 100, max_messages: 3, max_message_chars: 50, ..Limits::default() }
+    }
+
+    #[test]
+    fn openai_chat_limits_and_cap() {
+        let mut r = parse(Format::OpenAiChat, br#"{"model":"fast","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        r.check_limits(&limits(), ProviderKind::OpenAiChat).unwrap();
+        assert_eq!(r.body["max_completion_tokens"], 100);
+        let up: Value = serde_json::from_slice(&r.upstream_body("gpt-4o-mini")).unwrap();
+        assert_eq!(up["model"], "gpt-4o-mini");
+        let mut r = parse(Format::OpenAiChat, br#"{"model":"fast","max_tokens":101,"messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        assert_eq!(r.check_limits(&limits(), ProviderKind::OpenAiChat).unwrap_err().kind, "max_tokens_exceeded");
+    }
+
+    #[test]
+    fn anthropic_and_responses_limits() {
+        let long = "x".repeat(51);
+        let body = format!(r#"{{"model":"m","max_tokens":10,"messages":[{{"role":"user","content":[{{"type":"text","text":"{long}"}}]}}]}}"#);
+        let mut r = parse(Format::Anthropic, body.as_bytes()).unwrap();
+        assert_eq!(r.check_limits(&limits(), ProviderKind::Anthropic).unwrap_err().kind, "message_too_long");
+        let mut r2 = parse(Format::OpenAiResponses, br#"{"model":"m","input":"hello"}"#).unwrap();
+        r2.check_limits(&limits(), ProviderKind::OpenAiResponses).unwrap();
+        assert_eq!(r2.body["max_output_tokens"], 100);
+        assert_eq!(parse(Format::Anthropic, b"[1]").unwrap_err().kind, "bad_request");
+        assert_eq!(parse(Format::Anthropic, b"{").unwrap_err().kind, "invalid_json");
+    }
+
+    #[test]
+    fn translates_openai_chat_to_a_core_request() {
+        let r = parse(
+            Format::OpenAiChat,
+            br#"{"model":"smart","stream":true,"stop":"END","messages":[
+                {"role":"system","content":"Be brief."},
+                {"role":"user","content":[{"type":"text","text":"Weather?"}]},
+                {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"w","arguments":"{}"}}]},
+                {"role":"tool","tool_call_id":"c1","content":"sunny"}],
+              "tools":[{"type":"function","function":{"name":"w","parameters":{"type":"object"}}}]}"#,
+        )
+        .unwrap();
+        let c = r.to_chat_request("claude-x", 64).unwrap();
+        assert_eq!(c.system.as_deref(), Some("Be brief."));
+        assert_eq!(c.messages.len(), 3);
+        assert_eq!(c.messages[1].tool_calls[0].name, "w");
+        assert_eq!(c.messages[2].tool_call_id.as_deref(), Some("c1"));
+        assert_eq!((c.max_tokens, c.stream, c.stop.clone()), (Some(64), true, vec!["END".to_string()]));
+        assert_eq!(c.tools[0].name, "w");
+        let img = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]}"#).unwrap();
+        assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image_url"));
+    }
+}

@@ -1,0 +1,433 @@
+//! Configuration: environment variables (wrangler vars and secrets, `.dev.vars` locally) plus the one JSON var
+//! `EDGECHAT_CONFIG`. Pure: the runtime hands in a map of strings, nothing here touches JS.
+//!
+//! Every field is documented in `worker/README.md`.
+
+use std::collections::BTreeMap;
+
+use edgechat::provider::{ProviderConfig, ProviderKind};
+use serde::Deserialize;
+
+/// The environment as plain strings (only the names the edge reads).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    /// The names the edge reads from its environment.
+    pub const NAMES: &'static [&'static str] = &[
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "COMPAT_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_BASE_URL",
+        "COMPAT_BASE_URL",
+        "EDGECHAT_CONFIG",
+        "SESSION_SECRET",
+    ];
+
+    /// An environment from name/value pairs (empty values count as unset).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(_, v)| !v.trim().is_empty())
+            .collect();
+        Self { vars }
+    }
+
+    /// A variable's value, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(|s| s.trim())
+    }
+
+    /// Every secret value (provider keys, session secret): these must never appear in any output.
+    pub fn secrets(&self) -> Vec<String> {
+        ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "COMPAT_API_KEY", "SESSION_SECRET"]
+            .iter()
+            .filter_map(|n| self.get(n))
+            .filter(|v| v.len() >= 6)
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// One model the edge offers, under an alias.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// Wire format / provider: `openai-chat`, `openai-responses`, `anthropic`, `openai-compatible`.
+    #[serde(deserialize_with = "provider_kind")]
+    pub provider: ProviderKind,
+    /// The provider's model id.
+    pub model: String,
+    /// Label shown in the widget's model picker.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Aliases to try, in order, when this one fails with a retryable error before the first byte.
+    #[serde(default)]
+    pub fallback: Vec<String>,
+}
+
+/// Provider names as [`ProviderKind::as_str`] spells them (`openai-chat`, …; the core's `FromStr` also takes
+/// `openai` and `compat`).
+fn provider_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ProviderKind, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// Request and usage limits.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest `max_tokens` a request may ask for; also the value used when it asks for none.
+    pub max_tokens: u32,
+    /// Most messages per request.
+    pub max_messages: usize,
+    /// Most characters in one message.
+    pub max_message_chars: usize,
+    /// Most characters over all messages and the system prompt.
+    pub max_total_chars: usize,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Requests per minute per client (0 = unlimited).
+    pub requests_per_minute: u32,
+    /// Streams open at once per client (0 = unlimited).
+    pub concurrent_streams: u32,
+    /// Tokens (input + output) per client per UTC day (0 = unlimited).
+    pub daily_tokens: u64,
+    /// Spend in USD per client per UTC day (0 = unlimited; needs known prices).
+    pub daily_spend_usd: f64,
+    /// Give up on an attempt when the upstream sends no body byte for this long after the headers (ms).
+    pub first_token_timeout_ms: u32,
+    /// End a stream with `error` when the upstream sends nothing for this long mid-stream (ms).
+    pub stall_timeout_ms: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_tokens: 1024,
+            max_messages: 50,
+            max_message_chars: 8000,
+            max_total_chars: 60_000,
+            max_body_bytes: 256 * 1024,
+            requests_per_minute: 30,
+            concurrent_streams: 3,
+            daily_tokens: 200_000,
+            daily_spend_usd: 0.0,
+            first_token_timeout_ms: 30_000,
+            stall_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// Retry policy before the first byte reaches the client.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Attempts per model, the first included.
+    pub max_attempts: u32,
+    /// First backoff delay (ms); doubles each attempt, with full jitter.
+    pub base_delay_ms: u64,
+    /// Largest backoff delay (ms).
+    pub max_delay_ms: u64,
+    /// A `retry-after` longer than this is not waited for: fall back or fail instead (ms).
+    pub max_retry_after_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self { max_attempts: 3, base_delay_ms: 200, max_delay_ms: 4000, max_retry_after_ms: 10_000 }
+    }
+}
+
+/// Semantic cache settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SemanticCacheConfig {
+    /// Off by default.
+    pub enabled: bool,
+    /// Cosine similarity at or above which a stored answer is reused.
+    pub threshold: f64,
+    /// Embedding model (sent to `{base}/embeddings` of `provider`).
+    pub embedding_model: String,
+    /// Provider whose `/embeddings` endpoint is used (`openai-chat` or `openai-compatible`).
+    #[serde(deserialize_with = "provider_kind")]
+    pub provider: ProviderKind,
+    /// Most entries kept per model.
+    pub max_entries: usize,
+}
+
+impl Default for SemanticCacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            threshold: 0.95,
+            embedding_model: "text-embedding-3-small".into(),
+            provider: ProviderKind::OpenAiChat,
+            max_entries: 100,
+        }
+    }
+}
+
+/// Response cache settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Exact-match cache of deterministic requests (temperature 0 or `"cache": true`).
+    pub exact: bool,
+    /// How long cached answers live (seconds).
+    pub ttl_seconds: u64,
+    /// Semantic cache.
+    pub semantic: SemanticCacheConfig,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self { exact: true, ttl_seconds: 3600, semantic: SemanticCacheConfig::default() }
+    }
+}
+
+/// A publishable site key and where it may be used.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteKey {
+    /// Origins the key is valid for (same pattern syntax as `allowed_origins`).
+    pub origins: Vec<String>,
+    /// Whether requests without an `Origin` header (server-side SDK clients) may use this key. Only for keys
+    /// kept secret.
+    #[serde(default)]
+    pub allow_no_origin: bool,
+    /// Require a session token in addition to the key.
+    #[serde(default)]
+    pub require_session: bool,
+}
+
+/// Per-million-token prices (USD) of one model.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// Input tokens.
+    pub input: f64,
+    /// Output tokens.
+    pub output: f64,
+    /// Cache-read input tokens (defaults to `input`).
+    #[serde(default)]
+    pub cache_read: Option<f64>,
+    /// Cache-write input tokens (defaults to `input`).
+    #[serde(default)]
+    pub cache_write: Option<f64>,
+}
+
+/// `EDGECHAT_CONFIG` as written by the operator (everything optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    models: Option<BTreeMap<String, ModelEntry>>,
+    default_model: Option<String>,
+    allow_model_ids: Option<bool>,
+    allowed_origins: Option<Vec<String>>,
+    site_keys: BTreeMap<String, SiteKey>,
+    limits: Limits,
+    retry: RetryConfig,
+    cache: CacheConfig,
+    pricing: BTreeMap<String, Price>,
+    allow_system_prompt: bool,
+    simulated: bool,
+    prompt_cache: Option<bool>,
+}
+
+/// The resolved configuration the handler uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Aliases to models.
+    pub models: BTreeMap<String, ModelEntry>,
+    /// Alias used when a request names none.
+    pub default_model: String,
+    /// Whether a request may name a configured provider model id instead of its alias.
+    pub allow_model_ids: bool,
+    /// Origins allowed to call the edge (exact `scheme://host[:port]`, `*` as the port, or `*` for any).
+    pub allowed_origins: Vec<String>,
+    /// Publishable site keys.
+    pub site_keys: BTreeMap<String, SiteKey>,
+    /// Limits.
+    pub limits: Limits,
+    /// Retry policy.
+    pub retry: RetryConfig,
+    /// Caches.
+    pub cache: CacheConfig,
+    /// Price overrides per provider model id.
+    pub pricing: BTreeMap<String, Price>,
+    /// Whether the widget may send a system prompt.
+    pub allow_system_prompt: bool,
+    /// Tell the widget the answers come from a mock.
+    pub simulated: bool,
+    /// Anthropic prompt caching.
+    pub prompt_cache: bool,
+    /// HMAC secret for session tokens.
+    pub session_secret: Option<String>,
+    providers: BTreeMap<&'static str, ProviderConfig>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid edge configuration: {}", self.0)
+    }
+}
+
+/// Origins a local development setup uses.
+pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:*", "http://localhost:*"];
+
+impl Config {
+    /// Resolves the configuration from the environment.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let raw: RawConfig = match env.get("EDGECHAT_CONFIG") {
+            Some(json) => serde_json::from_str(json).map_err(|e| ConfigError(format!("EDGECHAT_CONFIG: {e}")))?,
+            None => RawConfig::default(),
+        };
+        let providers = provider_configs(env);
+        let models = match raw.models {
+            Some(m) if !m.is_empty() => m,
+            _ => default_models(env),
+        };
+        for (alias, entry) in &models {
+            for fb in &entry.fallback {
+                if !models.contains_key(fb) {
+                    return Err(ConfigError(format!("model {alias:?} falls back to unknown alias {fb:?}")));
+                }
+            }
+        }
+        let default_model = match raw.default_model {
+            Some(d) if models.contains_key(&d) => d,
+            Some(d) => return Err(ConfigError(format!("default_model {d:?} is not a configured alias"))),
+            None => models.keys().next().cloned().unwrap_or_default(),
+        };
+        let allowed_origins = raw
+            .allowed_origins
+            .unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
+        Ok(Self {
+            models,
+            default_model,
+            allow_model_ids: raw.allow_model_ids.unwrap_or(true),
+            allowed_origins,
+            site_keys: raw.site_keys,
+            limits: raw.limits,
+            retry: raw.retry,
+            cache: raw.cache,
+            pricing: raw.pricing,
+            allow_system_prompt: raw.allow_system_prompt,
+            simulated: raw.simulated,
+            prompt_cache: raw.prompt_cache.unwrap_or(true),
+            session_secret: env.get("SESSION_SECRET").map(str::to_string),
+            providers,
+        })
+    }
+
+    /// How to reach `kind` (base URL and key from the environment).
+    pub fn provider(&self, kind: ProviderKind) -> ProviderConfig {
+        self.providers.get(kind.as_str()).cloned().unwrap_or(ProviderConfig {
+            kind,
+            base_url: kind.default_base_url().to_string(),
+            api_key: None,
+            extra_headers: Vec::new(),
+        })
+    }
+}
+
+fn provider_configs(env: &Env) -> BTreeMap<&'static str, ProviderConfig> {
+    let mk = |kind: ProviderKind, base: &str, key: &str| ProviderConfig {
+        kind,
+        base_url: env
+            .get(base)
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| kind.default_base_url().to_string()),
+        api_key: env.get(key).map(str::to_string),
+        extra_headers: Vec::new(),
+    };
+    let mut m = BTreeMap::new();
+    for (kind, base, key) in [
+        (ProviderKind::OpenAiChat, "OPENAI_BASE_URL", "OPENAI_API_KEY"),
+        (ProviderKind::OpenAiResponses, "OPENAI_BASE_URL", "OPENAI_API_KEY"),
+        (ProviderKind::Anthropic, "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"),
+        (ProviderKind::OpenAiCompatible, "COMPAT_BASE_URL", "COMPAT_API_KEY"),
+    ] {
+        m.insert(kind.as_str(), mk(kind, base, key));
+    }
+    m
+}
+
+/// Models offered when `EDGECHAT_CONFIG` names none: whatever the configured providers can serve.
+fn default_models(env: &Env) -> BTreeMap<String, ModelEntry> {
+    let entry = |provider, model: &str, label: &str| ModelEntry {
+        provider,
+        model: model.into(),
+        label: Some(label.into()),
+        fallback: Vec::new(),
+    };
+    let mut m = BTreeMap::new();
+    let openai = env.get("OPENAI_API_KEY").is_some() || env.get("OPENAI_BASE_URL").is_some();
+    let anthropic = env.get("ANTHROPIC_API_KEY").is_some() || env.get("ANTHROPIC_BASE_URL").is_some();
+    if openai {
+        m.insert("fast".into(), entry(ProviderKind::OpenAiChat, "gpt-4o-mini", "Fast"));
+    }
+    if anthropic {
+        m.insert("smart".into(), entry(ProviderKind::Anthropic, "claude-sonnet-4-5", "Smart"));
+        if !openai {
+            m.insert("fast".into(), entry(ProviderKind::Anthropic, "claude-haiku-4-5", "Fast"));
+        }
+    }
+    if env.get("COMPAT_BASE_URL").is_some() || m.is_empty() {
+        m.insert("local".into(), entry(ProviderKind::OpenAiCompatible, "smollm2", "Local model"));
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_configured_providers() {
+        let env = Env::from_pairs([("ANTHROPIC_API_KEY", "sk-ant-test-0000")]);
+        let c = Config::from_env(&env).unwrap();
+        assert_eq!(c.models.keys().collect::<Vec<_>>(), ["fast", "smart"]);
+        assert_eq!(c.models["fast"].provider, ProviderKind::Anthropic);
+        assert_eq!(c.provider(ProviderKind::Anthropic).api_key.as_deref(), Some("sk-ant-test-0000"));
+        assert!(c.prompt_cache);
+    }
+
+    #[test]
+    fn local_model_when_nothing_is_configured() {
+        let c = Config::from_env(&Env::default()).unwrap();
+        assert_eq!(c.default_model, "local");
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_bad_fallbacks() {
+        let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"modles":{}}"#)]);
+        assert!(Config::from_env(&env).unwrap_err().0.contains("unknown field"));
+        let env = Env::from_pairs([(
+            "EDGECHAT_CONFIG",
+            r#"{"models":{"a":{"provider":"anthropic","model":"m","fallback":["b"]}}}"#,
+        )]);
+        assert!(Config::from_env(&env).unwrap_err().0.contains("unknown alias"));
+    }
+
+    #[test]
+    fn base_urls_lose_their_trailing_slash() {
+        let env = Env::from_pairs([("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")]);
+        let c = Config::from_env(&env).unwrap();
+        assert_eq!(c.provider(ProviderKind::OpenAiChat).base_url, "http://127.0.0.1:9/v1");
+    }
+}

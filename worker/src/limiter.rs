@@ -1,0 +1,264 @@
+//! Per-client limits: requests per minute (sliding window), concurrent streams (leases), and a daily token and
+//! spend budget. Pure state machine; the runtime keeps one per isolate, or one global instance inside a Durable
+//! Object (exact across isolates). Time comes in as `now_ms`.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Limits;
+
+/// A stream lease expires after this long even if never released (a crashed isolate must not hold a slot forever).
+pub const LEASE_TTL_MS: u64 = 15 * 60 * 1000;
+const MINUTE_MS: u64 = 60_000;
+const DAY_MS: u64 = 86_400_000;
+
+/// The limits that apply to one client.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Requests per minute (0 = unlimited).
+    pub rpm: u32,
+    /// Concurrent streams (0 = unlimited).
+    pub concurrent: u32,
+    /// Tokens per UTC day (0 = unlimited).
+    pub daily_tokens: u64,
+    /// USD per UTC day (0 = unlimited).
+    pub daily_spend_usd: f64,
+}
+
+impl From<&Limits> for Rule {
+    fn from(l: &Limits) -> Self {
+        Self {
+            rpm: l.requests_per_minute,
+            concurrent: l.concurrent_streams,
+            daily_tokens: l.daily_tokens,
+            daily_spend_usd: l.daily_spend_usd,
+        }
+    }
+}
+
+/// The answer to an acquire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Decision {
+    /// Go ahead; release `lease` when the stream ends.
+    Allowed {
+        /// Lease id.
+        lease: u64,
+    },
+    /// Refused.
+    Limited {
+        /// `rate_limited` or `budget_exceeded`.
+        kind: String,
+        /// Client-facing reason.
+        message: String,
+        /// Seconds until a retry can succeed.
+        retry_after_s: u64,
+    },
+}
+
+/// A message to the limiter (the Durable Object's request body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Count a request and take a stream slot.
+    Acquire {
+        /// Client identity.
+        key: String,
+        /// Limits.
+        rule: Rule,
+        /// Current time.
+        now_ms: u64,
+    },
+    /// Give back the slot and record what the request used.
+    Release {
+        /// Client identity.
+        key: String,
+        /// The lease from [`Decision::Allowed`].
+        lease: u64,
+        /// Tokens used.
+        tokens: u64,
+        /// Cost in USD.
+        spend_usd: f64,
+        /// Current time.
+        now_ms: u64,
+    },
+}
+
+#[derive(Debug, Default)]
+struct ClientState {
+    requests: VecDeque<u64>,
+    leases: Vec<(u64, u64)>,
+    day: u64,
+    tokens: u64,
+    spend_usd: f64,
+}
+
+/// The limiter state.
+#[derive(Debug, Default)]
+pub struct Limiter {
+    clients: HashMap<String, ClientState>,
+    next_lease: u64,
+    ops: u64,
+}
+
+impl Limiter {
+    /// An empty limiter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies one [`Op`]; `Release` answers `Allowed` with the released lease.
+    pub fn apply(&mut self, op: Op) -> Decision {
+        match op {
+            Op::Acquire { key, rule, now_ms } => self.acquire(&key, &rule, now_ms),
+            Op::Release { key, lease, tokens, spend_usd, now_ms } => {
+                self.release(&key, lease, tokens, spend_usd, now_ms);
+                Decision::Allowed { lease }
+            }
+        }
+    }
+
+    /// Counts a request by `key` and takes a stream slot, or says why not.
+    pub fn acquire(&mut self, key: &str, rule: &Rule, now_ms: u64) -> Decision {
+        self.ops += 1;
+        if self.ops % 1024 == 0 {
+            self.prune(now_ms);
+        }
+        let st = self.clients.entry(key.to_string()).or_default();
+        roll(st, now_ms);
+        if rule.daily_tokens > 0 && st.tokens >= rule.daily_tokens {
+            return limited("budget_exceeded", format!("daily token budget of {} is used up", rule.daily_tokens), until_next_day(now_ms));
+        }
+        if rule.daily_spend_usd > 0.0 && st.spend_usd >= rule.daily_spend_usd {
+            return limited("budget_exceeded", format!("daily spend budget of ${} is used up", rule.daily_spend_usd), until_next_day(now_ms));
+        }
+        if rule.rpm > 0 && st.requests.len() >= rule.rpm as usize {
+            let oldest = st.requests.front().copied().unwrap_or(now_ms);
+            let wait = (oldest + MINUTE_MS).saturating_sub(now_ms);
+            return limited("rate_limited", format!("more than {} requests per minute", rule.rpm), wait.div_ceil(1000));
+        }
+        if rule.concurrent > 0 && st.leases.len() >= rule.concurrent as usize {
+            return limited("rate_limited", format!("more than {} streams at once", rule.concurrent), 1);
+        }
+        st.requests.push_back(now_ms);
+        self.next_lease += 1;
+        let lease = self.next_lease;
+        st.leases.push((lease, now_ms + LEASE_TTL_MS));
+        Decision::Allowed { lease }
+    }
+
+    /// Gives back `lease` and adds the request's usage to the day's budget.
+    pub fn release(&mut self, key: &str, lease: u64, tokens: u64, spend_usd: f64, now_ms: u64) {
+        let st = self.clients.entry(key.to_string()).or_default();
+        roll(st, now_ms);
+        st.leases.retain(|(l, _)| *l != lease);
+        st.tokens += tokens;
+        if spend_usd.is_finite() && spend_usd > 0.0 {
+            st.spend_usd += spend_usd;
+        }
+    }
+
+    /// Number of clients tracked (for tests).
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// Whether no client is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    fn prune(&mut self, now_ms: u64) {
+        self.clients.retain(|_, st| {
+            roll(st, now_ms);
+            !st.requests.is_empty() || !st.leases.is_empty() || st.tokens > 0 || st.spend_usd > 0.0
+        });
+    }
+}
+
+fn roll(st: &mut ClientState, now_ms: u64) {
+    while st.requests.front().is_some_and(|&t| t + MINUTE_MS <= now_ms) {
+        st.requests.pop_front();
+    }
+    st.leases.retain(|&(_, exp)| exp > now_ms);
+    let day = now_ms / DAY_MS;
+    if day != st.day {
+        st.day = day;
+        st.tokens = 0;
+        st.spend_usd = 0.0;
+    }
+}
+
+fn until_next_day(now_ms: u64) -> u64 {
+    ((now_ms / DAY_MS + 1) * DAY_MS - now_ms).div_ceil(1000)
+}
+
+fn limited(kind: &str, message: String, retry_after_s: u64) -> Decision {
+    Decision::Limited { kind: kind.into(), message, retry_after_s: retry_after_s.max(1) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(rpm: u32, concurrent: u32, daily_tokens: u64) -> Rule {
+        Rule { rpm, concurrent, daily_tokens, daily_spend_usd: 0.0 }
+    }
+
+    fn lease(d: Decision) -> u64 {
+        match d {
+            Decision::Allowed { lease } => lease,
+            other => panic!("expected allowed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_per_minute_slide() {
+        let mut l = Limiter::new();
+        let r = rule(2, 0, 0);
+        lease(l.acquire("a", &r, 0));
+        lease(l.acquire("a", &r, 10_000));
+        match l.acquire("a", &r, 20_000) {
+            Decision::Limited { kind, retry_after_s, .. } => assert_eq!((kind.as_str(), retry_after_s), ("rate_limited", 40)),
+            d => panic!("{d:?}"),
+        }
+        lease(l.acquire("b", &r, 20_000));
+        lease(l.acquire("a", &r, 60_000));
+    }
+
+    #[test]
+    fn concurrent_streams_free_on_release_or_expiry() {
+        let mut l = Limiter::new();
+        let r = rule(0, 1, 0);
+        let first = lease(l.acquire("a", &r, 0));
+        assert!(matches!(l.acquire("a", &r, 1), Decision::Limited { .. }));
+        l.release("a", first, 0, 0.0, 2);
+        let second = lease(l.acquire("a", &r, 3));
+        assert_ne!(first, second);
+        lease(l.acquire("a", &r, 3 + LEASE_TTL_MS));
+    }
+
+    #[test]
+    fn daily_budget_resets_at_utc_midnight() {
+        let mut l = Limiter::new();
+        let r = rule(0, 0, 100);
+        let x = lease(l.acquire("a", &r, 1000));
+        l.release("a", x, 150, 0.0, 2000);
+        match l.acquire("a", &r, 3000) {
+            Decision::Limited { kind, retry_after_s, .. } => {
+                assert_eq!(kind, "budget_exceeded");
+                assert_eq!(retry_after_s, 86_397);
+            }
+            d => panic!("{d:?}"),
+        }
+        lease(l.acquire("a", &r, DAY_MS + 1));
+    }
+
+    #[test]
+    fn ops_round_trip_as_json() {
+        let op = Op::Release { key: "k".into(), lease: 3, tokens: 4, spend_usd: 0.5, now_ms: 9 };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+    }
+}
