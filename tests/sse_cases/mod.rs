@@ -1,6 +1,7 @@
 //! The SSE spec cases (WHATWG HTML §9.2.5–9.2.6), shared by the native tests (`sse_spec.rs`) and the wasm tests
 //! (`sse_wasm.rs`). Each case is checked fed whole, split at every byte (with an empty chunk between the halves),
 //! and one byte at a time, and against the naive reference parser: all must give the same events, retry and id.
+#![allow(dead_code, unused_macros, unused_imports)] // Each test target uses a different part.
 
 use edgechat::sse::{reference, SseError, SseEvent, SseParser, DEFAULT_MAX_SIZE};
 
