@@ -39,9 +39,9 @@ use crate::error::{ErrorKind, ProviderError};
 /// Statuses that are never retried, whatever the configuration says: the same request will fail the same way.
 pub const NEVER_RETRIED: [u16; 5] = [400, 401, 403, 404, 413];
 
-/// What went wrong with one attempt.
+/// What went wrong with one attempt. Serializes externally tagged: `{"status": 503}`, `"connection"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Failure {
     /// The provider answered with a non-2xx HTTP status, before anything was forwarded to the client.
@@ -259,6 +259,7 @@ impl RetryPolicy {
         let cap = self.base_delay_ms.saturating_mul(step).min(self.max_delay_ms);
         let jitter = if jitter.is_nan() { 0.0 } else { jitter.clamp(0.0, 1.0) };
         let half = cap / 2;
-        half + ((cap - half) as f64 * jitter).floor() as u64
+        let spread = ((cap - half) as f64 * jitter).floor() as u64; // `as` saturates
+        half.saturating_add(spread).min(cap)
     }
 }
