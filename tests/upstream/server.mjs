@@ -20,9 +20,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Starts the mock upstream on 127.0.0.1. Options: `port` (0 = ephemeral), `keys` ({ openai, anthropic, compat }),
- * `delayMs` (between stream events, default 3), `tokensPerChunk` (default 1).
+ * `delayMs` (between stream events, default 3), `tokensPerChunk` (default 1), `recordSends` (log each stream
+ * frame as `[performance.now(), data]` in the request's `sends`, for benchmarks).
  */
-export async function startUpstream({ port = 0, host = '127.0.0.1', keys = {}, delayMs = 3, tokensPerChunk = 1 } = {}) {
+export async function startUpstream({
+  port = 0, host = '127.0.0.1', keys = {}, delayMs = 3, tokensPerChunk = 1, recordSends = false,
+} = {}) {
   const k = { ...DEFAULT_KEYS, ...keys };
   const state = { queue: [], log: [], holds: new Set(), closers: new Set(), seq: 0 };
 
@@ -47,6 +50,7 @@ export async function startUpstream({ port = 0, host = '127.0.0.1', keys = {}, d
       body: null, rawBody: raw.toString('utf8'), receivedAt: Date.now(), scenario: 'ok', status: null,
       stream: false, aborted: false, serverClosed: false, completed: false, eventsSent: 0, endedAt: null,
     };
+    if (recordSends) entry.sends = [];
     state.log.push(entry);
     res.on('close', () => {
       entry.endedAt = Date.now();
@@ -219,6 +223,7 @@ export async function startUpstream({ port = 0, host = '127.0.0.1', keys = {}, d
       if (sc.kind === 'no-terminal' && frames[i].terminal) continue;
       if (!res.write(frames[i].data)) await drained(res);
       entry.eventsSent += 1;
+      if (entry.sends) entry.sends.push([performance.now(), frames[i].data]);
       if (delay > 0 && i < frames.length - 1) await sleep(delay);
     }
     if (!res.destroyed) res.end();

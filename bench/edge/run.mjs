@@ -1,0 +1,242 @@
+#!/usr/bin/env node
+// Edge benchmark (not a timed test: it prints figures and ratios against a baseline measured in the same run).
+//
+//   node bench/edge/run.mjs [--samples 100] [--rounds 4] [--streams 1000] [--cadence 20] [--quick] [--json]
+//
+// Measures, on loopback, with the mock upstream (tests/upstream/server.mjs) behind one local workerd running the
+// edge (tests/support/edge.mjs):
+//   1. time to first byte / first answer token through the edge vs straight to the mock, concurrency 1 and 64;
+//   2. per-event hold-back: the mock emits at a fixed cadence and logs when it wrote each event; the client logs
+//      when the text of each event arrived; edge delay minus the direct baseline is how long the edge held it;
+//   3. 1,000 concurrent streams through the edge, counting every error;
+//   4. the worker's wasm size, raw / gzip / brotli.
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
+import { startUpstream } from '../../tests/upstream/server.mjs';
+import { streamOnce, eventDelays, pct, median, ms } from './measure.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SITE_KEY = 'pk_bench_0000';
+const ORIGIN = 'http://127.0.0.1:8080';
+
+const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
+
+function parseArgs(argv) {
+  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} needs a positive number`);
+      return v;
+    };
+    if (a === '--samples') o.samples = num();
+    else if (a === '--rounds') o.rounds = num();
+    else if (a === '--streams') o.streams = num();
+    else if (a === '--cadence') o.cadence = num();
+    else if (a === '--quick') Object.assign(o, { samples: 20, rounds: 1, streams: 200 });
+    else if (a === '--json') o.json = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+/** The edge's configuration for the benchmark: one alias on the mock, no rate limits, no caches. */
+export function benchVars(upstreamUrl) {
+  return {
+    OPENAI_BASE_URL: `${upstreamUrl}/v1`,
+    ANTHROPIC_BASE_URL: `${upstreamUrl}/v1`,
+    COMPAT_BASE_URL: `${upstreamUrl}/v1`,
+    OPENAI_API_KEY: 'sk-test-openai-0000',
+    ANTHROPIC_API_KEY: 'sk-ant-test-0000',
+    EDGECHAT_CONFIG: JSON.stringify({
+      models: { fast: { provider: 'openai-chat', model: 'gpt-4o-mini', label: 'Fast' } },
+      default_model: 'fast',
+      site_keys: { [SITE_KEY]: { origins: ['http://127.0.0.1:*'], allow_no_origin: true } },
+      limits: { requests_per_minute: 0, concurrent_streams: 0, daily_tokens: 0, max_tokens: 4096 },
+      cache: { exact: false },
+      simulated: true,
+    }),
+  };
+}
+
+function wasmSizes() {
+  const candidates = [];
+  const walk = (dir, depth) => {
+    if (depth > 3 || !existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name === 'src' || name === 'target') continue;
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p, depth + 1);
+      else if (name.endsWith('.wasm')) candidates.push({ p, mtime: st.mtimeMs });
+    }
+  };
+  walk(join(root, 'worker'), 0);
+  if (!candidates.length) return { error: 'no built worker wasm found under worker/ (run bash worker/build.sh)' };
+  candidates.sort((a, b) => b.mtime - a.mtime);
+  const bytes = readFileSync(candidates[0].p);
+  return {
+    file: candidates[0].p.slice(root.length + 1),
+    raw: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+function paths(upUrl, edgeUrl) {
+  const messages = (text) => [{ role: 'user', content: text }];
+  return {
+    direct: {
+      url: `${upUrl}/v1/chat/completions`, format: 'chat',
+      headers: { authorization: 'Bearer sk-test-openai-0000' },
+      body: (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) }),
+    },
+    'edge /v1/chat/completions': {
+      url: `${edgeUrl}/v1/chat/completions`, format: 'chat',
+      headers: { authorization: `Bearer ${SITE_KEY}` },
+      body: (text) => ({ model: 'fast', stream: true, messages: messages(text) }),
+    },
+    'edge /api/chat': {
+      url: `${edgeUrl}/api/chat`, format: 'widget',
+      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
+      body: (text) => ({ model: 'fast', messages: messages(text) }),
+    },
+  };
+}
+
+async function runBatch(path, texts) {
+  return Promise.all(texts.map((t) => streamOnce(path.url, { headers: path.headers, body: path.body(t), format: path.format })));
+}
+
+function summarize(results) {
+  const ok = results.filter((r) => !r.error);
+  const errors = results.filter((r) => r.error);
+  return {
+    n: results.length,
+    errors: errors.length,
+    firstError: errors[0]?.error,
+    ttfb: { median: median(ok.map((r) => r.ttfb)), p99: pct(ok.map((r) => r.ttfb), 99) },
+    ttft: { median: median(ok.map((r) => r.ttft)), p99: pct(ok.map((r) => r.ttft), 99) },
+  };
+}
+
+async function latency(up, P, opts, concurrency) {
+  const samples = Object.fromEntries(Object.keys(P).map((k) => [k, []]));
+  const rounds = concurrency === 1 ? opts.samples : opts.rounds;
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, path] of Object.entries(P)) {
+      const texts = Array.from({ length: concurrency }, (_, i) => `latency ${name} ${r} ${i} mock:words=8`);
+      samples[name].push(...(await runBatch(path, texts)));
+    }
+    up.reset();
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+}
+
+async function holdBack(up, P, opts, concurrency) {
+  const out = {};
+  const streams = concurrency === 1 ? 10 : concurrency;
+  for (const [name, path] of Object.entries(P)) {
+    up.reset();
+    const texts = Array.from({ length: streams }, (_, i) => `cadence-${i}-${name.replace(/\W+/g, '_')} mock:delay=${opts.cadence} mock:words=30`);
+    const results = [];
+    if (concurrency === 1) for (const t of texts) results.push(...(await runBatch(path, [t])));
+    else results.push(...(await runBatch(path, texts)));
+    const log = up.requests();
+    const delays = [];
+    let errors = 0;
+    results.forEach((r, i) => {
+      const entry = log.find((e) => e.rawBody.includes(texts[i]));
+      if (r.error || !entry) {
+        errors++;
+        return;
+      }
+      delays.push(...eventDelays(entry.sends, r.arrivals));
+    });
+    out[name] = { events: delays.length, errors, median: median(delays), p99: pct(delays, 99), max: Math.max(...delays) };
+  }
+  up.reset();
+  return out;
+}
+
+async function manyStreams(up, P, n) {
+  const path = P['edge /api/chat'];
+  const t0 = performance.now();
+  const texts = Array.from({ length: n }, (_, i) => `concurrent ${i} mock:delay=5 mock:words=20`);
+  const results = await runBatch(path, texts);
+  const seconds = (performance.now() - t0) / 1000;
+  const byError = {};
+  for (const r of results) if (r.error) byError[r.error.slice(0, 80)] = (byError[r.error.slice(0, 80)] || 0) + 1;
+  const upstreamSeen = up.requests().length;
+  up.reset();
+  return { streams: n, errors: results.filter((r) => r.error).length, byError, seconds, upstreamSeen };
+}
+
+async function startEdgeFor(upUrl) {
+  const harness = join(root, 'tests', 'support', 'edge.mjs');
+  if (!existsSync(harness)) throw new Error('tests/support/edge.mjs is missing (the edge harness); cannot start the edge');
+  const { startEdge } = await import(harness);
+  return startEdge({ vars: benchVars(upUrl) });
+}
+
+function report(res) {
+  const lines = [];
+  const added = (a, b) => a - b;
+  lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
+  for (const c of ['c1', 'c64']) {
+    const L = res.latency[c];
+    const d = L.direct;
+    lines.push(`\nlatency at concurrency ${c.slice(1)} (n per path = ${d.n}):`);
+    for (const [name, s] of Object.entries(L)) {
+      const extra = name === 'direct' ? '(baseline)'
+        : `added: ttft median ${ms(added(s.ttft.median, d.ttft.median))} (target <= ${TARGETS.medianAddedMs}), p99 ${ms(added(s.ttft.p99, d.ttft.p99))} (target <= ${TARGETS.p99AddedMs}); ratio median ${(s.ttft.median / d.ttft.median).toFixed(2)}x`;
+      lines.push(`  ${name.padEnd(27)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors} ${extra}`);
+      if (s.firstError) lines.push(`    first error: ${s.firstError}`);
+    }
+  }
+  for (const c of ['c1', 'c64']) {
+    const H = res.holdBack[c];
+    const base = H.direct.median;
+    lines.push(`\nper-event delay (upstream write -> client has the text), cadence ${res.opts.cadence} ms, concurrency ${c.slice(1)}:`);
+    for (const [name, s] of Object.entries(H)) {
+      const extra = name === 'direct' ? '(baseline)'
+        : `held back vs direct median: median ${ms(s.median - base)}, p99 ${ms(s.p99 - base)}, max ${ms(s.max - base)} (target <= ${TARGETS.heldBackMs})`;
+      lines.push(`  ${name.padEnd(27)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)} ${extra}`);
+    }
+  }
+  const m = res.many;
+  lines.push(`\n${m.streams} concurrent streams through one workerd (/api/chat): errors ${m.errors} (target 0), ${m.seconds.toFixed(2)} s, upstream saw ${m.upstreamSeen}`);
+  for (const [e, n] of Object.entries(m.byError)) lines.push(`  ${n} x ${e}`);
+  return lines.join('\n');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const res = { opts, wasm: wasmSizes(), latency: {}, holdBack: {} };
+  const up = await startUpstream({ delayMs: 0, recordSends: true });
+  let edge;
+  try {
+    edge = await startEdgeFor(up.url);
+    const P = paths(up.url, edge.url);
+    await latency(up, P, { ...opts, samples: 10 }, 1); // warm-up: wasm instantiation, connection pools
+    res.latency.c1 = await latency(up, P, opts, 1);
+    res.latency.c64 = await latency(up, P, opts, 64);
+    res.holdBack.c1 = await holdBack(up, P, opts, 1);
+    res.holdBack.c64 = await holdBack(up, P, opts, 64);
+    res.many = await manyStreams(up, P, opts.streams);
+  } finally {
+    if (edge) await edge.stop();
+    await up.close();
+  }
+  console.log(opts.json ? JSON.stringify(res, null, 2) : report(res));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(`bench failed: ${err.stack || err}`);
+    process.exit(1);
+  });
+}

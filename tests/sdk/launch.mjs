@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Starts a mock upstream and the edge (real workerd via tests/support/edge.mjs) in front of it, then prints one
+// JSON line `{"upstream","edge","key"}` for out-of-process tests (pytest), and runs until SIGTERM/SIGINT or until
+// its stdin closes. Used by tests/sdk/run.sh.
+import { startUpstream } from '../upstream/server.mjs';
+import { startEdge } from '../support/edge.mjs';
+import { edgeVars, SITE_KEY } from './edge-config.mjs';
+
+const up = await startUpstream({ delayMs: 1 });
+let edge;
+try {
+  edge = await startEdge({ vars: edgeVars(up.url) });
+} catch (err) {
+  console.error(`launch.mjs: the edge did not start: ${err.stack || err}`);
+  await up.close();
+  process.exit(1);
+}
+console.log(JSON.stringify({ upstream: up.url, edge: edge.url, key: SITE_KEY }));
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await edge.stop();
+  await up.close();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();

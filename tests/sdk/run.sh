@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Official-SDK compatibility tests. Exits non-zero if anything fails.
+#   1. Python openai + anthropic straight against the mock upstream (is the mock's wire format exact?).
+#   2. A mock upstream + the edge in real workerd (tests/sdk/launch.mjs), then Python openai + anthropic (pytest) and
+#      Node openai (node:test) against the edge's /v1/chat/completions, /v1/responses, /v1/messages.
+# The npm SDKs straight against the mock run in the `upstream` suite (tests/upstream/sdk.test.mjs).
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+
+venv="$EDGECHAT_CACHE/venv"
+if ! "$venv/bin/python" - "$root/tests/sdk/requirements.txt" <<'EOF' 2>/dev/null; then
+import sys, importlib.metadata as md
+for line in open(sys.argv[1]):
+    line = line.split('#')[0].strip()
+    if line:
+        name, version = line.split('==')
+        if md.version(name) != version:
+            sys.exit(1)
+EOF
+  echo "==> installing the pinned Python SDKs into $venv"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q -r tests/sdk/requirements.txt || {
+    echo "run.sh: could not install tests/sdk/requirements.txt" >&2
+    exit 1
+  }
+fi
+
+failed=()
+pytest() { "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"; }
+
+echo "==> Python SDKs against the mock upstream"
+(cd tests/sdk && pytest test_upstream_direct.py) || failed+=("python-direct")
+
+echo "==> starting the mock upstream and the edge"
+tmp=$(mktemp -d)
+mkfifo "$tmp/keepalive"
+node tests/sdk/launch.mjs <"$tmp/keepalive" >"$tmp/launch.out" 2>"$tmp/launch.err" &
+launcher=$!
+exec 9>"$tmp/keepalive" # the launcher stops when this shell (and so fd 9) goes away
+cleanup() {
+  exec 9>&-
+  kill -TERM "$launcher" 2>/dev/null
+  wait "$launcher" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+line=""
+for _ in $(seq 1 600); do # up to 60 s
+  line=$(head -n 1 "$tmp/launch.out" 2>/dev/null)
+  [ -n "$line" ] && break
+  kill -0 "$launcher" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$line" ]; then
+  echo "run.sh: the edge launcher did not come up:" >&2
+  cat "$tmp/launch.err" >&2
+  exit 1
+fi
+json() { node -e 'const o=JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]]))' "$line" "$1"; }
+EDGECHAT_UPSTREAM_URL=$(json upstream)
+EDGECHAT_EDGE_URL=$(json edge)
+EDGECHAT_EDGE_KEY=$(json key)
+EDGECHAT_EDGE_UPSTREAM_URL=$EDGECHAT_UPSTREAM_URL
+export EDGECHAT_EDGE_URL EDGECHAT_EDGE_KEY EDGECHAT_EDGE_UPSTREAM_URL
+echo "    edge $EDGECHAT_EDGE_URL, mock upstream $EDGECHAT_UPSTREAM_URL"
+
+echo "==> Python SDKs through the edge"
+(cd tests/sdk && pytest test_edge_sdk.py) || failed+=("python-edge")
+
+echo "==> Node openai SDK through the edge"
+node --test --test-concurrency=1 tests/sdk/ || failed+=("node-edge")
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "sdk: FAILED: ${failed[*]}"
+  echo "--- edge launcher stderr (last 40 lines) ---"
+  tail -n 40 "$tmp/launch.err"
+  exit 1
+fi
+echo "sdk: all passed"
