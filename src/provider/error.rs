@@ -78,7 +78,8 @@ pub(crate) fn status_for_code(code: &str) -> u16 {
         "rate_limit_error" | "rate_limit_exceeded" | "rate_limited" | "insufficient_quota" | "requests"
         | "tokens" => 429,
         "timeout_error" => 504,
-        "overloaded_error" | "overloaded" | "server_is_overloaded" | "service_unavailable"
+        "overloaded_error" => 529,
+        "overloaded" | "server_is_overloaded" | "service_unavailable"
         | "slow_down" => 503,
         _ => 500,
     }
