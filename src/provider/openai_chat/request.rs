@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::conversation::Role;
 use crate::http::HttpRequest;
-use crate::provider::common::{api_key, endpoint, post_json, sent_tool_calls, to_body, validate};
+use crate::provider::common::{api_key, check_temperature, endpoint, post_json, sent_tool_calls, to_body, validate};
 use crate::provider::{BuildError, ChatRequest, ProviderConfig, ProviderKind, ToolSpec};
 use crate::structured::ResponseFormat;
 
@@ -140,6 +140,9 @@ pub(crate) fn build_request(config: &ProviderConfig, req: &ChatRequest) -> Resul
     let kind = config.kind;
     validate(kind, config, req)?;
     let compatible = kind == ProviderKind::OpenAiCompatible;
+    if !compatible {
+        check_temperature(kind, req.temperature, 2.0)?;
+    }
     let body = Body {
         model: &req.model,
         messages: messages(req),
