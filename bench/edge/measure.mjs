@@ -29,15 +29,18 @@ export const TEXT_OF = {
   },
 };
 
+/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
+export const nowMs = () => performance.timeOrigin + performance.now();
+
 /**
  * Sends one streaming request and records: `ttfb` (first body byte, ms after the request started), `ttft` (first
- * answer text), `arrivals` ([performance.now(), cumulativeTextLength] per chunk that added text), `text`, `done`,
+ * answer text), `arrivals` ([nowMs(), cumulativeTextLength] per chunk that added text), `text`, `done`,
  * `error`. Never throws: a failure is reported in `error`.
  */
 export async function streamOnce(url, { headers, body, format }) {
   const parse = TEXT_OF[format];
   const out = { ttfb: NaN, ttft: NaN, arrivals: [], text: '', done: false, error: null, status: 0 };
-  const t0 = performance.now();
+  const t0 = nowMs();
   try {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     out.status = res.status;
@@ -48,7 +51,7 @@ export async function streamOnce(url, { headers, body, format }) {
     const dec = new TextDecoder();
     let buf = '';
     for await (const chunk of res.body) {
-      const now = performance.now();
+      const now = nowMs();
       if (Number.isNaN(out.ttfb)) out.ttfb = now - t0;
       buf += dec.decode(chunk, { stream: true });
       let cut;

@@ -64,3 +64,12 @@ export function scenarioFromText(text) {
   }
   return normalizeScenario({ ...(scenario || { scenario: 'ok' }), ...opts });
 }
+
+/** The content options of a scenario (what to generate, not which fault), to combine with a queued scenario. */
+export function contentModifiers(sc) {
+  const out = {};
+  for (const k of ['words', 'tokens', 'markdown', 'reasoning', 'cache', 'cached', 'tokensPerChunk']) {
+    if (sc[k] !== undefined) out[k] = sc[k];
+  }
+  return out;
+}

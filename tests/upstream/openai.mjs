@@ -230,10 +230,14 @@ export function responsesStream(plan, norm, ctx) {
   push({ type: final.status === 'incomplete' ? 'response.incomplete' : 'response.completed', response: final }, true);
   return {
     frames,
-    errorFrame: (index) => namedFrame({
-      type: 'error', sequence_number: index, code: 'server_error',
-      message: 'The server had an error while processing your request. Sorry about that!', param: null,
-    }),
+    // Mid-stream failure: an `error` event, then the terminal `response.failed` carrying the same error.
+    errorFrame: (index) => {
+      const message = 'The server had an error while processing your request. Sorry about that!';
+      const failed = responseObject(plan, norm, ctx, 'failed', [], null);
+      failed.error = { code: 'server_error', message };
+      return namedFrame({ type: 'error', sequence_number: index, code: 'server_error', message, param: null }) +
+        namedFrame({ type: 'response.failed', sequence_number: index + 1, response: failed });
+    },
   };
 }
 

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { normalizeChat, normalizeMessages, normalizeResponses, buildPlan, RequestError } from './plan.mjs';
 import { chatJson, chatStream, responsesJson, responsesStream, openaiStatusError, openaiModels, openaiErrorBody } from './openai.mjs';
 import { messagesJson, messagesStream, anthropicErrorBody, anthropicModels } from './anthropic.mjs';
-import { normalizeScenario, scenarioFromText } from './faults.mjs';
+import { contentModifiers, normalizeScenario, scenarioFromText } from './faults.mjs';
 import { embed, embeddingBase64, countTokens } from './generate.mjs';
 
 export const DEFAULT_KEYS = { openai: 'sk-test-openai-0000', anthropic: 'sk-ant-test-0000', compat: 'sk-test-compat-0000' };
@@ -21,7 +21,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts the mock upstream on 127.0.0.1. Options: `port` (0 = ephemeral), `keys` ({ openai, anthropic, compat }),
  * `delayMs` (between stream events, default 3), `tokensPerChunk` (default 1), `recordSends` (log each stream
- * frame as `[performance.now(), data]` in the request's `sends`, for benchmarks).
+ * frame as `[epoch ms with sub-ms precision, data]` in the request's `sends`, for benchmarks across processes).
  */
 export async function startUpstream({
   port = 0, host = '127.0.0.1', keys = {}, delayMs = 3, tokensPerChunk = 1, recordSends = false,
@@ -120,7 +120,9 @@ export async function startUpstream({
     }
     const queued = takeQueued(route);
     const directiveText = norm ? norm.lastUser : route === '/v1/embeddings' ? JSON.stringify(body.input ?? '') : '';
-    const sc = queued ? normalizeScenario(queued) : scenarioFromText(directiveText);
+    const fromText = scenarioFromText(directiveText);
+    // A queued scenario wins; content modifiers from the message (words, markdown, ...) still apply under it.
+    const sc = queued ? { ...contentModifiers(fromText), ...normalizeScenario(queued) } : fromText;
     entry.scenario = sc.scenario;
 
     if (sc.kind === 'reset') {
@@ -223,7 +225,7 @@ export async function startUpstream({
       if (sc.kind === 'no-terminal' && frames[i].terminal) continue;
       if (!res.write(frames[i].data)) await drained(res);
       entry.eventsSent += 1;
-      if (entry.sends) entry.sends.push([performance.now(), frames[i].data]);
+      if (entry.sends) entry.sends.push([performance.timeOrigin + performance.now(), frames[i].data]);
       if (delay > 0 && i < frames.length - 1) await sleep(delay);
     }
     if (!res.destroyed) res.end();
@@ -429,6 +431,7 @@ function parseArgs(argv) {
     else if (a === '--anthropic-key') out.keys = { ...out.keys, anthropic: next() };
     else if (a === '--compat-key') out.keys = { ...out.keys, compat: next() };
     else if (a === '--delay-ms') out.delayMs = Number(next());
+    else if (a === '--record-sends') out.recordSends = true;
     else if (a === '--help' || a === '-h') out.help = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -444,7 +447,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(2);
   }
   if (args.help) {
-    console.log('usage: node tests/upstream/server.mjs [--port N] [--host H] [--openai-key K] [--anthropic-key K] [--compat-key K] [--delay-ms N]');
+    console.log('usage: node tests/upstream/server.mjs [--port N] [--host H] [--openai-key K] [--anthropic-key K] [--compat-key K] [--delay-ms N] [--record-sends]');
     process.exit(0);
   }
   const up = await startUpstream(args);

@@ -335,3 +335,38 @@ test('CLI prints one ready line with its URL and serves', async () => {
     child.kill('SIGTERM');
   }
 });
+
+test('long answers have exactly N tokens; slow tokens are spaced by the delay', async () => {
+  let { text } = await post('/v1/chat/completions', OA, chatBody({ messages: [{ role: 'user', content: 'go mock:long=500' }] }));
+  const j = JSON.parse(text);
+  assert.equal(j.usage.completion_tokens, 500);
+  assert.equal(j.choices[0].message.content.trim().split(/\s+/).length, 500);
+  up.queue({ scenario: 'slow', delayMs: 40 });
+  const t0 = Date.now();
+  ({ text } = await post('/v1/chat/completions', OA, chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:words=5' }] })));
+  assert.ok(Date.now() - t0 >= 40 * 6, `took ${Date.now() - t0} ms`);
+  assert.equal(parseSse(text).length, 8);
+});
+
+test('tool round trip: after a tool result the model answers with text; auto tool use has a text preamble on anthropic', async () => {
+  const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+  const messages = [
+    { role: 'user', content: 'find it' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+    { role: 'tool', tool_call_id: 'call_1', content: 'forty two' },
+  ];
+  const j = JSON.parse((await post('/v1/chat/completions', OA, chatBody({ tools, messages }))).text);
+  assert.match(j.choices[0].message.content, /^Tool result received: forty two\./);
+  assert.equal(j.choices[0].finish_reason, 'stop');
+  const a = JSON.parse((await post('/v1/messages', AN, msgBody({ tools: [{ name: 'lookup', input_schema: { type: 'object', properties: {} } }] }))).text);
+  assert.deepEqual(a.content.map((b) => b.type), ['text', 'tool_use']);
+  assert.equal(a.stop_reason, 'tool_use');
+});
+
+test('responses mid-stream error: an error event then response.failed', async () => {
+  const { text } = await post('/v1/responses', OA, { model: 'gpt-4o-mini', input: 'x mock:error=4', stream: true });
+  const data = parseSse(text).map((e) => JSON.parse(e.data));
+  assert.deepEqual(data.slice(-2).map((d) => d.type), ['error', 'response.failed']);
+  assert.equal(data.at(-1).response.status, 'failed');
+  assert.deepEqual(data.map((d) => d.sequence_number), data.map((_, i) => i));
+});
