@@ -159,3 +159,12 @@ def test_anthropic_typed_errors_and_retry(ant, mock, upstream_url):
     m = client.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=user("after"))
     assert m.content[0].text.startswith("Mock answer to: after")
     assert [r["status"] for r in mock.requests()] == [429, 200]
+
+
+def test_openai_responses_stream_error_event(oai):
+    # The Python SDK ignores the `error` event and fails for want of `response.completed`.
+    with pytest.raises(RuntimeError, match="response.completed"):
+        with oai.responses.stream(model="gpt-4o-mini", input="x mock:error=4") as s:
+            for _ in s:
+                pass
+            s.get_final_response()

@@ -191,3 +191,11 @@ test('anthropic errors: typed exceptions, mid-stream overloaded error event, ret
   assert.equal(up.requests().length, 2);
   assert.equal(up.requests()[0].status, 529);
 });
+
+test('openai responses stream: a mid-stream error event makes finalResponse() reject', async () => {
+  // The SDK rejects with the `error` event itself (a plain object), not an Error instance.
+  await assert.rejects(
+    openai.responses.stream({ model: 'gpt-4o-mini', input: 'x mock:error=4' }).finalResponse(),
+    (e) => e.type === 'error' && e.code === 'server_error' && /server had an error/.test(e.message),
+  );
+});
