@@ -29,9 +29,10 @@ pub enum ResponseFormat {
     },
 }
 
-/// Name of the tool a provider helper forces to emulate [`ResponseFormat::JsonObject`] on providers without a
-/// JSON mode (Anthropic); [`ResponseFormat::JsonSchema`] uses the schema's `name` instead.
-pub const JSON_OBJECT_TOOL_NAME: &str = "json_output";
+/// Name of the tool forced to carry a [`ResponseFormat::JsonObject`] answer on providers without a JSON mode
+/// (Anthropic); [`ResponseFormat::JsonSchema`] uses the schema's `name` instead. The same constant as
+/// [`crate::provider::anthropic::JSON_TOOL_NAME`], which builds the request.
+pub const JSON_OBJECT_TOOL_NAME: &str = crate::provider::anthropic::JSON_TOOL_NAME;
 
 impl ResponseFormat {
     /// The name of the forced tool that carries the output where the provider has no JSON mode (Anthropic): the

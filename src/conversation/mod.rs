@@ -29,10 +29,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::ToolCall;
 
-mod estimate;
-mod history;
-mod limits;
-mod trim;
+pub mod estimate;
+pub mod history;
+pub mod limits;
+pub mod trim;
 
 pub use estimate::{
     estimate_message_tokens, estimate_text_tokens, Calibration, MAX_CALIBRATION_RATIO, MESSAGE_OVERHEAD_TOKENS,
