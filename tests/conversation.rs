@@ -299,6 +299,19 @@ fn calibration_uses_real_count_for_the_sent_prefix() {
 }
 
 #[test]
+fn calibration_keeps_provider_overhead_for_an_unchanged_prefix() {
+    // Tool definitions make the real prompt far larger than the history: the ratio clamps, but the exact count
+    // for the unchanged prefix is still used.
+    let mut c = Conversation::new();
+    c.push_user("hi").unwrap();
+    let cal = c.calibrate(1, &Usage { input_tokens: 10_000, ..Default::default() }).unwrap();
+    assert_eq!(cal.ratio(), 3.0);
+    assert_eq!(c.estimate_tokens_with(Some(&cal)), 10_000);
+    c.push_assistant("abcd").unwrap();
+    assert_eq!(c.estimate_tokens_with(Some(&cal)), 10_000 + 3 * (MESSAGE_OVERHEAD_TOKENS + 1));
+}
+
+#[test]
 fn calibration_ratio_is_clamped_and_needs_real_usage() {
     let mut c = Conversation::new();
     c.push_user("hi").unwrap();
