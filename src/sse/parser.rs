@@ -1,5 +1,6 @@
 //! The incremental parser: line splitting (§9.2.5) and field interpretation (§9.2.6).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::mem;
 
@@ -240,9 +241,19 @@ impl SseParser {
             self.complete_line(&chunk[..pos]);
             chunk = self.after_line_end(chunk, pos);
         }
-        while let Some(pos) = memchr::memchr2(b'\n', b'\r', chunk) {
-            self.check_line(&chunk[..pos]);
-            chunk = self.after_line_end(chunk, pos);
+        if memchr::memchr(b'\r', chunk).is_none() {
+            // LF-only chunk (the usual case): one scan finds every line end.
+            let mut start = 0;
+            for pos in memchr::memchr_iter(b'\n', chunk) {
+                self.check_line(&chunk[start..pos]);
+                start = pos + 1;
+            }
+            chunk = &chunk[start..];
+        } else {
+            while let Some(pos) = memchr::memchr2(b'\n', b'\r', chunk) {
+                self.check_line(&chunk[..pos]);
+                chunk = self.after_line_end(chunk, pos);
+            }
         }
         self.buffer_partial(chunk);
     }
@@ -314,6 +325,9 @@ impl SseParser {
 
     /// Interprets one line (§9.2.6).
     fn process_line(&mut self, line: &[u8]) {
+        if let Some(value) = line.strip_prefix(b"data:") {
+            return self.append_data(value.strip_prefix(b" ").unwrap_or(value)); // The most common line.
+        }
         let (name, value) = match memchr::memchr(b':', line) {
             None if line.is_empty() => return self.dispatch(),
             None => (line, &[][..]),
@@ -327,9 +341,9 @@ impl SseParser {
             b"data" => self.append_data(value),
             b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(&String::from_utf8_lossy(value));
+                self.event_type.push_str(&decode(value));
             }
-            b"id" if !value.contains(&0) => self.last_id = Some(String::from_utf8_lossy(value).into_owned()),
+            b"id" if !value.contains(&0) => self.last_id = Some(decode(value).into_owned()),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = value.iter().fold(0u64, |ms, &d| ms.saturating_mul(10).saturating_add(u64::from(d - b'0')));
                 self.retry = Some(ms);
@@ -340,7 +354,7 @@ impl SseParser {
 
     /// Appends a data line, within the limit.
     fn append_data(&mut self, value: &[u8]) {
-        let value = String::from_utf8_lossy(value);
+        let value = decode(value);
         if self.data.len() + usize::from(self.has_data) + value.len() > self.max_size {
             return self.too_large();
         }
@@ -360,6 +374,15 @@ impl SseParser {
         }
         self.has_data = false;
         self.event_type.clear();
+    }
+}
+
+/// Decodes UTF-8, replacing invalid sequences with U+FFFD. `str::from_utf8` first: its word-at-a-time ASCII path
+/// is much faster than `String::from_utf8_lossy` on valid input, the common case.
+fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
