@@ -52,14 +52,21 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
             out = out.replace(s.as_str(), "[redacted]");
         }
     }
-    // Any token that starts like a provider key or contains a masked run is redacted whole.
+    // Any word that looks like a provider key or a masked key fragment is redacted (only the key-like core, so
+    // the surrounding JSON punctuation survives).
     let mut result = String::with_capacity(out.len());
     for (i, word) in out.split(' ').enumerate() {
         if i > 0 {
             result.push(' ');
         }
-        if looks_like_key(word) {
+        let is_core = |c: char| c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_' | '.');
+        let start = word.find(is_core).unwrap_or(word.len());
+        let end = word.rfind(is_core).map_or(start, |e| e + 1).max(start);
+        let core = word[start..end].trim_end_matches('.');
+        if looks_like_key(core) {
+            result.push_str(&word[..start]);
             result.push_str("[redacted]");
+            result.push_str(&word[start + core.len()..]);
         } else {
             result.push_str(word);
         }
@@ -67,8 +74,7 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
     result
 }
 
-fn looks_like_key(word: &str) -> bool {
-    let w = word.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '*' && c != '-' && c != '_');
+fn looks_like_key(w: &str) -> bool {
     let prefixed = ["sk-", "sk_", "pk-", "rk-", "key-", "sess-"].iter().any(|p| w.starts_with(p)) && w.len() > 6;
     prefixed || (w.contains("***") && w.len() > 4) || (w.len() >= 32 && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && w.chars().any(|c| c.is_ascii_digit()))
 }
@@ -94,5 +100,8 @@ mod tests {
         let s = scrub("key sk-test-openai-0000 leaked", &secrets);
         assert_eq!(s, "key [redacted] leaked");
         assert_eq!(scrub("plain words stay", &secrets), "plain words stay");
+        let json = r#"{"error":{"message":"Incorrect API key provided: sk-abc***wxyz."}}"#;
+        let s = scrub(json, &secrets);
+        assert_eq!(s, r#"{"error":{"message":"Incorrect API key provided: [redacted]."}}"#);
     }
 }

@@ -22,8 +22,14 @@ pub struct LogLine {
     pub status: u16,
     /// Upstream attempts made (retries and fallbacks included).
     pub attempts: u32,
-    /// `hit`, `semantic_hit`, `miss` or `bypass`.
+    /// `hit`, `miss` or `bypass`.
     pub cache: &'static str,
+    /// On a hit: `exact` or `semantic` (with the similarity score).
+    pub cache_kind: Option<&'static str>,
+    /// Similarity of a semantic hit.
+    pub cache_similarity: Option<f64>,
+    /// Which limiter counted the request: `durable_object` or `isolate`.
+    pub limiter: &'static str,
     /// Time to the first upstream body byte (or cache replay), ms.
     pub ttfb_ms: Option<u64>,
     /// Whole request, ms.

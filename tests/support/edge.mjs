@@ -1,0 +1,110 @@
+// Shared harness: build the edge once (when its sources changed) and run it in real workerd through Miniflare.
+//
+//   import { startEdge } from '../support/edge.mjs';
+//   const edge = await startEdge({ vars: { EDGECHAT_CONFIG: JSON.stringify({...}) },
+//                                  upstreams: { openai: `${up.url}/v1` } });
+//   const res = await fetch(`${edge.url}/api/config`);
+//   edge.logs();        // parsed JSON log lines the edge printed so far (one per request)
+//   edge.output();      // everything workerd printed (stdout + stderr), for "no key in any log" checks
+//   await edge.stop();
+//
+// Options:
+//   vars          env vars / secrets (strings; objects are JSON-encoded), e.g. OPENAI_API_KEY, EDGECHAT_CONFIG
+//   upstreams     { openai, anthropic, compat }: base URLs including the version path (sets *_BASE_URL)
+//   durableObject bind the LIMITER Durable Object (default true); false = per-isolate limiter
+//   kv            bind the CACHE KV namespace (default true); false = in-isolate cache
+//   build         build when sources are newer than worker/pkg (default true)
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+
+const root = join(import.meta.dirname, '..', '..');
+const worker = join(root, 'worker');
+const wasmPath = join(worker, 'pkg', 'edgechat_worker_bg.wasm');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (/\.(rs|toml)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds worker/pkg if it is missing or older than the Rust sources (worker/src, src/, Cargo files). */
+export function buildEdge({ force = false } = {}) {
+  const sources = Math.max(
+    newestMtime(join(worker, 'src')),
+    newestMtime(join(root, 'src')),
+    statSync(join(worker, 'Cargo.toml')).mtimeMs,
+    statSync(join(root, 'Cargo.toml')).mtimeMs,
+  );
+  if (!force && existsSync(wasmPath) && statSync(wasmPath).mtimeMs >= sources) return;
+  execFileSync('bash', [join(worker, 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true } = {}) {
+  if (build) buildEdge();
+  const bindings = {};
+  for (const [k, v] of Object.entries(vars)) {
+    if (v !== undefined && v !== null) bindings[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  if (upstreams.openai) bindings.OPENAI_BASE_URL = upstreams.openai;
+  if (upstreams.anthropic) bindings.ANTHROPIC_BASE_URL = upstreams.anthropic;
+  if (upstreams.compat) bindings.COMPAT_BASE_URL = upstreams.compat;
+  let output = '';
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(worker, 'entry.mjs'),
+    modulesRoot: worker,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2025-09-01',
+    bindings,
+    durableObjects: durableObject ? { LIMITER: 'EdgechatLimiter' } : undefined,
+    kvNamespaces: kv ? ['CACHE'] : undefined,
+    host: '127.0.0.1',
+    port: 0,
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', (d) => { output += d.toString(); });
+      stderr.on('data', (d) => { output += d.toString(); });
+    },
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return {
+    url,
+    mf,
+    /** Parsed structured log lines (objects with a request_id and route). */
+    logs() {
+      const lines = [];
+      for (const line of output.split('\n')) {
+        const i = line.indexOf('{');
+        if (i < 0) continue;
+        try {
+          const v = JSON.parse(line.slice(i));
+          if (v && typeof v === 'object' && 'route' in v && 'request_id' in v) lines.push(v);
+        } catch { /* not a log line */ }
+      }
+      return lines;
+    },
+    /** Waits until a log line for `requestId` appears (log lines are written after the stream ends). */
+    async logFor(requestId, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const l = this.logs().find((x) => x.request_id === requestId);
+        if (l) return l;
+        if (Date.now() > deadline) throw new Error(`no log line for request ${requestId}; output:\n${output.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    /** Everything workerd printed. */
+    output: () => output,
+    async stop() {
+      await mf.dispose();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the edge: Rust -> wasm (profile wasm-release), wasm-bindgen (--target web) into worker/pkg/, wasm-opt -Oz.
+#
+#   worker/build.sh            build
+#   WASM_BINDGEN=/path/to/wasm-bindgen worker/build.sh
+#
+# Prints the raw and gzipped size of the final wasm.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+cache=${EDGECHAT_CACHE:-$HOME/.cache/edgechat}
+bindgen=${WASM_BINDGEN:-$cache/tools/bin/wasm-bindgen}
+[ -x "$bindgen" ] || bindgen=$(command -v wasm-bindgen || true)
+[ -n "$bindgen" ] || { echo "wasm-bindgen not found: run scripts/setup.sh (or set WASM_BINDGEN)" >&2; exit 1; }
+wasm_opt=${WASM_OPT:-$root/node_modules/.bin/wasm-opt}
+[ -x "$wasm_opt" ] || { echo "wasm-opt not found at $wasm_opt: run npm ci at the repo root" >&2; exit 1; }
+
+cd "$root"
+cargo build -p edgechat-worker --target wasm32-unknown-unknown --profile wasm-release
+out="$here/pkg"
+mkdir -p "$out"
+"$bindgen" --target web --remove-name-section --no-typescript --out-dir "$out" --out-name edgechat_worker \
+  target/wasm32-unknown-unknown/wasm-release/edgechat_worker.wasm
+# Explicit feature list: --all-features would emit stringref, which workerd and Node reject.
+"$wasm_opt" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+  --enable-multivalue --enable-reference-types "$out/edgechat_worker_bg.wasm" -o "$out/edgechat_worker_bg.wasm"
+raw=$(stat -c %s "$out/edgechat_worker_bg.wasm")
+gz=$(gzip -9 -c "$out/edgechat_worker_bg.wasm" | wc -c)
+echo "edge wasm: $raw bytes raw, $gz bytes gzip ($out/edgechat_worker_bg.wasm)"

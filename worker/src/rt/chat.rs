@@ -1,0 +1,329 @@
+//! `POST /api/chat`: policy, caches, upstream with retries and fallback, then the widget SSE stream.
+
+use edgechat::provider::{build_request, StreamDecoder};
+use edgechat::StreamEvent;
+use sha2::{Digest, Sha256};
+use web_sys::{ReadableStreamDefaultReader, Response};
+
+use super::js::{console_log, fetch, read_all, read_timed, stream_response, Read, Writer};
+use super::upstream::{self, Body, Stats, Upstream};
+use super::{upstream_api_error, Ctx};
+use crate::cache::{CachedAnswer, SemanticEntry, SemanticIndex};
+use crate::chat::{self, hex, PreparedChat};
+use crate::error::ApiError;
+use crate::events::{encode_sse, ErrorInfo, Outcome, Producer};
+use crate::pricing;
+
+pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
+    ctx.log.limiter = ctx.limiter.name();
+    let prepared = match chat::prepare(&ctx.config, body) {
+        Ok(p) => p,
+        Err(e) => return ctx.error(&e),
+    };
+    ctx.log.alias = Some(prepared.alias.clone());
+    let chain = upstream::chain(&ctx.config, &prepared.alias);
+    let primary = chain[0].1.clone();
+    ctx.log.provider = Some(primary.provider.as_str().into());
+    ctx.log.model = Some(primary.model.clone());
+    let primary_req = prepared.request_for(&ctx.config, &primary);
+    if let Err(e) = build_request(&ctx.config.provider(primary.provider), &primary_req) {
+        return ctx.error(&ApiError::bad_request(e.to_string()));
+    }
+    let lease = match ctx.acquire().await {
+        Ok(l) => l,
+        Err(e) => return ctx.error(&e),
+    };
+
+    // Caches: exact match for deterministic requests, then the semantic index when enabled.
+    let answer_key = chat::cache_key(primary.provider, &primary_req);
+    let semantic_on = ctx.config.cache.semantic.enabled && !prepared.continue_;
+    if prepared.cacheable {
+        ctx.log.cache = "miss";
+        if let Some(a) = load_answer(&ctx, &answer_key).await {
+            return replay(ctx, &prepared, a, lease, "exact", None).await;
+        }
+    }
+    let mut semantic: Option<(Vec<f32>, String, SemanticIndex)> = None;
+    if semantic_on {
+        ctx.log.cache = "miss";
+        let index_key = format!("sem:{}", &hex(&Sha256::digest(format!("{}|{}", primary.provider, primary.model)))[..32]);
+        match embed(&ctx, &prompt_text(&prepared)).await {
+            Ok(vector) => {
+                let index: SemanticIndex = ctx
+                    .cache
+                    .get(&index_key)
+                    .await
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default();
+                let threshold = ctx.config.cache.semantic.threshold;
+                let hit = index.best(&vector, threshold).map(|(e, s)| (e.key.clone(), s));
+                if let Some((key, score)) = hit {
+                    if let Some(a) = load_answer(&ctx, &key).await {
+                        return replay(ctx, &prepared, a, lease, "semantic", Some(score)).await;
+                    }
+                }
+                semantic = Some((vector, index_key, index));
+            }
+            Err(e) => console_log(&ctx.scrub(&format!(
+                "{{\"request_id\":\"{}\",\"semantic_cache_error\":{:?}}}",
+                ctx.request_id, e
+            ))),
+        }
+    }
+
+    let mut stats = Stats::default();
+    let config = ctx.config.clone();
+    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, |entry| {
+        build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
+    })
+    .await;
+    ctx.log.attempts = stats.attempts;
+    ctx.log.ttfb_ms = stats.ttfb_ms;
+    let up = match result {
+        Ok(up) => up,
+        Err(f) => {
+            ctx.log.provider = Some(f.entry.provider.as_str().into());
+            ctx.log.model = Some(f.entry.model.clone());
+            ctx.log.error = Some(format!("{}:{}", f.error.status, crate::error::scrub(&f.error.message, &ctx.secrets)));
+            ctx.release(lease, 0, 0.0).await;
+            let msg = ctx.scrub(&f.error.message);
+            return ctx.error(&upstream_api_error(&f, &msg));
+        }
+    };
+    ctx.log.provider = Some(up.entry.provider.as_str().into());
+    ctx.log.model = Some(up.entry.model.clone());
+    let mut headers = ctx.headers();
+    headers.push(("content-type".into(), "text/event-stream; charset=utf-8".into()));
+    headers.push(("cache-control".into(), "no-cache, no-transform".into()));
+    headers.push(("x-edgechat-cache".into(), ctx.log.cache.into()));
+    let (resp, writer) = match stream_response(200, &headers) {
+        Ok(x) => x,
+        Err(_) => {
+            up.abort.abort();
+            ctx.release(lease, 0, 0.0).await;
+            return ctx.error(&ApiError::internal());
+        }
+    };
+    ctx.log.status = 200;
+    let store = Store { key: answer_key, cacheable: prepared.cacheable, semantic };
+    let js_ctx = ctx.js_ctx.clone();
+    // The pump runs after the response is returned; waitUntil keeps the isolate alive for the log line.
+    let done = wasm_bindgen_futures::future_to_promise(async move {
+        pump(ctx, up, writer, prepared, lease, store).await;
+        Ok(wasm_bindgen::JsValue::UNDEFINED)
+    });
+    super::wait_until(&js_ctx, &done);
+    resp
+}
+
+struct Store {
+    key: String,
+    cacheable: bool,
+    semantic: Option<(Vec<f32>, String, SemanticIndex)>,
+}
+
+/// What draining the decoder led to.
+enum Step {
+    Continue,
+    Aborted,
+    Failed(ErrorInfo),
+}
+
+async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: PreparedChat, lease: u64, store: Store) {
+    let Upstream { abort, body, alias, entry, .. } = up;
+    let mut producer = Producer::new();
+    let mut decoder = StreamDecoder::new(entry.provider);
+    let mut kept: Vec<StreamEvent> = Vec::new();
+    let start = producer.start(&ctx.request_id, &ctx.request_id, &alias, entry.provider.as_str());
+    let mut step = if writer.write(encode_sse(&start).as_bytes()).await { Step::Continue } else { Step::Aborted };
+    let scrub = |s: &str| crate::error::scrub(s, &ctx.secrets);
+    let (reader, first): (Option<ReadableStreamDefaultReader>, Option<Vec<u8>>) = match body {
+        Body::Stream { reader, first } => (Some(reader), first),
+        Body::Full(b) => (None, Some(b)),
+    };
+    if let (Step::Continue, Some(chunk)) = (&step, first.as_ref()) {
+        decoder.feed(chunk);
+        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
+    }
+    let stall = ctx.config.limits.stall_timeout_ms;
+    let mut ended = first.is_none() || reader.is_none();
+    while matches!(step, Step::Continue) && !producer.is_done() && !ended {
+        let reader = reader.as_ref().expect("checked by `ended`");
+        match read_timed(reader, stall, Some(&writer.closed)).await {
+            Read::Chunk(c) => {
+                decoder.feed(&c);
+                step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
+            }
+            Read::Done => ended = true,
+            Read::Timeout => step = Step::Failed(ErrorInfo::stalled(stall)),
+            Read::Failed(_) => ended = true,
+            Read::Gone => step = Step::Aborted,
+        }
+    }
+    if matches!(step, Step::Continue) && !producer.is_done() {
+        decoder.finish();
+        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
+        if matches!(step, Step::Continue) && !producer.is_done() {
+            step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, &scrub));
+        }
+    }
+    if let Some(r) = &reader {
+        let _ = r.cancel();
+    }
+    if !producer.is_done() {
+        abort.abort();
+    }
+    let (usage, estimated) = producer.usage(prepared.prompt_chars);
+    let cost = pricing::cost_usd(&ctx.config.pricing, &entry.model, &usage);
+    let outcome = match &step {
+        Step::Aborted => Outcome::Aborted,
+        Step::Failed(e) => {
+            let events = producer.fail(e, usage, estimated, cost);
+            for ev in &events {
+                writer.write(encode_sse(ev).as_bytes()).await;
+            }
+            ctx.log.error = Some(e.kind.clone());
+            if e.truncated {
+                Outcome::Truncated
+            } else {
+                Outcome::Error
+            }
+        }
+        Step::Continue => {
+            for ev in &producer.finish(usage, estimated, cost) {
+                writer.write(encode_sse(ev).as_bytes()).await;
+            }
+            Outcome::Complete
+        }
+    };
+    writer.close().await;
+    ctx.log.outcome = outcome.as_str();
+    ctx.log.set_usage(&usage, estimated);
+    ctx.log.cost_usd = cost;
+    if outcome == Outcome::Complete && (store.cacheable || store.semantic.is_some()) {
+        save(&ctx, &store, &entry, kept).await;
+    }
+    ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
+    ctx.write_log();
+}
+
+async fn drain(
+    decoder: &mut StreamDecoder,
+    producer: &mut Producer,
+    writer: &mut Writer,
+    kept: &mut Vec<StreamEvent>,
+    scrub: &impl Fn(&str) -> String,
+) -> Step {
+    while let Some(item) = decoder.next_event() {
+        match item {
+            Ok(ev) => {
+                if !matches!(ev, StreamEvent::ToolCallDelta { .. }) {
+                    kept.push(ev.clone());
+                }
+                if let Some(we) = producer.push(&ev) {
+                    if !writer.write(encode_sse(&we).as_bytes()).await {
+                        return Step::Aborted;
+                    }
+                }
+            }
+            Err(e) => return Step::Failed(ErrorInfo::from_stream_error(&e, scrub)),
+        }
+    }
+    Step::Continue
+}
+
+async fn load_answer(ctx: &Ctx, key: &str) -> Option<CachedAnswer> {
+    let s = ctx.cache.get(&format!("ans:{key}")).await?;
+    serde_json::from_str::<CachedAnswer>(&s).ok().filter(CachedAnswer::is_complete)
+}
+
+async fn save(ctx: &Ctx, store: &Store, entry: &crate::config::ModelEntry, events: Vec<StreamEvent>) {
+    let ttl = ctx.config.cache.ttl_seconds;
+    let answer = CachedAnswer { provider: entry.provider.as_str().into(), model: entry.model.clone(), events };
+    if !answer.is_complete() {
+        return;
+    }
+    let json = serde_json::to_string(&answer).unwrap_or_default();
+    if let Err(e) = ctx.cache.put(&format!("ans:{}", store.key), &json, ttl).await {
+        console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", ctx.request_id, e));
+        return;
+    }
+    if let Some((vector, index_key, index)) = &store.semantic {
+        let mut index = index.clone();
+        index.insert(SemanticEntry { embedding: vector.clone(), key: store.key.clone() }, ctx.config.cache.semantic.max_entries);
+        let json = serde_json::to_string(&index).unwrap_or_default();
+        if let Err(e) = ctx.cache.put(index_key, &json, ttl).await {
+            console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", ctx.request_id, e));
+        }
+    }
+}
+
+/// Replays a cached answer as a stream, marked as a hit.
+async fn replay(
+    mut ctx: Ctx,
+    prepared: &PreparedChat,
+    answer: CachedAnswer,
+    lease: u64,
+    kind: &'static str,
+    similarity: Option<f64>,
+) -> Response {
+    let mut producer = Producer::new();
+    let mut out = encode_sse(&producer.start(&ctx.request_id, &ctx.request_id, &prepared.alias, &answer.provider));
+    for ev in &answer.events {
+        if let Some(we) = producer.push(ev) {
+            out.push_str(&encode_sse(&we));
+        }
+    }
+    let (usage, estimated) = producer.usage(prepared.prompt_chars);
+    for ev in producer.finish(usage, estimated, Some(0.0)) {
+        out.push_str(&encode_sse(&ev));
+    }
+    ctx.log.cache = "hit";
+    ctx.log.cache_kind = Some(kind);
+    ctx.log.cache_similarity = similarity;
+    ctx.log.provider = Some(answer.provider.clone());
+    ctx.log.model = Some(answer.model.clone());
+    ctx.log.status = 200;
+    ctx.log.outcome = "complete";
+    ctx.log.cost_usd = Some(0.0);
+    ctx.log.ttfb_ms = Some(super::js::now_ms().saturating_sub(ctx.started_ms));
+    ctx.release(lease, 0, 0.0).await;
+    ctx.write_log();
+    let mut h = ctx.headers();
+    h.push(("content-type".into(), "text/event-stream; charset=utf-8".into()));
+    h.push(("cache-control".into(), "no-cache, no-transform".into()));
+    h.push(("x-edgechat-cache".into(), "hit".into()));
+    h.push(("x-edgechat-cache-kind".into(), kind.into()));
+    super::js::response(200, &h, &out)
+}
+
+fn prompt_text(p: &PreparedChat) -> String {
+    let mut s = p.request.system.clone().unwrap_or_default();
+    for m in &p.request.messages {
+        s.push('\n');
+        s.push_str(&m.content);
+    }
+    s
+}
+
+/// Embeds `text` with the configured provider's `/embeddings` endpoint.
+async fn embed(ctx: &Ctx, text: &str) -> Result<Vec<f32>, String> {
+    let sc = &ctx.config.cache.semantic;
+    let p = ctx.config.provider(sc.provider);
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    if let Some(k) = &p.api_key {
+        headers.push(("authorization".into(), format!("Bearer {k}")));
+    }
+    let body = serde_json::json!({ "model": sc.embedding_model, "input": text }).to_string();
+    let sent = fetch("POST", &format!("{}/embeddings", p.base_url), &headers, body.as_bytes()).await?;
+    let status = sent.response.status();
+    let bytes = read_all(sent.response.body(), 8 << 20, ctx.config.limits.stall_timeout_ms)
+        .await
+        .map_err(|e| format!("embeddings body: {e:?}"))?;
+    if !(200..300).contains(&status) {
+        return Err(format!("embeddings returned {status}"));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let arr = v["data"][0]["embedding"].as_array().ok_or("embeddings response has no data[0].embedding")?;
+    Ok(arr.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect())
+}

@@ -1,0 +1,273 @@
+//! Runtime glue (wasm32 only): the fetch entry, routing, and per-route handlers over the pure policy modules.
+
+mod chat;
+mod compat;
+mod js;
+mod store;
+mod upstream;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::{Request, Response};
+
+use self::js::{console_log, get_obj, get_str, now_ms, random_id, read_all, response, ReadAllError};
+use self::store::{CacheStore, LimiterStore};
+use crate::config::{Config, Env};
+use crate::error::{scrub, ApiError};
+use crate::limiter::{Decision, Op, Rule};
+use crate::log::LogLine;
+use crate::policy::{self, Credentials, Principal};
+
+
+/// The fetch handler: `export default { fetch: (req, env, ctx) => handle(req, env, ctx) }`.
+#[wasm_bindgen]
+pub fn handle(req: Request, env: JsValue, ctx: JsValue) -> js_sys::Promise {
+    future_to_promise(async move { Ok(route(req, env, ctx).await.into()) })
+}
+
+/// Per-request state shared by the handlers.
+pub(crate) struct Ctx {
+    pub config: Config,
+    pub secrets: Vec<String>,
+    pub request_id: String,
+    pub started_ms: u64,
+    /// The request's Origin when it is allowed (for CORS headers).
+    pub cors_origin: Option<String>,
+    pub limiter: LimiterStore,
+    pub cache: CacheStore,
+    pub js_ctx: JsValue,
+    pub log: LogLine,
+    pub principal: Principal,
+}
+
+impl Ctx {
+    /// `x-request-id` plus CORS headers for an allowed origin.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut h = vec![("x-request-id".to_string(), self.request_id.clone())];
+        if let Some(o) = &self.cors_origin {
+            h.extend(policy::cors_headers(o).into_iter().map(|(k, v)| (k.to_string(), v)));
+        }
+        h
+    }
+
+    /// The JSON error response (logged).
+    pub fn error(&mut self, e: &ApiError) -> Response {
+        let mut h = self.headers();
+        h.push(("content-type".into(), "application/json".into()));
+        if let Some(s) = e.retry_after_s {
+            h.push(("retry-after".into(), s.to_string()));
+        }
+        self.log.status = e.status;
+        self.log.outcome = "error";
+        self.log.error.get_or_insert_with(|| e.kind.to_string());
+        self.write_log();
+        response(e.status, &h, &self.scrub(&e.body(&self.request_id)))
+    }
+
+    /// Removes secrets and echoed key fragments.
+    pub fn scrub(&self, s: &str) -> String {
+        scrub(s, &self.secrets)
+    }
+
+    /// Prints the log line (once).
+    pub fn write_log(&mut self) {
+        self.log.duration_ms = now_ms().saturating_sub(self.started_ms);
+        console_log(&self.scrub(&self.log.to_json()));
+    }
+
+
+    /// Counts the request and takes a stream slot; the lease is released by [`Ctx::release`].
+    pub async fn acquire(&mut self) -> Result<u64, ApiError> {
+        let key = self.log.client.clone();
+        let op = Op::Acquire { key: key.clone(), rule: Rule::from(&self.config.limits), now_ms: now_ms() };
+        match self.limiter.apply(&key, op).await {
+            Ok(Decision::Allowed { lease }) => Ok(lease),
+            Ok(Decision::Limited { kind, message, retry_after_s }) => {
+                let kind = if kind == "budget_exceeded" { "budget_exceeded" } else { "rate_limited" };
+                Err(ApiError::rate_limited(kind, message, retry_after_s))
+            }
+            Err(e) => {
+                console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.request_id, e));
+                Err(ApiError::internal())
+            }
+        }
+    }
+
+    /// Gives back the stream slot and records the usage against the daily budget.
+    pub async fn release(&self, lease: u64, tokens: u64, spend_usd: f64) {
+        let key = self.log.client.clone();
+        let op = Op::Release { key: key.clone(), lease, tokens, spend_usd, now_ms: now_ms() };
+        if let Err(e) = self.limiter.apply(&key, op).await {
+            console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.request_id, e));
+        }
+    }
+}
+
+/// Keeps the isolate alive for `promise` after the response (`ctx.waitUntil`, when the runtime has it).
+pub(crate) fn wait_until(js_ctx: &JsValue, promise: &js_sys::Promise) {
+    if let Some(f) = get_obj(js_ctx, "waitUntil").and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+        let _ = f.call1(js_ctx, promise);
+    }
+}
+
+async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
+    let started_ms = now_ms();
+    let request_id = random_id();
+    let url = req.url();
+    let path = url_path(&url);
+    let method = req.method();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let env_pairs = Env::NAMES.iter().filter_map(|n| get_str(&env, n).map(|v| (*n, v)));
+    let env_vars = Env::from_pairs(env_pairs);
+    let secrets = env_vars.secrets();
+    let log = LogLine { request_id: request_id.clone(), route: path.to_string(), cache: "bypass", outcome: "error", ..LogLine::default() };
+    let config = match Config::from_env(&env_vars) {
+        Ok(c) => c,
+        Err(e) => {
+            console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"config_error\":{:?}}}", e.to_string()), &secrets));
+            let err = ApiError::new(500, "internal", "the edge's configuration is invalid (see its log)");
+            let h = vec![("x-request-id".to_string(), request_id.clone()), ("content-type".into(), "application/json".into())];
+            return response(500, &h, &err.body(&request_id));
+        }
+    };
+    let origin = header("origin");
+    let cors_origin = origin.clone().filter(|o| {
+        policy::origin_matches(&config.allowed_origins, o) || config.site_keys.values().any(|s| policy::origin_matches(&s.origins, o))
+    });
+    let mut ctx = Ctx {
+        limiter: LimiterStore::from_env(&env),
+        cache: CacheStore::from_env(&env),
+        config,
+        secrets,
+        request_id,
+        started_ms,
+        cors_origin,
+        js_ctx,
+        log,
+        principal: Principal::default(),
+    };
+
+    const ROUTES: &[&str] = &["/api/config", "/api/chat", "/v1/chat/completions", "/v1/responses", "/v1/messages"];
+    if method == "OPTIONS" {
+        return preflight(&mut ctx, origin.as_deref(), ROUTES.contains(&path));
+    }
+    let expected = match path {
+        "/api/config" => "GET",
+        p if ROUTES.contains(&p) => "POST",
+        _ => return ctx.error(&ApiError::new(404, "not_found", format!("no route for {path}"))),
+    };
+    if method != expected {
+        return ctx.error(&ApiError::new(405, "method_not_allowed", format!("{path} accepts {expected}, not {method}")));
+    }
+
+    // Authentication: origin, site key, session token.
+    let auth = header("authorization");
+    let bearer = auth
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")))
+        .map(str::trim)
+        .map(str::to_string)
+        .or_else(|| header("x-api-key"));
+    let site_key = header("x-edgechat-site-key");
+    let creds = Credentials { origin: origin.as_deref(), site_key: site_key.as_deref(), bearer: bearer.as_deref() };
+    match policy::authenticate(&ctx.config, &creds, now_ms() / 1000) {
+        Ok(p) => ctx.principal = p,
+        Err(e) => return ctx.error(&e),
+    }
+    ctx.log.client = policy::client_key(
+        &ctx.principal,
+        header("cf-connecting-ip").as_deref(),
+        header("x-forwarded-for").as_deref(),
+    );
+
+    if path == "/api/config" {
+        return api_config(&mut ctx);
+    }
+    // Body: refuse a declared size over the limit before reading, and enforce the limit while reading.
+    if let Err(e) = policy::check_content_length(&ctx.config.limits, header("content-length").as_deref()) {
+        return ctx.error(&e);
+    }
+    let body = match read_all(req.body(), ctx.config.limits.max_body_bytes, 30_000).await {
+        Ok(b) => b,
+        Err(ReadAllError::TooLarge) => return ctx.error(&policy::body_too_large(&ctx.config.limits)),
+        Err(_) => return ctx.error(&ApiError::bad_request("could not read the request body")),
+    };
+    match path {
+        "/api/chat" => chat::handle(ctx, &body).await,
+        "/v1/chat/completions" => compat::handle(ctx, crate::compat::Format::OpenAiChat, &body, header("anthropic-version"), header("anthropic-beta")).await,
+        "/v1/responses" => compat::handle(ctx, crate::compat::Format::OpenAiResponses, &body, None, None).await,
+        _ => compat::handle(ctx, crate::compat::Format::Anthropic, &body, header("anthropic-version"), header("anthropic-beta")).await,
+    }
+}
+
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+fn preflight(ctx: &mut Ctx, origin: Option<&str>, known: bool) -> Response {
+    if !known {
+        return ctx.error(&ApiError::new(404, "not_found", "no such route"));
+    }
+    match (origin, ctx.cors_origin.is_some()) {
+        (Some(o), false) => ctx.error(&ApiError::new(403, "origin_not_allowed", format!("Origin {o} is not allowed"))),
+        _ => {
+            let mut h = ctx.headers();
+            h.extend(policy::preflight_headers().into_iter().map(|(k, v)| (k.to_string(), v)));
+            ctx.log.status = 204;
+            ctx.log.outcome = "complete";
+            ctx.write_log();
+            response(204, &h, "")
+        }
+    }
+}
+
+fn api_config(ctx: &mut Ctx) -> Response {
+    let c = &ctx.config;
+    let models: Vec<serde_json::Value> = c
+        .models
+        .iter()
+        .map(|(alias, e)| {
+            serde_json::json!({ "alias": alias, "label": e.label.clone().unwrap_or_else(|| alias.clone()), "provider": e.provider.as_str() })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "models": models,
+        "default_model": c.default_model,
+        "limits": {
+            "max_tokens": c.limits.max_tokens,
+            "max_messages": c.limits.max_messages,
+            "max_message_chars": c.limits.max_message_chars,
+            "max_total_chars": c.limits.max_total_chars,
+        },
+        "allow_system_prompt": c.allow_system_prompt,
+        "resumable": false,
+        "simulated": c.simulated,
+    });
+    let mut h = ctx.headers();
+    h.push(("content-type".into(), "application/json".into()));
+    h.push(("cache-control".into(), "no-store".into()));
+    ctx.log.status = 200;
+    ctx.log.outcome = "complete";
+    ctx.write_log();
+    response(200, &h, &body.to_string())
+}
+
+/// Maps the final upstream failure to the client error for the widget route.
+pub(crate) fn upstream_api_error(f: &upstream::Failure, scrubbed: &str) -> ApiError {
+    use edgechat::ErrorKind::*;
+    match f.error.kind {
+        InvalidRequest | RequestTooLarge => ApiError::bad_request(format!("the provider rejected the request: {scrubbed}")),
+        Authentication | PermissionDenied => {
+            ApiError::new(502, "upstream_error", "the provider refused the edge's credentials (check the provider key)")
+        }
+        RateLimited | ServerError | Overloaded => {
+            let mut e = ApiError::new(502, "upstream_error", format!("the provider failed after retries: {scrubbed}"));
+            e.retry_after_s = f.error.retry_after_ms.map(|ms| ms.div_ceil(1000));
+            e
+        }
+        _ => ApiError::new(502, "upstream_error", format!("the provider failed: {scrubbed}")),
+    }
+}
