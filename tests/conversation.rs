@@ -347,17 +347,20 @@ fn limits_name_the_violated_limit() {
     let e = c.check_limits(&limits).unwrap_err();
     assert_eq!(e, LimitError::MessageTooLong { index: 1, chars: 11, max: 10 });
     assert_eq!(e.type_name(), "message_too_long");
+    assert_eq!(e.limit_name(), "max_message_chars");
 
     c.messages[1] = Message::assistant("0123456789");
     c.messages.push(Message::user("0123456"));
     let e = c.check_limits(&limits).unwrap_err();
     assert_eq!(e, LimitError::TotalTooLong { chars: 27, max: 25 });
     assert_eq!(e.type_name(), "conversation_too_long");
+    assert_eq!(e.limit_name(), "max_total_chars");
 
     c.messages.push(Message::user("x"));
     let e = c.check_limits(&limits).unwrap_err();
     assert_eq!(e, LimitError::TooManyMessages { count: 4, max: 3 });
     assert_eq!(e.type_name(), "too_many_messages");
+    assert_eq!(e.limit_name(), "max_messages");
 }
 
 #[test]

@@ -68,6 +68,16 @@ pub enum LimitError {
 }
 
 impl LimitError {
+    /// The [`ConversationLimits`] field that was exceeded: `max_messages`, `max_message_chars` or
+    /// `max_total_chars`.
+    pub fn limit_name(&self) -> &'static str {
+        match self {
+            Self::TooManyMessages { .. } => "max_messages",
+            Self::MessageTooLong { .. } | Self::SystemPromptTooLong { .. } => "max_message_chars",
+            Self::TotalTooLong { .. } => "max_total_chars",
+        }
+    }
+
     /// Machine-readable name for the edge's error body: `too_many_messages`, `message_too_long` (one turn or the
     /// system prompt), `conversation_too_long`.
     pub fn type_name(&self) -> &'static str {
