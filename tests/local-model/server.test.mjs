@@ -170,6 +170,31 @@ test("temperature 0 is deterministic and stop sequences cut the text (finish_rea
   assert.equal(cut.message.content, a.message.content.slice(0, a.message.content.indexOf(cutAt)));
 });
 
+test("streamed deltas with a stop sequence add up to the non-streamed text", async () => {
+  const body = { model: "smollm2", messages: FRANCE, temperature: 0, stop: [" Paris", "Paris"] };
+  const plain = (await (await postChat(url, body)).json()).choices[0];
+  const { chunks } = parseChunks(await readSseData(await postChat(url, { ...body, stream: true })));
+  const streamed = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+  assert.equal(streamed, plain.message.content);
+  assert.equal(streamed.includes("Paris"), false, "the stop text is never sent, not even in part");
+  assert.equal(chunks.at(-1).choices[0].finish_reason, "stop");
+});
+
+test("multi-byte characters split across tokens arrive whole", async () => {
+  const res = await postChat(url, {
+    model: "smollm2",
+    messages: [{ role: "user", content: "Repeat this: 🎉🎉🎉 你好你好 😀😀" }],
+    stream: true,
+    temperature: 0,
+    max_tokens: 40,
+  });
+  const { chunks } = parseChunks(await readSseData(res));
+  const deltas = chunks.slice(1, -1).map((c) => c.choices[0].delta.content);
+  const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\uFFFD/;
+  for (const d of deltas) assert.doesNotMatch(d, lone, `broken character in delta ${JSON.stringify(d)}`);
+  assert.match(deltas.join(""), /[\u{1F300}-\u{1FAFF}]|[\u4E00-\u9FFF]/u, "the reply has emoji or CJK to check");
+});
+
 test("response_format json_object yields a JSON object", async () => {
   const body = await (
     await postChat(url, {
