@@ -212,7 +212,8 @@ async function startEdgeFor(upUrl) {
   const harness = process.env.EDGECHAT_EDGE_HARNESS || join(root, 'tests', 'support', 'edge.mjs');
   if (!existsSync(harness)) throw new Error(`${harness} is missing (the edge harness); cannot start the edge`);
   const { startEdge } = await import(harness);
-  return startEdge({ vars: benchVars(upUrl) });
+  // EDGECHAT_EDGE_NO_BUILD=1 runs the existing worker/pkg build as is (no rebuild from sources).
+  return startEdge({ vars: benchVars(upUrl), build: process.env.EDGECHAT_EDGE_NO_BUILD !== '1' });
 }
 
 function report(res) {

@@ -91,6 +91,7 @@ test('errors come through as typed SDK exceptions without provider secrets', asy
     noKey(JSON.stringify(e.error ?? {}) + e.message);
     return true;
   });
+  await mock.reset(); // the edge retried fewer times than queued
   const stream = await openai.chat.completions.create({ model: 'fast', messages: user('x mock:error=3'), stream: true });
   await assert.rejects(async () => {
     for await (const _ of stream); // eslint-disable-line no-unused-vars

@@ -9,7 +9,8 @@ import { edgeVars, SITE_KEY } from './edge-config.mjs';
 const up = await startUpstream({ delayMs: 1 });
 let edge;
 try {
-  edge = await startEdge({ vars: edgeVars(up.url) });
+  // EDGECHAT_EDGE_NO_BUILD=1 runs the existing worker/pkg build as is (no rebuild from sources).
+  edge = await startEdge({ vars: edgeVars(up.url), build: process.env.EDGECHAT_EDGE_NO_BUILD !== '1' });
 } catch (err) {
   console.error(`launch.mjs: the edge did not start: ${err.stack || err}`);
   await up.close();

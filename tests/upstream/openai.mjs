@@ -16,6 +16,9 @@ export function openaiErrorBody(message, type, code = null, param = null) {
 
 /** Error body for an HTTP status, as the API words it. */
 export function openaiStatusError(status, detail = {}) {
+  if (detail.message && status !== 400 && status !== 404) {
+    return openaiErrorBody(detail.message, status >= 500 ? 'server_error' : 'invalid_request_error', detail.code ?? null, null);
+  }
   switch (status) {
     case 400:
       return openaiErrorBody(detail.message || 'Invalid request.', 'invalid_request_error', detail.code ?? null, detail.param ?? null);
