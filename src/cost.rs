@@ -194,8 +194,7 @@ impl PricingTable {
 
     /// The price that applies to `model` (see the [module docs](self) for the matching rules).
     pub fn get(&self, model: &str) -> Option<&ModelPrice> {
-        lookup(self.prices.iter().map(|(k, p)| (k.as_str(), p)), model)
-            .or_else(|| self.prices.get(FALLBACK_KEY))
+        lookup(self.prices.iter().map(|(k, p)| (k.as_str(), p)), model).or_else(|| self.prices.get(FALLBACK_KEY))
     }
 
     /// Cost in USD of `usage` on `model`; `None` when the model has no price.

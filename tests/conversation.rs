@@ -4,8 +4,8 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use edgechat::conversation::{
-    estimate_message_tokens, estimate_text_tokens, Conversation, ConversationError, ConversationLimits, InvalidTurn,
-    LimitError, Message, Role, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS,
+    estimate_message_tokens, estimate_text_tokens, validate_messages, Conversation, ConversationError,
+    ConversationLimits, InvalidTurn, LimitError, Message, Role, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS,
 };
 use edgechat::{ChatResponse, StopReason, ToolCall, Usage};
 
@@ -52,10 +52,7 @@ fn assistant_may_open_history_and_follow_itself() {
 #[test]
 fn tool_results_must_answer_known_calls() {
     let mut c = tool_chat();
-    assert_eq!(
-        c.push_tool_result("nope", "x"),
-        Err(ConversationError::UnknownToolCallId { id: "nope".into() })
-    );
+    assert_eq!(c.push_tool_result("nope", "x"), Err(ConversationError::UnknownToolCallId { id: "nope".into() }));
     c.push_tool_result("c2", "sunny").unwrap();
     assert_eq!(c.push_tool_result("c2", "again"), Err(ConversationError::DuplicateToolResult { id: "c2".into() }));
     assert_eq!(c.pending_tool_calls(), vec!["c1"]);
@@ -71,7 +68,10 @@ fn tool_result_without_any_call_is_unknown() {
     let mut c = Conversation::new();
     c.push_user("hi").unwrap();
     assert_eq!(c.push_tool_result("c1", "x"), Err(ConversationError::UnknownToolCallId { id: "c1".into() }));
-    assert_eq!(c.push(Message { tool_call_id: None, ..Message::tool("", "x") }), Err(ConversationError::MissingToolCallId));
+    assert_eq!(
+        c.push(Message { tool_call_id: None, ..Message::tool("", "x") }),
+        Err(ConversationError::MissingToolCallId)
+    );
 }
 
 #[test]
@@ -106,14 +106,20 @@ fn tool_calls_are_checked() {
 fn misplaced_fields_are_rejected() {
     let mut c = Conversation::new();
     let user_with_calls = Message { tool_calls: vec![call("a", "f")], ..Message::user("x") };
-    assert_eq!(c.push(user_with_calls), Err(ConversationError::MisplacedField { role: Role::User, field: "tool_calls" }));
+    assert_eq!(
+        c.push(user_with_calls),
+        Err(ConversationError::MisplacedField { role: Role::User, field: "tool_calls" })
+    );
     let interrupted_user = Message { interrupted: true, ..Message::user("x") };
     assert_eq!(
         c.push(interrupted_user),
         Err(ConversationError::MisplacedField { role: Role::User, field: "interrupted" })
     );
     let user_with_id = Message { tool_call_id: Some("a".into()), ..Message::user("x") };
-    assert_eq!(c.push(user_with_id), Err(ConversationError::MisplacedField { role: Role::User, field: "tool_call_id" }));
+    assert_eq!(
+        c.push(user_with_id),
+        Err(ConversationError::MisplacedField { role: Role::User, field: "tool_call_id" })
+    );
 }
 
 #[test]
@@ -179,7 +185,10 @@ fn push_response_uses_refusal_when_there_is_no_text() {
     assert_eq!(c.messages.last().unwrap().content, "I can't help with that.");
     let mut c2 = Conversation::new();
     c2.push_user("x").unwrap();
-    assert_eq!(c2.push_response(&ChatResponse { complete: true, ..Default::default() }), Err(ConversationError::EmptyAssistantTurn));
+    assert_eq!(
+        c2.push_response(&ChatResponse { complete: true, ..Default::default() }),
+        Err(ConversationError::EmptyAssistantTurn)
+    );
 }
 
 // ---- whole-history validation ----
@@ -201,9 +210,14 @@ fn validate_names_the_offending_turn() {
         system: None,
         messages: vec![Message::user("hi"), Message::assistant("hello"), Message::tool("c9", "x")],
     };
-    assert_eq!(c.validate(), Err(InvalidTurn { index: 2, error: ConversationError::UnknownToolCallId { id: "c9".into() } }));
+    assert_eq!(
+        c.validate(),
+        Err(InvalidTurn { index: 2, error: ConversationError::UnknownToolCallId { id: "c9".into() } })
+    );
     let c = Conversation { system: None, messages: vec![Message::user("hi"), Message::user("")] };
     assert_eq!(c.validate().unwrap_err().to_string(), "turn 1: user message is empty");
+    assert_eq!(validate_messages(&c.messages), c.validate());
+    assert_eq!(validate_messages(&c.messages[..1]), Ok(()));
 }
 
 // ---- serde ----
@@ -261,7 +275,8 @@ fn text_estimate_follows_the_documented_heuristic() {
 fn message_estimate_counts_overhead_tool_calls_and_ids() {
     assert_eq!(estimate_message_tokens(&Message::user("")), MESSAGE_OVERHEAD_TOKENS);
     let plain = estimate_message_tokens(&Message::assistant("abcd"));
-    let with_call = estimate_message_tokens(&Message { tool_calls: vec![call("c1", "weather")], ..Message::assistant("abcd") });
+    let with_call =
+        estimate_message_tokens(&Message { tool_calls: vec![call("c1", "weather")], ..Message::assistant("abcd") });
     assert!(with_call > plain + 8, "{with_call} vs {plain}");
     assert!(estimate_message_tokens(&Message::tool("call_123", "abcd")) > plain);
 }
@@ -372,6 +387,9 @@ fn limits_count_characters_not_bytes_and_include_system_and_tool_calls() {
     c.system = Some("12345".into());
     assert_eq!(c.check_limits(&limits), Err(LimitError::SystemPromptTooLong { chars: 5, max: 4 }));
     c.system = None;
-    c.messages.push(Message { tool_calls: vec![ToolCall { id: "a".into(), name: "b".into(), arguments: "{}".into() }], ..Message::assistant("x") });
+    c.messages.push(Message {
+        tool_calls: vec![ToolCall { id: "a".into(), name: "b".into(), arguments: "{}".into() }],
+        ..Message::assistant("x")
+    });
     assert_eq!(c.check_limits(&limits), Err(LimitError::MessageTooLong { index: 1, chars: 5, max: 4 }));
 }

@@ -57,7 +57,9 @@ fn trimming_keeps_system_prompt_and_newest_turns_within_budget() {
     assert_starts_with_user(&c);
     // Maximal: adding back the previous pair would exceed the budget.
     let mut bigger = c.clone();
-    bigger.messages.splice(0..0, before.messages[before.messages.len() - n - 2..before.messages.len() - n].iter().cloned());
+    bigger
+        .messages
+        .splice(0..0, before.messages[before.messages.len() - n - 2..before.messages.len() - n].iter().cloned());
     assert!(bigger.estimate_tokens() > budget);
 }
 
@@ -182,7 +184,10 @@ fn two_step_summary_into_system_prompt() {
     assert!(outcome.summarized);
     assert_eq!(outcome.dropped, dropped);
     assert!(c.estimate_tokens() <= 300);
-    assert_eq!(c.system.as_deref(), Some("You are terse.\n\n[Summary of the earlier conversation]\nThe user asked ten questions."));
+    assert_eq!(
+        c.system.as_deref(),
+        Some("You are terse.\n\n[Summary of the earlier conversation]\nThe user asked ten questions.")
+    );
     assert_eq!(c.summary(), Some("The user asked ten questions."));
     assert_starts_with_user(&c);
 
@@ -191,7 +196,8 @@ fn two_step_summary_into_system_prompt() {
         c.push_assistant(format!("more {i} {}", "word ".repeat(30))).unwrap();
         c.push_user(format!("next {i}")).unwrap();
     }
-    c.trim_with(&TrimOptions::new(300).with_summary_reserve(40), |_| Some(Summary::in_system("Newer summary."))).unwrap();
+    c.trim_with(&TrimOptions::new(300).with_summary_reserve(40), |_| Some(Summary::in_system("Newer summary.")))
+        .unwrap();
     assert_eq!(c.system.as_deref().unwrap().matches(SUMMARY_MARKER).count(), 1);
     assert_eq!(c.summary(), Some("Newer summary."));
 }

@@ -22,9 +22,22 @@ fn close(a: Option<f64>, b: f64) -> bool {
 #[test]
 fn every_required_model_has_a_price() {
     for model in [
-        "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3", "o4-mini", "gpt-5", "gpt-5-mini",
-        "gpt-5-nano", "claude-opus-4-1", "claude-opus-4-5", "claude-sonnet-4-5", "claude-sonnet-4-0",
-        "claude-3-5-haiku", "claude-haiku-4-5",
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "o3",
+        "o4-mini",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "claude-opus-4-1",
+        "claude-opus-4-5",
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-0",
+        "claude-3-5-haiku",
+        "claude-haiku-4-5",
     ] {
         assert!(builtin_price(model).is_some(), "{model}");
     }
@@ -147,7 +160,10 @@ fn invalid_overrides_are_refused_and_change_nothing() {
         Err(PricingError::InvalidPrice { ref model, field: "input", .. }) if model == "b"
     ));
     assert!(matches!(t.apply_overrides_json(r#"{"a": {"input": 1}}"#), Err(PricingError::Json(_))));
-    assert!(matches!(t.apply_overrides_json(r#"{"a": {"input": 1, "output": 1, "cache": 1}}"#), Err(PricingError::Json(_))));
+    assert!(matches!(
+        t.apply_overrides_json(r#"{"a": {"input": 1, "output": 1, "cache": 1}}"#),
+        Err(PricingError::Json(_))
+    ));
     assert!(matches!(t.apply_overrides_json(r#"["gpt-4o"]"#), Err(PricingError::Json(_))));
     assert_eq!(t.apply_overrides_json(r#"{"": {"input": 1, "output": 1}}"#), Err(PricingError::EmptyModel));
     assert_eq!(t, before);

@@ -109,7 +109,12 @@ fn provider_errors_use_kind_status_and_their_own_hint() {
 
 #[test]
 fn odd_inputs_do_not_panic() {
-    let p = RetryPolicy { max_attempts: u32::MAX, base_delay_ms: u64::MAX, max_delay_ms: u64::MAX, ..RetryPolicy::default() };
+    let p = RetryPolicy {
+        max_attempts: u32::MAX,
+        base_delay_ms: u64::MAX,
+        max_delay_ms: u64::MAX,
+        ..RetryPolicy::default()
+    };
     assert!(p.decide(200, Failure::Status(503), None, 0.5).is_retry());
     assert_eq!(p.backoff_ms(u32::MAX, 1.0), u64::MAX);
     let d = RetryPolicy::default();

@@ -15,7 +15,13 @@ fn failure() -> impl Strategy<Value = Failure> {
 
 fn policy() -> impl Strategy<Value = RetryPolicy> {
     (1u32..8, 0u64..5_000, 0u64..60_000, 0u64..120_000).prop_map(|(max_attempts, base, extra, max_retry_after_ms)| {
-        RetryPolicy { max_attempts, base_delay_ms: base, max_delay_ms: base + extra, max_retry_after_ms, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts,
+            base_delay_ms: base,
+            max_delay_ms: base + extra,
+            max_retry_after_ms,
+            ..RetryPolicy::default()
+        }
     })
 }
 

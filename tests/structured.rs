@@ -172,6 +172,9 @@ fn unicode_output_is_parsed_and_excerpted_on_char_boundaries() {
 fn response_format_serde_shape_is_unchanged() {
     let f = schema("city");
     let v = serde_json::to_value(&f).unwrap();
-    assert_eq!(v, serde_json::json!({"type": "json_schema", "name": "city", "schema": {"type": "object"}, "strict": true}));
+    assert_eq!(
+        v,
+        serde_json::json!({"type": "json_schema", "name": "city", "schema": {"type": "object"}, "strict": true})
+    );
     assert_eq!(serde_json::from_value::<ResponseFormat>(v).unwrap(), f);
 }

@@ -78,7 +78,7 @@ fn is_cjk(cp: u32) -> bool {
         | 0xAC00..=0xD7FF   // Hangul syllables and Jamo extended-B
         | 0xF900..=0xFAFF   // CJK compatibility ideographs
         | 0xFE30..=0xFE4F   // CJK compatibility forms
-        | 0xFF00..=0xFFEF)  // half-width and full-width forms
+        | 0xFF00..=0xFFEF) // half-width and full-width forms
 }
 
 /// Heuristic token count of one turn, including its overhead, tool calls and tool call id.

@@ -105,33 +105,7 @@ impl Conversation {
     /// Tool call ids of the last assistant turn that have no result yet, in call order. Empty when no tool call
     /// is outstanding.
     pub fn pending_tool_calls(&self) -> Vec<&str> {
-        let Some((asked, answered)) = self.open_tool_turn() else {
-            return Vec::new();
-        };
-        asked.tool_calls.iter().map(|c| c.id.as_str()).filter(|id| !answered.contains(id)).collect()
-    }
-
-    /// The assistant turn whose tool results are being collected (the last non-tool turn, when it has tool
-    /// calls) and the ids answered since.
-    fn open_tool_turn(&self) -> Option<(&Message, Vec<&str>)> {
-        let mut answered = Vec::new();
-        for m in self.messages.iter().rev() {
-            match m.role {
-                Role::Tool => answered.extend(m.tool_call_id.as_deref()),
-                Role::Assistant if !m.tool_calls.is_empty() => return Some((m, answered)),
-                _ => return None,
-            }
-        }
-        None
-    }
-
-    fn ensure_no_pending(&self) -> Result<(), ConversationError> {
-        let ids = self.pending_tool_calls();
-        if ids.is_empty() {
-            Ok(())
-        } else {
-            Err(ConversationError::PendingToolResults { ids: ids.into_iter().map(str::to_owned).collect() })
-        }
+        pending_tool_calls(&self.messages)
     }
 
     /// Appends a user turn. Fails on blank text or while tool results are outstanding.
@@ -207,53 +181,88 @@ impl Conversation {
 
     /// Appends any turn after checking it against the rules in the [module docs](self).
     pub fn push(&mut self, message: Message) -> Result<(), ConversationError> {
-        self.check_next(&message)?;
+        check_next(&self.messages, &message)?;
         self.messages.push(message);
         Ok(())
     }
 
-    /// Checks that `message` may follow the current history.
-    fn check_next(&self, message: &Message) -> Result<(), ConversationError> {
-        check_fields(message)?;
-        match message.role {
-            Role::User => {
-                if message.content.trim().is_empty() {
-                    return Err(ConversationError::EmptyUserMessage);
-                }
-                self.ensure_no_pending()
-            }
-            Role::Assistant => {
-                if message.content.trim().is_empty() && message.tool_calls.is_empty() {
-                    return Err(ConversationError::EmptyAssistantTurn);
-                }
-                check_tool_calls(&message.tool_calls)?;
-                self.ensure_no_pending()
-            }
-            Role::Tool => {
-                let id = message.tool_call_id.as_deref().ok_or(ConversationError::MissingToolCallId)?;
-                let unknown = || ConversationError::UnknownToolCallId { id: id.to_owned() };
-                let (asked, answered) = self.open_tool_turn().ok_or_else(unknown)?;
-                if !asked.tool_calls.iter().any(|c| c.id == id) {
-                    return Err(unknown());
-                }
-                if answered.contains(&id) {
-                    return Err(ConversationError::DuplicateToolResult { id: id.to_owned() });
-                }
-                Ok(())
-            }
+    /// Checks the whole history (e.g. one received from a client or loaded from storage); see
+    /// [`validate_messages`].
+    pub fn validate(&self) -> Result<(), InvalidTurn> {
+        validate_messages(&self.messages)
+    }
+}
+
+/// Checks a history against the rules in the [module docs](self), as if each turn had been appended in order.
+/// A history may end with tool calls still waiting for results (the next request's tool turns answer them).
+/// Linear in the history's size, plus the number of consecutive tool turns squared.
+pub fn validate_messages(messages: &[Message]) -> Result<(), InvalidTurn> {
+    for (index, message) in messages.iter().enumerate() {
+        check_next(&messages[..index], message).map_err(|error| InvalidTurn { index, error })?;
+    }
+    Ok(())
+}
+
+/// Unanswered call ids of the last assistant turn of `history`, in call order.
+fn pending_tool_calls(history: &[Message]) -> Vec<&str> {
+    let Some((asked, answered)) = open_tool_turn(history) else {
+        return Vec::new();
+    };
+    asked.tool_calls.iter().map(|c| c.id.as_str()).filter(|id| !answered.contains(id)).collect()
+}
+
+/// The assistant turn whose tool results are being collected (the last non-tool turn, when it has tool calls)
+/// and the ids answered since.
+fn open_tool_turn(history: &[Message]) -> Option<(&Message, Vec<&str>)> {
+    let mut answered = Vec::new();
+    for m in history.iter().rev() {
+        match m.role {
+            Role::Tool => answered.extend(m.tool_call_id.as_deref()),
+            Role::Assistant if !m.tool_calls.is_empty() => return Some((m, answered)),
+            _ => return None,
         }
     }
+    None
+}
 
-    /// Checks a whole history (e.g. one received from a client or loaded from storage) against the rules in the
-    /// [module docs](self), as if each turn had been appended in order. A history may end with tool calls still
-    /// waiting for results (the next request's tool turns answer them).
-    pub fn validate(&self) -> Result<(), InvalidTurn> {
-        let mut replay = Conversation { system: None, messages: Vec::with_capacity(self.messages.len()) };
-        for (index, message) in self.messages.iter().enumerate() {
-            replay.check_next(message).map_err(|error| InvalidTurn { index, error })?;
-            replay.messages.push(message.clone());
-        }
+fn ensure_no_pending(history: &[Message]) -> Result<(), ConversationError> {
+    let ids = pending_tool_calls(history);
+    if ids.is_empty() {
         Ok(())
+    } else {
+        Err(ConversationError::PendingToolResults { ids: ids.into_iter().map(str::to_owned).collect() })
+    }
+}
+
+/// Checks that `message` may follow `history`.
+fn check_next(history: &[Message], message: &Message) -> Result<(), ConversationError> {
+    check_fields(message)?;
+    match message.role {
+        Role::User => {
+            if message.content.trim().is_empty() {
+                return Err(ConversationError::EmptyUserMessage);
+            }
+            ensure_no_pending(history)
+        }
+        Role::Assistant => {
+            if message.content.trim().is_empty() && message.tool_calls.is_empty() {
+                return Err(ConversationError::EmptyAssistantTurn);
+            }
+            check_tool_calls(&message.tool_calls)?;
+            ensure_no_pending(history)
+        }
+        Role::Tool => {
+            let id = message.tool_call_id.as_deref().ok_or(ConversationError::MissingToolCallId)?;
+            let unknown = || ConversationError::UnknownToolCallId { id: id.to_owned() };
+            let (asked, answered) = open_tool_turn(history).ok_or_else(unknown)?;
+            if !asked.tool_calls.iter().any(|c| c.id == id) {
+                return Err(unknown());
+            }
+            if answered.contains(&id) {
+                return Err(ConversationError::DuplicateToolResult { id: id.to_owned() });
+            }
+            Ok(())
+        }
     }
 }
 

@@ -91,8 +91,7 @@ impl LimitError {
 
 /// Size of one turn in characters (see the [module docs](self)).
 pub fn message_chars(message: &Message) -> usize {
-    let calls: usize =
-        message.tool_calls.iter().map(|c| chars(&c.id) + chars(&c.name) + chars(&c.arguments)).sum();
+    let calls: usize = message.tool_calls.iter().map(|c| chars(&c.id) + chars(&c.name) + chars(&c.arguments)).sum();
     chars(&message.content) + calls + message.tool_call_id.as_deref().map_or(0, chars)
 }
 

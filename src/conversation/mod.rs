@@ -5,7 +5,8 @@
 //! - validated appends ([`Conversation::push_user`], [`Conversation::push_assistant`],
 //!   [`Conversation::push_tool_result`], [`Conversation::push_response`], [`Conversation::push_assistant_partial`])
 //!   that refuse histories a provider would reject, with a typed [`ConversationError`];
-//!   [`Conversation::validate`] replays the same rules over a whole history (e.g. one received from a client);
+//!   [`Conversation::validate`] / [`validate_messages`] replay the same rules over a whole history (e.g. one
+//!   received from a client);
 //! - token estimates ([`estimate_text_tokens`], [`Conversation::estimate_tokens`]) calibrated by the provider's
 //!   reported usage ([`Calibration`]);
 //! - trimming to a token budget with an optional summary of what was dropped ([`Conversation::plan_trim`],
@@ -38,7 +39,7 @@ pub use estimate::{
     estimate_message_tokens, estimate_text_tokens, Calibration, MAX_CALIBRATION_RATIO, MESSAGE_OVERHEAD_TOKENS,
     MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS,
 };
-pub use history::{ConversationError, InvalidTurn};
+pub use history::{validate_messages, ConversationError, InvalidTurn};
 pub use limits::{message_chars, ConversationLimits, LimitError};
 pub use trim::{Summary, SummaryPlacement, TrimError, TrimOptions, TrimOutcome, TrimPlan, SUMMARY_MARKER};
 
@@ -76,7 +77,13 @@ pub struct Message {
 impl Message {
     /// A user turn.
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: Role::User, content: content.into(), tool_calls: Vec::new(), tool_call_id: None, interrupted: false }
+        Self {
+            role: Role::User,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            interrupted: false,
+        }
     }
     /// An assistant turn.
     pub fn assistant(content: impl Into<String>) -> Self {

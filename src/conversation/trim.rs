@@ -292,7 +292,10 @@ impl Conversation {
         }
         let needed = scale(cal, next.estimate_tokens());
         if needed > plan.options.budget_tokens {
-            return Err(TrimError::SummaryTooLarge { needed_tokens: needed, budget_tokens: plan.options.budget_tokens });
+            return Err(TrimError::SummaryTooLarge {
+                needed_tokens: needed,
+                budget_tokens: plan.options.budget_tokens,
+            });
         }
         let dropped = self.messages[..plan.drop].to_vec();
         *self = next;
