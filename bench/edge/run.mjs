@@ -15,6 +15,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
 import { spawn } from 'node:child_process';
+import { loadavg, cpus } from 'node:os';
 import { streamOnce, eventDelays, pct, median, ms } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -219,6 +220,9 @@ async function startEdgeFor(upUrl) {
 function report(res) {
   const lines = [];
   const added = (a, b) => a - b;
+  const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
+  lines.push(`machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)} ` +
+    '(other work on the machine inflates both paths, and the edge path more: it has one more process to schedule)');
   lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
@@ -249,7 +253,7 @@ function report(res) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const res = { opts, wasm: wasmSizes(), latency: {}, holdBack: {} };
+  const res = { opts, load: { start: loadavg() }, wasm: wasmSizes(), latency: {}, holdBack: {} };
   const up = await startUpstreamProcess();
   let edge;
   try {
@@ -267,6 +271,7 @@ async function main() {
     if (edge) await edge.stop();
     await up.close();
   }
+  res.load.end = loadavg();
   console.log(opts.json ? JSON.stringify(res, null, 2) : report(res));
 }
 
