@@ -209,5 +209,6 @@ mod common;
 mod decoder;
 mod error;
 mod headers;
+mod json;
 
 pub use decoder::StreamDecoder;

@@ -1,69 +1,15 @@
 //! Streamed `chat.completion.chunk` objects (`data: {…}` lines, ended by `data: [DONE]`).
 
-use serde::de::IgnoredAny;
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use crate::error::StreamError;
 use crate::event::{StopReason, StreamEvent, Usage};
-use crate::provider::common::{parse_event, Out, Text, ToolCalls};
+use crate::provider::common::{malformed, parse_event, Out, ToolCalls};
+use crate::provider::json::{JsonError, Reader};
 use crate::provider::error::stream_error;
 use crate::provider::ProviderKind;
-
-#[derive(Deserialize)]
-struct Chunk<'a> {
-    #[serde(borrow, default)]
-    id: Text<'a>,
-    #[serde(borrow, default)]
-    model: Text<'a>,
-    #[serde(borrow, default)]
-    choices: Option<Vec<Choice<'a>>>,
-    #[serde(default)]
-    usage: Option<ChatUsage>,
-    #[serde(default)]
-    error: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct Choice<'a> {
-    #[serde(default)]
-    index: u32,
-    #[serde(borrow, default)]
-    delta: Option<Delta<'a>>,
-    #[serde(borrow, default)]
-    finish_reason: Text<'a>,
-}
-
-#[derive(Deserialize)]
-struct Delta<'a> {
-    #[serde(borrow, default)]
-    content: Text<'a>,
-    #[serde(borrow, default)]
-    reasoning_content: Text<'a>,
-    #[serde(borrow, default)]
-    reasoning: Text<'a>,
-    #[serde(borrow, default)]
-    refusal: Text<'a>,
-    #[serde(borrow, default)]
-    tool_calls: Option<Vec<CallChunk<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct CallChunk<'a> {
-    #[serde(default)]
-    index: Option<usize>,
-    #[serde(borrow, default)]
-    id: Text<'a>,
-    #[serde(borrow, default)]
-    function: Option<FunctionChunk<'a>>,
-}
-
-#[derive(Deserialize)]
-struct FunctionChunk<'a> {
-    #[serde(borrow, default)]
-    name: Text<'a>,
-    #[serde(borrow, default)]
-    arguments: Text<'a>,
-}
 
 /// `usage` of a chunk or a whole response.
 #[derive(Deserialize, Default)]
@@ -133,51 +79,204 @@ impl ChatStream {
         if data.is_empty() {
             return Ok(false);
         }
-        let chunk: Chunk<'_> = parse_event(self.kind, data)?;
-        if chunk.error.is_some() {
-            let v: serde_json::Value = parse_event(self.kind, data)?;
-            return Err(StreamError::Provider(stream_error(self.kind, &v)));
-        }
-        if !self.started && (chunk.id.0.is_some() || chunk.model.0.is_some()) {
-            self.started = true;
-            out.push_back(StreamEvent::Start {
-                id: chunk.id.0.map(|s| s.into_owned()),
-                model: chunk.model.0.map(|s| s.into_owned()),
-            });
-        }
-        for choice in chunk.choices.iter().flatten().filter(|c| c.index == 0) {
-            if let Some(delta) = &choice.delta {
-                self.on_delta(delta, out);
+        let before = out.len();
+        match self.chunk(data, out) {
+            Ok(None) => Ok(false),
+            Ok(Some(())) => {
+                out.truncate(before);
+                let v: serde_json::Value = parse_event(self.kind, data)?;
+                Err(StreamError::Provider(stream_error(self.kind, &v)))
             }
-            if let Some(raw) = choice.finish_reason.non_empty() {
-                self.calls.complete_all("", out);
-                out.push_back(StreamEvent::Stop { reason: stop_reason(raw), raw: raw.to_owned() });
+            Err(e) => {
+                // Nothing of a malformed chunk is emitted.
+                out.truncate(before);
+                Err(malformed(self.kind, data, e))
             }
         }
-        if let Some(usage) = &chunk.usage {
-            out.push_back(StreamEvent::Usage { usage: usage.normalize() });
-        }
-        Ok(false)
     }
 
-    fn on_delta(&mut self, delta: &Delta<'_>, out: &mut Out) {
+    /// Decodes one `chat.completion.chunk`; `Ok(Some(()))` when it is an error object instead.
+    fn chunk(&mut self, data: &str, out: &mut Out) -> Result<Option<()>, JsonError> {
+        let before = out.len();
+        let mut r = Reader::new(data);
+        let (mut id, mut model, mut usage, mut error, mut took_choice) = (None, None, None, false, false);
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.next_key(&mut first)? {
+            match &*key {
+                "id" => id = r.text()?,
+                "model" => model = r.text()?,
+                "choices" => if !r.null()? {
+                    r.array()?;
+                    let mut first = true;
+                    while r.next_element(&mut first)? {
+                        let choice = Choice::read(&mut r)?;
+                        if choice.index == 0 && !std::mem::replace(&mut took_choice, true) {
+                            self.on_choice(data, &choice, out)?;
+                        }
+                    }
+                }
+                "usage" => {
+                    if !r.null()? {
+                        usage = Some(read_usage(&mut r)?);
+                    }
+                }
+                "error" => {
+                    if !r.null()? {
+                        r.skip()?;
+                        error = true;
+                    }
+                }
+                _ => r.skip()?,
+            }
+        }
+        r.end()?;
+        if error {
+            return Ok(Some(()));
+        }
+        if !self.started && (id.is_some() || model.is_some()) {
+            self.started = true;
+            let start = StreamEvent::Start { id: id.map(Cow::into_owned), model: model.map(Cow::into_owned) };
+            out.insert(before, start);
+        }
+        if let Some(usage) = usage {
+            out.push_back(StreamEvent::Usage { usage });
+        }
+        Ok(None)
+    }
+
+    fn on_choice(&mut self, data: &str, c: &Choice<'_>, out: &mut Out) -> Result<(), JsonError> {
         // Some servers (vLLM) send the same text under both names: take one.
-        if let Some(text) = delta.reasoning_content.non_empty().or_else(|| delta.reasoning.non_empty()) {
+        if let Some(text) = non_empty(&c.reasoning_content).or_else(|| non_empty(&c.reasoning)) {
             out.push_back(StreamEvent::ReasoningDelta { text: text.to_owned() });
         }
-        if let Some(text) = delta.content.non_empty() {
+        if let Some(text) = non_empty(&c.content) {
             out.push_back(StreamEvent::TextDelta { text: text.to_owned() });
         }
-        if let Some(text) = delta.refusal.non_empty() {
+        if let Some(text) = non_empty(&c.refusal) {
             out.push_back(StreamEvent::Refusal { text: text.to_owned() });
         }
-        for (pos, call) in delta.tool_calls.iter().flatten().enumerate() {
-            let (name, args) = match &call.function {
-                Some(f) => (f.name.non_empty(), f.arguments.non_empty().unwrap_or("")),
-                None => (None, ""),
-            };
-            let key = call.index.unwrap_or(pos);
-            out.push_back(self.calls.fragment(key, call.id.non_empty(), name, args));
+        if let Some((start, end)) = c.tool_calls {
+            let mut r = Reader::new(&data[start..end]);
+            r.array()?;
+            let (mut first, mut pos) = (true, 0);
+            while r.next_element(&mut first)? {
+                let (index, id, name, args) = read_call(&mut r)?;
+                let key = index.map_or(pos, |i| i as usize);
+                out.push_back(self.calls.fragment(key, non_empty(&id), non_empty(&name), non_empty(&args).unwrap_or("")));
+                pos += 1;
+            }
+        }
+        if let Some(raw) = non_empty(&c.finish_reason) {
+            self.calls.complete_all("", out);
+            out.push_back(StreamEvent::Stop { reason: stop_reason(raw), raw: raw.to_owned() });
+        }
+        Ok(())
+    }
+}
+
+fn non_empty<'s>(t: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    t.as_deref().filter(|s| !s.is_empty())
+}
+
+/// One element of `choices`, read whole before acting on it (its `index` may come after its `delta`).
+#[derive(Default)]
+struct Choice<'a> {
+    index: u64,
+    content: Option<Cow<'a, str>>,
+    reasoning_content: Option<Cow<'a, str>>,
+    reasoning: Option<Cow<'a, str>>,
+    refusal: Option<Cow<'a, str>>,
+    /// Byte range of the `tool_calls` array, read after `index` is known.
+    tool_calls: Option<(usize, usize)>,
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+impl<'a> Choice<'a> {
+    fn read(r: &mut Reader<'a>) -> Result<Self, JsonError> {
+        let mut c = Choice::default();
+        r.object()?;
+        let mut first = true;
+        while let Some(key) = r.next_key(&mut first)? {
+            match &*key {
+                "index" => c.index = r.u64_or_null()?.unwrap_or(0),
+                "finish_reason" => c.finish_reason = r.text()?,
+                "delta" | "message" => if !r.null()? {
+                    r.object()?;
+                    let mut first = true;
+                    while let Some(key) = r.next_key(&mut first)? {
+                        match &*key {
+                            "content" => c.content = r.text()?,
+                            "reasoning_content" => c.reasoning_content = r.text()?,
+                            "reasoning" => c.reasoning = r.text()?,
+                            "refusal" => c.refusal = r.text()?,
+                            "tool_calls" => if !r.null()? {
+                                let start = r.position();
+                                r.skip()?;
+                                c.tool_calls = Some((start, r.position()));
+                            }
+                            _ => r.skip()?,
+                        }
+                    }
+                }
+                _ => r.skip()?,
+            }
+        }
+        Ok(c)
+    }
+}
+
+type CallFragment<'a> = (Option<u64>, Option<Cow<'a, str>>, Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+
+/// One element of `tool_calls`: index, id, function name, arguments fragment.
+fn read_call<'a>(r: &mut Reader<'a>) -> Result<CallFragment<'a>, JsonError> {
+    let (mut index, mut id, mut name, mut args) = (None, None, None, None);
+    r.object()?;
+    let mut first = true;
+    while let Some(key) = r.next_key(&mut first)? {
+        match &*key {
+            "index" => index = r.u64_or_null()?,
+            "id" => id = r.text()?,
+            "function" => if !r.null()? {
+                r.object()?;
+                let mut first = true;
+                while let Some(key) = r.next_key(&mut first)? {
+                    match &*key {
+                        "name" => name = r.text()?,
+                        "arguments" => args = r.text()?,
+                        _ => r.skip()?,
+                    }
+                }
+            }
+            _ => r.skip()?,
         }
     }
+    Ok((index, id, name, args))
+}
+
+/// A chunk's `usage` object, normalized.
+fn read_usage(r: &mut Reader<'_>) -> Result<Usage, JsonError> {
+    let mut u = ChatUsage::default();
+    r.object()?;
+    let mut first = true;
+    while let Some(key) = r.next_key(&mut first)? {
+        match &*key {
+            "prompt_tokens" => u.prompt_tokens = r.u64_or_null()?,
+            "completion_tokens" => u.completion_tokens = r.u64_or_null()?,
+            "prompt_tokens_details" => if !r.null()? {
+                let mut d = PromptDetails::default();
+                r.object()?;
+                let mut first = true;
+                while let Some(key) = r.next_key(&mut first)? {
+                    match &*key {
+                        "cached_tokens" => d.cached_tokens = r.u64_or_null()?,
+                        _ => r.skip()?,
+                    }
+                }
+                u.prompt_tokens_details = Some(d);
+            }
+            _ => r.skip()?,
+        }
+    }
+    Ok(u.normalize())
 }
