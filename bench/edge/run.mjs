@@ -87,6 +87,25 @@ function wasmSizes() {
   };
 }
 
+/** CPU seconds (user + system) used so far by the workerd processes this benchmark started (Linux /proc). */
+function workerdCpuSeconds() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const f = stat.slice(close + 2).split(' '); // f[0] = state (field 3), so field n is f[n - 3]
+    if (comm === 'workerd' && Number(f[1]) === process.pid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100; // CLK_TCK is 100 on Linux
+}
+
 function paths(upUrl, edgeUrl) {
   const messages = (text) => [{ role: 'user', content: text }];
   return {
@@ -144,8 +163,10 @@ async function holdBack(up, P, opts, concurrency) {
     await up.reset();
     const texts = Array.from({ length: streams }, (_, i) => `cadence-${i}-${name.replace(/\W+/g, '_')} mock:delay=${opts.cadence} mock:words=30`);
     const results = [];
+    const cpu0 = workerdCpuSeconds();
     if (concurrency === 1) for (const t of texts) results.push(...(await runBatch(path, [t])));
     else results.push(...(await runBatch(path, texts)));
+    const cpuSeconds = workerdCpuSeconds() - cpu0;
     const log = await up.requests();
     const delays = [];
     let errors = 0;
@@ -157,7 +178,10 @@ async function holdBack(up, P, opts, concurrency) {
       }
       delays.push(...eventDelays(entry.sends, r.arrivals));
     });
-    out[name] = { events: delays.length, errors, median: median(delays), p99: pct(delays, 99), max: Math.max(...delays) };
+    out[name] = {
+      events: delays.length, errors, median: median(delays), p99: pct(delays, 99), max: Math.max(...delays),
+      workerdCpuMsPerEvent: name === 'direct' ? null : (cpuSeconds * 1000) / Math.max(1, delays.length),
+    };
   }
   await up.reset();
   return out;
@@ -166,6 +190,7 @@ async function holdBack(up, P, opts, concurrency) {
 async function manyStreams(up, P, n) {
   const path = P['edge /api/chat'];
   const t0 = performance.now();
+  const cpu0 = workerdCpuSeconds();
   const texts = Array.from({ length: n }, (_, i) => `concurrent ${i} mock:delay=5 mock:words=20`);
   const results = await runBatch(path, texts);
   const seconds = (performance.now() - t0) / 1000;
@@ -173,7 +198,8 @@ async function manyStreams(up, P, n) {
   for (const r of results) if (r.error) byError[r.error.slice(0, 80)] = (byError[r.error.slice(0, 80)] || 0) + 1;
   const upstreamSeen = (await up.requests()).length;
   await up.reset();
-  return { streams: n, errors: results.filter((r) => r.error).length, byError, seconds, upstreamSeen };
+  const workerdCpu = workerdCpuSeconds() - cpu0;
+  return { streams: n, errors: results.filter((r) => r.error).length, byError, seconds, upstreamSeen, workerdCpu };
 }
 
 /**
@@ -242,11 +268,12 @@ function report(res) {
     for (const [name, s] of Object.entries(H)) {
       const extra = name === 'direct' ? '(baseline)'
         : `held back (edge - direct at the same percentile): median ${ms(s.median - b.median)}, p99 ${ms(s.p99 - b.p99)}, max ${ms(s.max - b.max)} (target <= ${TARGETS.heldBackMs})`;
-      lines.push(`  ${name.padEnd(27)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)} ${extra}`);
+      const cpu = s.workerdCpuMsPerEvent == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerEvent)}/event`;
+      lines.push(`  ${name.padEnd(27)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`);
     }
   }
   const m = res.many;
-  lines.push(`\n${m.streams} concurrent streams through one workerd (/api/chat): errors ${m.errors} (target 0), ${m.seconds.toFixed(2)} s, upstream saw ${m.upstreamSeen}`);
+  lines.push(`\n${m.streams} concurrent streams through one workerd (/api/chat): errors ${m.errors} (target 0), ${m.seconds.toFixed(2)} s, upstream saw ${m.upstreamSeen}, workerd CPU ${m.workerdCpu.toFixed(2)} s (${((m.workerdCpu * 1000) / m.streams).toFixed(2)} ms/stream)`);
   for (const [e, n] of Object.entries(m.byError)) lines.push(`  ${n} x ${e}`);
   return lines.join('\n');
 }
