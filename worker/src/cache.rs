@@ -1,23 +1,69 @@
 //! Response caches: the stored form of an answer, and the semantic index (cosine similarity of embeddings).
 
-use edgechat::StreamEvent;
+use edgechat::{StopReason, StreamEvent, ToolCall, Usage};
 use serde::{Deserialize, Serialize};
 
-/// A cached answer: the normalized events of a complete stream, replayed as a stream on a hit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A cached answer: what a complete stream said, replayed as a stream on a hit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CachedAnswer {
     /// Provider that produced it.
     pub provider: String,
     /// Provider model id.
     pub model: String,
-    /// Every event up to and including `Done`.
-    pub events: Vec<StreamEvent>,
+    /// Reasoning text.
+    #[serde(default)]
+    pub reasoning: String,
+    /// Answer text.
+    #[serde(default)]
+    pub text: String,
+    /// Tool calls.
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCall>,
+    /// Stop reason and the provider's raw value.
+    #[serde(default)]
+    pub stop: Option<(StopReason, String)>,
+    /// Usage of the original request.
+    #[serde(default)]
+    pub usage: Usage,
+    /// The terminal event arrived.
+    pub complete: bool,
 }
 
 impl CachedAnswer {
-    /// Whether the events form a complete answer worth storing (terminal event, no error).
-    pub fn is_complete(&self) -> bool {
-        matches!(self.events.last(), Some(StreamEvent::Done))
+    /// An empty answer from `provider`/`model`; fill it with [`CachedAnswer::push`].
+    pub fn new(provider: &str, model: &str) -> Self {
+        Self { provider: provider.into(), model: model.into(), ..Self::default() }
+    }
+
+    /// Records one upstream event.
+    pub fn push(&mut self, ev: &StreamEvent) {
+        match ev {
+            StreamEvent::TextDelta { text } | StreamEvent::Refusal { text } => self.text.push_str(text),
+            StreamEvent::ReasoningDelta { text } => self.reasoning.push_str(text),
+            StreamEvent::ToolCall { call } => self.tool_calls.push(call.clone()),
+            StreamEvent::Usage { usage } => self.usage.merge_max(usage),
+            StreamEvent::Stop { reason, raw } => self.stop = Some((*reason, raw.clone())),
+            StreamEvent::Done => self.complete = true,
+            _ => {}
+        }
+    }
+
+    /// The events to replay, ending with `Done`.
+    pub fn events(&self) -> Vec<StreamEvent> {
+        let mut out = Vec::new();
+        if !self.reasoning.is_empty() {
+            out.push(StreamEvent::ReasoningDelta { text: self.reasoning.clone() });
+        }
+        if !self.text.is_empty() {
+            out.push(StreamEvent::TextDelta { text: self.text.clone() });
+        }
+        out.extend(self.tool_calls.iter().map(|c| StreamEvent::ToolCall { call: c.clone() }));
+        out.push(StreamEvent::Usage { usage: self.usage });
+        if let Some((reason, raw)) = &self.stop {
+            out.push(StreamEvent::Stop { reason: *reason, raw: raw.clone() });
+        }
+        out.push(StreamEvent::Done);
+        out
     }
 }
 
@@ -99,14 +145,17 @@ mod tests {
     }
 
     #[test]
-    fn cached_answer_round_trips() {
-        let a = CachedAnswer {
-            provider: "openai-chat".into(),
-            model: "m".into(),
-            events: vec![StreamEvent::TextDelta { text: "x".into() }, StreamEvent::Done],
-        };
+    fn cached_answer_round_trips_and_replays() {
+        let mut a = CachedAnswer::new("openai-chat", "m");
+        a.push(&StreamEvent::TextDelta { text: "He".into() });
+        a.push(&StreamEvent::TextDelta { text: "llo".into() });
+        a.push(&StreamEvent::Stop { reason: StopReason::EndTurn, raw: "stop".into() });
+        assert!(!a.complete);
+        a.push(&StreamEvent::Done);
         let back: CachedAnswer = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
-        assert!(back.is_complete());
         assert_eq!(back, a);
+        let ev = back.events();
+        assert_eq!(ev[0], StreamEvent::TextDelta { text: "Hello".into() });
+        assert_eq!(ev.last(), Some(&StreamEvent::Done));
     }
 }

@@ -56,7 +56,9 @@ pub struct PreparedChat {
 
 /// Parses and validates the body of `POST /api/chat`.
 pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
-    let body: ChatBody = serde_json::from_slice(body).map_err(|e| {
+    let body = std::str::from_utf8(body)
+        .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not UTF-8: {e}")))?;
+    let body: ChatBody = serde_json::from_str(body).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}"))
         } else {
@@ -73,7 +75,7 @@ pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
     let max_tokens = policy::cap_max_tokens(&config.limits, body.max_tokens)?;
     if let Some(t) = body.temperature {
         if !(0.0..=2.0).contains(&t) {
-            return Err(ApiError::bad_request(format!("temperature {t} is outside 0..=2")));
+            return Err(ApiError::bad_request(format!("temperature {} is outside 0..=2", serde_json::Value::from(t))));
         }
     }
     let mut messages = body.messages;

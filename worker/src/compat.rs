@@ -72,7 +72,9 @@ pub struct CompatRequest {
 
 /// Parses the body of a compatible endpoint.
 pub fn parse(format: Format, bytes: &[u8]) -> Result<CompatRequest, ApiError> {
-    let v: Value = serde_json::from_slice(bytes)
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not UTF-8: {e}")))?;
+    let v: Value = serde_json::from_str(text)
         .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}")))?;
     let Value::Object(body) = v else {
         return Err(ApiError::bad_request("request body must be a JSON object"));

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use edgechat::cost::{ModelPrice, PricingTable};
 use edgechat::provider::{ProviderConfig, ProviderKind};
+use edgechat::retry::RetryPolicy;
 use serde::Deserialize;
 
 /// The environment as plain strings (only the names the edge reads).
@@ -128,26 +130,6 @@ impl Default for Limits {
     }
 }
 
-/// Retry policy before the first byte reaches the client.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetryConfig {
-    /// Attempts per model, the first included.
-    pub max_attempts: u32,
-    /// First backoff delay (ms); doubles each attempt, with full jitter.
-    pub base_delay_ms: u64,
-    /// Largest backoff delay (ms).
-    pub max_delay_ms: u64,
-    /// A `retry-after` longer than this is not waited for: fall back or fail instead (ms).
-    pub max_retry_after_ms: u64,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self { max_attempts: 3, base_delay_ms: 200, max_delay_ms: 4000, max_retry_after_ms: 10_000 }
-    }
-}
-
 /// Semantic cache settings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -210,22 +192,6 @@ pub struct SiteKey {
     pub require_session: bool,
 }
 
-/// Per-million-token prices (USD) of one model.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Price {
-    /// Input tokens.
-    pub input: f64,
-    /// Output tokens.
-    pub output: f64,
-    /// Cache-read input tokens (defaults to `input`).
-    #[serde(default)]
-    pub cache_read: Option<f64>,
-    /// Cache-write input tokens (defaults to `input`).
-    #[serde(default)]
-    pub cache_write: Option<f64>,
-}
-
 /// `EDGECHAT_CONFIG` as written by the operator (everything optional).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -236,9 +202,9 @@ struct RawConfig {
     allowed_origins: Option<Vec<String>>,
     site_keys: BTreeMap<String, SiteKey>,
     limits: Limits,
-    retry: RetryConfig,
+    retry: RetryPolicy,
     cache: CacheConfig,
-    pricing: BTreeMap<String, Price>,
+    pricing: BTreeMap<String, Option<ModelPrice>>,
     allow_system_prompt: bool,
     simulated: bool,
     prompt_cache: Option<bool>,
@@ -259,12 +225,12 @@ pub struct Config {
     pub site_keys: BTreeMap<String, SiteKey>,
     /// Limits.
     pub limits: Limits,
-    /// Retry policy.
-    pub retry: RetryConfig,
+    /// Retry policy (the core's).
+    pub retry: RetryPolicy,
     /// Caches.
     pub cache: CacheConfig,
-    /// Price overrides per provider model id.
-    pub pricing: BTreeMap<String, Price>,
+    /// Prices: the core's built-in table with the configured overrides.
+    pub pricing: PricingTable,
     /// Whether the widget may send a system prompt.
     pub allow_system_prompt: bool,
     /// Tell the widget the answers come from a mock.
@@ -313,6 +279,9 @@ impl Config {
             Some(d) => return Err(ConfigError(format!("default_model {d:?} is not a configured alias"))),
             None => models.keys().next().cloned().unwrap_or_default(),
         };
+        raw.retry.validate().map_err(|e| ConfigError(format!("retry: {e}")))?;
+        let mut pricing = PricingTable::builtin();
+        pricing.apply_overrides(raw.pricing).map_err(|e| ConfigError(format!("pricing: {e}")))?;
         let allowed_origins = raw
             .allowed_origins
             .unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
@@ -325,7 +294,7 @@ impl Config {
             limits: raw.limits,
             retry: raw.retry,
             cache: raw.cache,
-            pricing: raw.pricing,
+            pricing,
             allow_system_prompt: raw.allow_system_prompt,
             simulated: raw.simulated,
             prompt_cache: raw.prompt_cache.unwrap_or(true),
@@ -422,6 +391,18 @@ mod tests {
             r#"{"models":{"a":{"provider":"anthropic","model":"m","fallback":["b"]}}}"#,
         )]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("unknown alias"));
+        let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"retry":{"max_attempts":0}}"#)]);
+        assert!(Config::from_env(&env).unwrap_err().0.starts_with("retry"));
+        let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"pricing":{"m":{"input":-1,"output":1}}}"#)]);
+        assert!(Config::from_env(&env).unwrap_err().0.starts_with("pricing"));
+    }
+
+    #[test]
+    fn pricing_overrides_join_the_builtin_table() {
+        let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"pricing":{"smollm2":{"input":0,"output":0}}}"#)]);
+        let c = Config::from_env(&env).unwrap();
+        assert!(c.pricing.get("smollm2").is_some());
+        assert!(c.pricing.get("gpt-4o-mini").is_some());
     }
 
     #[test]

@@ -227,6 +227,11 @@ impl Producer {
     }
 }
 
+/// A USD amount rounded to nano-dollars (so logs and events show `0.00001515`, not float noise).
+pub fn round_usd(usd: f64) -> f64 {
+    (usd * 1e9).round() / 1e9
+}
+
 /// A rough token count for text the provider did not count (about four characters per token).
 pub fn estimate_tokens(chars: usize) -> u64 {
     (chars as u64).div_ceil(4)

@@ -4,7 +4,6 @@
 //! `cargo test -p edgechat-worker`. The runtime glue (`rt`, wasm32 only) binds them to the Workers fetch API.
 #![deny(missing_docs)]
 
-pub mod backoff;
 pub mod cache;
 pub mod chat;
 pub mod compat;
@@ -14,7 +13,6 @@ pub mod events;
 pub mod limiter;
 pub mod log;
 pub mod policy;
-pub mod pricing;
 pub mod token;
 pub mod translate;
 

@@ -39,7 +39,7 @@ impl From<&Limits> for Rule {
 
 /// The answer to an acquire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Go ahead; release `lease` when the stream ends.
     Allowed {
@@ -59,7 +59,7 @@ pub enum Decision {
 
 /// A message to the limiter (the Durable Object's request body).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Count a request and take a stream slot.
     Acquire {
@@ -131,7 +131,7 @@ impl Limiter {
             return limited("budget_exceeded", format!("daily token budget of {} is used up", rule.daily_tokens), until_next_day(now_ms));
         }
         if rule.daily_spend_usd > 0.0 && st.spend_usd >= rule.daily_spend_usd {
-            return limited("budget_exceeded", format!("daily spend budget of ${} is used up", rule.daily_spend_usd), until_next_day(now_ms));
+            return limited("budget_exceeded", format!("daily spend budget of ${} is used up", serde_json::Value::from(rule.daily_spend_usd)), until_next_day(now_ms));
         }
         if rule.rpm > 0 && st.requests.len() >= rule.rpm as usize {
             let oldest = st.requests.front().copied().unwrap_or(now_ms);

@@ -59,7 +59,8 @@ pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Session, TokenEr
     // `verify_slice` compares in constant time.
     mac.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
     let json = b64url_decode(payload).ok_or(TokenError::Malformed)?;
-    let session: Session = serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
+    let json = String::from_utf8(json).map_err(|_| TokenError::Malformed)?;
+    let session: Session = serde_json::from_str(&json).map_err(|_| TokenError::Malformed)?;
     if session.exp <= now_s {
         return Err(TokenError::Expired);
     }

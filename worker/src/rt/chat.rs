@@ -1,7 +1,6 @@
 //! `POST /api/chat`: policy, caches, upstream with retries and fallback, then the widget SSE stream.
 
 use edgechat::provider::{build_request, StreamDecoder};
-use edgechat::StreamEvent;
 use sha2::{Digest, Sha256};
 use web_sys::{ReadableStreamDefaultReader, Response};
 
@@ -11,11 +10,9 @@ use super::{upstream_api_error, Ctx};
 use crate::cache::{CachedAnswer, SemanticEntry, SemanticIndex};
 use crate::chat::{self, hex, PreparedChat};
 use crate::error::ApiError;
-use crate::events::{encode_sse, ErrorInfo, Outcome, Producer};
-use crate::pricing;
+use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer};
 
 pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
-    ctx.log.limiter = ctx.limiter.name();
     let prepared = match chat::prepare(&ctx.config, body) {
         Ok(p) => p,
         Err(e) => return ctx.error(&e),
@@ -133,7 +130,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut producer = Producer::new();
     let mut decoder = StreamDecoder::new(entry.provider);
-    let mut kept: Vec<StreamEvent> = Vec::new();
+    let mut kept = CachedAnswer::new(entry.provider.as_str(), &entry.model);
     let start = producer.start(&ctx.request_id, &ctx.request_id, &alias, entry.provider.as_str());
     let mut step = if writer.write(encode_sse(&start).as_bytes()).await { Step::Continue } else { Step::Aborted };
     let scrub = |s: &str| crate::error::scrub(s, &ctx.secrets);
@@ -174,7 +171,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         abort.abort();
     }
     let (usage, estimated) = producer.usage(prepared.prompt_chars);
-    let cost = pricing::cost_usd(&ctx.config.pricing, &entry.model, &usage);
+    let cost = ctx.config.pricing.cost(&entry.model, &usage).map(round_usd);
     let outcome = match &step {
         Step::Aborted => Outcome::Aborted,
         Step::Failed(e) => {
@@ -201,7 +198,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     ctx.log.set_usage(&usage, estimated);
     ctx.log.cost_usd = cost;
     if outcome == Outcome::Complete && (store.cacheable || store.semantic.is_some()) {
-        save(&ctx, &store, &entry, kept).await;
+        save(&ctx, &store, kept).await;
     }
     ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
     ctx.write_log();
@@ -211,15 +208,13 @@ async fn drain(
     decoder: &mut StreamDecoder,
     producer: &mut Producer,
     writer: &mut Writer,
-    kept: &mut Vec<StreamEvent>,
+    kept: &mut CachedAnswer,
     scrub: &impl Fn(&str) -> String,
 ) -> Step {
     while let Some(item) = decoder.next_event() {
         match item {
             Ok(ev) => {
-                if !matches!(ev, StreamEvent::ToolCallDelta { .. }) {
-                    kept.push(ev.clone());
-                }
+                kept.push(&ev);
                 if let Some(we) = producer.push(&ev) {
                     if !writer.write(encode_sse(&we).as_bytes()).await {
                         return Step::Aborted;
@@ -234,13 +229,12 @@ async fn drain(
 
 async fn load_answer(ctx: &Ctx, key: &str) -> Option<CachedAnswer> {
     let s = ctx.cache.get(&format!("ans:{key}")).await?;
-    serde_json::from_str::<CachedAnswer>(&s).ok().filter(CachedAnswer::is_complete)
+    serde_json::from_str::<CachedAnswer>(&s).ok().filter(|a| a.complete)
 }
 
-async fn save(ctx: &Ctx, store: &Store, entry: &crate::config::ModelEntry, events: Vec<StreamEvent>) {
+async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
     let ttl = ctx.config.cache.ttl_seconds;
-    let answer = CachedAnswer { provider: entry.provider.as_str().into(), model: entry.model.clone(), events };
-    if !answer.is_complete() {
+    if !answer.complete {
         return;
     }
     let json = serde_json::to_string(&answer).unwrap_or_default();
@@ -269,7 +263,7 @@ async fn replay(
 ) -> Response {
     let mut producer = Producer::new();
     let mut out = encode_sse(&producer.start(&ctx.request_id, &ctx.request_id, &prepared.alias, &answer.provider));
-    for ev in &answer.events {
+    for ev in &answer.events() {
         if let Some(we) = producer.push(ev) {
             out.push_str(&encode_sse(&we));
         }
@@ -323,7 +317,8 @@ async fn embed(ctx: &Ctx, text: &str) -> Result<Vec<f32>, String> {
     if !(200..300).contains(&status) {
         return Err(format!("embeddings returned {status}"));
     }
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let arr = v["data"][0]["embedding"].as_array().ok_or("embeddings response has no data[0].embedding")?;
     Ok(arr.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect())
 }

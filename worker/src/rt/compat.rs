@@ -12,9 +12,9 @@ use super::{upstream_api_error, wait_until, Ctx};
 use crate::compat::{self, CompatRequest, Format};
 use crate::config::ModelEntry;
 use crate::error::ApiError;
-use crate::events::{ErrorInfo, Outcome, Producer};
+use crate::events::{round_usd, ErrorInfo, Outcome, Producer};
 use crate::translate::{self, ChunkEncoder};
-use crate::{policy, pricing};
+use crate::policy;
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
@@ -25,7 +25,6 @@ pub(crate) async fn handle(
     anthropic_version: Option<String>,
     anthropic_beta: Option<String>,
 ) -> Response {
-    ctx.log.limiter = ctx.limiter.name();
     let mut req = match compat::parse(format, body) {
         Ok(r) => r,
         Err(e) => return ctx.error(&e),
@@ -120,7 +119,7 @@ pub(crate) async fn handle(
                 }
             }
         };
-        let cost = pricing::cost_usd(&ctx.config.pricing, &up.entry.model, &usage);
+        let cost = ctx.config.pricing.cost(&up.entry.model, &usage).map(round_usd);
         ctx.log.set_usage(&usage, estimated);
         ctx.log.cost_usd = cost;
         ctx.log.outcome = "complete";
@@ -247,7 +246,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
         abort.abort();
     }
     let (usage, estimated) = meter.usage(req.prompt_chars);
-    let cost = pricing::cost_usd(&ctx.config.pricing, &entry.model, &usage);
+    let cost = ctx.config.pricing.cost(&entry.model, &usage).map(round_usd);
     let outcome = if aborted {
         Outcome::Aborted
     } else if let Some(f) = &failure {

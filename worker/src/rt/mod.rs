@@ -147,6 +147,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         log,
         principal: Principal::default(),
     };
+    ctx.log.limiter = ctx.limiter.name();
 
     const ROUTES: &[&str] = &["/api/config", "/api/chat", "/v1/chat/completions", "/v1/responses", "/v1/messages"];
     if method == "OPTIONS" {

@@ -2,11 +2,11 @@
 //! first byte reaches the client. A first-token timeout counts as a retryable failure.
 
 use edgechat::provider::{parse_error, ProviderKind};
+use edgechat::retry::{Failure as Attempt, RetryDecision};
 use edgechat::{ErrorKind, HttpRequest, ProviderError, RateLimitInfo};
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
 use super::js::{fetch, header_pairs, now_ms, random, read_all, read_timed, reader_of, sleep, Read, ReadAllError};
-use crate::backoff::{self, Next};
 use crate::config::{Config, ModelEntry};
 
 /// The body of a successful upstream response.
@@ -104,10 +104,13 @@ pub async fn send(
             attempt += 1;
             stats.attempts += 1;
             let fail = |error: ProviderError, raw| Failure { error, raw, entry: entry.clone() };
-            let failure = match fetch(&req.method, &req.url, &req.headers, &req.body).await {
-                Err(msg) => fail(
-                    synthetic(entry.provider, 502, ErrorKind::ServerError, format!("connection to the provider failed: {msg}")),
-                    None,
+            let (failure, what) = match fetch(&req.method, &req.url, &req.headers, &req.body).await {
+                Err(msg) => (
+                    fail(
+                        synthetic(entry.provider, 502, ErrorKind::ServerError, format!("connection to the provider failed: {msg}")),
+                        None,
+                    ),
+                    Attempt::Connection,
                 ),
                 Ok(sent) => {
                     let status = sent.response.status();
@@ -120,24 +123,26 @@ pub async fn send(
                             }
                             Err(msg) => {
                                 sent.abort.abort();
-                                fail(synthetic(entry.provider, 504, ErrorKind::ServerError, msg), None)
+                                (fail(synthetic(entry.provider, 504, ErrorKind::ServerError, msg), None), Attempt::TimeoutBeforeFirstByte)
                             }
                         }
                     } else {
                         let body = read_all(sent.response.body(), 64 * 1024, config.limits.stall_timeout_ms).await.unwrap_or_default();
                         let ct = headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
                         let err = parse_error(entry.provider, status, &headers, &body, Some(now_ms()));
-                        fail(err, Some((status, ct, body)))
+                        let what = Attempt::from(&err);
+                        (fail(err, Some((status, ct, body))), what)
                     }
                 }
             };
-            let retryable = failure.error.is_retryable();
-            let next = backoff::next(&config.retry, attempt, retryable, failure.error.retry_after_ms, random());
+            let retryable = config.retry.is_retryable(what);
+            let decision = config.retry.decide(attempt, what, failure.error.retry_after_ms, random());
             last = Some(failure);
-            match next {
-                Next::RetryAfter(ms) => sleep(ms).await,
-                Next::GiveUp if retryable => break,
-                Next::GiveUp => return Err(last.take().expect("set above")),
+            match decision {
+                RetryDecision::RetryAfter { delay_ms } => sleep(delay_ms).await,
+                // Retryable but out of attempts (or the hint is too long): fall back to the next model.
+                RetryDecision::GiveUp { .. } if retryable => break,
+                RetryDecision::GiveUp { .. } => return Err(last.take().expect("set above")),
             }
         }
     }
