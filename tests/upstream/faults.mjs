@@ -17,6 +17,7 @@ const DEFAULT_AFTER = { disconnect: 4, stall: 4, malformed: 3, error: 4, hold: 2
 /** Normalizes a scenario given as a string or object into `{ kind, status?, after, ...options }`; throws on unknown names. */
 export function normalizeScenario(input) {
   const s = typeof input === 'string' ? { scenario: input } : { ...(input || {}) };
+  if (s.scenario === undefined) Object.assign(s, fromShorthand(s));
   let name = String(s.scenario ?? 'ok').toLowerCase();
   name = ALIASES[name] || name;
   const out = { ...s, scenario: name };
@@ -33,6 +34,21 @@ export function normalizeScenario(input) {
   if (out.kind === 'slow' && out.delayMs === undefined) out.delayMs = 200;
   if (out.kind === 'status' && out.status === 429 && out.retryAfter === undefined) out.retryAfter = 1;
   return out;
+}
+
+/**
+ * The shorthand the browser tests' mock edge takes (`{ text, chunk, delayMs }`, `{ status, retryAfter }`,
+ * `{ hold: true }`, `{ reset: true }`, `{ drop: true }`, `{ end: 'truncate' | 'error' }`), as upstream scenarios:
+ * `drop` and `end` act where the terminal event would be, after all the text.
+ */
+function fromShorthand(s) {
+  if (s.reset) return { scenario: 'reset' };
+  if (s.status) return { scenario: String(s.status) };
+  if (s.hold) return { scenario: 'hold', after: s.after ?? 1 };
+  if (s.drop) return { scenario: 'disconnect', after: s.after ?? 'terminal' };
+  if (s.end === 'truncate') return { scenario: 'no-terminal' };
+  if (s.end === 'error') return { scenario: 'error', after: s.after ?? 'terminal' };
+  return { scenario: 'ok' };
 }
 
 /**
@@ -68,7 +84,7 @@ export function scenarioFromText(text) {
 /** The content options of a scenario (what to generate, not which fault), to combine with a queued scenario. */
 export function contentModifiers(sc) {
   const out = {};
-  for (const k of ['words', 'tokens', 'markdown', 'reasoning', 'cache', 'cached', 'tokensPerChunk']) {
+  for (const k of ['words', 'tokens', 'markdown', 'reasoning', 'cache', 'cached', 'tokensPerChunk', 'text', 'chunk']) {
     if (sc[k] !== undefined) out[k] = sc[k];
   }
   return out;

@@ -197,7 +197,7 @@ function pickTool(norm) {
 
 /**
  * Builds the plan for a normalized request. `opts` comes from the scenario and directives:
- * { words, tokens, markdown, reasoning, cached }.
+ * { words, tokens, markdown, reasoning, cached, text, chunk }.
  */
 export function buildPlan(norm, opts = {}) {
   const seed = `${norm.model}|${norm.lastUser}`;
@@ -234,6 +234,20 @@ export function buildPlan(norm, opts = {}) {
     if (typeof norm.toolChoice !== 'object' && norm.toolChoice !== 'required') {
       plan.preamble = tokenize(`I will call ${tool.name}.`);
     }
+  } else if (stop === 'end' && typeof opts.text === 'string') {
+    // Exact text (queued by a test), in pieces of `chunk` code points or in mock tokens.
+    const pieces = opts.chunk ? splitChars(opts.text, opts.chunk) : tokenize(opts.text);
+    let used = 0;
+    for (const p of pieces) {
+      const n = opts.chunk ? countTokens(p) : 1;
+      if (used + n > budget) {
+        stop = 'length';
+        break;
+      }
+      used += n;
+      plan.text.push(p);
+    }
+    plan.textTokens = countTokens(plan.text.join(''));
   } else if (stop === 'end') {
     const all = tokenize(answerText(norm, opts));
     if (all.length > budget) {
@@ -253,9 +267,16 @@ export function buildPlan(norm, opts = {}) {
     input,
     cached: Math.min(cached, input),
     reasoning: plan.reasoning.length,
-    output: plan.reasoning.length + plan.text.length + toolOut,
+    output: plan.reasoning.length + (plan.textTokens ?? plan.text.length) + toolOut,
   };
   return plan;
+}
+
+function splitChars(text, size) {
+  const chars = [...text];
+  const out = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  return out;
 }
 
 /** Splits text tokens into chunks of `n` tokens each (the deltas the stream sends). */

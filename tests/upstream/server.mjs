@@ -203,9 +203,13 @@ export async function startUpstream({
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.flushHeaders();
     const { frames } = rendered;
+    // `after`: a frame index; negative counts from the end; 'terminal' = where the terminal event(s) begin.
+    let after = sc.after;
+    if (after === 'terminal') after = frames.findIndex((f) => f.terminal);
+    else if (typeof after === 'number' && after < 0) after = Math.max(0, frames.length + after);
     for (let i = 0; i < frames.length; i++) {
       if (res.destroyed) return;
-      if (sc.after === i) {
+      if (after === i) {
         if (sc.kind === 'disconnect') {
           entry.serverClosed = true;
           return res.destroy();

@@ -370,3 +370,34 @@ test('responses mid-stream error: an error event then response.failed', async ()
   assert.equal(data.at(-1).response.status, 'failed');
   assert.deepEqual(data.map((d) => d.sequence_number), data.map((_, i) => i));
 });
+
+test('shorthand scenarios: exact text in code-point chunks, drop after the text, error at the end, status', async () => {
+  up.queue({ text: '# Hi\n\nthére', chunk: 3, delayMs: 0 });
+  let { text } = await post('/v1/messages', AN, msgBody({ stream: true }));
+  let ev = parseSse(text).map((e) => JSON.parse(e.data));
+  const deltas = ev.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.text);
+  assert.deepEqual(deltas, ['# H', 'i\n\n', 'thé', 're']);
+  assert.equal(ev.at(-1).type, 'message_stop');
+  assert.equal(ev.at(-2).usage.output_tokens, 3); // '#', ' Hi', '\n\nthére'
+
+  up.queue({ text: 'partial before the drop', drop: true });
+  const res = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody({ stream: true })) });
+  let got = '';
+  await assert.rejects(async () => {
+    for await (const c of res.body) got += new TextDecoder().decode(c);
+  });
+  const chunks = parseSse(got).map((e) => JSON.parse(e.data));
+  assert.equal(chunks.map((c) => c.choices[0].delta.content || '').join(''), 'partial before the drop');
+  assert.ok(chunks.every((c) => c.choices[0].finish_reason === null));
+
+  up.queue({ text: 'partial text', end: 'error' });
+  ({ text } = await post('/v1/messages', AN, msgBody({ stream: true })));
+  ev = parseSse(text);
+  assert.equal(ev.at(-1).event, 'error');
+  assert.equal(ev.at(-2).event, 'content_block_stop');
+
+  up.queue({ status: 429, retryAfter: 7 });
+  const r = await post('/v1/chat/completions', OA, chatBody());
+  assert.equal(r.res.status, 429);
+  assert.equal(r.res.headers.get('retry-after'), '7');
+});
