@@ -30,12 +30,14 @@ pub enum Inline {
     Break,
 }
 
-/// `url` if its scheme is `http`, `https` or `mailto` and it has no whitespace or control characters.
+/// `url` if its scheme is `http`, `https` or `mailto` and it has no whitespace, control characters, quotes,
+/// angle brackets, backticks or backslashes (none of which a valid URL contains unescaped).
 pub fn safe_href(url: &str) -> Option<&str> {
     let u = url.trim();
     let head: String = u.chars().take(8).collect::<String>().to_ascii_lowercase();
     let scheme_ok = head.starts_with("http://") || head.starts_with("https://") || head.starts_with("mailto:");
-    (scheme_ok && !u.chars().any(|c| c.is_control() || c.is_whitespace())).then_some(u)
+    let bad = |c: char| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`' | '\\');
+    (scheme_ok && !u.chars().any(bad)).then_some(u)
 }
 
 /// Parses inline content. `partial` means the text is still growing: unclosed emphasis and code are shown as
@@ -312,7 +314,7 @@ impl Parser<'_> {
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             return 0;
         }
-        let len = rest.find(|c: char| c.is_whitespace() || c == '<' || c == '>').unwrap_or(rest.len());
+        let len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
         let mut url = &rest[..len];
         loop {
             let trimmed = url.trim_end_matches(['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~']);

@@ -124,6 +124,7 @@ fn unsafe_links_are_text_and_safe_links_keep_their_href() {
     assert_eq!(safe_href("https://x.example/\u{0}"), None);
     assert_eq!(safe_href("mailto:a@b.example"), Some("mailto:a@b.example"));
     assert_eq!(safe_href("//evil.example"), None);
+    assert_eq!(safe_href("https://ok.example/\"onmouseover=\"x"), None);
 }
 
 #[test]

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Widget benchmark (not a timed test). Prints:
+//  1. total compressed transfer size of everything the widget loads (loader JS, wasm-bindgen JS glue, wasm, CSS),
+//     gzip -9 and brotli q11, next to the deep-chat 2.4.2 npm bundle measured the same way in the same run;
+//  2. main-thread time to stream a 20,000-token markdown answer through the renderer in headless Chromium, and the
+//     ratio of the last 1,000 tokens' time to the first 1,000's.
+// Usage: node bench/widget/run.mjs   (needs dist/ from `trunk build --release`; tests/browser/run.sh builds it)
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { startStatic, launch, DIST, ROOT } from '../../tests/browser/support/stack.mjs';
+import { tokens as makeTokens } from './tokens.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const KB = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+function sizes(files) {
+  let raw = 0, gz = 0, br = 0;
+  const rows = files.map((f) => {
+    const data = fs.readFileSync(f);
+    const g = zlib.gzipSync(data, { level: 9 }).length;
+    const b = zlib.brotliCompressSync(data, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+    }).length;
+    raw += data.length; gz += g; br += b;
+    return { file: path.relative(ROOT, f), raw: data.length, gzip: g, brotli: b };
+  });
+  return { rows, raw, gz, br };
+}
+
+function printSizes(title, s) {
+  console.log(`\n${title}`);
+  for (const r of s.rows) console.log(`  ${r.file.padEnd(48)} raw ${KB(r.raw).padStart(9)}  gzip ${KB(r.gzip).padStart(8)}  brotli ${KB(r.brotli).padStart(8)}`);
+  console.log(`  ${'total'.padEnd(48)} raw ${KB(s.raw).padStart(9)}  gzip ${KB(s.gz).padStart(8)}  brotli ${KB(s.br).padStart(8)}`);
+}
+
+const widgetFiles = ['edge-chat.js', 'edgechat-www.js', 'edgechat-www_bg.wasm', 'edgechat.css'].map((f) => path.join(DIST, f));
+for (const f of widgetFiles) if (!fs.existsSync(f)) throw new Error(`missing ${f}: build dist/ first (tests/browser/run.sh)`);
+const deepChat = path.join(ROOT, 'node_modules/deep-chat/dist/deepChat.bundle.js');
+const deepChatVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/deep-chat/package.json'), 'utf8')).version;
+const ours = sizes(widgetFiles);
+const theirs = sizes([deepChat]);
+printSizes('edgechat widget (everything it loads)', ours);
+printSizes(`deep-chat ${deepChatVersion} (dist bundle)`, theirs);
+console.log(`\n  brotli: edgechat ${KB(ours.br)} vs deep-chat ${KB(theirs.br)} (${(theirs.br / ours.br).toFixed(2)}x smaller); target <= 80 KB: ${ours.br <= 80 * 1024 ? 'met' : 'NOT met'}`);
+
+// Rendering time.
+const N = Number(process.env.BENCH_TOKENS ?? 20000);
+const toks = makeTokens(N);
+const web = await startStatic({ edgeUrl: () => 'http://127.0.0.1:9' });
+const browser = await launch();
+try {
+  const page = browser.page;
+  await page.route('**/bench/page.html', (route) => route.fulfill({ path: path.join(here, 'page.html'), contentType: 'text/html' }));
+  await page.goto(`${web.url}/bench/page.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  const r = await page.evaluate((t) => window.runBench(t), toks);
+  const sum = (a) => a.reduce((x, y) => x + y, 0);
+  const first = sum(r.perToken.slice(0, 1000));
+  const last = sum(r.perToken.slice(-1000));
+  const total = sum(r.perToken) + r.finish;
+  const sorted = [...r.perToken].sort((a, b) => a - b);
+  const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  console.log(`\nrenderer: ${N} tokens, ${r.chars} chars, ${r.nodes} elements in headless Chromium`);
+  console.log(`  total main-thread time ${total.toFixed(1)} ms (finish ${r.finish.toFixed(2)} ms); per token p50 ${(p(0.5) * 1000).toFixed(0)} µs, p99 ${(p(0.99) * 1000).toFixed(0)} µs`);
+  console.log(`  first 1,000 tokens ${first.toFixed(1)} ms, last 1,000 tokens ${last.toFixed(1)} ms, ratio last/first ${(last / first).toFixed(2)} (target <= 1.2)`);
+} finally {
+  await browser.close();
+  await web.stop();
+}

@@ -1,0 +1,126 @@
+// Test stack for the widget: a static server for dist/ (plus test pages) that proxies /api/ to an edge, and a
+// headless Chromium (playwright-core, Debian's /usr/bin/chromium, never a downloaded browser).
+import http from 'node:http';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../../..');
+export const DIST = process.env.EDGECHAT_DIST ?? path.join(ROOT, 'dist');
+export const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
+const PAGES = path.join(here, '../pages');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
+/** Serves dist/ at /, tests/browser/pages at /test/, and proxies /api/ to `edgeUrl()`. */
+export async function startStatic({ edgeUrl }) {
+  if (!fs.existsSync(path.join(DIST, 'edgechat-www_bg.wasm'))) {
+    throw new Error(`${DIST} has no build: run tests/browser/run.sh (it runs trunk build --release)`);
+  }
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname.startsWith('/api/')) return proxy(req, res, edgeUrl());
+    const [base, rel] = url.pathname.startsWith('/test/')
+      ? [PAGES, url.pathname.slice('/test/'.length)]
+      : [DIST, url.pathname.slice(1) || 'index.html'];
+    const file = path.join(base, path.normalize(decodeURIComponent(rel)));
+    if (!file.startsWith(base)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const data = await fsp.readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(data);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+  };
+}
+
+function proxy(req, res, target) {
+  const url = new URL(req.url, target);
+  const up = http.request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (upRes) => {
+    res.writeHead(upRes.statusCode, upRes.headers);
+    upRes.on('aborted', () => res.socket?.destroy());
+    upRes.on('error', () => res.socket?.destroy());
+    upRes.pipe(res);
+  });
+  // An edge that drops the connection drops the browser's too (a network error, as without the proxy).
+  up.on('error', () => res.socket?.destroy());
+  // The browser aborting (stop) must reach the edge: close the upstream request when the client goes away.
+  res.on('close', () => up.destroy());
+  req.pipe(up);
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+/** A fresh browser context on a fresh --user-data-dir; dialogs are recorded (and dismissed) for the XSS suite. */
+export async function launch() {
+  const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'edgechat-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 900, height: 800 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const dialogs = [];
+  const consoleErrors = [];
+  context.on('page', (p) => watch(p));
+  function watch(p) {
+    p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+    p.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }
+  context.pages().forEach(watch);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    dialogs,
+    consoleErrors,
+    close: async () => {
+      await context.close();
+      await fsp.rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a screenshot under tests/artifacts/ (gitignored). */
+export async function shot(page, name) {
+  await fsp.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Starts the backend: the real edge in workerd + mock upstream when EDGECHAT_E2E_EDGE=real, else the inline mock. */
+export async function startBackend(options = {}) {
+  if (process.env.EDGECHAT_E2E_EDGE === 'real' && !options.inline) {
+    const { startUpstream } = await import('../../upstream/server.mjs');
+    const { startEdge } = await import('../../support/edge.mjs');
+    const { edgeVars } = await import('../../sdk/edge-config.mjs');
+    const up = await startUpstream({ port: 0, delayMs: 3 });
+    const edge = await startEdge({ vars: edgeVars(up.url) });
+    return { url: edge.url, kind: 'real', upstream: up, queue: (s) => up.queue(s), stop: async () => { await edge.stop(); await up.close(); } };
+  }
+  const { startMockEdge } = await import('./mock-edge.mjs');
+  return startMockEdge(options);
+}

@@ -1,0 +1,54 @@
+// <edge-chat> loader: one script tag puts the edgechat widget on any page.
+//   <script type="module" src="https://cdn.example/edgechat/edge-chat.js"></script>
+//   <edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble"></edge-chat>
+// The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
+// so the page's CSS cannot break it and it cannot break the page.
+const asset = (name) => new URL(name, import.meta.url).href;
+let boot;
+const load = () =>
+  (boot ??= import(asset('./edgechat-www.js')).then(async (m) => {
+    await m.default({ module_or_path: asset('./edgechat-www_bg.wasm') });
+    return m;
+  }));
+
+class EdgeChat extends HTMLElement {
+  static observedAttributes = ['endpoint', 'site-key', 'title', 'mode'];
+
+  connectedCallback() {
+    const token = (this._token = {});
+    const root = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
+    const sheet = document.createElement('link');
+    sheet.rel = 'stylesheet';
+    sheet.href = asset('./edgechat.css');
+    const styled = new Promise((done) => { sheet.onload = sheet.onerror = done; });
+    const host = document.createElement('div');
+    host.className = 'ec-host';
+    host.title = ''; // the element's own `title` attribute must not become a tooltip over the whole widget
+    root.replaceChildren(sheet, host);
+    Promise.all([load(), styled])
+      .then(([m]) => {
+        if (this._token !== token || !this.isConnected) return;
+        const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
+        this._widget = m.mount_edge_chat(host, attr('endpoint'), attr('site-key'), attr('title'), attr('mode', 'inline'));
+      })
+      .catch((err) => {
+        host.textContent = `The chat could not load: ${err && err.message ? err.message : err}`;
+        console.error('edge-chat:', err);
+      });
+  }
+
+  disconnectedCallback() {
+    this._token = null;
+    this._widget?.unmount();
+    this._widget = null;
+  }
+
+  attributeChangedCallback(_name, old, value) {
+    if (this._widget && old !== value) {
+      this.disconnectedCallback();
+      this.connectedCallback();
+    }
+  }
+}
+
+if (!customElements.get('edge-chat')) customElements.define('edge-chat', EdgeChat);

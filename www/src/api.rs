@@ -1,0 +1,504 @@
+//! The widget's side of docs/protocol.md: `GET /api/config` and the streamed `POST /api/chat`.
+//!
+//! The body is read with a `ReadableStream` reader and fed to the core's SSE parser; each edge event becomes an
+//! [`EdgeEvent`]. Failures are a typed [`ChatError`] whose kind the UI shows in place.
+
+use edgechat::conversation::{Message, Role};
+use edgechat::sse::SseParser;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+
+use crate::json::{self, Obj};
+
+/// Where the edge is and how to identify the site.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Endpoint {
+    /// Base URL the `/api/...` paths are appended to; empty for the page's own origin.
+    pub base: String,
+    /// Publishable site key (`pk_...`), sent as `x-edgechat-site-key`.
+    pub site_key: Option<String>,
+}
+
+impl Endpoint {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.trim_end_matches('/'))
+    }
+}
+
+/// One model the edge offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// Alias sent back in `model`.
+    pub alias: String,
+    /// Human label.
+    pub label: String,
+    /// Provider name (informational).
+    pub provider: String,
+}
+
+/// Limits the edge enforces (the widget checks the message length before sending).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Characters per message.
+    pub max_message_chars: Option<usize>,
+}
+
+/// `GET /api/config`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Config {
+    /// Models to pick from.
+    pub models: Vec<ModelInfo>,
+    /// The default alias.
+    pub default_model: String,
+    /// Limits.
+    pub limits: Limits,
+    /// Answers come from a mock upstream.
+    pub simulated: bool,
+}
+
+impl Config {
+    /// Reads `GET /api/config`'s body; missing fields take defaults.
+    pub fn from_json(c: &JsValue) -> Self {
+        let models = json::array(c, "models")
+            .iter()
+            .filter_map(|m| {
+                Some(ModelInfo {
+                    alias: json::string(m, "alias")?,
+                    label: json::string(m, "label").unwrap_or_default(),
+                    provider: json::string(m, "provider").unwrap_or_default(),
+                })
+            })
+            .collect();
+        Self {
+            models,
+            default_model: json::string(c, "default_model").unwrap_or_default(),
+            limits: Limits { max_message_chars: json::uint(&json::get(c, "limits"), "max_message_chars").map(|n| n as usize) },
+            simulated: json::flag(c, "simulated"),
+        }
+    }
+}
+
+/// Token usage and cost of one answer (the `usage` event).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct UsageInfo {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Generated tokens.
+    pub output_tokens: u64,
+    /// Prompt tokens read from cache.
+    pub cache_read_input_tokens: u64,
+    /// Cost in US dollars, when the price is known.
+    pub cost_usd: Option<f64>,
+    /// Counted from text rather than reported by the provider.
+    pub estimated: bool,
+}
+
+impl UsageInfo {
+    /// Reads a `usage` event's data (or a saved copy).
+    pub fn from_json(d: &JsValue) -> Self {
+        Self {
+            input_tokens: json::uint(d, "input_tokens").unwrap_or(0),
+            output_tokens: json::uint(d, "output_tokens").unwrap_or(0),
+            cache_read_input_tokens: json::uint(d, "cache_read_input_tokens").unwrap_or(0),
+            cost_usd: json::number(d, "cost_usd"),
+            estimated: json::flag(d, "estimated"),
+        }
+    }
+
+    /// The same shape back, for saving.
+    pub fn to_json(&self) -> JsValue {
+        Obj::new()
+            .set("input_tokens", self.input_tokens as f64)
+            .set("output_tokens", self.output_tokens as f64)
+            .set("cache_read_input_tokens", self.cache_read_input_tokens as f64)
+            .opt("cost_usd", self.cost_usd)
+            .set("estimated", self.estimated)
+            .build()
+    }
+}
+
+/// What went wrong, as shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Rate limited or over budget; `retry_after_ms` says how long to wait.
+    RateLimited,
+    /// The network failed (no response, or the connection broke).
+    Network,
+    /// The answer was cut off before its end.
+    Truncated,
+    /// The provider (or the edge on its behalf) reported an error.
+    Provider,
+    /// The edge refused the request (bad request, origin, key, limits).
+    Rejected,
+}
+
+impl ErrorKind {
+    /// Short label for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RateLimited => "Rate limited",
+            Self::Network => "Network error",
+            Self::Truncated => "Answer cut off",
+            Self::Provider => "Provider error",
+            Self::Rejected => "Request refused",
+        }
+    }
+}
+
+impl ErrorKind {
+    /// Stable name (also the `data-kind` attribute the UI sets).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RateLimited => "ratelimited",
+            Self::Network => "network",
+            Self::Truncated => "truncated",
+            Self::Provider => "provider",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    fn from_name(s: &str) -> Self {
+        match s {
+            "ratelimited" => Self::RateLimited,
+            "network" => Self::Network,
+            "truncated" => Self::Truncated,
+            "rejected" => Self::Rejected,
+            _ => Self::Provider,
+        }
+    }
+}
+
+/// A failed request or stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatError {
+    /// Kind.
+    pub kind: ErrorKind,
+    /// The edge's `type` (`rate_limited`, `upstream_error`, …) or a local name.
+    pub code: String,
+    /// Message.
+    pub message: String,
+    /// Wait this long before retrying.
+    pub retry_after_ms: Option<u64>,
+    /// Retrying may succeed.
+    pub retryable: bool,
+}
+
+impl ChatError {
+    /// Saved form.
+    pub fn to_json(&self) -> JsValue {
+        Obj::new()
+            .set("kind", self.kind.as_str())
+            .set("code", self.code.as_str())
+            .set("message", self.message.as_str())
+            .opt("retry_after_ms", self.retry_after_ms.map(|n| n as f64))
+            .set("retryable", self.retryable)
+            .build()
+    }
+
+    /// Reads the saved form.
+    pub fn from_json(e: &JsValue) -> Option<Self> {
+        Some(Self {
+            kind: ErrorKind::from_name(&json::string(e, "kind")?),
+            code: json::string(e, "code").unwrap_or_default(),
+            message: json::string(e, "message").unwrap_or_default(),
+            retry_after_ms: json::uint(e, "retry_after_ms"),
+            retryable: json::flag(e, "retryable"),
+        })
+    }
+
+    /// A network-level failure.
+    pub fn network(message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Network, code: "network".into(), message: message.into(), retry_after_ms: None, retryable: true }
+    }
+
+    /// A stream that ended without `done` or `error`.
+    pub fn truncated() -> Self {
+        Self {
+            kind: ErrorKind::Truncated,
+            code: "truncated".into(),
+            message: "The connection closed before the answer finished.".into(),
+            retry_after_ms: None,
+            retryable: true,
+        }
+    }
+
+    /// Classifies an edge error `type` (and HTTP status, when there was one).
+    pub fn from_edge(code: &str, message: String, status: Option<u16>, retry_after_ms: Option<u64>, truncated: bool) -> Self {
+        let kind = match code {
+            _ if truncated => ErrorKind::Truncated,
+            "rate_limited" | "budget_exceeded" => ErrorKind::RateLimited,
+            _ if status == Some(429) => ErrorKind::RateLimited,
+            "network" => ErrorKind::Network,
+            "truncated" => ErrorKind::Truncated,
+            "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "unauthorized"
+            | "model_not_allowed" | "too_many_messages" | "message_too_long" | "max_tokens_exceeded" | "not_found"
+            | "method_not_allowed" => ErrorKind::Rejected,
+            _ => ErrorKind::Provider,
+        };
+        let retryable = !matches!(kind, ErrorKind::Rejected);
+        Self { kind, code: code.to_string(), message, retry_after_ms, retryable }
+    }
+
+    /// What the UI says, e.g. "Rate limited — try again in 12 s".
+    pub fn summary(&self) -> String {
+        match self.retry_after_ms {
+            Some(ms) if self.kind == ErrorKind::RateLimited => {
+                format!("{}: try again in {} s", self.kind.label(), ms.div_ceil(1000).max(1))
+            }
+            _ => self.kind.label().to_string(),
+        }
+    }
+}
+
+/// One event of the edge's stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EdgeEvent {
+    /// Accepted.
+    Start,
+    /// Answer text.
+    Delta(String),
+    /// Reasoning text.
+    Reasoning(String),
+    /// Usage and cost.
+    Usage(UsageInfo),
+    /// Normal end; `stopped` after an explicit stop.
+    Done {
+        /// Ended by a stop request.
+        stopped: bool,
+        /// Normalized stop reason (`max_tokens` means the answer is cut off by the limit).
+        stop_reason: Option<String>,
+    },
+    /// The stream failed.
+    Error(ChatError),
+}
+
+/// Decodes one SSE event of the edge protocol; unknown event names are ignored (`None`).
+pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatError>> {
+    let known = matches!(event, "start" | "delta" | "reasoning" | "usage" | "done" | "error");
+    if !known {
+        return None;
+    }
+    let Some(d) = json::parse(data).filter(JsValue::is_object) else {
+        return Some(Err(ChatError::from_edge("malformed_event", format!("bad {event} event: not a JSON object"), None, None, false)));
+    };
+    Some(Ok(match event {
+        "start" => EdgeEvent::Start,
+        "delta" => EdgeEvent::Delta(json::string(&d, "text").unwrap_or_default()),
+        "reasoning" => EdgeEvent::Reasoning(json::string(&d, "text").unwrap_or_default()),
+        "usage" => EdgeEvent::Usage(UsageInfo::from_json(&d)),
+        "done" => EdgeEvent::Done { stopped: json::flag(&d, "stopped"), stop_reason: json::string(&d, "stop_reason") },
+        _ => EdgeEvent::Error(ChatError::from_edge(
+            &json::string(&d, "type").unwrap_or_default(),
+            json::string(&d, "message").unwrap_or_default(),
+            None,
+            json::uint(&d, "retry_after_ms"),
+            json::flag(&d, "truncated"),
+        )),
+    }))
+}
+
+fn js_err(context: &str, e: JsValue) -> ChatError {
+    let detail = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_default();
+    ChatError::network(format!("{context}: {detail}"))
+}
+
+/// Whether `e` is the `AbortError` a stopped fetch rejects with.
+pub fn is_abort(e: &JsValue) -> bool {
+    e.dyn_ref::<web_sys::DomException>().is_some_and(|d| d.name() == "AbortError")
+        || js_sys::Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some("AbortError")
+}
+
+/// The outcome of a fetch: a failure, or the user stopped it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// Stopped by the user (abort).
+    Aborted,
+    /// Failed.
+    Error(ChatError),
+}
+
+impl From<ChatError> for Failure {
+    fn from(e: ChatError) -> Self {
+        Self::Error(e)
+    }
+}
+
+/// Sends `method url` with a JSON body and headers; returns the response or the failure.
+pub async fn send(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, Failure> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let h = Headers::new().map_err(|e| js_err("headers", e))?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|e| js_err("header", e))?;
+    }
+    init.set_headers(&h);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    init.set_signal(signal);
+    let window = web_sys::window().ok_or_else(|| ChatError::network("no window"))?;
+    match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await {
+        Ok(r) => Ok(r.unchecked_into()),
+        Err(e) if is_abort(&e) => Err(Failure::Aborted),
+        Err(e) => Err(js_err("request failed", e).into()),
+    }
+}
+
+/// Reads the whole body as text.
+pub async fn text(resp: &Response) -> Result<String, Failure> {
+    let p = resp.text().map_err(|e| js_err("read body", e))?;
+    match JsFuture::from(p).await {
+        Ok(t) => Ok(t.as_string().unwrap_or_default()),
+        Err(e) if is_abort(&e) => Err(Failure::Aborted),
+        Err(e) => Err(js_err("read body", e).into()),
+    }
+}
+
+fn retry_after_ms(resp: &Response) -> Option<u64> {
+    let v = resp.headers().get("retry-after").ok().flatten()?;
+    v.trim().parse::<u64>().ok().map(|s| s * 1000)
+}
+
+/// Turns a non-2xx edge response into a [`ChatError`].
+pub async fn edge_error(resp: &Response) -> ChatError {
+    let status = resp.status();
+    let body = text(resp).await.unwrap_or_default();
+    let err = json::parse(&body).map(|b| json::get(&b, "error")).filter(JsValue::is_object);
+    let (code, message) = match err {
+        Some(e) => (json::string(&e, "type").unwrap_or_default(), json::string(&e, "message").unwrap_or_default()),
+        None => (format!("http_{status}"), format!("HTTP {status}")),
+    };
+    ChatError::from_edge(&code, message, Some(status), retry_after_ms(resp), false)
+}
+
+/// Reads a body stream chunk by chunk, calling `on_chunk` with each chunk's bytes.
+pub async fn read_body(resp: &Response, mut on_chunk: impl FnMut(&[u8])) -> Result<(), Failure> {
+    let body = resp.body().ok_or_else(|| ChatError::network("response has no body"))?;
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    loop {
+        let r = match JsFuture::from(reader.read()).await {
+            Ok(r) => r,
+            Err(e) if is_abort(&e) => return Err(Failure::Aborted),
+            Err(e) => return Err(js_err("connection lost", e).into()),
+        };
+        let done = js_sys::Reflect::get(&r, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            return Ok(());
+        }
+        if let Ok(v) = js_sys::Reflect::get(&r, &"value".into()) {
+            on_chunk(&js_sys::Uint8Array::new(&v).to_vec());
+        }
+    }
+}
+
+fn edge_headers(ep: &Endpoint) -> Vec<(String, String)> {
+    let mut h = vec![("content-type".to_string(), "application/json".to_string())];
+    if let Some(k) = ep.site_key.as_ref().filter(|k| !k.is_empty()) {
+        h.push(("x-edgechat-site-key".into(), k.clone()));
+    }
+    h
+}
+
+/// `GET /api/config`.
+pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
+    let resp = match send("GET", &ep.url("/api/config"), &edge_headers(ep)[1..], None, None).await {
+        Ok(r) => r,
+        Err(Failure::Error(e)) => return Err(e),
+        Err(Failure::Aborted) => return Err(ChatError::network("aborted")),
+    };
+    if !resp.ok() {
+        return Err(edge_error(&resp).await);
+    }
+    let body = text(&resp).await.map_err(|_| ChatError::network("reading config failed"))?;
+    json::parse(&body)
+        .filter(JsValue::is_object)
+        .map(|c| Config::from_json(&c))
+        .ok_or_else(|| ChatError::from_edge("bad_config", "unreadable config".into(), None, None, false))
+}
+
+/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape.
+pub fn chat_body(model: &str, messages: &[Message]) -> String {
+    let list = js_sys::Array::new();
+    for m in messages {
+        let role = match m.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        };
+        let o = Obj::new().set("role", role).set("content", m.content.as_str());
+        let o = if m.interrupted { o.set("interrupted", true) } else { o };
+        list.push(&o.build());
+    }
+    json::stringify(&Obj::new().set("model", model).set("messages", list).build())
+}
+
+/// Streams one answer from the edge, calling `on_event` for each event in order. Returns when the stream ends;
+/// a stream that ends without `done`/`error` yields [`ChatError::truncated`] as its last event.
+pub async fn stream_chat(
+    ep: &Endpoint,
+    body: &str,
+    signal: &AbortSignal,
+    mut on_event: impl FnMut(EdgeEvent),
+) -> Result<(), Failure> {
+    let resp = send("POST", &ep.url("/api/chat"), &edge_headers(ep), Some(body), Some(signal)).await?;
+    if !resp.ok() {
+        return Err(edge_error(&resp).await.into());
+    }
+    let mut parser = SseParser::new();
+    let mut ended = false;
+    let read = read_body(&resp, |chunk| {
+        parser.feed(chunk);
+        drain(&mut parser, &mut ended, &mut on_event);
+    })
+    .await;
+    match read {
+        Err(Failure::Aborted) => return Err(Failure::Aborted),
+        Err(Failure::Error(e)) if !ended => {
+            on_event(EdgeEvent::Error(ChatError { kind: ErrorKind::Network, ..e }));
+            return Ok(());
+        }
+        _ => {}
+    }
+    parser.finish();
+    drain(&mut parser, &mut ended, &mut on_event);
+    if !ended {
+        on_event(EdgeEvent::Error(ChatError::truncated()));
+    }
+    Ok(())
+}
+
+/// Passes every event the parser has ready to `on_event`, decoding the edge protocol. After a terminal event
+/// (`done`/`error`) the rest is ignored.
+fn drain(parser: &mut SseParser, ended: &mut bool, on_event: &mut impl FnMut(EdgeEvent)) {
+    while let Some(item) = parser.next_event() {
+        if *ended {
+            continue;
+        }
+        let decoded = match item {
+            Ok(ev) => decode_event(&ev.event, &ev.data),
+            Err(e) => Some(Err(ChatError::from_edge("event_too_large", e.to_string(), None, None, false))),
+        };
+        match decoded {
+            Some(Ok(e)) => {
+                *ended = matches!(e, EdgeEvent::Done { .. } | EdgeEvent::Error(_));
+                on_event(e);
+            }
+            Some(Err(e)) => {
+                *ended = true;
+                on_event(EdgeEvent::Error(e));
+            }
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! The conversation model: turns held in signals, persistence to `localStorage`, and the chat actions (send, stop,
+//! regenerate, edit, retry, clear) that drive the stream.
+
+use edgechat::conversation::{Message, Role};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsValue;
+use web_sys::AbortController;
+
+use crate::api::{self, ChatError, Config, EdgeEvent, Endpoint, Failure, UsageInfo};
+#[cfg(feature = "byok")]
+use crate::byok::{self, ByokSettings};
+use crate::json::{self, Obj};
+
+/// How an assistant turn ended (or that it is still streaming).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Complete.
+    Done,
+    /// Still arriving.
+    Streaming,
+    /// The user stopped it; the text so far is kept.
+    Stopped,
+    /// Cut off (connection lost or token limit); the text so far is kept.
+    Truncated,
+    /// Failed; see the error.
+    Failed,
+}
+
+impl Status {
+    /// Stable name (also the `data-status` attribute the UI sets).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Streaming => "streaming",
+            Self::Stopped => "stopped",
+            Self::Truncated => "truncated",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn from_name(s: &str) -> Self {
+        match s {
+            "done" => Self::Done,
+            "stopped" => Self::Stopped,
+            "failed" => Self::Failed,
+            // A turn saved mid-stream (page closed) is reloaded as cut off.
+            _ => Self::Truncated,
+        }
+    }
+}
+
+/// One turn on screen: each part is its own signal so a streamed token touches only what shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Turn {
+    /// Stable id for keyed rendering.
+    pub id: u32,
+    /// Who said it.
+    pub role: Role,
+    /// Text so far.
+    pub text: RwSignal<String>,
+    /// How it ended.
+    pub status: RwSignal<Status>,
+    /// The error, when it failed or was cut off.
+    pub error: RwSignal<Option<ChatError>>,
+    /// Usage and cost.
+    pub usage: RwSignal<Option<UsageInfo>>,
+}
+
+impl Turn {
+    fn to_json(self) -> JsValue {
+        let role = if self.role == Role::User { "user" } else { "assistant" };
+        Obj::new()
+            .set("role", role)
+            .set("text", self.text.get_untracked())
+            .set("status", self.status.get_untracked().as_str())
+            .opt("error", self.error.get_untracked().map(|e| e.to_json()))
+            .opt("usage", self.usage.get_untracked().map(|u| u.to_json()))
+            .build()
+    }
+}
+
+/// The widget's state and actions; `Copy`, shared through context.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    /// Turns, oldest first.
+    pub turns: RwSignal<Vec<Turn>>,
+    /// An answer is streaming.
+    pub busy: RwSignal<bool>,
+    /// `GET /api/config`, once loaded.
+    pub config: RwSignal<Option<Config>>,
+    /// Why the config could not be loaded.
+    pub config_error: RwSignal<Option<ChatError>>,
+    /// Selected model alias.
+    pub model: RwSignal<String>,
+    /// The input box (persisted on every change).
+    pub draft: RwSignal<String>,
+    /// Bring-your-own-key settings, when enabled.
+    #[cfg(feature = "byok")]
+    pub byok: RwSignal<Option<ByokSettings>>,
+    /// Incremented to ask the view to focus the input.
+    pub focus_input: RwSignal<u32>,
+    endpoint: StoredValue<Endpoint>,
+    /// The widget's root owner: turns are created under it, not under the view that asked (a Retry button's view
+    /// is disposed when its turn is removed, and signals created under it would die with it).
+    owner: StoredValue<Owner, LocalStorage>,
+    abort: StoredValue<Option<AbortController>, LocalStorage>,
+    next_id: StoredValue<u32>,
+}
+
+fn local() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+impl Chat {
+    /// A chat against `endpoint`, restoring the saved conversation and draft.
+    pub fn new(endpoint: Endpoint) -> Self {
+        let chat = Self {
+            turns: RwSignal::new(Vec::new()),
+            busy: RwSignal::new(false),
+            config: RwSignal::new(None),
+            config_error: RwSignal::new(None),
+            model: RwSignal::new(String::new()),
+            draft: RwSignal::new(String::new()),
+            #[cfg(feature = "byok")]
+            byok: RwSignal::new(ByokSettings::load()),
+            focus_input: RwSignal::new(0),
+            endpoint: StoredValue::new(endpoint),
+            owner: StoredValue::new_local(Owner::current().unwrap_or_else(Owner::new)),
+            abort: StoredValue::new_local(None),
+            next_id: StoredValue::new(0),
+        };
+        chat.restore();
+        chat
+    }
+
+    fn key(&self, what: &str) -> String {
+        self.endpoint.with_value(|e| format!("edgechat:v1:{}:{}:{what}", e.base, e.site_key.as_deref().unwrap_or("")))
+    }
+
+    fn restore(&self) {
+        let Some(st) = local() else { return };
+        let saved = st.get_item(&self.key("chat")).ok().flatten().and_then(|s| json::parse(&s)).filter(JsValue::is_object);
+        if let Some(saved) = saved {
+            for t in json::array(&saved, "turns") {
+                let role = match json::string(&t, "role").as_deref() {
+                    Some("user") => Role::User,
+                    Some("assistant") => Role::Assistant,
+                    _ => continue,
+                };
+                let status = Status::from_name(&json::string(&t, "status").unwrap_or_default());
+                let turn = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
+                turn.error.set(ChatError::from_json(&json::get(&t, "error")));
+                let usage = json::get(&t, "usage");
+                turn.usage.set(usage.is_object().then(|| UsageInfo::from_json(&usage)));
+            }
+            self.model.set(json::string(&saved, "model").unwrap_or_default());
+        }
+        if let Some(d) = st.get_item(&self.key("draft")).ok().flatten() {
+            self.draft.set(d);
+        }
+    }
+
+    /// Writes the conversation to `localStorage`.
+    pub fn persist(&self) {
+        let turns = js_sys::Array::new();
+        self.turns.with_untracked(|ts| ts.iter().for_each(|t| {
+            turns.push(&t.to_json());
+        }));
+        let saved = Obj::new().set("turns", turns).set("model", self.model.get_untracked()).build();
+        if let Some(st) = local() {
+            let _ = st.set_item(&self.key("chat"), &json::stringify(&saved));
+        }
+    }
+
+    /// Sets the draft and saves it.
+    pub fn set_draft(&self, text: String) {
+        if let Some(st) = local() {
+            let _ = st.set_item(&self.key("draft"), &text);
+        }
+        self.draft.set(text);
+    }
+
+    fn fresh_id(&self) -> u32 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        id
+    }
+
+    fn push_turn(&self, role: Role, text: String, status: Status) -> Turn {
+        let id = self.fresh_id();
+        let owner = self.owner.get_value();
+        let t = owner.with(|| Turn {
+            id,
+            role,
+            text: RwSignal::new(text),
+            status: RwSignal::new(status),
+            error: RwSignal::new(None),
+            usage: RwSignal::new(None),
+        });
+        self.turns.update(|ts| ts.push(t));
+        t
+    }
+
+    /// Loads `GET /api/config` and picks the default model if none is selected.
+    pub fn load_config(&self) {
+        let this = *self;
+        spawn_local(async move {
+            let ep = this.endpoint.get_value();
+            match api::fetch_config(&ep).await {
+                Ok(cfg) => {
+                    let known = cfg.models.iter().any(|m| m.alias == this.model.get_untracked());
+                    if !known {
+                        this.model.set(cfg.default_model.clone());
+                    }
+                    this.config_error.set(None);
+                    this.config.set(Some(cfg));
+                }
+                Err(e) => this.config_error.set(Some(e)),
+            }
+        });
+    }
+
+    /// Sends the draft as a new user turn. Returns an error message when it cannot be sent (too long, busy).
+    pub fn send_draft(&self) -> Result<(), String> {
+        let text = self.draft.get_untracked();
+        if text.trim().is_empty() || self.busy.get_untracked() {
+            return Ok(());
+        }
+        let max = self.config.with_untracked(|c| c.as_ref().and_then(|c| c.limits.max_message_chars));
+        if let Some(max) = max.filter(|&m| text.chars().count() > m) {
+            return Err(format!("Your message is longer than the {max} characters allowed."));
+        }
+        self.push_turn(Role::User, text, Status::Done);
+        self.set_draft(String::new());
+        self.answer();
+        Ok(())
+    }
+
+    /// Stops the streaming answer (before or after its first token).
+    pub fn stop(&self) {
+        if let Some(c) = self.abort.get_value() {
+            c.abort();
+        }
+    }
+
+    /// Drops the last answer and asks again (regenerate, and retry after an error).
+    pub fn regenerate(&self) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        let last_is_answer = self.turns.with_untracked(|ts| ts.last().is_some_and(|t| t.role == Role::Assistant));
+        if last_is_answer {
+            self.turns.update(|ts| {
+                ts.pop();
+            });
+        }
+        if self.turns.with_untracked(|ts| ts.last().is_some_and(|t| t.role == Role::User)) {
+            self.answer();
+        }
+    }
+
+    /// Moves the last user message back into the input for editing, dropping it and its answer.
+    pub fn edit_last(&self) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        let mut text = None;
+        self.turns.update(|ts| {
+            if let Some(i) = ts.iter().rposition(|t| t.role == Role::User) {
+                text = Some(ts[i].text.get_untracked());
+                ts.truncate(i);
+            }
+        });
+        if let Some(t) = text {
+            let draft = self.draft.get_untracked();
+            // Never lose what was typed: an unsent draft is kept below the edited message.
+            let merged = if draft.trim().is_empty() { t } else { format!("{t}\n\n{draft}") };
+            self.set_draft(merged);
+            self.persist();
+            self.focus_input.update(|n| *n += 1);
+        }
+    }
+
+    /// Starts a new, empty conversation.
+    pub fn new_conversation(&self) {
+        self.stop();
+        self.turns.set(Vec::new());
+        self.persist();
+        self.focus_input.update(|n| *n += 1);
+    }
+
+    /// Removes everything this widget stored: conversation, draft and any key.
+    pub fn clear_all(&self) {
+        self.stop();
+        self.turns.set(Vec::new());
+        self.draft.set(String::new());
+        if let Some(st) = local() {
+            let _ = st.remove_item(&self.key("chat"));
+            let _ = st.remove_item(&self.key("draft"));
+        }
+        #[cfg(feature = "byok")]
+        {
+            ByokSettings::clear();
+            self.byok.set(None);
+        }
+        self.focus_input.update(|n| *n += 1);
+    }
+
+    /// The history to send: every turn except failed empty answers; cut-off answers are marked interrupted.
+    fn history(&self) -> Vec<Message> {
+        self.turns.with_untracked(|ts| {
+            ts.iter()
+                .filter_map(|t| {
+                    let text = t.text.get_untracked();
+                    let status = t.status.get_untracked();
+                    if t.role == Role::Assistant && (text.is_empty() || status == Status::Streaming) {
+                        return None;
+                    }
+                    let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
+                    m.interrupted = matches!(status, Status::Stopped | Status::Truncated | Status::Failed);
+                    Some(m)
+                })
+                .collect()
+        })
+    }
+
+    fn answer(&self) {
+        let this = *self;
+        let messages = self.history();
+        let turn = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
+        let controller = AbortController::new().ok();
+        self.abort.set_value(controller.clone());
+        self.busy.set(true);
+        self.persist();
+        spawn_local(async move {
+            let Some(controller) = controller else {
+                finish_with(turn, Status::Failed, Some(ChatError::network("AbortController unavailable")));
+                this.done();
+                return;
+            };
+            let signal = controller.signal();
+            let on_event = move |ev: EdgeEvent| apply(turn, ev);
+            #[cfg(feature = "byok")]
+            let direct = this.byok.get_untracked();
+            #[cfg(not(feature = "byok"))]
+            let direct: Option<()> = None;
+            let result = match direct {
+                #[cfg(feature = "byok")]
+                Some(settings) => byok::stream_direct(&settings, &messages, &signal, on_event).await,
+                _ => {
+                    let ep = this.endpoint.get_value();
+                    let body = api::chat_body(&this.model.get_untracked(), &messages);
+                    api::stream_chat(&ep, &body, &signal, on_event).await
+                }
+            };
+            match result {
+                Ok(()) => {}
+                Err(Failure::Aborted) => finish_with(turn, Status::Stopped, None),
+                Err(Failure::Error(e)) => finish_with(turn, Status::Failed, Some(e)),
+            }
+            if turn.status.get_untracked() == Status::Streaming {
+                finish_with(turn, Status::Truncated, Some(ChatError::truncated()));
+            }
+            this.done();
+        });
+    }
+
+    fn done(&self) {
+        self.abort.set_value(None);
+        self.busy.set(false);
+        self.persist();
+        self.focus_input.update(|n| *n += 1);
+    }
+}
+
+fn finish_with(turn: Turn, status: Status, error: Option<ChatError>) {
+    if turn.status.get_untracked() == Status::Streaming {
+        turn.error.set(error);
+        turn.status.set(status);
+    }
+}
+
+/// Applies one stream event to the answer turn.
+fn apply(turn: Turn, ev: EdgeEvent) {
+    match ev {
+        EdgeEvent::Start | EdgeEvent::Reasoning(_) => {}
+        EdgeEvent::Delta(text) => turn.text.update(|t| t.push_str(&text)),
+        EdgeEvent::Usage(u) => turn.usage.set(Some(u)),
+        EdgeEvent::Done { stopped, stop_reason } => {
+            if stopped {
+                finish_with(turn, Status::Stopped, None);
+            } else if stop_reason.as_deref() == Some("max_tokens") {
+                let e = ChatError {
+                    message: "The answer reached the token limit.".into(),
+                    retryable: false,
+                    ..ChatError::truncated()
+                };
+                finish_with(turn, Status::Truncated, Some(e));
+            } else {
+                finish_with(turn, Status::Done, None);
+            }
+        }
+        EdgeEvent::Error(e) => {
+            let status = if e.kind == api::ErrorKind::Truncated || !turn.text.with_untracked(String::is_empty) {
+                Status::Truncated
+            } else {
+                Status::Failed
+            };
+            finish_with(turn, status, Some(e));
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Component tests in a real browser (wasm-bindgen-test + chromedriver):
+//! `CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//!  cargo test -p edgechat-www --target wasm32-unknown-unknown`
+#![cfg(target_arch = "wasm32")]
+
+use edgechat_www::markdown::dom::MarkdownDom;
+use edgechat_www::{ChatWidget, Mode};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn container() -> Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let el = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&el).unwrap();
+    el
+}
+
+fn tags(root: &Element) -> Vec<String> {
+    let kids = root.children();
+    (0..kids.length()).map(|i| kids.item(i).unwrap().tag_name().to_lowercase()).collect()
+}
+
+#[wasm_bindgen_test]
+fn finished_blocks_are_the_same_dom_nodes_after_more_tokens() {
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    md.push("# Title\n\nFirst para");
+    md.push("graph.\n\n- a");
+    let h1 = root.first_element_child().unwrap();
+    assert_eq!(h1.tag_name(), "H1");
+    let para = root.children().item(1).unwrap();
+    assert_eq!(para.tag_name(), "P");
+    assert_eq!(para.text_content().unwrap(), "First paragraph.");
+    // A lot more text arrives, token by token.
+    let more = "\n- b\n\n```rs\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd of **answer**.";
+    for piece in more.as_bytes().chunks(3) {
+        md.push(std::str::from_utf8(piece).unwrap());
+    }
+    assert!(h1.is_same_node(Some(&root.first_element_child().unwrap())), "heading node kept");
+    assert!(para.is_same_node(Some(&root.children().item(1).unwrap())), "paragraph node kept");
+    assert!(h1.is_connected() && para.is_connected());
+    md.finish();
+    assert_eq!(tags(&root), ["h1", "p", "ul", "div", "div", "p", "div"]);
+    assert!(h1.is_same_node(Some(&root.first_element_child().unwrap())));
+    assert_eq!(root.query_selector(".ec-code code").unwrap().unwrap().text_content().unwrap(), "let x = 1;\n");
+    assert_eq!(root.query_selector(".ec-copy").unwrap().unwrap().get_attribute("type").as_deref(), Some("button"));
+    assert_eq!(root.query_selector("td").unwrap().unwrap().text_content().unwrap(), "1");
+    assert_eq!(root.query_selector("p:last-of-type strong").unwrap().unwrap().text_content().unwrap(), "answer");
+    // The tail holder is empty once the text is complete.
+    assert_eq!(root.query_selector(".ec-tail").unwrap().unwrap().child_element_count(), 0);
+}
+
+#[wasm_bindgen_test]
+fn the_tail_is_the_only_part_re_rendered() {
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    md.push("Para one.\n\nPara two is grow");
+    let tail = root.query_selector(".ec-tail").unwrap().unwrap();
+    let first_tail_p = tail.first_element_child().unwrap();
+    md.push("ing");
+    let second_tail_p = tail.first_element_child().unwrap();
+    assert!(!first_tail_p.is_same_node(Some(&second_tail_p)), "the tail is rebuilt");
+    assert_eq!(second_tail_p.text_content().unwrap(), "Para two is growing");
+    assert_eq!(root.first_element_child().unwrap().text_content().unwrap(), "Para one.");
+}
+
+#[wasm_bindgen_test]
+fn model_markup_never_becomes_elements() {
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    md.sync(
+        "<img src=x onerror=alert(1)> <script>alert(1)</script>\n\n[x](javascript:alert(1)) ![i](https://e.example/i.png)\n\n<svg onload=alert(1)>",
+        true,
+    );
+    for bad in ["img", "script", "svg", "iframe"] {
+        assert!(root.query_selector(bad).unwrap().is_none(), "{bad} created");
+    }
+    let links = root.query_selector_all("a").unwrap();
+    assert_eq!(links.length(), 1);
+    let a: Element = links.item(0).unwrap().dyn_into().unwrap();
+    assert_eq!(a.get_attribute("href").as_deref(), Some("https://e.example/i.png"));
+    assert_eq!(a.get_attribute("rel").as_deref(), Some("noopener noreferrer nofollow"));
+    assert_eq!(a.get_attribute("target").as_deref(), Some("_blank"));
+    assert!(root.text_content().unwrap().contains("<script>alert(1)</script>"));
+    assert!(root.text_content().unwrap().contains("[x](javascript:alert(1))"));
+}
+
+#[wasm_bindgen_test]
+fn sync_starts_over_when_the_text_is_not_an_extension() {
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    md.sync("# One\n\ntext", false);
+    md.sync("# Two\n\nother", true);
+    assert_eq!(root.first_element_child().unwrap().text_content().unwrap(), "Two");
+    assert_eq!(tags(&root), ["h1", "p", "div"]);
+}
+
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    let _: Result<wasm_bindgen::JsValue, _> = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
+#[wasm_bindgen_test]
+async fn widget_mounts_with_input_and_reports_an_unreachable_edge() {
+    let root: HtmlElement = container().dyn_into().unwrap();
+    let handle = leptos::mount::mount_to(root.clone(), || {
+        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" title="Test chat" mode=Mode::Inline/> }
+    });
+    assert_eq!(root.query_selector(".ec-title").unwrap().unwrap().text_content().unwrap(), "Test chat");
+    assert!(root.query_selector("textarea.ec-input").unwrap().is_some());
+    assert_eq!(root.query_selector(".ec-log").unwrap().unwrap().get_attribute("aria-live").as_deref(), Some("polite"));
+    let mut note = None;
+    for _ in 0..100 {
+        sleep(50).await;
+        note = root.query_selector(".ec-error-note").unwrap();
+        if note.is_some() {
+            break;
+        }
+    }
+    let text = note.expect("config error shown").text_content().unwrap();
+    assert!(text.contains("Network error"), "{text}");
+    drop(handle);
+    assert!(root.query_selector(".ec-input").unwrap().is_none(), "unmounted");
+}
+
+#[wasm_bindgen_test]
+async fn bubble_mode_starts_closed() {
+    let root: HtmlElement = container().dyn_into().unwrap();
+    let _handle = leptos::mount::mount_to(root.clone(), || {
+        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" mode=Mode::Bubble/> }
+    });
+    let launcher: HtmlElement = root.query_selector(".ec-launcher").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
+    assert!(root.query_selector(".ec-panel").unwrap().is_none());
+    launcher.click();
+    sleep(10).await;
+    assert!(root.query_selector(".ec-panel").unwrap().is_some());
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("true"));
+}
