@@ -108,3 +108,60 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
     },
   };
 }
+
+/** Parses an SSE text into `{ id, event, data }` (data JSON-parsed when possible; `[DONE]` stays a string). */
+export function parseSse(text) {
+  const out = [];
+  for (const block of text.replace(/\r\n/g, '\n').split('\n\n')) {
+    if (!block.trim()) continue;
+    const ev = { id: null, event: 'message', data: '' };
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue;
+      const i = line.indexOf(':');
+      const field = i < 0 ? line : line.slice(0, i);
+      const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+      if (field === 'id') ev.id = value;
+      else if (field === 'event') ev.event = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (!data.length) continue;
+    const raw = data.join('\n');
+    try { ev.data = JSON.parse(raw); } catch { ev.data = raw; }
+    out.push(ev);
+  }
+  return out;
+}
+
+/** Reads a whole SSE response into events. */
+export async function readSse(res) {
+  return parseSse(await res.text());
+}
+
+/**
+ * Reads SSE events from a response incrementally: `next()` resolves with the next event (or null at the end),
+ * `cancel()` drops the connection.
+ */
+export function sseStream(res) {
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  const queue = [];
+  let ended = false;
+  return {
+    async next() {
+      for (;;) {
+        if (queue.length) return queue.shift();
+        if (ended) return null;
+        const { done, value } = await reader.read();
+        if (done) { ended = true; buf += '\n\n'; } else buf += decoder.decode(value, { stream: true });
+        const cut = buf.lastIndexOf('\n\n');
+        if (cut >= 0) {
+          queue.push(...parseSse(buf.slice(0, cut + 2)));
+          buf = buf.slice(cut + 2);
+        }
+      }
+    },
+    async cancel() { await reader.cancel().catch(() => {}); },
+  };
+}
