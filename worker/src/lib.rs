@@ -13,6 +13,7 @@ pub mod events;
 pub mod limiter;
 pub mod log;
 pub mod policy;
+pub mod resume;
 pub mod token;
 pub mod translate;
 
