@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts a mock upstream and the edge (real workerd via tests/support/edge.mjs) in front of it, then prints one
-// JSON line `{"upstream","edge","key"}` for out-of-process tests (pytest), and runs until SIGTERM/SIGINT or until
-// its stdin closes. Used by tests/sdk/run.sh.
+// line `EDGECHAT_SDK_READY {"upstream","edge","key"}` for out-of-process tests (pytest), and runs until
+// SIGTERM/SIGINT or until its stdin closes. Used by tests/sdk/run.sh.
 import { startUpstream } from '../upstream/server.mjs';
 import { startEdge } from '../support/edge.mjs';
 import { edgeVars, SITE_KEY } from './edge-config.mjs';
@@ -16,7 +16,8 @@ try {
   await up.close();
   process.exit(1);
 }
-console.log(JSON.stringify({ upstream: up.url, edge: edge.url, key: SITE_KEY }));
+// Prefixed: the edge build (run by startEdge when sources changed) prints to the same stdout.
+console.log(`EDGECHAT_SDK_READY ${JSON.stringify({ upstream: up.url, edge: edge.url, key: SITE_KEY })}`);
 
 let stopping = false;
 async function stop() {

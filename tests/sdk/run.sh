@@ -50,14 +50,14 @@ trap cleanup EXIT
 
 line=""
 for _ in $(seq 1 600); do # up to 60 s
-  line=$(head -n 1 "$tmp/launch.out" 2>/dev/null)
+  line=$(sed -n 's/^EDGECHAT_SDK_READY //p' "$tmp/launch.out" 2>/dev/null | head -n 1)
   [ -n "$line" ] && break
   kill -0 "$launcher" 2>/dev/null || break
   sleep 0.1
 done
 if [ -z "$line" ]; then
   echo "run.sh: the edge launcher did not come up:" >&2
-  cat "$tmp/launch.err" >&2
+  cat "$tmp/launch.out" "$tmp/launch.err" >&2
   exit 1
 fi
 json() { node -e 'const o=JSON.parse(process.argv[1]); process.stdout.write(String(o[process.argv[2]]))' "$line" "$1"; }
