@@ -5,6 +5,11 @@
 //! so a chunk may end anywhere: inside a UTF-8 character, between `\r` and `\n`, or inside the leading BOM.
 //!
 //! [`SseParser`] is sans-IO: it never reads; the caller feeds the bytes it received and drains the events.
+//!
+//! Where the JS `eventsource-parser` (3.x) departs from the spec, this parser follows the spec: the last event ID
+//! persists across events (eventsource-parser reports only the event's own `id`), an `id` containing NUL leaves
+//! the previous ID in place (eventsource-parser clears it), a BOM split across the first chunks is still stripped,
+//! and going over the size limit costs one event instead of stopping the parser until a reset.
 
 mod parser;
 #[cfg(feature = "reference")]
