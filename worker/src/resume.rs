@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 
-use edgechat::{StreamEvent, Usage};
+use edgechat::Usage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
@@ -294,64 +294,39 @@ impl StopAnswer {
     }
 }
 
-/// Counts what a stream used, whether it ends normally or early. Feed it every upstream event.
-#[derive(Debug, Clone, Default)]
-pub struct UsageMeter {
+/// The usage to bill for a stream and whether any part of it is estimated.
+///
+/// `reported` is the provider's usage so far (kept at its maximum, `any_reported` when it sent any),
+/// `output_chars` the size of what was streamed (text, reasoning, tool calls), `prompt_chars` the size of the
+/// request, `complete` whether the provider's terminal event arrived.
+///
+/// A complete stream with a provider report is billed as reported. Otherwise each side is estimated where the
+/// provider did not count it: the input when no input was reported, the output when the streamed text is larger
+/// than the reported output (a stream cut before the provider's final count, such as Anthropic's `message_start`
+/// reporting 1 output token). Usage is never lost: a stream stopped before its first token still bills its prompt.
+pub fn settle_usage(
     reported: Usage,
     any_reported: bool,
     output_chars: usize,
-}
-
-impl UsageMeter {
-    /// A meter with nothing counted.
-    pub fn new() -> Self {
-        Self::default()
+    prompt_chars: usize,
+    complete: bool,
+) -> (Usage, bool) {
+    let r = reported;
+    if complete && any_reported && (r.output_tokens > 0 || r.total_input_tokens() > 0) {
+        return (r, false);
     }
-
-    /// Counts one upstream event (text and tool calls by size; usage reports kept at their maximum).
-    pub fn feed(&mut self, ev: &StreamEvent) {
-        match ev {
-            StreamEvent::TextDelta { text } | StreamEvent::Refusal { text } | StreamEvent::ReasoningDelta { text } => {
-                self.output_chars += text.chars().count();
-            }
-            StreamEvent::ToolCall { call } => self.output_chars += call.arguments.chars().count() + call.name.len(),
-            StreamEvent::Usage { usage } => {
-                self.reported.merge_max(usage);
-                self.any_reported = true;
-            }
-            _ => {}
-        }
+    let mut u = if any_reported { r } else { Usage::default() };
+    let mut estimated = false;
+    if u.total_input_tokens() == 0 {
+        u.input_tokens = estimate_tokens(prompt_chars);
+        estimated = true;
     }
-
-    /// Whether anything visible was generated.
-    pub fn generated(&self) -> bool {
-        self.output_chars > 0
+    let counted = estimate_tokens(output_chars);
+    if counted > u.output_tokens {
+        u.output_tokens = counted;
+        estimated = true;
     }
-
-    /// The usage to bill and whether any part of it is estimated. `prompt_chars` sizes the request.
-    ///
-    /// A complete stream with a provider report is billed as reported. Otherwise each side is estimated where the
-    /// provider did not count it: the input when no input was reported, the output when the streamed text is
-    /// larger than the reported output (a stream cut before the provider's final count, such as Anthropic's
-    /// `message_start` reporting 1 output token).
-    pub fn settle(&self, prompt_chars: usize, complete: bool) -> (Usage, bool) {
-        let r = self.reported;
-        if complete && self.any_reported && (r.output_tokens > 0 || r.total_input_tokens() > 0) {
-            return (r, false);
-        }
-        let mut u = r;
-        let mut estimated = false;
-        if r.total_input_tokens() == 0 {
-            u.input_tokens = estimate_tokens(prompt_chars);
-            estimated = true;
-        }
-        let counted = estimate_tokens(self.output_chars);
-        if counted > r.output_tokens {
-            u.output_tokens = counted;
-            estimated = true;
-        }
-        (u, estimated)
-    }
+    (u, estimated)
 }
 
 #[cfg(test)]

@@ -1,5 +1,4 @@
 use super::*;
-use edgechat::ToolCall;
 
 fn settings(max_events: usize, max_bytes: usize) -> StreamSettings {
     StreamSettings { max_events, max_bytes, retention_seconds: 10, retry_ms: 500 }
@@ -160,48 +159,34 @@ fn owners_compare_every_field() {
     assert_eq!(serde_json::from_str::<Owner>(&json).unwrap(), a);
 }
 
-fn text(t: &str) -> StreamEvent {
-    StreamEvent::TextDelta { text: t.into() }
-}
-
 #[test]
 fn complete_streams_bill_the_providers_report() {
-    let mut m = UsageMeter::new();
-    m.feed(&text("Hello there"));
-    m.feed(&StreamEvent::Usage { usage: Usage { input_tokens: 9, output_tokens: 3, ..Usage::default() } });
-    assert_eq!(m.settle(400, true), (Usage { input_tokens: 9, output_tokens: 3, ..Usage::default() }, false));
+    let r = Usage { input_tokens: 9, output_tokens: 3, ..Usage::default() };
+    assert_eq!(settle_usage(r, true, 11, 400, true), (r, false));
 }
 
 #[test]
 fn complete_streams_without_a_report_are_estimated() {
-    let mut m = UsageMeter::new();
-    m.feed(&text("12345678"));
-    m.feed(&StreamEvent::ReasoningDelta { text: "abcd".into() });
-    let call = ToolCall { id: "c".into(), name: "ff".into(), arguments: "{}".into() };
-    m.feed(&StreamEvent::ToolCall { call });
-    assert!(m.generated());
-    let (u, est) = m.settle(40, true);
+    let (u, est) = settle_usage(Usage::default(), false, 14, 40, true);
+    assert_eq!((u.input_tokens, u.output_tokens, est), (10, 4, true));
+    // a report of zeros counts as none
+    let (u, est) = settle_usage(Usage::default(), true, 14, 40, true);
     assert_eq!((u.input_tokens, u.output_tokens, est), (10, 4, true));
 }
 
 #[test]
 fn a_stream_cut_after_a_partial_report_keeps_the_input_and_counts_the_output() {
     // Anthropic reports input tokens and 1 output token in message_start; the stream is then stopped.
-    let mut m = UsageMeter::new();
     let start = Usage { input_tokens: 12, output_tokens: 1, cache_read_input_tokens: 4, ..Usage::default() };
-    m.feed(&StreamEvent::Usage { usage: start });
-    m.feed(&text(&"x".repeat(40)));
-    let (u, est) = m.settle(1000, false);
+    let (u, est) = settle_usage(start, true, 40, 1000, false);
     assert_eq!((u.input_tokens, u.cache_read_input_tokens, u.output_tokens, est), (12, 4, 10, true));
-    // reported output larger than the text count stays as reported
-    m.feed(&StreamEvent::Usage { usage: Usage { output_tokens: 50, ..start } });
-    assert_eq!(m.settle(1000, false), (Usage { output_tokens: 50, ..start }, false));
+    // a reported output larger than the text count stays as reported
+    let late = Usage { output_tokens: 50, ..start };
+    assert_eq!(settle_usage(late, true, 40, 1000, false), (late, false));
 }
 
 #[test]
 fn a_stream_cut_before_anything_still_bills_the_prompt() {
-    let m = UsageMeter::new();
-    assert!(!m.generated());
-    let (u, est) = m.settle(17, false);
+    let (u, est) = settle_usage(Usage::default(), false, 0, 17, false);
     assert_eq!((u.input_tokens, u.output_tokens, est), (5, 0, true));
 }
