@@ -163,15 +163,8 @@ impl Producer {
     /// Usage as reported, or estimated from text when the provider reported none. `prompt_chars` is the size of
     /// the request's text. Returns the usage and whether it is estimated.
     pub fn usage(&self, prompt_chars: usize) -> (Usage, bool) {
-        if self.reported && (self.usage.output_tokens > 0 || self.usage.total_input_tokens() > 0) {
-            return (self.usage, false);
-        }
-        let est = Usage {
-            input_tokens: estimate_tokens(prompt_chars),
-            output_tokens: estimate_tokens(self.output_chars),
-            ..Usage::default()
-        };
-        (est, true)
+        // A stream cut early (stopped, aborted, failed) keeps what the provider reported and estimates the rest.
+        crate::resume::settle_usage(self.usage, self.reported, self.output_chars, prompt_chars, self.done)
     }
 
     fn usage_event(&mut self, usage: Usage, estimated: bool, cost: Option<f64>) -> WidgetEvent {
@@ -203,16 +196,13 @@ impl Producer {
         vec![u, d]
     }
 
-    /// Failed end: `usage` (if anything was generated) then `error`.
+    /// Failed end: `usage` (always: the prompt was billed even when nothing was generated) then `error`.
     pub fn fail(&mut self, err: &ErrorInfo, usage: Usage, estimated: bool, cost: Option<f64>) -> Vec<WidgetEvent> {
         if self.ended {
             return Vec::new();
         }
         self.ended = true;
-        let mut out = Vec::new();
-        if self.generated() || usage.output_tokens > 0 {
-            out.push(self.usage_event(usage, estimated, cost));
-        }
+        let mut out = vec![self.usage_event(usage, estimated, cost)];
         out.push(self.emit(
             "error",
             json!({
