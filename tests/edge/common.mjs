@@ -23,7 +23,7 @@ export function config(extra = {}) {
     ...extra,
     limits: {
       requests_per_minute: 10000, concurrent_streams: 100, daily_tokens: 0, first_token_timeout_ms: 1500,
-      stall_timeout_ms: 800, ...(extra.limits || {}),
+      stall_timeout_ms: 800, keepalive_ms: 150, ...(extra.limits || {}),
     },
   };
 }

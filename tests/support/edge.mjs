@@ -69,6 +69,7 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
     kvNamespaces: kv ? ['CACHE'] : undefined,
     host: '127.0.0.1',
     port: 0,
+    cf: false, // offline: never fetch request.cf data from the network
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', (d) => { output += d.toString(); });
       stderr.on('data', (d) => { output += d.toString(); });

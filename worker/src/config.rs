@@ -110,6 +110,9 @@ pub struct Limits {
     pub first_token_timeout_ms: u32,
     /// End a stream with `error` when the upstream sends nothing for this long mid-stream (ms).
     pub stall_timeout_ms: u32,
+    /// While the upstream is silent, send the client an SSE comment (`: ping`) this often (ms); this is also how
+    /// a client that went away is noticed (and the upstream aborted) while nothing is streaming.
+    pub keepalive_ms: u32,
 }
 
 impl Default for Limits {
@@ -126,6 +129,7 @@ impl Default for Limits {
             daily_spend_usd: 0.0,
             first_token_timeout_ms: 30_000,
             stall_timeout_ms: 30_000,
+            keepalive_ms: 5_000,
         }
     }
 }

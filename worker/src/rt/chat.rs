@@ -2,9 +2,9 @@
 
 use edgechat::provider::{build_request, StreamDecoder};
 use sha2::{Digest, Sha256};
-use web_sys::{ReadableStreamDefaultReader, Response};
+use web_sys::Response;
 
-use super::js::{console_log, fetch, read_all, read_timed, stream_response, Read, Writer};
+use super::js::{console_log, fetch, read_all, stream_response, ChunkReader, Read, Writer};
 use super::upstream::{self, Body, Stats, Upstream};
 use super::{upstream_api_error, Ctx};
 use crate::cache::{CachedAnswer, SemanticEntry, SemanticIndex};
@@ -134,7 +134,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     let start = producer.start(&ctx.request_id, &ctx.request_id, &alias, entry.provider.as_str());
     let mut step = if writer.write(encode_sse(&start).as_bytes()).await { Step::Continue } else { Step::Aborted };
     let scrub = |s: &str| crate::error::scrub(s, &ctx.secrets);
-    let (reader, first): (Option<ReadableStreamDefaultReader>, Option<Vec<u8>>) = match body {
+    let (mut reader, first): (Option<ChunkReader>, Option<Vec<u8>>) = match body {
         Body::Stream { reader, first } => (Some(reader), first),
         Body::Full(b) => (None, Some(b)),
     };
@@ -143,10 +143,11 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
     }
     let stall = ctx.config.limits.stall_timeout_ms;
+    let keepalive = ctx.config.limits.keepalive_ms;
     let mut ended = first.is_none() || reader.is_none();
     while matches!(step, Step::Continue) && !producer.is_done() && !ended {
-        let reader = reader.as_ref().expect("checked by `ended`");
-        match read_timed(reader, stall, Some(&writer.closed)).await {
+        let reader = reader.as_mut().expect("checked by `ended`");
+        match reader.read_for_client(&mut writer, stall, keepalive).await {
             Read::Chunk(c) => {
                 decoder.feed(&c);
                 step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
@@ -165,7 +166,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         }
     }
     if let Some(r) = &reader {
-        let _ = r.cancel();
+        r.cancel();
     }
     if !producer.is_done() {
         abort.abort();
@@ -175,12 +176,15 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     let outcome = match &step {
         Step::Aborted => Outcome::Aborted,
         Step::Failed(e) => {
-            let events = producer.fail(e, usage, estimated, cost);
-            for ev in &events {
-                writer.write(encode_sse(ev).as_bytes()).await;
+            let mut delivered = true;
+            for ev in &producer.fail(e, usage, estimated, cost) {
+                delivered &= writer.write(encode_sse(ev).as_bytes()).await;
             }
             ctx.log.error = Some(e.kind.clone());
-            if e.truncated {
+            if !delivered {
+                // The client had already gone: that, not the upstream, ended this stream.
+                Outcome::Aborted
+            } else if e.truncated {
                 Outcome::Truncated
             } else {
                 Outcome::Error

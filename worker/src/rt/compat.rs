@@ -6,7 +6,7 @@ use edgechat::provider::{build_request, decode_response, ProviderKind, StreamDec
 use edgechat::{HttpRequest, StreamEvent};
 use web_sys::Response;
 
-use super::js::{now_ms, read_timed, response, stream_response, Read, Writer};
+use super::js::{now_ms, response, stream_response, Read, Writer};
 use super::upstream::{self, Body, Stats, Upstream};
 use super::{upstream_api_error, wait_until, Ctx};
 use crate::compat::{self, CompatRequest, Format};
@@ -192,13 +192,14 @@ enum Mode {
 
 async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, req: CompatRequest, lease: u64) {
     let Upstream { abort, body, entry, .. } = up;
-    let Body::Stream { reader, first } = body else { return };
+    let Body::Stream { mut reader, first } = body else { return };
     let mut decoder = StreamDecoder::new(entry.provider);
     let mut meter = Producer::new();
     let mut failure: Option<ErrorInfo> = None;
     let mut aborted = false;
     let mut ended = first.is_none();
     let stall = ctx.config.limits.stall_timeout_ms;
+    let keepalive = ctx.config.limits.keepalive_ms;
     let mut chunk = first;
     loop {
         if let Some(c) = chunk.take() {
@@ -219,7 +220,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
         if ended || meter.is_done() || (failure.is_some() && matches!(mode, Mode::Translate(_))) {
             break;
         }
-        match read_timed(&reader, stall, Some(&writer.closed)).await {
+        match reader.read_for_client(&mut writer, stall, keepalive).await {
             Read::Chunk(c) => chunk = Some(c),
             Read::Done | Read::Failed(_) => ended = true,
             Read::Timeout => {
@@ -241,7 +242,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
             failure = Some(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, |s| s.to_string()));
         }
     }
-    let _ = reader.cancel();
+    reader.cancel();
     if !meter.is_done() {
         abort.abort();
     }

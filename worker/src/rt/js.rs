@@ -63,37 +63,86 @@ pub enum Read {
     Gone,
 }
 
-/// Reads one chunk from `reader`, giving up after `timeout_ms`; `gone` is a promise that resolves to `undefined`
-/// when the client disconnects ([`Writer::closed`]).
-pub async fn read_timed(reader: &ReadableStreamDefaultReader, timeout_ms: u32, gone: Option<&Promise>) -> Read {
-    let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
-    let t = timer.clone();
-    let timeout = Promise::new(&mut |resolve, _| {
-        t.set(set_timeout_with_arg(&resolve, f64::from(timeout_ms), &JsValue::from_str("timeout")));
-    });
-    let race = js_sys::Array::new();
-    race.push(&reader.read());
-    race.push(&timeout);
-    if let Some(g) = gone {
-        race.push(g);
+/// A stream reader whose reads can time out without losing data: a read still pending after a timeout is
+/// raced again by the next call instead of issuing a second read.
+pub struct ChunkReader {
+    reader: ReadableStreamDefaultReader,
+    pending: Option<Promise>,
+}
+
+impl ChunkReader {
+    /// Wraps a reader.
+    pub fn new(reader: ReadableStreamDefaultReader) -> Self {
+        Self { reader, pending: None }
     }
-    let result = JsFuture::from(Promise::race(&race)).await;
-    clear_timeout(&timer.take());
-    match result {
-        Err(e) => Read::Failed(js_error(&e)),
-        Ok(v) if v.as_string().as_deref() == Some("timeout") => Read::Timeout,
-        Ok(v) if v.is_undefined() => Read::Gone,
-        Ok(v) => {
-            let done = Reflect::get(&v, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
-            if done {
-                return Read::Done;
+
+    /// Reads one chunk, giving up after `timeout_ms`; `gone` is a promise that resolves to `undefined` when the
+    /// client disconnects ([`Writer::closed`]).
+    pub async fn read(&mut self, timeout_ms: u32, gone: Option<&Promise>) -> Read {
+        let read = self.pending.take().unwrap_or_else(|| self.reader.read());
+        let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
+        let t = timer.clone();
+        let timeout = Promise::new(&mut |resolve, _| {
+            t.set(set_timeout_with_arg(&resolve, f64::from(timeout_ms), &JsValue::from_str("timeout")));
+        });
+        let race = js_sys::Array::new();
+        race.push(&read);
+        race.push(&timeout);
+        if let Some(g) = gone {
+            race.push(g);
+        }
+        let result = JsFuture::from(Promise::race(&race)).await;
+        clear_timeout(&timer.take());
+        match result {
+            Err(e) => Read::Failed(js_error(&e)),
+            Ok(v) if v.as_string().as_deref() == Some("timeout") => {
+                self.pending = Some(read);
+                Read::Timeout
             }
-            match Reflect::get(&v, &"value".into()) {
-                Ok(value) if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
-                Ok(value) if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
-                _ => Read::Failed("stream yielded a non-byte chunk".into()),
+            Ok(v) if v.is_undefined() => {
+                self.pending = Some(read);
+                Read::Gone
+            }
+            Ok(v) => {
+                let done = Reflect::get(&v, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+                if done {
+                    return Read::Done;
+                }
+                match Reflect::get(&v, &"value".into()) {
+                    Ok(value) if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
+                    Ok(value) if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
+                    _ => Read::Failed("stream yielded a non-byte chunk".into()),
+                }
             }
         }
+    }
+
+    /// Reads the next upstream chunk for a client stream: gives up after `stall_ms` of silence
+    /// ([`Read::Timeout`]), and every `keepalive_ms` of silence writes an SSE comment (`: ping`) to the client,
+    /// which is also how a client that went away is noticed while the upstream is quiet ([`Read::Gone`]).
+    pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
+        let mut waited = 0u32;
+        loop {
+            let slice = keepalive_ms.max(1).min(stall_ms.saturating_sub(waited).max(1));
+            let closed = writer.closed.clone();
+            match self.read(slice, Some(&closed)).await {
+                Read::Timeout => {
+                    waited = waited.saturating_add(slice);
+                    if waited >= stall_ms {
+                        return Read::Timeout;
+                    }
+                    if !writer.write(b": ping\n\n").await {
+                        return Read::Gone;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Cancels the stream (the upstream connection is dropped).
+    pub fn cancel(&self) {
+        let _ = self.reader.cancel();
     }
 }
 
@@ -140,10 +189,10 @@ pub async fn fetch(method: &str, url: &str, headers: &[(String, String)], body: 
 /// Reads a whole body, at most `limit` bytes, each read within `timeout_ms`.
 pub async fn read_all(stream: Option<web_sys::ReadableStream>, limit: usize, timeout_ms: u32) -> Result<Vec<u8>, ReadAllError> {
     let Some(stream) = stream else { return Ok(Vec::new()) };
-    let reader = reader_of(&stream);
+    let mut reader = ChunkReader::new(reader_of(&stream));
     let mut out = Vec::new();
     loop {
-        match read_timed(&reader, timeout_ms, None).await {
+        match reader.read(timeout_ms, None).await {
             Read::Chunk(c) => {
                 out.extend_from_slice(&c);
                 if out.len() > limit {

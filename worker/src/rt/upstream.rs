@@ -4,9 +4,9 @@
 use edgechat::provider::{parse_error, ProviderKind};
 use edgechat::retry::{Failure as Attempt, RetryDecision};
 use edgechat::{ErrorKind, HttpRequest, ProviderError, RateLimitInfo};
-use web_sys::{AbortController, ReadableStreamDefaultReader};
+use web_sys::AbortController;
 
-use super::js::{fetch, header_pairs, now_ms, random, read_all, read_timed, reader_of, sleep, Read, ReadAllError};
+use super::js::{fetch, header_pairs, now_ms, random, read_all, reader_of, sleep, ChunkReader, Read, ReadAllError};
 use crate::config::{Config, ModelEntry};
 
 /// The body of a successful upstream response.
@@ -14,7 +14,7 @@ pub enum Body {
     /// A stream, with its first chunk already read (`None`: it ended at once).
     Stream {
         /// Reader over the rest.
-        reader: ReadableStreamDefaultReader,
+        reader: ChunkReader,
         /// The first chunk.
         first: Option<Vec<u8>>,
     },
@@ -168,12 +168,12 @@ async fn first_body(config: &Config, resp: &web_sys::Response, streaming: bool) 
     let Some(stream) = resp.body() else {
         return Ok(Body::Full(Vec::new()));
     };
-    let reader = reader_of(&stream);
-    match read_timed(&reader, config.limits.first_token_timeout_ms, None).await {
+    let mut reader = ChunkReader::new(reader_of(&stream));
+    match reader.read(config.limits.first_token_timeout_ms, None).await {
         Read::Chunk(c) => Ok(Body::Stream { reader, first: Some(c) }),
         Read::Done => Ok(Body::Stream { reader, first: None }),
         Read::Timeout => {
-            let _ = reader.cancel();
+            reader.cancel();
             Err(format!("no first byte from the provider within {} ms", config.limits.first_token_timeout_ms))
         }
         Read::Failed(e) => Err(format!("the provider's stream failed before the first byte: {e}")),
