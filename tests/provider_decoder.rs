@@ -1,4 +1,6 @@
 //! StreamDecoder behaviour beyond the fixtures: misuse after the end, size limits, keep-alives, odd servers.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::result_large_err)] // `StreamError` is large by design (it carries a whole `ProviderError`).
 
 use edgechat::provider::{ProviderKind, StreamDecoder};
 use edgechat::{StopReason, StreamError, StreamEvent, ToolCall};
@@ -119,7 +121,10 @@ fn openai_error_object_mid_stream_is_a_provider_error() {
     let input = "data: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"tokens\",\"code\":\"rate_limit_exceeded\"}}\n\n";
     match decode(ProviderKind::OpenAiChat, input).as_slice() {
         [Err(StreamError::Provider(e))] => {
-            assert_eq!((e.status, e.code.as_deref(), e.message.as_str()), (429, Some("rate_limit_exceeded"), "Rate limit reached"));
+            assert_eq!(
+                (e.status, e.code.as_deref(), e.message.as_str()),
+                (429, Some("rate_limit_exceeded"), "Rate limit reached")
+            );
             assert!(e.is_retryable());
         }
         other => panic!("{other:?}"),
@@ -147,9 +152,16 @@ fn openai_tool_call_fragments_are_deltas_then_one_whole_call() {
     assert_eq!(
         decode(ProviderKind::OpenAiChat, input),
         vec![
-            Ok(StreamEvent::ToolCallDelta { index: 0, id: Some("c".into()), name: Some("f".into()), arguments: String::new() }),
+            Ok(StreamEvent::ToolCallDelta {
+                index: 0,
+                id: Some("c".into()),
+                name: Some("f".into()),
+                arguments: String::new()
+            }),
             Ok(StreamEvent::ToolCallDelta { index: 0, id: None, name: None, arguments: "{\"a\":1}".into() }),
-            Ok(StreamEvent::ToolCall { call: ToolCall { id: "c".into(), name: "f".into(), arguments: "{\"a\":1}".into() } }),
+            Ok(StreamEvent::ToolCall {
+                call: ToolCall { id: "c".into(), name: "f".into(), arguments: "{\"a\":1}".into() }
+            }),
             Ok(StreamEvent::Stop { reason: StopReason::ToolUse, raw: "tool_calls".into() }),
             Ok(StreamEvent::Done),
         ]

@@ -1,4 +1,5 @@
 //! Error bodies of each provider and the retry / rate-limit headers beside them.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::fs;
 use std::path::Path;
@@ -62,14 +63,19 @@ fn openai_429_with_rate_limit_headers() {
 
 #[test]
 fn openai_reset_durations() {
-    for (v, ms) in [("1s", 1000), ("20ms", 20), ("6m0s", 360_000), ("1h2m3.5s", 3_723_500), ("0.5s", 500), ("2", 2000)] {
+    for (v, ms) in [("1s", 1000), ("20ms", 20), ("6m0s", 360_000), ("1h2m3.5s", 3_723_500), ("0.5s", 500), ("2", 2000)]
+    {
         let headers = h(&[("x-ratelimit-reset-tokens", v)]);
         let e = parse_error(ProviderKind::OpenAiChat, 429, &headers, b"{}", None);
         assert_eq!(e.rate_limit.reset_tokens_ms, Some(ms), "{v}");
     }
     for bad in ["", "s", "5x", "1.2.3s", "-1s"] {
         let headers = h(&[("x-ratelimit-reset-tokens", bad)]);
-        assert_eq!(parse_error(ProviderKind::OpenAiChat, 429, &headers, b"{}", None).rate_limit.reset_tokens_ms, None, "{bad:?}");
+        assert_eq!(
+            parse_error(ProviderKind::OpenAiChat, 429, &headers, b"{}", None).rate_limit.reset_tokens_ms,
+            None,
+            "{bad:?}"
+        );
     }
 }
 
@@ -169,7 +175,9 @@ fn retry_after_http_date_and_fractional_seconds() {
     assert_eq!(parse_error(ProviderKind::OpenAiChat, 503, &past, b"", Some(NOW)).retry_after_ms, Some(0));
     let frac = h(&[("retry-after", "1.5")]);
     assert_eq!(parse_error(ProviderKind::OpenAiChat, 503, &frac, b"", None).retry_after_ms, Some(1500));
-    for bad in ["soon", "Thu, 31 Nov 2026 12:00:45 GMT", "Thu, 26 Nov 2026 25:00:45 GMT", "26 Nov 2026 12:00:45 GMT", "-5"] {
+    for bad in
+        ["soon", "Thu, 31 Nov 2026 12:00:45 GMT", "Thu, 26 Nov 2026 25:00:45 GMT", "26 Nov 2026 12:00:45 GMT", "-5"]
+    {
         let headers = h(&[("retry-after", bad)]);
         assert_eq!(parse_error(ProviderKind::OpenAiChat, 503, &headers, b"", Some(NOW)).retry_after_ms, None, "{bad}");
     }
@@ -178,5 +186,8 @@ fn retry_after_http_date_and_fractional_seconds() {
 #[test]
 fn responses_error_body() {
     let e = parse_error(ProviderKind::OpenAiResponses, 429, &[], &fixture("openai-responses", "error_429.json"), None);
-    assert_eq!((e.provider, e.kind, e.code.as_deref()), (ProviderKind::OpenAiResponses, ErrorKind::RateLimited, Some("rate_limit_exceeded")));
+    assert_eq!(
+        (e.provider, e.kind, e.code.as_deref()),
+        (ProviderKind::OpenAiResponses, ErrorKind::RateLimited, Some("rate_limit_exceeded"))
+    );
 }

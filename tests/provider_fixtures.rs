@@ -4,6 +4,7 @@
 //!
 //! To regenerate expectations after a deliberate change: `UPDATE_FIXTURES=1 cargo test --test provider_fixtures`,
 //! then review the diff.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -106,7 +107,11 @@ fn every_transcript_matches_its_expected_result_whole_and_split_at_every_byte() 
 fn every_non_streaming_body_matches_its_expected_result() {
     let mut count = 0;
     for (provider, kind) in PROVIDERS {
-        for path in files(provider, |n| (n.starts_with("response_") || n.starts_with("message_")) && n.ends_with(".json") && !n.contains(".expected.")) {
+        for path in files(provider, |n| {
+            (n.starts_with("response_") || n.starts_with("message_"))
+                && n.ends_with(".json")
+                && !n.contains(".expected.")
+        }) {
             let body = fs::read(&path).unwrap();
             let actual = match decode_response(kind, &body) {
                 Ok(r) => report(&r, None),
@@ -133,7 +138,12 @@ fn non_streaming_bodies_give_the_same_response_as_the_stream() {
     let pairs = [
         ("openai-chat", ProviderKind::OpenAiChat, "response_tool_calls.json", "tool_calls_parallel.sse"),
         ("openai-responses", ProviderKind::OpenAiResponses, "response_text.json", "text.sse"),
-        ("openai-responses", ProviderKind::OpenAiResponses, "response_function_calls.json", "function_calls_parallel.sse"),
+        (
+            "openai-responses",
+            ProviderKind::OpenAiResponses,
+            "response_function_calls.json",
+            "function_calls_parallel.sse",
+        ),
         ("openai-responses", ProviderKind::OpenAiResponses, "response_reasoning.json", "reasoning.sse"),
         ("anthropic", ProviderKind::Anthropic, "message_tool_use.json", "tool_use_parallel.sse"),
     ];

@@ -1,4 +1,5 @@
 //! Request builders: endpoint, headers and body JSON checked field by field for each provider and option.
+#![cfg(not(target_arch = "wasm32"))]
 
 use edgechat::conversation::Message;
 use edgechat::provider::{build_request, ChatRequest, ProviderConfig, ProviderKind, ToolSpec};
@@ -95,7 +96,8 @@ fn openai_compatible_uses_max_tokens_no_key_and_trims_the_base_slash() {
 fn openai_compatible_with_key_and_extra_headers() {
     let mut cfg = config(ProviderKind::OpenAiCompatible);
     cfg.api_key = Some("sk-or-test-0000".into());
-    cfg.extra_headers = vec![("HTTP-Referer".into(), "https://example.test".into()), ("X-Title".into(), "edgechat".into())];
+    cfg.extra_headers =
+        vec![("HTTP-Referer".into(), "https://example.test".into()), ("X-Title".into(), "edgechat".into())];
     let r = build_request(&cfg, &ChatRequest::new("m", vec![Message::user("Hi")])).unwrap();
     assert_eq!(r.header("authorization"), Some("Bearer sk-or-test-0000"));
     assert_eq!(r.header("http-referer"), Some("https://example.test"));
@@ -164,7 +166,8 @@ fn openai_chat_structured_output_shapes() {
     let mut req = ChatRequest::new("gpt-4o-mini", vec![Message::user("x")]);
     req.response_format = Some(ResponseFormat::JsonObject);
     assert_eq!(build(ProviderKind::OpenAiChat, &req).1["response_format"], json!({"type": "json_object"}));
-    req.response_format = Some(ResponseFormat::JsonSchema { name: "answer".into(), schema: schema.clone(), strict: true });
+    req.response_format =
+        Some(ResponseFormat::JsonSchema { name: "answer".into(), schema: schema.clone(), strict: true });
     assert_eq!(
         build(ProviderKind::OpenAiChat, &req).1["response_format"],
         json!({"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": true}})
@@ -302,7 +305,8 @@ fn anthropic_structured_output_is_a_forced_tool() {
     let schema = json!({"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]});
     let mut req = ChatRequest::new("claude", vec![Message::user("x")]);
     req.tools = vec![weather_tool()];
-    req.response_format = Some(ResponseFormat::JsonSchema { name: "count".into(), schema: schema.clone(), strict: true });
+    req.response_format =
+        Some(ResponseFormat::JsonSchema { name: "count".into(), schema: schema.clone(), strict: true });
     let (_, b) = build(ProviderKind::Anthropic, &req);
     assert_eq!(b["tool_choice"], json!({"type": "tool", "name": "count"}));
     let tools = b["tools"].as_array().unwrap();
@@ -366,7 +370,12 @@ fn build_error(kind: ProviderKind, req: &ChatRequest) -> String {
 
 #[test]
 fn invalid_requests_are_build_errors_with_clear_messages() {
-    let all = [ProviderKind::OpenAiChat, ProviderKind::OpenAiCompatible, ProviderKind::OpenAiResponses, ProviderKind::Anthropic];
+    let all = [
+        ProviderKind::OpenAiChat,
+        ProviderKind::OpenAiCompatible,
+        ProviderKind::OpenAiResponses,
+        ProviderKind::Anthropic,
+    ];
     for kind in all {
         assert!(build_error(kind, &ChatRequest::new(" ", vec![Message::user("x")])).contains("model is empty"));
         assert!(build_error(kind, &ChatRequest::new("m", vec![])).contains("no messages"));
@@ -405,6 +414,7 @@ fn provider_specific_rejections() {
     assert!(build_error(ProviderKind::Anthropic, &req).contains("empty user turn"));
 
     let mut req = ChatRequest::new("m", vec![Message::user("x")]);
-    req.response_format = Some(ResponseFormat::JsonSchema { name: "l".into(), schema: json!({"type": "array"}), strict: false });
+    req.response_format =
+        Some(ResponseFormat::JsonSchema { name: "l".into(), schema: json!({"type": "array"}), strict: false });
     assert!(build_error(ProviderKind::Anthropic, &req).contains("object"));
 }

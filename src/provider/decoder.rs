@@ -101,7 +101,7 @@ impl StreamDecoder {
         }
         let trailing_whitespace = self.phase == Phase::Done && chunk.iter().all(u8::is_ascii_whitespace);
         if self.finished || self.phase != Phase::Open {
-            if !(trailing_whitespace && !self.finished) {
+            if !trailing_whitespace || self.finished {
                 self.errors.push_back(StreamError::AlreadyFinished);
             }
             return;

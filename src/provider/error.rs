@@ -68,19 +68,20 @@ pub(crate) fn stream_error(kind: ProviderKind, v: &Value) -> ProviderError {
 /// The HTTP status a provider error type or code stands for.
 pub(crate) fn status_for_code(code: &str) -> u16 {
     match code {
-        "invalid_request_error" | "invalid_request" | "context_length_exceeded" | "invalid_prompt"
-        | "bad_request" => 400,
+        "invalid_request_error" | "invalid_request" | "context_length_exceeded" | "invalid_prompt" | "bad_request" => {
+            400
+        }
         "authentication_error" | "invalid_api_key" => 401,
         "billing_error" => 402,
         "permission_error" | "permission_denied" => 403,
         "not_found_error" | "not_found" | "model_not_found" => 404,
         "request_too_large" => 413,
-        "rate_limit_error" | "rate_limit_exceeded" | "rate_limited" | "insufficient_quota" | "requests"
-        | "tokens" => 429,
+        "rate_limit_error" | "rate_limit_exceeded" | "rate_limited" | "insufficient_quota" | "requests" | "tokens" => {
+            429
+        }
         "timeout_error" => 504,
         "overloaded_error" => 529,
-        "overloaded" | "server_is_overloaded" | "service_unavailable"
-        | "slow_down" => 503,
+        "overloaded" | "server_is_overloaded" | "service_unavailable" | "slow_down" => 503,
         _ => 500,
     }
 }

@@ -40,20 +40,24 @@ impl<'a> Reader<'a> {
     }
 
     /// The current byte offset.
+    #[inline(always)]
     pub fn position(&self) -> usize {
         self.pos
     }
 
+    #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
         self.s.as_bytes()
     }
 
+    #[inline(always)]
     fn err<T>(&self, what: &'static str) -> Result<T> {
         let what = if self.pos >= self.s.len() { "unexpected end of input" } else { what };
         Err(JsonError { pos: self.pos, what })
     }
 
     /// The next non-whitespace byte, not consumed.
+    #[inline(always)]
     pub fn peek(&mut self) -> Option<u8> {
         let b = self.bytes();
         while let Some(&c) = b.get(self.pos) {
@@ -65,6 +69,7 @@ impl<'a> Reader<'a> {
         None
     }
 
+    #[inline(always)]
     fn eat(&mut self, c: u8, what: &'static str) -> Result<()> {
         if self.peek() == Some(c) {
             self.pos += 1;
@@ -83,6 +88,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Consumes `null` if it is next.
+    #[inline(always)]
     pub fn null(&mut self) -> Result<bool> {
         if self.peek() == Some(b'n') {
             self.literal("null")?;
@@ -101,17 +107,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Enters an object (`{`); then call [`next_key`](Self::next_key) until it returns `None`.
+    #[inline(always)]
     pub fn object(&mut self) -> Result<()> {
         self.eat(b'{', "expected an object")?;
         self.enter()
     }
 
     /// Enters an array (`[`); then call [`next_element`](Self::next_element) until it returns `false`.
+    #[inline(always)]
     pub fn array(&mut self) -> Result<()> {
         self.eat(b'[', "expected an array")?;
         self.enter()
     }
 
+    #[inline(always)]
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -122,6 +131,7 @@ impl<'a> Reader<'a> {
 
     /// The next key of the current object (its value must be read or skipped next), `None` at its end.
     /// `first` tracks whether a separator is due; start it at `true`.
+    #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>> {
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -137,6 +147,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether the current array has another element (read or skip it next).
+    #[inline(always)]
     pub fn next_element(&mut self, first: &mut bool) -> Result<bool> {
         if self.peek() == Some(b']') {
             self.pos += 1;
@@ -192,6 +203,7 @@ impl<'a> Reader<'a> {
 
     /// The offset of the next `"` or `\\` at or after `from`; a raw control character or the end of input is an
     /// error. Eight bytes at a time while none of them can stop the scan.
+    #[inline(always)]
     fn scan(&mut self, from: usize) -> Result<usize> {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -259,6 +271,7 @@ impl<'a> Reader<'a> {
 
     /// A string, or `None` for `null` or any other JSON type (skipped): how fields read as optional text are
     /// treated.
+    #[inline(always)]
     pub fn text(&mut self) -> Result<Option<Cow<'a, str>>> {
         if self.peek() == Some(b'"') {
             return self.string().map(Some);
@@ -383,10 +396,40 @@ mod tests {
     #[test]
     fn accepts_exactly_what_serde_json_accepts() {
         let cases = [
-            "{}", "[]", "[1,2,3]", "{\"a\":[true,false,null]}", "-0", "0.5e-3", "1E+2", "\"\\u00e9\\ud83d\\ude00\"",
-            " { \"a\" : 1 } ", "{\"a\":1,}", "[1,]", "[,1]", "{,}", "01", "1.", ".5", "1e", "-", "tru", "nul", "\"\\x\"",
-            "\"\\ud800\"", "\"\\udc00\"", "\"a\u{1}b\"", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "[1 2]", "\"abc", "", "{} x",
-            "{\"a\":{\"b\":[{\"c\":\"d\\\"e\"}]}}", "1e5", "-12.75E-2", "\"\\/\\b\\f\\n\\r\\t\"",
+            "{}",
+            "[]",
+            "[1,2,3]",
+            "{\"a\":[true,false,null]}",
+            "-0",
+            "0.5e-3",
+            "1E+2",
+            "\"\\u00e9\\ud83d\\ude00\"",
+            " { \"a\" : 1 } ",
+            "{\"a\":1,}",
+            "[1,]",
+            "[,1]",
+            "{,}",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "-",
+            "tru",
+            "nul",
+            "\"\\x\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"a\u{1}b\"",
+            "{\"a\" 1}",
+            "{\"a\":1 \"b\":2}",
+            "[1 2]",
+            "\"abc",
+            "",
+            "{} x",
+            "{\"a\":{\"b\":[{\"c\":\"d\\\"e\"}]}}",
+            "1e5",
+            "-12.75E-2",
+            "\"\\/\\b\\f\\n\\r\\t\"",
         ];
         for c in cases {
             let expected = serde_json::from_str::<serde_json::Value>(c).is_ok();

@@ -10,6 +10,9 @@
 //! [`parse_error`] → else [`StreamDecoder::new`], then [`StreamDecoder::feed`] each body chunk and drain
 //! [`StreamDecoder::next_event`] until it returns `None`; at end of body call [`StreamDecoder::finish`] and drain
 //! again. A stream without its terminal event yields `Err(StreamError::Truncated)` after `finish`.
+// `StreamError` is the crate's shared public error type; it carries a whole `ProviderError` (message, code,
+// rate-limit state) by design, so results holding it are large everywhere in this module.
+#![allow(clippy::result_large_err)]
 
 use std::fmt;
 

@@ -252,7 +252,8 @@ pub(crate) fn build_request(config: &ProviderConfig, req: &ChatRequest) -> Resul
         tool_choice,
     };
     let key = api_key(config).unwrap_or_default();
-    let headers = vec![("x-api-key".to_owned(), key.to_owned()), ("anthropic-version".to_owned(), API_VERSION.to_owned())];
+    let headers =
+        vec![("x-api-key".to_owned(), key.to_owned()), ("anthropic-version".to_owned(), API_VERSION.to_owned())];
     let body = to_body(KIND, &body)?;
     Ok(post_json(config, endpoint(config, "/messages"), headers, req.stream, body))
 }

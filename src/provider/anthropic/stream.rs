@@ -156,7 +156,9 @@ impl AnthropicStream {
                 match block {
                     Block::Text => push_text(out, b.text.non_empty(), false),
                     Block::Thinking => push_text(out, b.thinking.non_empty(), true),
-                    Block::ToolUse => out.push_back(self.calls.fragment(index, b.id.non_empty(), b.name.non_empty(), "")),
+                    Block::ToolUse => {
+                        out.push_back(self.calls.fragment(index, b.id.non_empty(), b.name.non_empty(), ""))
+                    }
                     Block::Other => {}
                 }
             }

@@ -107,9 +107,12 @@ fn messages(req: &ChatRequest) -> Vec<Msg<'_>> {
     for m in &req.messages {
         let msg = match m.role {
             Role::User => Msg { role: "user", content: Some(&m.content), tool_calls: Vec::new(), tool_call_id: None },
-            Role::Tool => {
-                Msg { role: "tool", content: Some(&m.content), tool_calls: Vec::new(), tool_call_id: m.tool_call_id.as_deref() }
-            }
+            Role::Tool => Msg {
+                role: "tool",
+                content: Some(&m.content),
+                tool_calls: Vec::new(),
+                tool_call_id: m.tool_call_id.as_deref(),
+            },
             Role::Assistant => {
                 let calls = sent_tool_calls(m);
                 if calls.is_empty() && m.content.is_empty() {

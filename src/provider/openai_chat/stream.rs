@@ -7,8 +7,8 @@ use serde::Deserialize;
 use crate::error::StreamError;
 use crate::event::{StopReason, StreamEvent, Usage};
 use crate::provider::common::{malformed, parse_event, Out, ToolCalls};
-use crate::provider::json::{JsonError, Reader};
 use crate::provider::error::stream_error;
+use crate::provider::json::{JsonError, Reader};
 use crate::provider::ProviderKind;
 
 /// `usage` of a chunk or a whole response.
@@ -106,13 +106,15 @@ impl ChatStream {
             match &*key {
                 "id" => id = r.text()?,
                 "model" => model = r.text()?,
-                "choices" => if !r.null()? {
-                    r.array()?;
-                    let mut first = true;
-                    while r.next_element(&mut first)? {
-                        let choice = Choice::read(&mut r)?;
-                        if choice.index == 0 && !std::mem::replace(&mut took_choice, true) {
-                            self.on_choice(data, &choice, out)?;
+                "choices" => {
+                    if !r.null()? {
+                        r.array()?;
+                        let mut first = true;
+                        while r.next_element(&mut first)? {
+                            let choice = Choice::read(&mut r)?;
+                            if choice.index == 0 && !std::mem::replace(&mut took_choice, true) {
+                                self.on_choice(data, &choice, out)?;
+                            }
                         }
                     }
                 }
@@ -163,7 +165,12 @@ impl ChatStream {
             while r.next_element(&mut first)? {
                 let (index, id, name, args) = read_call(&mut r)?;
                 let key = index.map_or(pos, |i| i as usize);
-                out.push_back(self.calls.fragment(key, non_empty(&id), non_empty(&name), non_empty(&args).unwrap_or("")));
+                out.push_back(self.calls.fragment(
+                    key,
+                    non_empty(&id),
+                    non_empty(&name),
+                    non_empty(&args).unwrap_or(""),
+                ));
                 pos += 1;
             }
         }
@@ -201,21 +208,25 @@ impl<'a> Choice<'a> {
             match &*key {
                 "index" => c.index = r.u64_or_null()?.unwrap_or(0),
                 "finish_reason" => c.finish_reason = r.text()?,
-                "delta" | "message" => if !r.null()? {
-                    r.object()?;
-                    let mut first = true;
-                    while let Some(key) = r.next_key(&mut first)? {
-                        match &*key {
-                            "content" => c.content = r.text()?,
-                            "reasoning_content" => c.reasoning_content = r.text()?,
-                            "reasoning" => c.reasoning = r.text()?,
-                            "refusal" => c.refusal = r.text()?,
-                            "tool_calls" => if !r.null()? {
-                                let start = r.position();
-                                r.skip()?;
-                                c.tool_calls = Some((start, r.position()));
+                "delta" | "message" => {
+                    if !r.null()? {
+                        r.object()?;
+                        let mut first = true;
+                        while let Some(key) = r.next_key(&mut first)? {
+                            match &*key {
+                                "content" => c.content = r.text()?,
+                                "reasoning_content" => c.reasoning_content = r.text()?,
+                                "reasoning" => c.reasoning = r.text()?,
+                                "refusal" => c.refusal = r.text()?,
+                                "tool_calls" => {
+                                    if !r.null()? {
+                                        let start = r.position();
+                                        r.skip()?;
+                                        c.tool_calls = Some((start, r.position()));
+                                    }
+                                }
+                                _ => r.skip()?,
                             }
-                            _ => r.skip()?,
                         }
                     }
                 }
@@ -237,14 +248,16 @@ fn read_call<'a>(r: &mut Reader<'a>) -> Result<CallFragment<'a>, JsonError> {
         match &*key {
             "index" => index = r.u64_or_null()?,
             "id" => id = r.text()?,
-            "function" => if !r.null()? {
-                r.object()?;
-                let mut first = true;
-                while let Some(key) = r.next_key(&mut first)? {
-                    match &*key {
-                        "name" => name = r.text()?,
-                        "arguments" => args = r.text()?,
-                        _ => r.skip()?,
+            "function" => {
+                if !r.null()? {
+                    r.object()?;
+                    let mut first = true;
+                    while let Some(key) = r.next_key(&mut first)? {
+                        match &*key {
+                            "name" => name = r.text()?,
+                            "arguments" => args = r.text()?,
+                            _ => r.skip()?,
+                        }
                     }
                 }
             }
@@ -263,17 +276,19 @@ fn read_usage(r: &mut Reader<'_>) -> Result<Usage, JsonError> {
         match &*key {
             "prompt_tokens" => u.prompt_tokens = r.u64_or_null()?,
             "completion_tokens" => u.completion_tokens = r.u64_or_null()?,
-            "prompt_tokens_details" => if !r.null()? {
-                let mut d = PromptDetails::default();
-                r.object()?;
-                let mut first = true;
-                while let Some(key) = r.next_key(&mut first)? {
-                    match &*key {
-                        "cached_tokens" => d.cached_tokens = r.u64_or_null()?,
-                        _ => r.skip()?,
+            "prompt_tokens_details" => {
+                if !r.null()? {
+                    let mut d = PromptDetails::default();
+                    r.object()?;
+                    let mut first = true;
+                    while let Some(key) = r.next_key(&mut first)? {
+                        match &*key {
+                            "cached_tokens" => d.cached_tokens = r.u64_or_null()?,
+                            _ => r.skip()?,
+                        }
                     }
+                    u.prompt_tokens_details = Some(d);
                 }
-                u.prompt_tokens_details = Some(d);
             }
             _ => r.skip()?,
         }

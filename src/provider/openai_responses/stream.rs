@@ -177,7 +177,8 @@ impl ResponsesStream {
     /// Decodes one SSE event's data; `Ok(true)` at `response.completed` / `response.incomplete`.
     pub(crate) fn on_data(&mut self, data: &str, out: &mut Out) -> Result<bool, StreamError> {
         let ev: Event<'_> = parse_event(KIND, data)?;
-        let index = |what: &str| ev.output_index.ok_or_else(|| malformed(KIND, data, format!("{what} without output_index")));
+        let index =
+            |what: &str| ev.output_index.ok_or_else(|| malformed(KIND, data, format!("{what} without output_index")));
         match ev.ty.0.as_deref().unwrap_or_default() {
             "response.created" => {
                 if let Some(r) = &ev.response {
