@@ -22,7 +22,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const MB = Number(args.mb ?? 5);
 const CHUNK = Number(args.chunk ?? 1536);
 const ITERS = Number(args.iters ?? 10);
-const WASM_DIR = resolve(args.wasm ?? join(root, 'target', 'bench-decode', 'pkg'));
+const WASM_DIR = resolve(args.wasm ?? join(root, 'target', 'bench-decode', 'pkg-wasm-release'));
 const NATIVE = resolve(args.native ?? join(root, 'target', 'release', 'examples', 'decode'));
 
 const input = openaiStream(MB * 1e6);

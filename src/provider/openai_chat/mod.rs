@@ -20,6 +20,8 @@
 mod request;
 mod response;
 mod stream;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 pub(crate) use request::build_request;
 pub(crate) use response::decode_response;
