@@ -5,3 +5,8 @@
 mod sse_cases;
 
 sse_cases::sse_case_tests!(test);
+
+#[test]
+fn default_limit_is_one_mebibyte() {
+    sse_cases::check_default_limit();
+}

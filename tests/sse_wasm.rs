@@ -8,3 +8,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 mod sse_cases;
 
 sse_cases::sse_case_tests!(wasm_bindgen_test);
+
+#[wasm_bindgen_test]
+fn default_limit_is_one_mebibyte() {
+    sse_cases::check_default_limit();
+}

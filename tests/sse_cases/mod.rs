@@ -258,3 +258,15 @@ pub fn harness_conformance_stream() -> Case {
     .retry(1500)
     .id("7")
 }
+
+/// The default limit is 1 MiB: a data line of exactly 1 MiB is accepted, one byte more is an error (fed in 64 KiB
+/// chunks, so the error comes from the partial-line path), and the stream recovers after the next blank line.
+pub fn check_default_limit() {
+    let at_limit = [b"data:".as_slice(), &vec![b'a'; DEFAULT_MAX_SIZE - 5], b"\n\n"].concat();
+    let over = [b"data:".as_slice(), &vec![b'b'; DEFAULT_MAX_SIZE - 4], b"\ndata: more\n\ndata: ok\n\n"].concat();
+    let input = [at_limit, over].concat();
+    let expected = vec![msg(&"a".repeat(DEFAULT_MAX_SIZE - 5)), too_large(DEFAULT_MAX_SIZE), msg("ok")];
+    assert_eq!(run(DEFAULT_MAX_SIZE, input.chunks(64 * 1024)).events, expected);
+    assert_eq!(run(DEFAULT_MAX_SIZE, [&input[..]]).events, expected);
+    assert_eq!(reference::parse(&input, DEFAULT_MAX_SIZE).events, expected);
+}
