@@ -126,7 +126,7 @@ impl Chat {
             byok: RwSignal::new(ByokSettings::load()),
             focus_input: RwSignal::new(0),
             endpoint: StoredValue::new(endpoint),
-            owner: StoredValue::new_local(Owner::current().unwrap_or_else(Owner::new)),
+            owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
             abort: StoredValue::new_local(None),
             next_id: StoredValue::new(0),
         };

@@ -142,3 +142,16 @@ async fn bubble_mode_starts_closed() {
     assert!(root.query_selector(".ec-panel").unwrap().is_some());
     assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("true"));
 }
+
+#[wasm_bindgen_test]
+fn sync_keeps_nodes_when_everything_so_far_is_final() {
+    // Regression: a complete heading line is final at once (all text committed) and must not look "finished".
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    md.sync("# Heading\n", false);
+    let h1 = root.first_element_child().unwrap();
+    md.sync("# Heading\n\nMore text", false);
+    md.sync("# Heading\n\nMore text.", true);
+    assert!(h1.is_same_node(Some(&root.first_element_child().unwrap())));
+    assert_eq!(tags(&root), ["h1", "p", "div"]);
+}

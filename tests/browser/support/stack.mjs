@@ -111,15 +111,49 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-/** Starts the backend: the real edge in workerd + mock upstream when EDGECHAT_E2E_EDGE=real, else the inline mock. */
+/** Edge settings for the browser tests: two aliases on the mock upstream, any 127.0.0.1 origin, no site keys, no
+ * limits, no retries or cache (so each fault reaches the widget), answers marked simulated. */
+export function browserEdgeVars(upstreamUrl) {
+  return {
+    OPENAI_BASE_URL: `${upstreamUrl}/v1`,
+    ANTHROPIC_BASE_URL: `${upstreamUrl}/v1`,
+    OPENAI_API_KEY: 'sk-test-openai-0000',
+    ANTHROPIC_API_KEY: 'sk-ant-test-0000',
+    EDGECHAT_CONFIG: JSON.stringify({
+      models: {
+        fast: { provider: 'openai-chat', model: 'gpt-4o-mini', label: 'Fast' },
+        smart: { provider: 'anthropic', model: 'claude-haiku-4-5', label: 'Smart' },
+      },
+      default_model: 'fast',
+      allowed_origins: ['http://127.0.0.1:*'],
+      limits: { requests_per_minute: 0, concurrent_streams: 0, daily_tokens: 0, max_tokens: 2048 },
+      retry: { max_attempts: 1, base_delay_ms: 5, max_delay_ms: 20, max_retry_after_ms: 2000 },
+      cache: { exact: false },
+      simulated: true,
+    }),
+  };
+}
+
+/**
+ * Starts the backend the widget talks to. With EDGECHAT_E2E_EDGE=real (and not `inline`): the real edge in workerd
+ * (tests/support/edge.mjs) in front of the mock upstream (tests/upstream/server.mjs), which understands the same
+ * queue() vocabulary. Otherwise the inline protocol edge (support/mock-edge.mjs). `requests()` lists the chat
+ * requests as the backend saw them (for the real stack: the provider requests the upstream received).
+ */
 export async function startBackend(options = {}) {
   if (process.env.EDGECHAT_E2E_EDGE === 'real' && !options.inline) {
     const { startUpstream } = await import('../../upstream/server.mjs');
     const { startEdge } = await import('../../support/edge.mjs');
-    const { edgeVars } = await import('../../sdk/edge-config.mjs');
     const up = await startUpstream({ port: 0, delayMs: 3 });
-    const edge = await startEdge({ vars: edgeVars(up.url) });
-    return { url: edge.url, kind: 'real', upstream: up, queue: (s) => up.queue(s), stop: async () => { await edge.stop(); await up.close(); } };
+    const edge = await startEdge({ vars: browserEdgeVars(up.url) });
+    return {
+      url: edge.url,
+      kind: 'real',
+      queue: (...plans) => plans.forEach((p) => up.queue(p)),
+      release: () => up.release(),
+      requests: () => up.requests().filter((r) => /\/(chat\/completions|messages)$/.test(r.path)),
+      stop: async () => { await edge.stop(); await up.close(); },
+    };
   }
   const { startMockEdge } = await import('./mock-edge.mjs');
   return startMockEdge(options);

@@ -374,18 +374,18 @@ fn cells(line: &str) -> Vec<String> {
     let mut in_code = false;
     let mut chars = t.chars().peekable();
     while let Some(c) = chars.next() {
+        let cur = out.len() - 1;
         match c {
             '\\' if chars.peek() == Some(&'|') => {
                 chars.next();
-                out.last_mut().map(|s| s.push('|'));
-            }
-            '`' => {
-                in_code = !in_code;
-                out.last_mut().map(|s| s.push(c));
+                out[cur].push('|');
             }
             '|' if !in_code => out.push(String::new()),
             _ => {
-                out.last_mut().map(|s| s.push(c));
+                if c == '`' {
+                    in_code = !in_code;
+                }
+                out[cur].push(c);
             }
         }
     }
@@ -447,6 +447,19 @@ fn parse_table(src: &str, partial: bool) -> Block {
         })
         .collect();
     Block::Table { head: head.iter().map(|c| parse_inlines(c, false)).collect(), align, rows: body }
+}
+
+impl Span {
+    /// Whether no later line can belong to this block: a complete heading or rule line, a closed fence, or a
+    /// paragraph, quote or table followed by a blank line. (A list may go on after a blank line.)
+    pub(crate) fn is_closed(&self, text: &str) -> bool {
+        match self.kind {
+            Kind::Heading | Kind::Rule => text[self.start..self.end].ends_with('\n'),
+            Kind::Code { closed, .. } => closed && text[self.start..self.end].ends_with('\n'),
+            Kind::Paragraph | Kind::Quote | Kind::Table => self.blank_after,
+            Kind::List { .. } => false,
+        }
+    }
 }
 
 /// Whether the span's first line is complete (ends with `\n`) in `text`.

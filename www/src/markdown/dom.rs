@@ -14,6 +14,8 @@ pub struct MarkdownDom {
     root: Element,
     tail: Element,
     md: IncrementalMarkdown,
+    /// [`finish`](Self::finish) was called: more text means starting over.
+    finished: bool,
 }
 
 impl MarkdownDom {
@@ -24,7 +26,7 @@ impl MarkdownDom {
         let tail = el(&doc, "div");
         tail.set_class_name("ec-tail");
         append(&root, &tail);
-        Self { doc, root, tail, md: IncrementalMarkdown::new() }
+        Self { doc, root, tail, md: IncrementalMarkdown::new(), finished: false }
     }
 
     /// The text rendered so far.
@@ -55,6 +57,7 @@ impl MarkdownDom {
             self.root.insert_before(&node, Some(&self.tail)).expect_throw("insert block");
         }
         self.tail.set_text_content(None);
+        self.finished = true;
     }
 
     /// Brings the rendering to `text`: appends the new suffix when `text` extends what was rendered, otherwise
@@ -62,14 +65,13 @@ impl MarkdownDom {
     pub fn sync(&mut self, text: &str, complete: bool) {
         let old_len = self.md.text().len();
         let extends = text.len() >= old_len && text.starts_with(self.md.text());
-        let finished = old_len > 0 && self.md.committed_len() == old_len;
-        if !extends || (finished && text.len() > old_len) {
+        if !extends || (self.finished && text.len() > old_len) {
             *self = Self::new(self.root.clone());
             self.push(text);
         } else if text.len() > old_len {
             self.push(&text[old_len..]);
         }
-        if complete && self.md.committed_len() < self.md.text().len() {
+        if complete && !self.finished {
             self.finish();
         }
     }

@@ -63,13 +63,17 @@ impl IncrementalMarkdown {
             Some(_) => 2,
             None => 0,
         };
-        let k = n.saturating_sub(keep);
+        let mut k = n.saturating_sub(keep);
+        // A block nothing can continue is final even before the next one starts.
+        while k < n && spans[k].is_closed(pending) {
+            k += 1;
+        }
         let mut finished = Vec::with_capacity(k);
         if k > 0 {
             for s in &spans[..k] {
                 finished.extend(parse_blocks(&pending[s.start..s.end], false));
             }
-            self.committed += spans[k].start;
+            self.committed += spans.get(k).map_or(spans[k - 1].end, |s| s.start);
         }
         Update { finished, tail: parse_blocks(&hide_trailing_markup(&self.text[self.committed..]), true) }
     }

@@ -58,18 +58,35 @@ fn char_by_char_streaming_gives_the_same_blocks() {
 }
 
 #[test]
-fn finished_blocks_are_committed_once_the_next_block_starts() {
+fn blocks_are_final_once_nothing_can_continue_them() {
     let mut md = IncrementalMarkdown::new();
-    let u = md.push("# Title\n");
+    let u = md.push("# Tit");
     assert!(u.finished.is_empty());
-    assert_eq!(u.tail.len(), 1);
+    assert_eq!(u.tail, vec![Block::Heading { level: 1, content: vec![t("Tit")] }]);
+    // A complete heading line: nothing can continue it, so it is final at once.
+    let u = md.push("le\n");
+    assert_eq!(u.finished, vec![Block::Heading { level: 1, content: vec![t("Title")] }]);
+    assert!(u.tail.is_empty());
+    assert_eq!(md.committed_len(), "# Title\n".len());
     let u = md.push("Para");
-    // "Para" is on an incomplete line: the heading waits until the paragraph's first line is complete.
     assert!(u.finished.is_empty());
     let u = md.push(" text\n");
-    assert_eq!(u.finished, vec![Block::Heading { level: 1, content: vec![t("Title")] }]);
+    assert!(u.finished.is_empty());
     assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Para text")])]);
     assert_eq!(md.committed_len(), "# Title\n".len());
+}
+
+#[test]
+fn blank_line_closes_a_paragraph_but_not_a_list() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("Para one.\n\n");
+    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Para one.")])]);
+    assert!(u.tail.is_empty());
+    let u = md.push("- a\n\n");
+    assert!(u.finished.is_empty(), "a list may continue after a blank line");
+    let u = md.push("- b\n\nAfter\n");
+    assert_eq!(u.finished.len(), 1);
+    assert!(matches!(&u.finished[0], Block::List { items, .. } if items.len() == 2));
 }
 
 #[test]
@@ -96,9 +113,11 @@ fn trailing_markup_only_line_is_hidden_in_the_tail() {
     let mut md = IncrementalMarkdown::new();
     let u = md.push("Intro\n##");
     assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Intro")])]);
-    let u = md.push(" Head\n");
-    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Intro")])]);
-    assert_eq!(u.tail, vec![Block::Heading { level: 2, content: vec![t("Head")] }]);
+    let u = md.push(" Hea");
+    assert!(u.finished.is_empty());
+    assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Intro")]), Block::Heading { level: 2, content: vec![t("Hea")] }]);
+    let u = md.push("d\n");
+    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Intro")]), Block::Heading { level: 2, content: vec![t("Head")] }]);
 }
 
 #[test]
