@@ -339,10 +339,7 @@ impl SseParser {
         };
         match name {
             b"data" => self.append_data(value),
-            b"event" => {
-                self.event_type.clear();
-                self.event_type.push_str(&decode(value));
-            }
+            b"event" => self.event_type = decode(value).into_owned(),
             b"id" if !value.contains(&0) => self.last_id = Some(decode(value).into_owned()),
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
                 let ms = value.iter().fold(0u64, |ms, &d| ms.saturating_mul(10).saturating_add(u64::from(d - b'0')));
@@ -360,9 +357,11 @@ impl SseParser {
         }
         if self.has_data {
             self.data.push('\n');
+            self.data.push_str(&value);
+        } else {
+            self.data = value.into_owned(); // One exact-size allocation for the usual one-line event.
+            self.has_data = true;
         }
-        self.data.push_str(&value);
-        self.has_data = true;
     }
 
     /// Dispatches the event on a blank line (§9.2.6 "dispatch the event").
