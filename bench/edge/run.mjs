@@ -2,6 +2,7 @@
 // Edge benchmark (not a timed test: it prints figures and ratios against a baseline measured in the same run).
 //
 //   node bench/edge/run.mjs [--samples 100] [--rounds 4] [--streams 1000] [--cadence 20] [--quick] [--json]
+//                           [--no-bindings]   (edge without its Durable Object limiter and KV cache bindings)
 //
 // Measures, on loopback, with the mock upstream (tests/upstream/server.mjs) behind one local workerd running the
 // edge (tests/support/edge.mjs):
@@ -10,6 +11,8 @@
 //      when the text of each event arrived; edge delay minus the direct baseline is how long the edge held it;
 //   3. 1,000 concurrent streams through the edge, counting every error;
 //   4. the worker's wasm size, raw / gzip / brotli.
+// Two reference paths run in a second workerd (bench/edge/reference-worker.mjs) to show the runtime's own floor:
+// the upstream body handed to the Response untouched, and every chunk moved through a minimal JavaScript pump.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +28,7 @@ const ORIGIN = 'http://127.0.0.1:8080';
 const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
 
 function parseArgs(argv) {
-  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false };
+  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -39,6 +42,7 @@ function parseArgs(argv) {
     else if (a === '--cadence') o.cadence = num();
     else if (a === '--quick') Object.assign(o, { samples: 20, rounds: 1, streams: 200 });
     else if (a === '--json') o.json = true;
+    else if (a === '--no-bindings') o.noBindings = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
@@ -106,8 +110,41 @@ function workerdCpuSeconds() {
   return ticks / 100; // CLK_TCK is 100 on Linux
 }
 
-function paths(upUrl, edgeUrl) {
+/** workerd's CPU use while idle (timers, housekeeping), in CPU seconds per wall second, over `ms`. */
+async function idleCpuRate(ms = 3000) {
+  const c0 = workerdCpuSeconds();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  return (workerdCpuSeconds() - c0) / ((performance.now() - t0) / 1000);
+}
+
+/** workerd CPU seconds spent by `fn` beyond the idle rate. */
+async function busyCpu(idleRate, fn) {
+  const c0 = workerdCpuSeconds();
+  const t0 = performance.now();
+  const value = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  return { value, cpu: Math.max(0, workerdCpuSeconds() - c0 - idleRate * wall) };
+}
+
+/** A second workerd (Miniflare) running bench/edge/reference-worker.mjs: the runtime's own floor. */
+async function startReference(upUrl) {
+  const { Miniflare } = await import('miniflare');
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(root, 'bench/edge/reference-worker.mjs'),
+    compatibilityDate: '2025-09-01',
+    bindings: { UP: upUrl },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, '');
+  return { url, stop: () => mf.dispose() };
+}
+
+function paths(upUrl, edgeUrl, refUrl) {
   const messages = (text) => [{ role: 'user', content: text }];
+  const chat = (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) });
   return {
     direct: {
       url: `${upUrl}/v1/chat/completions`, format: 'chat',
@@ -124,6 +161,8 @@ function paths(upUrl, edgeUrl) {
       headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
       body: (text) => ({ model: 'fast', messages: messages(text) }),
     },
+    'ref: workerd body pass': { url: `${refUrl}/pass`, format: 'chat', headers: {}, body: chat },
+    'ref: workerd JS pump': { url: `${refUrl}/pump`, format: 'chat', headers: {}, body: chat },
   };
 }
 
@@ -163,10 +202,10 @@ async function holdBack(up, P, opts, concurrency) {
     await up.reset();
     const texts = Array.from({ length: streams }, (_, i) => `cadence-${i}-${name.replace(/\W+/g, '_')} mock:delay=${opts.cadence} mock:words=30`);
     const results = [];
-    const cpu0 = workerdCpuSeconds();
-    if (concurrency === 1) for (const t of texts) results.push(...(await runBatch(path, [t])));
-    else results.push(...(await runBatch(path, texts)));
-    const cpuSeconds = workerdCpuSeconds() - cpu0;
+    const { cpu: cpuSeconds } = await busyCpu(opts.idleCpuRate, async () => {
+      if (concurrency === 1) for (const t of texts) results.push(...(await runBatch(path, [t])));
+      else results.push(...(await runBatch(path, texts)));
+    });
     const log = await up.requests();
     const delays = [];
     let errors = 0;
@@ -187,18 +226,16 @@ async function holdBack(up, P, opts, concurrency) {
   return out;
 }
 
-async function manyStreams(up, P, n) {
+async function manyStreams(up, P, n, idleRate) {
   const path = P['edge /api/chat'];
   const t0 = performance.now();
-  const cpu0 = workerdCpuSeconds();
   const texts = Array.from({ length: n }, (_, i) => `concurrent ${i} mock:delay=5 mock:words=20`);
-  const results = await runBatch(path, texts);
+  const { value: results, cpu: workerdCpu } = await busyCpu(idleRate, () => runBatch(path, texts));
   const seconds = (performance.now() - t0) / 1000;
   const byError = {};
   for (const r of results) if (r.error) byError[r.error.slice(0, 80)] = (byError[r.error.slice(0, 80)] || 0) + 1;
   const upstreamSeen = (await up.requests()).length;
   await up.reset();
-  const workerdCpu = workerdCpuSeconds() - cpu0;
   return { streams: n, errors: results.filter((r) => r.error).length, byError, seconds, upstreamSeen, workerdCpu };
 }
 
@@ -234,13 +271,14 @@ async function startUpstreamProcess() {
   };
 }
 
-async function startEdgeFor(upUrl) {
+async function startEdgeFor(upUrl, noBindings) {
   // EDGECHAT_EDGE_HARNESS swaps in another module with the same startEdge() (to check the benchmark itself).
   const harness = process.env.EDGECHAT_EDGE_HARNESS || join(root, 'tests', 'support', 'edge.mjs');
   if (!existsSync(harness)) throw new Error(`${harness} is missing (the edge harness); cannot start the edge`);
   const { startEdge } = await import(harness);
   // EDGECHAT_EDGE_NO_BUILD=1 runs the existing worker/pkg build as is (no rebuild from sources).
-  return startEdge({ vars: benchVars(upUrl), build: process.env.EDGECHAT_EDGE_NO_BUILD !== '1' });
+  const bindings = noBindings ? { durableObject: false, kv: false } : {};
+  return startEdge({ vars: benchVars(upUrl), build: process.env.EDGECHAT_EDGE_NO_BUILD !== '1', ...bindings });
 }
 
 function report(res) {
@@ -249,6 +287,8 @@ function report(res) {
   const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
   lines.push(`machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)} ` +
     '(other work on the machine inflates both paths, and the edge path more: it has one more process to schedule)');
+  lines.push(`edge bindings: ${res.opts.noBindings ? 'none (per-isolate limiter, in-isolate cache)' : 'Durable Object limiter + KV cache'}; ` +
+    `workerd idle CPU ${(res.idleCpuRate * 1000).toFixed(1)} ms/s (subtracted from the CPU figures below)`);
   lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
@@ -257,7 +297,7 @@ function report(res) {
     for (const [name, s] of Object.entries(L)) {
       const extra = name === 'direct' ? '(baseline)'
         : `added: ttft median ${ms(added(s.ttft.median, d.ttft.median))} (target <= ${TARGETS.medianAddedMs}), p99 ${ms(added(s.ttft.p99, d.ttft.p99))} (target <= ${TARGETS.p99AddedMs}); ratio median ${(s.ttft.median / d.ttft.median).toFixed(2)}x`;
-      lines.push(`  ${name.padEnd(27)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors} ${extra}`);
+      lines.push(`  ${name.padEnd(26)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors} ${extra}`);
       if (s.firstError) lines.push(`    first error: ${s.firstError}`);
     }
   }
@@ -267,9 +307,9 @@ function report(res) {
     lines.push(`\nper-event delay (upstream write -> client has the text), cadence ${res.opts.cadence} ms, concurrency ${c.slice(1)}:`);
     for (const [name, s] of Object.entries(H)) {
       const extra = name === 'direct' ? '(baseline)'
-        : `held back (edge - direct at the same percentile): median ${ms(s.median - b.median)}, p99 ${ms(s.p99 - b.p99)}, max ${ms(s.max - b.max)} (target <= ${TARGETS.heldBackMs})`;
+        : `held back (this path - direct, same percentile): median ${ms(s.median - b.median)}, p99 ${ms(s.p99 - b.p99)}, max ${ms(s.max - b.max)} (target <= ${TARGETS.heldBackMs})`;
       const cpu = s.workerdCpuMsPerEvent == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerEvent)}/event`;
-      lines.push(`  ${name.padEnd(27)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`);
+      lines.push(`  ${name.padEnd(26)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`);
     }
   }
   const m = res.many;
@@ -283,18 +323,23 @@ async function main() {
   const res = { opts, load: { start: loadavg() }, wasm: wasmSizes(), latency: {}, holdBack: {} };
   const up = await startUpstreamProcess();
   let edge;
+  let ref;
   try {
-    edge = await startEdgeFor(up.url);
-    const P = paths(up.url, edge.url);
+    edge = await startEdgeFor(up.url, opts.noBindings);
+    ref = await startReference(up.url);
+    const P = paths(up.url, edge.url, ref.url);
     // Warm-up: wasm instantiation, JIT, and 64 pooled keep-alive connections on every hop.
     await latency(up, P, { ...opts, samples: 10 }, 1);
     await latency(up, P, { ...opts, rounds: 2 }, 64);
     res.latency.c1 = await latency(up, P, opts, 1);
     res.latency.c64 = await latency(up, P, opts, 64);
-    res.holdBack.c1 = await holdBack(up, P, opts, 1);
-    res.holdBack.c64 = await holdBack(up, P, opts, 64);
-    res.many = await manyStreams(up, P, opts.streams);
+    res.idleCpuRate = await idleCpuRate();
+    const o2 = { ...opts, idleCpuRate: res.idleCpuRate };
+    res.holdBack.c1 = await holdBack(up, P, o2, 1);
+    res.holdBack.c64 = await holdBack(up, P, o2, 64);
+    res.many = await manyStreams(up, P, opts.streams, res.idleCpuRate);
   } finally {
+    if (ref) await ref.stop();
     if (edge) await edge.stop();
     await up.close();
   }
