@@ -2,9 +2,10 @@
 // A small OpenAI-compatible HTTP server around a tiny local model (SmolLM2-135M on node-llama-cpp), so edgechat
 // works offline out of the box. It is a toy for trying the product and testing the protocol, not for answers.
 //
-//   node local-model/server.mjs [--port 8091] [--host 127.0.0.1] [--model PATH] [--threads 1] [--ctx-size 4096]
+//   node local-model/server.mjs [--port 8091] [--host 127.0.0.1] [--model PATH] [--model-id ID] [--threads 1]
+//                               [--ctx-size 4096] [--quiet]
 //
-// Routes: GET /health, GET /v1/models, GET /v1/models/smollm2, POST /v1/chat/completions (streaming or not).
+// Routes: GET /health, GET /v1/models, GET /v1/models/{id}, POST /v1/chat/completions (streaming or not).
 // Prints one line `local model ready on http://HOST:PORT ...` on stdout once the model is loaded and the port is
 // listening (with --port 0 the line carries the port the OS picked). SIGINT/SIGTERM stop it cleanly.
 
@@ -25,8 +26,8 @@ import {
 } from "./lib/openai.mjs";
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const USAGE = `usage: node local-model/server.mjs [--port 8091] [--host 127.0.0.1] [--model PATH] [--threads 1]
-                                  [--ctx-size 4096] [--quiet]`;
+const USAGE = `usage: node local-model/server.mjs [--port 8091] [--host 127.0.0.1] [--model PATH] [--model-id smollm2]
+                                  [--threads 1] [--ctx-size 4096] [--quiet]`;
 
 function parseCli(argv) {
   const { values } = parseArgs({
@@ -35,6 +36,7 @@ function parseCli(argv) {
       port: { type: "string", default: "8091" },
       host: { type: "string", default: "127.0.0.1" },
       model: { type: "string" },
+      "model-id": { type: "string", default: MODEL.id },
       threads: { type: "string", default: "1" },
       "ctx-size": { type: "string", default: "4096" },
       quiet: { type: "boolean", default: false },
@@ -52,6 +54,7 @@ function parseCli(argv) {
     port: int("port", 0, 65535),
     host: values.host,
     model: values.model,
+    modelId: values["model-id"],
     threads: int("threads", 1, 256),
     contextSize: int("ctx-size", 256, 131072),
     quiet: values.quiet,
@@ -102,8 +105,8 @@ async function readJsonBody(req) {
   }
 }
 
-function modelObject(created) {
-  return { id: MODEL.id, object: "model", created, owned_by: "edgechat-local" };
+function modelObject(id, created) {
+  return { id, object: "model", created, owned_by: "edgechat-local" };
 }
 
 /** Everything one server instance shares: the engine, in-flight requests, logging. */
@@ -195,10 +198,10 @@ function makeHandler({ engine, log, created }) {
         });
       case "/v1/models":
         allow(["GET"]);
-        return sendJson(res, 200, { object: "list", data: [modelObject(created)] });
+        return sendJson(res, 200, { object: "list", data: [modelObject(engine.modelId, created)] });
       case `/v1/models/${engine.modelId}`:
         allow(["GET"]);
-        return sendJson(res, 200, modelObject(created));
+        return sendJson(res, 200, modelObject(engine.modelId, created));
       case "/v1/chat/completions":
         allow(["POST"]);
         return chatCompletions(req, res);
@@ -254,7 +257,7 @@ async function main(argv) {
   const loadStarted = performance.now();
   const engine = await loadEngine({
     modelPath,
-    modelId: MODEL.id,
+    modelId: opts.modelId,
     threads: opts.threads,
     contextSize: opts.contextSize,
     log,
@@ -264,10 +267,16 @@ async function main(argv) {
   const server = createServer(handle);
   server.keepAliveTimeout = 5000;
 
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host, resolve);
-  });
+  try {
+    await new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port, opts.host, resolve);
+    });
+  } catch (err) {
+    process.stderr.write(`[local-model] cannot listen on ${opts.host}:${opts.port}: ${err.message}\n`);
+    await engine.close();
+    return 1;
+  }
   const { address, port } = server.address();
   const shownHost = address.includes(":") ? `[${address}]` : address;
   const rss = (process.memoryUsage().rss / 2 ** 20).toFixed(0);

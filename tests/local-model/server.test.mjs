@@ -334,6 +334,9 @@ test("bad requests are 400 with OpenAI error bodies", async () => {
   const unknownModel = await postChat(url, { model: "gpt-4o", messages: FRANCE });
   assert.equal(unknownModel.status, 404);
   assert.equal((await unknownModel.json()).error.code, "model_not_found");
+  const huge = await postChat(url, JSON.stringify({ model: "smollm2", messages: [{ role: "user", content: "x".repeat(5 << 20) }] }));
+  assert.equal(huge.status, 413);
+  assert.equal((await huge.json()).error.code, "body_too_large");
   const tooLong = await postChat(url, { model: "smollm2", messages: [{ role: "user", content: "hi ".repeat(5000) }] });
   assert.equal((await tooLong.json()).error.code, "context_length_exceeded");
 });
