@@ -4,6 +4,7 @@ mod chat;
 mod compat;
 mod js;
 mod store;
+mod streams;
 mod upstream;
 
 use wasm_bindgen::prelude::*;
@@ -39,6 +40,8 @@ pub(crate) struct Ctx {
     pub js_ctx: JsValue,
     pub log: LogLine,
     pub principal: Principal,
+    /// The `STREAMS` Durable Object namespace, when bound (resumable streams).
+    pub streams: Option<JsValue>,
 }
 
 impl Ctx {
@@ -146,16 +149,19 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         js_ctx,
         log,
         principal: Principal::default(),
+        streams: get_obj(&env, "STREAMS"),
     };
     ctx.log.limiter = ctx.limiter.name();
 
+    let stream = crate::resume::parse_stream_path(path);
     const ROUTES: &[&str] = &["/api/config", "/api/chat", "/v1/chat/completions", "/v1/responses", "/v1/messages"];
     if method == "OPTIONS" {
-        return preflight(&mut ctx, origin.as_deref(), ROUTES.contains(&path));
+        return preflight(&mut ctx, origin.as_deref(), ROUTES.contains(&path) || stream.is_some());
     }
     let expected = match path {
         "/api/config" => "GET",
         p if ROUTES.contains(&p) => "POST",
+        _ if stream.is_some() => stream.map_or("GET", |(_, a)| crate::resume::method_of(a)),
         _ => return ctx.error(&ApiError::new(404, "not_found", format!("no route for {path}"))),
     };
     if method != expected {
@@ -184,6 +190,9 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
 
     if path == "/api/config" {
         return api_config(&mut ctx);
+    }
+    if let Some((id, action)) = stream {
+        return streams::route(ctx, id, action, header("last-event-id")).await;
     }
     // Body: refuse a declared size over the limit before reading, and enforce the limit while reading.
     if let Err(e) = policy::check_content_length(&ctx.config.limits, header("content-length").as_deref()) {
@@ -244,7 +253,7 @@ fn api_config(ctx: &mut Ctx) -> Response {
             "max_total_chars": c.limits.max_total_chars,
         },
         "allow_system_prompt": c.allow_system_prompt,
-        "resumable": false,
+        "resumable": ctx.streams.is_some(),
         "simulated": c.simulated,
     });
     let mut h = ctx.headers();
