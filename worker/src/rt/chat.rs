@@ -68,6 +68,10 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         }
     }
 
+    // With the STREAMS Durable Object bound, a stream object owns the upstream request (resumable streams).
+    if let Some(ns) = ctx.streams.clone() {
+        return super::streams::start(ctx, ns, body, lease, answer_key, prepared.cacheable, semantic).await;
+    }
     let mut stats = Stats::default();
     let config = ctx.config.clone();
     let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, |entry| {
