@@ -12,6 +12,7 @@
 //   vars          env vars / secrets (strings; objects are JSON-encoded), e.g. OPENAI_API_KEY, EDGECHAT_CONFIG
 //   upstreams     { openai, anthropic, compat }: base URLs including the version path (sets *_BASE_URL)
 //   durableObject bind the LIMITER Durable Object (default true); false = per-isolate limiter
+//   streams       bind the STREAMS Durable Object (resumable streams; default false)
 //   kv            bind the CACHE KV namespace (default true); false = in-isolate cache
 //   build         build when sources are newer than worker/pkg (default true)
 import { execFileSync } from 'node:child_process';
@@ -45,7 +46,7 @@ export function buildEdge({ force = false } = {}) {
   execFileSync('bash', [join(worker, 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true } = {}) {
+export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true, streams = false } = {}) {
   if (build) buildEdge();
   const bindings = {};
   for (const [k, v] of Object.entries(vars)) {
@@ -65,7 +66,9 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
     ],
     compatibilityDate: '2025-09-01',
     bindings,
-    durableObjects: durableObject ? { LIMITER: 'EdgechatLimiter' } : undefined,
+    durableObjects: durableObject || streams
+      ? { ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}), ...(streams ? { STREAMS: 'EdgechatStream' } : {}) }
+      : undefined,
     kvNamespaces: kv ? ['CACHE'] : undefined,
     host: '127.0.0.1',
     port: 0,
