@@ -45,11 +45,11 @@ test('streams markdown progressively; finished blocks keep their DOM nodes', asy
   await send(page, 'show me markdown');
   const md = lastAnswer(page).locator('.ec-md');
   // The heading moves from the growing tail to the finished blocks once the next block has started.
-  await md.locator(':scope > h1').waitFor();
+  await md.locator(':scope > .ec-chunk > h1').waitFor();
   // Mark the first finished block; it must be the very same node at the end.
   await page.locator('edge-chat .ec-log').evaluate(() => {
     const root = document.querySelector('edge-chat').shadowRoot;
-    window.__firstBlock = [...root.querySelectorAll('.ec-assistant')].at(-1).querySelector('.ec-md > h1');
+    window.__firstBlock = [...root.querySelectorAll('.ec-assistant')].at(-1).querySelector('.ec-md > .ec-chunk > h1');
   });
   assert.equal(await page.locator(sel.log).getAttribute('aria-busy'), 'true');
   const partial = await md.innerText();
@@ -59,7 +59,7 @@ test('streams markdown progressively; finished blocks keep their DOM nodes', asy
   assert.equal(await page.locator(sel.log).getAttribute('aria-busy'), 'false');
   const same = await page.evaluate(() => {
     const root = document.querySelector('edge-chat').shadowRoot;
-    const h1 = [...root.querySelectorAll('.ec-assistant')].at(-1).querySelector('.ec-md > h1');
+    const h1 = [...root.querySelectorAll('.ec-assistant')].at(-1).querySelector('.ec-md > .ec-chunk > h1');
     return window.__firstBlock.isConnected && h1 === window.__firstBlock;
   });
   assert.ok(same, 'the heading rendered first is the same DOM node after the answer finished');

@@ -18,9 +18,18 @@ fn container() -> Element {
     el
 }
 
+/// Tags of the rendered blocks: final ones (inside the `div.ec-chunk`s) then the tail's.
 fn tags(root: &Element) -> Vec<String> {
-    let kids = root.children();
-    (0..kids.length()).map(|i| kids.item(i).unwrap().tag_name().to_lowercase()).collect()
+    let kids = root.query_selector_all(":scope > .ec-chunk > *, :scope > .ec-tail > *").unwrap();
+    (0..kids.length())
+        .map(|i| kids.item(i).unwrap().dyn_into::<Element>().unwrap().tag_name().to_lowercase())
+        .collect()
+}
+
+/// The `i`-th rendered block.
+fn block(root: &Element, i: u32) -> Element {
+    let kids = root.query_selector_all(":scope > .ec-chunk > *, :scope > .ec-tail > *").unwrap();
+    kids.item(i).unwrap().dyn_into().unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -29,22 +38,23 @@ fn finished_blocks_are_the_same_dom_nodes_after_more_tokens() {
     let mut md = MarkdownDom::new(root.clone());
     md.push("# Title\n\nFirst para");
     md.push("graph.\n\n- a");
-    let h1 = root.first_element_child().unwrap();
+    let h1 = block(&root, 0);
     assert_eq!(h1.tag_name(), "H1");
-    let para = root.children().item(1).unwrap();
+    let para = block(&root, 1);
     assert_eq!(para.tag_name(), "P");
+    assert!(para.parent_element().unwrap().class_name() == "ec-chunk", "the paragraph is final");
     assert_eq!(para.text_content().unwrap(), "First paragraph.");
     // A lot more text arrives, token by token.
     let more = "\n- b\n\n```rs\nlet x = 1;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd of **answer**.";
     for piece in more.as_bytes().chunks(3) {
         md.push(std::str::from_utf8(piece).unwrap());
     }
-    assert!(h1.is_same_node(Some(&root.first_element_child().unwrap())), "heading node kept");
-    assert!(para.is_same_node(Some(&root.children().item(1).unwrap())), "paragraph node kept");
+    assert!(h1.is_same_node(Some(&block(&root, 0))), "heading node kept");
+    assert!(para.is_same_node(Some(&block(&root, 1))), "paragraph node kept");
     assert!(h1.is_connected() && para.is_connected());
     md.finish();
-    assert_eq!(tags(&root), ["h1", "p", "ul", "div", "div", "p", "div"]);
-    assert!(h1.is_same_node(Some(&root.first_element_child().unwrap())));
+    assert_eq!(tags(&root), ["h1", "p", "ul", "div", "div", "p"]);
+    assert!(h1.is_same_node(Some(&block(&root, 0))));
     assert_eq!(root.query_selector(".ec-code code").unwrap().unwrap().text_content().unwrap(), "let x = 1;\n");
     assert_eq!(root.query_selector(".ec-copy").unwrap().unwrap().get_attribute("type").as_deref(), Some("button"));
     assert_eq!(root.query_selector("td").unwrap().unwrap().text_content().unwrap(), "1");
@@ -64,7 +74,7 @@ fn the_tail_is_the_only_part_re_rendered() {
     let second_tail_p = tail.first_element_child().unwrap();
     assert!(!first_tail_p.is_same_node(Some(&second_tail_p)), "the tail is rebuilt");
     assert_eq!(second_tail_p.text_content().unwrap(), "Para two is growing");
-    assert_eq!(root.first_element_child().unwrap().text_content().unwrap(), "Para one.");
+    assert_eq!(block(&root, 0).text_content().unwrap(), "Para one.");
 }
 
 #[wasm_bindgen_test]
@@ -94,8 +104,8 @@ fn sync_starts_over_when_the_text_is_not_an_extension() {
     let mut md = MarkdownDom::new(root.clone());
     md.sync("# One\n\ntext", false);
     md.sync("# Two\n\nother", true);
-    assert_eq!(root.first_element_child().unwrap().text_content().unwrap(), "Two");
-    assert_eq!(tags(&root), ["h1", "p", "div"]);
+    assert_eq!(block(&root, 0).text_content().unwrap(), "Two");
+    assert_eq!(tags(&root), ["h1", "p"]);
 }
 
 async fn sleep(ms: i32) {
@@ -149,9 +159,23 @@ fn sync_keeps_nodes_when_everything_so_far_is_final() {
     let root = container();
     let mut md = MarkdownDom::new(root.clone());
     md.sync("# Heading\n", false);
-    let h1 = root.first_element_child().unwrap();
+    let h1 = block(&root, 0);
     md.sync("# Heading\n\nMore text", false);
     md.sync("# Heading\n\nMore text.", true);
-    assert!(h1.is_same_node(Some(&root.first_element_child().unwrap())));
-    assert_eq!(tags(&root), ["h1", "p", "div"]);
+    assert!(h1.is_same_node(Some(&block(&root, 0))));
+    assert_eq!(tags(&root), ["h1", "p"]);
+}
+
+#[wasm_bindgen_test]
+fn final_blocks_are_grouped_in_chunks() {
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    for i in 0..40 {
+        md.push(&format!("Paragraph {i}.\n\n"));
+    }
+    md.finish();
+    let chunks = root.query_selector_all(":scope > .ec-chunk").unwrap();
+    assert_eq!(chunks.length(), 3);
+    assert_eq!(chunks.item(0).unwrap().child_nodes().length(), edgechat_www::markdown::dom::CHUNK as u32);
+    assert_eq!(tags(&root).len(), 40);
 }

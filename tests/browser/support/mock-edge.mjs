@@ -150,7 +150,7 @@ export async function startMockEdge({ config = {}, port = 0 } = {}) {
     }
     if (plan.drop) {
       entry.completed = true;
-      res.socket?.destroy();
+      res.socket?.end(); // no terminating chunk: the browser sees a broken body
       return;
     }
     if (plan.stall) {

@@ -58,8 +58,11 @@ function proxy(req, res, target) {
   const url = new URL(req.url, target);
   const up = http.request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (upRes) => {
     res.writeHead(upRes.statusCode, upRes.headers);
-    upRes.on('aborted', () => res.socket?.destroy());
-    upRes.on('error', () => res.socket?.destroy());
+    // The edge dropped the connection mid-body: pass on what arrived, then close without the final chunk.
+    // (Chromium may discard bytes that arrive in the same read as a broken chunked body's end, so leave a gap.)
+    const drop = () => setTimeout(() => { upRes.unpipe(res); res.socket?.end(); }, 30);
+    upRes.on('aborted', drop);
+    upRes.on('error', drop);
     upRes.pipe(res);
   });
   // An edge that drops the connection drops the browser's too (a network error, as without the proxy).

@@ -6,13 +6,20 @@ use web_sys::{Document, Element, Node};
 
 use super::{Align, Block, IncrementalMarkdown, Inline};
 
+/// Final blocks per `div.ec-chunk`.
+pub const CHUNK: usize = 16;
+
 /// An element rendering a growing markdown text: final blocks are appended once and kept; the tail is re-rendered.
 ///
-/// The element's children are the final blocks' elements followed by one `div.ec-tail` holding the tail.
+/// The element's children are `div.ec-chunk`s holding the final blocks, [`CHUNK`] per chunk, followed by one
+/// `div.ec-tail` holding the tail. Chunking keeps the browser's layout work per token flat: appending to a
+/// container re-lays out that container's children, so a long answer must not be one long list of children.
 pub struct MarkdownDom {
     doc: Document,
     root: Element,
     tail: Element,
+    /// The chunk final blocks are appended to, and how many it holds.
+    chunk: Option<(Element, usize)>,
     md: IncrementalMarkdown,
     /// [`finish`](Self::finish) was called: more text means starting over.
     finished: bool,
@@ -26,7 +33,7 @@ impl MarkdownDom {
         let tail = el(&doc, "div");
         tail.set_class_name("ec-tail");
         append(&root, &tail);
-        Self { doc, root, tail, md: IncrementalMarkdown::new(), finished: false }
+        Self { doc, root, tail, chunk: None, md: IncrementalMarkdown::new(), finished: false }
     }
 
     /// The text rendered so far.
@@ -43,8 +50,7 @@ impl MarkdownDom {
     pub fn push(&mut self, piece: &str) {
         let update = self.md.push(piece);
         for b in &update.finished {
-            let node = render_block(&self.doc, b);
-            self.root.insert_before(&node, Some(&self.tail)).expect_throw("insert block");
+            self.append_final(b);
         }
         self.render_tail(&update.tail);
     }
@@ -53,8 +59,7 @@ impl MarkdownDom {
     pub fn finish(&mut self) {
         let rest = self.md.finish();
         for b in &rest {
-            let node = render_block(&self.doc, b);
-            self.root.insert_before(&node, Some(&self.tail)).expect_throw("insert block");
+            self.append_final(b);
         }
         self.tail.set_text_content(None);
         self.finished = true;
@@ -74,6 +79,21 @@ impl MarkdownDom {
         if complete && !self.finished {
             self.finish();
         }
+    }
+
+    fn append_final(&mut self, block: &Block) {
+        let node = render_block(&self.doc, block);
+        let (chunk, count) = match self.chunk.take() {
+            Some((c, n)) if n < CHUNK => (c, n),
+            _ => {
+                let c = el(&self.doc, "div");
+                c.set_class_name("ec-chunk");
+                self.root.insert_before(&c, Some(&self.tail)).expect_throw("insert chunk");
+                (c, 0)
+            }
+        };
+        append(&chunk, &node);
+        self.chunk = Some((chunk, count + 1));
     }
 
     fn render_tail(&mut self, blocks: &[Block]) {
