@@ -74,14 +74,18 @@ export async function readCut(res, controller, cut) {
   }
 }
 
-/** Splits a stream body into its `retry:` preamble and its complete event frames (a partial last frame is dropped). */
+/**
+ * Splits a stream body into its `retry:` preamble and its complete event frames (a partial last frame is dropped,
+ * keep-alive comments are skipped).
+ */
 export function frames(body) {
   const m = /^retry: \d+\n\n/.exec(body);
   const preamble = m ? m[0] : '';
   const rest = body.slice(preamble.length);
   const parts = rest.split('\n\n');
   parts.pop(); // text after the last blank line: empty, or a partial frame
-  return { preamble, frames: parts.map((p) => `${p}\n\n`) };
+  // keep-alive comments (`: ping`) are transport, not events
+  return { preamble, frames: parts.filter((p) => !p.startsWith(':')).map((p) => `${p}\n\n`) };
 }
 
 export function eventOf(frame) {

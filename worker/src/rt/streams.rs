@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::{Request, Response};
 
-use super::js::{call_async, console_log, get_obj, get_str, js_error, now_ms, response, stream_response, ChunkReader, Read, Writer};
+use super::js::{call_async, console_log, get_obj, get_str, js_error, now_ms, response, sleep, stream_response, ChunkReader, Read, Writer};
 use super::store::{CacheStore, LimiterStore};
 use super::upstream::{self, Body, Stats, Upstream};
 use super::Ctx;
@@ -220,6 +220,8 @@ struct State {
     waiters: Vec<js_sys::Function>,
     /// Resolves the pump's stop promise (to `undefined`, which `read_timed` reads as "gone").
     stop_signal: Option<js_sys::Function>,
+    /// Idle time after which a client gets a `: ping` comment (not part of the log).
+    keepalive_ms: u32,
 }
 
 impl State {
@@ -338,11 +340,12 @@ fn subscribe(state: Shared, after: u64, preamble: String) -> Response {
         Ok(x) => x,
         Err(_) => return json_error(&ApiError::internal(), ""),
     };
-    spawn_local(serve(state, writer, after, preamble));
+    let keepalive = state.borrow().keepalive_ms;
+    spawn_local(serve(state, writer, after, preamble, keepalive));
     resp
 }
 
-async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: String) {
+async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: String, keepalive_ms: u32) {
     if !writer.write(preamble.as_bytes()).await {
         return;
     }
@@ -366,10 +369,18 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             }
         }
         if let Some(w) = wait {
-            let race = js_sys::Array::of2(&w, &writer.closed);
+            let ping = future_to_promise(async move {
+                sleep(u64::from(keepalive_ms.max(1))).await;
+                Ok(JsValue::FALSE)
+            });
+            let race = js_sys::Array::of3(&w, &writer.closed, &ping);
             let v = JsFuture::from(Promise::race(&race)).await.unwrap_or(JsValue::UNDEFINED);
             if v.is_undefined() {
                 return; // the client went away; generation goes on
+            }
+            // Keep-alive comment while the stream is idle; it also finds clients that went away.
+            if v == JsValue::FALSE && !writer.write(b": ping\n\n").await {
+                return;
             }
         }
     }
@@ -511,6 +522,7 @@ async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: Start
         s.stream_id = run.msg.stream_id.clone();
         s.owner = run.msg.owner.clone();
         s.log = Some(StreamLog::new(settings.clone()));
+        s.keepalive_ms = run.config.limits.keepalive_ms;
         let signal = &mut s.stop_signal;
         Promise::new(&mut |resolve, _| *signal = Some(resolve))
     };
