@@ -178,3 +178,22 @@ def test_client_abort_reaches_upstream(edge, edge_mock):
         time.sleep(0.05)
     assert log and log[-1]["aborted"], f"upstream did not see the abort: {log[-1] if log else None}"
     assert log[-1]["eventsSent"] < 100, "the upstream streamed on long after the client left"
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/chat/completions", {"model": "fast", "stream": True, "messages": [{"role": "user", "content": "raw"}]}),
+    ("/v1/responses", {"model": "resp", "stream": True, "input": "raw"}),
+    ("/v1/messages", {"model": "claude", "stream": True, "max_tokens": 50, "messages": [{"role": "user", "content": "raw"}]}),
+])
+def test_streamed_bytes_and_headers_carry_no_provider_key(edge, edge_mock, path, body):
+    headers = {"authorization": f"Bearer {edge['key']}", "anthropic-version": "2023-06-01"}
+    with httpx.Client(timeout=10) as h:
+        r = h.post(f"{edge['url']}{path}", headers=headers, json=body)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/event-stream")
+    deltas = [json.loads(line[5:]) for line in r.text.splitlines()
+              if line.startswith("data:") and line.strip() != "data: [DONE]"]
+    assert len(deltas) > 5, "the answer arrives as many events"
+    assert "Mock" in r.text
+    assert_no_provider_key(r.text, json.dumps(dict(r.headers)))
+    upstream_saw_real_key(edge_mock, "anthropic" if path == "/v1/messages" else "openai")
