@@ -298,6 +298,10 @@ function report(res) {
       const extra = name === 'direct' ? '(baseline)'
         : `added: ttft median ${ms(added(s.ttft.median, d.ttft.median))} (target <= ${TARGETS.medianAddedMs}), p99 ${ms(added(s.ttft.p99, d.ttft.p99))} (target <= ${TARGETS.p99AddedMs}); ratio median ${(s.ttft.median / d.ttft.median).toFixed(2)}x`;
       lines.push(`  ${name.padEnd(26)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors} ${extra}`);
+      const floor = L['ref: workerd body pass'];
+      if (name.startsWith('edge') && floor) {
+        lines.push(`  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.ttft.median - floor.ttft.median)}, p99 ${ms(s.ttft.p99 - floor.ttft.p99)}`);
+      }
       if (s.firstError) lines.push(`    first error: ${s.firstError}`);
     }
   }
@@ -310,6 +314,10 @@ function report(res) {
         : `held back (this path - direct, same percentile): median ${ms(s.median - b.median)}, p99 ${ms(s.p99 - b.p99)}, max ${ms(s.max - b.max)} (target <= ${TARGETS.heldBackMs})`;
       const cpu = s.workerdCpuMsPerEvent == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerEvent)}/event`;
       lines.push(`  ${name.padEnd(26)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`);
+      const floor = H['ref: workerd body pass'];
+      if (name.startsWith('edge') && floor) {
+        lines.push(`  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.median - floor.median)}, p99 ${ms(s.p99 - floor.p99)}`);
+      }
     }
   }
   const m = res.many;
