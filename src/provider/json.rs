@@ -141,7 +141,7 @@ impl<'a> Reader<'a> {
         if !std::mem::take(first) {
             self.eat(b',', "expected ',' or '}'")?;
         }
-        let key = self.string()?;
+        let key = self.key()?;
         self.eat(b':', "expected ':'")?;
         Ok(Some(key))
     }
@@ -158,6 +158,28 @@ impl<'a> Reader<'a> {
             self.eat(b',', "expected ',' or ']'")?;
         }
         Ok(true)
+    }
+
+    /// An object key: short and without escapes in practice, so a plain byte loop finds its end; anything else
+    /// takes the general path.
+    #[inline(always)]
+    fn key(&mut self) -> Result<Cow<'a, str>> {
+        if self.peek() == Some(b'"') {
+            let b = self.bytes();
+            let start = self.pos + 1;
+            let mut i = start;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'"' => {
+                        self.pos = i + 1;
+                        return Ok(Cow::Borrowed(&self.s[start..i]));
+                    }
+                    b'\\' | 0..=0x1f => break,
+                    _ => i += 1,
+                }
+            }
+        }
+        self.string()
     }
 
     /// A string, borrowed when it has no escapes.

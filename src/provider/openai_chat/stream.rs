@@ -104,8 +104,9 @@ impl ChatStream {
         let mut first = true;
         while let Some(key) = r.next_key(&mut first)? {
             match &*key {
-                "id" => id = r.text()?,
-                "model" => model = r.text()?,
+                // Only the first chunk's id and model are used.
+                "id" if !self.started => id = r.text()?,
+                "model" if !self.started => model = r.text()?,
                 "choices" => {
                     if !r.null()? {
                         r.array()?;
