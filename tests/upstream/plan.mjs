@@ -42,6 +42,14 @@ function hasKey(obj, key, depth = 0) {
   return Object.values(obj).some((x) => hasKey(x, key, depth + 1));
 }
 
+function requireMessageObjects(list, name) {
+  list.forEach((m, i) => {
+    if (!m || typeof m !== 'object' || Array.isArray(m)) {
+      throw new RequestError(400, `Invalid type for '${name}[${i}]': expected an object.`, { param: `${name}[${i}]`, code: 'invalid_type' });
+    }
+  });
+}
+
 function requireModel(body) {
   if (typeof body.model !== 'string' || !body.model) {
     throw new RequestError(400, "Missing required parameter: 'model'.", { param: 'model', code: 'missing_required_parameter' });
@@ -55,9 +63,10 @@ export function normalizeChat(body) {
     throw new RequestError(400, "Missing required parameter: 'messages'.", { param: 'messages', code: 'missing_required_parameter' });
   }
   const msgs = body.messages;
+  requireMessageObjects(msgs, 'messages');
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
-  const tools = (body.tools || []).filter((t) => t && t.type === 'function' && t.function).map((t) => ({
+  const tools = (Array.isArray(body.tools) ? body.tools : []).filter((t) => t && t.type === 'function' && t.function).map((t) => ({
     name: t.function.name, parameters: t.function.parameters || { type: 'object', properties: {} },
   }));
   let toolChoice = body.tool_choice ?? 'auto';
@@ -93,11 +102,12 @@ export function normalizeResponses(body) {
   }
   const items = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
   if (!Array.isArray(items)) throw new RequestError(400, "Invalid type for 'input'.", { param: 'input', code: 'invalid_type' });
+  requireMessageObjects(items, 'input');
   const msgs = items.filter((i) => i && (i.role || i.type === 'message'));
   const last = items[items.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
   const lastIsToolResult = last?.type === 'function_call_output';
-  const tools = (body.tools || []).filter((t) => t && t.type === 'function').map((t) => ({
+  const tools = (Array.isArray(body.tools) ? body.tools : []).filter((t) => t && t.type === 'function').map((t) => ({
     name: t.name, parameters: t.parameters || { type: 'object', properties: {} },
   }));
   let toolChoice = body.tool_choice ?? 'auto';
@@ -134,12 +144,13 @@ export function normalizeMessages(body) {
     throw new RequestError(400, 'messages: Field required');
   }
   const msgs = body.messages;
+  requireMessageObjects(msgs, 'messages');
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user' && textOf(
     Array.isArray(m.content) ? m.content.filter((p) => p?.type !== 'tool_result') : m.content));
   const lastIsToolResult = last?.role === 'user' && Array.isArray(last.content) &&
     last.content.some((p) => p?.type === 'tool_result');
-  const tools = (body.tools || []).filter((t) => t && t.name && (t.input_schema || !t.type)).map((t) => ({
+  const tools = (Array.isArray(body.tools) ? body.tools : []).filter((t) => t && t.name && (t.input_schema || !t.type)).map((t) => ({
     name: t.name, parameters: t.input_schema || { type: 'object', properties: {} },
   }));
   const tc = body.tool_choice;

@@ -401,3 +401,25 @@ test('shorthand scenarios: exact text in code-point chunks, drop after the text,
   assert.equal(r.res.status, 429);
   assert.equal(r.res.headers.get('retry-after'), '7');
 });
+
+test('malformed bodies get 400 in the provider format, never a crash', async () => {
+  const cases = [
+    ['/v1/chat/completions', OA, { model: 'm', messages: [null] }],
+    ['/v1/chat/completions', OA, { model: 'm', messages: 'hi' }],
+    ['/v1/chat/completions', OA, { messages: [{ role: 'user', content: 'x' }] }],
+    ['/v1/responses', OA, { model: 'm', input: [null, 3] }],
+    ['/v1/responses', OA, { model: 'm', input: 42 }],
+    ['/v1/messages', AN, { model: 'm', max_tokens: 5, messages: [7] }],
+    ['/v1/messages', AN, { model: 'm', messages: [{ role: 'user', content: 'x' }] }],
+  ];
+  for (const [path, headers, body] of cases) {
+    const { res, text } = await post(path, headers, body);
+    assert.equal(res.status, 400, `${path} ${JSON.stringify(body)} -> ${text}`);
+    const j = JSON.parse(text);
+    assert.equal(j.error.type, 'invalid_request_error');
+    if (path === '/v1/messages') assert.equal(j.type, 'error');
+  }
+  const raw = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: '{"model": "m", "messa' });
+  assert.equal(raw.status, 400);
+  assert.match((await raw.json()).error.message, /could not parse the JSON body/);
+});
