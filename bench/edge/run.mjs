@@ -3,6 +3,7 @@
 //
 //   node bench/edge/run.mjs [--samples 100] [--rounds 4] [--streams 1000] [--cadence 20] [--quick] [--json]
 //                           [--no-bindings]   (edge without its Durable Object limiter and KV cache bindings)
+//                           [--runtime raw]   (edge and reference in raw workerd, no Miniflare; implies --no-bindings)
 //
 // Measures, on loopback, with the mock upstream (tests/upstream/server.mjs) behind one local workerd running the
 // edge (tests/support/edge.mjs):
@@ -28,7 +29,7 @@ const ORIGIN = 'http://127.0.0.1:8080';
 const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
 
 function parseArgs(argv) {
-  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false };
+  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -43,6 +44,11 @@ function parseArgs(argv) {
     else if (a === '--quick') Object.assign(o, { samples: 20, rounds: 1, streams: 200 });
     else if (a === '--json') o.json = true;
     else if (a === '--no-bindings') o.noBindings = true;
+    else if (a === '--runtime') {
+      o.runtime = argv[++i];
+      if (!['raw', 'miniflare'].includes(o.runtime)) throw new Error('--runtime is raw or miniflare');
+      if (o.runtime === 'raw') o.noBindings = true;
+    }
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
@@ -287,7 +293,7 @@ function report(res) {
   const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
   lines.push(`machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)} ` +
     '(other work on the machine inflates both paths, and the edge path more: it has one more process to schedule)');
-  lines.push(`edge bindings: ${res.opts.noBindings ? 'none (per-isolate limiter, in-isolate cache)' : 'Durable Object limiter + KV cache'}; ` +
+  lines.push(`runtime: ${res.opts.runtime === 'raw' ? 'raw workerd (no Miniflare)' : 'workerd via Miniflare'}; edge bindings: ${res.opts.noBindings ? 'none (per-isolate limiter, in-isolate cache)' : 'Durable Object limiter + KV cache'}; ` +
     `workerd idle CPU ${(res.idleCpuRate * 1000).toFixed(1)} ms/s (subtracted from the CPU figures below)`);
   lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
   for (const c of ['c1', 'c64']) {
@@ -333,8 +339,16 @@ async function main() {
   let edge;
   let ref;
   try {
-    edge = await startEdgeFor(up.url, opts.noBindings);
-    ref = await startReference(up.url);
+    if (opts.runtime === 'raw') {
+      const { startRawEdge, startRawReference } = await import('./raw-workerd.mjs');
+      const { buildEdge } = await import(join(root, 'tests', 'support', 'edge.mjs'));
+      if (process.env.EDGECHAT_EDGE_NO_BUILD !== '1') buildEdge();
+      edge = await startRawEdge(benchVars(up.url));
+      ref = await startRawReference(up.url);
+    } else {
+      edge = await startEdgeFor(up.url, opts.noBindings);
+      ref = await startReference(up.url);
+    }
     const P = paths(up.url, edge.url, ref.url);
     // Warm-up: wasm instantiation, JIT, and 64 pooled keep-alive connections on every hop.
     await latency(up, P, { ...opts, samples: 10 }, 1);

@@ -1,0 +1,121 @@
+// Runs a Worker in raw workerd (no Miniflare entry worker in front), for the benchmark's `--runtime raw` mode.
+// The modules are copied into a temporary directory next to a generated Cap'n Proto config; outbound fetches may
+// reach loopback (workerd's default `restrictPeers` would block the local mock upstream).
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+const WORKERD = join(root, 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd');
+
+const capnpString = (s) => JSON.stringify(String(s)); // JSON string escapes are valid Cap'n Proto text escapes
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitListening(port, child, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error('workerd did not start listening');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Starts workerd serving one Worker. `modules`: [{ name, path, type: 'esModule' | 'wasm' }] with the entry first
+ * (names are the import paths the modules use); `vars`: text bindings. Returns { url, stop }.
+ */
+export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01' }) {
+  const dir = mkdtempSync(join(tmpdir(), 'edgechat-bench-workerd-'));
+  for (const m of modules) {
+    mkdirSync(dirname(join(dir, m.name)), { recursive: true });
+    copyFileSync(m.path, join(dir, m.name));
+  }
+  const port = await freePort();
+  const mods = modules.map((m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(m.name)})`).join(',\n      ');
+  const binds = Object.entries(vars).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`).join(',\n      ');
+  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [
+      ${mods}
+  ],
+  bindings = [
+      ${binds}
+  ],
+  compatibilityDate = "${compatibilityDate}",
+  globalOutbound = "internet",
+);
+`);
+  let output = '';
+  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--experimental'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  try {
+    await waitListening(port, child);
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${err.message}\n${output.slice(-2000)}`);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        await new Promise((resolve) => {
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        });
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The edge (worker/entry.mjs + worker/pkg) in raw workerd, without Durable Object or KV bindings. */
+export function startRawEdge(vars) {
+  const w = join(root, 'worker');
+  return startRawWorkerd({
+    vars,
+    modules: [
+      { name: 'entry.mjs', path: join(w, 'entry.mjs'), type: 'esModule' },
+      { name: 'pkg/edgechat_worker.js', path: join(w, 'pkg', 'edgechat_worker.js'), type: 'esModule' },
+      { name: 'pkg/edgechat_worker_bg.wasm', path: join(w, 'pkg', 'edgechat_worker_bg.wasm'), type: 'wasm' },
+    ],
+  });
+}
+
+/** bench/edge/reference-worker.mjs in raw workerd. */
+export function startRawReference(upstreamUrl) {
+  return startRawWorkerd({
+    vars: { UP: upstreamUrl },
+    modules: [{ name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' }],
+  });
+}
