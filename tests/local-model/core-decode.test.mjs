@@ -100,7 +100,8 @@ test("recorded local-model transcripts decode the same whole and split into smal
 });
 
 test("a live stream from the local model decodes to its text, stop reason and usage", async () => {
-  for (const extra of [{}, { max_tokens: 6 }, { response_format: { type: "json_object" } }]) {
+  const cases = [{ max_tokens: 60 }, { max_tokens: 6 }, { response_format: { type: "json_object" }, max_tokens: 60 }];
+  for (const extra of cases) {
     const res = await postChat(server.url, {
       model: "smollm2",
       messages: [{ role: "user", content: "Reply with a JSON object with keys city and country for Paris." }],
