@@ -1,0 +1,102 @@
+// Runs the edge on plain Node 20 (node:http) — and exports the fetch handler for Deno (`Deno.serve(fetchHandler)`)
+// or any runtime with the Fetch API. Same wasm, same behaviour as in workerd; without Durable Objects or KV the
+// limiter and the cache live in process memory.
+//
+//   node worker/node.mjs [--port 8787] [--host 127.0.0.1]     (reads worker/.dev.vars, then the environment)
+//
+//   import { fetchHandler } from './worker/node.mjs';          // Deno: Deno.serve({ port: 8787 }, fetchHandler)
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { initSync, handle } from './pkg/edgechat_worker.js';
+
+initSync({ module: readFileSync(new URL('./pkg/edgechat_worker_bg.wasm', import.meta.url)) });
+
+const NAMES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'COMPAT_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL',
+  'COMPAT_BASE_URL', 'EDGECHAT_CONFIG', 'SESSION_SECRET'];
+
+/** `KEY=value` lines of a `.dev.vars` file (quotes stripped, `#` comments skipped). */
+export function parseDevVars(text) {
+  const out = {};
+  for (const line of text.split('\n')) {
+    const m = line.match(/^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (m) out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+/** The edge's environment: worker/.dev.vars (if present) overridden by the process environment. */
+export function envFromProcess(source = process.env) {
+  const file = fileURLToPath(new URL('./.dev.vars', import.meta.url));
+  const env = existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {};
+  for (const n of NAMES) if (source[n] !== undefined) env[n] = source[n];
+  return env;
+}
+
+const pending = new Set();
+const ctx = {
+  waitUntil(p) {
+    const q = Promise.resolve(p).catch((e) => console.error('waitUntil task failed:', e));
+    pending.add(q);
+    q.finally(() => pending.delete(q));
+  },
+  passThroughOnException() {},
+};
+
+/** The fetch handler: `(Request) => Promise<Response>`. */
+export function fetchHandler(request, env = envFromProcess()) {
+  return handle(request, env, ctx);
+}
+
+export default { fetch: (request, env) => fetchHandler(request, env ?? envFromProcess()) };
+
+/** Serves the edge with node:http. Resolves to the server once listening (`server.address().port`). */
+export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() } = {}) {
+  const server = http.createServer(async (req, res) => {
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k === 'cf-connecting-ip') continue; // only the socket address is trusted here
+      headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    headers.set('cf-connecting-ip', req.socket.remoteAddress ?? 'unknown');
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    const request = new Request(`http://${req.headers.host ?? `${host}:${port}`}${req.url}`, {
+      method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: 'half',
+    });
+    let response;
+    try {
+      response = await fetchHandler(request, env);
+    } catch (e) {
+      console.error('edge handler failed:', e);
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":{"type":"internal","message":"internal error"}}');
+      return;
+    }
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (!response.body) return res.end();
+    const reader = response.body.getReader();
+    res.on('close', () => { if (!res.writableFinished) reader.cancel().catch(() => {}); });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+    } catch {
+      res.destroy();
+    }
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const arg = (name, dflt) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : dflt;
+  };
+  const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1') });
+  const { address, port } = server.address();
+  console.log(`edgechat edge (Node) listening on http://${address}:${port}`);
+}
