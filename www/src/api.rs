@@ -236,6 +236,9 @@ impl ChatError {
             | "method_not_allowed" => ErrorKind::Rejected,
             _ => ErrorKind::Provider,
         };
+        // The edge answers a provider's rate limit, once its own retries are spent, as `upstream_error` with a
+        // Retry-After: to the user that is "rate limited, wait N s".
+        let kind = if kind == ErrorKind::Provider && retry_after_ms.is_some() { ErrorKind::RateLimited } else { kind };
         let retryable = !matches!(kind, ErrorKind::Rejected);
         Self { kind, code: code.to_string(), message, retry_after_ms, retryable }
     }
