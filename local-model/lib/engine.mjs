@@ -4,7 +4,7 @@
 // and one that leaves while generating is stopped (its AbortSignal fires and node-llama-cpp stops at the next
 // token). One context sequence is reused, so a prompt that shares a prefix with the previous one skips re-reading it.
 
-import { getLlama, LlamaChat } from "node-llama-cpp";
+import { getLlama, JinjaTemplateChatWrapper, LlamaChat } from "node-llama-cpp";
 import { ApiError } from "./openai.mjs";
 import { toGbnfJsonSchema } from "./schema.mjs";
 
@@ -45,9 +45,24 @@ export async function loadEngine({ modelPath, modelId, threads = 1, contextSize 
   const model = await llama.loadModel({ modelPath });
   const context = await model.createContext({ contextSize, threads, sequences: 1 });
   const sequence = context.getSequence();
-  const chat = new LlamaChat({ contextSequence: sequence });
+  const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: chatWrapperFor(model) });
   log(`chat template: ${chat.chatWrapper.wrapperName}`);
   return new Engine({ llama, model, context, sequence, chat, modelId, threads, contextSize: context.contextSize });
+}
+
+/**
+ * The model's own Jinja chat template when the GGUF has one, rendered as written. (node-llama-cpp's "auto" maps
+ * SmolLM2's template to its ChatML wrapper, which adds a BOS token the model does not use (`<|im_start|>` twice)
+ * and drops the template's default system prompt.) Falls back to "auto" for a GGUF without a template.
+ */
+function chatWrapperFor(model) {
+  const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+  if (typeof template !== "string" || template.length === 0) return "auto";
+  return new JinjaTemplateChatWrapper({
+    template,
+    tokenizer: model.tokenizer,
+    trimLeadingWhitespaceInResponses: false, // continuing "One, two," must be able to start with a space
+  });
 }
 
 class Engine {

@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { ensurePrerequisites, postChat, ROOT, startServer } from "./helpers.mjs";
 
 const OUT = join(ROOT, "tests", "local-model", "transcripts");
-const FRANCE = [{ role: "user", content: "What is the capital of France?" }];
+const GERMANY = [{ role: "user", content: "What is the capital of Germany?" }];
 
 const CASES = {
-  "stream-basic": { messages: FRANCE, stream: true, temperature: 0 },
-  "stream-include-usage": { messages: FRANCE, stream: true, stream_options: { include_usage: true }, temperature: 0 },
+  "stream-basic": { messages: GERMANY, stream: true, temperature: 0 },
+  "stream-include-usage": { messages: GERMANY, stream: true, stream_options: { include_usage: true }, temperature: 0 },
   "stream-length": {
     messages: [{ role: "user", content: "Write a long essay about bridges." }],
     stream: true,
@@ -49,9 +49,9 @@ const CASES = {
     max_tokens: 20,
     temperature: 0,
   },
-  "nonstream-basic": { messages: FRANCE, temperature: 0 },
-  "error-400-temperature": { messages: FRANCE, temperature: 5 },
-  "error-404-model": { model: "gpt-4o", messages: FRANCE },
+  "nonstream-basic": { messages: GERMANY, temperature: 0 },
+  "error-400-temperature": { messages: GERMANY, temperature: 5 },
+  "error-404-model": { model: "gpt-4o", messages: GERMANY },
 };
 
 ensurePrerequisites();

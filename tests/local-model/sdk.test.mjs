@@ -18,7 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-const FRANCE = [{ role: "user", content: "What is the capital of France?" }];
+const GERMANY = [{ role: "user", content: "What is the capital of Germany?" }];
 
 test("SDK: models.list and models.retrieve", async () => {
   const ids = [];
@@ -30,7 +30,7 @@ test("SDK: models.list and models.retrieve", async () => {
 test("SDK: streams chunks with include_usage", async () => {
   const stream = await client.chat.completions.create({
     model: "smollm2",
-    messages: FRANCE,
+    messages: GERMANY,
     stream: true,
     stream_options: { include_usage: true },
     temperature: 0,
@@ -55,7 +55,7 @@ test("SDK: streams chunks with include_usage", async () => {
 });
 
 test("SDK: the stream helper assembles a final completion", async () => {
-  const runner = client.chat.completions.stream({ model: "smollm2", messages: FRANCE, max_tokens: 6 });
+  const runner = client.chat.completions.stream({ model: "smollm2", messages: GERMANY, max_tokens: 6 });
   const deltas = [];
   runner.on("content", (delta) => deltas.push(delta));
   const final = await runner.finalChatCompletion();
@@ -65,7 +65,7 @@ test("SDK: the stream helper assembles a final completion", async () => {
 });
 
 test("SDK: non-streaming create and json_schema response_format", async () => {
-  const done = await client.chat.completions.create({ model: "smollm2", messages: FRANCE, temperature: 0 });
+  const done = await client.chat.completions.create({ model: "smollm2", messages: GERMANY, temperature: 0 });
   assert.equal(done.object, "chat.completion");
   assert.ok(done.choices[0].message.content.length > 0);
 
@@ -91,7 +91,7 @@ test("SDK: non-streaming create and json_schema response_format", async () => {
 
 test("SDK: a bad request surfaces as BadRequestError with the server's message", async () => {
   await assert.rejects(
-    client.chat.completions.create({ model: "smollm2", messages: FRANCE, temperature: 9 }),
+    client.chat.completions.create({ model: "smollm2", messages: GERMANY, temperature: 9 }),
     (err) => {
       assert.ok(err instanceof OpenAI.BadRequestError, err.constructor.name);
       assert.equal(err.status, 400);
@@ -100,7 +100,7 @@ test("SDK: a bad request surfaces as BadRequestError with the server's message",
       return true;
     },
   );
-  await assert.rejects(client.chat.completions.create({ model: "gpt-4o", messages: FRANCE }), OpenAI.NotFoundError);
+  await assert.rejects(client.chat.completions.create({ model: "gpt-4o", messages: GERMANY }), OpenAI.NotFoundError);
 });
 
 test("SDK: aborting a stream stops the generation and the next request works", async () => {
@@ -108,7 +108,7 @@ test("SDK: aborting a stream stops the generation and the next request works", a
   const stream = await client.chat.completions.create(
     {
       model: "smollm2",
-      messages: FRANCE,
+      messages: GERMANY,
       stream: true,
       response_format: {
         type: "json_schema",
@@ -132,7 +132,7 @@ test("SDK: aborting a stream stops the generation and the next request works", a
   } while (health.busy && performance.now() - abortedAt < 5000);
   assert.equal(health.busy, false, "generation still running 5 s after the abort");
   const started = performance.now();
-  const next = await client.chat.completions.create({ model: "smollm2", messages: FRANCE, max_tokens: 4 });
+  const next = await client.chat.completions.create({ model: "smollm2", messages: GERMANY, max_tokens: 4 });
   assert.equal(next.choices[0].finish_reason, "length");
   assert.ok(performance.now() - started < 5000);
 });

@@ -19,7 +19,7 @@ after(async () => {
   await server?.stop();
 });
 
-const FRANCE = [{ role: "user", content: "What is the capital of France?" }];
+const GERMANY = [{ role: "user", content: "What is the capital of Germany?" }];
 
 function checkChunkIdentity(chunks) {
   const [first] = chunks;
@@ -58,7 +58,7 @@ test("unknown routes are 404 and wrong methods 405, with OpenAI error bodies", a
 });
 
 test("streaming: role chunk, content deltas, finish chunk, [DONE]; no usage key without include_usage", async () => {
-  const res = await postChat(url, { model: "smollm2", messages: FRANCE, stream: true, temperature: 0 });
+  const res = await postChat(url, { model: "smollm2", messages: GERMANY, stream: true, temperature: 0 });
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type"), /^text\/event-stream/);
   const { chunks, done } = parseChunks(await readSseData(res));
@@ -92,7 +92,7 @@ test("streaming: role chunk, content deltas, finish chunk, [DONE]; no usage key 
 test("streaming with include_usage: usage null on every chunk, then a usage chunk with empty choices", async () => {
   const res = await postChat(url, {
     model: "smollm2",
-    messages: FRANCE,
+    messages: GERMANY,
     stream: true,
     stream_options: { include_usage: true },
     temperature: 0,
@@ -138,7 +138,7 @@ test("max_tokens and max_completion_tokens stop with finish_reason length, strea
 });
 
 test("non-streaming: the chat.completion object", async () => {
-  const res = await postChat(url, { model: "smollm2", messages: FRANCE, temperature: 0 });
+  const res = await postChat(url, { model: "smollm2", messages: GERMANY, temperature: 0 });
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type"), /^application\/json/);
   const body = await res.json();
@@ -158,7 +158,7 @@ test("non-streaming: the chat.completion object", async () => {
 
 test("temperature 0 is deterministic and stop sequences cut the text (finish_reason stop)", async () => {
   const ask = async (extra) =>
-    (await (await postChat(url, { model: "smollm2", messages: FRANCE, temperature: 0, ...extra })).json()).choices[0];
+    (await (await postChat(url, { model: "smollm2", messages: GERMANY, temperature: 0, ...extra })).json()).choices[0];
   const a = await ask({});
   const b = await ask({});
   assert.equal(a.message.content, b.message.content);
@@ -171,12 +171,12 @@ test("temperature 0 is deterministic and stop sequences cut the text (finish_rea
 });
 
 test("streamed deltas with a stop sequence add up to the non-streamed text", async () => {
-  const body = { model: "smollm2", messages: FRANCE, temperature: 0, stop: [" Paris", "Paris"] };
+  const body = { model: "smollm2", messages: GERMANY, temperature: 0, stop: [" Berlin", "Berlin"] };
   const plain = (await (await postChat(url, body)).json()).choices[0];
   const { chunks } = parseChunks(await readSseData(await postChat(url, { ...body, stream: true })));
   const streamed = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
   assert.equal(streamed, plain.message.content);
-  assert.equal(streamed.includes("Paris"), false, "the stop text is never sent, not even in part");
+  assert.equal(streamed.includes("Berlin"), false, "the stop text is never sent, not even in part");
   assert.equal(chunks.at(-1).choices[0].finish_reason, "stop");
 });
 
@@ -248,7 +248,7 @@ test("client disconnect aborts the generation; the next request runs at once", a
   const aborter = new AbortController();
   const res = await postChat(
     url,
-    { model: "smollm2", messages: FRANCE, stream: true, response_format: endless },
+    { model: "smollm2", messages: GERMANY, stream: true, response_format: endless },
     { signal: aborter.signal },
   );
   const reader = res.body.getReader();
@@ -267,14 +267,14 @@ test("client disconnect aborts the generation; the next request runs at once", a
   } while (health.busy && performance.now() - abortedAt < 5000);
   assert.equal(health.busy, false, "generation still running 5 s after the client left");
   const started = performance.now();
-  const next = await (await postChat(url, { model: "smollm2", messages: FRANCE, max_tokens: 5 })).json();
+  const next = await (await postChat(url, { model: "smollm2", messages: GERMANY, max_tokens: 5 })).json();
   assert.equal(next.choices[0].finish_reason, "length");
   assert.ok(performance.now() - started < 5000, "next request took more than 5 s");
   assert.match(server.logs(), /aborted by client/);
 });
 
 test("requests queue: concurrent requests each complete, one generation at a time", async () => {
-  const body = { model: "smollm2", messages: FRANCE, max_tokens: 30, temperature: 0 };
+  const body = { model: "smollm2", messages: GERMANY, max_tokens: 30, temperature: 0 };
   const runs = [postChat(url, body), postChat(url, body), postChat(url, body)];
   let settled = false;
   const all = Promise.all(runs.map(async (p) => (await p).json())).finally(() => {
@@ -296,22 +296,22 @@ test("requests queue: concurrent requests each complete, one generation at a tim
 
 test("bad requests are 400 with OpenAI error bodies", async () => {
   const cases = [
-    [{ messages: FRANCE }, "model"],
+    [{ messages: GERMANY }, "model"],
     [{ model: "smollm2" }, "messages"],
     [{ model: "smollm2", messages: [] }, "messages"],
     [{ model: "smollm2", messages: [{ role: "wizard", content: "hi" }] }, "messages[0].role"],
     [{ model: "smollm2", messages: [{ role: "user" }] }, "messages[0].content"],
-    [{ model: "smollm2", messages: FRANCE, temperature: 3 }, "temperature"],
-    [{ model: "smollm2", messages: FRANCE, max_tokens: 0 }, "max_tokens"],
-    [{ model: "smollm2", messages: FRANCE, max_tokens: 2.5 }, "max_tokens"],
-    [{ model: "smollm2", messages: FRANCE, n: 2 }, "n"],
-    [{ model: "smollm2", messages: FRANCE, stop: ["a", "b", "c", "d", "e"] }, "stop"],
-    [{ model: "smollm2", messages: FRANCE, stream_options: { include_usage: true } }, "stream_options"],
-    [{ model: "smollm2", messages: FRANCE, response_format: { type: "xml" } }, "response_format.type"],
+    [{ model: "smollm2", messages: GERMANY, temperature: 3 }, "temperature"],
+    [{ model: "smollm2", messages: GERMANY, max_tokens: 0 }, "max_tokens"],
+    [{ model: "smollm2", messages: GERMANY, max_tokens: 2.5 }, "max_tokens"],
+    [{ model: "smollm2", messages: GERMANY, n: 2 }, "n"],
+    [{ model: "smollm2", messages: GERMANY, stop: ["a", "b", "c", "d", "e"] }, "stop"],
+    [{ model: "smollm2", messages: GERMANY, stream_options: { include_usage: true } }, "stream_options"],
+    [{ model: "smollm2", messages: GERMANY, response_format: { type: "xml" } }, "response_format.type"],
     [
       {
         model: "smollm2",
-        messages: FRANCE,
+        messages: GERMANY,
         response_format: { type: "json_schema", json_schema: { name: "x", schema: { not: { type: "string" } } } },
       },
       "response_format.json_schema.schema",
@@ -331,7 +331,7 @@ test("bad requests are 400 with OpenAI error bodies", async () => {
   const invalidJson = await postChat(url, "{not json");
   assert.equal(invalidJson.status, 400);
   assert.equal((await invalidJson.json()).error.code, "invalid_json");
-  const unknownModel = await postChat(url, { model: "gpt-4o", messages: FRANCE });
+  const unknownModel = await postChat(url, { model: "gpt-4o", messages: GERMANY });
   assert.equal(unknownModel.status, 404);
   assert.equal((await unknownModel.json()).error.code, "model_not_found");
   const huge = await postChat(url, JSON.stringify({ model: "smollm2", messages: [{ role: "user", content: "x".repeat(5 << 20) }] }));
