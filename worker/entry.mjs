@@ -20,7 +20,7 @@ export class EdgechatLimiter {
 
   async fetch(request) {
     const answer = this.core.apply(await request.text());
-    return new Response(answer, { headers: { 'content-type': 'application/json' } });
+    return new Response(answer, { headers: { 'content-type': 'text/plain' } });
   }
 }
 

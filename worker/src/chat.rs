@@ -28,9 +28,9 @@ pub struct ChatBody {
     /// Output cap.
     #[serde(default)]
     pub max_tokens: Option<u64>,
-    /// Structured output.
+    /// Structured output (read by hand: see [`response_format`]).
     #[serde(default)]
-    pub response_format: Option<ResponseFormat>,
+    pub response_format: Option<serde_json::Value>,
     /// Continue the last assistant turn.
     #[serde(default, rename = "continue")]
     pub continue_: bool,
@@ -92,10 +92,28 @@ pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
     request.system = body.system;
     request.max_tokens = Some(max_tokens);
     request.temperature = body.temperature;
-    request.response_format = body.response_format;
+    request.response_format = match &body.response_format {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(response_format(v)?),
+    };
     let cacheable = config.cache.exact && (body.cache || body.temperature == Some(0.0)) && !body.continue_;
     let prompt_chars = sizes.iter().sum::<usize>() + system_chars;
     Ok(PreparedChat { alias: alias.to_string(), request, prompt_chars, cacheable, continue_: body.continue_ })
+}
+
+/// The widget's `response_format` (the core's [`ResponseFormat`] JSON shape), read from a JSON value by hand:
+/// the derived deserializer of that internally tagged enum costs ~7 KB of wasm.
+pub fn response_format(v: &serde_json::Value) -> Result<ResponseFormat, ApiError> {
+    let bad = |m: &str| ApiError::bad_request(format!("response_format: {m}"));
+    match v.get("type").and_then(serde_json::Value::as_str) {
+        Some("json_object") => Ok(ResponseFormat::JsonObject),
+        Some("json_schema") => Ok(ResponseFormat::JsonSchema {
+            name: v.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| bad("json_schema needs a name"))?.to_string(),
+            schema: v.get("schema").filter(|s| s.is_object()).cloned().ok_or_else(|| bad("json_schema needs a schema object"))?,
+            strict: v.get("strict").and_then(serde_json::Value::as_bool).unwrap_or(false),
+        }),
+        _ => Err(bad("type must be \"json_object\" or \"json_schema\"")),
+    }
 }
 
 impl PreparedChat {
@@ -175,6 +193,9 @@ mod tests {
         assert_eq!(kind(br#"{"max_tokens":101,"messages":[{"role":"user","content":"x"}]}"#), "max_tokens_exceeded");
         assert_eq!(kind(br#"{"system":"x","messages":[{"role":"user","content":"x"}]}"#), "bad_request");
         assert_eq!(kind(br#"{"continue":true,"messages":[{"role":"user","content":"x"}]}"#), "bad_request");
+        assert_eq!(kind(br#"{"response_format":{"type":"xml"},"messages":[{"role":"user","content":"x"}]}"#), "bad_request");
+        let p = prepare(&c, br#"{"response_format":{"type":"json_schema","name":"n","schema":{"type":"object"},"strict":true},"messages":[{"role":"user","content":"x"}]}"#).unwrap();
+        assert!(matches!(p.request.response_format, Some(ResponseFormat::JsonSchema { strict: true, .. })));
     }
 
     #[test]

@@ -4,8 +4,6 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::Limits;
 
 /// A stream lease expires after this long even if never released (a crashed isolate must not hold a slot forever).
@@ -14,7 +12,7 @@ const MINUTE_MS: u64 = 60_000;
 const DAY_MS: u64 = 86_400_000;
 
 /// The limits that apply to one client.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
     /// Requests per minute (0 = unlimited).
     pub rpm: u32,
@@ -38,8 +36,7 @@ impl From<&Limits> for Rule {
 }
 
 /// The answer to an acquire.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Go ahead; release `lease` when the stream ends.
     Allowed {
@@ -57,9 +54,8 @@ pub enum Decision {
     },
 }
 
-/// A message to the limiter (the Durable Object's request body).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A message to the limiter (the Durable Object's request body, in the line format of [`Op::encode`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     /// Count a request and take a stream slot.
     Acquire {
@@ -83,6 +79,87 @@ pub enum Op {
         /// Current time.
         now_ms: u64,
     },
+}
+
+// The Durable Object protocol is a single `|`-separated line each way (the client key last, as it may contain
+// `|`); money travels as integer micro-dollars. Hand-written rather than serde: it keeps the wasm smaller.
+fn usd_to_micros(usd: f64) -> u64 {
+    if usd.is_finite() && usd > 0.0 {
+        (usd * 1e6).round() as u64
+    } else {
+        0
+    }
+}
+
+impl Op {
+    /// `acquire|rpm|concurrent|daily_tokens|daily_spend_micros|now_ms|key` or
+    /// `release|lease|tokens|spend_micros|now_ms|key`.
+    pub fn encode(&self) -> String {
+        match self {
+            Op::Acquire { key, rule, now_ms } => format!(
+                "acquire|{}|{}|{}|{}|{now_ms}|{key}",
+                rule.rpm,
+                rule.concurrent,
+                rule.daily_tokens,
+                usd_to_micros(rule.daily_spend_usd)
+            ),
+            Op::Release { key, lease, tokens, spend_usd, now_ms } => {
+                format!("release|{lease}|{tokens}|{}|{now_ms}|{key}", usd_to_micros(*spend_usd))
+            }
+        }
+    }
+
+    /// Parses [`Op::encode`]'s format; `None` for anything else.
+    pub fn decode(line: &str) -> Option<Op> {
+        let (verb, rest) = line.split_once('|')?;
+        let n = if verb == "acquire" { 5 } else { 4 };
+        let mut parts = rest.splitn(n + 1, '|');
+        let mut nums = [0u64; 5];
+        for slot in nums.iter_mut().take(n) {
+            *slot = parts.next()?.parse().ok()?;
+        }
+        let key = parts.next()?.to_string();
+        match verb {
+            "acquire" => Some(Op::Acquire {
+                key,
+                rule: Rule {
+                    rpm: u32::try_from(nums[0]).ok()?,
+                    concurrent: u32::try_from(nums[1]).ok()?,
+                    daily_tokens: nums[2],
+                    daily_spend_usd: nums[3] as f64 / 1e6,
+                },
+                now_ms: nums[4],
+            }),
+            "release" => Some(Op::Release { key, lease: nums[0], tokens: nums[1], spend_usd: nums[2] as f64 / 1e6, now_ms: nums[3] }),
+            _ => None,
+        }
+    }
+}
+
+impl Decision {
+    /// `allowed|lease` or `limited|retry_after_s|kind|message`.
+    pub fn encode(&self) -> String {
+        match self {
+            Decision::Allowed { lease } => format!("allowed|{lease}"),
+            Decision::Limited { kind, message, retry_after_s } => format!("limited|{retry_after_s}|{kind}|{message}"),
+        }
+    }
+
+    /// Parses [`Decision::encode`]'s format.
+    pub fn decode(line: &str) -> Option<Decision> {
+        let (verb, rest) = line.split_once('|')?;
+        match verb {
+            "allowed" => Some(Decision::Allowed { lease: rest.parse().ok()? }),
+            "limited" => {
+                let mut p = rest.splitn(3, '|');
+                let retry_after_s = p.next()?.parse().ok()?;
+                let kind = p.next()?.to_string();
+                let message = p.next()?.to_string();
+                Some(Decision::Limited { kind, message, retry_after_s })
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -131,7 +208,7 @@ impl Limiter {
             return limited("budget_exceeded", format!("daily token budget of {} is used up", rule.daily_tokens), until_next_day(now_ms));
         }
         if rule.daily_spend_usd > 0.0 && st.spend_usd >= rule.daily_spend_usd {
-            return limited("budget_exceeded", format!("daily spend budget of ${} is used up", serde_json::Value::from(rule.daily_spend_usd)), until_next_day(now_ms));
+            return limited("budget_exceeded", format!("daily spend budget of {} micro-USD is used up", usd_to_micros(rule.daily_spend_usd)), until_next_day(now_ms));
         }
         if rule.rpm > 0 && st.requests.len() >= rule.rpm as usize {
             let oldest = st.requests.front().copied().unwrap_or(now_ms);
@@ -256,9 +333,19 @@ mod tests {
     }
 
     #[test]
-    fn ops_round_trip_as_json() {
-        let op = Op::Release { key: "k".into(), lease: 3, tokens: 4, spend_usd: 0.5, now_ms: 9 };
-        let json = serde_json::to_string(&op).unwrap();
-        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+    fn wire_format_round_trips() {
+        let ops = [
+            Op::Release { key: "site:pk|ip:1.2.3.4".into(), lease: 3, tokens: 4, spend_usd: 0.5, now_ms: 9 },
+            Op::Acquire { key: "k|x".into(), rule: Rule { rpm: 1, concurrent: 2, daily_tokens: 3, daily_spend_usd: 0.25 }, now_ms: 7 },
+        ];
+        for op in ops {
+            assert_eq!(Op::decode(&op.encode()), Some(op));
+        }
+        for d in [Decision::Allowed { lease: 5 }, limited("rate_limited", "a | b".into(), 3)] {
+            assert_eq!(Decision::decode(&d.encode()), Some(d));
+        }
+        assert_eq!(Op::decode("acquire|1|2"), None);
+        assert_eq!(Op::decode("steal|1|2|3|4|k"), None);
+        assert_eq!(Decision::decode("{}"), None);
     }
 }

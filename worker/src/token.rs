@@ -4,16 +4,16 @@
 //! The host site's backend mints them with `SESSION_SECRET`; the edge verifies signature (constant time) and expiry.
 
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
 /// The verified claims of a session token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Session {
     /// Site key the token was minted for, if bound to one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
     /// Subject: the visitor or user id the host site chose. Limits are counted per subject.
     pub sub: String,
@@ -60,7 +60,16 @@ pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Session, TokenEr
     mac.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
     let json = b64url_decode(payload).ok_or(TokenError::Malformed)?;
     let json = String::from_utf8(json).map_err(|_| TokenError::Malformed)?;
-    let session: Session = serde_json::from_str(&json).map_err(|_| TokenError::Malformed)?;
+    // Read by hand from a JSON value (no derived deserializer: smaller wasm).
+    let v: serde_json::Value = serde_json::from_str(&json).map_err(|_| TokenError::Malformed)?;
+    let session = Session {
+        site: match v.get("site") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(s) => Some(s.as_str().ok_or(TokenError::Malformed)?.to_string()),
+        },
+        sub: v.get("sub").and_then(serde_json::Value::as_str).ok_or(TokenError::Malformed)?.to_string(),
+        exp: v.get("exp").and_then(serde_json::Value::as_u64).ok_or(TokenError::Malformed)?,
+    };
     if session.exp <= now_s {
         return Err(TokenError::Expired);
     }
@@ -144,6 +153,8 @@ mod tests {
         assert_eq!(verify(b"secret", &forged, 1000), Err(TokenError::BadSignature));
         assert_eq!(verify(b"secret", "nodot", 1000), Err(TokenError::Malformed));
         assert_eq!(verify(b"secret", "a.!!", 1000), Err(TokenError::Malformed));
+        let no_exp = format!("{}.{}", b64url_encode(br#"{"sub":"x"}"#), b64url_encode(&sign(b"secret", b64url_encode(br#"{"sub":"x"}"#).as_bytes())));
+        assert_eq!(verify(b"secret", &no_exp, 1000), Err(TokenError::Malformed));
     }
 
     #[test]

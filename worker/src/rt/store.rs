@@ -50,13 +50,13 @@ impl LimiterStore {
                 let id = call_sync(ns, "idFromName", &[JsValue::from_str(key)])?;
                 let stub = call_sync(ns, "get", &[id])?;
                 let init = Object::new();
-                let body = serde_json::to_string(&op).map_err(|e| e.to_string())?;
+                let body = op.encode();
                 let _ = Reflect::set(&init, &"method".into(), &"POST".into());
                 let _ = Reflect::set(&init, &"body".into(), &JsValue::from_str(&body));
                 let resp = call_async(&stub, "fetch", &[JsValue::from_str("https://limiter.internal/"), init.into()]).await?;
                 let text = call_async(&resp, "text", &[]).await?;
                 let text = text.as_string().unwrap_or_default();
-                serde_json::from_str(&text).map_err(|e| format!("limiter answered {text:?}: {e}"))
+                Decision::decode(&text).ok_or_else(|| format!("limiter answered {text:?}"))
             }
         }
     }
@@ -88,11 +88,11 @@ impl LimiterCore {
         LimiterCore { inner: Limiter::new() }
     }
 
-    /// Applies one JSON-encoded [`Op`]; returns the JSON [`Decision`] (or `{"error": …}`).
-    pub fn apply(&mut self, op_json: &str) -> String {
-        match serde_json::from_str::<Op>(op_json) {
-            Ok(op) => serde_json::to_string(&self.inner.apply(op)).unwrap_or_default(),
-            Err(e) => serde_json::json!({ "error": e.to_string() }).to_string(),
+    /// Applies one encoded [`Op`] ([`Op::encode`]); returns the encoded [`Decision`], or `error|…`.
+    pub fn apply(&mut self, op_line: &str) -> String {
+        match Op::decode(op_line) {
+            Some(op) => self.inner.apply(op).encode(),
+            None => format!("error|unreadable limiter request {:?}", op_line.chars().take(80).collect::<String>()),
         }
     }
 }
