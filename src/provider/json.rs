@@ -7,6 +7,9 @@
 
 use std::borrow::Cow;
 
+/// Room for an unescaped object key (the keys this crate reads are all shorter).
+pub(crate) type KeyBuf = [u8; 32];
+
 /// Nesting deeper than this is rejected (serde_json's default recursion limit).
 const MAX_DEPTH: u32 = 128;
 
@@ -130,9 +133,13 @@ impl<'a> Reader<'a> {
     }
 
     /// The next key of the current object (its value must be read or skipped next), `None` at its end.
-    /// `first` tracks whether a separator is due; start it at `true`.
+    /// `first` tracks whether a separator is due; start it at `true`. A key with escapes is unescaped into `buf`;
+    /// one longer than `buf` is no key this crate reads and comes back as `""`.
     #[inline(always)]
-    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>> {
+    pub fn next_key<'k>(&mut self, first: &mut bool, buf: &'k mut KeyBuf) -> Result<Option<&'k str>>
+    where
+        'a: 'k,
+    {
         if self.peek() == Some(b'}') {
             self.pos += 1;
             self.depth -= 1;
@@ -141,7 +148,7 @@ impl<'a> Reader<'a> {
         if !std::mem::take(first) {
             self.eat(b',', "expected ',' or '}'")?;
         }
-        let key = self.key()?;
+        let key = self.key(buf)?;
         self.eat(b':', "expected ':'")?;
         Ok(Some(key))
     }
@@ -163,7 +170,10 @@ impl<'a> Reader<'a> {
     /// An object key: short and without escapes in practice, so a plain byte loop finds its end; anything else
     /// takes the general path.
     #[inline(always)]
-    fn key(&mut self) -> Result<Cow<'a, str>> {
+    fn key<'k>(&mut self, buf: &'k mut KeyBuf) -> Result<&'k str>
+    where
+        'a: 'k,
+    {
         if self.peek() == Some(b'"') {
             let b = self.bytes();
             let start = self.pos + 1;
@@ -172,14 +182,17 @@ impl<'a> Reader<'a> {
                 match c {
                     b'"' => {
                         self.pos = i + 1;
-                        return Ok(Cow::Borrowed(&self.s[start..i]));
+                        return Ok(&self.s[start..i]);
                     }
                     b'\\' | 0..=0x1f => break,
                     _ => i += 1,
                 }
             }
         }
-        self.string()
+        let owned = self.string()?;
+        let Some(dst) = buf.get_mut(..owned.len()) else { return Ok("") };
+        dst.copy_from_slice(owned.as_bytes());
+        Ok(std::str::from_utf8(dst).unwrap_or_default())
     }
 
     /// A string, borrowed when it has no escapes.
@@ -321,8 +334,8 @@ impl<'a> Reader<'a> {
             Some(b'"') => self.skip_string(),
             Some(b'{') => {
                 self.object()?;
-                let mut first = true;
-                while self.next_key(&mut first)?.is_some() {
+                let (mut first, mut buf) = (true, KeyBuf::default());
+                while self.next_key(&mut first, &mut buf)?.is_some() {
                     self.skip()?;
                 }
                 Ok(())

@@ -14,6 +14,9 @@
 //! - Only choice 0 is decoded (the builder never asks for `n > 1`).
 //! - Reasoning text is read from the non-standard delta fields compatible servers use: `reasoning_content` (vLLM,
 //!   DeepSeek, llama.cpp) and `reasoning` (OpenRouter, Ollama).
+//! - Streamed chunks are read with a small validating JSON reader (`provider/json.rs`) instead of generic
+//!   `Deserialize` structs: the chunk is the hot path of every OpenAI-style stream (one small object per token).
+//!   A property test checks it against a `serde_json::Value` reference.
 //! - `prompt_cache` needs nothing here: OpenAI caches long prompt prefixes automatically and reports
 //!   `prompt_tokens_details.cached_tokens`.
 

@@ -8,7 +8,7 @@ use crate::error::StreamError;
 use crate::event::{StopReason, StreamEvent, Usage};
 use crate::provider::common::{malformed, parse_event, Out, ToolCalls};
 use crate::provider::error::stream_error;
-use crate::provider::json::{JsonError, Reader};
+use crate::provider::json::{JsonError, KeyBuf, Reader};
 use crate::provider::ProviderKind;
 
 /// `usage` of a chunk or a whole response.
@@ -101,9 +101,9 @@ impl ChatStream {
         let mut r = Reader::new(data);
         let (mut id, mut model, mut usage, mut error, mut took_choice) = (None, None, None, false, false);
         r.object()?;
-        let mut first = true;
-        while let Some(key) = r.next_key(&mut first)? {
-            match &*key {
+        let (mut first, mut kb) = (true, KeyBuf::default());
+        while let Some(key) = r.next_key(&mut first, &mut kb)? {
+            match key {
                 // Only the first chunk's id and model are used.
                 "id" if !self.started => id = r.text()?,
                 "model" if !self.started => model = r.text()?,
@@ -183,6 +183,7 @@ impl ChatStream {
     }
 }
 
+#[inline(always)]
 fn non_empty<'s>(t: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
     t.as_deref().filter(|s| !s.is_empty())
 }
@@ -204,17 +205,17 @@ impl<'a> Choice<'a> {
     fn read(r: &mut Reader<'a>) -> Result<Self, JsonError> {
         let mut c = Choice::default();
         r.object()?;
-        let mut first = true;
-        while let Some(key) = r.next_key(&mut first)? {
-            match &*key {
+        let (mut first, mut kb) = (true, KeyBuf::default());
+        while let Some(key) = r.next_key(&mut first, &mut kb)? {
+            match key {
                 "index" => c.index = r.u64_or_null()?.unwrap_or(0),
                 "finish_reason" => c.finish_reason = r.text()?,
                 "delta" | "message" => {
                     if !r.null()? {
                         r.object()?;
-                        let mut first = true;
-                        while let Some(key) = r.next_key(&mut first)? {
-                            match &*key {
+                        let (mut first, mut kb) = (true, KeyBuf::default());
+                        while let Some(key) = r.next_key(&mut first, &mut kb)? {
+                            match key {
                                 "content" => c.content = r.text()?,
                                 "reasoning_content" => c.reasoning_content = r.text()?,
                                 "reasoning" => c.reasoning = r.text()?,
@@ -244,17 +245,17 @@ type CallFragment<'a> = (Option<u64>, Option<Cow<'a, str>>, Option<Cow<'a, str>>
 fn read_call<'a>(r: &mut Reader<'a>) -> Result<CallFragment<'a>, JsonError> {
     let (mut index, mut id, mut name, mut args) = (None, None, None, None);
     r.object()?;
-    let mut first = true;
-    while let Some(key) = r.next_key(&mut first)? {
-        match &*key {
+    let (mut first, mut kb) = (true, KeyBuf::default());
+    while let Some(key) = r.next_key(&mut first, &mut kb)? {
+        match key {
             "index" => index = r.u64_or_null()?,
             "id" => id = r.text()?,
             "function" => {
                 if !r.null()? {
                     r.object()?;
-                    let mut first = true;
-                    while let Some(key) = r.next_key(&mut first)? {
-                        match &*key {
+                    let (mut first, mut kb) = (true, KeyBuf::default());
+                    while let Some(key) = r.next_key(&mut first, &mut kb)? {
+                        match key {
                             "name" => name = r.text()?,
                             "arguments" => args = r.text()?,
                             _ => r.skip()?,
@@ -272,18 +273,18 @@ fn read_call<'a>(r: &mut Reader<'a>) -> Result<CallFragment<'a>, JsonError> {
 fn read_usage(r: &mut Reader<'_>) -> Result<Usage, JsonError> {
     let mut u = ChatUsage::default();
     r.object()?;
-    let mut first = true;
-    while let Some(key) = r.next_key(&mut first)? {
-        match &*key {
+    let (mut first, mut kb) = (true, KeyBuf::default());
+    while let Some(key) = r.next_key(&mut first, &mut kb)? {
+        match key {
             "prompt_tokens" => u.prompt_tokens = r.u64_or_null()?,
             "completion_tokens" => u.completion_tokens = r.u64_or_null()?,
             "prompt_tokens_details" => {
                 if !r.null()? {
                     let mut d = PromptDetails::default();
                     r.object()?;
-                    let mut first = true;
-                    while let Some(key) = r.next_key(&mut first)? {
-                        match &*key {
+                    let (mut first, mut kb) = (true, KeyBuf::default());
+                    while let Some(key) = r.next_key(&mut first, &mut kb)? {
+                        match key {
                             "cached_tokens" => d.cached_tokens = r.u64_or_null()?,
                             _ => r.skip()?,
                         }
