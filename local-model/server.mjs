@@ -123,6 +123,7 @@ function makeHandler({ engine, log, created }) {
     res.on("close", () => {
       if (!res.writableFinished) aborter.abort();
     });
+    if (req.socket.destroyed) aborter.abort(); // the client left while the body was being checked
     const meta = completionMeta(engine.modelId);
     const streaming = params.stream;
     const includeUsage = params.includeUsage;
