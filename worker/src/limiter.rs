@@ -199,7 +199,7 @@ impl Limiter {
     /// Counts a request by `key` and takes a stream slot, or says why not.
     pub fn acquire(&mut self, key: &str, rule: &Rule, now_ms: u64) -> Decision {
         self.ops += 1;
-        if self.ops % 1024 == 0 {
+        if self.ops.is_multiple_of(1024) {
             self.prune(now_ms);
         }
         let st = self.clients.entry(key.to_string()).or_default();

@@ -166,7 +166,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         decoder.finish();
         step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
         if matches!(step, Step::Continue) && !producer.is_done() {
-            step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, &scrub));
+            step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, scrub));
         }
     }
     if let Some(r) = &reader {

@@ -196,13 +196,13 @@ pub async fn read_all(stream: Option<web_sys::ReadableStream>, limit: usize, tim
             Read::Chunk(c) => {
                 out.extend_from_slice(&c);
                 if out.len() > limit {
-                    let _ = reader.cancel();
+                    reader.cancel();
                     return Err(ReadAllError::TooLarge);
                 }
             }
             Read::Done => return Ok(out),
             Read::Timeout => {
-                let _ = reader.cancel();
+                reader.cancel();
                 return Err(ReadAllError::Timeout);
             }
             Read::Failed(e) => return Err(ReadAllError::Failed(e)),
