@@ -35,7 +35,7 @@ before(async () => {
   const prebuilt = join(ROOT, "target", "debug", "examples", "decode");
   if (!decodeBin && isFresh(prebuilt)) decodeBin = prebuilt;
   if (!decodeBin) {
-    const built = spawnSync("cargo", ["build", "--quiet", "--example", "decode"], { cwd: ROOT, stdio: "inherit" });
+    const built = spawnSync("cargo", ["build", "--quiet", "--locked", "--example", "decode"], { cwd: ROOT, stdio: "inherit" });
     if (built.status !== 0) throw new Error(`cargo build --example decode failed (exit ${built.status ?? built.error})`);
     decodeBin = join(ROOT, "target", "debug", "examples", "decode");
   }
