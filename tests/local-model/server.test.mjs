@@ -273,6 +273,28 @@ test("client disconnect aborts the generation; the next request runs at once", a
   assert.match(server.logs(), /aborted by client/);
 });
 
+test("a non-streaming client that disconnects also stops its generation", async () => {
+  const endless = {
+    type: "json_schema",
+    json_schema: { name: "long", schema: { type: "array", items: { type: "string", minLength: 60 }, minItems: 300 } },
+  };
+  const aborter = new AbortController();
+  const pending = postChat(url, { model: "smollm2", messages: GERMANY, response_format: endless }, { signal: aborter.signal });
+  let health;
+  do {
+    await new Promise((r) => setTimeout(r, 20));
+    health = await (await fetch(`${url}/health`)).json();
+  } while (!health.busy);
+  aborter.abort();
+  await assert.rejects(pending, { name: "AbortError" });
+  const abortedAt = performance.now();
+  do {
+    await new Promise((r) => setTimeout(r, 50));
+    health = await (await fetch(`${url}/health`)).json();
+  } while (health.busy && performance.now() - abortedAt < 5000);
+  assert.equal(health.busy, false, "generation still running 5 s after the client left");
+});
+
 test("requests queue: concurrent requests each complete, one generation at a time", async () => {
   const body = { model: "smollm2", messages: GERMANY, max_tokens: 30, temperature: 0 };
   const runs = [postChat(url, body), postChat(url, body), postChat(url, body)];
@@ -341,9 +363,11 @@ test("bad requests are 400 with OpenAI error bodies", async () => {
   assert.equal((await tooLong.json()).error.code, "context_length_exceeded");
 });
 
-test("SIGTERM stops the server cleanly and frees the port", async () => {
-  const own = await startServer(["--quiet"]);
+test("--model-id renames the model; SIGTERM stops the server cleanly and frees the port", async () => {
+  const own = await startServer(["--quiet", "--model-id", "demo-model"]);
   const port = Number(new URL(own.url).port);
+  const models = await (await fetch(`${own.url}/v1/models`)).json();
+  assert.deepEqual(models.data.map((m) => m.id), ["demo-model"], "--model-id names the model");
   const code = await own.stop();
   assert.equal(code, 0);
   await new Promise((resolve, reject) => {
