@@ -8,8 +8,9 @@ set -eu
 cd "$(dirname "$0")/../.."
 TOOLS_BIN="${EDGECHAT_TOOLS_BIN:-$HOME/.cache/edgechat/tools/bin}"
 export PATH="$TOOLS_BIN:$PWD/node_modules/.bin:$PATH"
-wasm=dist/edgechat-www_bg.wasm
-if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$wasm" ] || [ -n "$(find www src Trunk.toml Cargo.toml -newer "$wasm" -type f 2>/dev/null | head -n 1)" ]; then
+# dist/.release is written by the release post-build hook; a `trunk serve` (debug) build leaves dist/ without it.
+stamp=dist/.release
+if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$stamp" ] || [ -n "$(find www src Trunk.toml Cargo.toml -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then
   echo "building dist/ (trunk build --release)" >&2
   trunk build --release
 fi

@@ -7,3 +7,5 @@ for f in "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js";
   "$terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done
+# Marks dist/ as a release build (a `trunk serve` debug build replaces dist/ without it).
+date -u +%Y-%m-%dT%H:%M:%SZ > "$TRUNK_STAGING_DIR/.release"

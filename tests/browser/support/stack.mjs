@@ -25,8 +25,8 @@ const TYPES = {
 
 /** Serves dist/ at /, tests/browser/pages at /test/, and proxies /api/ to `edgeUrl()`. */
 export async function startStatic({ edgeUrl }) {
-  if (!fs.existsSync(path.join(DIST, 'edgechat-www_bg.wasm'))) {
-    throw new Error(`${DIST} has no build: run tests/browser/run.sh (it runs trunk build --release)`);
+  if (!fs.existsSync(path.join(DIST, '.release'))) {
+    throw new Error(`${DIST} has no release build (a \`trunk serve\` debug build?): run tests/browser/run.sh, which runs trunk build --release`);
   }
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
