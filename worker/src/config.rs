@@ -3,17 +3,17 @@
 //!
 //! Every field is documented in `worker/README.md`.
 
-use std::collections::BTreeMap;
-
 use edgechat::cost::{ModelPrice, PricingTable};
 use edgechat::provider::{ProviderConfig, ProviderKind};
 use edgechat::retry::RetryPolicy;
-use serde::Deserialize;
+use serde_json::Value;
+
+use crate::jsonread::{Named, Obj};
 
 /// The environment as plain strings (only the names the edge reads).
 #[derive(Debug, Clone, Default)]
 pub struct Env {
-    vars: BTreeMap<String, String>,
+    vars: Vec<(String, String)>,
 }
 
 impl Env {
@@ -46,7 +46,7 @@ impl Env {
 
     /// A variable's value, if set and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|s| s.trim())
+        self.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim())
     }
 
     /// Every secret value (provider keys, session secret): these must never appear in any output.
@@ -61,32 +61,20 @@ impl Env {
 }
 
 /// One model the edge offers, under an alias.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelEntry {
     /// Wire format / provider: `openai-chat`, `openai-responses`, `anthropic`, `openai-compatible`.
-    #[serde(deserialize_with = "provider_kind")]
     pub provider: ProviderKind,
     /// The provider's model id.
     pub model: String,
     /// Label shown in the widget's model picker.
-    #[serde(default)]
     pub label: Option<String>,
     /// Aliases to try, in order, when this one fails with a retryable error before the first byte.
-    #[serde(default)]
     pub fallback: Vec<String>,
 }
 
-/// Provider names as [`ProviderKind::as_str`] spells them (`openai-chat`, …; the core's `FromStr` also takes
-/// `openai` and `compat`).
-fn provider_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ProviderKind, D::Error> {
-    let s = String::deserialize(d)?;
-    s.parse().map_err(serde::de::Error::custom)
-}
-
 /// Request and usage limits.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     /// Largest `max_tokens` a request may ask for; also the value used when it asks for none.
     pub max_tokens: u32,
@@ -135,8 +123,7 @@ impl Default for Limits {
 }
 
 /// Semantic cache settings.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SemanticCacheConfig {
     /// Off by default.
     pub enabled: bool,
@@ -145,7 +132,6 @@ pub struct SemanticCacheConfig {
     /// Embedding model (sent to `{base}/embeddings` of `provider`).
     pub embedding_model: String,
     /// Provider whose `/embeddings` endpoint is used (`openai-chat` or `openai-compatible`).
-    #[serde(deserialize_with = "provider_kind")]
     pub provider: ProviderKind,
     /// Most entries kept per model.
     pub max_entries: usize,
@@ -164,8 +150,7 @@ impl Default for SemanticCacheConfig {
 }
 
 /// Response cache settings.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CacheConfig {
     /// Exact-match cache of deterministic requests (temperature 0 or `"cache": true`).
     pub exact: bool,
@@ -182,43 +167,22 @@ impl Default for CacheConfig {
 }
 
 /// A publishable site key and where it may be used.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SiteKey {
     /// Origins the key is valid for (same pattern syntax as `allowed_origins`).
     pub origins: Vec<String>,
     /// Whether requests without an `Origin` header (server-side SDK clients) may use this key. Only for keys
     /// kept secret.
-    #[serde(default)]
     pub allow_no_origin: bool,
     /// Require a session token in addition to the key.
-    #[serde(default)]
     pub require_session: bool,
-}
-
-/// `EDGECHAT_CONFIG` as written by the operator (everything optional).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct RawConfig {
-    models: Option<BTreeMap<String, ModelEntry>>,
-    default_model: Option<String>,
-    allow_model_ids: Option<bool>,
-    allowed_origins: Option<Vec<String>>,
-    site_keys: BTreeMap<String, SiteKey>,
-    limits: Limits,
-    retry: RetryPolicy,
-    cache: CacheConfig,
-    pricing: BTreeMap<String, Option<ModelPrice>>,
-    allow_system_prompt: bool,
-    simulated: bool,
-    prompt_cache: Option<bool>,
 }
 
 /// The resolved configuration the handler uses.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Aliases to models.
-    pub models: BTreeMap<String, ModelEntry>,
+    /// Aliases to models (in alias order).
+    pub models: Named<ModelEntry>,
     /// Alias used when a request names none.
     pub default_model: String,
     /// Whether a request may name a configured provider model id instead of its alias.
@@ -226,7 +190,7 @@ pub struct Config {
     /// Origins allowed to call the edge (exact `scheme://host[:port]`, `*` as the port, or `*` for any).
     pub allowed_origins: Vec<String>,
     /// Publishable site keys.
-    pub site_keys: BTreeMap<String, SiteKey>,
+    pub site_keys: Named<SiteKey>,
     /// Limits.
     pub limits: Limits,
     /// Retry policy (the core's).
@@ -243,7 +207,7 @@ pub struct Config {
     pub prompt_cache: bool,
     /// HMAC secret for session tokens.
     pub session_secret: Option<String>,
-    providers: BTreeMap<&'static str, ProviderConfig>,
+    providers: Vec<ProviderConfig>,
 }
 
 /// Why the configuration cannot be used.
@@ -262,16 +226,17 @@ pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:*", "http://localhost:*"];
 impl Config {
     /// Resolves the configuration from the environment.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let raw: RawConfig = match env.get("EDGECHAT_CONFIG") {
+        let raw: Value = match env.get("EDGECHAT_CONFIG") {
             Some(json) => serde_json::from_str(json).map_err(|e| ConfigError(format!("EDGECHAT_CONFIG: {e}")))?,
-            None => RawConfig::default(),
+            None => Value::Object(Default::default()),
         };
+        let raw = read_raw(&raw).map_err(|e| ConfigError(format!("EDGECHAT_CONFIG: {e}")))?;
         let providers = provider_configs(env);
         let models = match raw.models {
             Some(m) if !m.is_empty() => m,
             _ => default_models(env),
         };
-        for (alias, entry) in &models {
+        for (alias, entry) in models.iter() {
             for fb in &entry.fallback {
                 if !models.contains_key(fb) {
                     return Err(ConfigError(format!("model {alias:?} falls back to unknown alias {fb:?}")));
@@ -285,7 +250,14 @@ impl Config {
         };
         raw.retry.validate().map_err(|e| ConfigError(format!("retry: {e}")))?;
         let mut pricing = PricingTable::builtin();
-        pricing.apply_overrides(raw.pricing).map_err(|e| ConfigError(format!("pricing: {e}")))?;
+        for (model, price) in raw.pricing.0 {
+            match price {
+                Some(p) => pricing.insert(model, p),
+                None => {
+                    pricing.remove(&model);
+                }
+            }
+        }
         let allowed_origins = raw
             .allowed_origins
             .unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
@@ -309,7 +281,7 @@ impl Config {
 
     /// How to reach `kind` (base URL and key from the environment).
     pub fn provider(&self, kind: ProviderKind) -> ProviderConfig {
-        self.providers.get(kind.as_str()).cloned().unwrap_or(ProviderConfig {
+        self.providers.iter().find(|p| p.kind == kind).cloned().unwrap_or(ProviderConfig {
             kind,
             base_url: kind.default_base_url().to_string(),
             api_key: None,
@@ -318,7 +290,168 @@ impl Config {
     }
 }
 
-fn provider_configs(env: &Env) -> BTreeMap<&'static str, ProviderConfig> {
+/// `EDGECHAT_CONFIG` as written by the operator (everything optional).
+#[derive(Default)]
+struct RawConfig {
+    models: Option<Named<ModelEntry>>,
+    default_model: Option<String>,
+    allow_model_ids: Option<bool>,
+    allowed_origins: Option<Vec<String>>,
+    site_keys: Named<SiteKey>,
+    limits: Limits,
+    retry: RetryPolicy,
+    cache: CacheConfig,
+    pricing: Named<Option<ModelPrice>>,
+    allow_system_prompt: bool,
+    simulated: bool,
+    prompt_cache: Option<bool>,
+}
+
+fn read_raw(v: &Value) -> Result<RawConfig, String> {
+    let o = Obj::new(
+        v,
+        "",
+        &[
+            "models", "default_model", "allow_model_ids", "allowed_origins", "site_keys", "limits", "retry", "cache",
+            "pricing", "allow_system_prompt", "simulated", "prompt_cache",
+        ],
+    )?;
+    Ok(RawConfig {
+        models: o.named("models", read_model)?.filter(|m| !m.is_empty()),
+        default_model: o.str("default_model")?,
+        allow_model_ids: o.bool("allow_model_ids")?,
+        allowed_origins: o.strings("allowed_origins")?,
+        site_keys: o.named("site_keys", read_site_key)?.unwrap_or_default(),
+        limits: match o.get("limits") {
+            Some(l) => read_limits(l, &o.path("limits"))?,
+            None => Limits::default(),
+        },
+        retry: match o.get("retry") {
+            Some(r) => read_retry(r, &o.path("retry"))?,
+            None => RetryPolicy::default(),
+        },
+        cache: match o.get("cache") {
+            Some(c) => read_cache(c, &o.path("cache"))?,
+            None => CacheConfig::default(),
+        },
+        pricing: o.named("pricing", read_price)?.unwrap_or_default(),
+        allow_system_prompt: o.bool("allow_system_prompt")?.unwrap_or(false),
+        simulated: o.bool("simulated")?.unwrap_or(false),
+        prompt_cache: o.bool("prompt_cache")?,
+    })
+}
+
+fn read_provider(o: &Obj<'_>, field: &str) -> Result<Option<ProviderKind>, String> {
+    match o.str(field)? {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|e| format!("{}: {e}", o.path(field))),
+    }
+}
+
+fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
+    let o = Obj::new(v, path, &["provider", "model", "label", "fallback"])?;
+    Ok(ModelEntry {
+        provider: read_provider(&o, "provider")?.ok_or_else(|| format!("{} is required", o.path("provider")))?,
+        model: o.str("model")?.ok_or_else(|| format!("{} is required", o.path("model")))?,
+        label: o.str("label")?,
+        fallback: o.strings("fallback")?.unwrap_or_default(),
+    })
+}
+
+fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
+    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session"])?;
+    Ok(SiteKey {
+        origins: o.strings("origins")?.ok_or_else(|| format!("{} is required", o.path("origins")))?,
+        allow_no_origin: o.bool("allow_no_origin")?.unwrap_or(false),
+        require_session: o.bool("require_session")?.unwrap_or(false),
+    })
+}
+
+fn read_limits(v: &Value, path: &str) -> Result<Limits, String> {
+    let o = Obj::new(
+        v,
+        path,
+        &[
+            "max_tokens", "max_messages", "max_message_chars", "max_total_chars", "max_body_bytes",
+            "requests_per_minute", "concurrent_streams", "daily_tokens", "daily_spend_usd", "first_token_timeout_ms",
+            "stall_timeout_ms", "keepalive_ms",
+        ],
+    )?;
+    let d = Limits::default();
+    let size = |f: &str, dflt: usize| o.u64(f).map(|x| x.map_or(dflt, |n| n as usize));
+    Ok(Limits {
+        max_tokens: o.u32("max_tokens")?.unwrap_or(d.max_tokens),
+        max_messages: size("max_messages", d.max_messages)?,
+        max_message_chars: size("max_message_chars", d.max_message_chars)?,
+        max_total_chars: size("max_total_chars", d.max_total_chars)?,
+        max_body_bytes: size("max_body_bytes", d.max_body_bytes)?,
+        requests_per_minute: o.u32("requests_per_minute")?.unwrap_or(d.requests_per_minute),
+        concurrent_streams: o.u32("concurrent_streams")?.unwrap_or(d.concurrent_streams),
+        daily_tokens: o.u64("daily_tokens")?.unwrap_or(d.daily_tokens),
+        daily_spend_usd: o.f64("daily_spend_usd")?.unwrap_or(d.daily_spend_usd),
+        first_token_timeout_ms: o.u32("first_token_timeout_ms")?.unwrap_or(d.first_token_timeout_ms),
+        stall_timeout_ms: o.u32("stall_timeout_ms")?.unwrap_or(d.stall_timeout_ms),
+        keepalive_ms: o.u32("keepalive_ms")?.unwrap_or(d.keepalive_ms),
+    })
+}
+
+fn read_retry(v: &Value, path: &str) -> Result<RetryPolicy, String> {
+    let o = Obj::new(v, path, &["max_attempts", "base_delay_ms", "max_delay_ms", "max_retry_after_ms", "retryable_statuses"])?;
+    let d = RetryPolicy::default();
+    let statuses = match o.get("retryable_statuses") {
+        None => d.retryable_statuses.clone(),
+        Some(s) => s
+            .as_array()
+            .and_then(|a| a.iter().map(|x| x.as_u64().and_then(|n| u16::try_from(n).ok())).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| format!("{} must be an array of HTTP statuses", o.path("retryable_statuses")))?,
+    };
+    Ok(RetryPolicy {
+        max_attempts: o.u32("max_attempts")?.unwrap_or(d.max_attempts),
+        base_delay_ms: o.u64("base_delay_ms")?.unwrap_or(d.base_delay_ms),
+        max_delay_ms: o.u64("max_delay_ms")?.unwrap_or(d.max_delay_ms),
+        max_retry_after_ms: o.u64("max_retry_after_ms")?.unwrap_or(d.max_retry_after_ms),
+        retryable_statuses: statuses,
+    })
+}
+
+fn read_cache(v: &Value, path: &str) -> Result<CacheConfig, String> {
+    let o = Obj::new(v, path, &["exact", "ttl_seconds", "semantic"])?;
+    let d = CacheConfig::default();
+    let semantic = match o.get("semantic") {
+        None => d.semantic.clone(),
+        Some(s) => {
+            let s = Obj::new(s, &o.path("semantic"), &["enabled", "threshold", "embedding_model", "provider", "max_entries"])?;
+            let sd = SemanticCacheConfig::default();
+            SemanticCacheConfig {
+                enabled: s.bool("enabled")?.unwrap_or(sd.enabled),
+                threshold: s.f64("threshold")?.unwrap_or(sd.threshold),
+                embedding_model: s.str("embedding_model")?.unwrap_or(sd.embedding_model),
+                provider: read_provider(&s, "provider")?.unwrap_or(sd.provider),
+                max_entries: s.u64("max_entries")?.map_or(sd.max_entries, |n| n as usize),
+            }
+        }
+    };
+    Ok(CacheConfig {
+        exact: o.bool("exact")?.unwrap_or(d.exact),
+        ttl_seconds: o.u64("ttl_seconds")?.unwrap_or(d.ttl_seconds),
+        semantic,
+    })
+}
+
+fn read_price(v: &Value, path: &str) -> Result<Option<ModelPrice>, String> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let o = Obj::new(v, path, &["input", "output", "cache_read", "cache_write"])?;
+    Ok(Some(ModelPrice {
+        input: o.f64("input")?.ok_or_else(|| format!("{} is required", o.path("input")))?,
+        output: o.f64("output")?.ok_or_else(|| format!("{} is required", o.path("output")))?,
+        cache_read: o.f64("cache_read")?,
+        cache_write: o.f64("cache_write")?,
+    }))
+}
+
+fn provider_configs(env: &Env) -> Vec<ProviderConfig> {
     let mk = |kind: ProviderKind, base: &str, key: &str| ProviderConfig {
         kind,
         base_url: env
@@ -328,27 +461,27 @@ fn provider_configs(env: &Env) -> BTreeMap<&'static str, ProviderConfig> {
         api_key: env.get(key).map(str::to_string),
         extra_headers: Vec::new(),
     };
-    let mut m = BTreeMap::new();
+    let mut m = Vec::new();
     for (kind, base, key) in [
         (ProviderKind::OpenAiChat, "OPENAI_BASE_URL", "OPENAI_API_KEY"),
         (ProviderKind::OpenAiResponses, "OPENAI_BASE_URL", "OPENAI_API_KEY"),
         (ProviderKind::Anthropic, "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"),
         (ProviderKind::OpenAiCompatible, "COMPAT_BASE_URL", "COMPAT_API_KEY"),
     ] {
-        m.insert(kind.as_str(), mk(kind, base, key));
+        m.push(mk(kind, base, key));
     }
     m
 }
 
 /// Models offered when `EDGECHAT_CONFIG` names none: whatever the configured providers can serve.
-fn default_models(env: &Env) -> BTreeMap<String, ModelEntry> {
+fn default_models(env: &Env) -> Named<ModelEntry> {
     let entry = |provider, model: &str, label: &str| ModelEntry {
         provider,
         model: model.into(),
         label: Some(label.into()),
         fallback: Vec::new(),
     };
-    let mut m = BTreeMap::new();
+    let mut m = Named::default();
     let openai = env.get("OPENAI_API_KEY").is_some() || env.get("OPENAI_BASE_URL").is_some();
     let anthropic = env.get("ANTHROPIC_API_KEY").is_some() || env.get("ANTHROPIC_BASE_URL").is_some();
     if openai {
@@ -363,6 +496,7 @@ fn default_models(env: &Env) -> BTreeMap<String, ModelEntry> {
     if env.get("COMPAT_BASE_URL").is_some() || m.is_empty() {
         m.insert("local".into(), entry(ProviderKind::OpenAiCompatible, "smollm2", "Local model"));
     }
+    m.0.sort_by(|a, b| a.0.cmp(&b.0));
     m
 }
 
@@ -396,9 +530,13 @@ mod tests {
         )]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("unknown alias"));
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"retry":{"max_attempts":0}}"#)]);
-        assert!(Config::from_env(&env).unwrap_err().0.starts_with("retry"));
+        assert!(Config::from_env(&env).unwrap_err().0.starts_with("retry"), "{:?}", Config::from_env(&env).unwrap_err());
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"pricing":{"m":{"input":-1,"output":1}}}"#)]);
-        assert!(Config::from_env(&env).unwrap_err().0.starts_with("pricing"));
+        assert!(Config::from_env(&env).unwrap_err().0.contains("pricing.m.input must be a non-negative number"));
+        let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"limits":{"max_tokens":"many"}}"#)]);
+        assert!(Config::from_env(&env).unwrap_err().0.contains("limits.max_tokens must be"));
+        let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"models":{"a":{"provider":"bard","model":"m"}}}"#)]);
+        assert!(Config::from_env(&env).unwrap_err().0.contains("models.a.provider"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod compat;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod jsonread;
 pub mod limiter;
 pub mod log;
 pub mod policy;
