@@ -23,14 +23,22 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-/** Serves dist/ at /, tests/browser/pages at /test/, and proxies /api/ to `edgeUrl()`. */
-export async function startStatic({ edgeUrl }) {
+/** Serves `dist` (default dist/) at /, tests/browser/pages at /test/, and proxies /api/ to `edgeUrl()` (and
+ * each `proxies` prefix to its URL, with the prefix removed). */
+export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
+  const DIST = dist;
   if (!fs.existsSync(path.join(DIST, '.release'))) {
     throw new Error(`${DIST} has no release build (a \`trunk serve\` debug build?): run tests/browser/run.sh, which runs trunk build --release`);
   }
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname.startsWith('/api/')) return proxy(req, res, edgeUrl());
+    for (const [prefix, target] of Object.entries(proxies)) {
+      if (url.pathname.startsWith(prefix)) {
+        req.url = req.url.slice(prefix.length - 1);
+        return proxy(req, res, target());
+      }
+    }
     const [base, rel] = url.pathname.startsWith('/test/')
       ? [PAGES, url.pathname.slice('/test/'.length)]
       : [DIST, url.pathname.slice(1) || 'index.html'];
