@@ -10,16 +10,23 @@ export default {
 
 /**
  * Durable Object behind the `LIMITER` binding: one instance per client key holds that client's request window,
- * open streams and daily budget, so limits are exact across isolates. The logic is the Rust `Limiter`.
+ * open streams and daily budget, so limits are exact across isolates. The logic is the Rust `Limiter`; the daily
+ * budget is also written to storage so it survives the object leaving memory.
  */
 export class EdgechatLimiter {
   constructor(state) {
     this.state = state;
     this.core = new LimiterCore();
+    state.blockConcurrencyWhile(async () => {
+      const saved = await state.storage.get('budgets');
+      if (typeof saved === 'string') this.core.import_budgets(saved);
+    });
   }
 
   async fetch(request) {
-    const answer = this.core.apply(await request.text());
+    const op = await request.text();
+    const answer = this.core.apply(op);
+    if (op.startsWith('release|')) await this.state.storage.put('budgets', this.core.export_budgets());
     return new Response(answer, { headers: { 'content-type': 'text/plain' } });
   }
 }

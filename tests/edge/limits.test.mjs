@@ -3,6 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readSse, sseStream } from '../support/edge.mjs';
 import { setup, config, user, SESSION_SECRET } from './common.mjs';
 
@@ -81,3 +84,30 @@ for (const kind of ['durable_object', 'isolate']) {
     assert.ok(n >= 2, `the budget allowed ${n} requests`);
   });
 }
+
+test('durable_object: the daily budget survives a restart (persisted in Durable Object storage)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgechat-limiter-'));
+  const edgeConfig = config({ limits: { daily_tokens: 40 } });
+  const h = { authorization: `Bearer ${token('persisted')}` };
+  try {
+    let t = await setup({ edgeConfig, persist: dir });
+    let res = await t.chat(user('budget please'), h);
+    assert.equal(res.status, 200);
+    await readSse(res);
+    res = await t.chat(user('budget please'), h);
+    assert.equal(res.status, 200);
+    await readSse(res);
+    await t.edge.logFor(res.headers.get('x-request-id'));
+    await t.stop();
+    t = await setup({ edgeConfig, persist: dir });
+    try {
+      res = await t.chat(user('budget please'), h);
+      assert.equal(res.status, 429);
+      assert.equal((await res.json()).error.type, 'budget_exceeded');
+    } finally {
+      await t.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

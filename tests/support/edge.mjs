@@ -13,6 +13,7 @@
 //   upstreams     { openai, anthropic, compat }: base URLs including the version path (sets *_BASE_URL)
 //   durableObject bind the LIMITER Durable Object (default true); false = per-isolate limiter
 //   streams       bind the STREAMS Durable Object (resumable streams; default false)
+//   persist       directory for Durable Object storage (survives stop/start); default in memory
 //   kv            bind the CACHE KV namespace (default true); false = in-isolate cache
 //   build         build when sources are newer than worker/pkg (default true)
 import { execFileSync } from 'node:child_process';
@@ -46,7 +47,7 @@ export function buildEdge({ force = false } = {}) {
   execFileSync('bash', [join(worker, 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true, streams = false } = {}) {
+export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true, streams = false, persist } = {}) {
   if (build) buildEdge();
   const bindings = {};
   for (const [k, v] of Object.entries(vars)) {
@@ -70,6 +71,7 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
       ? { ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}), ...(streams ? { STREAMS: 'EdgechatStream' } : {}) }
       : undefined,
     kvNamespaces: kv ? ['CACHE'] : undefined,
+    durableObjectsPersist: persist,
     host: '127.0.0.1',
     port: 0,
     cf: false, // offline: never fetch request.cf data from the network

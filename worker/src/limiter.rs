@@ -236,6 +236,35 @@ impl Limiter {
         }
     }
 
+    /// The daily budgets used so far, one `key|day|tokens|spend_micros` line per client (the key last), for a
+    /// Durable Object to persist so budgets survive its eviction from memory.
+    pub fn export_budgets(&self) -> String {
+        let mut out = String::new();
+        for (key, st) in &self.clients {
+            if st.tokens > 0 || st.spend_usd > 0.0 {
+                out.push_str(&format!("{}|{}|{}|{key}\n", st.day, st.tokens, usd_to_micros(st.spend_usd)));
+            }
+        }
+        out
+    }
+
+    /// Restores [`Limiter::export_budgets`] output (unreadable lines are skipped; a past day resets on use).
+    pub fn import_budgets(&mut self, text: &str) {
+        for line in text.lines() {
+            let mut p = line.splitn(4, '|');
+            let (Some(day), Some(tokens), Some(micros), Some(key)) = (p.next(), p.next(), p.next(), p.next()) else {
+                continue;
+            };
+            let (Ok(day), Ok(tokens), Ok(micros)) = (day.parse(), tokens.parse(), micros.parse::<u64>()) else {
+                continue;
+            };
+            let st = self.clients.entry(key.to_string()).or_default();
+            st.day = day;
+            st.tokens = tokens;
+            st.spend_usd = micros as f64 / 1e6;
+        }
+    }
+
     /// Number of clients tracked (for tests).
     pub fn len(&self) -> usize {
         self.clients.len()
@@ -330,6 +359,21 @@ mod tests {
             d => panic!("{d:?}"),
         }
         lease(l.acquire("a", &r, DAY_MS + 1));
+    }
+
+    #[test]
+    fn budgets_survive_export_and_import() {
+        let mut l = Limiter::new();
+        let r = rule(0, 0, 100);
+        let now = 5 * DAY_MS + 10;
+        let x = lease(l.acquire("a|b", &r, now));
+        l.release("a|b", x, 150, 0.25, now);
+        let saved = l.export_budgets();
+        let mut fresh = Limiter::new();
+        fresh.import_budgets(&saved);
+        fresh.import_budgets("garbage\n1|x|2|k");
+        assert!(matches!(fresh.acquire("a|b", &r, now + 1), Decision::Limited { .. }));
+        assert!(matches!(fresh.acquire("a|b", &r, 6 * DAY_MS), Decision::Allowed { .. }));
     }
 
     #[test]

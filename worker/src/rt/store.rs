@@ -97,6 +97,19 @@ impl LimiterCore {
     }
 }
 
+#[wasm_bindgen]
+impl LimiterCore {
+    /// The daily budgets to persist ([`Limiter::export_budgets`]).
+    pub fn export_budgets(&self) -> String {
+        self.inner.export_budgets()
+    }
+
+    /// Restores persisted budgets ([`Limiter::import_budgets`]).
+    pub fn import_budgets(&mut self, text: &str) {
+        self.inner.import_budgets(text);
+    }
+}
+
 impl Default for LimiterCore {
     fn default() -> Self {
         Self::new()
