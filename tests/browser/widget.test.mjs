@@ -259,3 +259,23 @@ test('narrow screens: usable at 320 px without horizontal scrolling', async () =
   await shot(page, 'widget-320px');
   await page.setViewportSize({ width: 900, height: 800 });
 });
+
+test('follows prefers-color-scheme and prefers-reduced-motion', async () => {
+  const panelBg = () => page.locator('edge-chat .ec-panel').evaluate((el) => getComputedStyle(el).backgroundColor);
+  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' });
+  assert.equal(await panelBg(), 'rgb(255, 255, 255)');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.equal(await panelBg(), 'rgb(21, 24, 28)');
+  await shot(page, 'widget-dark');
+  edge.queue({ hold: true });
+  await send(page, 'motion check');
+  const dots = lastAnswer(page).locator('.ec-dots');
+  await dots.waitFor();
+  assert.equal(await dots.evaluate((el) => getComputedStyle(el).animationName), 'ec-pulse');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.equal(await dots.evaluate((el) => getComputedStyle(el).animationName), 'none');
+  await page.locator(sel.stop).click();
+  await settled(page);
+  edge.release();
+  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' });
+});
