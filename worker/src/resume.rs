@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::events::estimate_tokens;
 
 /// Stream settings from the `EDGECHAT_STREAMS` variable (JSON; every field optional).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StreamSettings {
     /// Most events kept per stream; older ones are dropped (a resume from before them gets 404).
@@ -122,6 +122,23 @@ pub struct StreamLog {
     settings: StreamSettings,
 }
 
+/// A finished stream as the object stores it, so it stays resumable after the object leaves memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The stream id.
+    pub stream_id: String,
+    /// Its owner.
+    pub owner: Owner,
+    /// The kept frames with their ids.
+    pub frames: Vec<(u64, String)>,
+    /// The newest id.
+    pub last_id: u64,
+    /// When the stream ended.
+    pub ended_at_ms: Option<u64>,
+    /// The settings it ran with.
+    pub settings: StreamSettings,
+}
+
 /// What a client gets from the log for its cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replay {
@@ -225,6 +242,35 @@ impl StreamLog {
         self.ended_at_ms.map(|t| t.saturating_add(self.settings.retention_seconds * 1000))
     }
 
+    /// The log as stored (see [`Snapshot`]).
+    pub fn snapshot(&self, stream_id: &str, owner: &Owner) -> Snapshot {
+        Snapshot {
+            stream_id: stream_id.to_string(),
+            owner: owner.clone(),
+            frames: self.frames.iter().cloned().collect(),
+            last_id: self.last_id,
+            ended_at_ms: self.ended_at_ms,
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// A log back from its snapshot; `None` when the snapshot is inconsistent (ids not consecutive up to
+    /// `last_id`).
+    pub fn restore(snap: Snapshot) -> Option<Self> {
+        let consecutive = snap.frames.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+        if !consecutive || snap.frames.last().map_or(0, |f| f.0) != snap.last_id {
+            return None;
+        }
+        let bytes = snap.frames.iter().map(|(_, f)| f.len()).sum();
+        Some(Self {
+            frames: snap.frames.into(),
+            bytes,
+            last_id: snap.last_id,
+            ended_at_ms: snap.ended_at_ms,
+            settings: snap.settings,
+        })
+    }
+
     /// Every frame after `after` (the client's `Last-Event-ID`).
     pub fn after(&self, after: u64) -> Result<Replay, ReplayError> {
         if after > self.last_id {
@@ -238,6 +284,26 @@ impl StreamLog {
         let bytes: String = self.frames.iter().skip(skip).map(|(_, f)| f.as_str()).collect();
         Ok(Replay { bytes, last_id: self.last_id, finished: self.is_ended() })
     }
+}
+
+/// Splits `s` into pieces of at most `max` bytes (at least one character each), on character boundaries: storage
+/// values have a size limit.
+pub fn split_utf8(s: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let mut end = max.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        }
+        let (piece, tail) = rest.split_at(end);
+        out.push(piece);
+        rest = tail;
+    }
+    out
 }
 
 /// The life of a stream as stop requests see it.

@@ -190,3 +190,34 @@ fn a_stream_cut_before_anything_still_bills_the_prompt() {
     let (u, est) = settle_usage(Usage::default(), false, 0, 17, false);
     assert_eq!((u.input_tokens, u.output_tokens, est), (5, 0, true));
 }
+
+#[test]
+fn snapshots_round_trip_and_refuse_inconsistent_logs() {
+    let mut log = log_with(12, settings(5, usize::MAX));
+    log.end(77);
+    let owner = Owner { origin: Some("https://a.example".into()), ..Owner::default() };
+    let snap = log.snapshot("sid", &owner);
+    let json = serde_json::to_string(&snap).unwrap();
+    let back = StreamLog::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(back.after(7).unwrap(), log.after(7).unwrap());
+    assert_eq!(back.after(6), Err(ReplayError::Dropped { oldest: 8 }));
+    assert_eq!((back.bytes(), back.expires_at_ms()), (log.bytes(), log.expires_at_ms()));
+    let mut gap = snap.clone();
+    gap.frames.remove(2);
+    assert!(StreamLog::restore(gap).is_none());
+    let mut short = snap.clone();
+    short.last_id = 13;
+    assert!(StreamLog::restore(short).is_none());
+    assert!(StreamLog::restore(StreamLog::new(StreamSettings::default()).snapshot("s", &owner)).is_some());
+}
+
+#[test]
+fn split_utf8_keeps_characters_whole_at_every_size() {
+    let s = "aé€😀b".repeat(7);
+    for max in 1..=s.len() + 1 {
+        let parts = split_utf8(&s, max);
+        assert_eq!(parts.concat(), s, "max {max}");
+        assert!(parts.iter().all(|p| !p.is_empty() && (p.len() <= max || p.chars().count() == 1)), "max {max}");
+    }
+    assert!(split_utf8("", 4).is_empty());
+}

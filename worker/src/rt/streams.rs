@@ -32,10 +32,14 @@ use crate::error::{scrub, ApiError};
 use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer, WidgetEvent};
 use crate::limiter::Op;
 use crate::log::LogLine;
-use crate::resume::{self, Owner, StopAnswer, StopState, StreamAction, StreamLog, StreamSettings};
+use crate::resume::{self, Owner, Snapshot, StopAnswer, StopState, StreamAction, StreamLog, StreamSettings};
 
 const OWNER_HEADER: &str = "x-edgechat-owner";
 const ID_HEADER: &str = "x-edgechat-stream-id";
+/// While generating, the object wakes itself this often so the runtime keeps it in memory without clients.
+const HEARTBEAT_MS: u64 = 30_000;
+/// Largest storage value written (the runtime's limit is 128 KiB).
+const STORAGE_PIECE: usize = 100_000;
 
 /// What the worker hands the object to start a stream.
 #[derive(Serialize, Deserialize)]
@@ -262,13 +266,26 @@ impl StreamCore {
         future_to_promise(async move { Ok(object_fetch(state, env, storage, req).await.into()) })
     }
 
-    /// The retention alarm: forgets an expired stream.
+    /// The alarm: a heartbeat while generating, then the end of the retention time (forget the stream).
     pub fn alarm(&self) -> Promise {
-        let state = self.state.clone();
+        let (state, storage) = (self.state.clone(), self.storage.clone());
         future_to_promise(async move {
-            let mut s = state.borrow_mut();
-            if s.log.as_ref().is_some_and(|l| l.expired(now_ms())) {
-                s.log = None;
+            let Some(storage) = storage else { return Ok(JsValue::UNDEFINED) };
+            if state.borrow().log.is_none() {
+                restore(&state, &storage).await;
+            }
+            let (running, expires) = match state.borrow().log.as_ref() {
+                Some(l) => (!l.is_ended(), l.expires_at_ms()),
+                None => (false, None),
+            };
+            let now = now_ms();
+            match expires {
+                _ if running => set_alarm(&storage, now + HEARTBEAT_MS).await,
+                Some(at) if now < at => set_alarm(&storage, at).await,
+                _ => {
+                    state.borrow_mut().log = None;
+                    let _ = call_async(&storage, "deleteAll", &[]).await;
+                }
             }
             Ok(JsValue::UNDEFINED)
         })
@@ -305,6 +322,10 @@ async fn object_fetch(state: Shared, env: JsValue, storage: Option<JsValue>, req
         };
     }
     let owner: Option<Owner> = header(OWNER_HEADER).and_then(|o| serde_json::from_str(&o).ok());
+    let missing = state.borrow().log.is_none();
+    if let (true, Some(st)) = (missing, storage.as_ref()) {
+        restore(&state, st).await; // the object left memory after the stream ended
+    }
     let known = {
         let s = state.borrow();
         s.log.as_ref().is_some_and(|l| !l.expired(now_ms())) && owner.as_ref() == Some(&s.owner)
@@ -526,6 +547,9 @@ async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: Start
         let signal = &mut s.stop_signal;
         Promise::new(&mut |resolve, _| *signal = Some(resolve))
     };
+    if let Some(st) = &run.storage {
+        set_alarm(st, now_ms() + HEARTBEAT_MS).await;
+    }
     spawn_local(pump(run, up, prepared, stop));
     subscribe(state, 0, settings.preamble())
 }
@@ -618,8 +642,9 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Promise)
         s.log.as_ref().and_then(StreamLog::expires_at_ms)
     };
     if let (Some(storage), Some(at)) = (&run.storage, expires) {
+        persist(&run, storage).await;
         // Wake up after the retention time to forget the stream (requests also check the time themselves).
-        let _ = call_async(storage, "setAlarm", &[JsValue::from_f64(at as f64)]).await;
+        set_alarm(storage, at).await;
     }
     run.log.outcome = outcome;
     run.log.set_usage(&usage, estimated);
@@ -666,5 +691,56 @@ async fn save(run: &Run, answer: CachedAnswer) {
         if let Err(e) = cache.put(index_key, &json, ttl).await {
             console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
         }
+    }
+}
+
+async fn set_alarm(storage: &JsValue, at_ms: u64) {
+    if let Err(e) = call_async(storage, "setAlarm", &[JsValue::from_f64(at_ms as f64)]).await {
+        console_log(&format!("{{\"stream_alarm_error\":{e:?}}}"));
+    }
+}
+
+/// Stores the finished stream (in pieces under the value size limit) so it outlives the object's memory.
+async fn persist(run: &Run, storage: &JsValue) {
+    let json = {
+        let s = run.state.borrow();
+        let Some(log) = s.log.as_ref() else { return };
+        serde_json::to_string(&log.snapshot(&s.stream_id, &s.owner)).unwrap_or_default()
+    };
+    let pieces = resume::split_utf8(&json, STORAGE_PIECE);
+    if pieces.len() > 120 {
+        console_log(&format!("{{\"request_id\":\"{}\",\"stream_not_persisted\":{}}}", run.msg.request_id, json.len()));
+        return;
+    }
+    let entries = Object::new();
+    let _ = Reflect::set(&entries, &"meta".into(), &JsValue::from_f64(pieces.len() as f64));
+    for (i, p) in pieces.iter().enumerate() {
+        let _ = Reflect::set(&entries, &JsValue::from_str(&format!("p{i}")), &JsValue::from_str(p));
+    }
+    if let Err(e) = call_async(storage, "put", &[entries.into()]).await {
+        console_log(&format!("{{\"request_id\":\"{}\",\"stream_persist_error\":{e:?}}}", run.msg.request_id));
+    }
+}
+
+/// Loads a stored stream into memory, if there is one.
+async fn restore(state: &Shared, storage: &JsValue) {
+    let Ok(n) = call_async(storage, "get", &[JsValue::from_str("meta")]).await else { return };
+    let Some(n) = n.as_f64().filter(|n| *n >= 1.0 && *n <= 120.0) else { return };
+    let mut json = String::new();
+    for i in 0..n as usize {
+        match call_async(storage, "get", &[JsValue::from_str(&format!("p{i}"))]).await.ok().and_then(|v| v.as_string()) {
+            Some(p) => json.push_str(&p),
+            None => return,
+        }
+    }
+    let Some(snap) = serde_json::from_str::<Snapshot>(&json).ok() else { return };
+    let (stream_id, owner) = (snap.stream_id.clone(), snap.owner.clone());
+    let Some(log) = StreamLog::restore(snap) else { return };
+    let mut s = state.borrow_mut();
+    if s.log.is_none() {
+        s.stream_id = stream_id;
+        s.owner = owner;
+        s.stop = StopState::Ended;
+        s.log = Some(log);
     }
 }
