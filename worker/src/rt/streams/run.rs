@@ -1,0 +1,304 @@
+//! One stream run inside the object: upstream (retries, fallback), the pump into the log, the end (usage, log
+//! line, lease, cache, storage).
+
+use edgechat::provider::{build_request, StreamDecoder};
+use edgechat::StreamError;
+use js_sys::{Object, Promise, Reflect};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::Response;
+
+use super::object::{environment, json_error, set_alarm, subscribe, Shared};
+use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
+use crate::cache::{CachedAnswer, SemanticEntry};
+use crate::chat::{self, PreparedChat};
+use crate::config::Config;
+use crate::error::{scrub, ApiError};
+use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer, WidgetEvent};
+use crate::limiter::Op;
+use crate::log::LogLine;
+use crate::resume::{self, StopState, StreamLog, StreamSettings};
+use crate::rt::js::{call_async, console_log, get_str, now_ms, ChunkReader, Read};
+use crate::rt::store::{CacheStore, LimiterStore};
+use crate::rt::upstream::{self, Body, Stats, Upstream};
+
+struct Run {
+    state: Shared,
+    env: JsValue,
+    storage: Option<JsValue>,
+    config: Config,
+    secrets: Vec<String>,
+    msg: StartMsg,
+    log: LogLine,
+}
+
+impl Run {
+    fn scrub(&self, s: &str) -> String {
+        scrub(s, &self.secrets)
+    }
+
+    fn write_log(&mut self) {
+        self.log.duration_ms = now_ms().saturating_sub(self.msg.started_ms);
+        console_log(&self.scrub(&self.log.to_json()));
+    }
+
+    async fn release(&self, tokens: u64, spend_usd: f64) {
+        let key = self.msg.client.clone();
+        let op = Op::Release { key: key.clone(), lease: self.msg.lease, tokens, spend_usd, now_ms: now_ms() };
+        if let Err(e) = LimiterStore::from_env(&self.env).apply(&key, op).await {
+            console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.msg.request_id, e));
+        }
+    }
+
+    /// Appends one event to the log and wakes the clients.
+    fn emit(&self, ev: &WidgetEvent) {
+        let mut s = self.state.borrow_mut();
+        if let Some(log) = s.log.as_mut() {
+            if !log.push(ev.id, encode_sse(ev)) {
+                console_log(&format!("{{\"request_id\":\"{}\",\"stream_log_refused\":{}}}", self.msg.request_id, ev.id));
+            }
+        }
+        s.notify();
+    }
+}
+
+/// `POST /start`: sends upstream (retries, fallback), then answers with the live stream while the pump runs on.
+pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: StartMsg) -> Response {
+    let request_id = msg.request_id.clone();
+    if state.borrow().log.is_some() {
+        return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
+    }
+    let (vars, secrets) = environment(&env);
+    let ready = Config::from_env(&vars)
+        .map_err(|e| ApiError::new(500, "internal", scrub(&e.to_string(), &secrets)))
+        .and_then(|c| {
+            let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
+                .map_err(|e| ApiError::new(500, "internal", e))?;
+            let p = chat::prepare(&c, msg.body.as_bytes())?;
+            Ok((c, s, p))
+        });
+    let (config, settings, prepared) = match ready {
+        Ok(x) => x,
+        Err(e) => {
+            console_log(&format!("{{\"request_id\":\"{request_id}\",\"stream_start_error\":{:?}}}", e.message));
+            let op = Op::Release { key: msg.client.clone(), lease: msg.lease, tokens: 0, spend_usd: 0.0, now_ms: now_ms() };
+            let _ = LimiterStore::from_env(&env).apply(&msg.client, op).await;
+            return json_error(&e, &request_id);
+        }
+    };
+    let log = LogLine {
+        request_id: request_id.clone(),
+        route: "/api/chat".into(),
+        client: msg.client.clone(),
+        alias: Some(prepared.alias.clone()),
+        cache: match msg.cache.as_str() {
+            "miss" => "miss",
+            _ => "bypass",
+        },
+        limiter: LimiterStore::from_env(&env).name(),
+        outcome: "error",
+        ..LogLine::default()
+    };
+    let mut run = Run { state: state.clone(), env, storage, config, secrets, msg, log };
+    let chain = upstream::chain(&run.config, &prepared.alias);
+    let mut stats = Stats::default();
+    let config = run.config.clone();
+    let result = upstream::send(&config, &chain, true, run.msg.started_ms, &mut stats, |entry| {
+        build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
+    })
+    .await;
+    run.log.attempts = stats.attempts;
+    run.log.ttfb_ms = stats.ttfb_ms;
+    let up = match result {
+        Ok(up) => up,
+        Err(f) => {
+            run.log.provider = Some(f.entry.provider.as_str().into());
+            run.log.model = Some(f.entry.model.clone());
+            run.log.error = Some(format!("{}:{}", f.error.status, run.scrub(&f.error.message)));
+            let e = crate::rt::upstream_api_error(&f, &run.scrub(&f.error.message));
+            run.log.status = e.status;
+            run.release(0, 0.0).await;
+            run.write_log();
+            return json_error(&e, &request_id);
+        }
+    };
+    run.log.provider = Some(up.entry.provider.as_str().into());
+    run.log.model = Some(up.entry.model.clone());
+    run.log.status = 200;
+    let stop = {
+        let mut s = state.borrow_mut();
+        s.stream_id = run.msg.stream_id.clone();
+        s.owner = run.msg.owner.clone();
+        s.log = Some(StreamLog::new(settings.clone()));
+        s.keepalive_ms = run.config.limits.keepalive_ms;
+        let signal = &mut s.stop_signal;
+        Promise::new(&mut |resolve, _| *signal = Some(resolve))
+    };
+    if let Some(st) = &run.storage {
+        set_alarm(st, now_ms() + HEARTBEAT_MS).await;
+    }
+    spawn_local(pump(run, up, prepared, stop));
+    subscribe(state, 0, settings.preamble())
+}
+
+/// What the read loop ended with.
+enum Step {
+    Continue,
+    Stopped,
+    Failed(ErrorInfo),
+}
+
+async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Promise) {
+    let Upstream { abort, body, alias, entry, .. } = up;
+    let mut producer = Producer::new();
+    let mut decoder = StreamDecoder::new(entry.provider);
+    let mut answer = CachedAnswer::new(entry.provider.as_str(), &entry.model);
+    let mut start = producer.start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider.as_str());
+    start.data["resumable"] = Value::Bool(true);
+    run.emit(&start);
+    let (mut reader, first): (Option<ChunkReader>, Option<Vec<u8>>) = match body {
+        Body::Stream { reader, first } => (Some(reader), first),
+        Body::Full(b) => (None, Some(b)),
+    };
+    let mut step = Step::Continue;
+    if let Some(chunk) = first.as_ref() {
+        decoder.feed(chunk);
+        step = drain(&run, &mut decoder, &mut producer, &mut answer);
+    }
+    let stall = run.config.limits.stall_timeout_ms;
+    let mut ended = first.is_none() || reader.is_none();
+    while matches!(step, Step::Continue) && !producer.is_done() && !ended {
+        if run.state.borrow().stop.stopping() {
+            step = Step::Stopped;
+            break;
+        }
+        let reader = reader.as_mut().expect("checked by `ended`");
+        match reader.read(stall, Some(&stop)).await {
+            Read::Chunk(c) => {
+                decoder.feed(&c);
+                step = drain(&run, &mut decoder, &mut producer, &mut answer);
+            }
+            Read::Done | Read::Failed(_) => ended = true,
+            Read::Timeout => step = Step::Failed(ErrorInfo::stalled(stall)),
+            Read::Gone => step = Step::Stopped,
+        }
+    }
+    if matches!(step, Step::Continue) && !producer.is_done() {
+        decoder.finish();
+        step = drain(&run, &mut decoder, &mut producer, &mut answer);
+        if matches!(step, Step::Continue) && !producer.is_done() {
+            step = Step::Failed(ErrorInfo::from_stream_error(&StreamError::Truncated, |s| scrub(s, &run.secrets)));
+        }
+    }
+    if let Some(r) = &reader {
+        r.cancel();
+    }
+    if !producer.is_done() {
+        abort.abort(); // the upstream sees the connection close
+    }
+    let (usage, estimated) = producer.usage(prepared.prompt_chars);
+    let cost = run.config.pricing.cost(&entry.model, &usage).map(round_usd);
+    let (events, outcome) = match &step {
+        Step::Failed(e) => {
+            run.log.error = Some(e.kind.clone());
+            (producer.fail(e, usage, estimated, cost), if e.truncated { Outcome::Truncated } else { Outcome::Error }.as_str())
+        }
+        Step::Continue => (producer.finish(usage, estimated, cost), Outcome::Complete.as_str()),
+        Step::Stopped => {
+            let saw_stop = answer.stop.is_some();
+            let mut events = producer.finish(usage, estimated, cost);
+            if let Some(done) = events.iter_mut().find(|e| e.name == "done") {
+                done.data["stopped"] = Value::Bool(true);
+                if !saw_stop {
+                    done.data["stop_reason"] = Value::Null;
+                }
+            }
+            (events, "stopped")
+        }
+    };
+    for ev in &events {
+        run.emit(ev);
+    }
+    let expires = {
+        let mut s = run.state.borrow_mut();
+        s.stop = StopState::Ended;
+        s.stop_signal = None;
+        let log = s.log.as_mut().expect("set by begin");
+        log.end(now_ms());
+        s.notify();
+        s.log.as_ref().and_then(StreamLog::expires_at_ms)
+    };
+    if let (Some(storage), Some(at)) = (&run.storage, expires) {
+        persist(&run, storage).await;
+        // Wake up after the retention time to forget the stream (requests also check the time themselves).
+        set_alarm(storage, at).await;
+    }
+    run.log.outcome = outcome;
+    run.log.set_usage(&usage, estimated);
+    run.log.cost_usd = cost;
+    if matches!(step, Step::Continue) && (run.msg.cacheable || run.msg.semantic.is_some()) {
+        save(&run, answer).await;
+    }
+    run.release(usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
+    run.write_log();
+}
+
+fn drain(run: &Run, decoder: &mut StreamDecoder, producer: &mut Producer, answer: &mut CachedAnswer) -> Step {
+    while let Some(item) = decoder.next_event() {
+        match item {
+            Ok(ev) => {
+                answer.push(&ev);
+                if let Some(we) = producer.push(&ev) {
+                    run.emit(&we);
+                }
+            }
+            Err(e) => return Step::Failed(ErrorInfo::from_stream_error(&e, |s| scrub(s, &run.secrets))),
+        }
+    }
+    Step::Continue
+}
+
+/// Stores a complete answer in the response cache (as the stateless path does).
+async fn save(run: &Run, answer: CachedAnswer) {
+    let cache = CacheStore::from_env(&run.env);
+    let ttl = run.config.cache.ttl_seconds;
+    if !answer.complete {
+        return;
+    }
+    let json = serde_json::to_string(&answer).unwrap_or_default();
+    if let Err(e) = cache.put(&format!("ans:{}", run.msg.answer_key), &json, ttl).await {
+        console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
+        return;
+    }
+    if let Some((vector, index_key, index)) = &run.msg.semantic {
+        let mut index = index.clone();
+        let entry = SemanticEntry { embedding: vector.clone(), key: run.msg.answer_key.clone() };
+        index.insert(entry, run.config.cache.semantic.max_entries);
+        let json = serde_json::to_string(&index).unwrap_or_default();
+        if let Err(e) = cache.put(index_key, &json, ttl).await {
+            console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
+        }
+    }
+}
+
+async fn persist(run: &Run, storage: &JsValue) {
+    let json = {
+        let s = run.state.borrow();
+        let Some(log) = s.log.as_ref() else { return };
+        serde_json::to_string(&log.snapshot(&s.stream_id, &s.owner)).unwrap_or_default()
+    };
+    let pieces = resume::split_utf8(&json, STORAGE_PIECE);
+    if pieces.len() > 120 {
+        console_log(&format!("{{\"request_id\":\"{}\",\"stream_not_persisted\":{}}}", run.msg.request_id, json.len()));
+        return;
+    }
+    let entries = Object::new();
+    let _ = Reflect::set(&entries, &"meta".into(), &JsValue::from_f64(pieces.len() as f64));
+    for (i, p) in pieces.iter().enumerate() {
+        let _ = Reflect::set(&entries, &JsValue::from_str(&format!("p{i}")), &JsValue::from_str(p));
+    }
+    if let Err(e) = call_async(storage, "put", &[entries.into()]).await {
+        console_log(&format!("{{\"request_id\":\"{}\",\"stream_persist_error\":{e:?}}}", run.msg.request_id));
+    }
+}
