@@ -230,3 +230,20 @@ test('a provider 401 that echoes a key fragment is scrubbed; no key appears in a
   for (const s of SECRETS) assert.ok(!everything.includes(s), `secret ${s.slice(0, 6)}… leaked`);
   assert.ok(t.edge.logs().length >= 10);
 });
+
+test('/v1/responses streams through unchanged; /v1/chat/completions over a Responses model is translated', async () => {
+  let res = await t.post('/v1/responses', { model: 'resp', stream: true, input: 'stream me' });
+  assert.equal(res.status, 200);
+  const events = parseSse(await record(res));
+  assert.equal(events[0].event, 'response.created');
+  assert.equal(events.at(-1).event, 'response.completed');
+  assert.equal(t.up.requests().at(-1).body.model, 'gpt-4o-mini');
+  const log = await t.edge.logFor(res.headers.get('x-request-id'));
+  assert.equal(log.outcome, 'complete');
+  assert.equal(log.usage_estimated, false);
+  res = await t.post('/v1/chat/completions', { model: 'resp', stream: true, messages: [{ role: 'user', content: 'via responses' }] });
+  const chunks = parseSse(await record(res));
+  assert.equal(chunks.at(-1).data, '[DONE]');
+  assert.match(chunks.slice(0, -1).map((c) => c.data.choices[0]?.delta?.content ?? '').join(''), /^Mock answer to: via responses/);
+  assert.equal(t.up.requests().at(-1).path, '/v1/responses');
+});
