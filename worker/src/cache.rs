@@ -3,27 +3,23 @@
 use edgechat::{StopReason, StreamEvent, ToolCall, Usage};
 use serde::{Deserialize, Serialize};
 
-/// A cached answer: what a complete stream said, replayed as a stream on a hit.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A cached answer: what a complete stream said, replayed as a stream on a hit. Stored as JSON
+/// ([`CachedAnswer::to_json`]), written and read by hand (derived deserializers cost wasm size).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CachedAnswer {
     /// Provider that produced it.
     pub provider: String,
     /// Provider model id.
     pub model: String,
     /// Reasoning text.
-    #[serde(default)]
     pub reasoning: String,
     /// Answer text.
-    #[serde(default)]
     pub text: String,
     /// Tool calls.
-    #[serde(default)]
     pub tool_calls: Vec<ToolCall>,
     /// Stop reason and the provider's raw value.
-    #[serde(default)]
     pub stop: Option<(StopReason, String)>,
     /// Usage of the original request.
-    #[serde(default)]
     pub usage: Usage,
     /// The terminal event arrived.
     pub complete: bool,
@@ -48,6 +44,55 @@ impl CachedAnswer {
         }
     }
 
+    /// The stored form.
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    fn to_value(&self) -> serde_json::Value {
+        let calls: Vec<serde_json::Value> =
+            self.tool_calls.iter().map(|c| serde_json::json!({ "id": c.id, "name": c.name, "arguments": c.arguments })).collect();
+        let u = &self.usage;
+        serde_json::json!({
+            "provider": self.provider, "model": self.model, "reasoning": self.reasoning, "text": self.text,
+            "tool_calls": calls,
+            "stop": self.stop.as_ref().map(|(r, raw)| serde_json::json!([r, raw])),
+            "usage": [u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens],
+            "complete": self.complete,
+        })
+    }
+
+    /// Reads [`CachedAnswer::to_json`]'s form; `None` for anything else (treated as a miss).
+    pub fn from_json(text: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let s = |f: &str| v.get(f).and_then(serde_json::Value::as_str).map(str::to_string);
+        let mut tool_calls = Vec::new();
+        for c in v.get("tool_calls")?.as_array()? {
+            let f = |k: &str| c.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+            tool_calls.push(ToolCall { id: f("id")?, name: f("name")?, arguments: f("arguments")? });
+        }
+        let stop = match v.get("stop") {
+            Some(serde_json::Value::Array(pair)) => Some((stop_reason(pair.first()?.as_str()?)?, pair.get(1)?.as_str()?.to_string())),
+            _ => None,
+        };
+        let u: Vec<u64> = v.get("usage")?.as_array()?.iter().map(serde_json::Value::as_u64).collect::<Option<_>>()?;
+        Some(Self {
+            provider: s("provider")?,
+            model: s("model")?,
+            reasoning: s("reasoning")?,
+            text: s("text")?,
+            tool_calls,
+            stop,
+            usage: Usage {
+                input_tokens: *u.first()?,
+                output_tokens: *u.get(1)?,
+                cache_read_input_tokens: *u.get(2)?,
+                cache_creation_input_tokens: *u.get(3)?,
+            },
+            complete: v.get("complete")?.as_bool()?,
+        })
+    }
+
     /// The events to replay, ending with `Done`.
     pub fn events(&self) -> Vec<StreamEvent> {
         let mut out = Vec::new();
@@ -65,6 +110,27 @@ impl CachedAnswer {
         out.push(StreamEvent::Done);
         out
     }
+}
+
+/// Serializes as [`CachedAnswer::to_json`] (so `serde_json::to_string(&answer)` stores the same form).
+impl Serialize for CachedAnswer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
+}
+
+fn stop_reason(s: &str) -> Option<StopReason> {
+    Some(match s {
+        "end_turn" => StopReason::EndTurn,
+        "max_tokens" => StopReason::MaxTokens,
+        "stop_sequence" => StopReason::StopSequence,
+        "tool_use" => StopReason::ToolUse,
+        "content_filter" => StopReason::ContentFilter,
+        "refusal" => StopReason::Refusal,
+        "pause_turn" => StopReason::PauseTurn,
+        "other" => StopReason::Other,
+        _ => return None,
+    })
 }
 
 /// Cosine similarity of two vectors (0 when either is empty, zero or the lengths differ).
@@ -152,8 +218,15 @@ mod tests {
         a.push(&StreamEvent::Stop { reason: StopReason::EndTurn, raw: "stop".into() });
         assert!(!a.complete);
         a.push(&StreamEvent::Done);
-        let back: CachedAnswer = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        a.push(&StreamEvent::ToolCall { call: ToolCall { id: "c".into(), name: "f".into(), arguments: "{}".into() } });
+        a.push(&StreamEvent::Usage { usage: Usage { input_tokens: 1, output_tokens: 2, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 } });
+        let back = CachedAnswer::from_json(&a.to_json()).unwrap();
         assert_eq!(back, a);
+        assert_eq!(serde_json::to_string(&a).unwrap(), a.to_json());
+        assert_eq!(CachedAnswer::from_json("{}"), None);
+        for r in [StopReason::MaxTokens, StopReason::ToolUse, StopReason::PauseTurn, StopReason::Other] {
+            assert_eq!(stop_reason(serde_json::to_value(r).unwrap().as_str().unwrap()), Some(r));
+        }
         let ev = back.events();
         assert_eq!(ev[0], StreamEvent::TextDelta { text: "Hello".into() });
         assert_eq!(ev.last(), Some(&StreamEvent::Done));

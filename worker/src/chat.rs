@@ -4,39 +4,93 @@
 use edgechat::conversation::{Message, Role};
 use edgechat::provider::{ChatRequest, ProviderKind};
 use edgechat::structured::ResponseFormat;
-use serde::Deserialize;
+use edgechat::ToolCall;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, ModelEntry};
 use crate::error::ApiError;
+use crate::jsonread::Obj;
 use crate::policy;
 
-/// The widget's request body (docs/protocol.md).
-#[derive(Debug, Clone, Deserialize)]
+/// The widget's request body (docs/protocol.md). Read by hand from a JSON value ([`ChatBody::parse`]): derived
+/// deserializers cost wasm size.
+#[derive(Debug, Clone)]
 pub struct ChatBody {
     /// Alias (or allowed provider model id); default model when absent.
-    #[serde(default)]
     pub model: Option<String>,
     /// The conversation.
     pub messages: Vec<Message>,
     /// System prompt (only if `allow_system_prompt`).
-    #[serde(default)]
     pub system: Option<String>,
     /// Sampling temperature.
-    #[serde(default)]
     pub temperature: Option<f32>,
     /// Output cap.
-    #[serde(default)]
     pub max_tokens: Option<u64>,
-    /// Structured output (read by hand: see [`response_format`]).
-    #[serde(default)]
+    /// Structured output (see [`response_format`]).
     pub response_format: Option<serde_json::Value>,
     /// Continue the last assistant turn.
-    #[serde(default, rename = "continue")]
     pub continue_: bool,
     /// Ask for the exact-match cache even when the temperature is not 0.
-    #[serde(default)]
     pub cache: bool,
+}
+
+impl ChatBody {
+    /// Reads the body from JSON text (unknown fields are ignored).
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}")))?;
+        let bad = |m: String| ApiError::bad_request(format!("invalid chat request: {m}"));
+        let o = Obj::lenient(&v, "").map_err(bad)?;
+        let messages = match o.get("messages") {
+            Some(Value::Array(items)) => {
+                items.iter().enumerate().map(|(i, m)| read_message(m, &format!("messages[{i}]"))).collect::<Result<Vec<_>, _>>().map_err(bad)?
+            }
+            Some(_) => return Err(bad("messages must be an array".into())),
+            None => return Err(bad("messages is required".into())),
+        };
+        let temperature = match o.get("temperature") {
+            None => None,
+            Some(t) => Some(t.as_f64().ok_or_else(|| bad("temperature must be a number".into()))? as f32),
+        };
+        Ok(Self {
+            model: o.str("model").map_err(bad)?,
+            messages,
+            system: o.str("system").map_err(bad)?,
+            temperature,
+            max_tokens: o.u64("max_tokens").map_err(bad)?,
+            response_format: o.get("response_format").cloned(),
+            continue_: o.bool("continue").map_err(bad)?.unwrap_or(false),
+            cache: o.bool("cache").map_err(bad)?.unwrap_or(false),
+        })
+    }
+}
+
+/// One message in the core's `conversation::Message` JSON shape.
+fn read_message(v: &Value, path: &str) -> Result<Message, String> {
+    let o = Obj::lenient(v, path)?;
+    let role = match o.str("role")?.as_deref() {
+        Some("user") => Role::User,
+        Some("assistant") => Role::Assistant,
+        Some("tool") => Role::Tool,
+        _ => return Err(format!("{} must be \"user\", \"assistant\" or \"tool\"", o.path("role"))),
+    };
+    let mut tool_calls = Vec::new();
+    if let Some(calls) = o.get("tool_calls") {
+        let calls = calls.as_array().ok_or_else(|| format!("{} must be an array", o.path("tool_calls")))?;
+        for (i, c) in calls.iter().enumerate() {
+            let c = Obj::lenient(c, &format!("{}[{i}]", o.path("tool_calls")))?;
+            let need = |f: &str| c.str(f)?.ok_or_else(|| format!("{} is required", c.path(f)));
+            tool_calls.push(ToolCall { id: need("id")?, name: need("name")?, arguments: need("arguments")? });
+        }
+    }
+    Ok(Message {
+        role,
+        content: o.str("content")?.unwrap_or_default(),
+        tool_calls,
+        tool_call_id: o.str("tool_call_id")?,
+        interrupted: o.bool("interrupted")?.unwrap_or(false),
+    })
 }
 
 /// A validated chat request, ready for the upstream loop.
@@ -58,13 +112,7 @@ pub struct PreparedChat {
 pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
     let body = std::str::from_utf8(body)
         .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not UTF-8: {e}")))?;
-    let body: ChatBody = serde_json::from_str(body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            ApiError::new(400, "invalid_json", format!("request body is not valid JSON: {e}"))
-        } else {
-            ApiError::bad_request(format!("invalid chat request: {e}"))
-        }
-    })?;
+    let body = ChatBody::parse(body)?;
     let (alias, entry) = policy::resolve_model(config, body.model.as_deref())?;
     if body.system.is_some() && !config.allow_system_prompt {
         return Err(ApiError::bad_request("a system prompt is not allowed on this edge (allow_system_prompt is off)"));
@@ -181,6 +229,22 @@ mod tests {
         assert!(p.cacheable);
         let smart = &config().models["smart"];
         assert!(p.request_for(&config(), smart).prompt_cache);
+    }
+
+    #[test]
+    fn messages_are_read_in_the_core_shape() {
+        let b = ChatBody::parse(
+            r#"{"messages":[{"role":"assistant","content":"","tool_calls":[{"id":"c","name":"f","arguments":"{}"}]},
+                            {"role":"tool","tool_call_id":"c","content":"ok","interrupted":true}],"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(b.messages[0].tool_calls[0].name, "f");
+        assert_eq!(b.messages[1].tool_call_id.as_deref(), Some("c"));
+        assert!(b.messages[1].interrupted);
+        let e = ChatBody::parse(r#"{"messages":[{"role":"system","content":"x"}]}"#).unwrap_err();
+        assert!(e.message.contains("messages[0].role"), "{}", e.message);
+        let e = ChatBody::parse(r#"{"messages":[{"role":"assistant","tool_calls":[{"id":"c"}]}]}"#).unwrap_err();
+        assert!(e.message.contains("messages[0].tool_calls[0].name is required"), "{}", e.message);
     }
 
     #[test]

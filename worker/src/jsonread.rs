@@ -88,6 +88,12 @@ impl<'a> Obj<'a> {
         Ok(Self { map, path: path.to_string() })
     }
 
+    /// `value` as an object; unknown fields are ignored (request bodies, which clients may extend).
+    pub fn lenient(value: &'a Value, path: &str) -> Result<Self, String> {
+        let map = value.as_object().ok_or_else(|| format!("{} must be an object", if path.is_empty() { "the body" } else { path }))?;
+        Ok(Self { map, path: path.to_string() })
+    }
+
     /// The path of `field` for errors and nested objects.
     pub fn path(&self, field: &str) -> String {
         join(&self.path, field)

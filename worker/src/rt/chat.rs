@@ -237,7 +237,7 @@ async fn drain(
 
 async fn load_answer(ctx: &Ctx, key: &str) -> Option<CachedAnswer> {
     let s = ctx.cache.get(&format!("ans:{key}")).await?;
-    serde_json::from_str::<CachedAnswer>(&s).ok().filter(|a| a.complete)
+    CachedAnswer::from_json(&s).filter(|a| a.complete)
 }
 
 async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
@@ -245,8 +245,7 @@ async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
     if !answer.complete {
         return;
     }
-    let json = serde_json::to_string(&answer).unwrap_or_default();
-    if let Err(e) = ctx.cache.put(&format!("ans:{}", store.key), &json, ttl).await {
+    if let Err(e) = ctx.cache.put(&format!("ans:{}", store.key), &answer.to_json(), ttl).await {
         console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", ctx.request_id, e));
         return;
     }
