@@ -184,11 +184,42 @@ test('/v1/chat/completions over an Anthropic model is translated (streaming and 
 });
 
 test('untranslatable pairs get a 400 naming the limitation', async () => {
-  const res = await t.post('/v1/messages', { model: 'fast', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
+  let res = await t.post('/v1/responses', { model: 'smart', input: 'x' });
   assert.equal(res.status, 400);
   const body = JSON.parse(await record(res));
   assert.equal(body.error.type, 'bad_request');
-  assert.match(body.error.message, /translates only \/v1\/chat\/completions/);
+  assert.match(body.error.message, /does not translate \/v1\/responses/);
+  res = await t.post('/v1/messages', { model: 'fast', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }] });
+  assert.equal(res.status, 400);
+  assert.match(JSON.parse(await record(res)).error.message, /"image" cannot be translated/);
+});
+
+test('/v1/messages over an OpenAI model is translated: the Anthropic SDK streams text and tool use', async () => {
+  const anthropic = new Anthropic({ apiKey: 'pk-not-a-provider-key', baseURL: t.edge.url, maxRetries: 0 });
+  const ms = anthropic.messages.stream({ model: 'fast', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'claude sdk to openai' }] });
+  let streamed = '';
+  ms.on('text', (d) => { streamed += d; });
+  const final = await ms.finalMessage();
+  assert.match(streamed, /^Mock answer to: claude sdk to openai/);
+  assert.equal(final.content[0].text, streamed);
+  assert.equal(final.stop_reason, 'end_turn');
+  assert.ok(final.usage.output_tokens > 0);
+  const sent = t.up.requests().at(-1);
+  assert.equal(sent.path, '/v1/chat/completions');
+  assert.equal(sent.body.messages[0].role, 'system');
+  const tool = await anthropic.messages.create({
+    model: 'fast', max_tokens: 200, messages: [{ role: 'user', content: 'use the weather tool' }],
+    tools: [{ name: 'get_weather', description: 'weather', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+  });
+  assert.equal(tool.stop_reason, 'tool_use');
+  const use = tool.content.find((b) => b.type === 'tool_use');
+  assert.equal(use.name, 'get_weather');
+  assert.equal(typeof use.input.city, 'string');
+  const streamedTool = await anthropic.messages.stream({
+    model: 'fast', max_tokens: 200, messages: [{ role: 'user', content: 'use the weather tool' }],
+    tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+  }).finalMessage();
+  assert.equal(streamedTool.content.find((b) => b.type === 'tool_use').name, 'get_weather');
 });
 
 test('the official OpenAI and Anthropic SDKs work unchanged against the edge', async () => {

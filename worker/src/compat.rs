@@ -160,11 +160,15 @@ impl CompatRequest {
 
     /// Translates an OpenAI Chat Completions body into a core request (for a provider of another format).
     pub fn to_chat_request(&self, model_id: &str, max_tokens_cap: u32) -> Result<ChatRequest, ApiError> {
-        if self.format != Format::OpenAiChat {
-            return Err(ApiError::bad_request(
-                "this edge translates only /v1/chat/completions to other providers; call /v1/messages or \
-                 /v1/responses with a model of the same format",
-            ));
+        match self.format {
+            Format::OpenAiChat => {}
+            Format::Anthropic => return self.anthropic_to_chat_request(model_id, max_tokens_cap),
+            Format::OpenAiResponses => {
+                return Err(ApiError::bad_request(
+                    "this edge does not translate /v1/responses to other providers; use a Responses model, or \
+                     /v1/chat/completions (which translates to every provider)",
+                ))
+            }
         }
         let mut system = Vec::new();
         let mut messages = Vec::new();
@@ -226,6 +230,79 @@ impl CompatRequest {
                     description: str_at(f.get("description")),
                     parameters: f.get("parameters").cloned().unwrap_or_else(|| serde_json::json!({"type":"object"})),
                 });
+            }
+        }
+        Ok(r)
+    }
+}
+
+impl CompatRequest {
+    /// Translates an Anthropic Messages body into a core request (text, tool use and tool results; other
+    /// content blocks such as images are refused).
+    fn anthropic_to_chat_request(&self, model_id: &str, max_tokens_cap: u32) -> Result<ChatRequest, ApiError> {
+        let mut messages = Vec::new();
+        for m in array(&self.body, "messages")? {
+            let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+            let blocks: Vec<Value> = match m.get("content") {
+                Some(Value::String(s)) => vec![serde_json::json!({ "type": "text", "text": s })],
+                Some(Value::Array(a)) => a.clone(),
+                _ => return Err(ApiError::bad_request("message content must be a string or an array of blocks")),
+            };
+            let mut text = String::new();
+            let mut calls = Vec::new();
+            for b in &blocks {
+                match (role, b.get("type").and_then(Value::as_str)) {
+                    (_, Some("text")) => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or_default()),
+                    ("assistant", Some("thinking" | "redacted_thinking")) => {}
+                    ("assistant", Some("tool_use")) => calls.push(ToolCall {
+                        id: str_at(b.get("id")),
+                        name: str_at(b.get("name")),
+                        arguments: b.get("input").map_or_else(|| "{}".into(), Value::to_string),
+                    }),
+                    ("user", Some("tool_result")) => {
+                        let content = match b.get("content") {
+                            Some(Value::Array(_)) => plain_text(b.get("content"))?,
+                            other => str_at(other),
+                        };
+                        messages.push(Message::tool(str_at(b.get("tool_use_id")), content));
+                    }
+                    (_, t) => {
+                        return Err(ApiError::bad_request(format!(
+                            "content block type {:?} cannot be translated to this model's provider",
+                            t.unwrap_or("?")
+                        )))
+                    }
+                }
+            }
+            match role {
+                "user" if !text.is_empty() => messages.push(Message::user(text)),
+                "user" => {}
+                "assistant" => {
+                    let mut msg = Message::assistant(text);
+                    msg.tool_calls = calls;
+                    messages.push(msg);
+                }
+                other => return Err(ApiError::bad_request(format!("unsupported message role {other:?}"))),
+            }
+        }
+        let mut r = ChatRequest::new(model_id, messages);
+        r.system = match self.body.get("system") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => Some(plain_text(Some(v))?),
+        };
+        r.stream = self.stream;
+        r.max_tokens = Some(self.body.get("max_tokens").and_then(Value::as_u64).map_or(max_tokens_cap, |m| m as u32));
+        r.temperature = self.body.get("temperature").and_then(Value::as_f64).map(|t| t as f32);
+        if let Some(Value::Array(a)) = self.body.get("stop_sequences") {
+            r.stop = a.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        }
+        if let Some(Value::Array(tools)) = self.body.get("tools") {
+            for t in tools {
+                let schema = t.get("input_schema").ok_or_else(|| {
+                    ApiError::bad_request(format!("tool {:?} has no input_schema (server tools cannot be translated)", str_at(t.get("name"))))
+                })?;
+                r.tools.push(ToolSpec { name: str_at(t.get("name")), description: str_at(t.get("description")), parameters: schema.clone() });
             }
         }
         Ok(r)
@@ -312,6 +389,29 @@ mod tests {
         assert_eq!(r2.body["max_output_tokens"], 100);
         assert_eq!(parse(Format::Anthropic, b"[1]").unwrap_err().kind, "bad_request");
         assert_eq!(parse(Format::Anthropic, b"{").unwrap_err().kind, "invalid_json");
+    }
+
+    #[test]
+    fn translates_anthropic_messages_to_a_core_request() {
+        let r = parse(
+            Format::Anthropic,
+            br#"{"model":"fast","max_tokens":20,"system":[{"type":"text","text":"Be brief."}],"messages":[
+                {"role":"user","content":"Weather?"},
+                {"role":"assistant","content":[{"type":"text","text":"Checking."},{"type":"tool_use","id":"t1","name":"w","input":{"city":"Paris"}}]},
+                {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"sunny"}]}],
+              "tools":[{"name":"w","input_schema":{"type":"object"}}],"stop_sequences":["END"]}"#,
+        )
+        .unwrap();
+        let c = r.to_chat_request("gpt-4o-mini", 64).unwrap();
+        assert_eq!(c.system.as_deref(), Some("Be brief."));
+        assert_eq!(c.messages.len(), 3);
+        assert_eq!(c.messages[1].tool_calls[0].arguments, r#"{"city":"Paris"}"#);
+        assert_eq!(c.messages[2].role, Role::Tool);
+        assert_eq!((c.max_tokens, c.stop.clone()), (Some(20), vec!["END".to_string()]));
+        let img = parse(Format::Anthropic, br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image"}]}]}"#).unwrap();
+        assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image"));
+        let resp = parse(Format::OpenAiResponses, br#"{"model":"m","input":"x"}"#).unwrap();
+        assert!(resp.to_chat_request("m", 1).unwrap_err().message.contains("/v1/responses"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::compat::{self, CompatRequest, Format};
 use crate::config::ModelEntry;
 use crate::error::ApiError;
 use crate::events::{round_usd, ErrorInfo, Outcome, Producer};
-use crate::translate::{self, ChunkEncoder};
+use crate::translate::{self, ChunkEncoder, MessagesEncoder};
 use crate::policy;
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -110,8 +110,12 @@ pub(crate) async fn handle(
             headers.push(("content-type".into(), "application/json".into()));
             match decode_response(up.entry.provider, bytes) {
                 Ok(r) => {
-                    let id = format!("chatcmpl-{}", ctx.request_id);
-                    (translate::completion(&id, &req.model, now_ms() / 1000, &r).to_string(), r.usage, false)
+                    let body = if format == Format::Anthropic {
+                        translate::message(&format!("msg_{}", ctx.request_id), &req.model, &r)
+                    } else {
+                        translate::completion(&format!("chatcmpl-{}", ctx.request_id), &req.model, now_ms() / 1000, &r)
+                    };
+                    (body.to_string(), r.usage, false)
                 }
                 Err(e) => {
                     ctx.release(lease, 0, 0.0).await;
@@ -141,7 +145,11 @@ pub(crate) async fn handle(
     let mode = if native {
         Mode::Passthrough(format)
     } else {
-        Mode::Translate(ChunkEncoder::new(format!("chatcmpl-{}", ctx.request_id), req.model.clone(), now_ms() / 1000, req.include_usage()))
+        Mode::Translate(if format == Format::Anthropic {
+            Encoder::Messages(MessagesEncoder::new(format!("msg_{}", ctx.request_id), req.model.clone()))
+        } else {
+            Encoder::Chat(ChunkEncoder::new(format!("chatcmpl-{}", ctx.request_id), req.model.clone(), now_ms() / 1000, req.include_usage()))
+        })
     };
     let done = wasm_bindgen_futures::future_to_promise(async move {
         pump(ctx, up, writer, mode, req, lease).await;
@@ -187,7 +195,34 @@ fn passthrough_request(
 
 enum Mode {
     Passthrough(Format),
-    Translate(ChunkEncoder),
+    Translate(Encoder),
+}
+
+/// The output format of a translated stream.
+enum Encoder {
+    Chat(ChunkEncoder),
+    Messages(MessagesEncoder),
+}
+
+impl Encoder {
+    fn push(&mut self, ev: &StreamEvent) -> String {
+        match self {
+            Self::Chat(e) => e.push(ev),
+            Self::Messages(e) => e.push(ev),
+        }
+    }
+    fn finish(&mut self, usage: &edgechat::Usage) -> String {
+        match self {
+            Self::Chat(e) => e.finish(usage),
+            Self::Messages(e) => e.finish(usage),
+        }
+    }
+    fn error(&self, kind: &str, message: &str) -> String {
+        match self {
+            Self::Chat(e) => e.error(kind, message),
+            Self::Messages(e) => e.error(kind, message),
+        }
+    }
 }
 
 async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, req: CompatRequest, lease: u64) {
