@@ -20,13 +20,14 @@ suites=(
   "core-wasm|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat --target wasm32-unknown-unknown"
   "harness|node --test tests/harness/"
   "worker-unit|cargo test --locked -p edgechat-worker"
-  "build|bash worker/build.sh && bash www/build.sh"
+  "build-edge|bash worker/build.sh"
   "widget-wasm|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat-www --target wasm32-unknown-unknown"
   "upstream|node --test --test-concurrency=1 tests/upstream/"
   "edge|node --test --test-concurrency=1 tests/edge/"
+  "resume|node --test --test-concurrency=1 tests/resume/"
   "sdk|bash tests/sdk/run.sh"
   "local-model|node --test --test-concurrency=1 tests/local-model/"
-  "browser|node --test --test-concurrency=1 tests/browser/"
+  "browser|bash tests/browser/run.sh"
   "guides|node --test --test-concurrency=1 tests/guides/"
 )
 
