@@ -34,6 +34,7 @@ async function cutRun(keepBytes) {
   assert.equal(res.status, 200);
   const streamId = res.headers.get('x-edgechat-stream-id');
   assert.match(streamId, /^[0-9a-f]{64}$/);
+  assert.equal(res.headers.get('x-edgechat-cache'), 'bypass');
   const got = await readCut(res, controller, (b) => (b.length >= keepBytes ? keepBytes : false));
   return { streamId, got };
 }

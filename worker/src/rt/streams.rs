@@ -86,8 +86,11 @@ async fn to_object(stub: &JsValue, method: &str, path: &str, headers: &[(&str, S
 /// Relays the object's answer to the client with this request's headers (CORS, request id).
 fn relay(ctx: &Ctx, from: &Response, stream_id: Option<&str>) -> Response {
     let mut h = ctx.headers();
+    if stream_id.is_some() && ctx.log.route == "/api/chat" {
+        h.push(("x-edgechat-cache".into(), ctx.log.cache.into()));
+    }
     let headers = from.headers();
-    for name in ["content-type", "cache-control", "retry-after", "x-edgechat-cache"] {
+    for name in ["content-type", "cache-control", "retry-after"] {
         if let Ok(Some(v)) = headers.get(name) {
             h.push((name.into(), v));
         }
