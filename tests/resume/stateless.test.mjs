@@ -89,6 +89,9 @@ test('an invalid EDGECHAT_STREAMS fails the request with a clear internal error,
     assert.equal(res.status, 500);
     assert.equal((await res.json()).error.type, 'internal');
     assert.match(t.edge.output(), /EDGECHAT_STREAMS: unknown field/);
+    const log = await t.edge.logFor(res.headers.get('x-request-id'));
+    assert.equal(log.status, 500);
+    assert.equal(log.error, 'internal');
   } finally {
     await t.stop();
   }

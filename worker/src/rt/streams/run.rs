@@ -81,7 +81,20 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
     let (config, settings, prepared) = match ready {
         Ok(x) => x,
         Err(e) => {
-            console_log(&format!("{{\"request_id\":\"{request_id}\",\"stream_start_error\":{:?}}}", e.message));
+            console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"stream_start_error\":{:?}}}", e.message), &secrets));
+            let line = LogLine {
+                request_id: request_id.clone(),
+                route: "/api/chat".into(),
+                client: msg.client.clone(),
+                status: e.status,
+                cache: "bypass",
+                limiter: LimiterStore::from_env(&env).name(),
+                duration_ms: now_ms().saturating_sub(msg.started_ms),
+                outcome: "error",
+                error: Some(e.kind.to_string()),
+                ..LogLine::default()
+            };
+            console_log(&line.to_json());
             let op = Op::Release { key: msg.client.clone(), lease: msg.lease, tokens: 0, spend_usd: 0.0, now_ms: now_ms() };
             let _ = LimiterStore::from_env(&env).apply(&msg.client, op).await;
             return json_error(&e, &request_id);
