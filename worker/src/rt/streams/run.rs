@@ -19,7 +19,7 @@ use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer, WidgetE
 use crate::limiter::Op;
 use crate::log::LogLine;
 use crate::resume::{self, StopState, StreamLog, StreamSettings};
-use crate::rt::js::{call_async, console_log, get_str, now_ms, ChunkReader, Read};
+use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, ChunkReader, Read};
 use crate::rt::store::{CacheStore, LimiterStore};
 use crate::rt::upstream::{self, Body, Stats, Upstream};
 
@@ -148,8 +148,17 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         let signal = &mut s.stop_signal;
         Promise::new(&mut |resolve, _| *signal = Some(resolve))
     };
-    if let Some(st) = &run.storage {
-        set_alarm(st, now_ms() + HEARTBEAT_MS).await;
+    if let Some(st) = run.storage.clone() {
+        // Streams that outlast the first heartbeat get the alarm (a storage write, so not on the way to the
+        // first byte); the alarm then renews itself until the end.
+        let state = state.clone();
+        spawn_local(async move {
+            sleep(HEARTBEAT_MS / 3).await;
+            let running = state.borrow().log.as_ref().is_some_and(|l| !l.is_ended());
+            if running {
+                set_alarm(&st, now_ms() + HEARTBEAT_MS).await;
+            }
+        });
     }
     spawn_local(pump(run, up, prepared, stop));
     subscribe(state, 0, settings.preamble())
