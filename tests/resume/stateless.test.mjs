@@ -96,3 +96,25 @@ test('an invalid EDGECHAT_STREAMS fails the request with a clear internal error,
     await t.stop();
   }
 });
+
+test('with the object bound, a complete answer fills the cache; a hit is served whole and is not resumable', async () => {
+  const t = await startStack({ config: { ...CONFIG, cache: { exact: true } } });
+  try {
+    const req = { messages: [{ role: 'user', content: 'cache me' }], temperature: 0 };
+    const first = await chat(t.edge, req);
+    assert.equal(first.headers.get('x-edgechat-cache'), 'miss');
+    const a = events(await text(first));
+    assert.equal(a[0].data.resumable, true);
+    await t.edge.logFor(a[0].data.request_id); // the object stores the answer before its log line
+    const second = await chat(t.edge, req);
+    assert.equal(second.headers.get('x-edgechat-cache'), 'hit');
+    assert.equal(second.headers.get('x-edgechat-stream-id'), null);
+    const b = events(await text(second));
+    assert.equal(b[0].data.resumable, false);
+    const deltas = (ev) => ev.filter((e) => e.name === 'delta').map((e) => e.data.text).join('');
+    assert.equal(deltas(b), deltas(a));
+    assert.equal(t.up.requests().length, 1, 'the hit did not reach the upstream');
+  } finally {
+    await t.stop();
+  }
+});
