@@ -28,6 +28,7 @@ suites=(
   "sdk|bash tests/sdk/run.sh"
   "local-model|node --test --test-concurrency=1 tests/local-model/"
   "browser|bash tests/browser/run.sh"
+  "stack|bash tests/browser/run.sh tests/stack/*.test.mjs"
   "guides|node --test --test-concurrency=1 tests/guides/"
 )
 

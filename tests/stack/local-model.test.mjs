@@ -1,0 +1,73 @@
+// The whole stack with the real local model: headless Chromium types a question into the widget (dist/ release
+// build), the edge in workerd streams the local SmolLM2 model's answer back, the answer grows on screen, and the
+// usage footnote appears. Needs dist/ (tests/browser/run.sh builds it) and the cached model (scripts/setup.sh).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { startEdge } from '../support/edge.mjs';
+import { startStatic, launch, shot, ROOT } from '../browser/support/stack.mjs';
+import { open, send, sel, settled } from '../browser/support/widget.mjs';
+
+let model, edge, site, browser;
+
+function startModel() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'local-model/server.mjs'), '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`local model not ready in 60 s: ${out}`)), 60_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/ready on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`local model exited (${code}) before ready: ${out}`)));
+  });
+}
+
+before(async () => {
+  model = await startModel();
+  edge = await startEdge({ upstreams: { compat: `${model.url}/v1` } });
+  site = await startStatic({ edgeUrl: () => edge.url });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await edge?.stop();
+  await model?.stop();
+});
+
+test('a question typed into the widget is answered by the local model, progressively, with usage shown', async () => {
+  const { page } = browser;
+  await open(page, site.url);
+  const config = await (await fetch(`${site.url}/api/config`)).json();
+  assert.equal(config.default_model, 'local');
+  assert.equal(config.simulated, false, 'a real local model is not a simulation');
+
+  await send(page, 'What is the capital of Germany? Answer in one sentence.');
+  const answer = page.locator(sel.answer).last();
+  // Sample the answer's length while it streams: it must be seen growing before the stream ends.
+  const lengths = [];
+  const start = Date.now();
+  while (Date.now() - start < 30_000) {
+    const [len, status] = await answer.evaluate((el) => [el.textContent.length, el.dataset.status]).catch(() => [0, 'streaming']);
+    if (len > 0 && lengths.at(-1) !== len) lengths.push(len);
+    if (status && status !== 'streaming') break;
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  const status = await settled(page, 30_000);
+  assert.equal(status, 'done', 'the answer finished normally');
+  assert.ok(lengths.length >= 2, `the answer grew on screen in steps (${lengths.join(' → ')})`);
+  assert.match(await answer.textContent(), /Berlin/i, 'the model answered');
+  const usage = page.locator('edge-chat .ec-usage').last();
+  await usage.waitFor({ timeout: 5000 });
+  assert.match(await usage.textContent(), /\d/, 'token usage is shown');
+  await shot(page, 'stack-local-model');
+});
