@@ -17,6 +17,10 @@ const EDGE_PORT = 8787; // fixed: Trunk.toml's [[proxy]] sends /api/ there
 
 before(() => {
   execFileSync('git', ['clone', '--quiet', ROOT, clone]);
+  // worker/build.sh reads target/ under the repo (it ignores CARGO_TARGET_DIR), so share the build cache by a link.
+  const shared = path.join(cache, 'target-newcomer');
+  fs.mkdirSync(shared, { recursive: true });
+  fs.symlinkSync(shared, path.join(clone, 'target'));
 });
 after(() => fs.rmSync(clone, { recursive: true, force: true }));
 
@@ -47,10 +51,15 @@ function processesIn(dir) {
   return found;
 }
 
+function withoutTargetDir(env) {
+  const { CARGO_TARGET_DIR: _unused, ...rest } = env;
+  return rest;
+}
+
 function runDev(env) {
   const child = spawn('bash', ['scripts/dev.sh'], {
     cwd: clone,
-    env: { ...process.env, CARGO_TARGET_DIR: path.join(cache, 'target-newcomer'), ...env },
+    env: { ...withoutTargetDir(process.env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
