@@ -15,15 +15,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash scripts/setup.sh dev
-# shellcheck source=scripts/env.sh
-source scripts/env.sh
 
 web_port=${EDGECHAT_WEB_PORT:-8080}
 edge_port=8787
 model_port=${EDGECHAT_MODEL_PORT:-8790}
-logs="$EDGECHAT_CACHE/logs"
-mkdir -p "$logs"
 
 say() { printf '[edgechat] %s\n' "$*"; }
 die() { printf '[edgechat] error: %s\n' "$*" >&2; exit 1; }
@@ -39,6 +34,13 @@ for p in "$web_port:EDGECHAT_WEB_PORT" "$edge_port:(the edge; Trunk.toml proxies
     die "port $port is already in use (see: ss -ltnp 'sport = :$port'). Stop that program, $hint"
   fi
 done
+
+# Installs come after the port check, so a busy port fails at once.
+bash scripts/setup.sh dev
+# shellcheck source=scripts/env.sh
+source scripts/env.sh
+logs="$EDGECHAT_CACHE/logs"
+mkdir -p "$logs"
 
 # Every service runs in its own process group so that Ctrl-C can stop it and all its children (workerd, esbuild).
 groups=()
