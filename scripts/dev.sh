@@ -24,12 +24,12 @@ say() { printf '[edgechat] %s\n' "$*"; }
 die() { printf '[edgechat] error: %s\n' "$*" >&2; exit 1; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$web_port:EDGECHAT_WEB_PORT" "$edge_port:(the edge; Trunk.toml proxies /api/ to it)" "$model_port:EDGECHAT_MODEL_PORT"; do
+for p in "$web_port:EDGECHAT_WEB_PORT" "$edge_port:edge" "$model_port:EDGECHAT_MODEL_PORT"; do
   port=${p%%:*} var=${p#*:}
   if port_busy "$port"; then
     case $var in
       EDGECHAT_*) hint="or choose another port: $var=NNNN scripts/dev.sh" ;;
-      *) hint="$var" ;;
+      *) hint="the edge needs it: Trunk.toml proxies /api/ to 127.0.0.1:$port" ;;
     esac
     die "port $port is already in use (see: ss -ltnp 'sport = :$port'). Stop that program, $hint"
   fi
