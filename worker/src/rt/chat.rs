@@ -74,7 +74,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     }
     let mut stats = Stats::default();
     let config = ctx.config.clone();
-    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, |entry| {
+    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(ctx.gone.signal()), |entry| {
         build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
     })
     .await;
@@ -88,7 +88,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
             ctx.log.error = Some(format!("{}:{}", f.error.status, crate::error::scrub(&f.error.message, &ctx.secrets)));
             ctx.release(lease, 0, 0.0).await;
             let msg = ctx.scrub(&f.error.message);
-            return ctx.error(&upstream_api_error(&f, &msg));
+            return super::failed(&mut ctx, &f, &upstream_api_error(&f, &msg));
         }
     };
     ctx.log.provider = Some(up.entry.provider.as_str().into());
@@ -97,7 +97,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     headers.push(("content-type".into(), "text/event-stream; charset=utf-8".into()));
     headers.push(("cache-control".into(), "no-cache, no-transform".into()));
     headers.push(("x-edgechat-cache".into(), ctx.log.cache.into()));
-    let (resp, writer) = match stream_response(200, &headers) {
+    let (resp, writer) = match stream_response(200, &headers, ctx.gone.signal()) {
         Ok(x) => x,
         Err(_) => {
             up.abort.abort();
@@ -135,17 +135,15 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     let mut producer = Producer::new();
     let mut decoder = StreamDecoder::new(entry.provider);
     let mut kept = CachedAnswer::new(entry.provider.as_str(), &entry.model);
-    let start = producer.start(&ctx.request_id, &ctx.request_id, &alias, entry.provider.as_str());
-    let mut step = if writer.write(encode_sse(&start).as_bytes()).await { Step::Continue } else { Step::Aborted };
+    let start = encode_sse(&producer.start(&ctx.request_id, &ctx.request_id, &alias, entry.provider.as_str()));
     let scrub = |s: &str| crate::error::scrub(s, &ctx.secrets);
     let (mut reader, first): (Option<ChunkReader>, Option<Vec<u8>>) = match body {
         Body::Stream { reader, first } => (Some(reader), first),
         Body::Full(b) => (None, Some(b)),
     };
-    if let (Step::Continue, Some(chunk)) = (&step, first.as_ref()) {
-        decoder.feed(chunk);
-        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
-    }
+    // `start` goes out with the events of the first chunk, in one write.
+    decoder.feed(first.as_deref().unwrap_or_default());
+    let mut step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, start).await;
     let stall = ctx.config.limits.stall_timeout_ms;
     let keepalive = ctx.config.limits.keepalive_ms;
     let mut ended = first.is_none() || reader.is_none();
@@ -154,7 +152,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         match reader.read_for_client(&mut writer, stall, keepalive).await {
             Read::Chunk(c) => {
                 decoder.feed(&c);
-                step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
+                step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new()).await;
             }
             Read::Done => ended = true,
             Read::Timeout => step = Step::Failed(ErrorInfo::stalled(stall)),
@@ -164,7 +162,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     }
     if matches!(step, Step::Continue) && !producer.is_done() {
         decoder.finish();
-        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub).await;
+        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new()).await;
         if matches!(step, Step::Continue) && !producer.is_done() {
             step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, scrub));
         }
@@ -180,10 +178,8 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     let outcome = match &step {
         Step::Aborted => Outcome::Aborted,
         Step::Failed(e) => {
-            let mut delivered = true;
-            for ev in &producer.fail(e, usage, estimated, cost) {
-                delivered &= writer.write(encode_sse(ev).as_bytes()).await;
-            }
+            let tail: String = producer.fail(e, usage, estimated, cost).iter().map(encode_sse).collect();
+            let delivered = writer.write(tail.as_bytes()).await;
             ctx.log.error = Some(e.kind.clone());
             if !delivered {
                 // The client had already gone: that, not the upstream, ended this stream.
@@ -195,9 +191,8 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
             }
         }
         Step::Continue => {
-            for ev in &producer.finish(usage, estimated, cost) {
-                writer.write(encode_sse(ev).as_bytes()).await;
-            }
+            let tail: String = producer.finish(usage, estimated, cost).iter().map(encode_sse).collect();
+            writer.write(tail.as_bytes()).await;
             Outcome::Complete
         }
     };
@@ -212,27 +207,35 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     ctx.write_log();
 }
 
+/// Decodes what the decoder holds and writes the widget events it yields in one write (one enqueue per upstream
+/// chunk); `out` starts with anything to send before them.
 async fn drain(
     decoder: &mut StreamDecoder,
     producer: &mut Producer,
     writer: &mut Writer,
     kept: &mut CachedAnswer,
     scrub: &impl Fn(&str) -> String,
+    mut out: String,
 ) -> Step {
+    let mut step = Step::Continue;
     while let Some(item) = decoder.next_event() {
         match item {
             Ok(ev) => {
                 kept.push(&ev);
                 if let Some(we) = producer.push(&ev) {
-                    if !writer.write(encode_sse(&we).as_bytes()).await {
-                        return Step::Aborted;
-                    }
+                    out.push_str(&encode_sse(&we));
                 }
             }
-            Err(e) => return Step::Failed(ErrorInfo::from_stream_error(&e, scrub)),
+            Err(e) => {
+                step = Step::Failed(ErrorInfo::from_stream_error(&e, scrub));
+                break;
+            }
         }
     }
-    Step::Continue
+    if !writer.write(out.as_bytes()).await {
+        return Step::Aborted;
+    }
+    step
 }
 
 async fn load_answer(ctx: &Ctx, key: &str) -> Option<CachedAnswer> {
@@ -316,7 +319,7 @@ async fn embed(ctx: &Ctx, text: &str) -> Result<Vec<f32>, String> {
         headers.push(("authorization".into(), format!("Bearer {k}")));
     }
     let body = serde_json::json!({ "model": sc.embedding_model, "input": text }).to_string();
-    let sent = fetch("POST", &format!("{}/embeddings", p.base_url), &headers, body.as_bytes()).await?;
+    let sent = fetch("POST", &format!("{}/embeddings", p.base_url), &headers, body.as_bytes(), Some(ctx.gone.signal())).await?;
     let status = sent.response.status();
     let bytes = read_all(sent.response.body(), 8 << 20, ctx.config.limits.stall_timeout_ms)
         .await

@@ -54,7 +54,7 @@ pub(crate) async fn handle(
     let chain = upstream::chain(&ctx.config, &alias);
     let config = ctx.config.clone();
     let mut stats = Stats::default();
-    let result = upstream::send(&config, &chain, req.stream, ctx.started_ms, &mut stats, |e| {
+    let result = upstream::send(&config, &chain, req.stream, ctx.started_ms, &mut stats, Some(ctx.gone.signal()), |e| {
         if format.native_to(e.provider) {
             Some(passthrough_request(&config, &req, e, anthropic_version.as_deref(), anthropic_beta.as_deref()))
         } else {
@@ -74,6 +74,9 @@ pub(crate) async fn handle(
             ctx.log.model = Some(f.entry.model.clone());
             ctx.log.error = Some(format!("{}:{}", f.error.status, ctx.scrub(&f.error.message)));
             ctx.release(lease, 0, 0.0).await;
+            if f.client_gone {
+                return super::failed(&mut ctx, &f, &ApiError::new(499, "client_gone", "the client went away"));
+            }
             // Same format: the SDK understands the provider's own error body (scrubbed of key fragments).
             if let (Some((status, ct, raw)), true) = (&f.raw, format.native_to(f.entry.provider)) {
                 let mut h = ctx.headers();
@@ -133,7 +136,7 @@ pub(crate) async fn handle(
     }
     headers.push(("content-type".into(), "text/event-stream; charset=utf-8".into()));
     headers.push(("cache-control".into(), "no-cache, no-transform".into()));
-    let (resp, writer) = match stream_response(200, &headers) {
+    let (resp, writer) = match stream_response(200, &headers, ctx.gone.signal()) {
         Ok(x) => x,
         Err(_) => {
             up.abort.abort();
@@ -325,7 +328,8 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
     ctx.write_log();
 }
 
-/// Drains the decoder into the meter (and the translator); `false` when the client went away.
+/// Drains the decoder into the meter (and the translator, whose output goes out in one write); `false` when the
+/// client went away.
 async fn step(
     decoder: &mut StreamDecoder,
     meter: &mut Producer,
@@ -334,17 +338,14 @@ async fn step(
     failure: &mut Option<ErrorInfo>,
     ctx: &Ctx,
 ) -> bool {
+    let mut out = String::new();
     while let Some(item) = decoder.next_event() {
         match item {
             Ok(ev) => {
                 meter.push(&ev);
                 if let Mode::Translate(enc) = mode {
-                    if matches!(ev, StreamEvent::Done) {
-                        continue;
-                    }
-                    let text = enc.push(&ev);
-                    if !text.is_empty() && !writer.write(text.as_bytes()).await {
-                        return false;
+                    if !matches!(ev, StreamEvent::Done) {
+                        out.push_str(&enc.push(&ev));
                     }
                 }
             }
@@ -354,5 +355,5 @@ async fn step(
             }
         }
     }
-    true
+    writer.write(out.as_bytes()).await
 }

@@ -1,16 +1,18 @@
 //! Thin bindings to the Workers runtime: global `fetch`, timers, console, streams and responses.
 
-use std::cell::Cell;
+use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit,
-    WritableStreamDefaultWriter,
-};
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit};
+
+pub use super::wait::Signal;
+use super::wait::{now, Timer};
 
 #[wasm_bindgen]
 extern "C" {
@@ -18,10 +20,6 @@ extern "C" {
     fn global_fetch(req: &Request) -> Promise;
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_with_arg(cb: &js_sys::Function, ms: f64, arg: &JsValue) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(s: &str);
 }
@@ -59,81 +57,112 @@ pub enum Read {
     Timeout,
     /// The stream failed (connection reset, aborted).
     Failed(String),
-    /// The other side went away (the client stopped reading).
+    /// The other side went away (the client, or a stop).
     Gone,
 }
 
-/// A stream reader whose reads can time out without losing data: a read still pending after a timeout is
-/// raced again by the next call instead of issuing a second read.
+/// The settled outcome of the read in flight, filled in by the reader's two persistent callbacks.
+#[derive(Default)]
+struct ReadSlot {
+    result: Option<Result<JsValue, JsValue>>,
+    waker: Option<Waker>,
+}
+
+/// A stream reader whose reads can time out without losing data: a read still pending after a timeout is awaited
+/// again by the next call instead of issuing a second read. One deadline [`Timer`] and two result callbacks serve
+/// every read, so a chunk costs one `reader.read()`.
 pub struct ChunkReader {
     reader: ReadableStreamDefaultReader,
+    slot: Rc<RefCell<ReadSlot>>,
+    /// The promise of the read in flight (its callbacks fill `slot`).
     pending: Option<Promise>,
+    callbacks: Option<(Closure<dyn FnMut(JsValue)>, Closure<dyn FnMut(JsValue)>)>,
+    timer: Timer,
 }
 
 impl ChunkReader {
     /// Wraps a reader.
     pub fn new(reader: ReadableStreamDefaultReader) -> Self {
-        Self { reader, pending: None }
+        let slot: Rc<RefCell<ReadSlot>> = Rc::default();
+        let settle = |ok: bool| {
+            let slot = slot.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| {
+                let mut s = slot.borrow_mut();
+                s.result = Some(if ok { Ok(v) } else { Err(v) });
+                if let Some(w) = s.waker.take() {
+                    w.wake();
+                }
+            })
+        };
+        let callbacks = Some((settle(true), settle(false)));
+        Self { reader, slot, pending: None, callbacks, timer: Timer::default() }
     }
 
-    /// Reads one chunk, giving up after `timeout_ms`; `gone` is a promise that resolves to `undefined` when the
-    /// client disconnects ([`Writer::closed`]).
-    pub async fn read(&mut self, timeout_ms: u32, gone: Option<&Promise>) -> Read {
-        let read = self.pending.take().unwrap_or_else(|| self.reader.read());
-        let timer = Rc::new(Cell::new(JsValue::UNDEFINED));
-        let t = timer.clone();
-        let timeout = Promise::new(&mut |resolve, _| {
-            t.set(set_timeout_with_arg(&resolve, f64::from(timeout_ms), &JsValue::from_str("timeout")));
-        });
-        let race = js_sys::Array::new();
-        race.push(&read);
-        race.push(&timeout);
-        if let Some(g) = gone {
-            race.push(g);
+    /// Reads one chunk, giving up after `timeout_ms` ([`Read::Timeout`]) or when `gone` is set ([`Read::Gone`]).
+    pub async fn read(&mut self, timeout_ms: u32, gone: Option<&Signal>) -> Read {
+        self.read_until(now() + f64::from(timeout_ms), gone).await
+    }
+
+    /// Reads one chunk, giving up at `deadline` (ms since the epoch) or when `gone` is set.
+    async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
+        if self.pending.is_none() {
+            let Some((on_value, on_error)) = &self.callbacks else { return Read::Done };
+            self.pending = Some(self.reader.read().then2(on_value, on_error));
         }
-        let result = JsFuture::from(Promise::race(&race)).await;
-        clear_timeout(&timer.take());
-        match result {
-            Err(e) => Read::Failed(js_error(&e)),
-            Ok(v) if v.as_string().as_deref() == Some("timeout") => {
-                self.pending = Some(read);
-                Read::Timeout
+        let (slot, timer) = (&self.slot, &self.timer);
+        let settled = std::future::poll_fn(|cx| {
+            let mut s = slot.borrow_mut();
+            if let Some(r) = s.result.take() {
+                return Poll::Ready(Ok(r));
             }
-            Ok(v) if v.is_undefined() => {
-                self.pending = Some(read);
-                Read::Gone
+            s.waker = Some(cx.waker().clone());
+            drop(s);
+            if gone.is_some_and(|g| g.poll_set(cx)) {
+                return Poll::Ready(Err(Read::Gone));
             }
-            Ok(v) => {
-                let done = Reflect::get(&v, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
-                if done {
-                    return Read::Done;
-                }
-                match Reflect::get(&v, &"value".into()) {
-                    Ok(value) if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
-                    Ok(value) if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
-                    _ => Read::Failed("stream yielded a non-byte chunk".into()),
-                }
+            if timer.poll_until(deadline, cx) {
+                return Poll::Ready(Err(Read::Timeout));
             }
+            Poll::Pending
+        })
+        .await;
+        let v = match settled {
+            Err(unsettled) => return unsettled, // the read stays in flight for the next call
+            Ok(Err(e)) => {
+                self.pending = None;
+                return Read::Failed(js_error(&e));
+            }
+            Ok(Ok(v)) => {
+                self.pending = None;
+                v
+            }
+        };
+        if Reflect::get(&v, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true) {
+            return Read::Done;
+        }
+        match Reflect::get(&v, &"value".into()) {
+            Ok(value) if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
+            Ok(value) if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
+            _ => Read::Failed("stream yielded a non-byte chunk".into()),
         }
     }
 
     /// Reads the next upstream chunk for a client stream: gives up after `stall_ms` of silence
-    /// ([`Read::Timeout`]), and every `keepalive_ms` of silence writes an SSE comment (`: ping`) to the client,
-    /// which is also how a client that went away is noticed while the upstream is quiet ([`Read::Gone`]).
+    /// ([`Read::Timeout`]) or as soon as the client is gone ([`Writer::gone`]: the response body was cancelled or
+    /// the request aborted — [`Read::Gone`]); every `keepalive_ms` of silence writes an SSE comment (`: ping`).
     pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
-        let mut waited = 0u32;
+        let start = now();
+        let stall_at = start + f64::from(stall_ms);
+        let mut ping_at = start + f64::from(keepalive_ms.max(1));
         loop {
-            let slice = keepalive_ms.max(1).min(stall_ms.saturating_sub(waited).max(1));
-            let closed = writer.closed.clone();
-            match self.read(slice, Some(&closed)).await {
+            let gone = writer.gone.clone();
+            match self.read_until(ping_at.min(stall_at), Some(&gone)).await {
+                Read::Timeout if now() >= stall_at => return Read::Timeout,
                 Read::Timeout => {
-                    waited = waited.saturating_add(slice);
-                    if waited >= stall_ms {
-                        return Read::Timeout;
-                    }
                     if !writer.write(b": ping\n\n").await {
                         return Read::Gone;
                     }
+                    ping_at = now() + f64::from(keepalive_ms.max(1));
                 }
                 other => return other,
             }
@@ -143,6 +172,20 @@ impl ChunkReader {
     /// Cancels the stream (the upstream connection is dropped).
     pub fn cancel(&self) {
         let _ = self.reader.cancel();
+    }
+}
+
+impl Drop for ChunkReader {
+    fn drop(&mut self) {
+        // A read still in flight calls back later: keep its callbacks alive until it settles, and end it now.
+        if let (Some(p), Some(callbacks)) = (self.pending.take(), self.callbacks.take()) {
+            let mut keep = Some(callbacks);
+            let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
+            if let Ok(then) = Reflect::get(&p, &"then".into()).and_then(|t| t.dyn_into::<js_sys::Function>().map_err(JsValue::from)) {
+                let _ = then.call2(&p, &release, &release);
+            }
+            let _ = self.reader.cancel();
+        }
     }
 }
 
@@ -167,8 +210,9 @@ pub struct Sent {
     pub abort: AbortController,
 }
 
-/// Sends a request with the global `fetch`; the returned controller aborts it.
-pub async fn fetch(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> Result<Sent, String> {
+/// Sends a request with the global `fetch`; the returned controller aborts it. Aborted when `gone` is set before
+/// the response headers arrive.
+pub async fn fetch(method: &str, url: &str, headers: &[(String, String)], body: &[u8], gone: Option<&Signal>) -> Result<Sent, String> {
     let abort = AbortController::new().map_err(|e| js_error(&e))?;
     let h = Headers::new().map_err(|e| js_error(&e))?;
     for (k, v) in headers {
@@ -182,7 +226,14 @@ pub async fn fetch(method: &str, url: &str, headers: &[(String, String)], body: 
     }
     init.set_signal(Some(&abort.signal()));
     let req = Request::new_with_str_and_init(url, &init).map_err(|e| js_error(&e))?;
-    let resp = JsFuture::from(global_fetch(&req)).await.map_err(|e| js_error(&e))?;
+    let mut sent = JsFuture::from(global_fetch(&req));
+    let resp = std::future::poll_fn(|cx| match std::pin::Pin::new(&mut sent).poll(cx) {
+        Poll::Ready(r) => Poll::Ready(r.map_err(|e| js_error(&e))),
+        Poll::Pending if gone.is_some_and(|g| g.poll_set(cx)) => Poll::Ready(Err("the client went away".into())),
+        Poll::Pending => Poll::Pending,
+    })
+    .await
+    .inspect_err(|_| abort.abort())?;
     Ok(Sent { response: resp.unchecked_into(), abort })
 }
 
@@ -229,16 +280,66 @@ pub fn response(status: u16, headers: &[(String, String)], body: &str) -> Respon
         .unwrap_or_else(|_| Response::error())
 }
 
-/// A streaming response and the writer that feeds it.
-pub fn stream_response(status: u16, headers: &[(String, String)]) -> Result<(Response, Writer), JsValue> {
-    let ts = web_sys::TransformStream::new()?;
-    let writer = ts.writable().get_writer()?;
+/// How many chunks the response body queues before [`Writer::write`] waits for the client to read.
+const QUEUED_CHUNKS: u32 = 16;
+
+/// A streaming response and the writer that feeds it. `gone` is this request's client-gone signal
+/// ([`client_gone`]); the response body's `cancel` sets it too.
+pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal) -> Result<(Response, Writer), JsValue> {
+    let controller: Rc<RefCell<JsValue>> = Rc::default();
+    let source = js_sys::Object::new();
+    let c = controller.clone();
+    let start = Closure::once_into_js(move |ctrl: JsValue| {
+        *c.borrow_mut() = ctrl;
+    });
+    Reflect::set(&source, &"start".into(), &start)?;
+    let g = gone.clone();
+    let cancel = Closure::<dyn FnMut(JsValue)>::new(move |_| g.fire());
+    Reflect::set(&source, &"cancel".into(), cancel.as_ref())?;
+    let strategy = js_sys::Object::new();
+    Reflect::set(&strategy, &"highWaterMark".into(), &QUEUED_CHUNKS.into())?;
+    let body = new_readable_stream(&source, &strategy)?;
+    let controller: StreamController = controller.take().unchecked_into();
     let init = response_init(status, headers);
-    let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
-    // `closed` settles (either way) when the client side goes away; both outcomes become `undefined`.
-    let mark = Closure::<dyn FnMut(JsValue)>::new(|_| {});
-    let closed = writer.closed().then2(&mark, &mark);
-    Ok((resp, Writer { writer, closed, _mark: mark, broken: false }))
+    let resp = Response::new_with_opt_readable_stream_and_init(Some(&body), &init)?;
+    Ok((resp, Writer { controller, gone: gone.clone(), _cancel: cancel, state: WriterState::Open }))
+}
+
+/// One signal per request that is set when its client goes away: the request's `signal` aborts (workerd with the
+/// `enable_request_signal` compatibility flag, as soon as the runtime sees the connection drop) or the response
+/// body is cancelled ([`stream_response`]; the runtime does that on the first write after the drop).
+pub struct ClientGone {
+    signal: Signal,
+    listener: Option<(web_sys::AbortSignal, Closure<dyn FnMut()>)>,
+}
+
+/// The client-gone signal of `req` ([`ClientGone`]).
+pub fn client_gone(req: &web_sys::Request) -> ClientGone {
+    let signal = Signal::default();
+    let abort = req.signal();
+    if abort.aborted() {
+        signal.fire();
+        return ClientGone { signal, listener: None };
+    }
+    let s = signal.clone();
+    let cb = Closure::<dyn FnMut()>::new(move || s.fire());
+    abort.set_onabort(Some(cb.as_ref().unchecked_ref()));
+    ClientGone { signal, listener: Some((abort, cb)) }
+}
+
+impl ClientGone {
+    /// The signal.
+    pub fn signal(&self) -> &Signal {
+        &self.signal
+    }
+}
+
+impl Drop for ClientGone {
+    fn drop(&mut self) {
+        if let Some((abort, _)) = &self.listener {
+            abort.set_onabort(None);
+        }
+    }
 }
 
 fn response_init(status: u16, headers: &[(String, String)]) -> ResponseInit {
@@ -253,38 +354,84 @@ fn response_init(status: u16, headers: &[(String, String)]) -> ResponseInit {
     init
 }
 
-/// The writing end of a streaming response.
+#[wasm_bindgen]
+extern "C" {
+    /// `ReadableStreamDefaultController`.
+    type StreamController;
+    #[wasm_bindgen(method, catch)]
+    fn enqueue(this: &StreamController, chunk: &Uint8Array) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn close(this: &StreamController) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, getter, js_name = desiredSize)]
+    fn desired_size(this: &StreamController) -> Option<f64>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = ReadableStream)]
+    type ReadableStreamCtor;
+    #[wasm_bindgen(constructor, catch, js_class = "ReadableStream")]
+    fn new(source: &js_sys::Object, strategy: &js_sys::Object) -> Result<ReadableStreamCtor, JsValue>;
+}
+
+/// `new ReadableStream(source, strategy)`.
+fn new_readable_stream(source: &js_sys::Object, strategy: &js_sys::Object) -> Result<web_sys::ReadableStream, JsValue> {
+    Ok(ReadableStreamCtor::new(source, strategy)?.unchecked_into())
+}
+
+#[derive(PartialEq)]
+enum WriterState {
+    Open,
+    Closed,
+    Broken,
+}
+
+/// The writing end of a streaming response (the body's stream controller: a write is one synchronous enqueue).
 pub struct Writer {
-    writer: WritableStreamDefaultWriter,
-    /// Resolves to `undefined` when the client side goes away (or the stream is closed).
-    pub closed: Promise,
-    _mark: Closure<dyn FnMut(JsValue)>,
-    broken: bool,
+    controller: StreamController,
+    /// Set when the client goes away.
+    pub gone: Signal,
+    _cancel: Closure<dyn FnMut(JsValue)>,
+    state: WriterState,
 }
 
 impl Writer {
-    /// Writes bytes; `false` once the client has gone away.
+    /// Writes bytes; `false` once the client has gone away. Waits while the client lags [`QUEUED_CHUNKS`] behind.
     pub async fn write(&mut self, bytes: &[u8]) -> bool {
-        if self.broken {
+        if self.state != WriterState::Open || self.gone.is_set() {
             return false;
         }
         if bytes.is_empty() {
             return true;
         }
-        let chunk = Uint8Array::from(bytes);
-        match JsFuture::from(self.writer.write_with_chunk(&chunk)).await {
-            Ok(_) => true,
-            Err(_) => {
-                self.broken = true;
-                false
-            }
+        if self.controller.enqueue(&Uint8Array::from(bytes)).is_err() {
+            self.state = WriterState::Broken;
+            return false;
         }
+        // Backpressure (rare: a client reading slower than the provider writes): poll the queue.
+        while self.controller.desired_size().is_some_and(|d| d <= 0.0) {
+            if self.gone.is_set() {
+                return false;
+            }
+            sleep(5).await;
+        }
+        true
     }
 
     /// Closes the stream (normal end).
     pub async fn close(&mut self) {
-        if !self.broken {
-            let _ = JsFuture::from(self.writer.close()).await;
+        if self.state == WriterState::Open {
+            self.state = WriterState::Closed;
+            let _ = self.controller.close();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // The cancel callback is freed with `self`: close the stream so the runtime never calls it afterwards.
+        if self.state == WriterState::Open {
+            let _ = self.controller.close();
         }
     }
 }

@@ -6,13 +6,14 @@ mod js;
 mod store;
 mod streams;
 mod upstream;
+mod wait;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Request, Response};
 
-use self::js::{console_log, get_obj, get_str, now_ms, random_id, read_all, response, ReadAllError};
+use self::js::{client_gone, console_log, get_obj, get_str, now_ms, random_id, read_all, response, ClientGone, ReadAllError};
 use self::store::{CacheStore, LimiterStore};
 use crate::config::{Config, Env};
 use crate::error::{scrub, ApiError};
@@ -24,7 +25,12 @@ use crate::policy::{self, Credentials, Principal};
 /// The fetch handler: `export default { fetch: (req, env, ctx) => handle(req, env, ctx) }`.
 #[wasm_bindgen]
 pub fn handle(req: Request, env: JsValue, ctx: JsValue) -> js_sys::Promise {
-    future_to_promise(async move { Ok(route(req, env, ctx).await.into()) })
+    let js_ctx = ctx.clone();
+    let answer = future_to_promise(async move { Ok(route(req, env, ctx).await.into()) });
+    // A client that leaves before the response cancels the request: waitUntil lets the handler finish anyway
+    // (abort the upstream, release the limiter lease, write the log line).
+    wait_until(&js_ctx, &answer);
+    answer
 }
 
 /// Per-request state shared by the handlers.
@@ -42,6 +48,8 @@ pub(crate) struct Ctx {
     pub principal: Principal,
     /// The `STREAMS` Durable Object namespace, when bound (resumable streams).
     pub streams: Option<JsValue>,
+    /// Set when the client goes away (request aborted, response body cancelled).
+    pub gone: ClientGone,
 }
 
 impl Ctx {
@@ -150,6 +158,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         log,
         principal: Principal::default(),
         streams: get_obj(&env, "STREAMS"),
+        gone: client_gone(&req),
     };
     ctx.log.limiter = ctx.limiter.name();
 
@@ -263,6 +272,19 @@ fn api_config(ctx: &mut Ctx) -> Response {
     ctx.log.outcome = "complete";
     ctx.write_log();
     response(200, &h, &body.to_string())
+}
+
+/// The response for a request whose upstream attempts failed: the error, or — when the client went away before
+/// the first byte — a log line that says `aborted` (nobody reads the response).
+pub(crate) fn failed(ctx: &mut Ctx, f: &upstream::Failure, e: &ApiError) -> Response {
+    if !f.client_gone {
+        return ctx.error(e);
+    }
+    ctx.log.status = 499;
+    ctx.log.outcome = "aborted";
+    ctx.log.error = Some("client_gone".into());
+    ctx.write_log();
+    response(499, &ctx.headers(), "")
 }
 
 /// Maps the final upstream failure to the client error for the widget route.

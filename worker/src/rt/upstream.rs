@@ -6,7 +6,7 @@ use edgechat::retry::{Failure as Attempt, RetryDecision};
 use edgechat::{ErrorKind, HttpRequest, ProviderError, RateLimitInfo};
 use web_sys::AbortController;
 
-use super::js::{fetch, header_pairs, now_ms, random, read_all, reader_of, sleep, ChunkReader, Read, ReadAllError};
+use super::js::{fetch, header_pairs, now_ms, random, read_all, reader_of, sleep, ChunkReader, Read, ReadAllError, Signal};
 use crate::config::{Config, ModelEntry};
 
 /// The body of a successful upstream response.
@@ -44,6 +44,8 @@ pub struct Failure {
     pub raw: Option<(u16, String, Vec<u8>)>,
     /// The last model tried.
     pub entry: ModelEntry,
+    /// The client went away before the first byte (the attempt was aborted; nothing more was tried).
+    pub client_gone: bool,
 }
 
 /// Attempt bookkeeping the log line reports.
@@ -87,13 +89,15 @@ fn synthetic(kind: ProviderKind, status: u16, ekind: ErrorKind, message: String)
 }
 
 /// Sends the request `build` makes for each model of `chain` until one answers 2xx (and, when streaming, sends
-/// its first byte in time). `build` returns `None` for a model that cannot serve this request (skipped).
+/// its first byte in time). `build` returns `None` for a model that cannot serve this request (skipped). When
+/// `gone` is set (the client went away) the attempt in flight is aborted and nothing more is tried.
 pub async fn send(
     config: &Config,
     chain: &[(String, ModelEntry)],
     streaming: bool,
     started_ms: u64,
     stats: &mut Stats,
+    gone: Option<&Signal>,
     build: impl Fn(&ModelEntry) -> Option<HttpRequest>,
 ) -> Result<Upstream, Failure> {
     let mut last: Option<Failure> = None;
@@ -103,8 +107,8 @@ pub async fn send(
         loop {
             attempt += 1;
             stats.attempts += 1;
-            let fail = |error: ProviderError, raw| Failure { error, raw, entry: entry.clone() };
-            let (failure, what) = match fetch(&req.method, &req.url, &req.headers, &req.body).await {
+            let fail = |error: ProviderError, raw| Failure { error, raw, entry: entry.clone(), client_gone: false };
+            let (failure, what) = match fetch(&req.method, &req.url, &req.headers, &req.body, gone).await {
                 Err(msg) => (
                     fail(
                         synthetic(entry.provider, 502, ErrorKind::ServerError, format!("connection to the provider failed: {msg}")),
@@ -116,7 +120,7 @@ pub async fn send(
                     let status = sent.response.status();
                     let headers = header_pairs(&sent.response.headers());
                     if (200..300).contains(&status) {
-                        match first_body(config, &sent.response, streaming).await {
+                        match first_body(config, &sent.response, streaming, gone).await {
                             Ok(body) => {
                                 stats.ttfb_ms = Some(now_ms().saturating_sub(started_ms));
                                 return Ok(Upstream { abort: sent.abort, headers, body, alias: alias.clone(), entry: entry.clone() });
@@ -135,6 +139,9 @@ pub async fn send(
                     }
                 }
             };
+            if gone.is_some_and(Signal::is_set) {
+                return Err(Failure { client_gone: true, ..failure });
+            }
             let retryable = config.retry.is_retryable(what);
             let decision = config.retry.decide(attempt, what, failure.error.retry_after_ms, random());
             last = Some(failure);
@@ -152,11 +159,12 @@ pub async fn send(
             error: synthetic(entry.provider, 400, ErrorKind::InvalidRequest, "no configured model can serve this request".into()),
             raw: None,
             entry,
+            client_gone: false,
         }
     }))
 }
 
-async fn first_body(config: &Config, resp: &web_sys::Response, streaming: bool) -> Result<Body, String> {
+async fn first_body(config: &Config, resp: &web_sys::Response, streaming: bool, gone: Option<&Signal>) -> Result<Body, String> {
     if !streaming {
         return match read_all(resp.body(), 32 << 20, config.limits.stall_timeout_ms).await {
             Ok(b) => Ok(Body::Full(b)),
@@ -169,7 +177,7 @@ async fn first_body(config: &Config, resp: &web_sys::Response, streaming: bool) 
         return Ok(Body::Full(Vec::new()));
     };
     let mut reader = ChunkReader::new(reader_of(&stream));
-    match reader.read(config.limits.first_token_timeout_ms, None).await {
+    match reader.read(config.limits.first_token_timeout_ms, gone).await {
         Read::Chunk(c) => Ok(Body::Stream { reader, first: Some(c) }),
         Read::Done => Ok(Body::Stream { reader, first: None }),
         Read::Timeout => {
@@ -177,6 +185,9 @@ async fn first_body(config: &Config, resp: &web_sys::Response, streaming: bool) 
             Err(format!("no first byte from the provider within {} ms", config.limits.first_token_timeout_ms))
         }
         Read::Failed(e) => Err(format!("the provider's stream failed before the first byte: {e}")),
-        Read::Gone => Err("the stream went away".into()),
+        Read::Gone => {
+            reader.cancel();
+            Err("the client went away before the first byte".into())
+        }
     }
 }

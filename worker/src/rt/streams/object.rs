@@ -3,6 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use std::task::{Context, Poll, Waker};
+
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
@@ -12,7 +14,8 @@ use super::{StartMsg, HEARTBEAT_MS, OWNER_HEADER};
 use crate::config::Env;
 use crate::error::ApiError;
 use crate::resume::{self, Owner, Snapshot, StopAnswer, StopState, StreamLog};
-use crate::rt::js::{call_async, console_log, get_obj, get_str, now_ms, response, sleep, stream_response, Writer};
+use crate::rt::js::{call_async, client_gone, console_log, get_obj, get_str, now_ms, response, stream_response, ClientGone, Writer};
+use crate::rt::wait::{now, Signal, Timer};
 
 #[derive(Default)]
 pub(super) struct State {
@@ -20,26 +23,35 @@ pub(super) struct State {
     pub(super) log: Option<StreamLog>,
     pub(super) owner: Owner,
     pub(super) stop: StopState,
-    /// Resolve functions of clients waiting for the next event.
-    pub(super) waiters: Vec<js_sys::Function>,
-    /// Resolves the pump's stop promise (to `undefined`, which `read_timed` reads as "gone").
-    pub(super) stop_signal: Option<js_sys::Function>,
+    /// Tasks waiting for the log to change (clients, stop requests).
+    pub(super) waiters: Vec<Waker>,
+    /// Bumped on every change of the log.
+    pub(super) version: u64,
+    /// Set to stop the pump (its upstream read then ends with `Read::Gone`).
+    pub(super) stop_signal: Option<Signal>,
     /// Idle time after which a client gets a `: ping` comment (not part of the log).
     pub(super) keepalive_ms: u32,
 }
 
 impl State {
-    /// A promise that resolves when the log changes (next event or end).
-    pub(super) fn changed(&mut self) -> Promise {
-        let waiters = &mut self.waiters;
-        Promise::new(&mut |resolve, _| waiters.push(resolve))
-    }
-
     pub(super) fn notify(&mut self) {
+        self.version += 1;
         for w in self.waiters.drain(..) {
-            let _ = w.call1(&JsValue::NULL, &JsValue::TRUE);
+            w.wake();
         }
     }
+}
+
+/// `true` once the log changed after `seen` ([`State::version`]); otherwise wakes `cx`'s task when it does.
+fn poll_changed(state: &Shared, seen: u64, cx: &Context<'_>) -> bool {
+    let mut s = state.borrow_mut();
+    if s.version != seen {
+        return true;
+    }
+    if !s.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+        s.waiters.push(cx.waker().clone());
+    }
+    false
 }
 
 pub(super) type Shared = Rc<RefCell<State>>;
@@ -117,7 +129,7 @@ async fn object_fetch(state: Shared, env: JsValue, storage: Option<JsValue>, req
             Err(_) => String::new(),
         };
         return match serde_json::from_str::<StartMsg>(&text) {
-            Ok(msg) => super::run::begin(state, env, storage, msg).await,
+            Ok(msg) => super::run::begin(state, env, storage, msg, client_gone(&req)).await,
             Err(e) => json_error(&ApiError::new(500, "internal", format!("bad start message: {e}")), &request_id),
         };
     }
@@ -148,21 +160,24 @@ async fn object_fetch(state: Shared, env: JsValue, storage: Option<JsValue>, req
     if let Err(e) = check {
         return json_error(&e.api_error(after), &request_id);
     }
-    subscribe(state, after, preamble)
+    subscribe(state, after, preamble, client_gone(&req))
 }
 
 /// A streaming response that replays the log after `after`, then follows it live until the stream ends.
-pub(super) fn subscribe(state: Shared, after: u64, preamble: String) -> Response {
+pub(super) fn subscribe(state: Shared, after: u64, preamble: String, gone: ClientGone) -> Response {
     let headers = vec![
         ("content-type".to_string(), "text/event-stream; charset=utf-8".to_string()),
         ("cache-control".into(), "no-cache, no-transform".into()),
     ];
-    let (resp, writer) = match stream_response(200, &headers) {
+    let (resp, writer) = match stream_response(200, &headers, gone.signal()) {
         Ok(x) => x,
         Err(_) => return json_error(&ApiError::internal(), ""),
     };
     let keepalive = state.borrow().keepalive_ms;
-    spawn_local(serve(state, writer, after, preamble, keepalive));
+    spawn_local(async move {
+        serve(state, writer, after, preamble, keepalive).await;
+        drop(gone);
+    });
     resp
 }
 
@@ -170,42 +185,62 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
     if !writer.write(preamble.as_bytes()).await {
         return;
     }
+    let timer = Timer::default();
+    let keepalive = f64::from(keepalive_ms.max(1));
+    let mut ping_at = now() + keepalive;
     loop {
-        let (bytes, wait) = {
-            let mut s = state.borrow_mut();
+        let (bytes, seen) = {
+            let s = state.borrow();
             let Some(log) = s.log.as_ref() else { break };
             match log.after(cursor) {
                 Err(_) => break,
                 Ok(r) if !r.bytes.is_empty() => {
                     cursor = r.last_id;
-                    (Some(r.bytes), None)
+                    (Some(r.bytes), s.version)
                 }
                 Ok(r) if r.finished => break,
-                Ok(_) => (None, Some(s.changed())),
+                Ok(_) => (None, s.version),
             }
         };
         if let Some(b) = bytes {
             if !writer.write(b.as_bytes()).await {
                 return;
             }
+            ping_at = now() + keepalive;
+            continue;
         }
-        if let Some(w) = wait {
-            let ping = future_to_promise(async move {
-                sleep(u64::from(keepalive_ms.max(1))).await;
-                Ok(JsValue::FALSE)
-            });
-            let race = js_sys::Array::of3(&w, &writer.closed, &ping);
-            let v = JsFuture::from(Promise::race(&race)).await.unwrap_or(JsValue::UNDEFINED);
-            if v.is_undefined() {
-                return; // the client went away; generation goes on
+        // Wait for the next event, the client leaving, or the keep-alive time (one timer, re-armed lazily).
+        let woke = std::future::poll_fn(|cx| {
+            if poll_changed(&state, seen, cx) {
+                Poll::Ready(Wake::Changed)
+            } else if writer.gone.poll_set(cx) {
+                Poll::Ready(Wake::Gone)
+            } else if timer.poll_until(ping_at, cx) {
+                Poll::Ready(Wake::Ping)
+            } else {
+                Poll::Pending
             }
+        })
+        .await;
+        match woke {
+            Wake::Changed => {}
+            Wake::Gone => return, // the client went away; generation goes on
             // Keep-alive comment while the stream is idle; it also finds clients that went away.
-            if v == JsValue::FALSE && !writer.write(b": ping\n\n").await {
-                return;
+            Wake::Ping => {
+                if !writer.write(b": ping\n\n").await {
+                    return;
+                }
+                ping_at = now() + keepalive;
             }
         }
     }
     writer.close().await;
+}
+
+enum Wake {
+    Changed,
+    Gone,
+    Ping,
 }
 
 async fn stop(state: Shared, request_id: &str) -> Response {
@@ -214,21 +249,21 @@ async fn stop(state: Shared, request_id: &str) -> Response {
         let answer = s.stop.request_stop();
         if answer == StopAnswer::Stopped {
             if let Some(f) = s.stop_signal.take() {
-                let _ = f.call0(&JsValue::NULL);
+                f.fire();
             }
         }
         (answer, s.stream_id.clone())
     };
     // Answer once the stream has ended, so the client can resume and read the final events at once.
     loop {
-        let wait = {
-            let mut s = state.borrow_mut();
+        let seen = {
+            let s = state.borrow();
             if s.log.as_ref().is_none_or(StreamLog::is_ended) {
                 break;
             }
-            s.changed()
+            s.version
         };
-        let _ = JsFuture::from(wait).await;
+        std::future::poll_fn(|cx| if poll_changed(&state, seen, cx) { Poll::Ready(()) } else { Poll::Pending }).await;
     }
     let h = vec![("content-type".to_string(), "application/json".to_string()), ("x-request-id".into(), request_id.into())];
     response(200, &h, &answer.body(&id))

@@ -3,7 +3,7 @@
 
 use edgechat::provider::{build_request, StreamDecoder};
 use edgechat::StreamError;
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -19,7 +19,7 @@ use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer, WidgetE
 use crate::limiter::Op;
 use crate::log::LogLine;
 use crate::resume::{self, StopState, StreamLog, StreamSettings};
-use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, ChunkReader, Read};
+use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, ChunkReader, ClientGone, Read, Signal};
 use crate::rt::store::{CacheStore, LimiterStore};
 use crate::rt::upstream::{self, Body, Stats, Upstream};
 
@@ -64,7 +64,7 @@ impl Run {
 }
 
 /// `POST /start`: sends upstream (retries, fallback), then answers with the live stream while the pump runs on.
-pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: StartMsg) -> Response {
+pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: StartMsg, gone: ClientGone) -> Response {
     let request_id = msg.request_id.clone();
     if state.borrow().log.is_some() {
         return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
@@ -117,7 +117,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
     let chain = upstream::chain(&run.config, &prepared.alias);
     let mut stats = Stats::default();
     let config = run.config.clone();
-    let result = upstream::send(&config, &chain, true, run.msg.started_ms, &mut stats, |entry| {
+    let result = upstream::send(&config, &chain, true, run.msg.started_ms, &mut stats, None, |entry| {
         build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
     })
     .await;
@@ -139,15 +139,15 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
     run.log.provider = Some(up.entry.provider.as_str().into());
     run.log.model = Some(up.entry.model.clone());
     run.log.status = 200;
-    let stop = {
+    let stop = Signal::default();
+    {
         let mut s = state.borrow_mut();
         s.stream_id = run.msg.stream_id.clone();
         s.owner = run.msg.owner.clone();
         s.log = Some(StreamLog::new(settings.clone()));
         s.keepalive_ms = run.config.limits.keepalive_ms;
-        let signal = &mut s.stop_signal;
-        Promise::new(&mut |resolve, _| *signal = Some(resolve))
-    };
+        s.stop_signal = Some(stop.clone());
+    }
     if let Some(st) = run.storage.clone() {
         // Streams that outlast the first heartbeat get the alarm (a storage write, so not on the way to the
         // first byte); the alarm then renews itself until the end.
@@ -161,7 +161,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         });
     }
     spawn_local(pump(run, up, prepared, stop));
-    subscribe(state, 0, settings.preamble())
+    subscribe(state, 0, settings.preamble(), gone)
 }
 
 /// What the read loop ended with.
@@ -171,7 +171,7 @@ enum Step {
     Failed(ErrorInfo),
 }
 
-async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Promise) {
+async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) {
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut producer = Producer::new();
     let mut decoder = StreamDecoder::new(entry.provider);
