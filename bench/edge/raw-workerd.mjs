@@ -44,7 +44,7 @@ async function waitListening(port, child, timeoutMs = 15000) {
  * Starts workerd serving one Worker. `modules`: [{ name, path, type: 'esModule' | 'wasm' }] with the entry first
  * (names are the import paths the modules use); `vars`: text bindings. Returns { url, stop }.
  */
-export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01' }) {
+export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01', compatibilityFlags = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'edgechat-bench-workerd-'));
   for (const m of modules) {
     mkdirSync(dirname(join(dir, m.name)), { recursive: true });
@@ -69,6 +69,7 @@ const worker :Workerd.Worker = (
       ${binds}
   ],
   compatibilityDate = "${compatibilityDate}",
+  compatibilityFlags = [${compatibilityFlags.map(capnpString).join(', ')}],
   globalOutbound = "internet",
 );
 `);
@@ -104,6 +105,7 @@ export function startRawEdge(vars) {
   const w = join(root, 'worker');
   return startRawWorkerd({
     vars,
+    compatibilityFlags: ['enable_request_signal'], // as worker/wrangler.toml
     modules: [
       { name: 'entry.mjs', path: join(w, 'entry.mjs'), type: 'esModule' },
       { name: 'pkg/edgechat_worker.js', path: join(w, 'pkg', 'edgechat_worker.js'), type: 'esModule' },

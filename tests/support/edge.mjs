@@ -66,6 +66,7 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
     ],
     compatibilityDate: '2025-09-01',
+    compatibilityFlags: ['enable_request_signal'], // as worker/wrangler.toml: request.signal aborts on disconnect
     bindings,
     durableObjects: durableObject || streams
       ? { ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}), ...(streams ? { STREAMS: 'EdgechatStream' } : {}) }
