@@ -1,11 +1,19 @@
 #!/bin/sh
-# Trunk post_build hook: minify the widget's JS in the staging dir on release builds.
+# Trunk post_build hook, release builds only, on the staging dir:
+#  1. drop server_fn's unused wasm-streams exports and their glue (drop-exports.mjs explains why);
+#  2. minify the JS glue and the loader with terser (Trunk's --minify breaks on wasm-bindgen 0.2.130's JS);
+#  3. minify the stylesheet with esbuild (wrangler's exact-pinned dependency, already in node_modules).
 set -eu
 [ "${TRUNK_PROFILE:-debug}" = "release" ] || exit 0
-terser="$(dirname "$0")/../../node_modules/.bin/terser"
+here="$(dirname "$0")"
+bin="$here/../../node_modules/.bin"
+node "$here/drop-exports.mjs" "$TRUNK_STAGING_DIR"
 for f in "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js"; do
-  "$terser" "$f" --module --compress --mangle --output "$f.min"
+  "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done
+css="$TRUNK_STAGING_DIR/edgechat.css"
+"$bin/esbuild" "$css" --minify --log-level=warning --outfile="$css.min"
+mv "$css.min" "$css"
 # Marks dist/ as a release build (a `trunk serve` debug build replaces dist/ without it).
 date -u +%Y-%m-%dT%H:%M:%SZ > "$TRUNK_STAGING_DIR/.release"
