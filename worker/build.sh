@@ -3,6 +3,8 @@
 #
 #   worker/build.sh            build
 #   WASM_BINDGEN=/path/to/wasm-bindgen worker/build.sh
+#   CARGO_TARGET_DIR=/elsewhere worker/build.sh     (honoured, as is a target-dir in cargo config: the wasm is
+#                                                    taken from where cargo says it wrote it)
 #
 # Prints the raw and gzipped size of the final wasm.
 set -euo pipefail
@@ -15,12 +17,20 @@ bindgen=${WASM_BINDGEN:-$cache/tools/bin/wasm-bindgen}
 wasm_opt=${WASM_OPT:-$root/node_modules/.bin/wasm-opt}
 [ -x "$wasm_opt" ] || { echo "wasm-opt not found at $wasm_opt: run npm ci at the repo root" >&2; exit 1; }
 
+# A relative CARGO_TARGET_DIR means relative to where this script was started.
+if [ -n "${CARGO_TARGET_DIR:-}" ] && [[ "$CARGO_TARGET_DIR" != /* ]]; then
+  export CARGO_TARGET_DIR="$PWD/$CARGO_TARGET_DIR"
+fi
 cd "$root"
-cargo build -p edgechat-worker --target wasm32-unknown-unknown --profile wasm-release
+# Diagnostics go to stderr as usual; stdout carries cargo's JSON messages, which name the wasm it wrote.
+messages=$(cargo build -p edgechat-worker --target wasm32-unknown-unknown --profile wasm-release \
+  --message-format=json-render-diagnostics)
+wasm=$(printf '%s\n' "$messages" | grep -o '"filenames":\["[^"]*/edgechat_worker\.wasm"' | tail -n 1 |
+  sed -e 's/^"filenames":\["//' -e 's/"$//') || true
+[ -f "$wasm" ] || { echo "cargo did not report where it wrote edgechat_worker.wasm" >&2; exit 1; }
 out="$here/pkg"
 mkdir -p "$out"
-"$bindgen" --target web --remove-name-section --no-typescript --out-dir "$out" --out-name edgechat_worker \
-  target/wasm32-unknown-unknown/wasm-release/edgechat_worker.wasm
+"$bindgen" --target web --remove-name-section --no-typescript --out-dir "$out" --out-name edgechat_worker "$wasm"
 # Explicit feature list: --all-features would emit stringref, which workerd and Node reject.
 "$wasm_opt" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types "$out/edgechat_worker_bg.wasm" -o "$out/edgechat_worker_bg.wasm"

@@ -74,7 +74,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     }
     let mut stats = Stats::default();
     let config = ctx.config.clone();
-    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(ctx.gone.signal()), |entry| {
+    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(&ctx.gone), &|entry| {
         build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
     })
     .await;
@@ -97,7 +97,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     headers.push(("content-type".into(), "text/event-stream; charset=utf-8".into()));
     headers.push(("cache-control".into(), "no-cache, no-transform".into()));
     headers.push(("x-edgechat-cache".into(), ctx.log.cache.into()));
-    let (resp, writer) = match stream_response(200, &headers, ctx.gone.signal()) {
+    let (resp, writer) = match stream_response(200, &headers, &ctx.gone) {
         Ok(x) => x,
         Err(_) => {
             up.abort.abort();
@@ -143,7 +143,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     };
     // `start` goes out with the events of the first chunk, in one write.
     decoder.feed(first.as_deref().unwrap_or_default());
-    let mut step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, start).await;
+    let mut step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, start);
     let stall = ctx.config.limits.stall_timeout_ms;
     let keepalive = ctx.config.limits.keepalive_ms;
     let mut ended = first.is_none() || reader.is_none();
@@ -152,7 +152,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         match reader.read_for_client(&mut writer, stall, keepalive).await {
             Read::Chunk(c) => {
                 decoder.feed(&c);
-                step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new()).await;
+                step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new());
             }
             Read::Done => ended = true,
             Read::Timeout => step = Step::Failed(ErrorInfo::stalled(stall)),
@@ -162,7 +162,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     }
     if matches!(step, Step::Continue) && !producer.is_done() {
         decoder.finish();
-        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new()).await;
+        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new());
         if matches!(step, Step::Continue) && !producer.is_done() {
             step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, scrub));
         }
@@ -179,7 +179,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         Step::Aborted => Outcome::Aborted,
         Step::Failed(e) => {
             let tail: String = producer.fail(e, usage, estimated, cost).iter().map(encode_sse).collect();
-            let delivered = writer.write(tail.as_bytes()).await;
+            let delivered = writer.write(tail.as_bytes());
             ctx.log.error = Some(e.kind.clone());
             if !delivered {
                 // The client had already gone: that, not the upstream, ended this stream.
@@ -192,11 +192,11 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         }
         Step::Continue => {
             let tail: String = producer.finish(usage, estimated, cost).iter().map(encode_sse).collect();
-            writer.write(tail.as_bytes()).await;
+            let _ = writer.write(tail.as_bytes());
             Outcome::Complete
         }
     };
-    writer.close().await;
+    writer.close();
     ctx.log.outcome = outcome.as_str();
     ctx.log.set_usage(&usage, estimated);
     ctx.log.cost_usd = cost;
@@ -209,7 +209,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
 
 /// Decodes what the decoder holds and writes the widget events it yields in one write (one enqueue per upstream
 /// chunk); `out` starts with anything to send before them.
-async fn drain(
+fn drain(
     decoder: &mut StreamDecoder,
     producer: &mut Producer,
     writer: &mut Writer,
@@ -232,7 +232,7 @@ async fn drain(
             }
         }
     }
-    if !writer.write(out.as_bytes()).await {
+    if !writer.write(out.as_bytes()) {
         return Step::Aborted;
     }
     step
@@ -319,7 +319,7 @@ async fn embed(ctx: &Ctx, text: &str) -> Result<Vec<f32>, String> {
         headers.push(("authorization".into(), format!("Bearer {k}")));
     }
     let body = serde_json::json!({ "model": sc.embedding_model, "input": text }).to_string();
-    let sent = fetch("POST", &format!("{}/embeddings", p.base_url), &headers, body.as_bytes(), Some(ctx.gone.signal())).await?;
+    let sent = fetch("POST", &format!("{}/embeddings", p.base_url), &headers, body.as_bytes(), Some(&ctx.gone)).await?;
     let status = sent.response.status();
     let bytes = read_all(sent.response.body(), 8 << 20, ctx.config.limits.stall_timeout_ms)
         .await

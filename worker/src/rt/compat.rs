@@ -54,7 +54,7 @@ pub(crate) async fn handle(
     let chain = upstream::chain(&ctx.config, &alias);
     let config = ctx.config.clone();
     let mut stats = Stats::default();
-    let result = upstream::send(&config, &chain, req.stream, ctx.started_ms, &mut stats, Some(ctx.gone.signal()), |e| {
+    let result = upstream::send(&config, &chain, req.stream, ctx.started_ms, &mut stats, Some(&ctx.gone), &|e| {
         if format.native_to(e.provider) {
             Some(passthrough_request(&config, &req, e, anthropic_version.as_deref(), anthropic_beta.as_deref()))
         } else {
@@ -136,7 +136,7 @@ pub(crate) async fn handle(
     }
     headers.push(("content-type".into(), "text/event-stream; charset=utf-8".into()));
     headers.push(("cache-control".into(), "no-cache, no-transform".into()));
-    let (resp, writer) = match stream_response(200, &headers, ctx.gone.signal()) {
+    let (resp, writer) = match stream_response(200, &headers, &ctx.gone) {
         Ok(x) => x,
         Err(_) => {
             up.abort.abort();
@@ -242,14 +242,14 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
     loop {
         if let Some(c) = chunk.take() {
             if let Mode::Passthrough(_) = mode {
-                if !writer.write(&c).await {
+                if !writer.write(&c) {
                     aborted = true;
                     break;
                 }
             }
             if failure.is_none() {
                 decoder.feed(&c);
-                if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx).await {
+                if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx) {
                     aborted = true;
                     break;
                 }
@@ -273,7 +273,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
     }
     if !aborted && failure.is_none() && !meter.is_done() {
         decoder.finish();
-        if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx).await {
+        if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx) {
             aborted = true;
         }
         if failure.is_none() && !meter.is_done() && !aborted {
@@ -306,7 +306,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
         };
         // A provider's own mid-stream error already passed through.
         if !(matches!(mode, Mode::Passthrough(_)) && f.kind != "truncated" && f.kind != "stalled") {
-            writer.write(text.as_bytes()).await;
+            let _ = writer.write(text.as_bytes());
         }
         ctx.log.error = Some(f.kind.clone());
         if f.truncated {
@@ -316,11 +316,11 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
         }
     } else {
         if let Mode::Translate(enc) = &mut mode {
-            writer.write(enc.finish(&usage).as_bytes()).await;
+            let _ = writer.write(enc.finish(&usage).as_bytes());
         }
         Outcome::Complete
     };
-    writer.close().await;
+    writer.close();
     ctx.log.outcome = outcome.as_str();
     ctx.log.set_usage(&usage, estimated);
     ctx.log.cost_usd = cost;
@@ -330,7 +330,7 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
 
 /// Drains the decoder into the meter (and the translator, whose output goes out in one write); `false` when the
 /// client went away.
-async fn step(
+fn step(
     decoder: &mut StreamDecoder,
     meter: &mut Producer,
     mode: &mut Mode,
@@ -355,5 +355,5 @@ async fn step(
             }
         }
     }
-    writer.write(out.as_bytes()).await
+    writer.write(out.as_bytes())
 }

@@ -154,12 +154,15 @@ impl ChunkReader {
         let start = now();
         let stall_at = start + f64::from(stall_ms);
         let mut ping_at = start + f64::from(keepalive_ms.max(1));
+        if !writer.ready().await {
+            return Read::Gone;
+        }
         loop {
             let gone = writer.gone.clone();
             match self.read_until(ping_at.min(stall_at), Some(&gone)).await {
                 Read::Timeout if now() >= stall_at => return Read::Timeout,
                 Read::Timeout => {
-                    if !writer.write(b": ping\n\n").await {
+                    if !writer.write(b": ping\n\n") {
                         return Read::Gone;
                     }
                     ping_at = now() + f64::from(keepalive_ms.max(1));
@@ -308,38 +311,8 @@ pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal)
 /// One signal per request that is set when its client goes away: the request's `signal` aborts (workerd with the
 /// `enable_request_signal` compatibility flag, as soon as the runtime sees the connection drop) or the response
 /// body is cancelled ([`stream_response`]; the runtime does that on the first write after the drop).
-pub struct ClientGone {
-    signal: Signal,
-    listener: Option<(web_sys::AbortSignal, Closure<dyn FnMut()>)>,
-}
-
-/// The client-gone signal of `req` ([`ClientGone`]).
-pub fn client_gone(req: &web_sys::Request) -> ClientGone {
-    let signal = Signal::default();
-    let abort = req.signal();
-    if abort.aborted() {
-        signal.fire();
-        return ClientGone { signal, listener: None };
-    }
-    let s = signal.clone();
-    let cb = Closure::<dyn FnMut()>::new(move || s.fire());
-    abort.set_onabort(Some(cb.as_ref().unchecked_ref()));
-    ClientGone { signal, listener: Some((abort, cb)) }
-}
-
-impl ClientGone {
-    /// The signal.
-    pub fn signal(&self) -> &Signal {
-        &self.signal
-    }
-}
-
-impl Drop for ClientGone {
-    fn drop(&mut self) {
-        if let Some((abort, _)) = &self.listener {
-            abort.set_onabort(None);
-        }
-    }
+pub fn client_gone(req: &web_sys::Request) -> Signal {
+    Signal::from_abort(req.signal())
 }
 
 fn response_init(status: u16, headers: &[(String, String)]) -> ResponseInit {
@@ -396,30 +369,29 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Writes bytes; `false` once the client has gone away. Waits while the client lags [`QUEUED_CHUNKS`] behind.
-    pub async fn write(&mut self, bytes: &[u8]) -> bool {
+    /// Queues bytes (one enqueue); `false` once the client has gone away.
+    pub fn write(&mut self, bytes: &[u8]) -> bool {
         if self.state != WriterState::Open || self.gone.is_set() {
             return false;
         }
-        if bytes.is_empty() {
-            return true;
-        }
-        if self.controller.enqueue(&Uint8Array::from(bytes)).is_err() {
+        if !bytes.is_empty() && self.controller.enqueue(&Uint8Array::from(bytes)).is_err() {
             self.state = WriterState::Broken;
             return false;
-        }
-        // Backpressure (rare: a client reading slower than the provider writes): poll the queue.
-        while self.controller.desired_size().is_some_and(|d| d <= 0.0) {
-            if self.gone.is_set() {
-                return false;
-            }
-            sleep(5).await;
         }
         true
     }
 
+    /// Waits while the client lags [`QUEUED_CHUNKS`] chunks behind (rare: a client reading slower than the
+    /// provider writes; polled); `false` once the client has gone away.
+    pub async fn ready(&self) -> bool {
+        while self.controller.desired_size().is_some_and(|d| d <= 0.0) && !self.gone.is_set() {
+            sleep(5).await;
+        }
+        !self.gone.is_set()
+    }
+
     /// Closes the stream (normal end).
-    pub async fn close(&mut self) {
+    pub fn close(&mut self) {
         if self.state == WriterState::Open {
             self.state = WriterState::Closed;
             let _ = self.controller.close();

@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Request, Response};
 
-use self::js::{client_gone, console_log, get_obj, get_str, now_ms, random_id, read_all, response, ClientGone, ReadAllError};
+use self::js::{client_gone, console_log, get_obj, get_str, now_ms, random_id, read_all, response, ReadAllError};
 use self::store::{CacheStore, LimiterStore};
 use crate::config::{Config, Env};
 use crate::error::{scrub, ApiError};
@@ -49,7 +49,7 @@ pub(crate) struct Ctx {
     /// The `STREAMS` Durable Object namespace, when bound (resumable streams).
     pub streams: Option<JsValue>,
     /// Set when the client goes away (request aborted, response body cancelled).
-    pub gone: ClientGone,
+    pub gone: js::Signal,
 }
 
 impl Ctx {

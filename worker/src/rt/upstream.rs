@@ -98,7 +98,7 @@ pub async fn send(
     started_ms: u64,
     stats: &mut Stats,
     gone: Option<&Signal>,
-    build: impl Fn(&ModelEntry) -> Option<HttpRequest>,
+    build: &dyn Fn(&ModelEntry) -> Option<HttpRequest>,
 ) -> Result<Upstream, Failure> {
     let mut last: Option<Failure> = None;
     for (alias, entry) in chain {

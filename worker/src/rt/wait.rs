@@ -29,9 +29,37 @@ pub struct Signal(Rc<SignalInner>);
 struct SignalInner {
     set: Cell<bool>,
     waker: RefCell<Option<Waker>>,
+    /// The request signal whose `abort` sets this one, and its listener (removed when the last clone goes).
+    source: RefCell<Option<(web_sys::AbortSignal, Closure<dyn FnMut()>)>>,
+}
+
+impl Drop for SignalInner {
+    fn drop(&mut self) {
+        if let Some((abort, _)) = self.source.get_mut() {
+            abort.set_onabort(None);
+        }
+    }
 }
 
 impl Signal {
+    /// A signal that is set when `abort` aborts (or already is).
+    pub fn from_abort(abort: web_sys::AbortSignal) -> Signal {
+        let signal = Signal::default();
+        if abort.aborted() {
+            signal.fire();
+            return signal;
+        }
+        let weak = Rc::downgrade(&signal.0);
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(s) = weak.upgrade() {
+                Signal(s).fire();
+            }
+        });
+        abort.set_onabort(Some(listener.as_ref().unchecked_ref()));
+        *signal.0.source.borrow_mut() = Some((abort, listener));
+        signal
+    }
+
     /// Sets the flag and wakes the waiting task.
     pub fn fire(&self) {
         self.0.set.set(true);

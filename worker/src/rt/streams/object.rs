@@ -14,7 +14,7 @@ use super::{StartMsg, HEARTBEAT_MS, OWNER_HEADER};
 use crate::config::Env;
 use crate::error::ApiError;
 use crate::resume::{self, Owner, Snapshot, StopAnswer, StopState, StreamLog};
-use crate::rt::js::{call_async, client_gone, console_log, get_obj, get_str, now_ms, response, stream_response, ClientGone, Writer};
+use crate::rt::js::{call_async, client_gone, console_log, get_obj, get_str, now_ms, response, stream_response, Writer};
 use crate::rt::wait::{now, Signal, Timer};
 
 #[derive(Default)]
@@ -164,25 +164,22 @@ async fn object_fetch(state: Shared, env: JsValue, storage: Option<JsValue>, req
 }
 
 /// A streaming response that replays the log after `after`, then follows it live until the stream ends.
-pub(super) fn subscribe(state: Shared, after: u64, preamble: String, gone: ClientGone) -> Response {
+pub(super) fn subscribe(state: Shared, after: u64, preamble: String, gone: Signal) -> Response {
     let headers = vec![
         ("content-type".to_string(), "text/event-stream; charset=utf-8".to_string()),
         ("cache-control".into(), "no-cache, no-transform".into()),
     ];
-    let (resp, writer) = match stream_response(200, &headers, gone.signal()) {
+    let (resp, writer) = match stream_response(200, &headers, &gone) {
         Ok(x) => x,
         Err(_) => return json_error(&ApiError::internal(), ""),
     };
     let keepalive = state.borrow().keepalive_ms;
-    spawn_local(async move {
-        serve(state, writer, after, preamble, keepalive).await;
-        drop(gone);
-    });
+    spawn_local(serve(state, writer, after, preamble, keepalive));
     resp
 }
 
 async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: String, keepalive_ms: u32) {
-    if !writer.write(preamble.as_bytes()).await {
+    if !writer.write(preamble.as_bytes()) {
         return;
     }
     let timer = Timer::default();
@@ -203,7 +200,7 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             }
         };
         if let Some(b) = bytes {
-            if !writer.write(b.as_bytes()).await {
+            if !writer.write(b.as_bytes()) || !writer.ready().await {
                 return;
             }
             ping_at = now() + keepalive;
@@ -227,14 +224,14 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             Wake::Gone => return, // the client went away; generation goes on
             // Keep-alive comment while the stream is idle; it also finds clients that went away.
             Wake::Ping => {
-                if !writer.write(b": ping\n\n").await {
+                if !writer.write(b": ping\n\n") {
                     return;
                 }
                 ping_at = now() + keepalive;
             }
         }
     }
-    writer.close().await;
+    writer.close();
 }
 
 enum Wake {

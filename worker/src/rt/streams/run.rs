@@ -19,7 +19,7 @@ use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer, WidgetE
 use crate::limiter::Op;
 use crate::log::LogLine;
 use crate::resume::{self, StopState, StreamLog, StreamSettings};
-use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, ChunkReader, ClientGone, Read, Signal};
+use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, ChunkReader, Read, Signal};
 use crate::rt::store::{CacheStore, LimiterStore};
 use crate::rt::upstream::{self, Body, Stats, Upstream};
 
@@ -64,7 +64,7 @@ impl Run {
 }
 
 /// `POST /start`: sends upstream (retries, fallback), then answers with the live stream while the pump runs on.
-pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: StartMsg, gone: ClientGone) -> Response {
+pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: StartMsg, gone: Signal) -> Response {
     let request_id = msg.request_id.clone();
     if state.borrow().log.is_some() {
         return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
@@ -117,7 +117,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
     let chain = upstream::chain(&run.config, &prepared.alias);
     let mut stats = Stats::default();
     let config = run.config.clone();
-    let result = upstream::send(&config, &chain, true, run.msg.started_ms, &mut stats, None, |entry| {
+    let result = upstream::send(&config, &chain, true, run.msg.started_ms, &mut stats, None, &|entry| {
         build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
     })
     .await;
