@@ -68,6 +68,8 @@ struct ReadSlot {
     waker: Option<Waker>,
 }
 
+type Callback = Closure<dyn FnMut(JsValue)>;
+
 /// A stream reader whose reads can time out without losing data: a read still pending after a timeout is awaited
 /// again by the next call instead of issuing a second read. One deadline [`Timer`] and two result callbacks serve
 /// every read, so a chunk costs one `reader.read()`.
@@ -76,7 +78,8 @@ pub struct ChunkReader {
     slot: Rc<RefCell<ReadSlot>>,
     /// The promise of the read in flight (its callbacks fill `slot`).
     pending: Option<Promise>,
-    callbacks: Option<(Closure<dyn FnMut(JsValue)>, Closure<dyn FnMut(JsValue)>)>,
+    /// `then` callbacks of every read: (value, error).
+    callbacks: Option<[Callback; 2]>,
     timer: Timer,
 }
 
@@ -94,7 +97,7 @@ impl ChunkReader {
                 }
             })
         };
-        let callbacks = Some((settle(true), settle(false)));
+        let callbacks = Some([settle(true), settle(false)]);
         Self { reader, slot, pending: None, callbacks, timer: Timer::default() }
     }
 
@@ -106,7 +109,7 @@ impl ChunkReader {
     /// Reads one chunk, giving up at `deadline` (ms since the epoch) or when `gone` is set.
     async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
         if self.pending.is_none() {
-            let Some((on_value, on_error)) = &self.callbacks else { return Read::Done };
+            let Some([on_value, on_error]) = &self.callbacks else { return Read::Done };
             self.pending = Some(self.reader.read().then2(on_value, on_error));
         }
         let (slot, timer) = (&self.slot, &self.timer);
@@ -184,7 +187,7 @@ impl Drop for ChunkReader {
         if let (Some(p), Some(callbacks)) = (self.pending.take(), self.callbacks.take()) {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
-            if let Ok(then) = Reflect::get(&p, &"then".into()).and_then(|t| t.dyn_into::<js_sys::Function>().map_err(JsValue::from)) {
+            if let Ok(then) = Reflect::get(&p, &"then".into()).and_then(|t| t.dyn_into::<js_sys::Function>()) {
                 let _ = then.call2(&p, &release, &release);
             }
             let _ = self.reader.cancel();

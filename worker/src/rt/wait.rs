@@ -30,8 +30,10 @@ struct SignalInner {
     set: Cell<bool>,
     waker: RefCell<Option<Waker>>,
     /// The request signal whose `abort` sets this one, and its listener (removed when the last clone goes).
-    source: RefCell<Option<(web_sys::AbortSignal, Closure<dyn FnMut()>)>>,
+    source: RefCell<Option<AbortSource>>,
 }
+
+type AbortSource = (web_sys::AbortSignal, Closure<dyn FnMut()>);
 
 impl Drop for SignalInner {
     fn drop(&mut self) {
