@@ -1,13 +1,16 @@
-//! The widget's side of docs/protocol.md: `GET /api/config` and the streamed `POST /api/chat`.
+//! The widget's side of docs/protocol.md: `GET /api/config`, the streamed `POST /api/chat`, and resumable streams
+//! (`GET /api/chat/streams/{id}` with `Last-Event-ID`, `POST .../stop`).
 //!
 //! The body is read with a `ReadableStream` reader and fed to the core's SSE parser; each edge event becomes an
-//! [`EdgeEvent`]. Failures are a typed [`ChatError`] whose kind the UI shows in place.
+//! [`EdgeEvent`], reported with the stream's [`Cursor`] (its id, the last event id, the `retry` delay) so a broken
+//! connection can be resumed. Failures are a typed [`ChatError`] whose kind the UI shows in place.
 
 use edgechat::conversation::{Message, Role};
 use edgechat::sse::SseParser;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortSignal, EventTarget, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use crate::json::{self, Obj};
 
@@ -55,6 +58,8 @@ pub struct Config {
     pub limits: Limits,
     /// Answers come from a mock upstream.
     pub simulated: bool,
+    /// Streams can be resumed and stopped by id (the edge has its `STREAMS` Durable Object).
+    pub resumable: bool,
 }
 
 impl Config {
@@ -75,6 +80,7 @@ impl Config {
             default_model: json::string(c, "default_model").unwrap_or_default(),
             limits: Limits { max_message_chars: json::uint(&json::get(c, "limits"), "max_message_chars").map(|n| n as usize) },
             simulated: json::flag(c, "simulated"),
+            resumable: json::flag(c, "resumable"),
         }
     }
 }
@@ -103,6 +109,17 @@ impl UsageInfo {
             cache_read_input_tokens: json::uint(d, "cache_read_input_tokens").unwrap_or(0),
             cost_usd: json::number(d, "cost_usd"),
             estimated: json::flag(d, "estimated"),
+        }
+    }
+
+    /// Both answers' usage together (a continued answer costs its first part plus the continuation).
+    pub fn plus(self, o: Self) -> Self {
+        Self {
+            input_tokens: self.input_tokens + o.input_tokens,
+            output_tokens: self.output_tokens + o.output_tokens,
+            cache_read_input_tokens: self.cache_read_input_tokens + o.cache_read_input_tokens,
+            cost_usd: self.cost_usd.zip(o.cost_usd).map(|(a, b)| a + b),
+            estimated: self.estimated || o.estimated,
         }
     }
 
@@ -220,6 +237,14 @@ impl ChatError {
             message: "The connection closed before the answer finished.".into(),
             retry_after_ms: None,
             retryable: true,
+        }
+    }
+
+    /// A resumable stream the edge no longer has (expired, or refused): the text so far is all there is.
+    pub fn expired() -> Self {
+        Self {
+            message: "The connection was lost and the answer could not be resumed. Continue carries on from here.".into(),
+            ..Self::truncated()
         }
     }
 
@@ -430,8 +455,9 @@ pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
         .ok_or_else(|| ChatError::from_edge("bad_config", "unreadable config".into(), None, None, false))
 }
 
-/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape.
-pub fn chat_body(model: &str, messages: &[Message]) -> String {
+/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape, and `"continue": true` to
+/// carry on the partial assistant turn the messages end with.
+pub fn chat_body(model: &str, messages: &[Message], cont: bool) -> String {
     let list = js_sys::Array::new();
     for m in messages {
         let role = match m.role {
@@ -443,65 +469,158 @@ pub fn chat_body(model: &str, messages: &[Message]) -> String {
         let o = if m.interrupted { o.set("interrupted", true) } else { o };
         list.push(&o.build());
     }
-    json::stringify(&Obj::new().set("model", model).set("messages", list).build())
+    let body = Obj::new().set("model", model).set("messages", list);
+    json::stringify(&if cont { body.set("continue", true) } else { body }.build())
 }
 
-/// Streams one answer from the edge, calling `on_event` for each event in order. Returns when the stream ends;
-/// a stream that ends without `done`/`error` yields [`ChatError::truncated`] as its last event.
-pub async fn stream_chat(
-    ep: &Endpoint,
-    body: &str,
-    signal: &AbortSignal,
-    mut on_event: impl FnMut(EdgeEvent),
-) -> Result<(), Failure> {
-    let resp = send("POST", &ep.url("/api/chat"), &edge_headers(ep), Some(body), Some(signal)).await?;
+/// Where a resumable stream stands: what a reconnect sends (docs/protocol.md, "Resumable streams"). An empty
+/// `stream_id` means the stream cannot be resumed (the edge has no `STREAMS` object, or a cache hit).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cursor {
+    /// The edge's `x-edgechat-stream-id`.
+    pub stream_id: String,
+    /// The SSE id of the last event fully received (0: none yet).
+    pub last_event_id: u64,
+    /// The reconnect delay the stream set with `retry:`, in ms.
+    pub retry_ms: Option<u64>,
+}
+
+impl Cursor {
+    /// Saved form (`{"id","last","retry"}`).
+    pub fn to_json(&self) -> JsValue {
+        Obj::new()
+            .set("id", self.stream_id.as_str())
+            .set("last", self.last_event_id as f64)
+            .opt("retry", self.retry_ms.map(|n| n as f64))
+            .build()
+    }
+
+    /// Reads the saved form; `None` without a stream id.
+    pub fn from_json(c: &JsValue) -> Option<Self> {
+        let stream_id = json::string(c, "id").filter(|s| !s.is_empty())?;
+        Some(Self { stream_id, last_event_id: json::uint(c, "last").unwrap_or(0), retry_ms: json::uint(c, "retry") })
+    }
+}
+
+async fn open(ep: &Endpoint, method: &str, path: &str, extra: Option<(&str, String)>, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, Failure> {
+    let mut h = edge_headers(ep);
+    h.extend(extra.map(|(k, v)| (k.to_string(), v)));
+    let resp = send(method, &ep.url(path), &h, body, signal).await?;
     if !resp.ok() {
         return Err(edge_error(&resp).await.into());
     }
-    let mut parser = SseParser::new();
-    let mut ended = false;
-    let read = read_body(&resp, |chunk| {
-        parser.feed(chunk);
-        drain(&mut parser, &mut ended, &mut on_event);
-    })
-    .await;
-    match read {
-        Err(Failure::Aborted) => return Err(Failure::Aborted),
-        Err(Failure::Error(e)) if !ended => {
-            on_event(EdgeEvent::Error(ChatError { kind: ErrorKind::Network, ..e }));
-            return Ok(());
-        }
-        _ => {}
-    }
-    parser.finish();
-    drain(&mut parser, &mut ended, &mut on_event);
-    if !ended {
-        on_event(EdgeEvent::Error(ChatError::truncated()));
-    }
-    Ok(())
+    Ok(resp)
 }
 
-/// Passes every event the parser has ready to `on_event`, decoding the edge protocol. After a terminal event
-/// (`done`/`error`) the rest is ignored.
-fn drain(parser: &mut SseParser, ended: &mut bool, on_event: &mut impl FnMut(EdgeEvent)) {
+/// `POST /api/chat`: the response of an accepted request, whose body [`read_events`] reads.
+pub async fn open_chat(ep: &Endpoint, body: &str, signal: &AbortSignal) -> Result<Response, Failure> {
+    open(ep, "POST", "/api/chat", None, Some(body), Some(signal)).await
+}
+
+/// `GET /api/chat/streams/{id}` with `Last-Event-ID`: the events after the cursor, then the live ones.
+pub async fn open_resume(ep: &Endpoint, cursor: &Cursor, signal: &AbortSignal) -> Result<Response, Failure> {
+    let path = format!("/api/chat/streams/{}", cursor.stream_id);
+    open(ep, "GET", &path, Some(("last-event-id", cursor.last_event_id.to_string())), None, Some(signal)).await
+}
+
+/// `POST /api/chat/streams/{id}/stop`: the edge aborts the upstream and ends the stream with `done` stopped.
+pub async fn stop_stream(ep: &Endpoint, stream_id: &str) -> Result<(), Failure> {
+    open(ep, "POST", &format!("/api/chat/streams/{stream_id}/stop"), None, None, None).await.map(drop)
+}
+
+/// The stream id of a `start` event that says `"resumable": true` (the same as `x-edgechat-stream-id`, which a
+/// cross-origin page may not be allowed to read).
+fn resumable_id(data: &str) -> Option<String> {
+    json::parse(data).filter(|d| json::flag(d, "resumable")).and_then(|d| json::string(&d, "stream_id"))
+}
+
+/// Reads one response's SSE events into `on_event`, each with the stream position just after it. `Ok(None)`
+/// once a terminal event (`done`/`error`) arrived; `Ok(Some(e))` when the connection broke first (a read error,
+/// or the body ended): the caller resumes from the cursor or reports `e`.
+pub async fn read_events(
+    resp: &Response,
+    cursor: &mut Cursor,
+    mut on_event: impl FnMut(EdgeEvent, &Cursor),
+) -> Result<Option<ChatError>, Failure> {
+    let mut parser = SseParser::new();
+    let mut ended = false;
+    let read = read_body(resp, |chunk| {
+        parser.feed(chunk);
+        drain(&mut parser, cursor, &mut ended, &mut on_event);
+    })
+    .await;
+    let broken = match read {
+        Err(Failure::Aborted) => return Err(Failure::Aborted),
+        Err(Failure::Error(e)) => ChatError { kind: ErrorKind::Network, ..e },
+        Ok(()) => ChatError::truncated(),
+    };
+    parser.finish();
+    drain(&mut parser, cursor, &mut ended, &mut on_event);
+    Ok((!ended).then_some(broken))
+}
+
+/// Passes every event the parser has ready to `on_event`, decoding the edge protocol and moving the cursor. After
+/// a terminal event (`done`/`error`) the rest is ignored.
+fn drain(parser: &mut SseParser, cursor: &mut Cursor, ended: &mut bool, on_event: &mut impl FnMut(EdgeEvent, &Cursor)) {
+    cursor.retry_ms = parser.retry_ms().or(cursor.retry_ms);
     while let Some(item) = parser.next_event() {
         if *ended {
             continue;
         }
         let decoded = match item {
-            Ok(ev) => decode_event(&ev.event, &ev.data),
+            Ok(ev) => {
+                if let Some(id) = ev.id.as_deref().and_then(|i| i.parse().ok()) {
+                    cursor.last_event_id = id;
+                }
+                if ev.event == "start" {
+                    cursor.stream_id = resumable_id(&ev.data).unwrap_or_default();
+                }
+                decode_event(&ev.event, &ev.data)
+            }
             Err(e) => Some(Err(ChatError::from_edge("event_too_large", e.to_string(), None, None, false))),
         };
-        match decoded {
-            Some(Ok(e)) => {
-                *ended = matches!(e, EdgeEvent::Done { .. } | EdgeEvent::Error(_));
-                on_event(e);
+        let ev = match decoded {
+            Some(Ok(e)) => e,
+            Some(Err(e)) => EdgeEvent::Error(e),
+            None => continue,
+        };
+        *ended = matches!(ev, EdgeEvent::Done { .. } | EdgeEvent::Error(_));
+        on_event(ev, cursor);
+    }
+}
+
+/// Waits `ms`, or less: until the browser is back online, the page becomes visible again, or `signal` aborts
+/// (the caller checks `signal.aborted()`).
+pub async fn pause(ms: u32, signal: &AbortSignal) {
+    let Some(win) = web_sys::window() else { return };
+    let doc = win.document();
+    let mut wakers = None;
+    let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
+        let (r, d) = (resolve.clone(), doc.clone());
+        let now = Closure::<dyn FnMut()>::new(move || drop(resolve.call0(&JsValue::NULL)));
+        let visible = Closure::<dyn FnMut()>::new(move || {
+            if !d.as_ref().is_some_and(web_sys::Document::hidden) {
+                drop(r.call0(&JsValue::NULL));
             }
-            Some(Err(e)) => {
-                *ended = true;
-                on_event(EdgeEvent::Error(e));
-            }
-            None => {}
-        }
+        });
+        wakers = Some((now, visible));
+    });
+    let Some((now, visible)) = wakers else { return };
+    let (now, visible): (&js_sys::Function, &js_sys::Function) = (now.as_ref().unchecked_ref(), visible.as_ref().unchecked_ref());
+    let mut on: Vec<(EventTarget, &str, &js_sys::Function)> = vec![(win.clone().into(), "online", now), (signal.clone().into(), "abort", now)];
+    if let Some(d) = doc {
+        on.push((d.into(), "visibilitychange", visible));
+    }
+    // A listener that cannot be added only means waiting for the timer.
+    for (target, name, f) in &on {
+        let _ = target.add_event_listener_with_callback(name, f);
+    }
+    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(now, ms.min(i32::MAX as u32) as i32);
+    let _ = JsFuture::from(promise).await;
+    for (target, name, f) in &on {
+        let _ = target.remove_event_listener_with_callback(name, f);
+    }
+    if let Ok(t) = timer {
+        win.clear_timeout_with_handle(t);
     }
 }

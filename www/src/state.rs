@@ -1,13 +1,14 @@
 //! The conversation model: turns held in signals, persistence to `localStorage`, and the chat actions (send, stop,
-//! regenerate, edit, retry, clear) that drive the stream.
+//! regenerate, edit, retry, continue, clear) that drive the stream. On an edge with resumable streams a broken
+//! connection is resumed in place (also after a page reload) and Stop asks the edge to stop by the stream's id.
 
 use edgechat::conversation::{Message, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
-use web_sys::AbortController;
+use web_sys::{AbortController, AbortSignal};
 
-use crate::api::{self, ChatError, Config, EdgeEvent, Endpoint, Failure, UsageInfo};
+use crate::api::{self, ChatError, Config, Cursor, EdgeEvent, Endpoint, ErrorKind, Failure, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok::{self, ByokSettings};
 use crate::json::{self, Obj};
@@ -65,19 +66,42 @@ pub struct Turn {
     pub error: RwSignal<Option<ChatError>>,
     /// Usage and cost.
     pub usage: RwSignal<Option<UsageInfo>>,
+    /// The connection broke and the widget is resuming the stream (the text so far stays).
+    pub reconnecting: RwSignal<bool>,
+    /// Where the answer's stream stands: `None` until its first event; kept (and saved) while it streams.
+    cursor: StoredValue<Option<Cursor>>,
 }
 
 impl Turn {
     fn to_json(self) -> JsValue {
         let role = if self.role == Role::User { "user" } else { "assistant" };
+        let status = self.status.get_untracked();
+        let resumable = self.cursor.get_value().filter(|c| status == Status::Streaming && !c.stream_id.is_empty());
         Obj::new()
             .set("role", role)
             .set("text", self.text.get_untracked())
-            .set("status", self.status.get_untracked().as_str())
+            .set("status", status.as_str())
             .opt("error", self.error.get_untracked().map(|e| e.to_json()))
             .opt("usage", self.usage.get_untracked().map(|u| u.to_json()))
+            .opt("stream", resumable.map(|c| c.to_json()))
             .build()
     }
+
+    /// A cut-off or stopped answer with text: the edge can carry it on (`"continue": true`).
+    pub fn can_continue(&self) -> bool {
+        self.role == Role::Assistant
+            && matches!(self.status.get(), Status::Truncated | Status::Stopped)
+            && !self.text.with(String::is_empty)
+    }
+}
+
+/// Reconnect attempts in a row without a new event before a broken stream is given up.
+const MAX_RECONNECTS: u32 = 8;
+
+/// The wait before reconnect attempt `n` (from 1): the stream's `retry` delay, doubling, at most 15 s.
+fn backoff(retry_ms: Option<u64>, n: u32) -> u32 {
+    let base = retry_ms.unwrap_or(1000).clamp(100, 10_000) as u32;
+    (base << (n - 1).min(5)).min(15_000)
 }
 
 /// The widget's state and actions; `Copy`, shared through context.
@@ -105,6 +129,12 @@ pub struct Chat {
     /// is disposed when its turn is removed, and signals created under it would die with it).
     owner: StoredValue<Owner, LocalStorage>,
     abort: StoredValue<Option<AbortController>, LocalStorage>,
+    /// The answer streaming from the edge (not a direct provider stream), for stop by id.
+    live: StoredValue<Option<Turn>>,
+    /// Stop was asked before a resumable stream's id was known: stop it by id once its `start` arrives.
+    stop_pending: StoredValue<bool>,
+    /// When the conversation was last saved (`Date.now()`), to save a streaming answer now and then.
+    saved_at: StoredValue<f64>,
     next_id: StoredValue<u32>,
 }
 
@@ -128,6 +158,9 @@ impl Chat {
             endpoint: StoredValue::new(endpoint),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
             abort: StoredValue::new_local(None),
+            live: StoredValue::new(None),
+            stop_pending: StoredValue::new(false),
+            saved_at: StoredValue::new(0.0),
             next_id: StoredValue::new(0),
         };
         chat.restore();
@@ -148,13 +181,27 @@ impl Chat {
                     Some("assistant") => Role::Assistant,
                     _ => continue,
                 };
-                let status = Status::from_name(&json::string(&t, "status").unwrap_or_default());
+                let status = json::string(&t, "status").unwrap_or_default();
+                // An answer saved mid-stream with a resumable stream id is resumed below; others are cut off.
+                let cursor = Cursor::from_json(&json::get(&t, "stream")).filter(|_| status == "streaming");
+                let status = if cursor.is_some() { Status::Streaming } else { Status::from_name(&status) };
                 let turn = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
+                turn.cursor.set_value(cursor);
                 turn.error.set(ChatError::from_json(&json::get(&t, "error")));
                 let usage = json::get(&t, "usage");
                 turn.usage.set(usage.is_object().then(|| UsageInfo::from_json(&usage)));
             }
             self.model.set(json::string(&saved, "model").unwrap_or_default());
+        }
+        let last = self.turns.with_untracked(|ts| ts.last().map(|t| t.id));
+        for t in self.turns.get_untracked() {
+            if t.status.get_untracked() == Status::Streaming {
+                if Some(t.id) == last {
+                    self.run(t, None, false);
+                } else {
+                    t.status.set(Status::Truncated);
+                }
+            }
         }
         if let Some(d) = st.get_item(&self.key("draft")).ok().flatten() {
             self.draft.set(d);
@@ -171,6 +218,7 @@ impl Chat {
         if let Some(st) = local() {
             let _ = st.set_item(&self.key("chat"), &json::stringify(&saved));
         }
+        self.saved_at.set_value(js_sys::Date::now());
     }
 
     /// Sets the draft and saves it.
@@ -197,6 +245,8 @@ impl Chat {
             status: RwSignal::new(status),
             error: RwSignal::new(None),
             usage: RwSignal::new(None),
+            reconnecting: RwSignal::new(false),
+            cursor: StoredValue::new(None),
         });
         self.turns.update(|ts| ts.push(t));
         t
@@ -237,10 +287,24 @@ impl Chat {
         Ok(())
     }
 
-    /// Stops the streaming answer (before or after its first token).
+    /// Stops the streaming answer (before or after its first token). A resumable stream is stopped by id (closing
+    /// the connection would not stop it), then the fetch is aborted; otherwise the fetch is aborted at once.
     pub fn stop(&self) {
-        if let Some(c) = self.abort.get_value() {
-            c.abort();
+        let Some(ctl) = self.abort.get_value() else { return };
+        let resumable = self.config.with_untracked(|c| c.as_ref().is_some_and(|c| c.resumable));
+        match self.live.get_value().map(|t| t.cursor.get_value()) {
+            // Not started yet: the stream's id comes with `start` (a second Stop aborts at once).
+            Some(None) if resumable && !self.stop_pending.get_value() => self.stop_pending.set_value(true),
+            Some(Some(c)) if !c.stream_id.is_empty() => {
+                let ep = self.endpoint.get_value();
+                spawn_local(async move {
+                    // The edge answers once the stream has ended (`done` stopped, read by the stream). If the stop
+                    // request fails (offline), aborting still ends the turn as stopped here.
+                    let _ = api::stop_stream(&ep, &c.stream_id).await;
+                    ctl.abort();
+                });
+            }
+            _ => ctl.abort(),
         }
     }
 
@@ -280,6 +344,17 @@ impl Chat {
             self.persist();
             self.focus_input.update(|n| *n += 1);
         }
+    }
+
+    /// Carries on the last answer from where it was cut off (token limit, failure, stop): the edge streams only
+    /// the continuation, which is appended to the same turn.
+    pub fn continue_last(&self) {
+        let last = self.turns.with_untracked(|ts| ts.last().copied());
+        let Some(turn) = last.filter(|t| !self.busy.get_untracked() && t.can_continue()) else { return };
+        let messages = self.history();
+        turn.error.set(None);
+        turn.status.set(Status::Streaming);
+        self.run(turn, Some(messages), true);
     }
 
     /// Starts a new, empty conversation.
@@ -326,32 +401,40 @@ impl Chat {
     }
 
     fn answer(&self) {
-        let this = *self;
         let messages = self.history();
         let turn = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
+        self.run(turn, Some(messages), false);
+    }
+
+    /// Streams into `turn`: a new request with `messages` (`cont`: continuing the turn), or, with `None`, the
+    /// resumption of the turn's saved stream.
+    fn run(&self, turn: Turn, messages: Option<Vec<Message>>, cont: bool) {
+        let this = *self;
         let controller = AbortController::new().ok();
         self.abort.set_value(controller.clone());
+        self.live.set_value(None);
+        self.stop_pending.set_value(false);
         self.busy.set(true);
         self.persist();
         spawn_local(async move {
             let Some(controller) = controller else {
                 finish_with(turn, Status::Failed, Some(ChatError::network("AbortController unavailable")));
-                this.done();
+                this.done(turn);
                 return;
             };
             let signal = controller.signal();
-            let on_event = move |ev: EdgeEvent| apply(turn, ev);
             #[cfg(feature = "byok")]
-            let direct = this.byok.get_untracked();
+            let direct = this.byok.get_untracked().filter(|_| !cont).zip(messages.clone());
             #[cfg(not(feature = "byok"))]
             let direct: Option<()> = None;
             let result = match direct {
                 #[cfg(feature = "byok")]
-                Some(settings) => byok::stream_direct(&settings, &messages, &signal, on_event).await,
+                Some((settings, messages)) => {
+                    byok::stream_direct(&settings, &messages, &signal, move |ev| apply(turn, ev)).await
+                }
                 _ => {
-                    let ep = this.endpoint.get_value();
-                    let body = api::chat_body(&this.model.get_untracked(), &messages);
-                    api::stream_chat(&ep, &body, &signal, on_event).await
+                    let body = messages.map(|m| api::chat_body(&this.model.get_untracked(), &m, cont));
+                    this.stream(turn, body, &signal).await
                 }
             };
             match result {
@@ -362,11 +445,85 @@ impl Chat {
             if turn.status.get_untracked() == Status::Streaming {
                 finish_with(turn, Status::Truncated, Some(ChatError::truncated()));
             }
-            this.done();
+            this.done(turn);
         });
     }
 
-    fn done(&self) {
+    /// Streams `turn` from the edge: `post` is a new request's body, `None` resumes the turn's saved stream. A
+    /// resumable stream whose connection breaks is resumed in place ("reconnecting", waiting the stream's `retry`
+    /// delay and backing off, sooner when the browser comes back online or the page becomes visible) until it ends
+    /// or can no longer be resumed.
+    async fn stream(self, turn: Turn, post: Option<String>, signal: &AbortSignal) -> Result<(), Failure> {
+        let ep = self.endpoint.get_value();
+        self.live.set_value(Some(turn));
+        // A continued answer's usage covers both parts.
+        let carry = turn.usage.get_untracked();
+        let mut cursor = if post.is_some() { Cursor::default() } else { turn.cursor.get_value().unwrap_or_default() };
+        let mut post = post;
+        let mut failures = 0;
+        loop {
+            let before = cursor.last_event_id;
+            let opened = match post.take() {
+                Some(body) => api::open_chat(&ep, &body, signal).await,
+                None => api::open_resume(&ep, &cursor, signal).await,
+            };
+            let broken = match opened {
+                Ok(resp) => {
+                    let on_event = |ev, c: &Cursor| self.received(turn, ev, c, carry);
+                    match api::read_events(&resp, &mut cursor, on_event).await? {
+                        None => return Ok(()),
+                        Some(e) => e,
+                    }
+                }
+                // Refused before the stream started: as before resumable streams.
+                Err(Failure::Error(e)) if cursor.stream_id.is_empty() => return Err(Failure::Error(e)),
+                // The edge no longer has the stream (404), or refuses the resume: keep the text, offer Continue.
+                Err(Failure::Error(e)) if e.kind == ErrorKind::Rejected => {
+                    apply(turn, EdgeEvent::Error(ChatError::expired()));
+                    return Ok(());
+                }
+                Err(Failure::Error(e)) => e,
+                Err(Failure::Aborted) => return Err(Failure::Aborted),
+            };
+            failures = if cursor.last_event_id > before { 1 } else { failures + 1 };
+            if cursor.stream_id.is_empty() || failures > MAX_RECONNECTS {
+                apply(turn, EdgeEvent::Error(broken));
+                return Ok(());
+            }
+            turn.reconnecting.set(true);
+            turn.cursor.set_value(Some(cursor.clone()));
+            self.persist();
+            api::pause(backoff(cursor.retry_ms, failures), signal).await;
+            if signal.aborted() {
+                return Err(Failure::Aborted);
+            }
+        }
+    }
+
+    /// One event of the edge's stream for `turn`, with the stream position after it.
+    fn received(&self, turn: Turn, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
+        let started = ev == EdgeEvent::Start;
+        apply(turn, match (ev, carry) {
+            (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
+            (ev, _) => ev,
+        });
+        if turn.reconnecting.get_untracked() {
+            turn.reconnecting.set(false);
+        }
+        turn.cursor.set_value(Some(cursor.clone()));
+        if started && self.stop_pending.get_value() {
+            self.stop();
+        }
+        // Saved now and then, text and position together, so a reload resumes where the saved text ends.
+        if started || js_sys::Date::now() - self.saved_at.get_value() > 500.0 {
+            self.persist();
+        }
+    }
+
+    fn done(&self, turn: Turn) {
+        turn.cursor.set_value(None);
+        turn.reconnecting.set(false);
+        self.live.set_value(None);
         self.abort.set_value(None);
         self.busy.set(false);
         self.persist();

@@ -24,15 +24,21 @@ const TYPES = {
 };
 
 /** Serves `dist` (default dist/) at /, tests/browser/pages at /test/, and proxies /api/ to `edgeUrl()` (and
- * each `proxies` prefix to its URL, with the prefix removed). */
+ * each `proxies` prefix to its URL, with the prefix removed). `dropConnections()` breaks every proxied response
+ * still open (the browser sees its connection fail mid-body, as when the network goes away). */
 export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
   const DIST = dist;
+  const open = new Set();
   if (!fs.existsSync(path.join(DIST, '.release'))) {
     throw new Error(`${DIST} has no release build (a \`trunk serve\` debug build?): run tests/browser/run.sh, which runs trunk build --release`);
   }
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname.startsWith('/api/')) return proxy(req, res, edgeUrl());
+    if (url.pathname.startsWith('/api/')) {
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      return proxy(req, res, edgeUrl());
+    }
     for (const [prefix, target] of Object.entries(proxies)) {
       if (url.pathname.startsWith(prefix)) {
         req.url = req.url.slice(prefix.length - 1);
@@ -58,6 +64,11 @@ export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
+    dropConnections: () => {
+      const n = open.size;
+      for (const res of open) res.socket?.destroy();
+      return n;
+    },
     stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
   };
 }
@@ -85,13 +96,14 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync',
 ];
 
-/** A fresh browser context on a fresh --user-data-dir; dialogs are recorded (and dismissed) for the XSS suite. */
-export async function launch() {
+/** A fresh browser context on a fresh --user-data-dir; dialogs are recorded (and dismissed) for the XSS suite.
+ * `args` are extra Chromium flags. */
+export async function launch({ args = [] } = {}) {
   const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'edgechat-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport: { width: 900, height: 800 },
     permissions: ['clipboard-read', 'clipboard-write'],
   });
@@ -152,20 +164,30 @@ export function browserEdgeVars(upstreamUrl) {
  * requests as the backend saw them (for the real stack: the provider requests the upstream received).
  */
 export async function startBackend(options = {}) {
-  if (process.env.EDGECHAT_E2E_EDGE === 'real' && !options.inline) {
-    const { startUpstream } = await import('../../upstream/server.mjs');
-    const { startEdge } = await import('../../support/edge.mjs');
-    const up = await startUpstream({ port: 0, delayMs: 3 });
-    const edge = await startEdge({ vars: browserEdgeVars(up.url) });
-    return {
-      url: edge.url,
-      kind: 'real',
-      queue: (...plans) => plans.forEach((p) => up.queue(p)),
-      release: () => up.release(),
-      requests: () => up.requests().filter((r) => /\/(chat\/completions|messages)$/.test(r.path)),
-      stop: async () => { await edge.stop(); await up.close(); },
-    };
-  }
+  if (process.env.EDGECHAT_E2E_EDGE === 'real' && !options.inline) return startRealBackend();
   const { startMockEdge } = await import('./mock-edge.mjs');
   return startMockEdge(options);
+}
+
+/**
+ * The real edge in workerd in front of the mock upstream (browserEdgeVars). `streams: true` binds the STREAMS
+ * Durable Object (resumable streams); `limits` are merged into the edge's limits. `up` is the mock upstream.
+ */
+export async function startRealBackend({ streams = false, limits = {} } = {}) {
+  const { startUpstream } = await import('../../upstream/server.mjs');
+  const { startEdge } = await import('../../support/edge.mjs');
+  const up = await startUpstream({ port: 0, delayMs: 3 });
+  const vars = browserEdgeVars(up.url);
+  const config = JSON.parse(vars.EDGECHAT_CONFIG);
+  config.limits = { ...config.limits, ...limits };
+  const edge = await startEdge({ vars: { ...vars, EDGECHAT_CONFIG: JSON.stringify(config) }, streams });
+  return {
+    url: edge.url,
+    kind: 'real',
+    up,
+    queue: (...plans) => plans.forEach((p) => up.queue(p)),
+    release: () => up.release(),
+    requests: () => up.requests().filter((r) => /\/(chat\/completions|messages)$/.test(r.path)),
+    stop: async () => { await edge.stop(); await up.close(); },
+  };
 }
