@@ -5,11 +5,16 @@
 // so the page's CSS cannot break it and it cannot break the page.
 const asset = (name) => new URL(name, import.meta.url).href;
 let boot;
-const load = () =>
-  (boot ??= import(asset('./edgechat-www.js')).then(async (m) => {
-    await m.default({ module_or_path: asset('./edgechat-www_bg.wasm') });
+const load = () => {
+  if (boot) return boot;
+  // The wasm download starts with the glue's, not after it (one round trip less); the glue's init awaits it.
+  const wasm = fetch(asset('./edgechat-www_bg.wasm'));
+  wasm.catch(() => {}); // a failure surfaces through init below, not as an unhandled rejection first
+  return (boot = import(asset('./edgechat-www.js')).then(async (m) => {
+    await m.default({ module_or_path: wasm });
     return m;
   }));
+};
 
 class EdgeChat extends HTMLElement {
   static observedAttributes = ['endpoint', 'site-key', 'title', 'mode'];
