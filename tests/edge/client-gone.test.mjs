@@ -153,3 +153,24 @@ test('client closes (FIN) during a silent upstream: seen at the first keep-alive
     await t2.stop();
   }
 });
+
+test('client closes (FIN) while the upstream is still sending: noticed on the next writes, every time', async () => {
+  // Regression: with a deeper response queue, or waiting only on the write callbacks, workerd (Miniflare) stopped
+  // draining the body of a client that closed and never failed it: about half of these went unnoticed.
+  for (let i = 0; i < 6; i++) {
+    const before = t.up.requests().length;
+    const c = await open('/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content: `close ${i} mock:slow=50 mock:words=200` }] },
+      {}, (evs) => evs.length > 0);
+    const left = Date.now();
+    c.gone('close');
+    let entry;
+    for (let k = 0; k < 100 && !entry; k++) {
+      entry = t.up.requests()[before];
+      await sleep(10);
+    }
+    const ms = await closedWithin(entry, left, 1000);
+    const log = await t.edge.logFor(c.headers['x-request-id']);
+    assert.equal(log.outcome, 'aborted', `run ${i}`);
+    console.log(`run ${i}: upstream closed ${ms} ms after the client`);
+  }
+});

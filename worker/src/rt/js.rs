@@ -9,7 +9,10 @@ use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit};
+use web_sys::{
+    AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit,
+    WritableStreamDefaultWriter,
+};
 
 pub use super::wait::Signal;
 use super::wait::{now, Timer};
@@ -187,9 +190,7 @@ impl Drop for ChunkReader {
         if let (Some(p), Some(callbacks)) = (self.pending.take(), self.callbacks.take()) {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
-            if let Ok(then) = Reflect::get(&p, &"then".into()).and_then(|t| t.dyn_into::<js_sys::Function>()) {
-                let _ = then.call2(&p, &release, &release);
-            }
+            p.unchecked_ref::<Thenable>().then_both(&release, &release);
             let _ = self.reader.cancel();
         }
     }
@@ -286,34 +287,39 @@ pub fn response(status: u16, headers: &[(String, String)], body: &str) -> Respon
         .unwrap_or_else(|_| Response::error())
 }
 
-/// How many chunks the response body queues before [`Writer::write`] waits for the client to read.
-const QUEUED_CHUNKS: u32 = 16;
-
 /// A streaming response and the writer that feeds it. `gone` is this request's client-gone signal
-/// ([`client_gone`]); the response body's `cancel` sets it too.
+/// ([`client_gone`]); the body's stream failing (the runtime errors it on the first write after the client left)
+/// sets it too.
 pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal) -> Result<(Response, Writer), JsValue> {
-    let controller: Rc<RefCell<JsValue>> = Rc::default();
-    let source = js_sys::Object::new();
-    let c = controller.clone();
-    let start = Closure::once_into_js(move |ctrl: JsValue| {
-        *c.borrow_mut() = ctrl;
-    });
-    Reflect::set(&source, &"start".into(), &start)?;
-    let g = gone.clone();
-    let cancel = Closure::<dyn FnMut(JsValue)>::new(move |_| g.fire());
-    Reflect::set(&source, &"cancel".into(), cancel.as_ref())?;
-    let strategy = js_sys::Object::new();
-    Reflect::set(&strategy, &"highWaterMark".into(), &QUEUED_CHUNKS.into())?;
-    let body = new_readable_stream(&source, &strategy)?;
-    let controller: StreamController = controller.take().unchecked_into();
+    // One chunk in flight (the default strategy, and `Writer::ready` before the next upstream read): with a
+    // queue of 16 chunks (a ReadableStream body), workerd behind Miniflare stopped draining the body of a client
+    // that had closed, without ever failing it, and the close went unnoticed.
+    let ts = web_sys::TransformStream::new()?;
+    let writer = ts.writable().get_writer()?;
+    let settled: Rc<std::cell::Cell<u64>> = Rc::default();
+    let settle = |ok: bool| {
+        let (settled, gone) = (settled.clone(), gone.clone());
+        Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            if !ok {
+                gone.fire();
+            }
+            settled.set(settled.get() + 1);
+        })
+    };
+    let callbacks = [settle(true), settle(false)];
+    // `closed` settles when the client side goes away (or after our close).
+    let closed = writer.closed();
+    closed.unchecked_ref::<Thenable>().then_both(callbacks[1].as_ref(), callbacks[1].as_ref());
     let init = response_init(status, headers);
-    let resp = Response::new_with_opt_readable_stream_and_init(Some(&body), &init)?;
-    Ok((resp, Writer { controller, gone: gone.clone(), _cancel: cancel, state: WriterState::Open }))
+    let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
+    let ignore = Reflect::get(&js_sys::global(), &"Boolean".into())?;
+    let writer = Writer { writer, gone: gone.clone(), settled, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open };
+    Ok((resp, writer))
 }
 
 /// One signal per request that is set when its client goes away: the request's `signal` aborts (workerd with the
 /// `enable_request_signal` compatibility flag, as soon as the runtime sees the connection drop) or the response
-/// body is cancelled ([`stream_response`]; the runtime does that on the first write after the drop).
+/// body fails ([`stream_response`]; the runtime errors it on the first write after the drop).
 pub fn client_gone(req: &web_sys::Request) -> Signal {
     Signal::from_abort(req.signal())
 }
@@ -332,63 +338,60 @@ fn response_init(status: u16, headers: &[(String, String)]) -> ResponseInit {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `ReadableStreamDefaultController`.
-    type StreamController;
-    #[wasm_bindgen(method, catch)]
-    fn enqueue(this: &StreamController, chunk: &Uint8Array) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn close(this: &StreamController) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, getter, js_name = desiredSize)]
-    fn desired_size(this: &StreamController) -> Option<f64>;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = ReadableStream)]
-    type ReadableStreamCtor;
-    #[wasm_bindgen(constructor, catch, js_class = "ReadableStream")]
-    fn new(source: &js_sys::Object, strategy: &js_sys::Object) -> Result<ReadableStreamCtor, JsValue>;
-}
-
-/// `new ReadableStream(source, strategy)`.
-fn new_readable_stream(source: &js_sys::Object, strategy: &js_sys::Object) -> Result<web_sys::ReadableStream, JsValue> {
-    Ok(ReadableStreamCtor::new(source, strategy)?.unchecked_into())
+    /// A promise, seen only through `then` / `catch` with plain JS functions.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_both(this: &Thenable, on_value: &JsValue, on_error: &JsValue) -> JsValue;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Thenable, on_error: &JsValue) -> JsValue;
 }
 
 #[derive(PartialEq)]
 enum WriterState {
     Open,
     Closed,
-    Broken,
 }
 
-/// The writing end of a streaming response (the body's stream controller: a write is one synchronous enqueue).
+/// The writing end of a streaming response: a write is one `writer.write()`, not awaited where it is made;
+/// [`Writer::ready`] waits for it (backpressure), and its failure sets [`Writer::gone`].
 pub struct Writer {
-    controller: StreamController,
+    writer: WritableStreamDefaultWriter,
     /// Set when the client goes away.
     pub gone: Signal,
-    _cancel: Closure<dyn FnMut(JsValue)>,
+    /// How many of the writes (and `closed`) settled.
+    settled: Rc<std::cell::Cell<u64>>,
+    /// Writes made.
+    written: u64,
+    /// `writer.closed`: settles after every write (either way).
+    closed: Promise,
+    /// `then` callbacks of every write: (value, error); the error one also serves `closed`.
+    callbacks: Option<[Callback; 2]>,
+    /// A built-in function (`Boolean`) that marks a promise's rejection as handled without calling into wasm.
+    ignore: JsValue,
     state: WriterState,
 }
 
 impl Writer {
-    /// Queues bytes (one enqueue); `false` once the client has gone away.
+    /// Sends bytes (one write); `false` once the client has gone away.
     pub fn write(&mut self, bytes: &[u8]) -> bool {
         if self.state != WriterState::Open || self.gone.is_set() {
             return false;
         }
-        if !bytes.is_empty() && self.controller.enqueue(&Uint8Array::from(bytes)).is_err() {
-            self.state = WriterState::Broken;
-            return false;
+        if let (false, Some([ok, err])) = (bytes.is_empty(), &self.callbacks) {
+            let _ = self.writer.write_with_chunk(&Uint8Array::from(bytes)).then2(ok, err);
+            self.written += 1;
         }
         true
     }
 
-    /// Waits while the client lags [`QUEUED_CHUNKS`] chunks behind (rare: a client reading slower than the
-    /// provider writes; polled); `false` once the client has gone away.
+    /// Waits until the client has taken what was written (backpressure, as awaiting each write would); `false`
+    /// once the client has gone away. It polls with a fresh 1 ms timeout each time rather than waiting for the
+    /// write callbacks alone: workerd behind Miniflare was seen to stop draining the body of a client that had
+    /// closed its connection, without ever failing it, whenever the worker just waited on those callbacks (or on a
+    /// long-lived timer) — the close then went unnoticed (tests/edge/client-gone.test.mjs).
     pub async fn ready(&self) -> bool {
-        while self.controller.desired_size().is_some_and(|d| d <= 0.0) && !self.gone.is_set() {
-            sleep(5).await;
+        while self.settled.get() < self.written && !self.gone.is_set() {
+            sleep(1).await;
         }
         !self.gone.is_set()
     }
@@ -397,16 +400,19 @@ impl Writer {
     pub fn close(&mut self) {
         if self.state == WriterState::Open {
             self.state = WriterState::Closed;
-            let _ = self.controller.close();
+            self.writer.close().unchecked_ref::<Thenable>().catch_with(&self.ignore);
         }
     }
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        // The cancel callback is freed with `self`: close the stream so the runtime never calls it afterwards.
-        if self.state == WriterState::Open {
-            let _ = self.controller.close();
+        self.close();
+        // Writes settle before `closed` does (either way): free the callbacks once `closed` has called them.
+        if let Some(callbacks) = self.callbacks.take() {
+            let mut keep = Some(callbacks);
+            let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
+            self.closed.unchecked_ref::<Thenable>().then_both(&release, &release);
         }
     }
 }
