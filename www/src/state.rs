@@ -298,9 +298,12 @@ impl Chat {
             Some(Some(c)) if !c.stream_id.is_empty() => {
                 let ep = self.endpoint.get_value();
                 spawn_local(async move {
-                    // The edge answers once the stream has ended (`done` stopped, read by the stream). If the stop
-                    // request fails (offline), aborting still ends the turn as stopped here.
-                    let _ = api::stop_stream(&ep, &c.stream_id).await;
+                    // The edge answers once the stream has ended; its final `usage` and `done` (stopped) may still
+                    // be on their way on the stream's own connection, so give them a moment before aborting. If
+                    // the stop request fails (offline), aborting at once still ends the turn as stopped here.
+                    if api::stop_stream(&ep, &c.stream_id).await.is_ok() {
+                        api::pause(3000, &ctl.signal()).await;
+                    }
                     ctl.abort();
                 });
             }

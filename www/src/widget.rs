@@ -295,9 +295,7 @@ fn TurnView(turn: Turn, last_user: Memo<Option<u32>>, last_id: Memo<Option<u32>>
             <Show when=move || status() == Status::Streaming && turn.text.with(String::is_empty)>
                 <p class="ec-thinking"><span class="ec-dots" aria-hidden="true"></span>"Thinking…"</p>
             </Show>
-            <Show when=move || turn.reconnecting.get()>
-                <p class="ec-reconnecting" role="status">"Reconnecting…"</p>
-            </Show>
+            {move || turn.reconnecting.get().then(|| view! { <p class="ec-reconnecting" role="status">"Reconnecting…"</p> })}
             <Show when=move || status() == Status::Stopped>
                 <p class="ec-badge ec-stopped">"Stopped"</p>
             </Show>
@@ -311,10 +309,10 @@ fn TurnView(turn: Turn, last_user: Memo<Option<u32>>, last_id: Memo<Option<u32>>
             })}
             <div class="ec-meta">
                 {move || turn.usage.get().map(usage_note)}
-                <Show when=move || is_last() && !chat.busy.get() && turn.can_continue() && !byok_active(chat)>
+                {move || (is_last() && !chat.busy.get() && turn.can_continue() && !byok_active(chat)).then(|| view! {
                     <button type="button" class="ec-btn ec-link ec-continue" on:click=move |_| chat.continue_last()
                         aria-label="Continue this answer from where it stopped">"Continue"</button>
-                </Show>
+                })}
                 <Show when=move || is_last() && !chat.busy.get() && status() != Status::Failed>
                     <button type="button" class="ec-btn ec-link ec-regen" on:click=move |_| chat.regenerate()>"Regenerate"</button>
                 </Show>
