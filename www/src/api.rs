@@ -243,7 +243,7 @@ impl ChatError {
     /// A resumable stream the edge no longer has (expired, or refused): the text so far is all there is.
     pub fn expired() -> Self {
         Self {
-            message: "The connection was lost and the answer could not be resumed. Continue carries on from here.".into(),
+            message: "The answer could not be resumed.".into(),
             ..Self::truncated()
         }
     }
@@ -512,15 +512,17 @@ async fn open(ep: &Endpoint, method: &str, path: &str, extra: Option<(&str, Stri
     Ok(resp)
 }
 
-/// `POST /api/chat`: the response of an accepted request, whose body [`read_events`] reads.
-pub async fn open_chat(ep: &Endpoint, body: &str, signal: &AbortSignal) -> Result<Response, Failure> {
-    open(ep, "POST", "/api/chat", None, Some(body), Some(signal)).await
-}
-
-/// `GET /api/chat/streams/{id}` with `Last-Event-ID`: the events after the cursor, then the live ones.
-pub async fn open_resume(ep: &Endpoint, cursor: &Cursor, signal: &AbortSignal) -> Result<Response, Failure> {
-    let path = format!("/api/chat/streams/{}", cursor.stream_id);
-    open(ep, "GET", &path, Some(("last-event-id", cursor.last_event_id.to_string())), None, Some(signal)).await
+/// Opens a stream whose body [`read_events`] reads: `POST /api/chat` with `body`, or without one, the resumption
+/// of `cursor`'s stream (`GET /api/chat/streams/{id}` with `Last-Event-ID`: the events after it, then the live
+/// ones).
+pub async fn open_stream(ep: &Endpoint, body: Option<&str>, cursor: &Cursor, signal: &AbortSignal) -> Result<Response, Failure> {
+    match body {
+        Some(_) => open(ep, "POST", "/api/chat", None, body, Some(signal)).await,
+        None => {
+            let path = format!("/api/chat/streams/{}", cursor.stream_id);
+            open(ep, "GET", &path, Some(("last-event-id", cursor.last_event_id.to_string())), None, Some(signal)).await
+        }
+    }
 }
 
 /// `POST /api/chat/streams/{id}/stop`: the edge aborts the upstream and ends the stream with `done` stopped.
@@ -589,35 +591,34 @@ fn drain(parser: &mut SseParser, cursor: &mut Cursor, ended: &mut bool, on_event
     }
 }
 
-/// Waits `ms`, or less: until the browser is back online, the page becomes visible again, or `signal` aborts
-/// (the caller checks `signal.aborted()`).
+/// Waits `ms`, or less: until the browser is back online, or `signal` aborts (the caller checks
+/// `signal.aborted()`). While the page is hidden it waits until it is visible again: a background tab reconnects
+/// when the user comes back (the edge keeps the stream meanwhile).
 pub async fn pause(ms: u32, signal: &AbortSignal) {
     let Some(win) = web_sys::window() else { return };
     let doc = win.document();
-    let mut wakers = None;
+    let mut wake = None;
     let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
-        let (r, d) = (resolve.clone(), doc.clone());
-        let now = Closure::<dyn FnMut()>::new(move || drop(resolve.call0(&JsValue::NULL)));
-        let visible = Closure::<dyn FnMut()>::new(move || {
+        let d = doc.clone();
+        wake = Some(Closure::<dyn FnMut()>::new(move || {
             if !d.as_ref().is_some_and(web_sys::Document::hidden) {
-                drop(r.call0(&JsValue::NULL));
+                drop(resolve.call0(&JsValue::NULL));
             }
-        });
-        wakers = Some((now, visible));
+        }));
     });
-    let Some((now, visible)) = wakers else { return };
-    let (now, visible): (&js_sys::Function, &js_sys::Function) = (now.as_ref().unchecked_ref(), visible.as_ref().unchecked_ref());
-    let mut on: Vec<(EventTarget, &str, &js_sys::Function)> = vec![(win.clone().into(), "online", now), (signal.clone().into(), "abort", now)];
+    let Some(wake) = wake else { return };
+    let f: &js_sys::Function = wake.as_ref().unchecked_ref();
+    let mut on: Vec<(EventTarget, &str)> = vec![(win.clone().into(), "online"), (signal.clone().into(), "abort")];
     if let Some(d) = doc {
-        on.push((d.into(), "visibilitychange", visible));
+        on.push((d.into(), "visibilitychange"));
     }
     // A listener that cannot be added only means waiting for the timer.
-    for (target, name, f) in &on {
+    for (target, name) in &on {
         let _ = target.add_event_listener_with_callback(name, f);
     }
-    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(now, ms.min(i32::MAX as u32) as i32);
+    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms.min(i32::MAX as u32) as i32);
     let _ = JsFuture::from(promise).await;
-    for (target, name, f) in &on {
+    for (target, name) in &on {
         let _ = target.remove_event_listener_with_callback(name, f);
     }
     if let Ok(t) = timer {

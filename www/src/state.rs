@@ -68,15 +68,14 @@ pub struct Turn {
     pub usage: RwSignal<Option<UsageInfo>>,
     /// The connection broke and the widget is resuming the stream (the text so far stays).
     pub reconnecting: RwSignal<bool>,
-    /// Where the answer's stream stands: `None` until its first event; kept (and saved) while it streams.
-    cursor: StoredValue<Option<Cursor>>,
 }
 
 impl Turn {
-    fn to_json(self) -> JsValue {
+    /// Saved form; `stream` is where a streaming answer's resumable stream stands.
+    fn to_json(self, stream: Option<&Cursor>) -> JsValue {
         let role = if self.role == Role::User { "user" } else { "assistant" };
         let status = self.status.get_untracked();
-        let resumable = self.cursor.get_value().filter(|c| status == Status::Streaming && !c.stream_id.is_empty());
+        let resumable = stream.filter(|c| status == Status::Streaming && !c.stream_id.is_empty());
         Obj::new()
             .set("role", role)
             .set("text", self.text.get_untracked())
@@ -93,6 +92,27 @@ impl Turn {
             && matches!(self.status.get(), Status::Truncated | Status::Stopped)
             && !self.text.with(String::is_empty)
     }
+}
+
+/// What an answer's stream starts with.
+enum Job {
+    /// A new request with this history; `true` continues the partial answer the history ends with.
+    Ask(Vec<Message>, bool),
+    /// The resumption of a saved stream (after a page reload).
+    Resume(Cursor),
+}
+
+/// The answer in progress.
+#[derive(Default)]
+struct Live {
+    /// Aborts its fetch.
+    abort: Option<AbortController>,
+    /// It streams from the edge (not directly from a provider).
+    edge: bool,
+    /// Where its stream stands: `None` until its first event (or the saved position, when resuming).
+    cursor: Option<Cursor>,
+    /// Stop was asked before a resumable stream's id was known: stop it by id once its `start` arrives.
+    stop_pending: bool,
 }
 
 /// Reconnect attempts in a row without a new event before a broken stream is given up.
@@ -128,11 +148,7 @@ pub struct Chat {
     /// The widget's root owner: turns are created under it, not under the view that asked (a Retry button's view
     /// is disposed when its turn is removed, and signals created under it would die with it).
     owner: StoredValue<Owner, LocalStorage>,
-    abort: StoredValue<Option<AbortController>, LocalStorage>,
-    /// The answer streaming from the edge (not a direct provider stream), for stop by id.
-    live: StoredValue<Option<Turn>>,
-    /// Stop was asked before a resumable stream's id was known: stop it by id once its `start` arrives.
-    stop_pending: StoredValue<bool>,
+    live: StoredValue<Live, LocalStorage>,
     /// When the conversation was last saved (`Date.now()`), to save a streaming answer now and then.
     saved_at: StoredValue<f64>,
     next_id: StoredValue<u32>,
@@ -157,9 +173,7 @@ impl Chat {
             focus_input: RwSignal::new(0),
             endpoint: StoredValue::new(endpoint),
             owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
-            abort: StoredValue::new_local(None),
-            live: StoredValue::new(None),
-            stop_pending: StoredValue::new(false),
+            live: StoredValue::new_local(Live::default()),
             saved_at: StoredValue::new(0.0),
             next_id: StoredValue::new(0),
         };
@@ -174,6 +188,7 @@ impl Chat {
     fn restore(&self) {
         let Some(st) = local() else { return };
         let saved = st.get_item(&self.key("chat")).ok().flatten().and_then(|s| json::parse(&s)).filter(JsValue::is_object);
+        let mut resume = None;
         if let Some(saved) = saved {
             for t in json::array(&saved, "turns") {
                 let role = match json::string(&t, "role").as_deref() {
@@ -186,22 +201,19 @@ impl Chat {
                 let cursor = Cursor::from_json(&json::get(&t, "stream")).filter(|_| status == "streaming");
                 let status = if cursor.is_some() { Status::Streaming } else { Status::from_name(&status) };
                 let turn = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
-                turn.cursor.set_value(cursor);
+                resume = cursor.map(|c| (turn, c));
                 turn.error.set(ChatError::from_json(&json::get(&t, "error")));
                 let usage = json::get(&t, "usage");
                 turn.usage.set(usage.is_object().then(|| UsageInfo::from_json(&usage)));
             }
             self.model.set(json::string(&saved, "model").unwrap_or_default());
         }
+        // Only the last turn can still be streaming; any other saved as streaming is cut off.
         let last = self.turns.with_untracked(|ts| ts.last().map(|t| t.id));
-        for t in self.turns.get_untracked() {
-            if t.status.get_untracked() == Status::Streaming {
-                if Some(t.id) == last {
-                    self.run(t, None, false);
-                } else {
-                    t.status.set(Status::Truncated);
-                }
-            }
+        match resume {
+            Some((t, c)) if Some(t.id) == last => self.run(t, Job::Resume(c)),
+            Some((t, _)) => t.status.set(Status::Truncated),
+            None => {}
         }
         if let Some(d) = st.get_item(&self.key("draft")).ok().flatten() {
             self.draft.set(d);
@@ -211,8 +223,9 @@ impl Chat {
     /// Writes the conversation to `localStorage`.
     pub fn persist(&self) {
         let turns = js_sys::Array::new();
-        self.turns.with_untracked(|ts| ts.iter().for_each(|t| {
-            turns.push(&t.to_json());
+        let stream = self.live.with_value(|l| l.cursor.clone());
+        self.turns.with_untracked(|ts| ts.iter().enumerate().for_each(|(i, t)| {
+            turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == ts.len())));
         }));
         let saved = Obj::new().set("turns", turns).set("model", self.model.get_untracked()).build();
         if let Some(st) = local() {
@@ -246,7 +259,6 @@ impl Chat {
             error: RwSignal::new(None),
             usage: RwSignal::new(None),
             reconnecting: RwSignal::new(false),
-            cursor: StoredValue::new(None),
         });
         self.turns.update(|ts| ts.push(t));
         t
@@ -290,12 +302,13 @@ impl Chat {
     /// Stops the streaming answer (before or after its first token). A resumable stream is stopped by id (closing
     /// the connection would not stop it), then the fetch is aborted; otherwise the fetch is aborted at once.
     pub fn stop(&self) {
-        let Some(ctl) = self.abort.get_value() else { return };
+        let (ctl, edge, cursor, pending) = self.live.with_value(|l| (l.abort.clone(), l.edge, l.cursor.clone(), l.stop_pending));
+        let Some(ctl) = ctl else { return };
         let resumable = self.config.with_untracked(|c| c.as_ref().is_some_and(|c| c.resumable));
-        match self.live.get_value().map(|t| t.cursor.get_value()) {
+        match cursor {
             // Not started yet: the stream's id comes with `start` (a second Stop aborts at once).
-            Some(None) if resumable && !self.stop_pending.get_value() => self.stop_pending.set_value(true),
-            Some(Some(c)) if !c.stream_id.is_empty() => {
+            None if edge && resumable && !pending => self.live.update_value(|l| l.stop_pending = true),
+            Some(c) if !c.stream_id.is_empty() => {
                 let ep = self.endpoint.get_value();
                 spawn_local(async move {
                     // The edge answers once the stream has ended; its final `usage` and `done` (stopped) may still
@@ -357,7 +370,7 @@ impl Chat {
         let messages = self.history();
         turn.error.set(None);
         turn.status.set(Status::Streaming);
-        self.run(turn, Some(messages), true);
+        self.run(turn, Job::Ask(messages, true));
     }
 
     /// Starts a new, empty conversation.
@@ -406,17 +419,18 @@ impl Chat {
     fn answer(&self) {
         let messages = self.history();
         let turn = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
-        self.run(turn, Some(messages), false);
+        self.run(turn, Job::Ask(messages, false));
     }
 
-    /// Streams into `turn`: a new request with `messages` (`cont`: continuing the turn), or, with `None`, the
-    /// resumption of the turn's saved stream.
-    fn run(&self, turn: Turn, messages: Option<Vec<Message>>, cont: bool) {
+    /// Streams `job` into `turn`.
+    fn run(&self, turn: Turn, job: Job) {
         let this = *self;
         let controller = AbortController::new().ok();
-        self.abort.set_value(controller.clone());
-        self.live.set_value(None);
-        self.stop_pending.set_value(false);
+        let cursor = match &job {
+            Job::Resume(c) => Some(c.clone()),
+            Job::Ask(..) => None,
+        };
+        self.live.set_value(Live { abort: controller.clone(), cursor, ..Live::default() });
         self.busy.set(true);
         self.persist();
         spawn_local(async move {
@@ -427,7 +441,10 @@ impl Chat {
             };
             let signal = controller.signal();
             #[cfg(feature = "byok")]
-            let direct = this.byok.get_untracked().filter(|_| !cont).zip(messages.clone());
+            let direct = match &job {
+                Job::Ask(m, false) => this.byok.get_untracked().map(|s| (s, m.clone())),
+                _ => None,
+            };
             #[cfg(not(feature = "byok"))]
             let direct: Option<()> = None;
             let result = match direct {
@@ -436,7 +453,10 @@ impl Chat {
                     byok::stream_direct(&settings, &messages, &signal, move |ev| apply(turn, ev)).await
                 }
                 _ => {
-                    let body = messages.map(|m| api::chat_body(&this.model.get_untracked(), &m, cont));
+                    let body = match job {
+                        Job::Ask(m, cont) => Some(api::chat_body(&this.model.get_untracked(), &m, cont)),
+                        Job::Resume(_) => None,
+                    };
                     this.stream(turn, body, &signal).await
                 }
             };
@@ -452,24 +472,24 @@ impl Chat {
         });
     }
 
-    /// Streams `turn` from the edge: `post` is a new request's body, `None` resumes the turn's saved stream. A
+    /// Streams `turn` from the edge: `post` is a new request's body, `None` resumes the saved stream. A
     /// resumable stream whose connection breaks is resumed in place ("reconnecting", waiting the stream's `retry`
     /// delay and backing off, sooner when the browser comes back online or the page becomes visible) until it ends
     /// or can no longer be resumed.
     async fn stream(self, turn: Turn, post: Option<String>, signal: &AbortSignal) -> Result<(), Failure> {
         let ep = self.endpoint.get_value();
-        self.live.set_value(Some(turn));
         // A continued answer's usage covers both parts.
         let carry = turn.usage.get_untracked();
-        let mut cursor = if post.is_some() { Cursor::default() } else { turn.cursor.get_value().unwrap_or_default() };
+        let live = self.live.try_update_value(|l| {
+            l.edge = true;
+            l.cursor.clone()
+        });
+        let mut cursor = live.flatten().unwrap_or_default();
         let mut post = post;
         let mut failures = 0;
         loop {
             let before = cursor.last_event_id;
-            let opened = match post.take() {
-                Some(body) => api::open_chat(&ep, &body, signal).await,
-                None => api::open_resume(&ep, &cursor, signal).await,
-            };
+            let opened = api::open_stream(&ep, post.take().as_deref(), &cursor, signal).await;
             let broken = match opened {
                 Ok(resp) => {
                     let on_event = |ev, c: &Cursor| self.received(turn, ev, c, carry);
@@ -494,7 +514,8 @@ impl Chat {
                 return Ok(());
             }
             turn.reconnecting.set(true);
-            turn.cursor.set_value(Some(cursor.clone()));
+            let c = cursor.clone();
+            self.live.update_value(|l| l.cursor = Some(c));
             self.persist();
             api::pause(backoff(cursor.retry_ms, failures), signal).await;
             if signal.aborted() {
@@ -513,8 +534,12 @@ impl Chat {
         if turn.reconnecting.get_untracked() {
             turn.reconnecting.set(false);
         }
-        turn.cursor.set_value(Some(cursor.clone()));
-        if started && self.stop_pending.get_value() {
+        let c = cursor.clone();
+        let pending = self.live.try_update_value(|l| {
+            l.cursor = Some(c);
+            l.stop_pending
+        });
+        if started && pending == Some(true) {
             self.stop();
         }
         // Saved now and then, text and position together, so a reload resumes where the saved text ends.
@@ -524,10 +549,8 @@ impl Chat {
     }
 
     fn done(&self, turn: Turn) {
-        turn.cursor.set_value(None);
         turn.reconnecting.set(false);
-        self.live.set_value(None);
-        self.abort.set_value(None);
+        self.live.set_value(Live::default());
         self.busy.set(false);
         self.persist();
         self.focus_input.update(|n| *n += 1);
