@@ -74,8 +74,9 @@ struct ReadSlot {
 type Callback = Closure<dyn FnMut(JsValue)>;
 
 /// A stream reader whose reads can time out without losing data: a read still pending after a timeout is awaited
-/// again by the next call instead of issuing a second read. One deadline [`Timer`] and two result callbacks serve
-/// every read, so a chunk costs one `reader.read()`.
+/// again by the next call instead of issuing a second read. One [`Timer`] (its callback made once) and two result
+/// callbacks serve every read, so a chunk costs one `reader.read()` and one `setTimeout`, and no `Promise.race` or
+/// closure allocation.
 pub struct ChunkReader {
     reader: ReadableStreamDefaultReader,
     slot: Rc<RefCell<ReadSlot>>,
@@ -132,6 +133,13 @@ impl ChunkReader {
             Poll::Pending
         })
         .await;
+        if settled.is_ok() {
+            // No timeout stays pending across reads (a timeout that only timed out keeps its read in flight): with
+            // one left armed while the pump waited on a write, workerd behind Miniflare stopped draining the body
+            // of a client that had closed, without ever failing it, and the close went unnoticed
+            // (tests/edge/client-gone.test.mjs). This costs one setTimeout per read, with a callback made once.
+            self.timer.cancel();
+        }
         let v = match settled {
             Err(unsettled) => return unsettled, // the read stays in flight for the next call
             Ok(Err(e)) => {
@@ -291,19 +299,21 @@ pub fn response(status: u16, headers: &[(String, String)], body: &str) -> Respon
 /// ([`client_gone`]); the body's stream failing (the runtime errors it on the first write after the client left)
 /// sets it too.
 pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal) -> Result<(Response, Writer), JsValue> {
-    // One chunk in flight (the default strategy, and `Writer::ready` before the next upstream read): with a
-    // queue of 16 chunks (a ReadableStream body), workerd behind Miniflare stopped draining the body of a client
-    // that had closed, without ever failing it, and the close went unnoticed.
+    // One chunk in flight (the default strategy, and `Writer::ready` before the next upstream read), as before.
     let ts = web_sys::TransformStream::new()?;
     let writer = ts.writable().get_writer()?;
     let settled: Rc<std::cell::Cell<u64>> = Rc::default();
+    let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
     let settle = |ok: bool| {
-        let (settled, gone) = (settled.clone(), gone.clone());
+        let (settled, gone, waker) = (settled.clone(), gone.clone(), waker.clone());
         Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
             if !ok {
                 gone.fire();
             }
             settled.set(settled.get() + 1);
+            if let Some(w) = waker.borrow_mut().take() {
+                w.wake();
+            }
         })
     };
     let callbacks = [settle(true), settle(false)];
@@ -313,7 +323,7 @@ pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal)
     let init = response_init(status, headers);
     let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
     let ignore = Reflect::get(&js_sys::global(), &"Boolean".into())?;
-    let writer = Writer { writer, gone: gone.clone(), settled, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open };
+    let writer = Writer { writer, gone: gone.clone(), settled, waker, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open };
     Ok((resp, writer))
 }
 
@@ -360,6 +370,7 @@ pub struct Writer {
     pub gone: Signal,
     /// How many of the writes (and `closed`) settled.
     settled: Rc<std::cell::Cell<u64>>,
+    waker: Rc<RefCell<Option<Waker>>>,
     /// Writes made.
     written: u64,
     /// `writer.closed`: settles after every write (either way).
@@ -385,15 +396,17 @@ impl Writer {
     }
 
     /// Waits until the client has taken what was written (backpressure, as awaiting each write would); `false`
-    /// once the client has gone away. It polls with a fresh 1 ms sleep rather than waiting on the write callbacks:
-    /// with the callbacks alone (and the read timeout still pending) workerd behind Miniflare stopped draining the
-    /// body of a client that had closed, without ever failing it; with no timeout pending at all it cancelled the
-    /// request as hung (upstream closed, but no log line). Either way the close went unnoticed
-    /// (tests/edge/client-gone.test.mjs).
+    /// once the client has gone away.
     pub async fn ready(&self) -> bool {
-        while self.settled.get() < self.written && !self.gone.is_set() {
-            sleep(1).await;
-        }
+        let (settled, written, gone) = (&self.settled, self.written, &self.gone);
+        std::future::poll_fn(|cx| {
+            if settled.get() >= written || gone.poll_set(cx) {
+                return Poll::Ready(());
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
         !self.gone.is_set()
     }
 

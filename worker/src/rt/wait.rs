@@ -1,7 +1,7 @@
-//! Waiting without a promise per wait: a one-shot [`Signal`] (client gone, stop) and a lazily re-armed deadline
-//! [`Timer`], both polled from Rust futures. A stream's read loop keeps one of each for its whole life, so reading
-//! an upstream chunk costs one `reader.read()` and no timer, `Promise.race` or closure allocation (the wait for
-//! the client to take the chunk is `Writer::ready`).
+//! Waiting without a promise per wait: a one-shot [`Signal`] (client gone, stop) and a deadline [`Timer`] whose
+//! callback is made once, both polled from Rust futures. A stream's read loop keeps one of each for its whole life,
+//! so an upstream chunk costs one `reader.read()` and one `setTimeout`, and no `Promise.race` or closure
+//! allocation.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -87,7 +87,8 @@ impl Signal {
 }
 
 /// One pending `setTimeout` at a time, re-armed lazily: moving the deadline later costs nothing (the timer fires
-/// early, once, and is set again for the rest); only a deadline earlier than the armed one replaces it.
+/// early, once, and is set again for the rest); only a deadline earlier than the armed one replaces it. Under
+/// workerd, cancel it when the wait it serves is over (see `ChunkReader`).
 pub struct Timer {
     inner: Rc<TimerInner>,
     callback: Closure<dyn FnMut()>,
@@ -131,6 +132,16 @@ impl Timer {
         }
         *self.inner.waker.borrow_mut() = Some(cx.waker().clone());
         false
+    }
+}
+
+impl Timer {
+    /// Clears the pending timeout, if any.
+    pub fn cancel(&self) {
+        if !self.inner.armed_for.get().is_nan() {
+            clear_timeout(&self.inner.id.borrow());
+            self.inner.armed_for.set(f64::NAN);
+        }
     }
 }
 

@@ -200,6 +200,7 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             }
         };
         if let Some(b) = bytes {
+            timer.cancel(); // no timeout pending while waiting on a write (see `ChunkReader`)
             if !writer.write(b.as_bytes()) || !writer.ready().await {
                 return;
             }
