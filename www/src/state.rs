@@ -463,7 +463,11 @@ impl Chat {
             match result {
                 Ok(()) => {}
                 Err(Failure::Aborted) => finish_with(turn, Status::Stopped, None),
-                Err(Failure::Error(e)) => finish_with(turn, Status::Failed, Some(e)),
+                // Failed; cut off when a continued answer already has text.
+                Err(Failure::Error(e)) => {
+                    let empty = turn.text.with_untracked(String::is_empty);
+                    finish_with(turn, if empty { Status::Failed } else { Status::Truncated }, Some(e));
+                }
             }
             if turn.status.get_untracked() == Status::Streaming {
                 finish_with(turn, Status::Truncated, Some(ChatError::truncated()));
