@@ -159,7 +159,6 @@ test('resume errors: unknown, foreign, malformed, ahead', async () => {
   for (const [label, res, status, type] of [
     ['unknown id', await resume(s.edge, unknown, 0), 404, 'not_found'],
     ['other origin', await resume(s.edge, streamId, 0, { headers: { origin: 'http://localhost:4000' } }), 404, 'not_found'],
-    ['no origin', await fetch(`${s.edge.url}/api/chat/streams/${streamId}`), 404, 'not_found'],
     ['bad Last-Event-ID', await resume(s.edge, streamId, 'x'), 400, 'bad_request'],
     ['ahead of the stream', await resume(s.edge, streamId, 100000), 400, 'bad_request'],
     ['malformed id', await resume(s.edge, 'xyz', 0), 404, 'not_found'],
@@ -180,4 +179,17 @@ test('preflight for the stream routes allows Last-Event-ID', async () => {
   });
   assert.equal(res.status, 204);
   assert.match(res.headers.get('access-control-allow-headers'), /last-event-id/);
+});
+
+test('a same-origin page resumes without an Origin header (browsers send none on a same-origin GET)', async () => {
+  const { streamId, got } = await cutRun(300);
+  const id = lastId(got);
+  const withOrigin = await text(await resume(s.edge, streamId, id));
+  // What Chromium sends for fetch() from a page on the edge's own origin or behind a same-origin proxy.
+  const res = await fetch(`${s.edge.url}/api/chat/streams/${streamId}`, {
+    headers: { 'last-event-id': String(id), 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS header without an Origin');
+  assert.equal(await text(res), withOrigin, 'the same replay as with the Origin');
 });

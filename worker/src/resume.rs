@@ -62,6 +62,19 @@ pub struct Owner {
     pub subject: Option<String>,
 }
 
+impl Owner {
+    /// Whether a resume or stop sent by `request` may act on the stream this owner created: the same site key and
+    /// session subject, and the same `Origin` or none. Browsers send no `Origin` on a same-origin `GET` (the
+    /// Fetch standard adds it to GET only for CORS requests), which is how a widget served from the edge's own
+    /// origin, or through a same-origin proxy, resumes; a page on another origin always sends its `Origin` (and a
+    /// no-cors request cannot read the answer), so a missing `Origin` never lets another site read a stream.
+    pub fn admits(&self, request: &Owner) -> bool {
+        self.site == request.site
+            && self.subject == request.subject
+            && (request.origin.is_none() || request.origin == self.origin)
+    }
+}
+
 /// What the routes under `/api/chat/streams/` ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamAction {

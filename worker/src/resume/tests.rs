@@ -221,3 +221,20 @@ fn split_utf8_keeps_characters_whole_at_every_size() {
     }
     assert!(split_utf8("", 4).is_empty());
 }
+
+#[test]
+fn the_owner_admits_its_own_requests_and_a_same_origin_get_without_origin() {
+    let owner = |origin: Option<&str>, site: Option<&str>, subject: Option<&str>| Owner {
+        origin: origin.map(str::to_owned),
+        site: site.map(str::to_owned),
+        subject: subject.map(str::to_owned),
+    };
+    let creator = owner(Some("https://a.example"), Some("pk_a"), Some("alice"));
+    assert!(creator.admits(&creator));
+    // A same-origin browser GET carries no Origin.
+    assert!(creator.admits(&owner(None, Some("pk_a"), Some("alice"))));
+    assert!(!creator.admits(&owner(Some("https://b.example"), Some("pk_a"), Some("alice"))));
+    assert!(!creator.admits(&owner(None, Some("pk_b"), Some("alice"))));
+    assert!(!creator.admits(&owner(None, Some("pk_a"), None)));
+    assert!(!creator.admits(&owner(Some("https://a.example"), None, Some("alice"))));
+}

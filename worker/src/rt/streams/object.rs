@@ -140,7 +140,7 @@ async fn object_fetch(state: Shared, env: JsValue, storage: Option<JsValue>, req
     }
     let known = {
         let s = state.borrow();
-        s.log.as_ref().is_some_and(|l| !l.expired(now_ms())) && owner.as_ref() == Some(&s.owner)
+        s.log.as_ref().is_some_and(|l| !l.expired(now_ms())) && owner.as_ref().is_some_and(|o| s.owner.admits(o))
     };
     if !known {
         return json_error(&resume::stream_not_found(), &request_id);
