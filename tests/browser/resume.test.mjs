@@ -4,9 +4,8 @@
 // uninterrupted run. The last test runs an edge without the object: stop by abort, no streams endpoint.
 //
 // The widget is embedded cross-origin, as on a customer's site: the page comes from one server, the edge is
-// reached through another (a proxy on another port, which can drop connections). A browser sends no `Origin` on a
-// same-origin GET, and the edge ties a stream to the `Origin` that created it, so a same-origin resume is refused
-// today (see the report of this change).
+// reached through another (a proxy on another port, which can drop connections). One test embeds it same-origin
+// (the page's own /api/ proxied to the edge, as `trunk serve` does): the browser then resumes with no `Origin`.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRealBackend, startStatic, launch, shot } from './support/stack.mjs';
@@ -39,7 +38,7 @@ before(async () => {
   PAGE = await embedPage(web, api.url);
   page.on('request', (r) => {
     if (new URL(r.url()).pathname.startsWith('/api/chat')) {
-      apiCalls.push({ method: r.method(), path: new URL(r.url()).pathname, lastEventId: r.headers()['last-event-id'] });
+      apiCalls.push({ method: r.method(), path: new URL(r.url()).pathname, lastEventId: r.headers()['last-event-id'], origin: r.headers().origin });
     }
   });
 });
@@ -125,6 +124,26 @@ test('reload mid-answer: the answer resumes and completes in place', async () =>
   const r = resumes();
   assert.equal(r.length, 1, 'one resume after the reload');
   assert.ok(Number(r[0].lastEventId) > 1, `resumed after the saved event (${r[0].lastEventId})`);
+  assert.equal(apiCalls.filter((c) => c.method === 'POST').length, 1, 'the question was not asked again');
+});
+
+test('same-origin page (no Origin on the resume GET): reload mid-answer completes in place', async () => {
+  const url = await embedPage(web, web.url, 'same-origin');
+  await open(page, url);
+  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await open(page, url);
+  await page.locator('edge-chat .ec-simulated').waitFor();
+  apiCalls = [];
+  edge.queue(slow(LONG));
+  await sendAndWait('tell me a long story', 300);
+  await page.reload();
+  await page.locator(sel.input).waitFor();
+  assert.equal(await settled(page, 30000), 'done');
+  assert.equal(await shown(), uninterrupted);
+  const r = resumes();
+  assert.equal(r.length, 1, 'one resume after the reload');
+  assert.equal(r[0].origin, undefined, 'the browser sent no Origin on the same-origin resume');
+  assert.ok(apiCalls.find((c) => c.method === 'POST').origin, 'but did on the POST');
   assert.equal(apiCalls.filter((c) => c.method === 'POST').length, 1, 'the question was not asked again');
 });
 
