@@ -134,10 +134,9 @@ impl ChunkReader {
         })
         .await;
         if settled.is_ok() {
-            // No timeout stays pending across reads (a timeout that only timed out keeps its read in flight): with
-            // one left armed while the pump waited on a write, workerd behind Miniflare stopped draining the body
-            // of a client that had closed, without ever failing it, and the close went unnoticed
-            // (tests/edge/client-gone.test.mjs). This costs one setTimeout per read, with a callback made once.
+            // No timeout stays pending across reads (a timeout that only timed out keeps its read in flight): the
+            // next wait on a write arms it for its own deadline (`Writer::ready_within`), which the next read
+            // reuses. This costs one setTimeout per chunk, with a callback made once.
             self.timer.cancel();
         }
         let v = match settled {
@@ -164,11 +163,12 @@ impl ChunkReader {
     /// Reads the next upstream chunk for a client stream: gives up after `stall_ms` of silence
     /// ([`Read::Timeout`]) or as soon as the client is gone ([`Writer::gone`]: the response body was cancelled or
     /// the request aborted — [`Read::Gone`]); every `keepalive_ms` of silence writes an SSE comment (`: ping`).
+    /// A client that takes nothing of the last write for `stall_ms` counts as gone too ([`Writer::ready_within`]).
     pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
         let start = now();
         let stall_at = start + f64::from(stall_ms);
         let mut ping_at = start + f64::from(keepalive_ms.max(1));
-        if !writer.ready().await {
+        if !writer.ready_within(ping_at.min(stall_at), stall_at, &self.timer).await {
             return Read::Gone;
         }
         loop {
@@ -408,6 +408,39 @@ impl Writer {
         })
         .await;
         !self.gone.is_set()
+    }
+
+    /// [`Writer::ready`], but a client that has not taken the last write by `give_up_at` (ms since the epoch) is
+    /// treated as gone ([`Writer::gone`] is set). Under workerd behind Miniflare, a client that closes (FIN) while
+    /// the upstream is still sending leaves the write pending forever and fires nothing (not `request.signal`, not
+    /// the body's `cancel`, not `writer.closed`); with no timer pending, workerd then cancels the whole request as
+    /// hung — the upstream fetch with it — and the pump never runs again: no log line, no lease release. `timer`
+    /// (the reader's, so the read that follows finds it armed for its own first deadline, `first_at`, and a chunk
+    /// still costs one `setTimeout`) keeps the pump alive and wakes it to give up.
+    pub async fn ready_within(&self, first_at: f64, give_up_at: f64, timer: &Timer) -> bool {
+        let (settled, written, gone) = (&self.settled, self.written, &self.gone);
+        let mut at = first_at;
+        let taken = std::future::poll_fn(|cx| {
+            if settled.get() >= written {
+                return Poll::Ready(true);
+            }
+            if gone.poll_set(cx) {
+                return Poll::Ready(false);
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            while timer.poll_until(at, cx) {
+                if at >= give_up_at {
+                    return Poll::Ready(false);
+                }
+                at = give_up_at;
+            }
+            Poll::Pending
+        })
+        .await;
+        if !taken {
+            self.gone.fire();
+        }
+        taken && !self.gone.is_set()
     }
 
     /// Closes the stream (normal end).
