@@ -28,7 +28,8 @@ async function embedPage(host, endpoint, name = 'resume') {
 
 before(async () => {
   // max_tokens 1000: the continue test's first answer is cut by the limit.
-  edge = await startRealBackend({ streams: true, limits: { max_tokens: 1000 } });
+  // keepalive_ms 300: the widget takes a resumable stream silent for 3 intervals (~1 s) for a dead connection.
+  edge = await startRealBackend({ streams: true, limits: { max_tokens: 1000, keepalive_ms: 300 } });
   web = await startStatic({ edgeUrl: () => edge.url });
   api = await startStatic({ edgeUrl: () => edge.url });
   // Chromium 156 asks permission (denied when headless) for a page's fetch to another loopback origin
@@ -109,6 +110,22 @@ test('network lost mid-answer and restored: reconnecting, then the same text as 
   assert.ok(Number(r.at(-1).lastEventId) > 1, `Last-Event-ID sent (${r.at(-1).lastEventId})`);
   // One upstream request: the edge kept generating while the browser was away.
   assert.equal(edge.requests().length, 1);
+});
+
+test('a connection that hangs (no error, no end): taken for dead after three keep-alive intervals, resumed', async () => {
+  const cfg = await page.evaluate(async (u) => (await fetch(`${u}/api/config`)).json(), api.url);
+  assert.equal(cfg.limits.keepalive_ms, 300, 'the config tells the widget the keep-alive interval');
+  edge.queue(slow(LONG));
+  await sendAndWait('tell me a long story', 200);
+  const stalledAt = Date.now();
+  assert.ok(api.stallConnections() >= 1, 'the streaming response was open');
+  await eventually(() => resumes().length >= 1, { timeout: 10000, what: 'a resume after the silence' });
+  const waited = Date.now() - stalledAt;
+  assert.ok(waited >= 800, `not before three keep-alive intervals (${waited} ms)`);
+  assert.equal(await settled(page, 30000), 'done');
+  assert.equal(await shown(), uninterrupted);
+  assert.equal((await savedAnswer()).text, LONG);
+  assert.equal(edge.requests().length, 1, 'the edge kept generating; nothing was asked twice');
 });
 
 test('reload mid-answer: the answer resumes and completes in place', async () => {

@@ -29,7 +29,7 @@ test('GET /api/config describes models and limits, with CORS for an allowed orig
   const cfg = JSON.parse(await record(res));
   assert.equal(cfg.default_model, 'fast');
   assert.deepEqual(cfg.models.find((m) => m.alias === 'smart'), { alias: 'smart', label: 'Smart', provider: 'anthropic' });
-  assert.deepEqual(Object.keys(cfg.limits).sort(), ['max_message_chars', 'max_messages', 'max_tokens', 'max_total_chars']);
+  assert.deepEqual(Object.keys(cfg.limits).sort(), ['keepalive_ms', 'max_message_chars', 'max_messages', 'max_tokens', 'max_total_chars']);
   assert.equal(cfg.resumable, false);
   assert.equal(cfg.simulated, false);
 });

@@ -45,6 +45,16 @@ pub struct ModelInfo {
 pub struct Limits {
     /// Characters per message.
     pub max_message_chars: Option<usize>,
+    /// The edge writes at least this often on a stream (a `: ping` comment while nothing else comes).
+    pub keepalive_ms: Option<u32>,
+}
+
+impl Limits {
+    /// How long a resumable stream may stay silent before the connection is taken for dead and resumed: three
+    /// keep-alive intervals (a connection that hangs without an error, as in a tunnel or after a network change).
+    pub fn silence_ms(&self) -> u32 {
+        self.keepalive_ms.unwrap_or(5_000).clamp(100, 60_000) * 3
+    }
 }
 
 /// `GET /api/config`.
@@ -78,7 +88,13 @@ impl Config {
         Self {
             models,
             default_model: json::string(c, "default_model").unwrap_or_default(),
-            limits: Limits { max_message_chars: json::uint(&json::get(c, "limits"), "max_message_chars").map(|n| n as usize) },
+            limits: {
+                let l = json::get(c, "limits");
+                Limits {
+                    max_message_chars: json::uint(&l, "max_message_chars").map(|n| n as usize),
+                    keepalive_ms: json::uint(&l, "keepalive_ms").map(|n| n.min(u64::from(u32::MAX)) as u32),
+                }
+            },
             simulated: json::flag(c, "simulated"),
             resumable: json::flag(c, "resumable"),
         }
@@ -411,11 +427,40 @@ pub async fn edge_error(resp: &Response) -> ChatError {
 }
 
 /// Reads a body stream chunk by chunk, calling `on_chunk` with each chunk's bytes.
-pub async fn read_body(resp: &Response, mut on_chunk: impl FnMut(&[u8])) -> Result<(), Failure> {
+pub async fn read_body(resp: &Response, on_chunk: impl FnMut(&[u8])) -> Result<(), Failure> {
+    read_body_within(resp, || None, on_chunk).await
+}
+
+/// [`read_body`], giving up on the connection (a network error) when `silence()` says how long it may stay
+/// silent and nothing arrives for that long.
+async fn read_body_within(
+    resp: &Response,
+    silence: impl Fn() -> Option<u32>,
+    mut on_chunk: impl FnMut(&[u8]),
+) -> Result<(), Failure> {
     let body = resp.body().ok_or_else(|| ChatError::network("response has no body"))?;
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     loop {
-        let r = match JsFuture::from(reader.read()).await {
+        let read = reader.read();
+        let read = match silence().and_then(|ms| Some((ms, web_sys::window()?))) {
+            None => JsFuture::from(read).await,
+            Some((ms, win)) => {
+                let mut timer = None;
+                let quiet = js_sys::Promise::new(&mut |resolve, _| {
+                    timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32).ok();
+                });
+                let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&read, &quiet))).await;
+                if let Some(t) = timer {
+                    win.clear_timeout_with_handle(t);
+                }
+                if first.as_ref().is_ok_and(JsValue::is_undefined) {
+                    drop(reader.cancel());
+                    return Err(ChatError::network(format!("no data for {} s", ms / 1000)).into());
+                }
+                first
+            }
+        };
+        let r = match read {
             Ok(r) => r,
             Err(e) if is_abort(&e) => return Err(Failure::Aborted),
             Err(e) => return Err(js_err("connection lost", e).into()),
@@ -538,18 +583,26 @@ fn resumable_id(data: &str) -> Option<String> {
 
 /// Reads one response's SSE events into `on_event`, each with the stream position just after it. `Ok(None)`
 /// once a terminal event (`done`/`error`) arrived; `Ok(Some(e))` when the connection broke first (a read error,
-/// or the body ended): the caller resumes from the cursor or reports `e`.
+/// the body ended, or a resumable stream was silent for `silence_ms`: the edge writes at least every keep-alive
+/// interval there): the caller resumes from the cursor or reports `e`.
 pub async fn read_events(
     resp: &Response,
     cursor: &mut Cursor,
+    silence_ms: u32,
     mut on_event: impl FnMut(EdgeEvent, &Cursor),
 ) -> Result<Option<ChatError>, Failure> {
     let mut parser = SseParser::new();
     let mut ended = false;
-    let read = read_body(resp, |chunk| {
-        parser.feed(chunk);
-        drain(&mut parser, cursor, &mut ended, &mut on_event);
-    })
+    let resumable = std::cell::Cell::new(!cursor.stream_id.is_empty());
+    let read = read_body_within(
+        resp,
+        || resumable.get().then_some(silence_ms),
+        |chunk| {
+            parser.feed(chunk);
+            drain(&mut parser, cursor, &mut ended, &mut on_event);
+            resumable.set(!cursor.stream_id.is_empty());
+        },
+    )
     .await;
     let broken = match read {
         Err(Failure::Aborted) => return Err(Failure::Aborted),

@@ -489,6 +489,7 @@ impl Chat {
             l.cursor.clone()
         });
         let mut cursor = live.flatten().unwrap_or_default();
+        let silence_ms = self.config.with_untracked(|c| c.as_ref().map_or(api::Limits::default(), |c| c.limits.clone()).silence_ms());
         let mut post = post;
         let mut failures = 0;
         loop {
@@ -497,7 +498,7 @@ impl Chat {
             let broken = match opened {
                 Ok(resp) => {
                     let on_event = |ev, c: &Cursor| self.received(turn, ev, c, carry);
-                    match api::read_events(&resp, &mut cursor, on_event).await? {
+                    match api::read_events(&resp, &mut cursor, silence_ms, on_event).await? {
                         None => return Ok(()),
                         Some(e) => e,
                     }

@@ -69,6 +69,21 @@ export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
       for (const res of open) res.socket?.destroy();
       return n;
     },
+    /** Stops forwarding every proxied response still open but keeps the browser's connection open and silent
+     * (no error, no end: a connection that hangs, as in a tunnel). */
+    stallConnections: () => {
+      const n = open.size;
+      for (const res of open) {
+        const up = res.upstream;
+        if (!up) continue;
+        up.removeAllListeners('aborted');
+        up.removeAllListeners('error');
+        up.on('error', () => {});
+        up.unpipe(res);
+        up.resume();
+      }
+      return n;
+    },
     stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
   };
 }
@@ -77,6 +92,7 @@ function proxy(req, res, target) {
   const url = new URL(req.url, target);
   const up = http.request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (upRes) => {
     res.writeHead(upRes.statusCode, upRes.headers);
+    res.upstream = upRes;
     // The edge dropped the connection mid-body: pass on what arrived, then close without the final chunk.
     // (Chromium may discard bytes that arrive in the same read as a broken chunked body's end, so leave a gap.)
     const drop = () => setTimeout(() => { upRes.unpipe(res); res.socket?.end(); }, 30);

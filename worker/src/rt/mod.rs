@@ -260,6 +260,7 @@ fn api_config(ctx: &mut Ctx) -> Response {
             "max_messages": c.limits.max_messages,
             "max_message_chars": c.limits.max_message_chars,
             "max_total_chars": c.limits.max_total_chars,
+            "keepalive_ms": c.limits.keepalive_ms,
         },
         "allow_system_prompt": c.allow_system_prompt,
         "resumable": ctx.streams.is_some(),
