@@ -169,15 +169,20 @@ test('client closes (FIN) while the upstream is still sending: upstream aborted,
   try {
     for (let i = 0; i < 6; i++) {
       const before = t2.up.requests().length;
-      const c = await openOn(t2, '/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content: `close ${i} mock:slow=50 mock:words=200` }] },
-        {}, (evs) => evs.some((e) => e.data?.choices?.[0]?.delta?.content));
+      // Both pumps: the pass-through route and the widget route.
+      const content = `close ${i} mock:slow=50 mock:words=200`;
+      const c = i % 2 === 0
+        ? await openOn(t2, '/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content }] },
+          {}, (evs) => evs.some((e) => e.data?.choices?.[0]?.delta?.content))
+        : await openOn(t2, '/api/chat', { model: 'fast', ...user(content) }, { origin: 'https://site.example' },
+          (evs) => evs.some((e) => e.event === 'delta'));
       assert.equal(c.status, 200, `run ${i} admitted (a lease of an earlier run was not released)`);
       const left = Date.now();
       c.gone('close');
       const entry = t2.up.requests()[before];
       const ms = await closedWithin(entry, left, stall + 500);
       const log = await t2.edge.logFor(c.headers['x-request-id'], 3000);
-      console.log(`run ${i}: upstream closed ${ms} ms after the client; log outcome ${log.outcome}, output_tokens ${log.output_tokens}`);
+      console.log(`run ${i} (${log.route}): upstream closed ${ms} ms after the client; log outcome ${log.outcome}, output_tokens ${log.output_tokens}`);
       assert.equal(log.outcome, 'aborted');
       assert.equal(log.status, 200);
       assert.ok(log.output_tokens > 0, 'usage logged (estimated from the streamed text)');
