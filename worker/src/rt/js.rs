@@ -163,12 +163,14 @@ impl ChunkReader {
     /// Reads the next upstream chunk for a client stream: gives up after `stall_ms` of silence
     /// ([`Read::Timeout`]) or as soon as the client is gone ([`Writer::gone`]: the response body was cancelled or
     /// the request aborted — [`Read::Gone`]); every `keepalive_ms` of silence writes an SSE comment (`: ping`).
-    /// A client that takes nothing of the last write for `stall_ms` counts as gone too ([`Writer::ready_within`]).
+    /// A client that takes nothing of the last write for [`WRITE_GIVE_UP_MS`] (or `stall_ms`, if shorter) counts
+    /// as gone too ([`Writer::ready_within`]).
     pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
         let start = now();
         let stall_at = start + f64::from(stall_ms);
         let mut ping_at = start + f64::from(keepalive_ms.max(1));
-        if !writer.ready_within(ping_at.min(stall_at), stall_at, &self.timer).await {
+        let give_up_at = start + f64::from(stall_ms.min(WRITE_GIVE_UP_MS));
+        if !writer.ready_within(ping_at.min(give_up_at), give_up_at, &self.timer).await {
             return Read::Gone;
         }
         loop {
@@ -203,6 +205,12 @@ impl Drop for ChunkReader {
         }
     }
 }
+
+/// How long a client may leave a write untaken before it counts as gone. Stream events are small, so a live
+/// client's connection (the runtime's and the kernel's buffers) takes every write at once; a write still pending
+/// after this long means the runtime stopped draining a client that closed — and waiting longer only keeps the
+/// upstream generating (and billing) for nobody.
+pub const WRITE_GIVE_UP_MS: u32 = 1_500;
 
 /// A short description of a thrown JS value.
 pub fn js_error(e: &JsValue) -> String {
