@@ -489,7 +489,7 @@ impl Chat {
             l.cursor.clone()
         });
         let mut cursor = live.flatten().unwrap_or_default();
-        let silence_ms = self.config.with_untracked(|c| c.as_ref().map_or(api::Limits::default(), |c| c.limits.clone()).silence_ms());
+        let silence_ms = self.config.with_untracked(|c| c.as_ref().map_or_else(|| api::Limits::default().silence_ms(), |c| c.limits.silence_ms()));
         let mut post = post;
         let mut failures = 0;
         loop {

@@ -15,14 +15,12 @@ use web_sys::{
 };
 
 pub use super::wait::Signal;
-use super::wait::{now, Timer};
+use super::wait::{now, set_timeout, Timer};
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(req: &Request) -> Promise;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(s: &str);
 }
