@@ -1,13 +1,11 @@
 #!/bin/sh
 # Trunk post_build hook, release builds only, on the staging dir:
-#  1. drop server_fn's unused wasm-streams exports and their glue (drop-exports.mjs explains why);
-#  2. minify the JS glue and the loader with terser (Trunk's --minify breaks on wasm-bindgen 0.2.130's JS);
-#  3. minify the stylesheet with esbuild (wrangler's exact-pinned dependency, already in node_modules).
+#  1. minify the JS glue and the loader with terser (Trunk's --minify breaks on wasm-bindgen 0.2.130's JS);
+#  2. minify the stylesheet with esbuild (wrangler's exact-pinned dependency, already in node_modules).
 set -eu
 [ "${TRUNK_PROFILE:-debug}" = "release" ] || exit 0
 here="$(dirname "$0")"
 bin="$here/../../node_modules/.bin"
-node "$here/drop-exports.mjs" "$TRUNK_STAGING_DIR"
 for f in "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js"; do
   "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"

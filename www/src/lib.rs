@@ -1,17 +1,22 @@
 //! # edgechat widget
 //!
-//! A Leptos (client-side rendered) chat widget that streams answers from the edgechat edge (docs/protocol.md) and
-//! renders them as markdown incrementally. Use it three ways:
+//! A chat widget that streams answers from the edgechat edge (docs/protocol.md) and renders them as markdown
+//! incrementally. The widget itself is written against the DOM (web-sys), so the embed build carries no UI
+//! framework; Leptos apps get it as a component. Use it four ways:
 //! - as a custom element: `<script type="module" src=".../edge-chat.js">` then
 //!   `<edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble">` (the loader,
 //!   `loader/edge-chat.js`, calls [`mount_edge_chat`] inside the element's shadow root);
-//! - as a Leptos component: [`ChatWidget`] (add [`STYLES`] to the page or shadow root yourself);
+//! - as a Leptos component: `ChatWidget` with the cargo feature `leptos` (add [`STYLES`] to the page or shadow
+//!   root yourself);
+//! - from Rust without Leptos: [`Widget::mount`];
 //! - the pieces: [`markdown`] (incremental renderer), [`api`] (protocol client), [`state`] (conversation model).
 #![forbid(unsafe_code)]
 
 pub mod api;
 #[cfg(feature = "byok")]
 pub mod byok;
+#[cfg(feature = "leptos")]
+mod component;
 mod json;
 pub mod markdown;
 pub mod state;
@@ -19,7 +24,9 @@ mod widget;
 
 use wasm_bindgen::prelude::*;
 
-pub use widget::{ChatWidget, Mode};
+#[cfg(feature = "leptos")]
+pub use component::ChatWidget;
+pub use widget::{Mode, Options, Widget};
 
 /// The widget's stylesheet (the custom element loads the same file, `style/edgechat.css`, into its shadow root).
 pub const STYLES: &str = include_str!("../style/edgechat.css");
@@ -27,7 +34,7 @@ pub const STYLES: &str = include_str!("../style/edgechat.css");
 /// A mounted widget; dropping it (or calling [`Mounted::unmount`]) removes the widget and its listeners.
 #[wasm_bindgen]
 pub struct Mounted {
-    _handle: Box<dyn std::any::Any>,
+    _widget: Widget,
 }
 
 #[wasm_bindgen]
@@ -39,12 +46,8 @@ impl Mounted {
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root).
 #[wasm_bindgen]
 pub fn mount_edge_chat(container: web_sys::HtmlElement, endpoint: String, site_key: String, title: String, mode: String) -> Mounted {
-    let mode = Mode::parse(&mode);
-    let title = if title.trim().is_empty() { "Chat".to_string() } else { title };
-    let handle = leptos::mount::mount_to(container, move || {
-        leptos::view! { <ChatWidget endpoint=endpoint site_key=site_key title=title mode=mode/> }
-    });
-    Mounted { _handle: Box::new(handle) }
+    let options = Options { endpoint, site_key: Some(site_key), title, mode: Mode::parse(&mode) };
+    Mounted { _widget: Widget::mount(&container, options) }
 }
 
 /// Incremental markdown rendering for plain JavaScript (also what `bench/widget` measures):

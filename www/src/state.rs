@@ -1,11 +1,16 @@
-//! The conversation model: turns held in signals, persistence to `localStorage`, and the chat actions (send, stop,
-//! regenerate, edit, retry, continue, clear) that drive the stream. On an edge with resumable streams a broken
-//! connection is resumed in place (also after a page reload) and Stop asks the edge to stop by the stream's id.
+//! The conversation model: turns, persistence to `localStorage`, and the chat actions (send, stop, regenerate, edit,
+//! retry, continue, clear) that drive the stream. On an edge with resumable streams a broken connection is resumed
+//! in place (also after a page reload) and Stop asks the edge to stop by the stream's id.
+//!
+//! Framework-free: [`Chat`] holds a [`State`] and calls its one watcher (the view, [`crate::widget`]) after every
+//! change; the watcher reads the state and brings the DOM up to date.
+
+use std::cell::{Cell, Ref, RefCell};
+use std::rc::Rc;
 
 use edgechat::conversation::{Message, Role};
-use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
 use crate::api::{self, ChatError, Config, Cursor, EdgeEvent, Endpoint, ErrorKind, Failure, UsageInfo};
@@ -51,46 +56,81 @@ impl Status {
     }
 }
 
-/// One turn on screen: each part is its own signal so a streamed token touches only what shows it.
-#[derive(Debug, Clone, Copy)]
+/// One turn of the conversation.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
-    /// Stable id for keyed rendering.
+    /// Stable id (the view keys its DOM by it).
     pub id: u32,
     /// Who said it.
     pub role: Role,
     /// Text so far.
-    pub text: RwSignal<String>,
+    pub text: String,
     /// How it ended.
-    pub status: RwSignal<Status>,
+    pub status: Status,
     /// The error, when it failed or was cut off.
-    pub error: RwSignal<Option<ChatError>>,
+    pub error: Option<ChatError>,
     /// Usage and cost.
-    pub usage: RwSignal<Option<UsageInfo>>,
+    pub usage: Option<UsageInfo>,
     /// The connection broke and the widget is resuming the stream (the text so far stays).
-    pub reconnecting: RwSignal<bool>,
+    pub reconnecting: bool,
 }
 
 impl Turn {
     /// Saved form; `stream` is where a streaming answer's resumable stream stands.
-    fn to_json(self, stream: Option<&Cursor>) -> JsValue {
+    fn to_json(&self, stream: Option<&Cursor>) -> JsValue {
         let role = if self.role == Role::User { "user" } else { "assistant" };
-        let status = self.status.get_untracked();
-        let resumable = stream.filter(|c| status == Status::Streaming && !c.stream_id.is_empty());
+        let resumable = stream.filter(|c| self.status == Status::Streaming && !c.stream_id.is_empty());
         Obj::new()
             .set("role", role)
-            .set("text", self.text.get_untracked())
-            .set("status", status.as_str())
-            .opt("error", self.error.get_untracked().map(|e| e.to_json()))
-            .opt("usage", self.usage.get_untracked().map(|u| u.to_json()))
-            .opt("stream", resumable.map(|c| c.to_json()))
+            .set("text", self.text.as_str())
+            .set("status", self.status.as_str())
+            .opt("error", self.error.as_ref().map(ChatError::to_json))
+            .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
+            .opt("stream", resumable.map(Cursor::to_json))
             .build()
     }
 
     /// A cut-off or stopped answer with text: the edge can carry it on (`"continue": true`).
     pub fn can_continue(&self) -> bool {
-        self.role == Role::Assistant
-            && matches!(self.status.get(), Status::Truncated | Status::Stopped)
-            && !self.text.with(String::is_empty)
+        self.role == Role::Assistant && matches!(self.status, Status::Truncated | Status::Stopped) && !self.text.is_empty()
+    }
+}
+
+/// Everything the view shows.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Turns, oldest first.
+    pub turns: Vec<Turn>,
+    /// An answer is streaming.
+    pub busy: bool,
+    /// `GET /api/config`, once loaded.
+    pub config: Option<Config>,
+    /// Why the config could not be loaded.
+    pub config_error: Option<ChatError>,
+    /// Selected model alias.
+    pub model: String,
+    /// The input box (persisted on every change).
+    pub draft: String,
+    /// Why the draft could not be sent (too long).
+    pub problem: Option<String>,
+    /// Bring-your-own-key settings, when enabled.
+    #[cfg(feature = "byok")]
+    pub byok: Option<ByokSettings>,
+    /// Incremented to ask the view to focus the input.
+    pub focus_input: u32,
+}
+
+impl State {
+    /// The answers come straight from a provider with the user's key.
+    pub fn byok_active(&self) -> bool {
+        #[cfg(feature = "byok")]
+        return self.byok.is_some();
+        #[cfg(not(feature = "byok"))]
+        false
+    }
+
+    fn turn_mut(&mut self, id: u32) -> Option<&mut Turn> {
+        self.turns.iter_mut().rev().find(|t| t.id == id)
     }
 }
 
@@ -124,65 +164,91 @@ fn backoff(retry_ms: Option<u64>, n: u32) -> u32 {
     (base << (n - 1).min(5)).min(15_000)
 }
 
-/// The widget's state and actions; `Copy`, shared through context.
-#[derive(Clone, Copy)]
-pub struct Chat {
-    /// Turns, oldest first.
-    pub turns: RwSignal<Vec<Turn>>,
-    /// An answer is streaming.
-    pub busy: RwSignal<bool>,
-    /// `GET /api/config`, once loaded.
-    pub config: RwSignal<Option<Config>>,
-    /// Why the config could not be loaded.
-    pub config_error: RwSignal<Option<ChatError>>,
-    /// Selected model alias.
-    pub model: RwSignal<String>,
-    /// The input box (persisted on every change).
-    pub draft: RwSignal<String>,
-    /// Bring-your-own-key settings, when enabled.
-    #[cfg(feature = "byok")]
-    pub byok: RwSignal<Option<ByokSettings>>,
-    /// Incremented to ask the view to focus the input.
-    pub focus_input: RwSignal<u32>,
-    endpoint: StoredValue<Endpoint>,
-    /// The widget's root owner: turns are created under it, not under the view that asked (a Retry button's view
-    /// is disposed when its turn is removed, and signals created under it would die with it).
-    owner: StoredValue<Owner, LocalStorage>,
-    live: StoredValue<Live, LocalStorage>,
+type Watcher = Rc<dyn Fn(&State)>;
+
+struct Inner {
+    state: RefCell<State>,
+    endpoint: Endpoint,
+    live: RefCell<Live>,
     /// When the conversation was last saved (`Date.now()`), to save a streaming answer now and then.
-    saved_at: StoredValue<f64>,
-    next_id: StoredValue<u32>,
+    saved_at: Cell<f64>,
+    next_id: Cell<u32>,
+    watcher: RefCell<Option<Watcher>>,
+    /// The widget was removed: nothing is saved any more (the next widget restores what was saved last).
+    detached: Cell<bool>,
 }
+
+/// The widget's state and actions (a cheap handle; clones share one chat).
+#[derive(Clone)]
+pub struct Chat(Rc<Inner>);
 
 fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
 impl Chat {
-    /// A chat against `endpoint`, restoring the saved conversation and draft.
+    /// A chat against `endpoint`, restoring the saved conversation and draft (a stream saved mid-answer resumes).
     pub fn new(endpoint: Endpoint) -> Self {
-        let chat = Self {
-            turns: RwSignal::new(Vec::new()),
-            busy: RwSignal::new(false),
-            config: RwSignal::new(None),
-            config_error: RwSignal::new(None),
-            model: RwSignal::new(String::new()),
-            draft: RwSignal::new(String::new()),
-            #[cfg(feature = "byok")]
-            byok: RwSignal::new(ByokSettings::load()),
-            focus_input: RwSignal::new(0),
-            endpoint: StoredValue::new(endpoint),
-            owner: StoredValue::new_local(Owner::current().unwrap_or_default()),
-            live: StoredValue::new_local(Live::default()),
-            saved_at: StoredValue::new(0.0),
-            next_id: StoredValue::new(0),
-        };
+        let chat = Self(Rc::new(Inner {
+            state: RefCell::new(State {
+                #[cfg(feature = "byok")]
+                byok: ByokSettings::load(),
+                ..State::default()
+            }),
+            endpoint,
+            live: RefCell::default(),
+            saved_at: Cell::new(0.0),
+            next_id: Cell::new(0),
+            watcher: RefCell::default(),
+            detached: Cell::new(false),
+        }));
         chat.restore();
         chat
     }
 
+    /// Calls `watcher` now and after every change (replacing the previous one); `None` stops the calls.
+    pub fn watch(&self, watcher: Option<Watcher>) {
+        *self.0.watcher.borrow_mut() = watcher;
+        self.notify();
+    }
+
+    /// Lets go of the widget being removed: drops the connection of an answer in progress without ending it and
+    /// saves nothing from now on, so the saved conversation still says where a resumable stream stands and the
+    /// next widget on the page resumes it, as after a reload.
+    pub fn detach(&self) {
+        self.0.detached.set(true);
+        let ctl = self.0.live.borrow().abort.clone();
+        if let Some(c) = ctl {
+            c.abort();
+        }
+    }
+
+    /// The current state (do not hold it across a call to an action).
+    pub fn state(&self) -> Ref<'_, State> {
+        self.0.state.borrow()
+    }
+
+    fn notify(&self) {
+        let watcher = self.0.watcher.borrow().clone();
+        if let Some(w) = watcher {
+            w(&self.0.state.borrow());
+        }
+    }
+
+    /// Changes the state, then lets the view catch up.
+    fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let r = f(&mut self.0.state.borrow_mut());
+        self.notify();
+        r
+    }
+
+    fn update_turn(&self, id: u32, f: impl FnOnce(&mut Turn)) {
+        self.update(|s| s.turn_mut(id).map(f));
+    }
+
     fn key(&self, what: &str) -> String {
-        self.endpoint.with_value(|e| format!("edgechat:v1:{}:{}:{what}", e.base, e.site_key.as_deref().unwrap_or("")))
+        let e = &self.0.endpoint;
+        format!("edgechat:v1:{}:{}:{what}", e.base, e.site_key.as_deref().unwrap_or(""))
     }
 
     fn restore(&self) {
@@ -200,116 +266,119 @@ impl Chat {
                 // An answer saved mid-stream with a resumable stream id is resumed below; others are cut off.
                 let cursor = Cursor::from_json(&json::get(&t, "stream")).filter(|_| status == "streaming");
                 let status = if cursor.is_some() { Status::Streaming } else { Status::from_name(&status) };
-                let turn = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
-                resume = cursor.map(|c| (turn, c));
-                turn.error.set(ChatError::from_json(&json::get(&t, "error")));
+                let id = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
+                resume = cursor.map(|c| (id, c));
                 let usage = json::get(&t, "usage");
-                turn.usage.set(usage.is_object().then(|| UsageInfo::from_json(&usage)));
+                self.update_turn(id, |turn| {
+                    turn.error = ChatError::from_json(&json::get(&t, "error"));
+                    turn.usage = usage.is_object().then(|| UsageInfo::from_json(&usage));
+                });
             }
-            self.model.set(json::string(&saved, "model").unwrap_or_default());
+            self.update(|s| s.model = json::string(&saved, "model").unwrap_or_default());
         }
         // Only the last turn can still be streaming; any other saved as streaming is cut off.
-        let last = self.turns.with_untracked(|ts| ts.last().map(|t| t.id));
+        let last = self.state().turns.last().map(|t| t.id);
         match resume {
-            Some((t, c)) if Some(t.id) == last => self.run(t, Job::Resume(c)),
-            Some((t, _)) => t.status.set(Status::Truncated),
+            Some((id, c)) if Some(id) == last => self.run(id, Job::Resume(c)),
+            Some((id, _)) => self.update_turn(id, |t| t.status = Status::Truncated),
             None => {}
         }
         if let Some(d) = st.get_item(&self.key("draft")).ok().flatten() {
-            self.draft.set(d);
+            self.update(|s| s.draft = d);
         }
     }
 
     /// Writes the conversation to `localStorage`.
     pub fn persist(&self) {
+        if self.0.detached.get() {
+            return;
+        }
+        let stream = self.0.live.borrow().cursor.clone();
+        let s = self.state();
         let turns = js_sys::Array::new();
-        let stream = self.live.with_value(|l| l.cursor.clone());
-        self.turns.with_untracked(|ts| ts.iter().enumerate().for_each(|(i, t)| {
-            turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == ts.len())));
-        }));
-        let saved = Obj::new().set("turns", turns).set("model", self.model.get_untracked()).build();
+        for (i, t) in s.turns.iter().enumerate() {
+            turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len())));
+        }
+        let saved = Obj::new().set("turns", turns).set("model", s.model.as_str()).build();
         if let Some(st) = local() {
             let _ = st.set_item(&self.key("chat"), &json::stringify(&saved));
         }
-        self.saved_at.set_value(js_sys::Date::now());
+        self.0.saved_at.set(js_sys::Date::now());
     }
 
     /// Sets the draft and saves it.
     pub fn set_draft(&self, text: String) {
-        if let Some(st) = local() {
+        if let Some(st) = local().filter(|_| !self.0.detached.get()) {
             let _ = st.set_item(&self.key("draft"), &text);
         }
-        self.draft.set(text);
+        self.update(|s| s.draft = text);
     }
 
-    fn fresh_id(&self) -> u32 {
-        let id = self.next_id.get_value();
-        self.next_id.set_value(id + 1);
+    /// Selects a model alias and saves it with the conversation.
+    pub fn set_model(&self, alias: String) {
+        self.update(|s| s.model = alias);
+        self.persist();
+    }
+
+    fn push_turn(&self, role: Role, text: String, status: Status) -> u32 {
+        let id = self.0.next_id.get();
+        self.0.next_id.set(id + 1);
+        let turn = Turn { id, role, text, status, error: None, usage: None, reconnecting: false };
+        self.update(|s| s.turns.push(turn));
         id
-    }
-
-    fn push_turn(&self, role: Role, text: String, status: Status) -> Turn {
-        let id = self.fresh_id();
-        let owner = self.owner.get_value();
-        let t = owner.with(|| Turn {
-            id,
-            role,
-            text: RwSignal::new(text),
-            status: RwSignal::new(status),
-            error: RwSignal::new(None),
-            usage: RwSignal::new(None),
-            reconnecting: RwSignal::new(false),
-        });
-        self.turns.update(|ts| ts.push(t));
-        t
     }
 
     /// Loads `GET /api/config` and picks the default model if none is selected.
     pub fn load_config(&self) {
-        let this = *self;
+        let this = self.clone();
         spawn_local(async move {
-            let ep = this.endpoint.get_value();
-            match api::fetch_config(&ep).await {
+            let result = api::fetch_config(&this.0.endpoint).await;
+            this.update(|s| match result {
                 Ok(cfg) => {
-                    let known = cfg.models.iter().any(|m| m.alias == this.model.get_untracked());
-                    if !known {
-                        this.model.set(cfg.default_model.clone());
+                    if !cfg.models.iter().any(|m| m.alias == s.model) {
+                        s.model = cfg.default_model.clone();
                     }
-                    this.config_error.set(None);
-                    this.config.set(Some(cfg));
+                    s.config_error = None;
+                    s.config = Some(cfg);
                 }
-                Err(e) => this.config_error.set(Some(e)),
-            }
+                Err(e) => s.config_error = Some(e),
+            });
         });
     }
 
-    /// Sends the draft as a new user turn. Returns an error message when it cannot be sent (too long, busy).
-    pub fn send_draft(&self) -> Result<(), String> {
-        let text = self.draft.get_untracked();
-        if text.trim().is_empty() || self.busy.get_untracked() {
-            return Ok(());
-        }
-        let max = self.config.with_untracked(|c| c.as_ref().and_then(|c| c.limits.max_message_chars));
+    /// Sends the draft as a new user turn. When it cannot be sent (too long) it stays, with [`State::problem`] set.
+    pub fn send_draft(&self) {
+        let (text, max) = {
+            let s = self.state();
+            if s.draft.trim().is_empty() || s.busy {
+                return;
+            }
+            (s.draft.clone(), s.config.as_ref().and_then(|c| c.limits.max_message_chars))
+        };
         if let Some(max) = max.filter(|&m| text.chars().count() > m) {
-            return Err(format!("Your message is longer than the {max} characters allowed."));
+            self.update(|s| s.problem = Some(format!("Your message is longer than the {max} characters allowed.")));
+            return;
         }
+        self.update(|s| s.problem = None);
         self.push_turn(Role::User, text, Status::Done);
         self.set_draft(String::new());
         self.answer();
-        Ok(())
     }
 
     /// Stops the streaming answer (before or after its first token). A resumable stream is stopped by id (closing
     /// the connection would not stop it), then the fetch is aborted; otherwise the fetch is aborted at once.
     pub fn stop(&self) {
-        let (ctl, edge, cursor, pending) = self.live.with_value(|l| (l.abort.clone(), l.edge, l.cursor.clone(), l.stop_pending));
+        let (ctl, edge, cursor, pending) = {
+            let l = self.0.live.borrow();
+            (l.abort.clone(), l.edge, l.cursor.clone(), l.stop_pending)
+        };
         let Some(ctl) = ctl else { return };
-        let resumable = self.config.with_untracked(|c| c.as_ref().is_some_and(|c| c.resumable));
+        let resumable = self.state().config.as_ref().is_some_and(|c| c.resumable);
         match cursor {
             // Not started yet: the stream's id comes with `start` (a second Stop aborts at once).
-            None if edge && resumable && !pending => self.live.update_value(|l| l.stop_pending = true),
+            None if edge && resumable && !pending => self.0.live.borrow_mut().stop_pending = true,
             Some(c) if !c.stream_id.is_empty() => {
-                let ep = self.endpoint.get_value();
+                let ep = self.0.endpoint.clone();
                 spawn_local(async move {
                     // The edge answers once the stream has ended; its final `usage` and `done` (stopped) may still
                     // be on their way on the stream's own connection, so give them a moment before aborting. If
@@ -326,123 +395,140 @@ impl Chat {
 
     /// Drops the last answer and asks again (regenerate, and retry after an error).
     pub fn regenerate(&self) {
-        if self.busy.get_untracked() {
+        if self.state().busy {
             return;
         }
-        let last_is_answer = self.turns.with_untracked(|ts| ts.last().is_some_and(|t| t.role == Role::Assistant));
-        if last_is_answer {
-            self.turns.update(|ts| {
-                ts.pop();
-            });
-        }
-        if self.turns.with_untracked(|ts| ts.last().is_some_and(|t| t.role == Role::User)) {
+        let asks = self.update(|s| {
+            if s.turns.last().is_some_and(|t| t.role == Role::Assistant) {
+                s.turns.pop();
+            }
+            s.turns.last().is_some_and(|t| t.role == Role::User)
+        });
+        if asks {
             self.answer();
         }
     }
 
     /// Moves the last user message back into the input for editing, dropping it and its answer.
     pub fn edit_last(&self) {
-        if self.busy.get_untracked() {
+        if self.state().busy {
             return;
         }
-        let mut text = None;
-        self.turns.update(|ts| {
-            if let Some(i) = ts.iter().rposition(|t| t.role == Role::User) {
-                text = Some(ts[i].text.get_untracked());
-                ts.truncate(i);
-            }
+        let text = self.update(|s| {
+            let i = s.turns.iter().rposition(|t| t.role == Role::User)?;
+            let text = std::mem::take(&mut s.turns[i].text);
+            s.turns.truncate(i);
+            Some(text)
         });
         if let Some(t) = text {
-            let draft = self.draft.get_untracked();
+            let draft = self.state().draft.clone();
             // Never lose what was typed: an unsent draft is kept below the edited message.
             let merged = if draft.trim().is_empty() { t } else { format!("{t}\n\n{draft}") };
             self.set_draft(merged);
             self.persist();
-            self.focus_input.update(|n| *n += 1);
+            self.update(|s| s.focus_input += 1);
         }
     }
 
     /// Carries on the last answer from where it was cut off (token limit, failure, stop): the edge streams only
     /// the continuation, which is appended to the same turn.
     pub fn continue_last(&self) {
-        let last = self.turns.with_untracked(|ts| ts.last().copied());
-        let Some(turn) = last.filter(|t| !self.busy.get_untracked() && t.can_continue()) else { return };
+        let id = {
+            let s = self.state();
+            match s.turns.last() {
+                Some(t) if !s.busy && t.can_continue() => t.id,
+                _ => return,
+            }
+        };
         let messages = self.history();
-        turn.error.set(None);
-        turn.status.set(Status::Streaming);
-        self.run(turn, Job::Ask(messages, true));
+        self.update_turn(id, |t| {
+            t.error = None;
+            t.status = Status::Streaming;
+        });
+        self.run(id, Job::Ask(messages, true));
     }
 
     /// Starts a new, empty conversation.
     pub fn new_conversation(&self) {
         self.stop();
-        self.turns.set(Vec::new());
+        self.update(|s| s.turns.clear());
         self.persist();
-        self.focus_input.update(|n| *n += 1);
+        self.update(|s| s.focus_input += 1);
     }
 
     /// Removes everything this widget stored: conversation, draft and any key.
     pub fn clear_all(&self) {
         self.stop();
-        self.turns.set(Vec::new());
-        self.draft.set(String::new());
         if let Some(st) = local() {
             let _ = st.remove_item(&self.key("chat"));
             let _ = st.remove_item(&self.key("draft"));
         }
         #[cfg(feature = "byok")]
-        {
-            ByokSettings::clear();
-            self.byok.set(None);
+        ByokSettings::clear();
+        self.update(|s| {
+            s.turns.clear();
+            s.draft.clear();
+            s.problem = None;
+            #[cfg(feature = "byok")]
+            {
+                s.byok = None;
+            }
+            s.focus_input += 1;
+        });
+    }
+
+    /// Uses (and saves for this tab) the user's own key, or forgets it.
+    #[cfg(feature = "byok")]
+    pub fn set_byok(&self, settings: Option<ByokSettings>) {
+        match &settings {
+            Some(s) => s.save(),
+            None => ByokSettings::clear(),
         }
-        self.focus_input.update(|n| *n += 1);
+        self.update(|s| s.byok = settings);
     }
 
     /// The history to send: every turn except failed empty answers; cut-off answers are marked interrupted.
     fn history(&self) -> Vec<Message> {
-        self.turns.with_untracked(|ts| {
-            ts.iter()
-                .filter_map(|t| {
-                    let text = t.text.get_untracked();
-                    let status = t.status.get_untracked();
-                    if t.role == Role::Assistant && (text.is_empty() || status == Status::Streaming) {
-                        return None;
-                    }
-                    let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
-                    m.interrupted = matches!(status, Status::Stopped | Status::Truncated | Status::Failed);
-                    Some(m)
-                })
-                .collect()
-        })
+        self.state()
+            .turns
+            .iter()
+            .filter(|t| t.role == Role::User || !(t.text.is_empty() || t.status == Status::Streaming))
+            .map(|t| {
+                let text = t.text.clone();
+                let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
+                m.interrupted = matches!(t.status, Status::Stopped | Status::Truncated | Status::Failed);
+                m
+            })
+            .collect()
     }
 
     fn answer(&self) {
         let messages = self.history();
-        let turn = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
-        self.run(turn, Job::Ask(messages, false));
+        let id = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
+        self.run(id, Job::Ask(messages, false));
     }
 
-    /// Streams `job` into `turn`.
-    fn run(&self, turn: Turn, job: Job) {
-        let this = *self;
+    /// Streams `job` into turn `id`.
+    fn run(&self, id: u32, job: Job) {
+        let this = self.clone();
         let controller = AbortController::new().ok();
         let cursor = match &job {
             Job::Resume(c) => Some(c.clone()),
             Job::Ask(..) => None,
         };
-        self.live.set_value(Live { abort: controller.clone(), cursor, ..Live::default() });
-        self.busy.set(true);
+        *self.0.live.borrow_mut() = Live { abort: controller.clone(), cursor, ..Live::default() };
+        self.update(|s| s.busy = true);
         self.persist();
         spawn_local(async move {
             let Some(controller) = controller else {
-                finish_with(turn, Status::Failed, Some(ChatError::network("AbortController unavailable")));
-                this.done(turn);
+                this.finish_with(id, Status::Failed, Some(ChatError::network("AbortController unavailable")));
+                this.done(id);
                 return;
             };
             let signal = controller.signal();
             #[cfg(feature = "byok")]
             let direct = match &job {
-                Job::Ask(m, false) => this.byok.get_untracked().map(|s| (s, m.clone())),
+                Job::Ask(m, false) => this.state().byok.clone().map(|s| (s, m.clone())),
                 _ => None,
             };
             #[cfg(not(feature = "byok"))]
@@ -450,46 +536,49 @@ impl Chat {
             let result = match direct {
                 #[cfg(feature = "byok")]
                 Some((settings, messages)) => {
-                    byok::stream_direct(&settings, &messages, &signal, move |ev| apply(turn, ev)).await
+                    let on_event = |ev| this.apply(id, ev);
+                    byok::stream_direct(&settings, &messages, &signal, on_event).await
                 }
                 _ => {
                     let body = match job {
-                        Job::Ask(m, cont) => Some(api::chat_body(&this.model.get_untracked(), &m, cont)),
+                        Job::Ask(m, cont) => Some(api::chat_body(&this.state().model, &m, cont)),
                         Job::Resume(_) => None,
                     };
-                    this.stream(turn, body, &signal).await
+                    this.stream(id, body, &signal).await
                 }
             };
             match result {
                 Ok(()) => {}
-                Err(Failure::Aborted) => finish_with(turn, Status::Stopped, None),
+                Err(Failure::Aborted) => this.finish_with(id, Status::Stopped, None),
                 // Failed; cut off when a continued answer already has text.
                 Err(Failure::Error(e)) => {
-                    let empty = turn.text.with_untracked(String::is_empty);
-                    finish_with(turn, if empty { Status::Failed } else { Status::Truncated }, Some(e));
+                    let empty = this.state().turns.iter().any(|t| t.id == id && t.text.is_empty());
+                    this.finish_with(id, if empty { Status::Failed } else { Status::Truncated }, Some(e));
                 }
             }
-            if turn.status.get_untracked() == Status::Streaming {
-                finish_with(turn, Status::Truncated, Some(ChatError::truncated()));
-            }
-            this.done(turn);
+            this.finish_with(id, Status::Truncated, Some(ChatError::truncated()));
+            this.done(id);
         });
     }
 
-    /// Streams `turn` from the edge: `post` is a new request's body, `None` resumes the saved stream. A
+    /// Streams turn `id` from the edge: `post` is a new request's body, `None` resumes the saved stream. A
     /// resumable stream whose connection breaks is resumed in place ("reconnecting", waiting the stream's `retry`
     /// delay and backing off, sooner when the browser comes back online or the page becomes visible) until it ends
     /// or can no longer be resumed.
-    async fn stream(self, turn: Turn, post: Option<String>, signal: &AbortSignal) -> Result<(), Failure> {
-        let ep = self.endpoint.get_value();
-        // A continued answer's usage covers both parts.
-        let carry = turn.usage.get_untracked();
-        let live = self.live.try_update_value(|l| {
+    async fn stream(&self, id: u32, post: Option<String>, signal: &AbortSignal) -> Result<(), Failure> {
+        let ep = self.0.endpoint.clone();
+        let (carry, silence_ms) = {
+            let s = self.state();
+            // A continued answer's usage covers both parts.
+            let carry = s.turns.iter().find(|t| t.id == id).and_then(|t| t.usage);
+            let limits = s.config.as_ref().map(|c| &c.limits);
+            (carry, limits.map_or_else(|| api::Limits::default().silence_ms(), api::Limits::silence_ms))
+        };
+        let mut cursor = {
+            let mut l = self.0.live.borrow_mut();
             l.edge = true;
-            l.cursor.clone()
-        });
-        let mut cursor = live.flatten().unwrap_or_default();
-        let silence_ms = self.config.with_untracked(|c| c.as_ref().map_or_else(|| api::Limits::default().silence_ms(), |c| c.limits.silence_ms()));
+            l.cursor.clone().unwrap_or_default()
+        };
         let mut post = post;
         let mut failures = 0;
         loop {
@@ -497,7 +586,7 @@ impl Chat {
             let opened = api::open_stream(&ep, post.take().as_deref(), &cursor, signal).await;
             let broken = match opened {
                 Ok(resp) => {
-                    let on_event = |ev, c: &Cursor| self.received(turn, ev, c, carry);
+                    let on_event = |ev, c: &Cursor| self.received(id, ev, c, carry);
                     match api::read_events(&resp, &mut cursor, silence_ms, on_event).await? {
                         None => return Ok(()),
                         Some(e) => e,
@@ -507,7 +596,7 @@ impl Chat {
                 Err(Failure::Error(e)) if cursor.stream_id.is_empty() => return Err(Failure::Error(e)),
                 // The edge no longer has the stream (404), or refuses the resume: keep the text, offer Continue.
                 Err(Failure::Error(e)) if e.kind == ErrorKind::Rejected => {
-                    apply(turn, EdgeEvent::Error(ChatError::expired()));
+                    self.apply(id, EdgeEvent::Error(ChatError::expired()));
                     return Ok(());
                 }
                 Err(Failure::Error(e)) => e,
@@ -515,12 +604,11 @@ impl Chat {
             };
             failures = if cursor.last_event_id > before { 1 } else { failures + 1 };
             if cursor.stream_id.is_empty() || failures > MAX_RECONNECTS {
-                apply(turn, EdgeEvent::Error(broken));
+                self.apply(id, EdgeEvent::Error(broken));
                 return Ok(());
             }
-            turn.reconnecting.set(true);
-            let c = cursor.clone();
-            self.live.update_value(|l| l.cursor = Some(c));
+            self.update_turn(id, |t| t.reconnecting = true);
+            self.0.live.borrow_mut().cursor = Some(cursor.clone());
             self.persist();
             api::pause(backoff(cursor.retry_ms, failures), signal).await;
             if signal.aborted() {
@@ -529,73 +617,80 @@ impl Chat {
         }
     }
 
-    /// One event of the edge's stream for `turn`, with the stream position after it.
-    fn received(&self, turn: Turn, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
+    /// One event of the edge's stream for turn `id`, with the stream position after it.
+    fn received(&self, id: u32, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
         let started = ev == EdgeEvent::Start;
-        apply(turn, match (ev, carry) {
+        self.apply(id, match (ev, carry) {
             (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
             (ev, _) => ev,
         });
-        if turn.reconnecting.get_untracked() {
-            turn.reconnecting.set(false);
-        }
-        let c = cursor.clone();
-        let pending = self.live.try_update_value(|l| {
-            l.cursor = Some(c);
+        let pending = {
+            let mut l = self.0.live.borrow_mut();
+            l.cursor = Some(cursor.clone());
             l.stop_pending
-        });
-        if started && pending == Some(true) {
+        };
+        if started && pending {
             self.stop();
         }
         // Saved now and then, text and position together, so a reload resumes where the saved text ends.
-        if started || js_sys::Date::now() - self.saved_at.get_value() > 500.0 {
+        if started || js_sys::Date::now() - self.0.saved_at.get() > 500.0 {
             self.persist();
         }
     }
 
-    fn done(&self, turn: Turn) {
-        turn.reconnecting.set(false);
-        self.live.set_value(Live::default());
-        self.busy.set(false);
-        self.persist();
-        self.focus_input.update(|n| *n += 1);
-    }
-}
-
-fn finish_with(turn: Turn, status: Status, error: Option<ChatError>) {
-    if turn.status.get_untracked() == Status::Streaming {
-        turn.error.set(error);
-        turn.status.set(status);
-    }
-}
-
-/// Applies one stream event to the answer turn.
-fn apply(turn: Turn, ev: EdgeEvent) {
-    match ev {
-        EdgeEvent::Start | EdgeEvent::Reasoning(_) => {}
-        EdgeEvent::Delta(text) => turn.text.update(|t| t.push_str(&text)),
-        EdgeEvent::Usage(u) => turn.usage.set(Some(u)),
-        EdgeEvent::Done { stopped, stop_reason } => {
-            if stopped {
-                finish_with(turn, Status::Stopped, None);
-            } else if stop_reason.as_deref() == Some("max_tokens") {
-                let e = ChatError {
-                    message: "The answer reached the token limit.".into(),
-                    retryable: false,
-                    ..ChatError::truncated()
-                };
-                finish_with(turn, Status::Truncated, Some(e));
-            } else {
-                finish_with(turn, Status::Done, None);
+    fn done(&self, id: u32) {
+        *self.0.live.borrow_mut() = Live::default();
+        self.update(|s| {
+            if let Some(t) = s.turn_mut(id) {
+                t.reconnecting = false;
             }
+            s.busy = false;
+            s.focus_input += 1;
+        });
+        self.persist();
+    }
+
+    /// Ends turn `id` as `status` unless it already ended.
+    fn finish_with(&self, id: u32, status: Status, error: Option<ChatError>) {
+        if self.state().turns.iter().any(|t| t.id == id && t.status == Status::Streaming) {
+            self.update_turn(id, |t| {
+                t.error = error;
+                t.status = status;
+            });
         }
-        EdgeEvent::Error(e) => {
-            let status = if e.kind == api::ErrorKind::Truncated || !turn.text.with_untracked(String::is_empty) {
-                Status::Truncated
-            } else {
-                Status::Failed
-            };
-            finish_with(turn, status, Some(e));
+    }
+
+    /// Applies one stream event to answer turn `id`.
+    fn apply(&self, id: u32, ev: EdgeEvent) {
+        match ev {
+            EdgeEvent::Start | EdgeEvent::Reasoning(_) => self.update_turn(id, |t| t.reconnecting = false),
+            EdgeEvent::Delta(text) => self.update_turn(id, |t| {
+                t.text.push_str(&text);
+                t.reconnecting = false;
+            }),
+            EdgeEvent::Usage(u) => self.update_turn(id, |t| {
+                t.usage = Some(u);
+                t.reconnecting = false;
+            }),
+            EdgeEvent::Done { stopped, stop_reason } => {
+                if stopped {
+                    self.finish_with(id, Status::Stopped, None);
+                } else if stop_reason.as_deref() == Some("max_tokens") {
+                    let e = ChatError {
+                        message: "The answer reached the token limit.".into(),
+                        retryable: false,
+                        ..ChatError::truncated()
+                    };
+                    self.finish_with(id, Status::Truncated, Some(e));
+                } else {
+                    self.finish_with(id, Status::Done, None);
+                }
+            }
+            EdgeEvent::Error(e) => {
+                let has_text = self.state().turns.iter().any(|t| t.id == id && !t.text.is_empty());
+                let status = if e.kind == ErrorKind::Truncated || has_text { Status::Truncated } else { Status::Failed };
+                self.finish_with(id, status, Some(e));
+            }
         }
     }
 }

@@ -1,21 +1,20 @@
-//! The widget's views. State and actions live in [`crate::state::Chat`]; views read its signals and call it.
+//! The widget's view, written against the DOM (web-sys) like the markdown renderer: [`Widget::mount`] builds the
+//! panel, and after every change of the [`Chat`] state [`Panel::render`] brings the DOM up to date, touching only
+//! what changed (a streamed token re-renders the answer's markdown tail and nothing else). Events are delegated:
+//! one listener per event type on the widget's root dispatches by the target's class, so no listener is ever
+//! dropped while it runs (a Retry button removes its own turn).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
 use edgechat::conversation::Role;
-#[cfg(feature = "byok")]
-use edgechat::provider::ProviderKind;
-use leptos::ev;
-use leptos::html;
-use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Event, HtmlElement, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
 
-use crate::api::{Endpoint, UsageInfo};
-#[cfg(feature = "byok")]
-use crate::byok::ByokSettings;
+use crate::api::{ChatError, Endpoint, ModelInfo, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
-use crate::state::{Chat, Status, Turn};
+use crate::state::{Chat, State, Status, Turn};
 
 /// How the widget sits on the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,205 +37,222 @@ impl Mode {
     }
 }
 
-/// The chat widget. Needs the stylesheet [`crate::STYLES`] in scope (the custom element adds it to its shadow root).
-#[component]
-pub fn ChatWidget(
+/// What a widget is mounted with.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
     /// Base URL of the edge (`/api/...` is appended); empty for this page's origin.
-    #[prop(into, optional)]
-    endpoint: String,
+    pub endpoint: String,
     /// Publishable site key.
-    #[prop(into, optional)]
-    site_key: Option<String>,
-    /// Title shown in the header.
-    #[prop(into, default = "Chat".to_string())]
-    title: String,
+    pub site_key: Option<String>,
+    /// Title shown in the header (empty: "Chat").
+    pub title: String,
     /// Inline panel or floating bubble.
-    #[prop(optional)]
-    mode: Mode,
-) -> impl IntoView {
-    let chat = Chat::new(Endpoint { base: endpoint, site_key: site_key.filter(|k| !k.is_empty()) });
-    provide_context(chat);
-    chat.load_config();
-    let open = RwSignal::new(mode == Mode::Inline);
-    let launcher = NodeRef::<html::Button>::new();
-    let bubble = mode == Mode::Bubble;
-    let on_key = move |e: ev::KeyboardEvent| {
-        if e.key() != "Escape" {
-            return;
+    pub mode: Mode,
+}
+
+/// A mounted widget. Dropping it removes the widget and its listeners and drops the connection of an answer in
+/// progress without ending it (a resumable stream is resumed by the next widget on this page, as after a reload).
+pub struct Widget {
+    ui: Rc<Ui>,
+}
+
+struct Ui {
+    doc: Document,
+    chat: Chat,
+    root: Element,
+    launcher: Option<HtmlElement>,
+    title: String,
+    open: Cell<bool>,
+    panel: RefCell<Option<Panel>>,
+    listeners: RefCell<Vec<Listener>>,
+}
+
+type Listener = Closure<dyn FnMut(Event)>;
+
+impl Widget {
+    /// Builds the widget inside `container` (the custom element passes a div in its shadow root). Needs the
+    /// stylesheet [`crate::STYLES`] in scope.
+    pub fn mount(container: &Element, options: Options) -> Self {
+        let doc = container.owner_document().or_else(|| web_sys::window()?.document()).expect_throw("no document");
+        let bubble = options.mode == Mode::Bubble;
+        let title = match options.title.trim() {
+            "" => "Chat".to_string(),
+            t => t.to_string(),
+        };
+        let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
+        let launcher = bubble.then(|| {
+            let b = add(&doc, &root, "button", "ec-launcher");
+            set(&b, &[("type", "button"), ("aria-label", &format!("Open {title}")), ("aria-expanded", "false")]);
+            b.unchecked_into::<HtmlElement>()
+        });
+        let site_key = options.site_key.filter(|k| !k.is_empty());
+        let chat = Chat::new(Endpoint { base: options.endpoint, site_key });
+        let ui = Rc::new(Ui {
+            doc,
+            chat: chat.clone(),
+            root,
+            launcher,
+            title,
+            open: Cell::new(false),
+            panel: RefCell::default(),
+            listeners: RefCell::default(),
+        });
+        let me = Rc::downgrade(&ui);
+        for (event, handler) in [
+            ("click", Ui::on_click as fn(&Ui, &Event)),
+            ("keydown", Ui::on_keydown),
+            ("input", Ui::on_input),
+            ("change", Ui::on_change),
+            ("submit", Ui::on_submit),
+        ] {
+            ui.listen(&me, event, handler);
         }
-        if chat.busy.get_untracked() {
+        let watcher_ui = me.clone();
+        chat.watch(Some(Rc::new(move |s: &State| {
+            if let Some(ui) = watcher_ui.upgrade() {
+                ui.render(s);
+            }
+        })));
+        ui.set_open(!bubble, false);
+        chat.load_config();
+        Self { ui }
+    }
+
+    /// The conversation behind the widget.
+    pub fn chat(&self) -> &Chat {
+        &self.ui.chat
+    }
+}
+
+impl Drop for Widget {
+    fn drop(&mut self) {
+        let ui = &self.ui;
+        ui.chat.watch(None);
+        ui.chat.detach();
+        ui.root.remove();
+        ui.panel.borrow_mut().take();
+        ui.listeners.borrow_mut().clear();
+    }
+}
+
+impl Ui {
+    fn listen(&self, me: &Weak<Ui>, event: &str, handler: fn(&Ui, &Event)) {
+        let me = me.clone();
+        let c = Listener::new(move |e: Event| {
+            if let Some(ui) = me.upgrade() {
+                handler(&ui, &e);
+            }
+        });
+        let _ = self.root.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+        self.listeners.borrow_mut().push(c);
+    }
+
+    fn render(&self, s: &State) {
+        if let Some(p) = self.panel.borrow_mut().as_mut() {
+            p.render(&self.doc, s);
+        }
+    }
+
+    /// Opens or closes the panel (the bubble's launcher); `focus` moves the focus into it or back to the launcher.
+    fn set_open(&self, open: bool, focus: bool) {
+        self.open.set(open);
+        let _ = self.root.class_list().toggle_with_force("ec-open", open);
+        if let Some(l) = &self.launcher {
+            let _ = l.set_attribute("aria-expanded", if open { "true" } else { "false" });
+            l.set_inner_html("");
+            let icon = text(&self.doc, l, "span", "", if open { "×" } else { "💬" });
+            let _ = icon.set_attribute("aria-hidden", "true");
+        }
+        let built = self.panel.borrow().is_some();
+        if open && !built {
+            let panel = Panel::build(&self.doc, &self.root, &self.title, &self.chat.state());
+            *self.panel.borrow_mut() = Some(panel);
+            self.render(&self.chat.state());
+            if let Some(p) = self.panel.borrow().as_ref().filter(|_| focus) {
+                let _ = p.input.focus();
+            }
+        } else if !open {
+            if let Some(p) = self.panel.borrow_mut().take() {
+                p.section.remove();
+            }
+            if let Some(l) = self.launcher.as_ref().filter(|_| focus) {
+                let _ = l.focus();
+            }
+        }
+    }
+
+    fn input_value(&self) -> Option<String> {
+        self.panel.borrow().as_ref().map(|p| p.input.value())
+    }
+
+    fn on_click(&self, e: &Event) {
+        let Some(button) = closest(e, "button") else { return };
+        let class = button.class_list();
+        let chat = &self.chat;
+        if class.contains("ec-launcher") {
+            self.set_open(!self.open.get(), true);
+        } else if class.contains("ec-new") {
+            chat.new_conversation();
+        } else if class.contains("ec-clear") {
+            chat.clear_all();
+        } else if class.contains("ec-stop") {
             chat.stop();
-        } else if bubble && open.get_untracked() {
-            open.set(false);
-            if let Some(b) = launcher.get() {
-                let _ = b.focus();
+        } else if class.contains("ec-edit") {
+            chat.edit_last();
+        } else if class.contains("ec-retry") || class.contains("ec-regen") {
+            chat.regenerate();
+        } else if class.contains("ec-continue") {
+            chat.continue_last();
+        } else if class.contains("ec-reload") {
+            chat.load_config();
+        } else if class.contains("ec-copy") {
+            copy_code(&button);
+        } else {
+            #[cfg(feature = "byok")]
+            byok::on_click(self, &class);
+        }
+    }
+
+    fn on_keydown(&self, e: &Event) {
+        let k: &KeyboardEvent = e.unchecked_ref();
+        if k.key() == "Escape" {
+            if self.chat.state().busy {
+                self.chat.stop();
+            } else if self.launcher.is_some() && self.open.get() {
+                self.set_open(false, true);
+            }
+        } else if k.key() == "Enter" && !k.shift_key() && !k.is_composing() && closest(e, ".ec-input").is_some() {
+            e.prevent_default();
+            self.chat.send_draft();
+        }
+    }
+
+    fn on_input(&self, e: &Event) {
+        if closest(e, ".ec-input").is_some() {
+            if let Some(v) = self.input_value() {
+                self.chat.set_draft(v);
             }
         }
-    };
-    let panel_title = title.clone();
-    let panel = move || {
-        view! {
-            <section class="ec-panel" aria-label=panel_title.clone()>
-                <Header title=panel_title.clone()/>
-                <Notices/>
-                <Log/>
-                <Composer autofocus=bubble/>
-            </section>
+    }
+
+    fn on_change(&self, e: &Event) {
+        if let Some(select) = closest(e, ".ec-model select") {
+            self.chat.set_model(select.unchecked_into::<HtmlSelectElement>().value());
         }
-    };
-    view! {
-        <div class="ec-widget" class:ec-bubble-mode=bubble class:ec-open=move || open.get() on:keydown=on_key>
-            {bubble.then(|| view! {
-                <button type="button" class="ec-launcher" node_ref=launcher aria-label=format!("Open {title}")
-                    aria-expanded=move || open.get().to_string()
-                    on:click=move |_| open.update(|o| *o = !*o)>
-                    <span aria-hidden="true">{move || if open.get() { "×" } else { "💬" }}</span>
-                </button>
-            })}
-            <Show when=move || open.get()>{panel.clone()}</Show>
-        </div>
+    }
+
+    fn on_submit(&self, e: &Event) {
+        e.prevent_default();
+        self.chat.send_draft();
     }
 }
 
-#[component]
-fn Header(title: String) -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    view! {
-        <header class="ec-header">
-            <h2 class="ec-title">{title}</h2>
-            <ModelPicker/>
-            <div class="ec-tools">
-                <button type="button" class="ec-btn ec-new" on:click=move |_| chat.new_conversation()
-                    disabled=move || chat.turns.with(Vec::is_empty)>"New chat"</button>
-                <button type="button" class="ec-btn ec-clear" on:click=move |_| chat.clear_all()
-                    title="Delete the saved conversation, draft and key from this browser">"Clear all"</button>
-            </div>
-        </header>
-        {byok_panel()}
-    }
+/// The element the event's target is in (or is) that matches `selector`.
+fn closest(e: &Event, selector: &str) -> Option<Element> {
+    e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
 }
 
-#[component]
-fn ModelPicker() -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    move || {
-        let models = chat.config.with(|c| c.as_ref().map(|c| c.models.clone()).unwrap_or_default());
-        (!models.is_empty() && !byok_active(chat)).then(|| {
-            view! {
-                <label class="ec-model">
-                    <span class="ec-sr">"Model"</span>
-                    <select on:change:target=move |e| { chat.model.set(e.target().value()); chat.persist(); }
-                        prop:value=move || chat.model.get()>
-                        {models.into_iter().map(|m| {
-                            let label = if m.label.is_empty() { m.alias.clone() } else { m.label.clone() };
-                            let selected = chat.model.get_untracked() == m.alias;
-                            view! { <option value=m.alias selected=selected>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                </label>
-            }
-        })
-    }
-}
-
-#[cfg(not(feature = "byok"))]
-fn byok_panel() -> impl IntoView {}
-
-#[cfg(not(feature = "byok"))]
-fn byok_active(_chat: Chat) -> bool {
-    false
-}
-
-#[cfg(feature = "byok")]
-fn byok_active(chat: Chat) -> bool {
-    chat.byok.with(Option::is_some)
-}
-
-#[cfg(feature = "byok")]
-fn byok_panel() -> impl IntoView {
-    view! { <Byok/> }
-}
-
-#[cfg(feature = "byok")]
-#[component]
-fn Byok() -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    let provider = NodeRef::<html::Select>::new();
-    let base = NodeRef::<html::Input>::new();
-    let model = NodeRef::<html::Input>::new();
-    let key = NodeRef::<html::Input>::new();
-    let use_key = move |_| {
-        let (Some(p), Some(b), Some(m), Some(k)) = (provider.get(), base.get(), model.get(), key.get()) else { return };
-        let kind: ProviderKind = p.value().parse().unwrap_or(ProviderKind::OpenAiChat);
-        let s = ByokSettings { provider: kind, base_url: b.value(), model: m.value(), api_key: k.value() };
-        if s.model.trim().is_empty() || s.api_key.trim().is_empty() && kind != ProviderKind::OpenAiCompatible {
-            return;
-        }
-        s.save();
-        k.set_value("");
-        chat.byok.set(Some(s));
-    };
-    let forget = move |_| {
-        ByokSettings::clear();
-        chat.byok.set(None);
-    };
-    view! {
-        <details class="ec-byok">
-            <summary>"Use your own API key"</summary>
-            <p class="ec-warn">"Your key is sent from this browser straight to the provider and kept only in this tab \
-                (sessionStorage); it never reaches this site's server. Anyone with access to this browser tab, or \
-                script on this page, can read it. Use a key with a low spending limit."</p>
-            <label>"Provider " <select node_ref=provider>
-                <option value="openai-chat">"OpenAI Chat"</option>
-                <option value="openai-responses">"OpenAI Responses"</option>
-                <option value="anthropic">"Anthropic"</option>
-                <option value="openai-compatible">"OpenAI-compatible"</option>
-            </select></label>
-            <label>"Base URL " <input node_ref=base type="url" placeholder="default"/></label>
-            <label>"Model " <input node_ref=model type="text" placeholder="gpt-4o-mini"/></label>
-            <label>"API key " <input node_ref=key type="password" autocomplete="off"/></label>
-            <div class="ec-row">
-                <button type="button" class="ec-btn" on:click=use_key>"Use my key"</button>
-                <button type="button" class="ec-btn" on:click=forget disabled=move || chat.byok.with(Option::is_none)>
-                    "Forget key"</button>
-            </div>
-        </details>
-    }
-}
-
-#[component]
-fn Notices() -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    view! {
-        <Show when=move || chat.config.with(|c| c.as_ref().is_some_and(|c| c.simulated)) && !byok_active(chat)>
-            <p class="ec-note ec-simulated" role="note">
-                "Answers are simulated: no real model is behind this demo."</p>
-        </Show>
-        {byok_notice(chat)}
-        {move || chat.config_error.get().map(|e| view! {
-            <p class="ec-note ec-error-note" role="alert">
-                {format!("Could not load settings: {} ({}). ", e.summary(), e.message)}
-                <button type="button" class="ec-btn" on:click=move |_| chat.load_config()>"Retry"</button>
-            </p>
-        })}
-    }
-}
-
-#[cfg(not(feature = "byok"))]
-fn byok_notice(_chat: Chat) -> impl IntoView {}
-
-#[cfg(feature = "byok")]
-fn byok_notice(chat: Chat) -> impl IntoView {
-    move || chat.byok.get().map(|s| view! {
-        <p class="ec-note ec-warn" role="note">{format!(
-            "Using your own key: messages go directly from this browser to {} ({}).",
-            s.provider, s.model)}</p>
-    })
-}
-
-fn on_copy_click(e: ev::MouseEvent) {
-    let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-    let Ok(Some(button)) = target.closest(".ec-copy") else { return };
+fn copy_code(button: &Element) {
     let code = button.closest(".ec-code").ok().flatten().and_then(|c| c.query_selector("code").ok().flatten());
     let text = code.and_then(|c| c.text_content()).unwrap_or_default();
     if let Some(w) = web_sys::window() {
@@ -245,81 +261,371 @@ fn on_copy_click(e: ev::MouseEvent) {
     }
 }
 
-#[component]
-fn Log() -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    let last_user = Memo::new(move |_| chat.turns.with(|ts| ts.iter().rev().find(|t| t.role == Role::User).map(|t| t.id)));
-    let last_id = Memo::new(move |_| chat.turns.with(|ts| ts.last().map(|t| t.id)));
-    view! {
-        <div class="ec-log" role="log" aria-live="polite" aria-label="Conversation"
-            aria-busy=move || chat.busy.get().to_string() on:click=on_copy_click>
-            <Show when=move || chat.turns.with(Vec::is_empty)>
-                <p class="ec-empty">"Ask anything. Enter sends, Shift+Enter adds a line."</p>
-            </Show>
-            <For each=move || chat.turns.get() key=|t| t.id let:turn>
-                <TurnView turn=turn last_user=last_user last_id=last_id/>
-            </For>
-        </div>
+fn create(doc: &Document, tag: &str, class: &str) -> Element {
+    let e = doc.create_element(tag).expect_throw("create element");
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    e
+}
+
+fn add(doc: &Document, parent: &Node, tag: &str, class: &str) -> Element {
+    let e = create(doc, tag, class);
+    let _ = parent.append_child(&e);
+    e
+}
+
+fn set(e: &Element, attrs: &[(&str, &str)]) {
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
     }
 }
 
-#[component]
-fn TurnView(turn: Turn, last_user: Memo<Option<u32>>, last_id: Memo<Option<u32>>) -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    if turn.role == Role::User {
-        let editable = move || last_user.get() == Some(turn.id) && !chat.busy.get();
-        return view! {
-            <div class="ec-turn ec-user">
-                <div class="ec-bubble">{move || turn.text.get()}</div>
-                <Show when=editable>
-                    <button type="button" class="ec-btn ec-link ec-edit" on:click=move |_| chat.edit_last()>"Edit"</button>
-                </Show>
-            </div>
+fn button(doc: &Document, parent: &Node, class: &str, label: &str) -> Element {
+    let b = add(doc, parent, "button", class);
+    let _ = b.set_attribute("type", "button");
+    b.set_text_content(Some(label));
+    b
+}
+
+fn text(doc: &Document, parent: &Node, tag: &str, class: &str, content: &str) -> Element {
+    let e = add(doc, parent, tag, class);
+    e.set_text_content(Some(content));
+    e
+}
+
+fn toggle_attr(e: &Element, name: &str, on: bool) {
+    if e.has_attribute(name) != on {
+        let _ = if on { e.set_attribute(name, "") } else { e.remove_attribute(name) };
+    }
+}
+
+/// The open panel: header, notices, the log and the composer.
+struct Panel {
+    section: Element,
+    tools: Element,
+    new_chat: Element,
+    picker: Option<(Vec<ModelInfo>, Element, HtmlSelectElement)>,
+    #[cfg(feature = "byok")]
+    byok: byok::Dom,
+    notices: (Notices, Vec<Element>),
+    log: Element,
+    empty: Option<Element>,
+    turns: Vec<TurnDom>,
+    form: Element,
+    input: HtmlTextAreaElement,
+    /// The Send or the Stop button (`true`: Stop).
+    action: (bool, Element),
+    problem: Option<(String, Element)>,
+    /// The last focus request handled (see [`State::focus_input`]).
+    focus_seen: u32,
+}
+
+/// What the notices above the log say.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Notices {
+    simulated: bool,
+    byok: Option<String>,
+    config_error: Option<ChatError>,
+}
+
+impl Panel {
+    fn build(doc: &Document, root: &Element, title: &str, s: &State) -> Self {
+        let section = add(doc, root, "section", "ec-panel");
+        let _ = section.set_attribute("aria-label", title);
+        let header = add(doc, &section, "header", "ec-header");
+        text(doc, &header, "h2", "ec-title", title);
+        let tools = add(doc, &header, "div", "ec-tools");
+        let new_chat = button(doc, &tools, "ec-btn ec-new", "New chat");
+        let clear = button(doc, &tools, "ec-btn ec-clear", "Clear all");
+        let _ = clear.set_attribute("title", "Delete the saved conversation, draft and key from this browser");
+        #[cfg(feature = "byok")]
+        let byok = byok::Dom::build(doc, &section);
+        let log = add(doc, &section, "div", "ec-log");
+        set(&log, &[("role", "log"), ("aria-live", "polite"), ("aria-label", "Conversation"), ("aria-busy", "false")]);
+        let form = add(doc, &section, "form", "ec-composer");
+        let input: HtmlTextAreaElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
+        set(&input, &[("aria-label", "Message"), ("rows", "2"), ("placeholder", "Message…")]);
+        let send = text(doc, &form, "button", "ec-btn ec-primary ec-send", "Send");
+        let _ = send.set_attribute("type", "submit");
+        Self {
+            section,
+            tools,
+            new_chat,
+            picker: None,
+            #[cfg(feature = "byok")]
+            byok,
+            notices: (Notices::default(), Vec::new()),
+            log,
+            empty: None,
+            turns: Vec::new(),
+            form,
+            input,
+            action: (false, send),
+            problem: None,
+            focus_seen: s.focus_input,
         }
-        .into_any();
     }
-    let node = NodeRef::<html::Div>::new();
-    let md: Rc<RefCell<Option<MarkdownDom>>> = Rc::default();
-    Effect::new(move |_| {
-        let Some(el) = node.get() else { return };
-        let complete = turn.status.get() != Status::Streaming;
-        let mut slot = md.borrow_mut();
-        let dom = slot.get_or_insert_with(|| MarkdownDom::new(el.into()));
-        turn.text.with(|t| dom.sync(t, complete));
-    });
-    let status = move || turn.status.get();
-    let is_last = move || last_id.get() == Some(turn.id);
-    view! {
-        <div class="ec-turn ec-assistant" data-status=move || status().as_str()>
-            <div class="ec-md" node_ref=node></div>
-            <Show when=move || status() == Status::Streaming && turn.text.with(String::is_empty)>
-                <p class="ec-thinking"><span class="ec-dots" aria-hidden="true"></span>"Thinking…"</p>
-            </Show>
-            {move || turn.reconnecting.get().then(|| view! { <p class="ec-reconnecting" role="status">"Reconnecting…"</p> })}
-            <Show when=move || status() == Status::Stopped>
-                <p class="ec-badge ec-stopped">"Stopped"</p>
-            </Show>
-            {move || turn.error.get().map(|e| view! {
-                <div class="ec-error" role="alert" data-kind=e.kind.as_str()>
-                    <strong>{e.summary()}</strong>" "<span>{e.message.clone()}</span>
-                    <Show when=move || is_last() && !chat.busy.get()>
-                        <button type="button" class="ec-btn ec-retry" on:click=move |_| chat.regenerate()>"Retry"</button>
-                    </Show>
-                </div>
-            })}
-            <div class="ec-meta">
-                {move || turn.usage.get().map(usage_note)}
-                {move || (is_last() && !chat.busy.get() && turn.can_continue() && !byok_active(chat)).then(|| view! {
-                    <button type="button" class="ec-btn ec-link ec-continue" on:click=move |_| chat.continue_last()
-                        aria-label="Continue this answer from where it stopped">"Continue"</button>
-                })}
-                <Show when=move || is_last() && !chat.busy.get() && status() != Status::Failed>
-                    <button type="button" class="ec-btn ec-link ec-regen" on:click=move |_| chat.regenerate()>"Regenerate"</button>
-                </Show>
-            </div>
-        </div>
+
+    fn render(&mut self, doc: &Document, s: &State) {
+        toggle_attr(&self.new_chat, "disabled", s.turns.is_empty());
+        self.render_picker(doc, s);
+        #[cfg(feature = "byok")]
+        self.byok.render(s);
+        self.render_notices(doc, s);
+        let _ = self.log.set_attribute("aria-busy", if s.busy { "true" } else { "false" });
+        match (&self.empty, s.turns.is_empty()) {
+            (None, true) => {
+                let p = create(doc, "p", "ec-empty");
+                p.set_text_content(Some("Ask anything. Enter sends, Shift+Enter adds a line."));
+                let _ = self.log.prepend_with_node_1(&p);
+                self.empty = Some(p);
+            }
+            (Some(p), false) => {
+                p.remove();
+                self.empty = None;
+            }
+            _ => {}
+        }
+        self.render_turns(doc, s);
+        self.render_composer(doc, s);
     }
-    .into_any()
+
+    fn render_picker(&mut self, doc: &Document, s: &State) {
+        let models = s.config.as_ref().map(|c| c.models.as_slice()).unwrap_or_default();
+        let want = !models.is_empty() && !s.byok_active();
+        if self.picker.as_ref().is_some_and(|(m, ..)| !want || m != models) {
+            if let Some((_, label, _)) = self.picker.take() {
+                label.remove();
+            }
+        }
+        if want && self.picker.is_none() {
+            let label = create(doc, "label", "ec-model");
+            text(doc, &label, "span", "ec-sr", "Model");
+            let select: HtmlSelectElement = add(doc, &label, "select", "").unchecked_into();
+            for m in models {
+                let o = text(doc, &select, "option", "", if m.label.is_empty() { &m.alias } else { &m.label });
+                let _ = o.set_attribute("value", &m.alias);
+            }
+            let _ = self.tools.before_with_node_1(&label);
+            self.picker = Some((models.to_vec(), label, select));
+        }
+        if let Some((.., select)) = &self.picker {
+            if select.value() != s.model {
+                select.set_value(&s.model);
+            }
+        }
+    }
+
+    fn render_notices(&mut self, doc: &Document, s: &State) {
+        let byok = s.byok_active();
+        let want = Notices {
+            simulated: s.config.as_ref().is_some_and(|c| c.simulated) && !byok,
+            #[cfg(feature = "byok")]
+            byok: s.byok.as_ref().map(|b| format!(
+                "Using your own key: messages go directly from this browser to {} ({}).", b.provider, b.model)),
+            #[cfg(not(feature = "byok"))]
+            byok: None,
+            config_error: s.config_error.clone(),
+        };
+        if want == self.notices.0 {
+            return;
+        }
+        self.notices.1.drain(..).for_each(|n| n.remove());
+        let frag = doc.create_document_fragment();
+        if want.simulated {
+            let p = text(doc, &frag, "p", "ec-note ec-simulated", "Answers are simulated: no real model is behind this demo.");
+            let _ = p.set_attribute("role", "note");
+            self.notices.1.push(p);
+        }
+        if let Some(b) = &want.byok {
+            let p = text(doc, &frag, "p", "ec-note ec-warn", b);
+            let _ = p.set_attribute("role", "note");
+            self.notices.1.push(p);
+        }
+        if let Some(e) = &want.config_error {
+            let p = text(doc, &frag, "p", "ec-note ec-error-note", &format!("Could not load settings: {} ({}). ", e.summary(), e.message));
+            let _ = p.set_attribute("role", "alert");
+            button(doc, &p, "ec-btn ec-reload", "Retry");
+            self.notices.1.push(p);
+        }
+        let _ = self.section.insert_before(&frag, Some(&self.log));
+        self.notices.0 = want;
+    }
+
+    fn render_turns(&mut self, doc: &Document, s: &State) {
+        // Turns are only ever appended or dropped from the end; keep the DOM of the common prefix.
+        let keep = self.turns.iter().zip(&s.turns).take_while(|(d, t)| d.id == t.id).count();
+        self.turns.drain(keep..).for_each(|d| d.root.remove());
+        let last_user = s.turns.iter().rposition(|t| t.role == Role::User);
+        for (i, t) in s.turns.iter().enumerate() {
+            if i == self.turns.len() {
+                let d = TurnDom::build(doc, t);
+                let _ = self.log.append_child(&d.root);
+                self.turns.push(d);
+            }
+            let idle = !s.busy;
+            let look = Look {
+                status: t.status,
+                empty: t.text.is_empty(),
+                reconnecting: t.reconnecting,
+                usage: t.usage,
+                retry: i + 1 == s.turns.len() && idle,
+                cont: i + 1 == s.turns.len() && idle && t.can_continue() && !s.byok_active(),
+                edit: last_user == Some(i) && idle,
+            };
+            self.turns[i].render(doc, t, look);
+        }
+    }
+
+    fn render_composer(&mut self, doc: &Document, s: &State) {
+        if self.input.value() != s.draft {
+            self.input.set_value(&s.draft);
+        }
+        if self.action.0 != s.busy {
+            let next = if s.busy {
+                let b = create(doc, "button", "ec-btn ec-primary ec-stop");
+                set(&b, &[("type", "button")]);
+                b.set_text_content(Some("Stop"));
+                b
+            } else {
+                let b = create(doc, "button", "ec-btn ec-primary ec-send");
+                set(&b, &[("type", "submit")]);
+                b.set_text_content(Some("Send"));
+                b
+            };
+            let _ = self.action.1.replace_with_with_node_1(&next);
+            self.action = (s.busy, next);
+        }
+        if !s.busy {
+            toggle_attr(&self.action.1, "disabled", s.draft.trim().is_empty());
+        }
+        if self.problem.as_ref().map(|(p, _)| p) != s.problem.as_ref() {
+            if let Some((_, e)) = self.problem.take() {
+                e.remove();
+            }
+            if let Some(p) = &s.problem {
+                let e = text(doc, &self.form, "p", "ec-problem", p);
+                let _ = e.set_attribute("role", "alert");
+                self.problem = Some((p.clone(), e));
+            }
+        }
+        if self.focus_seen != s.focus_input {
+            self.focus_seen = s.focus_input;
+            let _ = self.input.focus();
+        }
+    }
+}
+
+/// What a turn shows besides its text; its parts are rebuilt only when this changes.
+#[derive(Debug, Clone, PartialEq)]
+struct Look {
+    status: Status,
+    empty: bool,
+    reconnecting: bool,
+    usage: Option<UsageInfo>,
+    /// Last turn and idle: Retry and Regenerate.
+    retry: bool,
+    /// Continue is offered.
+    cont: bool,
+    /// Edit is offered (the last user turn, idle).
+    edit: bool,
+}
+
+struct TurnDom {
+    id: u32,
+    root: Element,
+    /// The answer's markdown, with the length and completeness it was last synced at (`None`: a user turn).
+    md: Option<(MarkdownDom, usize, bool)>,
+    look: Option<Look>,
+    /// The error shown (it belongs to the look, kept apart so that comparing does not clone it).
+    error: Option<ChatError>,
+    /// The parts after the text (thinking, reconnecting, badges, error, meta).
+    parts: Vec<Element>,
+}
+
+impl TurnDom {
+    fn build(doc: &Document, t: &Turn) -> Self {
+        let (root, md) = if t.role == Role::User {
+            let root = create(doc, "div", "ec-turn ec-user");
+            text(doc, &root, "div", "ec-bubble", &t.text);
+            (root, None)
+        } else {
+            let root = create(doc, "div", "ec-turn ec-assistant");
+            let md = MarkdownDom::new(add(doc, &root, "div", "ec-md"));
+            (root, Some((md, usize::MAX, false)))
+        };
+        Self { id: t.id, root, md, look: None, error: None, parts: Vec::new() }
+    }
+
+    fn render(&mut self, doc: &Document, t: &Turn, look: Look) {
+        if let Some((md, len, complete)) = &mut self.md {
+            let done = t.status != Status::Streaming;
+            if *len != t.text.len() || *complete != done {
+                md.sync(&t.text, done);
+                (*len, *complete) = (t.text.len(), done);
+            }
+        }
+        if self.look.as_ref() == Some(&look) && self.error.as_ref() == t.error.as_ref() {
+            return;
+        }
+        self.error = t.error.clone();
+        self.parts.drain(..).for_each(|p| p.remove());
+        let frag = doc.create_document_fragment();
+        if self.md.is_none() {
+            if look.edit {
+                self.parts.push(button(doc, &frag, "ec-btn ec-link ec-edit", "Edit"));
+            }
+        } else {
+            self.assistant_parts(doc, &frag, &look);
+        }
+        let _ = self.root.append_child(&frag);
+        self.look = Some(look);
+    }
+
+    fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look) {
+        let _ = self.root.set_attribute("data-status", look.status.as_str());
+        let streaming = look.status == Status::Streaming;
+        if streaming && look.empty {
+            let p = add(doc, frag, "p", "ec-thinking");
+            let _ = add(doc, &p, "span", "ec-dots").set_attribute("aria-hidden", "true");
+            let _ = p.append_with_str_1("Thinking…");
+            self.parts.push(p);
+        }
+        if look.reconnecting {
+            let p = text(doc, frag, "p", "ec-reconnecting", "Reconnecting…");
+            let _ = p.set_attribute("role", "status");
+            self.parts.push(p);
+        }
+        if look.status == Status::Stopped {
+            self.parts.push(text(doc, frag, "p", "ec-badge ec-stopped", "Stopped"));
+        }
+        if let Some(e) = &self.error {
+            let d = add(doc, frag, "div", "ec-error");
+            set(&d, &[("role", "alert"), ("data-kind", e.kind.as_str())]);
+            text(doc, &d, "strong", "", &e.summary());
+            let _ = d.append_with_str_1(" ");
+            text(doc, &d, "span", "", &e.message);
+            if look.retry {
+                button(doc, &d, "ec-btn ec-retry", "Retry");
+            }
+            self.parts.push(d);
+        }
+        let meta = add(doc, frag, "div", "ec-meta");
+        if let Some(u) = &look.usage {
+            let (short, long) = usage_note(u);
+            let small = text(doc, &meta, "small", "ec-usage", &short);
+            let _ = small.set_attribute("title", &long);
+        }
+        if look.cont {
+            let b = button(doc, &meta, "ec-btn ec-link ec-continue", "Continue");
+            let _ = b.set_attribute("aria-label", "Continue this answer from where it stopped");
+        }
+        if look.retry && look.status != Status::Failed && !streaming {
+            button(doc, &meta, "ec-btn ec-link ec-regen", "Regenerate");
+        }
+        self.parts.push(meta);
+    }
 }
 
 /// `$0.0012`-style, `places` decimals, without pulling float formatting into the wasm.
@@ -329,7 +635,8 @@ fn dollars(c: f64, places: u32) -> String {
     format!("${}.{:0width$}", n / scale, n % scale, width = places as usize)
 }
 
-fn usage_note(u: UsageInfo) -> impl IntoView {
+/// The footnote and its tooltip.
+fn usage_note(u: &UsageInfo) -> (String, String) {
     let cost = u.cost_usd.map(|c| format!(" · {}", dollars(c, 4))).unwrap_or_default();
     let est = if u.estimated { " (estimated)" } else { "" };
     let short = format!("{} in · {} out{cost}{est}", u.input_tokens, u.output_tokens);
@@ -340,51 +647,79 @@ fn usage_note(u: UsageInfo) -> impl IntoView {
         u.output_tokens,
         u.cost_usd.map_or("unknown".to_string(), |c| dollars(c, 6))
     );
-    view! { <small class="ec-usage" title=long>{short}</small> }
+    (short, long)
 }
 
-#[component]
-fn Composer(
-    /// Focus the input when it appears (the bubble's panel opening).
-    autofocus: bool,
-) -> impl IntoView {
-    let chat = expect_context::<Chat>();
-    let input = NodeRef::<html::Textarea>::new();
-    let problem = RwSignal::new(None::<String>);
-    let send = move || problem.set(chat.send_draft().err());
-    // Focus the input when asked (after send, stop, edit, new chat) or on first appearance with `autofocus`;
-    // a request made before the element exists is kept until it does.
-    Effect::new(move |prev: Option<(u32, bool)>| {
-        let n = chat.focus_input.get();
-        let el = input.get();
-        let want = prev.map_or(autofocus, |(p, pending)| pending || p != n);
-        match el {
-            Some(i) if want => {
-                let _ = i.focus();
-                (n, false)
+#[cfg(feature = "byok")]
+mod byok {
+    //! The bring-your-own-key form (the `byok` build).
+
+    use edgechat::provider::ProviderKind;
+    use wasm_bindgen::JsCast;
+    use web_sys::{Document, DomTokenList, Element, HtmlInputElement, HtmlSelectElement};
+
+    use super::{add, button, set, text, toggle_attr, Ui};
+    use crate::byok::ByokSettings;
+    use crate::state::State;
+
+    pub(super) struct Dom {
+        forget: Element,
+    }
+
+    impl Dom {
+        pub(super) fn build(doc: &Document, section: &Element) -> Self {
+            let d = add(doc, section, "details", "ec-byok");
+            text(doc, &d, "summary", "", "Use your own API key");
+            text(doc, &d, "p", "ec-warn", "Your key is sent from this browser straight to the provider and kept only \
+                in this tab (sessionStorage); it never reaches this site's server. Anyone with access to this browser \
+                tab, or script on this page, can read it. Use a key with a low spending limit.");
+            let field = |label: &str, tag: &str, class: &str| {
+                let l = text(doc, &d, "label", "", &format!("{label} "));
+                add(doc, &l, tag, class)
+            };
+            let provider = field("Provider", "select", "ec-byok-provider");
+            for (v, l) in [
+                ("openai-chat", "OpenAI Chat"),
+                ("openai-responses", "OpenAI Responses"),
+                ("anthropic", "Anthropic"),
+                ("openai-compatible", "OpenAI-compatible"),
+            ] {
+                let _ = text(doc, &provider, "option", "", l).set_attribute("value", v);
             }
-            _ => (n, want),
+            set(&field("Base URL", "input", "ec-byok-base"), &[("type", "url"), ("placeholder", "default")]);
+            set(&field("Model", "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);
+            set(&field("API key", "input", "ec-byok-key"), &[("type", "password"), ("autocomplete", "off")]);
+            let row = add(doc, &d, "div", "ec-row");
+            button(doc, &row, "ec-btn ec-byok-use", "Use my key");
+            let forget = button(doc, &row, "ec-btn ec-byok-forget", "Forget key");
+            Self { forget }
         }
-    });
-    view! {
-        <form class="ec-composer" on:submit=move |e: ev::SubmitEvent| { e.prevent_default(); send(); }>
-            <textarea aria-label="Message" class="ec-input" node_ref=input rows="2" placeholder="Message…"
-                prop:value=move || chat.draft.get()
-                on:input:target=move |e| chat.set_draft(e.target().value())
-                on:keydown=move |e: ev::KeyboardEvent| {
-                    if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
-                        e.prevent_default();
-                        send();
-                    }
-                }></textarea>
-            <Show when=move || chat.busy.get()
-                fallback=move || view! {
-                    <button type="submit" class="ec-btn ec-primary ec-send"
-                        disabled=move || chat.draft.with(|d| d.trim().is_empty())>"Send"</button>
-                }>
-                <button type="button" class="ec-btn ec-primary ec-stop" on:click=move |_| chat.stop()>"Stop"</button>
-            </Show>
-            {move || problem.get().map(|p| view! { <p class="ec-problem" role="alert">{p}</p> })}
-        </form>
+
+        pub(super) fn render(&self, s: &State) {
+            toggle_attr(&self.forget, "disabled", s.byok.is_none());
+        }
+    }
+
+    pub(super) fn on_click(ui: &Ui, class: &DomTokenList) {
+        if class.contains("ec-byok-forget") {
+            ui.chat.set_byok(None);
+            return;
+        }
+        if !class.contains("ec-byok-use") {
+            return;
+        }
+        let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return };
+        let field = |c: &str| p.query_selector(c).ok().flatten();
+        let value = |c: &str| field(c).map(|e| e.unchecked_into::<HtmlInputElement>().value()).unwrap_or_default();
+        let kind = field(".ec-byok-provider").map(|e| e.unchecked_into::<HtmlSelectElement>().value());
+        let kind: ProviderKind = kind.and_then(|k| k.parse().ok()).unwrap_or(ProviderKind::OpenAiChat);
+        let s = ByokSettings { provider: kind, base_url: value(".ec-byok-base"), model: value(".ec-byok-model"), api_key: value(".ec-byok-key") };
+        if s.model.trim().is_empty() || s.api_key.trim().is_empty() && kind != ProviderKind::OpenAiCompatible {
+            return;
+        }
+        if let Some(k) = field(".ec-byok-key") {
+            k.unchecked_into::<HtmlInputElement>().set_value("");
+        }
+        ui.chat.set_byok(Some(s));
     }
 }

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use edgechat_www::markdown::dom::MarkdownDom;
-use edgechat_www::{ChatWidget, Mode};
+use edgechat_www::{Mode, Options, Widget};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
@@ -118,9 +118,8 @@ async fn sleep(ms: i32) {
 #[wasm_bindgen_test]
 async fn widget_mounts_with_input_and_reports_an_unreachable_edge() {
     let root: HtmlElement = container().dyn_into().unwrap();
-    let handle = leptos::mount::mount_to(root.clone(), || {
-        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" title="Test chat" mode=Mode::Inline/> }
-    });
+    let options = Options { endpoint: "http://127.0.0.1:9".into(), title: "Test chat".into(), ..Options::default() };
+    let handle = Widget::mount(&root, options);
     assert_eq!(root.query_selector(".ec-title").unwrap().unwrap().text_content().unwrap(), "Test chat");
     assert!(root.query_selector("textarea.ec-input").unwrap().is_some());
     assert_eq!(root.query_selector(".ec-log").unwrap().unwrap().get_attribute("aria-live").as_deref(), Some("polite"));
@@ -141,9 +140,7 @@ async fn widget_mounts_with_input_and_reports_an_unreachable_edge() {
 #[wasm_bindgen_test]
 async fn bubble_mode_starts_closed() {
     let root: HtmlElement = container().dyn_into().unwrap();
-    let _handle = leptos::mount::mount_to(root.clone(), || {
-        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" mode=Mode::Bubble/> }
-    });
+    let _handle = Widget::mount(&root, Options { endpoint: "http://127.0.0.1:9".into(), mode: Mode::Bubble, ..Options::default() });
     let launcher: HtmlElement = root.query_selector(".ec-launcher").unwrap().unwrap().dyn_into().unwrap();
     assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
     assert!(root.query_selector(".ec-panel").unwrap().is_none());
@@ -151,6 +148,9 @@ async fn bubble_mode_starts_closed() {
     sleep(10).await;
     assert!(root.query_selector(".ec-panel").unwrap().is_some());
     assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("true"));
+    launcher.click();
+    assert!(root.query_selector(".ec-panel").unwrap().is_none(), "closed again");
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
 }
 
 #[wasm_bindgen_test]

@@ -1,0 +1,36 @@
+//! The Leptos component (cargo feature `leptos`) in a real browser: it mounts the widget into its view and removes
+//! it with the view. `scripts/test.sh widget-wasm` runs it with `--features leptos`.
+#![cfg(target_arch = "wasm32")]
+
+use edgechat_www::{ChatWidget, Mode};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlElement;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn tick() {
+    let p = js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL);
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_component_mounts_the_widget_and_removes_it_with_its_view() {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let handle = leptos::mount::mount_to(root.clone(), || {
+        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" title="From Leptos" mode=Mode::Inline/> }
+    });
+    for _ in 0..10 {
+        if root.query_selector(".ec-title").unwrap().is_some() {
+            break;
+        }
+        tick().await;
+    }
+    let host = root.query_selector("div.ec-host").unwrap().expect("the component's host div");
+    assert_eq!(host.query_selector(".ec-title").unwrap().expect("mounted").text_content().unwrap(), "From Leptos");
+    assert!(host.query_selector("textarea.ec-input").unwrap().is_some());
+    drop(handle);
+    assert!(root.query_selector(".ec-widget").unwrap().is_none(), "removed with the view");
+}
