@@ -7,6 +7,7 @@
 
 use edgechat::conversation::{Message, Role};
 use edgechat::sse::SseParser;
+use edgechat::ToolCall;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -304,6 +305,8 @@ pub enum EdgeEvent {
     Delta(String),
     /// Reasoning text.
     Reasoning(String),
+    /// A complete tool call the model asked for (shown, never run: the widget has no tools).
+    ToolCall(ToolCall),
     /// Usage and cost.
     Usage(UsageInfo),
     /// Normal end; `stopped` after an explicit stop.
@@ -319,7 +322,7 @@ pub enum EdgeEvent {
 
 /// Decodes one SSE event of the edge protocol; unknown event names are ignored (`None`).
 pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatError>> {
-    let known = matches!(event, "start" | "delta" | "reasoning" | "usage" | "done" | "error");
+    let known = matches!(event, "start" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error");
     if !known {
         return None;
     }
@@ -330,6 +333,7 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
         "start" => EdgeEvent::Start,
         "delta" => EdgeEvent::Delta(json::string(&d, "text").unwrap_or_default()),
         "reasoning" => EdgeEvent::Reasoning(json::string(&d, "text").unwrap_or_default()),
+        "tool_call" => EdgeEvent::ToolCall(tool_call_from_json(&d)),
         "usage" => EdgeEvent::Usage(UsageInfo::from_json(&d)),
         "done" => EdgeEvent::Done { stopped: json::flag(&d, "stopped"), stop_reason: json::string(&d, "stop_reason") },
         _ => EdgeEvent::Error(ChatError::from_edge(
@@ -340,6 +344,17 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
             json::flag(&d, "truncated"),
         )),
     }))
+}
+
+/// A `tool_call` event's data (or a saved copy).
+pub fn tool_call_from_json(d: &JsValue) -> ToolCall {
+    let field = |k| json::string(d, k).unwrap_or_default();
+    ToolCall { id: field("id"), name: field("name"), arguments: field("arguments") }
+}
+
+/// The same shape back, for saving.
+pub fn tool_call_to_json(c: &ToolCall) -> JsValue {
+    Obj::new().set("id", c.id.as_str()).set("name", c.name.as_str()).set("arguments", c.arguments.as_str()).build()
 }
 
 fn js_err(context: &str, e: JsValue) -> ChatError {

@@ -153,6 +153,7 @@ impl Direct {
             match item {
                 Ok(StreamEvent::TextDelta { text } | StreamEvent::Refusal { text }) => on_event(EdgeEvent::Delta(text)),
                 Ok(StreamEvent::ReasoningDelta { text }) => on_event(EdgeEvent::Reasoning(text)),
+                Ok(StreamEvent::ToolCall { call }) => on_event(EdgeEvent::ToolCall(call)),
                 Ok(StreamEvent::Usage { usage }) => {
                     self.usage.merge_max(&usage);
                     on_event(EdgeEvent::Usage(UsageInfo {

@@ -9,6 +9,7 @@ use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
 use edgechat::conversation::{Message, Role};
+use edgechat::ToolCall;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
@@ -65,6 +66,10 @@ pub struct Turn {
     pub role: Role,
     /// Text so far.
     pub text: String,
+    /// The model's reasoning so far (shown apart, never sent back).
+    pub reasoning: String,
+    /// Tool calls the model asked for (shown; this widget runs no tools).
+    pub tool_calls: Vec<ToolCall>,
     /// How it ended.
     pub status: Status,
     /// The error, when it failed or was cut off.
@@ -83,6 +88,10 @@ impl Turn {
         Obj::new()
             .set("role", role)
             .set("text", self.text.as_str())
+            .opt("reasoning", Some(self.reasoning.as_str()).filter(|r| !r.is_empty()))
+            .opt("tool_calls", (!self.tool_calls.is_empty()).then(|| {
+                self.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>()
+            }))
             .set("status", self.status.as_str())
             .opt("error", self.error.as_ref().map(ChatError::to_json))
             .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
@@ -270,6 +279,8 @@ impl Chat {
                 resume = cursor.map(|c| (id, c));
                 let usage = json::get(&t, "usage");
                 self.update_turn(id, |turn| {
+                    turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
+                    turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
                     turn.error = ChatError::from_json(&json::get(&t, "error"));
                     turn.usage = usage.is_object().then(|| UsageInfo::from_json(&usage));
                 });
@@ -323,7 +334,17 @@ impl Chat {
     fn push_turn(&self, role: Role, text: String, status: Status) -> u32 {
         let id = self.0.next_id.get();
         self.0.next_id.set(id + 1);
-        let turn = Turn { id, role, text, status, error: None, usage: None, reconnecting: false };
+        let turn = Turn {
+            id,
+            role,
+            text,
+            reasoning: String::new(),
+            tool_calls: Vec::new(),
+            status,
+            error: None,
+            usage: None,
+            reconnecting: false,
+        };
         self.update(|s| s.turns.push(turn));
         id
     }
@@ -663,7 +684,15 @@ impl Chat {
     /// Applies one stream event to answer turn `id`.
     fn apply(&self, id: u32, ev: EdgeEvent) {
         match ev {
-            EdgeEvent::Start | EdgeEvent::Reasoning(_) => self.update_turn(id, |t| t.reconnecting = false),
+            EdgeEvent::Start => self.update_turn(id, |t| t.reconnecting = false),
+            EdgeEvent::Reasoning(text) => self.update_turn(id, |t| {
+                t.reasoning.push_str(&text);
+                t.reconnecting = false;
+            }),
+            EdgeEvent::ToolCall(call) => self.update_turn(id, |t| {
+                t.tool_calls.push(call);
+                t.reconnecting = false;
+            }),
             EdgeEvent::Delta(text) => self.update_turn(id, |t| {
                 t.text.push_str(&text);
                 t.reconnecting = false;

@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use edgechat::conversation::Role;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlElement, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
+use web_sys::{Document, Element, Event, HtmlElement, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node, Text};
 
 use crate::api::{ChatError, Endpoint, ModelInfo, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
@@ -470,6 +470,7 @@ impl Panel {
                 empty: t.text.is_empty(),
                 reconnecting: t.reconnecting,
                 usage: t.usage,
+                calls: t.tool_calls.len(),
                 retry: i + 1 == s.turns.len() && idle,
                 cont: i + 1 == s.turns.len() && idle && t.can_continue() && !s.byok_active(),
                 edit: last_user == Some(i) && idle,
@@ -524,6 +525,8 @@ struct Look {
     empty: bool,
     reconnecting: bool,
     usage: Option<UsageInfo>,
+    /// Tool calls shown.
+    calls: usize,
     /// Last turn and idle: Retry and Regenerate.
     retry: bool,
     /// Continue is offered.
@@ -537,6 +540,8 @@ struct TurnDom {
     root: Element,
     /// The answer's markdown, with the length and completeness it was last synced at (`None`: a user turn).
     md: Option<(MarkdownDom, usize, bool)>,
+    /// The answer's reasoning: a collapsed `<details>` before the text, and the text node that grows.
+    reasoning: Option<(Element, Text, usize)>,
     look: Option<Look>,
     /// The error shown (it belongs to the look, kept apart so that comparing does not clone it).
     error: Option<ChatError>,
@@ -555,7 +560,7 @@ impl TurnDom {
             let md = MarkdownDom::new(add(doc, &root, "div", "ec-md"));
             (root, Some((md, usize::MAX, false)))
         };
-        Self { id: t.id, root, md, look: None, error: None, parts: Vec::new() }
+        Self { id: t.id, root, md, reasoning: None, look: None, error: None, parts: Vec::new() }
     }
 
     fn render(&mut self, doc: &Document, t: &Turn, look: Look) {
@@ -564,6 +569,11 @@ impl TurnDom {
             if *len != t.text.len() || *complete != done {
                 md.sync(&t.text, done);
                 (*len, *complete) = (t.text.len(), done);
+            }
+        }
+        if self.reasoning.as_ref().map_or(0, |r| r.2) != t.reasoning.len() {
+            if let Some(md) = self.md.as_ref().map(|(md, ..)| md.root().clone()) {
+                self.render_reasoning(doc, &t.reasoning, &md);
             }
         }
         if self.look.as_ref() == Some(&look) && self.error.as_ref() == t.error.as_ref() {
@@ -577,13 +587,37 @@ impl TurnDom {
                 self.parts.push(button(doc, &frag, "ec-btn ec-link ec-edit", "Edit"));
             }
         } else {
-            self.assistant_parts(doc, &frag, &look);
+            self.assistant_parts(doc, &frag, &look, t);
         }
         let _ = self.root.append_child(&frag);
         self.look = Some(look);
     }
 
-    fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look) {
+    /// Appends what arrived of the reasoning (a text node grows; nothing is re-rendered).
+    fn render_reasoning(&mut self, doc: &Document, reasoning: &str, md: &Element) {
+        let shown = self.reasoning.as_ref().map_or(0, |r| r.2);
+        if reasoning.is_empty() || reasoning.len() < shown || !reasoning.is_char_boundary(shown) {
+            if let Some((details, ..)) = self.reasoning.take() {
+                details.remove();
+            }
+            if reasoning.is_empty() {
+                return;
+            }
+        }
+        let (_, node, len) = self.reasoning.get_or_insert_with(|| {
+            let details = create(doc, "details", "ec-reasoning");
+            text(doc, &details, "summary", "", "Reasoning");
+            let body = add(doc, &details, "div", "ec-reasoning-text");
+            let node = doc.create_text_node("");
+            let _ = body.append_child(&node);
+            let _ = md.before_with_node_1(&details);
+            (details, node, 0)
+        });
+        let _ = node.append_data(&reasoning[*len..]);
+        *len = reasoning.len();
+    }
+
+    fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look, t: &Turn) {
         let _ = self.root.set_attribute("data-status", look.status.as_str());
         let streaming = look.status == Status::Streaming;
         if streaming && look.empty {
@@ -591,6 +625,18 @@ impl TurnDom {
             let _ = add(doc, &p, "span", "ec-dots").set_attribute("aria-hidden", "true");
             let _ = p.append_with_str_1("Thinking…");
             self.parts.push(p);
+        }
+        if !t.tool_calls.is_empty() {
+            let list = add(doc, frag, "ul", "ec-calls");
+            let _ = list.set_attribute("aria-label", "Tool calls");
+            for c in &t.tool_calls {
+                let li = add(doc, &list, "li", "");
+                let _ = li.append_with_str_1("Tool call ");
+                text(doc, &li, "code", "ec-call-name", &c.name);
+                let _ = li.append_with_str_1(" ");
+                text(doc, &li, "code", "ec-call-args", &c.arguments);
+            }
+            self.parts.push(list);
         }
         if look.reconnecting {
             let p = text(doc, frag, "p", "ec-reconnecting", "Reconnecting…");

@@ -10,6 +10,7 @@
 //   edge.queue({ hold: true });                                             // headers only, then waits for release()
 //   edge.queue({ reset: true });                                            // socket destroyed before any byte
 //   edge.queue({ text: 'partial', drop: true });                            // connection lost mid-answer
+//   edge.queue({ reasoning: 'Let me think', text: 'Answer', toolCalls: [{ id: 'c1', name: 'f', arguments: '{}' }] });
 // Directives in the last user message work too: mock:429, mock:stall, mock:truncate, mock:error, mock:markdown.
 import http from 'node:http';
 
@@ -142,12 +143,17 @@ export async function startMockEdge({ config = {}, port = 0 } = {}) {
     }
     send('start', { request_id: 'r1', stream_id: 's1', model: body.model, provider: 'openai-chat', resumable: false });
     res.write(': ping\n\n');
+    for (const r of plan.reasoning ? split(plan.reasoning, plan.chunk ?? 4) : []) {
+      if (!send('reasoning', { text: r })) return;
+      if (plan.delayMs ?? 4) await sleep(plan.delayMs ?? 4);
+    }
     const text = plan.text ?? '';
     const pieces = plan.pieces ?? split(text, plan.chunk ?? 4);
     for (const p of pieces) {
       if (!send('delta', { text: p })) return;
       if (plan.delayMs ?? 4) await sleep(plan.delayMs ?? 4);
     }
+    for (const call of plan.toolCalls ?? []) send('tool_call', call);
     if (plan.drop) {
       entry.completed = true;
       res.socket?.end(); // no terminating chunk: the browser sees a broken body
