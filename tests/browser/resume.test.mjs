@@ -181,6 +181,27 @@ test('stop on a resumable edge: POST .../stop, the upstream sees the abort, the 
   await shot(page, 'resume-stopped');
 });
 
+test('stop before the stream has started: the widget waits for its id, then stops it by id', async () => {
+  // The upstream holds before its first event, so the edge has not sent `start` (which carries the stream id).
+  edge.queue({ ...slow(LONG), hold: true, after: 0 });
+  await send(page, 'a story, but I will change my mind');
+  await eventually(() => edge.requests().length === 1, { what: 'the upstream request' });
+  await page.locator(sel.stop).click();
+  // Nothing to stop by id yet: still streaming, no stop request, and the fetch is not aborted (that would leave
+  // the edge generating for no one).
+  await page.waitForTimeout(400);
+  assert.equal(await lastAnswer(page).getAttribute('data-status'), 'streaming');
+  const stopPath = (c) => c.method === 'POST' && /^\/api\/chat\/streams\/[0-9a-f]{64}\/stop$/.test(c.path);
+  assert.equal(apiCalls.filter(stopPath).length, 0);
+  edge.release();
+  assert.equal(await settled(page), 'stopped');
+  assert.equal(apiCalls.filter(stopPath).length, 1, 'stopped by id once start arrived');
+  await eventually(() => edge.requests().at(-1).aborted, { what: 'the upstream to see the abort' });
+  const saved = await savedAnswer();
+  assert.ok(saved.text.length < LONG.length && LONG.startsWith(saved.text), `a prefix at most (${saved.text.length})`);
+  assert.match(await lastAnswer(page).locator('.ec-usage').innerText(), /^\d+ in · \d+ out/);
+});
+
 test('continue after a max_tokens cut: the same bubble grows and ends done', async () => {
   // 1500 mock tokens against the edge's max_tokens of 1000: cut by the limit.
   edge.queue({ text: 'word '.repeat(1500), chunk: 40 });
