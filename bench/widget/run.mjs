@@ -3,7 +3,8 @@
 //  1. total compressed transfer size of everything the widget loads (loader JS, wasm-bindgen JS glue, wasm, CSS),
 //     gzip -9 and brotli q11, next to the deep-chat 2.4.2 npm bundle measured the same way in the same run;
 //  2. main-thread time to stream a 20,000-token markdown answer through the renderer in headless Chromium, and the
-//     ratio of the last 1,000 tokens' time to the first 1,000's.
+//     ratio of the last 1,000 tokens' time to the first 1,000's;
+//  3. the same answer through the whole widget over SSE (whole.mjs), per 1,000 tokens.
 // Usage: node bench/widget/run.mjs   (needs dist/ from `trunk build --release`; tests/browser/run.sh builds it)
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { startStatic, launch, DIST, ROOT } from '../../tests/browser/support/stack.mjs';
 import { tokens as makeTokens } from './tokens.mjs';
+import { wholeWidget } from './whole.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const KB = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -68,6 +70,17 @@ try {
   // The first 1,000 include warm-up (JIT, first style resolution); the second 1,000 are a steadier baseline.
   const second = sum(r.perToken.slice(1000, 2000));
   console.log(`  tokens 1,001-2,000 ${second.toFixed(1)} ms, ratio last/second ${(last / second).toFixed(2)}`);
+
+  // The same answer through the whole widget (network, SSE parser, state, view, renderer, style, layout, paint).
+  const parts = await wholeWidget(browser, toks);
+  const blocks = parts.map((p) => p[0]);
+  const [b1, b2, bl] = [blocks[0], blocks[1], blocks.at(-1)];
+  console.log(`\nwhole widget: ${N} tokens streamed over SSE from a local edge stand-in, main-thread time per 1,000 tokens`);
+  console.log(`  ${blocks.map((b) => b.toFixed(0)).join(' ')} ms (total ${sum(blocks).toFixed(0)} ms)`);
+  console.log(`  of which script ${parts.map((p) => p[1].toFixed(0)).join(' ')}`);
+  console.log(`           layout ${parts.map((p) => p[2].toFixed(0)).join(' ')}`);
+  console.log(`           style ${parts.map((p) => p[3].toFixed(0)).join(' ')}`);
+  console.log(`  first 1,000 tokens ${b1.toFixed(1)} ms, last 1,000 tokens ${bl.toFixed(1)} ms, ratio last/first ${(bl / b1).toFixed(2)} (target <= 1.2); last/second ${(bl / b2).toFixed(2)}`);
 } finally {
   await browser.close();
   await web.stop();

@@ -566,10 +566,21 @@ impl TurnDom {
     fn render(&mut self, doc: &Document, t: &Turn, look: Look) {
         if let Some((md, len, complete)) = &mut self.md {
             let done = t.status != Status::Streaming;
-            if *len != t.text.len() || *complete != done {
+            // An answer's text only grows while it streams (a continued answer too): hand the renderer the new
+            // suffix, without comparing the text it already has; anything else starts it over.
+            if *complete && !done && *len != usize::MAX {
+                // Reopened (Continue on a cut-off answer): the finished rendering starts over as a growing one.
+                *md = MarkdownDom::new(md.root().clone());
+                md.push(&t.text);
+            } else if *len < t.text.len() && !*complete && t.text.is_char_boundary(*len) {
+                md.push(&t.text[*len..]);
+                if done {
+                    md.finish();
+                }
+            } else if *len != t.text.len() || *complete != done {
                 md.sync(&t.text, done);
-                (*len, *complete) = (t.text.len(), done);
             }
+            (*len, *complete) = (t.text.len(), done);
         }
         if self.reasoning.as_ref().map_or(0, |r| r.2) != t.reasoning.len() {
             if let Some(md) = self.md.as_ref().map(|(md, ..)| md.root().clone()) {
