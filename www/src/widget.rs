@@ -63,6 +63,9 @@ struct Ui {
     launcher: Option<HtmlElement>,
     title: String,
     open: Cell<bool>,
+    /// The DOM is being updated: an event it fires synchronously (a `change` on blur when the input takes the
+    /// focus) is not acted on, since the state is borrowed for the update.
+    rendering: Cell<bool>,
     panel: RefCell<Option<Panel>>,
     listeners: RefCell<Vec<Listener>>,
 }
@@ -94,6 +97,7 @@ impl Widget {
             launcher,
             title,
             open: Cell::new(false),
+            rendering: Cell::new(false),
             panel: RefCell::default(),
             listeners: RefCell::default(),
         });
@@ -139,7 +143,7 @@ impl Ui {
     fn listen(&self, me: &Weak<Ui>, event: &str, handler: fn(&Ui, &Event)) {
         let me = me.clone();
         let c = Listener::new(move |e: Event| {
-            if let Some(ui) = me.upgrade() {
+            if let Some(ui) = me.upgrade().filter(|ui| !ui.rendering.get()) {
                 handler(&ui, &e);
             }
         });
@@ -148,9 +152,11 @@ impl Ui {
     }
 
     fn render(&self, s: &State) {
+        self.rendering.set(true);
         if let Some(p) = self.panel.borrow_mut().as_mut() {
             p.render(&self.doc, s);
         }
+        self.rendering.set(false);
     }
 
     /// Opens or closes the panel (the bubble's launcher); `focus` moves the focus into it or back to the launcher.
