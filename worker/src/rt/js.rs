@@ -133,7 +133,7 @@ impl ChunkReader {
         .await;
         if settled.is_ok() {
             // No timeout stays pending across reads (a timeout that only timed out keeps its read in flight): the
-            // next wait on a write arms it for its own deadline (`Writer::ready_within`), which the next read
+            // next wait on a write arms it for its own deadline (`Writer::ready`), which the next read
             // reuses. This costs one setTimeout per chunk, with a callback made once.
             self.timer.cancel();
         }
@@ -162,13 +162,13 @@ impl ChunkReader {
     /// ([`Read::Timeout`]) or as soon as the client is gone ([`Writer::gone`]: the response body was cancelled or
     /// the request aborted — [`Read::Gone`]); every `keepalive_ms` of silence writes an SSE comment (`: ping`).
     /// A client that takes nothing of the last write for [`WRITE_GIVE_UP_MS`] (or `stall_ms`, if shorter) counts
-    /// as gone too ([`Writer::ready_within`]).
+    /// as gone too ([`Writer::ready`]).
     pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
         let start = now();
         let stall_at = start + f64::from(stall_ms);
         let mut ping_at = start + f64::from(keepalive_ms.max(1));
         let give_up_at = start + f64::from(stall_ms.min(WRITE_GIVE_UP_MS));
-        if !writer.ready_within(ping_at.min(give_up_at), give_up_at, &self.timer).await {
+        if !writer.ready(ping_at.min(give_up_at), give_up_at, &self.timer).await {
             return Read::Gone;
         }
         loop {
@@ -402,28 +402,15 @@ impl Writer {
     }
 
     /// Waits until the client has taken what was written (backpressure, as awaiting each write would); `false`
-    /// once the client has gone away.
-    pub async fn ready(&self) -> bool {
-        let (settled, written, gone) = (&self.settled, self.written, &self.gone);
-        std::future::poll_fn(|cx| {
-            if settled.get() >= written || gone.poll_set(cx) {
-                return Poll::Ready(());
-            }
-            *self.waker.borrow_mut() = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
-        !self.gone.is_set()
-    }
-
-    /// [`Writer::ready`], but a client that has not taken the last write by `give_up_at` (ms since the epoch) is
-    /// treated as gone ([`Writer::gone`] is set). Under workerd behind Miniflare, a client that closes (FIN) while
-    /// the upstream is still sending leaves the write pending forever and fires nothing (not `request.signal`, not
-    /// the body's `cancel`, not `writer.closed`); with no timer pending, workerd then cancels the whole request as
-    /// hung — the upstream fetch with it — and the pump never runs again: no log line, no lease release. `timer`
-    /// (the reader's, so the read that follows finds it armed for its own first deadline, `first_at`, and a chunk
-    /// still costs one `setTimeout`) keeps the pump alive and wakes it to give up.
-    pub async fn ready_within(&self, first_at: f64, give_up_at: f64, timer: &Timer) -> bool {
+    /// once the client has gone away — or has not taken the last write by `give_up_at` (ms since the epoch; see
+    /// [`WRITE_GIVE_UP_MS`]), which sets [`Writer::gone`]. Under workerd (raw, behind Miniflare, and inside a
+    /// Durable Object), a client that closes (FIN) while events are still coming can leave the write pending
+    /// forever with nothing fired (not `request.signal`, not the body's `cancel`, not `writer.closed`): without a
+    /// deadline the pump (or the object's relay) stays parked on it — or, with no timer pending at all, workerd
+    /// cancels the whole request as hung, unlogged. `timer` keeps the task alive and wakes it to give up; pass the
+    /// one the task waits on next (the reader's, or the relay's keep-alive timer), so it is left armed for that
+    /// wait's deadline `first_at` and a chunk still costs at most one `setTimeout`.
+    pub async fn ready(&self, first_at: f64, give_up_at: f64, timer: &Timer) -> bool {
         let (settled, written, gone) = (&self.settled, self.written, &self.gone);
         let mut at = first_at;
         let taken = std::future::poll_fn(|cx| {
@@ -449,11 +436,13 @@ impl Writer {
         taken && !self.gone.is_set()
     }
 
-    /// Closes the stream (normal end).
+    /// Ends the stream: closes it (normal end), or aborts it once the client is gone — which also settles a write
+    /// the client never took, so the runtime's pipe to it and the write callbacks are freed.
     pub fn close(&mut self) {
         if self.state == WriterState::Open {
             self.state = WriterState::Closed;
-            self.writer.close().unchecked_ref::<Thenable>().catch_with(&self.ignore);
+            let end = if self.gone.is_set() { self.writer.abort() } else { self.writer.close() };
+            end.unchecked_ref::<Thenable>().catch_with(&self.ignore);
         }
     }
 }

@@ -14,7 +14,7 @@ use super::{StartMsg, HEARTBEAT_MS, OWNER_HEADER};
 use crate::config::Env;
 use crate::error::ApiError;
 use crate::resume::{self, Owner, Snapshot, StopAnswer, StopState, StreamLog};
-use crate::rt::js::{call_async, client_gone, console_log, get_obj, get_str, now_ms, response, stream_response, Writer};
+use crate::rt::js::{call_async, client_gone, console_log, get_obj, get_str, now_ms, response, stream_response, Writer, WRITE_GIVE_UP_MS};
 use crate::rt::wait::{now, Signal, Timer};
 
 #[derive(Default)]
@@ -160,11 +160,12 @@ async fn object_fetch(state: Shared, env: JsValue, storage: Option<JsValue>, req
     if let Err(e) = check {
         return json_error(&e.api_error(after), &request_id);
     }
-    subscribe(state, after, preamble, client_gone(&req))
+    subscribe(state, after, preamble, client_gone(&req), request_id)
 }
 
-/// A streaming response that replays the log after `after`, then follows it live until the stream ends.
-pub(super) fn subscribe(state: Shared, after: u64, preamble: String, gone: Signal) -> Response {
+/// A streaming response that replays the log after `after`, then follows it live until the stream ends or the
+/// client goes away. `request_id` (of the request that opened it) names the relay in its log line.
+pub(super) fn subscribe(state: Shared, after: u64, preamble: String, gone: Signal, request_id: String) -> Response {
     let headers = vec![
         ("content-type".to_string(), "text/event-stream; charset=utf-8".to_string()),
         ("cache-control".into(), "no-cache, no-transform".into()),
@@ -174,11 +175,11 @@ pub(super) fn subscribe(state: Shared, after: u64, preamble: String, gone: Signa
         Err(_) => return json_error(&ApiError::internal(), ""),
     };
     let keepalive = state.borrow().keepalive_ms;
-    spawn_local(serve(state, writer, after, preamble, keepalive));
+    spawn_local(serve(state, writer, after, preamble, keepalive, request_id));
     resp
 }
 
-async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: String, keepalive_ms: u32) {
+async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: String, keepalive_ms: u32, request_id: String) {
     if !writer.write(preamble.as_bytes()) {
         return;
     }
@@ -200,9 +201,21 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             }
         };
         if let Some(b) = bytes {
-            timer.cancel(); // no timeout pending while waiting on a write (see `ChunkReader`)
-            if !writer.write(b.as_bytes()) || !writer.ready().await {
+            // A client that takes nothing of a write for WRITE_GIVE_UP_MS counts as gone, as in the stateless
+            // pumps: workerd may leave the write to a client that closed pending forever, firing nothing, and the
+            // relay would stay parked on it. Generation goes on; a live client resumes from its Last-Event-ID.
+            let give_up_at = now() + f64::from(WRITE_GIVE_UP_MS);
+            if !writer.write(b.as_bytes()) {
                 return;
+            }
+            if !writer.ready((now() + keepalive).min(give_up_at), give_up_at, &timer).await {
+                if now() >= give_up_at {
+                    let id = state.borrow().stream_id.clone();
+                    console_log(&format!(
+                        "{{\"request_id\":\"{request_id}\",\"stream_id\":\"{id}\",\"relay\":\"client_gone\",\"written_through\":{cursor}}}"
+                    ));
+                }
+                return; // the writer is dropped: aborted, as the client is gone
             }
             ping_at = now() + keepalive;
             continue;

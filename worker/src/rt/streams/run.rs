@@ -161,7 +161,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         });
     }
     spawn_local(pump(run, up, prepared, stop));
-    subscribe(state, 0, settings.preamble(), gone)
+    subscribe(state, 0, settings.preamble(), gone, request_id)
 }
 
 /// What the read loop ended with.
