@@ -106,7 +106,7 @@ wait_for "edge" "http://127.0.0.1:$edge_port/api/config" 120 "$logs/edge.log"
 
 start "widget (trunk serve)" "$logs/trunk.log" \
   trunk serve --address 127.0.0.1 --port "$web_port"
-say "the first widget build compiles Leptos to wasm: a few minutes once, seconds afterwards."
+say "the first widget build compiles the widget to wasm: a minute or two once, seconds afterwards."
 wait_for "widget" "http://127.0.0.1:$web_port/" 900 "$logs/trunk.log"
 
 say "ready: open http://127.0.0.1:$web_port/ — Ctrl-C stops everything."
