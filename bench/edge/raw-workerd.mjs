@@ -42,9 +42,10 @@ async function waitListening(port, child, timeoutMs = 15000) {
 
 /**
  * Starts workerd serving one Worker. `modules`: [{ name, path, type: 'esModule' | 'wasm' }] with the entry first
- * (names are the import paths the modules use); `vars`: text bindings. Returns { url, stop }.
+ * (names are the import paths the modules use); `vars`: text bindings; `inspector`: also serve the DevTools
+ * inspector protocol (CPU profiles; bench/edge/profile.mjs). Returns { url, pid, inspectorUrl, output, stop }.
  */
-export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01', compatibilityFlags = [] }) {
+export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01', compatibilityFlags = [], inspector = false }) {
   const dir = mkdtempSync(join(tmpdir(), 'edgechat-bench-workerd-'));
   for (const m of modules) {
     mkdirSync(dirname(join(dir, m.name)), { recursive: true });
@@ -74,7 +75,10 @@ const worker :Workerd.Worker = (
 );
 `);
   let output = '';
-  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--experimental'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const inspectorPort = inspector ? await freePort() : null;
+  const args = ['serve', join(dir, 'config.capnp'), '--experimental'];
+  if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
+  const child = spawn(WORKERD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   try {
@@ -87,6 +91,7 @@ const worker :Workerd.Worker = (
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
+    inspectorUrl: inspectorPort ? `http://127.0.0.1:${inspectorPort}` : null,
     output: () => output,
     async stop() {
       if (child.exitCode === null) {
@@ -100,16 +105,19 @@ const worker :Workerd.Worker = (
   };
 }
 
-/** The edge (worker/entry.mjs + worker/pkg) in raw workerd, without Durable Object or KV bindings. */
-export function startRawEdge(vars) {
-  const w = join(root, 'worker');
+/**
+ * The edge (worker/entry.mjs + worker/pkg, or the wasm-bindgen output in `pkg`, e.g. a copy of an earlier build)
+ * in raw workerd, without Durable Object or KV bindings.
+ */
+export function startRawEdge(vars, { pkg = join(root, 'worker', 'pkg'), inspector = false } = {}) {
   return startRawWorkerd({
     vars,
+    inspector,
     compatibilityFlags: ['enable_request_signal'], // as worker/wrangler.toml
     modules: [
-      { name: 'entry.mjs', path: join(w, 'entry.mjs'), type: 'esModule' },
-      { name: 'pkg/edgechat_worker.js', path: join(w, 'pkg', 'edgechat_worker.js'), type: 'esModule' },
-      { name: 'pkg/edgechat_worker_bg.wasm', path: join(w, 'pkg', 'edgechat_worker_bg.wasm'), type: 'wasm' },
+      { name: 'entry.mjs', path: join(root, 'worker', 'entry.mjs'), type: 'esModule' },
+      { name: 'pkg/edgechat_worker.js', path: join(pkg, 'edgechat_worker.js'), type: 'esModule' },
+      { name: 'pkg/edgechat_worker_bg.wasm', path: join(pkg, 'edgechat_worker_bg.wasm'), type: 'wasm' },
     ],
   });
 }

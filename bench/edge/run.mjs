@@ -4,6 +4,9 @@
 //   node bench/edge/run.mjs [--samples 100] [--rounds 4] [--streams 1000] [--cadence 20] [--quick] [--json]
 //                           [--no-bindings]   (edge without its Durable Object limiter and KV cache bindings)
 //                           [--runtime raw]   (edge and reference in raw workerd, no Miniflare; implies --no-bindings)
+//                           [--baseline-pkg DIR]  (with --runtime raw: also run the edge built in DIR — a copy of an
+//                                              earlier worker/pkg — as `baseline edge ...` paths, for a before/after
+//                                              in the same run)
 //
 // Measures, on loopback, with the mock upstream (tests/upstream/server.mjs) behind one local workerd running the
 // edge (tests/support/edge.mjs):
@@ -29,7 +32,7 @@ const ORIGIN = 'http://127.0.0.1:8080';
 const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
 
 function parseArgs(argv) {
-  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare' };
+  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare', baselinePkg: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -44,13 +47,19 @@ function parseArgs(argv) {
     else if (a === '--quick') Object.assign(o, { samples: 20, rounds: 1, streams: 200 });
     else if (a === '--json') o.json = true;
     else if (a === '--no-bindings') o.noBindings = true;
-    else if (a === '--runtime') {
+    else if (a === '--baseline-pkg') {
+      o.baselinePkg = argv[++i];
+      if (!o.baselinePkg || !existsSync(join(o.baselinePkg, 'edgechat_worker_bg.wasm'))) {
+        throw new Error('--baseline-pkg needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm');
+      }
+    } else if (a === '--runtime') {
       o.runtime = argv[++i];
       if (!['raw', 'miniflare'].includes(o.runtime)) throw new Error('--runtime is raw or miniflare');
       if (o.runtime === 'raw') o.noBindings = true;
     }
     else throw new Error(`unknown argument ${a}`);
   }
+  if (o.baselinePkg && o.runtime !== 'raw') throw new Error('--baseline-pkg needs --runtime raw');
   return o;
 }
 
@@ -148,9 +157,21 @@ async function startReference(upUrl) {
   return { url, stop: () => mf.dispose() };
 }
 
-function paths(upUrl, edgeUrl, refUrl) {
+function paths(upUrl, edgeUrl, refUrl, baselineUrl) {
   const messages = (text) => [{ role: 'user', content: text }];
   const chat = (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) });
+  const baseline = !baselineUrl ? {} : {
+    'baseline edge /v1/chat/completions': {
+      url: `${baselineUrl}/v1/chat/completions`, format: 'chat',
+      headers: { authorization: `Bearer ${SITE_KEY}` },
+      body: (text) => ({ model: 'fast', stream: true, messages: messages(text) }),
+    },
+    'baseline edge /api/chat': {
+      url: `${baselineUrl}/api/chat`, format: 'widget',
+      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
+      body: (text) => ({ model: 'fast', messages: messages(text) }),
+    },
+  };
   return {
     direct: {
       url: `${upUrl}/v1/chat/completions`, format: 'chat',
@@ -169,6 +190,7 @@ function paths(upUrl, edgeUrl, refUrl) {
     },
     'ref: workerd body pass': { url: `${refUrl}/pass`, format: 'chat', headers: {}, body: chat },
     'ref: workerd JS pump': { url: `${refUrl}/pump`, format: 'chat', headers: {}, body: chat },
+    ...baseline,
   };
 }
 
@@ -190,15 +212,22 @@ function summarize(results) {
 
 async function latency(up, P, opts, concurrency) {
   const samples = Object.fromEntries(Object.keys(P).map((k) => [k, []]));
+  const cpu = Object.fromEntries(Object.keys(P).map((k) => [k, 0]));
   const rounds = concurrency === 1 ? opts.samples : opts.rounds;
   for (let r = 0; r < rounds; r++) {
     for (const [name, path] of Object.entries(P)) {
       const texts = Array.from({ length: concurrency }, (_, i) => `latency ${name} ${r} ${i} mock:words=8`);
-      samples[name].push(...(await runBatch(path, texts)));
+      const batch = await busyCpu(opts.idleCpuRate ?? 0, () => runBatch(path, texts));
+      samples[name].push(...batch.value);
+      cpu[name] += batch.cpu;
     }
     await up.reset();
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
+    ...summarize(v),
+    // The whole request (start, 8 words, end), as workerd's CPU use over the batch minus its idle rate.
+    workerdCpuMsPerRequest: k === 'direct' ? null : (cpu[k] * 1000) / Math.max(1, v.length),
+  }]));
 }
 
 async function holdBack(up, P, opts, concurrency) {
@@ -249,7 +278,7 @@ async function manyStreams(up, P, n, idleRate) {
  * The mock upstream in its own process (so the benchmark client and the upstream do not share an event loop),
  * driven through its control endpoints.
  */
-async function startUpstreamProcess() {
+export async function startUpstreamProcess() {
   const child = spawn(process.execPath, [join(root, 'tests/upstream/server.mjs'), '--port', '0', '--delay-ms', '0', '--record-sends'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -303,9 +332,10 @@ function report(res) {
     for (const [name, s] of Object.entries(L)) {
       const extra = name === 'direct' ? '(baseline)'
         : `added: ttft median ${ms(added(s.ttft.median, d.ttft.median))} (target <= ${TARGETS.medianAddedMs}), p99 ${ms(added(s.ttft.p99, d.ttft.p99))} (target <= ${TARGETS.p99AddedMs}); ratio median ${(s.ttft.median / d.ttft.median).toFixed(2)}x`;
-      lines.push(`  ${name.padEnd(26)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors} ${extra}`);
+      const cpu = s.workerdCpuMsPerRequest == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerRequest)}/request`;
+      lines.push(`  ${name.padEnd(26)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors}${cpu} ${extra}`);
       const floor = L['ref: workerd body pass'];
-      if (name.startsWith('edge') && floor) {
+      if (/^(baseline )?edge/.test(name) && floor) {
         lines.push(`  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.ttft.median - floor.ttft.median)}, p99 ${ms(s.ttft.p99 - floor.ttft.p99)}`);
       }
       if (s.firstError) lines.push(`    first error: ${s.firstError}`);
@@ -321,7 +351,7 @@ function report(res) {
       const cpu = s.workerdCpuMsPerEvent == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerEvent)}/event`;
       lines.push(`  ${name.padEnd(26)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`);
       const floor = H['ref: workerd body pass'];
-      if (name.startsWith('edge') && floor) {
+      if (/^(baseline )?edge/.test(name) && floor) {
         lines.push(`  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.median - floor.median)}, p99 ${ms(s.p99 - floor.p99)}`);
       }
     }
@@ -338,6 +368,7 @@ async function main() {
   const up = await startUpstreamProcess();
   let edge;
   let ref;
+  let baseline;
   try {
     if (opts.runtime === 'raw') {
       const { startRawEdge, startRawReference } = await import('./raw-workerd.mjs');
@@ -345,22 +376,24 @@ async function main() {
       if (process.env.EDGECHAT_EDGE_NO_BUILD !== '1') buildEdge();
       edge = await startRawEdge(benchVars(up.url));
       ref = await startRawReference(up.url);
+      if (opts.baselinePkg) baseline = await startRawEdge(benchVars(up.url), { pkg: opts.baselinePkg });
     } else {
       edge = await startEdgeFor(up.url, opts.noBindings);
       ref = await startReference(up.url);
     }
-    const P = paths(up.url, edge.url, ref.url);
+    const P = paths(up.url, edge.url, ref.url, baseline?.url);
     // Warm-up: wasm instantiation, JIT, and 64 pooled keep-alive connections on every hop.
     await latency(up, P, { ...opts, samples: 10 }, 1);
     await latency(up, P, { ...opts, rounds: 2 }, 64);
-    res.latency.c1 = await latency(up, P, opts, 1);
-    res.latency.c64 = await latency(up, P, opts, 64);
     res.idleCpuRate = await idleCpuRate();
     const o2 = { ...opts, idleCpuRate: res.idleCpuRate };
+    res.latency.c1 = await latency(up, P, o2, 1);
+    res.latency.c64 = await latency(up, P, o2, 64);
     res.holdBack.c1 = await holdBack(up, P, o2, 1);
     res.holdBack.c64 = await holdBack(up, P, o2, 64);
     res.many = await manyStreams(up, P, opts.streams, res.idleCpuRate);
   } finally {
+    if (baseline) await baseline.stop();
     if (ref) await ref.stop();
     if (edge) await edge.stop();
     await up.close();
