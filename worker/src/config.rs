@@ -3,6 +3,9 @@
 //!
 //! Every field is documented in `worker/README.md`.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use edgechat::cost::{ModelPrice, PricingTable};
 use edgechat::provider::{ProviderConfig, ProviderKind};
 use edgechat::retry::RetryPolicy;
@@ -11,7 +14,7 @@ use serde_json::Value;
 use crate::jsonread::{Named, Obj};
 
 /// The environment as plain strings (only the names the edge reads).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: Vec<(String, String)>,
 }
@@ -276,6 +279,25 @@ impl Config {
             prompt_cache: raw.prompt_cache.unwrap_or(true),
             session_secret: env.get("SESSION_SECRET").map(str::to_string),
             providers,
+        })
+    }
+
+    /// [`Config::from_env`], resolved once per thread (a Workers isolate) and environment: an isolate serves many
+    /// requests with the same environment strings, so they are parsed and validated once, and again only when one
+    /// of them changed (an invalid environment is not kept: each request reports it).
+    pub fn cached(env: &Env) -> Result<Rc<Self>, ConfigError> {
+        thread_local! {
+            static RESOLVED: RefCell<Option<(Env, Rc<Config>)>> = const { RefCell::new(None) };
+        }
+        RESOLVED.with(|resolved| {
+            if let Some((seen, config)) = &*resolved.borrow() {
+                if seen == env {
+                    return Ok(config.clone());
+                }
+            }
+            let config = Rc::new(Self::from_env(env)?);
+            *resolved.borrow_mut() = Some((env.clone(), config.clone()));
+            Ok(config)
         })
     }
 
@@ -552,5 +574,25 @@ mod tests {
         let env = Env::from_pairs([("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")]);
         let c = Config::from_env(&env).unwrap();
         assert_eq!(c.provider(ProviderKind::OpenAiChat).base_url, "http://127.0.0.1:9/v1");
+    }
+
+    #[test]
+    fn cached_config_is_resolved_once_per_environment_and_follows_a_change() {
+        // setup
+        let a = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"limits":{"max_tokens":100}}"#)]);
+        let b = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"limits":{"max_tokens":200}}"#)]);
+        let bad = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"limits":{"max_tokens":"many"}}"#)]);
+        // exec / check: the same strings give the same resolved configuration
+        let first = Config::cached(&a).unwrap();
+        assert!(Rc::ptr_eq(&first, &Config::cached(&a.clone()).unwrap()));
+        assert_eq!(first.limits.max_tokens, 100);
+        // a changed string is honoured
+        let second = Config::cached(&b).unwrap();
+        assert!(!Rc::ptr_eq(&first, &second));
+        assert_eq!(second.limits.max_tokens, 200);
+        // an invalid environment is an error every time, and does not replace the good one
+        assert!(Config::cached(&bad).unwrap_err().0.contains("limits.max_tokens must be"));
+        assert!(Config::cached(&bad).is_err());
+        assert!(Rc::ptr_eq(&second, &Config::cached(&b).unwrap()));
     }
 }

@@ -167,10 +167,10 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
             step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, scrub));
         }
     }
-    if let Some(r) = &reader {
-        r.cancel();
-    }
     if !producer.is_done() {
+        if let Some(r) = reader.take() {
+            r.cancel();
+        }
         abort.abort();
     }
     let (usage, estimated) = producer.usage(prepared.prompt_chars);
@@ -197,6 +197,9 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
         }
     };
     writer.close();
+    if let Some(r) = reader {
+        r.finish().await; // the answer is complete: keep the upstream connection for reuse
+    }
     ctx.log.outcome = outcome.as_str();
     ctx.log.set_usage(&usage, estimated);
     ctx.log.cost_usd = cost;

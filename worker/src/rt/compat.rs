@@ -280,10 +280,13 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
             failure = Some(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, |s| s.to_string()));
         }
     }
-    reader.cancel();
-    if !meter.is_done() {
+    let reader = if meter.is_done() {
+        Some(reader)
+    } else {
+        reader.cancel();
         abort.abort();
-    }
+        None
+    };
     let (usage, estimated) = meter.usage(req.prompt_chars);
     let cost = ctx.config.pricing.cost(&entry.model, &usage).map(round_usd);
     let outcome = if aborted {
@@ -321,6 +324,9 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, re
         Outcome::Complete
     };
     writer.close();
+    if let Some(r) = reader {
+        r.finish().await; // the answer is complete: keep the upstream connection for reuse
+    }
     ctx.log.outcome = outcome.as_str();
     ctx.log.set_usage(&usage, estimated);
     ctx.log.cost_usd = cost;

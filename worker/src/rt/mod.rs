@@ -8,6 +8,8 @@ mod streams;
 mod upstream;
 mod wait;
 
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
@@ -35,7 +37,7 @@ pub fn handle(req: Request, env: JsValue, ctx: JsValue) -> js_sys::Promise {
 
 /// Per-request state shared by the handlers.
 pub(crate) struct Ctx {
-    pub config: Config,
+    pub config: Rc<Config>,
     pub secrets: Vec<String>,
     pub request_id: String,
     pub started_ms: u64,
@@ -133,7 +135,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let env_vars = Env::from_pairs(env_pairs);
     let secrets = env_vars.secrets();
     let log = LogLine { request_id: request_id.clone(), route: path.to_string(), cache: "bypass", outcome: "error", ..LogLine::default() };
-    let config = match Config::from_env(&env_vars) {
+    let config = match Config::cached(&env_vars) {
         Ok(c) => c,
         Err(e) => {
             console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"config_error\":{:?}}}", e.to_string()), &secrets));

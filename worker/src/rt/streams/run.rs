@@ -27,7 +27,7 @@ struct Run {
     state: Shared,
     env: JsValue,
     storage: Option<JsValue>,
-    config: Config,
+    config: std::rc::Rc<Config>,
     secrets: Vec<String>,
     msg: StartMsg,
     log: LogLine,
@@ -70,7 +70,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
     }
     let (vars, secrets) = environment(&env);
-    let ready = Config::from_env(&vars)
+    let ready = Config::cached(&vars)
         .map_err(|e| ApiError::new(500, "internal", scrub(&e.to_string(), &secrets)))
         .and_then(|c| {
             let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
@@ -213,10 +213,10 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
             step = Step::Failed(ErrorInfo::from_stream_error(&StreamError::Truncated, |s| scrub(s, &run.secrets)));
         }
     }
-    if let Some(r) = &reader {
-        r.cancel();
-    }
     if !producer.is_done() {
+        if let Some(r) = reader.take() {
+            r.cancel();
+        }
         abort.abort(); // the upstream sees the connection close
     }
     let (usage, estimated) = producer.usage(prepared.prompt_chars);
@@ -241,6 +241,9 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
     };
     for ev in &events {
         run.emit(ev);
+    }
+    if let Some(r) = reader {
+        r.finish().await; // the answer is complete: keep the upstream connection for reuse
     }
     let expires = {
         let mut s = run.state.borrow_mut();
