@@ -7,6 +7,9 @@
 //                           [--baseline-pkg DIR]  (with --runtime raw: also run the edge built in DIR — a copy of an
 //                                              earlier worker/pkg — as `baseline edge ...` paths, for a before/after
 //                                              in the same run)
+//                           [--pkg DIR]       (with --runtime raw: the edge under test from DIR instead of worker/pkg;
+//                                              swap it with --baseline-pkg to check the order of the paths does not
+//                                              favour one)
 //
 // Measures, on loopback, with the mock upstream (tests/upstream/server.mjs) behind one local workerd running the
 // edge (tests/support/edge.mjs):
@@ -32,7 +35,7 @@ const ORIGIN = 'http://127.0.0.1:8080';
 const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
 
 function parseArgs(argv) {
-  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare', baselinePkg: null };
+  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare', baselinePkg: null, pkg: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -47,11 +50,12 @@ function parseArgs(argv) {
     else if (a === '--quick') Object.assign(o, { samples: 20, rounds: 1, streams: 200 });
     else if (a === '--json') o.json = true;
     else if (a === '--no-bindings') o.noBindings = true;
-    else if (a === '--baseline-pkg') {
-      o.baselinePkg = argv[++i];
-      if (!o.baselinePkg || !existsSync(join(o.baselinePkg, 'edgechat_worker_bg.wasm'))) {
-        throw new Error('--baseline-pkg needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm');
+    else if (a === '--baseline-pkg' || a === '--pkg') {
+      const dir = argv[++i];
+      if (!dir || !existsSync(join(dir, 'edgechat_worker_bg.wasm'))) {
+        throw new Error(`${a} needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm`);
       }
+      o[a === '--pkg' ? 'pkg' : 'baselinePkg'] = dir;
     } else if (a === '--runtime') {
       o.runtime = argv[++i];
       if (!['raw', 'miniflare'].includes(o.runtime)) throw new Error('--runtime is raw or miniflare');
@@ -59,7 +63,7 @@ function parseArgs(argv) {
     }
     else throw new Error(`unknown argument ${a}`);
   }
-  if (o.baselinePkg && o.runtime !== 'raw') throw new Error('--baseline-pkg needs --runtime raw');
+  if ((o.baselinePkg || o.pkg) && o.runtime !== 'raw') throw new Error('--baseline-pkg and --pkg need --runtime raw');
   return o;
 }
 
@@ -82,8 +86,9 @@ export function benchVars(upstreamUrl) {
   };
 }
 
-function wasmSizes() {
+function wasmSizes(pkg) {
   const candidates = [];
+  if (pkg) candidates.push({ p: join(pkg, 'edgechat_worker_bg.wasm'), mtime: 0 });
   const walk = (dir, depth) => {
     if (depth > 3 || !existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
@@ -94,12 +99,12 @@ function wasmSizes() {
       else if (name.endsWith('.wasm')) candidates.push({ p, mtime: st.mtimeMs });
     }
   };
-  walk(join(root, 'worker'), 0);
+  if (!pkg) walk(join(root, 'worker'), 0);
   if (!candidates.length) return { error: 'no built worker wasm found under worker/ (run bash worker/build.sh)' };
   candidates.sort((a, b) => b.mtime - a.mtime);
   const bytes = readFileSync(candidates[0].p);
   return {
-    file: candidates[0].p.slice(root.length + 1),
+    file: candidates[0].p.startsWith(root) ? candidates[0].p.slice(root.length + 1) : candidates[0].p,
     raw: bytes.length,
     gzip: gzipSync(bytes, { level: 9 }).length,
     brotli: brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
@@ -364,7 +369,7 @@ function report(res) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const res = { opts, load: { start: loadavg() }, wasm: wasmSizes(), latency: {}, holdBack: {} };
+  const res = { opts, load: { start: loadavg() }, wasm: wasmSizes(opts.pkg), latency: {}, holdBack: {} };
   const up = await startUpstreamProcess();
   let edge;
   let ref;
@@ -373,8 +378,8 @@ async function main() {
     if (opts.runtime === 'raw') {
       const { startRawEdge, startRawReference } = await import('./raw-workerd.mjs');
       const { buildEdge } = await import(join(root, 'tests', 'support', 'edge.mjs'));
-      if (process.env.EDGECHAT_EDGE_NO_BUILD !== '1') buildEdge();
-      edge = await startRawEdge(benchVars(up.url));
+      if (process.env.EDGECHAT_EDGE_NO_BUILD !== '1' && !opts.pkg) buildEdge();
+      edge = await startRawEdge(benchVars(up.url), { pkg: opts.pkg ?? undefined });
       ref = await startRawReference(up.url);
       if (opts.baselinePkg) baseline = await startRawEdge(benchVars(up.url), { pkg: opts.baselinePkg });
     } else {

@@ -242,9 +242,6 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
     for ev in &events {
         run.emit(ev);
     }
-    if let Some(r) = reader {
-        r.finish().await; // the answer is complete: keep the upstream connection for reuse
-    }
     let expires = {
         let mut s = run.state.borrow_mut();
         s.stop = StopState::Ended;
@@ -254,6 +251,9 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
         s.notify();
         s.log.as_ref().and_then(StreamLog::expires_at_ms)
     };
+    if let Some(r) = reader {
+        r.finish().await; // the answer is complete (clients have seen the end): keep the connection for reuse
+    }
     if let (Some(storage), Some(at)) = (&run.storage, expires) {
         persist(&run, storage).await;
         // Wake up after the retention time to forget the stream (requests also check the time themselves).
