@@ -1,4 +1,5 @@
 // The Workers module entry: instantiate the Rust/wasm handler and hand it every request.
+import { DurableObject } from 'cloudflare:workers';
 import wasm from './pkg/edgechat_worker_bg.wasm';
 import { initSync, handle, LimiterCore, StreamCore } from './pkg/edgechat_worker.js';
 
@@ -13,8 +14,9 @@ export default {
  * open streams and daily budget, so limits are exact across isolates. The logic is the Rust `Limiter`; the daily
  * budget is also written to storage so it survives the object leaving memory.
  */
-export class EdgechatLimiter {
-  constructor(state) {
+export class EdgechatLimiter extends DurableObject {
+  constructor(state, env) {
+    super(state, env);
     this.state = state;
     this.core = new LimiterCore();
     state.blockConcurrencyWhile(async () => {
@@ -23,11 +25,16 @@ export class EdgechatLimiter {
     });
   }
 
-  async fetch(request) {
-    const op = await request.text();
-    const answer = this.core.apply(op);
+  /** One operation line in, the answer line out: called over RPC (`stub.apply(op)`, worker/src/rt/store.rs). */
+  async apply(op) {
+    const answer = this.core.apply(String(op));
     if (op.startsWith('release|')) await this.state.storage.put('budgets', this.core.export_budgets());
-    return new Response(answer, { headers: { 'content-type': 'text/plain' } });
+    return answer;
+  }
+
+  /** The same over HTTP (the body is the operation line), for callers without RPC. */
+  async fetch(request) {
+    return new Response(await this.apply(await request.text()), { headers: { 'content-type': 'text/plain' } });
   }
 }
 

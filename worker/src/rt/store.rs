@@ -49,12 +49,8 @@ impl LimiterStore {
             Self::Durable(ns) => {
                 let id = call_sync(ns, "idFromName", &[JsValue::from_str(key)])?;
                 let stub = call_sync(ns, "get", &[id])?;
-                let init = Object::new();
-                let body = op.encode();
-                let _ = Reflect::set(&init, &"method".into(), &"POST".into());
-                let _ = Reflect::set(&init, &"body".into(), &JsValue::from_str(&body));
-                let resp = call_async(&stub, "fetch", &[JsValue::from_str("https://limiter.internal/"), init.into()]).await?;
-                let text = call_async(&resp, "text", &[]).await?;
+                // RPC (`EdgechatLimiter.apply` in entry.mjs): no HTTP request and response to build and parse.
+                let text = call_async(&stub, "apply", &[JsValue::from_str(&op.encode())]).await?;
                 let text = text.as_string().unwrap_or_default();
                 Decision::decode(&text).ok_or_else(|| format!("limiter answered {text:?}"))
             }
