@@ -180,10 +180,17 @@ impl ChunkReader {
             match self.read_until(ping_at.min(stall_at), Some(&gone)).await {
                 Read::Timeout if now() >= stall_at => return Read::Timeout,
                 Read::Timeout => {
+                    // The ping must be taken too: a client gone without a signal (workerd sometimes fires
+                    // nothing, and leaves the write pending) is found here while the upstream is silent.
                     if !writer.write(b": ping\n\n") {
                         return Read::Gone;
                     }
-                    ping_at = now() + f64::from(keepalive_ms.max(1));
+                    let now = now();
+                    ping_at = now + f64::from(keepalive_ms.max(1));
+                    let give_up_at = (now + f64::from(WRITE_GIVE_UP_MS)).min(stall_at);
+                    if !writer.ready(ping_at.min(give_up_at), give_up_at, &self.timer).await {
+                        return Read::Gone;
+                    }
                 }
                 other => return other,
             }

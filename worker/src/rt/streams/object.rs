@@ -201,20 +201,7 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             }
         };
         if let Some(b) = bytes {
-            // A client that takes nothing of a write for WRITE_GIVE_UP_MS counts as gone, as in the stateless
-            // pumps: workerd may leave the write to a client that closed pending forever, firing nothing, and the
-            // relay would stay parked on it. Generation goes on; a live client resumes from its Last-Event-ID.
-            let give_up_at = now() + f64::from(WRITE_GIVE_UP_MS);
-            if !writer.write(b.as_bytes()) {
-                return;
-            }
-            if !writer.ready((now() + keepalive).min(give_up_at), give_up_at, &timer).await {
-                if now() >= give_up_at {
-                    let id = state.borrow().stream_id.clone();
-                    console_log(&format!(
-                        "{{\"request_id\":\"{request_id}\",\"stream_id\":\"{id}\",\"relay\":\"client_gone\",\"written_through\":{cursor}}}"
-                    ));
-                }
+            if !deliver(&mut writer, b.as_bytes(), keepalive, &timer, &state, &request_id, cursor).await {
                 return; // the writer is dropped: aborted, as the client is gone
             }
             ping_at = now() + keepalive;
@@ -238,7 +225,7 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
             Wake::Gone => return, // the client went away; generation goes on
             // Keep-alive comment while the stream is idle; it also finds clients that went away.
             Wake::Ping => {
-                if !writer.write(b": ping\n\n") {
+                if !deliver(&mut writer, b": ping\n\n", keepalive, &timer, &state, &request_id, cursor).await {
                     return;
                 }
                 ping_at = now() + keepalive;
@@ -246,6 +233,27 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
         }
     }
     writer.close();
+}
+
+/// Writes `bytes` (events or a ping) and waits until the client has taken them; `false` when it is gone. A client
+/// that takes nothing of a write for WRITE_GIVE_UP_MS counts as gone, as in the stateless pumps: workerd may leave
+/// the write to a client that closed pending forever, firing nothing, and the relay would stay parked on it (that
+/// give-up is logged). Generation goes on; a live client resumes from its Last-Event-ID.
+async fn deliver(writer: &mut Writer, bytes: &[u8], keepalive: f64, timer: &Timer, state: &Shared, request_id: &str, cursor: u64) -> bool {
+    let give_up_at = now() + f64::from(WRITE_GIVE_UP_MS);
+    if !writer.write(bytes) {
+        return false;
+    }
+    if writer.ready((now() + keepalive).min(give_up_at), give_up_at, timer).await {
+        return true;
+    }
+    if now() >= give_up_at {
+        let id = state.borrow().stream_id.clone();
+        console_log(&format!(
+            "{{\"request_id\":\"{request_id}\",\"stream_id\":\"{id}\",\"relay\":\"client_gone\",\"written_through\":{cursor}}}"
+        ));
+    }
+    false
 }
 
 enum Wake {
