@@ -151,6 +151,21 @@ test('reload mid-answer: the answer resumes and completes in place', async () =>
   await reloadMidAnswer();
 });
 
+test('the element re-mounted mid-answer (an attribute changed): the new widget resumes the same answer', async () => {
+  edge.queue(slow(LONG));
+  await sendAndWait('tell me a long story', 300);
+  // The loader unmounts the widget and mounts a new one when an observed attribute changes.
+  await page.evaluate(() => document.querySelector('edge-chat').setAttribute('title', 'Renamed'));
+  await eventually(async () => (await page.locator('edge-chat .ec-title').innerText()) === 'Renamed', { what: 'the re-mount' });
+  assert.equal(await settled(page, 30000), 'done');
+  assert.equal(await shown(), uninterrupted);
+  assert.equal((await savedAnswer()).text, LONG);
+  assert.equal(await page.locator(sel.answer).count(), 1);
+  assert.equal(resumes().length, 1, 'the new widget resumed the stream once');
+  assert.equal(apiCalls.filter((c) => c.method === 'POST').length, 1, 'the question was not asked again');
+  assert.equal(edge.requests().length, 1, 'the edge kept generating; nothing was asked twice');
+});
+
 test('same-origin page (no Origin on the resume GET): reload mid-answer completes in place', async () => {
   const url = await embedPage(web, web.url, 'same-origin');
   await open(page, url);
