@@ -1,27 +1,34 @@
-// Bring-your-own-key mode (the `byok` build, target/dist-byok): the core builds the provider request in the
-// browser and the widget calls the provider (the mock upstream) directly; the key never reaches the edge.
+// Bring-your-own-key mode (`<edge-chat byok>`, which loads the variant built with the cargo feature `byok` from
+// dist/byok/): the core builds the provider request in the browser and the widget calls the provider (the mock
+// upstream) directly; the key never reaches the edge. A page without the attribute never downloads the variant.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { startBackend, startStatic, launch, shot, ROOT } from './support/stack.mjs';
+import { startBackend, startStatic, launch, shot } from './support/stack.mjs';
 import { startUpstream } from '../upstream/server.mjs';
 import { sel, open, send, lastAnswer, settled } from './support/widget.mjs';
 
 const KEY = 'sk-test-openai-0000';
-let edge, up, web, browser, page;
+let edge, up, web, browser, page, PAGE;
+const fetched = [];
 
 before(async () => {
   edge = await startBackend({ inline: true });
   up = await startUpstream({ port: 0, delayMs: 2 });
   // The provider is reached through the page's origin (/up/ -> mock upstream): the mock sends no CORS headers.
-  web = await startStatic({
-    edgeUrl: () => edge.url,
-    dist: process.env.EDGECHAT_DIST_BYOK ?? path.join(ROOT, 'target/dist-byok'),
-    proxies: { '/up/': () => up.url },
-  });
+  web = await startStatic({ edgeUrl: () => edge.url, proxies: { '/up/': () => up.url } });
   browser = await launch();
   page = browser.page;
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  PAGE = `${web.url}/byok.html`;
+  const html = '<!doctype html><meta charset="utf-8"><title>byok</title><script type="module" src="/edge-chat.js"></script>' +
+    '<edge-chat title="BYOK test" mode="inline" byok></edge-chat>';
+  await page.route(PAGE, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
+  // The default page first: it must not download the variant.
   await open(page, web.url);
+  assert.equal(await page.locator('edge-chat .ec-byok').count(), 0, 'no BYOK form without the attribute');
+  assert.ok(!fetched.some((p) => p.startsWith('/byok/')), 'the variant is not downloaded without the attribute');
+  await open(page, PAGE);
+  assert.ok(fetched.includes('/byok/edgechat-www_bg.wasm'), 'the attribute loads the variant');
 });
 
 after(async () => {

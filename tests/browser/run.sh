@@ -4,7 +4,7 @@
 #   tests/browser/run.sh                      # all browser tests (inline protocol edge; see below)
 #   EDGECHAT_E2E_EDGE=real tests/browser/run.sh   # embed tests through the real edge in workerd + mock upstream
 #   REBUILD=1 tests/browser/run.sh            # force a rebuild
-# It also builds the bring-your-own-key variant (`--features byok`) into target/dist-byok/ for byok.test.mjs.
+# The release build includes the bring-your-own-key variant (dist/byok/, www/scripts/build-byok.sh) byok.test.mjs uses.
 set -eu
 cd "$(dirname "$0")/../.."
 TOOLS_BIN="${EDGECHAT_TOOLS_BIN:-$HOME/.cache/edgechat/tools/bin}"
@@ -14,12 +14,6 @@ stamp=dist/.release
 if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$stamp" ] || [ -n "$(find www src Trunk.toml Cargo.toml -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then
   echo "building dist/ (trunk build --release)" >&2
   trunk build --release
-fi
-# The bring-your-own-key variant (cargo feature `byok`) for byok.test.mjs.
-byok_stamp=target/dist-byok/.release
-if [ "${REBUILD:-0}" = 1 ] || [ ! -f "$byok_stamp" ] || [ -n "$(find www src Trunk.toml Cargo.toml -newer "$byok_stamp" -type f 2>/dev/null | head -n 1)" ]; then
-  echo "building target/dist-byok/ (trunk build --release --features byok)" >&2
-  trunk build --release --features byok --dist target/dist-byok
 fi
 if [ $# -eq 0 ]; then set -- tests/browser/*.test.mjs; fi
 exec node --test --test-concurrency=1 "$@"

@@ -1,23 +1,24 @@
 // <edge-chat> loader: one script tag puts the edgechat widget on any page.
 //   <script type="module" src="https://cdn.example/edgechat/edge-chat.js"></script>
 //   <edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble"></edge-chat>
+// With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
 // so the page's CSS cannot break it and it cannot break the page.
 const asset = (name) => new URL(name, import.meta.url).href;
-let boot;
-const load = () => {
-  if (boot) return boot;
+const boot = {};
+const load = (dir) => {
+  if (boot[dir]) return boot[dir];
   // The wasm download starts with the glue's, not after it (one round trip less); the glue's init awaits it.
-  const wasm = fetch(asset('./edgechat-www_bg.wasm'));
+  const wasm = fetch(asset(`./${dir}edgechat-www_bg.wasm`));
   wasm.catch(() => {}); // a failure surfaces through init below, not as an unhandled rejection first
-  return (boot = import(asset('./edgechat-www.js')).then(async (m) => {
+  return (boot[dir] = import(asset(`./${dir}edgechat-www.js`)).then(async (m) => {
     await m.default({ module_or_path: wasm });
     return m;
   }));
 };
 
 class EdgeChat extends HTMLElement {
-  static observedAttributes = ['endpoint', 'site-key', 'title', 'mode'];
+  static observedAttributes = ['endpoint', 'site-key', 'title', 'mode', 'byok'];
 
   connectedCallback() {
     const token = (this._token = {});
@@ -30,7 +31,7 @@ class EdgeChat extends HTMLElement {
     host.className = 'ec-host';
     host.title = ''; // the element's own `title` attribute must not become a tooltip over the whole widget
     root.replaceChildren(sheet, host);
-    Promise.all([load(), styled])
+    Promise.all([load(this.hasAttribute('byok') ? 'byok/' : ''), styled])
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
