@@ -10,6 +10,11 @@
 //                           [--pkg DIR]       (with --runtime raw: the edge under test from DIR instead of worker/pkg;
 //                                              swap it with --baseline-pkg to check the order of the paths does not
 //                                              favour one)
+//                           [--clients one|distinct]  (one, the default: every edge request is the same client, so
+//                                              with the Durable Object limiter all of them go through ONE limiter
+//                                              object, its worst case; distinct: request i of a batch sends
+//                                              `cf-connecting-ip: 10.0.x.y` of its own, one limiter object per
+//                                              concurrent request, as real traffic from many clients)
 //
 // Measures, on loopback, with the mock upstream (tests/upstream/server.mjs) behind one local workerd running the
 // edge (tests/support/edge.mjs):
@@ -32,10 +37,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SITE_KEY = 'pk_bench_0000';
 const ORIGIN = 'http://127.0.0.1:8080';
 
+const CLIENT_MODES = ['one', 'distinct'];
+
+/**
+ * The client address of request `i` (0-based) of a batch in `--clients distinct` mode: 10.0.0.1, 10.0.0.2, …
+ * (65,535 distinct addresses; the edge keys its limiter on `cf-connecting-ip`, worker/src/policy.rs client_key).
+ */
+export function distinctClientIp(i) {
+  const n = i + 1;
+  if (!Number.isInteger(i) || i < 0 || n > 0xffff) throw new Error(`no distinct client address for request ${i}`);
+  return `10.0.${n >> 8}.${n & 255}`;
+}
+
 const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
 
 function parseArgs(argv) {
-  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare', baselinePkg: null, pkg: null };
+  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare', baselinePkg: null, pkg: null, clients: 'one' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -50,6 +67,10 @@ function parseArgs(argv) {
     else if (a === '--quick') Object.assign(o, { samples: 20, rounds: 1, streams: 200 });
     else if (a === '--json') o.json = true;
     else if (a === '--no-bindings') o.noBindings = true;
+    else if (a === '--clients') {
+      o.clients = argv[++i];
+      if (!CLIENT_MODES.includes(o.clients)) throw new Error(`--clients is ${CLIENT_MODES.join(' or ')}`);
+    }
     else if (a === '--baseline-pkg' || a === '--pkg') {
       const dir = argv[++i];
       if (!dir || !existsSync(join(dir, 'edgechat_worker_bg.wasm'))) {
@@ -64,6 +85,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${a}`);
   }
   if ((o.baselinePkg || o.pkg) && o.runtime !== 'raw') throw new Error('--baseline-pkg and --pkg need --runtime raw');
+  if (o.streams > 0xffff && o.clients === 'distinct') throw new Error('--clients distinct supports at most 65535 streams');
   return o;
 }
 
@@ -162,7 +184,12 @@ async function startReference(upUrl) {
   return { url, stop: () => mf.dispose() };
 }
 
-function paths(upUrl, edgeUrl, refUrl, baselineUrl) {
+/**
+ * The benchmark's paths. `clients` is `one` (no client header: Miniflare's entry worker sets `cf-connecting-ip` to
+ * 127.0.0.1, raw workerd leaves it unset, so every edge request is the same client) or `distinct` (every edge
+ * path's request i of a batch sends its own `cf-connecting-ip`; `headersFor(i)` gives the headers of request i).
+ */
+function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
   const messages = (text) => [{ role: 'user', content: text }];
   const chat = (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) });
   const baseline = !baselineUrl ? {} : {
@@ -177,7 +204,7 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl) {
       body: (text) => ({ model: 'fast', messages: messages(text) }),
     },
   };
-  return {
+  const all = {
     direct: {
       url: `${upUrl}/v1/chat/completions`, format: 'chat',
       headers: { authorization: 'Bearer sk-test-openai-0000' },
@@ -197,10 +224,17 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl) {
     'ref: workerd JS pump': { url: `${refUrl}/pump`, format: 'chat', headers: {}, body: chat },
     ...baseline,
   };
+  for (const [name, path] of Object.entries(all)) {
+    const edge = /^(baseline )?edge /.test(name);
+    path.headersFor = edge && clients === 'distinct'
+      ? (i) => ({ ...path.headers, 'cf-connecting-ip': distinctClientIp(i) })
+      : () => path.headers;
+  }
+  return all;
 }
 
 async function runBatch(path, texts) {
-  return Promise.all(texts.map((t) => streamOnce(path.url, { headers: path.headers, body: path.body(t), format: path.format })));
+  return Promise.all(texts.map((t, i) => streamOnce(path.url, { headers: path.headersFor(i), body: path.body(t), format: path.format })));
 }
 
 function summarize(results) {
@@ -321,6 +355,31 @@ async function startEdgeFor(upUrl, noBindings) {
   return startEdge({ vars: benchVars(upUrl), build: process.env.EDGECHAT_EDGE_NO_BUILD !== '1', ...bindings });
 }
 
+/**
+ * The `client` field (the limiter key, worker/src/policy.rs client_key) of every request log line the edge printed:
+ * how many lines, how many distinct clients, and the busiest client with its count. This is what shows the client
+ * header reached the edge: `--clients one` logs one client, `--clients distinct` as many as the widest batch.
+ */
+export function loggedClients(output) {
+  const counts = new Map();
+  let lines = 0;
+  for (const line of output.split('\n')) {
+    const i = line.indexOf('{');
+    if (i < 0) continue;
+    let v;
+    try {
+      v = JSON.parse(line.slice(i));
+    } catch {
+      continue; // not a log line
+    }
+    if (!v || typeof v !== 'object' || !('request_id' in v) || typeof v.client !== 'string') continue;
+    lines++;
+    counts.set(v.client, (counts.get(v.client) || 0) + 1);
+  }
+  const [busiest, busiestCount] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [null, 0];
+  return { lines, distinct: counts.size, busiest, busiestCount, examples: [...counts.keys()].slice(0, 3) };
+}
+
 function report(res) {
   const lines = [];
   const added = (a, b) => a - b;
@@ -329,6 +388,11 @@ function report(res) {
     '(other work on the machine inflates both paths, and the edge path more: it has one more process to schedule)');
   lines.push(`runtime: ${res.opts.runtime === 'raw' ? 'raw workerd (no Miniflare)' : 'workerd via Miniflare'}; edge bindings: ${res.opts.noBindings ? 'none (per-isolate limiter, in-isolate cache)' : 'Durable Object limiter + KV cache'}; ` +
     `workerd idle CPU ${(res.idleCpuRate * 1000).toFixed(1)} ms/s (subtracted from the CPU figures below)`);
+  const cl = res.clientsLogged;
+  lines.push(`clients: ${res.opts.clients === 'distinct'
+    ? 'distinct (edge request i of a batch sends cf-connecting-ip 10.0.x.y of its own: one limiter key per concurrent request)'
+    : 'one (no client header: every edge request is the same client, one limiter key; the limiter\'s worst case)'}; ` +
+    `edge log lines ${cl.lines}, distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`);
   lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
@@ -386,7 +450,7 @@ async function main() {
       edge = await startEdgeFor(up.url, opts.noBindings);
       ref = await startReference(up.url);
     }
-    const P = paths(up.url, edge.url, ref.url, baseline?.url);
+    const P = paths(up.url, edge.url, ref.url, baseline?.url, opts.clients);
     // Warm-up: wasm instantiation, JIT, and 64 pooled keep-alive connections on every hop.
     await latency(up, P, { ...opts, samples: 10 }, 1);
     await latency(up, P, { ...opts, rounds: 2 }, 64);
@@ -397,6 +461,7 @@ async function main() {
     res.holdBack.c1 = await holdBack(up, P, o2, 1);
     res.holdBack.c64 = await holdBack(up, P, o2, 64);
     res.many = await manyStreams(up, P, opts.streams, res.idleCpuRate);
+    res.clientsLogged = loggedClients(edge.output());
   } finally {
     if (baseline) await baseline.stop();
     if (ref) await ref.stop();
