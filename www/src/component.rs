@@ -8,29 +8,31 @@ use leptos::prelude::*;
 use crate::widget::{Mode, Options, Widget};
 
 /// The chat widget. Needs the stylesheet [`crate::STYLES`] in scope (the custom element adds it to its shadow root).
+/// Props may be plain values or signals; when one changes the widget is mounted anew with it (as the custom element
+/// does when an attribute changes): the conversation is kept, an answer in progress on a resumable edge resumes.
 #[component]
 pub fn ChatWidget(
     /// Base URL of the edge (`/api/...` is appended); empty for this page's origin.
     #[prop(into, optional)]
-    endpoint: String,
+    endpoint: Signal<String>,
     /// Publishable site key.
     #[prop(into, optional)]
-    site_key: Option<String>,
+    site_key: Signal<Option<String>>,
     /// Title shown in the header.
-    #[prop(into, default = "Chat".to_string())]
-    title: String,
+    #[prop(into, default = Signal::stored("Chat".to_string()))]
+    title: Signal<String>,
     /// Inline panel or floating bubble.
-    #[prop(optional)]
-    mode: Mode,
+    #[prop(into, optional)]
+    mode: Signal<Mode>,
 ) -> impl IntoView {
     let host = NodeRef::<html::Div>::new();
     let mounted = StoredValue::new_local(None::<Widget>);
-    let options = Options { endpoint, site_key, title, mode };
     Effect::new(move |_| {
+        let options = Options { endpoint: endpoint.get(), site_key: site_key.get(), title: title.get(), mode: mode.get() };
         if let Some(el) = host.get() {
-            if mounted.with_value(Option::is_none) {
-                mounted.set_value(Some(Widget::mount(&el, options.clone())));
-            }
+            // The old widget goes first: it lets go of the conversation the new one restores.
+            mounted.update_value(|w| drop(w.take()));
+            mounted.set_value(Some(Widget::mount(&el, options)));
         }
     });
     // Cleanups run before the owner's stored values are disposed.

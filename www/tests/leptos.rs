@@ -34,3 +34,32 @@ async fn the_component_mounts_the_widget_and_removes_it_with_its_view() {
     drop(handle);
     assert!(root.query_selector(".ec-widget").unwrap().is_none(), "removed with the view");
 }
+
+#[wasm_bindgen_test]
+async fn a_changed_prop_mounts_the_widget_anew_with_it() {
+    use leptos::prelude::*;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let title = RwSignal::new("First".to_string());
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" title=title/> }
+    });
+    let shown = |root: &HtmlElement| root.query_selector(".ec-title").unwrap().and_then(|t| t.text_content());
+    for _ in 0..10 {
+        if shown(&root).is_some() {
+            break;
+        }
+        tick().await;
+    }
+    assert_eq!(shown(&root).as_deref(), Some("First"));
+    title.set("Second".to_string());
+    for _ in 0..10 {
+        if shown(&root).as_deref() == Some("Second") {
+            break;
+        }
+        tick().await;
+    }
+    assert_eq!(shown(&root).as_deref(), Some("Second"));
+    assert_eq!(root.query_selector_all(".ec-widget").unwrap().length(), 1, "the old widget is gone");
+}
