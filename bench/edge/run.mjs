@@ -226,6 +226,8 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
   };
   for (const [name, path] of Object.entries(all)) {
     const edge = /^(baseline )?edge /.test(name);
+    path.edge = edge;
+    path.sent = 0;
     path.headersFor = edge && clients === 'distinct'
       ? (i) => ({ ...path.headers, 'cf-connecting-ip': distinctClientIp(i) })
       : () => path.headers;
@@ -234,6 +236,7 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
 }
 
 async function runBatch(path, texts) {
+  path.sent += texts.length;
   return Promise.all(texts.map((t, i) => streamOnce(path.url, { headers: path.headersFor(i), body: path.body(t), format: path.format })));
 }
 
@@ -380,6 +383,22 @@ export function loggedClients(output) {
   return { lines, distinct: counts.size, busiest, busiestCount, examples: [...counts.keys()].slice(0, 3) };
 }
 
+/**
+ * loggedClients over the edge's output once its log lines stop arriving: a request's line is printed after its
+ * stream ends, and workerd's output reaches this process a little later (bounded: 3 s at most).
+ */
+async function settledLoggedClients(edge) {
+  let last = loggedClients(edge.output());
+  const deadline = performance.now() + 3000;
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = loggedClients(edge.output());
+    if (now.lines === last.lines) return now;
+    last = now;
+  }
+  return last;
+}
+
 function report(res) {
   const lines = [];
   const added = (a, b) => a - b;
@@ -392,7 +411,7 @@ function report(res) {
   lines.push(`clients: ${res.opts.clients === 'distinct'
     ? 'distinct (edge request i of a batch sends cf-connecting-ip 10.0.x.y of its own: one limiter key per concurrent request)'
     : 'one (no client header: every edge request is the same client, one limiter key; the limiter\'s worst case)'}; ` +
-    `edge log lines ${cl.lines}, distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`);
+    `edge log lines ${cl.lines} (of ${cl.edgeRequests} edge requests sent), distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`);
   lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
@@ -461,7 +480,9 @@ async function main() {
     res.holdBack.c1 = await holdBack(up, P, o2, 1);
     res.holdBack.c64 = await holdBack(up, P, o2, 64);
     res.many = await manyStreams(up, P, opts.streams, res.idleCpuRate);
-    res.clientsLogged = loggedClients(edge.output());
+    res.clientsLogged = await settledLoggedClients(edge);
+    // Requests sent to the edge under test (the baseline edge's lines are in another workerd's output).
+    res.clientsLogged.edgeRequests = Object.entries(P).filter(([k, p]) => p.edge && !k.startsWith('baseline')).reduce((n, [, p]) => n + p.sent, 0);
   } finally {
     if (baseline) await baseline.stop();
     if (ref) await ref.stop();
