@@ -84,6 +84,28 @@ test('streams markdown progressively; finished blocks keep their DOM nodes', asy
   await shot(page, 'widget-answer');
 });
 
+test('the log follows a streaming answer to its end, and stops following when the reader scrolls up', async () => {
+  const long = Array.from({ length: 60 }, (_, i) => `Paragraph ${i + 1} of a long answer.`).join('\n\n');
+  const log = page.locator(sel.log);
+  const gap = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  edge.queue({ text: long, chunk: 12, delayMs: 8 });
+  await send(page, 'a long answer please');
+  await eventually(async () => (await log.evaluate((el) => el.scrollHeight > el.clientHeight * 1.5)), { what: 'the answer to overflow the log' });
+  assert.ok((await gap()) <= 40, `following the end while it streams (gap ${await gap()} px)`);
+  // The reader scrolls up mid-answer: the log stays where they are.
+  await log.evaluate((el) => { el.scrollTop = 0; });
+  await page.waitForTimeout(300);
+  assert.equal(await lastAnswer(page).getAttribute('data-status'), 'streaming', 'still streaming');
+  assert.ok((await log.evaluate((el) => el.scrollTop)) < 40, 'not pulled back down');
+  assert.equal(await settled(page), 'done');
+  assert.ok((await log.evaluate((el) => el.scrollTop)) < 40, 'still where the reader left it');
+  // Asking again shows the new answer.
+  edge.queue({ text: long, chunk: 40, delayMs: 2 });
+  await send(page, 'and again');
+  assert.equal(await settled(page), 'done');
+  await eventually(async () => (await gap()) <= 40, { what: 'the end of the new answer in view' });
+});
+
 test('copy button copies the code block', async () => {
   edge.queue({ text: '```js\nconsole.log(1)\n```\n' });
   await send(page, 'code please');

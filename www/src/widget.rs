@@ -68,6 +68,13 @@ struct Ui {
     rendering: Cell<bool>,
     panel: RefCell<Option<Panel>>,
     listeners: RefCell<Vec<Listener>>,
+    /// The log follows new content: the reader is at its bottom (or just asked something).
+    follow: Cell<bool>,
+    /// The log's scroll position when last seen (a scroll event, or the frame that scrolled it).
+    last_top: Cell<i32>,
+    /// The animation frame that scrolls the log to its bottom, when one is requested.
+    frame: Cell<Option<i32>>,
+    on_frame: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 type Listener = Closure<dyn FnMut(Event)>;
@@ -100,6 +107,10 @@ impl Widget {
             rendering: Cell::new(false),
             panel: RefCell::default(),
             listeners: RefCell::default(),
+            follow: Cell::new(true),
+            last_top: Cell::new(0),
+            frame: Cell::new(None),
+            on_frame: RefCell::default(),
         });
         let me = Rc::downgrade(&ui);
         for (event, handler) in [
@@ -108,9 +119,17 @@ impl Widget {
             ("input", Ui::on_input),
             ("change", Ui::on_change),
             ("submit", Ui::on_submit),
+            // `scroll` does not bubble: the root hears the log's in the capture phase.
+            ("scroll", Ui::on_scroll),
         ] {
             ui.listen(&me, event, handler);
         }
+        let framed = me.clone();
+        *ui.on_frame.borrow_mut() = Some(Closure::new(move || {
+            if let Some(ui) = framed.upgrade() {
+                ui.scroll_to_end();
+            }
+        }));
         let watcher_ui = me.clone();
         chat.watch(Some(Rc::new(move |s: &State| {
             if let Some(ui) = watcher_ui.upgrade() {
@@ -133,6 +152,9 @@ impl Drop for Widget {
         let ui = &self.ui;
         ui.chat.watch(None);
         ui.chat.detach();
+        if let (Some(id), Some(w)) = (ui.frame.take(), web_sys::window()) {
+            let _ = w.cancel_animation_frame(id);
+        }
         ui.root.remove();
         ui.panel.borrow_mut().take();
         ui.listeners.borrow_mut().clear();
@@ -147,7 +169,8 @@ impl Ui {
                 handler(&ui, &e);
             }
         });
-        let _ = self.root.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+        let capture = event == "scroll";
+        let _ = self.root.add_event_listener_with_callback_and_bool(event, c.as_ref().unchecked_ref(), capture);
         self.listeners.borrow_mut().push(c);
     }
 
@@ -157,6 +180,46 @@ impl Ui {
             p.render(&self.doc, s);
         }
         self.rendering.set(false);
+        if self.follow.get() && self.frame.get().is_none() {
+            // Scrolled once per frame, where the layout is done anyway (not once per streamed event).
+            let window = web_sys::window();
+            let cb = self.on_frame.borrow();
+            if let (Some(w), Some(cb)) = (window, cb.as_ref()) {
+                self.frame.set(w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
+            }
+        }
+    }
+
+    /// Keeps the end of the log in view while the reader is at the bottom.
+    fn scroll_to_end(&self) {
+        self.frame.set(None);
+        if let Some(p) = self.panel.borrow().as_ref().filter(|_| self.follow.get()) {
+            p.log.set_scroll_top(p.log.scroll_height());
+            self.last_top.set(p.log.scroll_top());
+        }
+    }
+
+    /// The log scrolled: moving up stops following (unless still at the bottom), reaching the bottom resumes it.
+    /// Only the direction counts, not the distance to the end: by the time the event of the frame's own scroll
+    /// arrives, more of the answer may have been added below.
+    fn on_scroll(&self, e: &Event) {
+        let Some(log) = e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| t.class_list().contains("ec-log")) else {
+            return;
+        };
+        let top = log.scroll_top();
+        let at_end = log.scroll_height() - top - log.client_height() <= 32;
+        if top < self.last_top.get() {
+            self.follow.set(at_end);
+        } else if at_end {
+            self.follow.set(true);
+        }
+        self.last_top.set(top);
+    }
+
+    /// The reader asked for an answer: show it.
+    fn ask(&self, act: impl FnOnce(&Chat)) {
+        self.follow.set(true);
+        act(&self.chat);
     }
 
     /// Opens or closes the panel (the bubble's launcher); `focus` moves the focus into it or back to the launcher.
@@ -206,9 +269,9 @@ impl Ui {
         } else if class.contains("ec-edit") {
             chat.edit_last();
         } else if class.contains("ec-retry") || class.contains("ec-regen") {
-            chat.regenerate();
+            self.ask(Chat::regenerate);
         } else if class.contains("ec-continue") {
-            chat.continue_last();
+            self.ask(Chat::continue_last);
         } else if class.contains("ec-reload") {
             chat.load_config();
         } else if class.contains("ec-copy") {
@@ -229,7 +292,7 @@ impl Ui {
             }
         } else if k.key() == "Enter" && !k.shift_key() && !k.is_composing() && closest(e, ".ec-input").is_some() {
             e.prevent_default();
-            self.chat.send_draft();
+            self.ask(Chat::send_draft);
         }
     }
 
@@ -249,7 +312,7 @@ impl Ui {
 
     fn on_submit(&self, e: &Event) {
         e.prevent_default();
-        self.chat.send_draft();
+        self.ask(Chat::send_draft);
     }
 }
 
