@@ -192,34 +192,27 @@ async function startReference(upUrl) {
 function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
   const messages = (text) => [{ role: 'user', content: text }];
   const chat = (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) });
-  const baseline = !baselineUrl ? {} : {
-    'baseline edge /v1/chat/completions': {
-      url: `${baselineUrl}/v1/chat/completions`, format: 'chat',
+  // The edge's two paths at `base`, named `${prefix}edge …` (the build under test, or the baseline build).
+  const edgePaths = (base, prefix) => ({
+    [`${prefix}edge /v1/chat/completions`]: {
+      url: `${base}/v1/chat/completions`, format: 'chat',
       headers: { authorization: `Bearer ${SITE_KEY}` },
       body: (text) => ({ model: 'fast', stream: true, messages: messages(text) }),
     },
-    'baseline edge /api/chat': {
-      url: `${baselineUrl}/api/chat`, format: 'widget',
+    [`${prefix}edge /api/chat`]: {
+      url: `${base}/api/chat`, format: 'widget',
       headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
       body: (text) => ({ model: 'fast', messages: messages(text) }),
     },
-  };
+  });
+  const baseline = baselineUrl ? edgePaths(baselineUrl, 'baseline ') : {};
   const all = {
     direct: {
       url: `${upUrl}/v1/chat/completions`, format: 'chat',
       headers: { authorization: 'Bearer sk-test-openai-0000' },
       body: (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) }),
     },
-    'edge /v1/chat/completions': {
-      url: `${edgeUrl}/v1/chat/completions`, format: 'chat',
-      headers: { authorization: `Bearer ${SITE_KEY}` },
-      body: (text) => ({ model: 'fast', stream: true, messages: messages(text) }),
-    },
-    'edge /api/chat': {
-      url: `${edgeUrl}/api/chat`, format: 'widget',
-      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
-      body: (text) => ({ model: 'fast', messages: messages(text) }),
-    },
+    ...edgePaths(edgeUrl, ''),
     'ref: workerd body pass': { url: `${refUrl}/pass`, format: 'chat', headers: {}, body: chat },
     'ref: workerd JS pump': { url: `${refUrl}/pump`, format: 'chat', headers: {}, body: chat },
     ...baseline,
