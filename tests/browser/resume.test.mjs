@@ -251,6 +251,8 @@ test('a stream the edge no longer has: cut off with a clear message, Continue of
   edge.queue({ text: 'short answer' });
   await send(page, 'hello');
   await settled(page);
+  // The widget saves the ended answer once its stream is closed (just after the status shows): wait for that save.
+  await eventually(async () => (await savedAnswer())?.status === 'done', { what: 'the ended answer saved' });
   // As if the page had been closed mid-answer long ago: the saved stream id is unknown to the edge.
   await page.evaluate(() => {
     const key = Object.keys(localStorage).find((k) => k.endsWith(':chat'));

@@ -12,12 +12,14 @@ use edgechat::conversation::{Message, Role};
 use edgechat::ToolCall;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{AbortController, AbortSignal};
+use web_sys::AbortController;
 
-use crate::api::{self, ChatError, Config, Cursor, EdgeEvent, Endpoint, ErrorKind, Failure, UsageInfo};
+use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 #[cfg(feature = "byok")]
-use crate::byok::{self, ByokSettings};
+use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
+
+mod stream;
 
 /// How an assistant turn ended (or that it is still streaming).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,15 +164,6 @@ struct Live {
     cursor: Option<Cursor>,
     /// Stop was asked before a resumable stream's id was known: stop it by id once its `start` arrives.
     stop_pending: bool,
-}
-
-/// Reconnect attempts in a row without a new event before a broken stream is given up.
-const MAX_RECONNECTS: u32 = 8;
-
-/// The wait before reconnect attempt `n` (from 1): the stream's `retry` delay, doubling, at most 15 s.
-fn backoff(retry_ms: Option<u64>, n: u32) -> u32 {
-    let base = retry_ms.unwrap_or(1000).clamp(100, 10_000) as u32;
-    (base << (n - 1).min(5)).min(15_000)
 }
 
 type Watcher = Rc<dyn Fn(&State)>;
@@ -527,199 +520,5 @@ impl Chat {
         let messages = self.history();
         let id = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
         self.run(id, Job::Ask(messages, false));
-    }
-
-    /// Streams `job` into turn `id`.
-    fn run(&self, id: u32, job: Job) {
-        let this = self.clone();
-        let controller = AbortController::new().ok();
-        let cursor = match &job {
-            Job::Resume(c) => Some(c.clone()),
-            Job::Ask(..) => None,
-        };
-        *self.0.live.borrow_mut() = Live { abort: controller.clone(), cursor, ..Live::default() };
-        self.update(|s| s.busy = true);
-        self.persist();
-        spawn_local(async move {
-            let Some(controller) = controller else {
-                this.finish_with(id, Status::Failed, Some(ChatError::network("AbortController unavailable")));
-                this.done(id);
-                return;
-            };
-            let signal = controller.signal();
-            #[cfg(feature = "byok")]
-            let direct = match &job {
-                Job::Ask(m, false) => this.state().byok.clone().map(|s| (s, m.clone())),
-                _ => None,
-            };
-            #[cfg(not(feature = "byok"))]
-            let direct: Option<()> = None;
-            let result = match direct {
-                #[cfg(feature = "byok")]
-                Some((settings, messages)) => {
-                    let on_event = |ev| this.apply(id, ev);
-                    byok::stream_direct(&settings, &messages, &signal, on_event).await
-                }
-                _ => {
-                    let body = match job {
-                        Job::Ask(m, cont) => Some(api::chat_body(&this.state().model, &m, cont)),
-                        Job::Resume(_) => None,
-                    };
-                    this.stream(id, body, &signal).await
-                }
-            };
-            match result {
-                Ok(()) => {}
-                Err(Failure::Aborted) => this.finish_with(id, Status::Stopped, None),
-                // Failed; cut off when a continued answer already has text.
-                Err(Failure::Error(e)) => {
-                    let empty = this.state().turns.iter().any(|t| t.id == id && t.text.is_empty());
-                    this.finish_with(id, if empty { Status::Failed } else { Status::Truncated }, Some(e));
-                }
-            }
-            this.finish_with(id, Status::Truncated, Some(ChatError::truncated()));
-            this.done(id);
-        });
-    }
-
-    /// Streams turn `id` from the edge: `post` is a new request's body, `None` resumes the saved stream. A
-    /// resumable stream whose connection breaks is resumed in place ("reconnecting", waiting the stream's `retry`
-    /// delay and backing off, sooner when the browser comes back online or the page becomes visible) until it ends
-    /// or can no longer be resumed.
-    async fn stream(&self, id: u32, post: Option<String>, signal: &AbortSignal) -> Result<(), Failure> {
-        let ep = self.0.endpoint.clone();
-        let (carry, silence_ms) = {
-            let s = self.state();
-            // A continued answer's usage covers both parts.
-            let carry = s.turns.iter().find(|t| t.id == id).and_then(|t| t.usage);
-            let limits = s.config.as_ref().map(|c| &c.limits);
-            (carry, limits.map_or_else(|| api::Limits::default().silence_ms(), api::Limits::silence_ms))
-        };
-        let mut cursor = {
-            let mut l = self.0.live.borrow_mut();
-            l.edge = true;
-            l.cursor.clone().unwrap_or_default()
-        };
-        let mut post = post;
-        let mut failures = 0;
-        loop {
-            let before = cursor.last_event_id;
-            let opened = api::open_stream(&ep, post.take().as_deref(), &cursor, signal).await;
-            let broken = match opened {
-                Ok(resp) => {
-                    let on_event = |ev, c: &Cursor| self.received(id, ev, c, carry);
-                    match api::read_events(&resp, &mut cursor, silence_ms, on_event).await? {
-                        None => return Ok(()),
-                        Some(e) => e,
-                    }
-                }
-                // Refused before the stream started: as before resumable streams.
-                Err(Failure::Error(e)) if cursor.stream_id.is_empty() => return Err(Failure::Error(e)),
-                // The edge no longer has the stream (404), or refuses the resume: keep the text, offer Continue.
-                Err(Failure::Error(e)) if e.kind == ErrorKind::Rejected => {
-                    self.apply(id, EdgeEvent::Error(ChatError::expired()));
-                    return Ok(());
-                }
-                Err(Failure::Error(e)) => e,
-                Err(Failure::Aborted) => return Err(Failure::Aborted),
-            };
-            failures = if cursor.last_event_id > before { 1 } else { failures + 1 };
-            if cursor.stream_id.is_empty() || failures > MAX_RECONNECTS {
-                self.apply(id, EdgeEvent::Error(broken));
-                return Ok(());
-            }
-            self.update_turn(id, |t| t.reconnecting = true);
-            self.0.live.borrow_mut().cursor = Some(cursor.clone());
-            self.persist();
-            api::pause(backoff(cursor.retry_ms, failures), signal).await;
-            if signal.aborted() {
-                return Err(Failure::Aborted);
-            }
-        }
-    }
-
-    /// One event of the edge's stream for turn `id`, with the stream position after it.
-    fn received(&self, id: u32, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
-        let started = ev == EdgeEvent::Start;
-        self.apply(id, match (ev, carry) {
-            (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
-            (ev, _) => ev,
-        });
-        let pending = {
-            let mut l = self.0.live.borrow_mut();
-            l.cursor = Some(cursor.clone());
-            l.stop_pending
-        };
-        if started && pending {
-            self.stop();
-        }
-        // Saved now and then, text and position together, so a reload resumes where the saved text ends.
-        if started || js_sys::Date::now() - self.0.saved_at.get() > 500.0 {
-            self.persist();
-        }
-    }
-
-    fn done(&self, id: u32) {
-        *self.0.live.borrow_mut() = Live::default();
-        self.update(|s| {
-            if let Some(t) = s.turn_mut(id) {
-                t.reconnecting = false;
-            }
-            s.busy = false;
-            s.focus_input += 1;
-        });
-        self.persist();
-    }
-
-    /// Ends turn `id` as `status` unless it already ended.
-    fn finish_with(&self, id: u32, status: Status, error: Option<ChatError>) {
-        if self.state().turns.iter().any(|t| t.id == id && t.status == Status::Streaming) {
-            self.update_turn(id, |t| {
-                t.error = error;
-                t.status = status;
-            });
-        }
-    }
-
-    /// Applies one stream event to answer turn `id`.
-    fn apply(&self, id: u32, ev: EdgeEvent) {
-        match ev {
-            EdgeEvent::Start => self.update_turn(id, |t| t.reconnecting = false),
-            EdgeEvent::Reasoning(text) => self.update_turn(id, |t| {
-                t.reasoning.push_str(&text);
-                t.reconnecting = false;
-            }),
-            EdgeEvent::ToolCall(call) => self.update_turn(id, |t| {
-                t.tool_calls.push(call);
-                t.reconnecting = false;
-            }),
-            EdgeEvent::Delta(text) => self.update_turn(id, |t| {
-                t.text.push_str(&text);
-                t.reconnecting = false;
-            }),
-            EdgeEvent::Usage(u) => self.update_turn(id, |t| {
-                t.usage = Some(u);
-                t.reconnecting = false;
-            }),
-            EdgeEvent::Done { stopped, stop_reason } => {
-                if stopped {
-                    self.finish_with(id, Status::Stopped, None);
-                } else if stop_reason.as_deref() == Some("max_tokens") {
-                    let e = ChatError {
-                        message: "The answer reached the token limit.".into(),
-                        retryable: false,
-                        ..ChatError::truncated()
-                    };
-                    self.finish_with(id, Status::Truncated, Some(e));
-                } else {
-                    self.finish_with(id, Status::Done, None);
-                }
-            }
-            EdgeEvent::Error(e) => {
-                let has_text = self.state().turns.iter().any(|t| t.id == id && !t.text.is_empty());
-                let status = if e.kind == ErrorKind::Truncated || has_text { Status::Truncated } else { Status::Failed };
-                self.finish_with(id, status, Some(e));
-            }
-        }
     }
 }

@@ -1,0 +1,70 @@
+//! The bring-your-own-key form (the `byok` variant).
+
+use edgechat::provider::ProviderKind;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, DomTokenList, Element, HtmlInputElement, HtmlSelectElement};
+
+use super::{add, button, set, text, toggle_attr, Ui};
+use crate::byok::ByokSettings;
+use crate::state::State;
+
+pub(super) struct Dom {
+    forget: Element,
+}
+
+impl Dom {
+    pub(super) fn build(doc: &Document, section: &Element) -> Self {
+        let d = add(doc, section, "details", "ec-byok");
+        text(doc, &d, "summary", "", "Use your own API key");
+        text(doc, &d, "p", "ec-warn", "Your key is sent from this browser straight to the provider and kept only \
+            in this tab (sessionStorage); it never reaches this site's server. Anyone with access to this browser \
+            tab, or script on this page, can read it. Use a key with a low spending limit.");
+        let field = |label: &str, tag: &str, class: &str| {
+            let l = text(doc, &d, "label", "", &format!("{label} "));
+            add(doc, &l, tag, class)
+        };
+        let provider = field("Provider", "select", "ec-byok-provider");
+        for (v, l) in [
+            ("openai-chat", "OpenAI Chat"),
+            ("openai-responses", "OpenAI Responses"),
+            ("anthropic", "Anthropic"),
+            ("openai-compatible", "OpenAI-compatible"),
+        ] {
+            let _ = text(doc, &provider, "option", "", l).set_attribute("value", v);
+        }
+        set(&field("Base URL", "input", "ec-byok-base"), &[("type", "url"), ("placeholder", "default")]);
+        set(&field("Model", "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);
+        set(&field("API key", "input", "ec-byok-key"), &[("type", "password"), ("autocomplete", "off")]);
+        let row = add(doc, &d, "div", "ec-row");
+        button(doc, &row, "ec-btn ec-byok-use", "Use my key");
+        let forget = button(doc, &row, "ec-btn ec-byok-forget", "Forget key");
+        Self { forget }
+    }
+
+    pub(super) fn render(&self, s: &State) {
+        toggle_attr(&self.forget, "disabled", s.byok.is_none());
+    }
+}
+
+pub(super) fn on_click(ui: &Ui, class: &DomTokenList) {
+    if class.contains("ec-byok-forget") {
+        ui.chat.set_byok(None);
+        return;
+    }
+    if !class.contains("ec-byok-use") {
+        return;
+    }
+    let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return };
+    let field = |c: &str| p.query_selector(c).ok().flatten();
+    let value = |c: &str| field(c).map(|e| e.unchecked_into::<HtmlInputElement>().value()).unwrap_or_default();
+    let kind = field(".ec-byok-provider").map(|e| e.unchecked_into::<HtmlSelectElement>().value());
+    let kind: ProviderKind = kind.and_then(|k| k.parse().ok()).unwrap_or(ProviderKind::OpenAiChat);
+    let s = ByokSettings { provider: kind, base_url: value(".ec-byok-base"), model: value(".ec-byok-model"), api_key: value(".ec-byok-key") };
+    if s.model.trim().is_empty() || s.api_key.trim().is_empty() && kind != ProviderKind::OpenAiCompatible {
+        return;
+    }
+    if let Some(k) = field(".ec-byok-key") {
+        k.unchecked_into::<HtmlInputElement>().set_value("");
+    }
+    ui.chat.set_byok(Some(s));
+}
