@@ -108,6 +108,29 @@ fn sync_starts_over_when_the_text_is_not_an_extension() {
     assert_eq!(tags(&root), ["h1", "p"]);
 }
 
+#[wasm_bindgen_test]
+fn sync_appended_renders_as_push_and_starts_over_when_a_finished_text_grows() {
+    let (a, b) = (container(), container());
+    let (mut pushed, mut appended) = (MarkdownDom::new(a.clone()), MarkdownDom::new(b.clone()));
+    let text = "# Title\n\nFirst **bold** para.\n\n- one\n- two\n\nTail";
+    for end in (0..=text.len()).step_by(5).chain([text.len()]) {
+        appended.sync_appended(&text[..end], false);
+    }
+    pushed.push(text);
+    assert_eq!(b.inner_html(), a.inner_html());
+    appended.sync_appended(text, true);
+    pushed.finish();
+    assert_eq!(b.inner_html(), a.inner_html());
+    // Continued after it was finished: rendered again from the start, then growing.
+    let more = format!("{text} and more");
+    appended.sync_appended(&more, false);
+    assert_eq!(appended.text(), more);
+    assert!(b.text_content().unwrap().ends_with("Tail and more"));
+    // A shorter text starts over.
+    appended.sync_appended("# Other", true);
+    assert_eq!(tags(&b), ["h1"]);
+}
+
 async fn sleep(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();

@@ -68,8 +68,21 @@ impl MarkdownDom {
     /// Brings the rendering to `text`: appends the new suffix when `text` extends what was rendered, otherwise
     /// starts over. With `complete`, the tail is finalized.
     pub fn sync(&mut self, text: &str, complete: bool) {
+        let extends = text.starts_with(self.md.text());
+        self.bring_to(text, complete, extends);
+    }
+
+    /// [`MarkdownDom::sync`] for a caller that only ever appends to the text it passes (a streamed answer, also
+    /// when continued): the new suffix is pushed without comparing the text already rendered, which would cost the
+    /// whole answer on every token. A shorter text still starts over.
+    pub fn sync_appended(&mut self, text: &str, complete: bool) {
         let old_len = self.md.text().len();
-        let extends = text.len() >= old_len && text.starts_with(self.md.text());
+        let extends = text.len() >= old_len && text.is_char_boundary(old_len);
+        self.bring_to(text, complete, extends);
+    }
+
+    fn bring_to(&mut self, text: &str, complete: bool, extends: bool) {
+        let old_len = self.md.text().len();
         if !extends || (self.finished && text.len() > old_len) {
             *self = Self::new(self.root.clone());
             self.push(text);

@@ -163,12 +163,12 @@ impl Chat {
 
     /// Ends turn `id` as `status` unless it already ended.
     fn finish_with(&self, id: u32, status: Status, error: Option<ChatError>) {
-        if self.state().turns.iter().any(|t| t.id == id && t.status == Status::Streaming) {
-            self.update_turn(id, |t| {
+        self.update_turn(id, |t| {
+            if t.status == Status::Streaming {
                 t.error = error;
                 t.status = status;
-            });
-        }
+            }
+        });
     }
 
     /// Applies one stream event to answer turn `id`.

@@ -255,10 +255,6 @@ impl Ui {
         }
     }
 
-    fn input_value(&self) -> Option<String> {
-        self.panel.borrow().as_ref().map(|p| p.input.value())
-    }
-
     fn on_click(&self, e: &Event) {
         let Some(button) = closest(e, "button") else { return };
         let class = button.class_list();
@@ -302,10 +298,8 @@ impl Ui {
     }
 
     fn on_input(&self, e: &Event) {
-        if closest(e, ".ec-input").is_some() {
-            if let Some(v) = self.input_value() {
-                self.chat.set_draft(v);
-            }
+        if let Some(input) = closest(e, ".ec-input") {
+            self.chat.set_draft(input.unchecked_into::<HtmlTextAreaElement>().value());
         }
     }
 
@@ -395,6 +389,16 @@ struct Panel {
     focus_seen: u32,
 }
 
+/// The composer's Send button, or its Stop button while an answer streams.
+fn action_button(doc: &Document, busy: bool) -> Element {
+    let (class, kind, label) =
+        if busy { ("ec-btn ec-primary ec-stop", "button", "Stop") } else { ("ec-btn ec-primary ec-send", "submit", "Send") };
+    let b = create(doc, "button", class);
+    let _ = b.set_attribute("type", kind);
+    b.set_text_content(Some(label));
+    b
+}
+
 /// What the notices above the log say.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Notices {
@@ -420,8 +424,8 @@ impl Panel {
         let form = add(doc, &section, "form", "ec-composer");
         let input: HtmlTextAreaElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
         set(&input, &[("aria-label", "Message"), ("rows", "2"), ("placeholder", "Message…")]);
-        let send = text(doc, &form, "button", "ec-btn ec-primary ec-send", "Send");
-        let _ = send.set_attribute("type", "submit");
+        let send = action_button(doc, false);
+        let _ = form.append_child(&send);
         Self {
             section,
             tools,
@@ -447,7 +451,10 @@ impl Panel {
         #[cfg(feature = "byok")]
         self.byok.render(s);
         self.render_notices(doc, s);
-        let _ = self.log.set_attribute("aria-busy", if s.busy { "true" } else { "false" });
+        if self.action.0 != s.busy {
+            // `action` shows the busy state last rendered: set once per answer, not per token.
+            let _ = self.log.set_attribute("aria-busy", if s.busy { "true" } else { "false" });
+        }
         match (&self.empty, s.turns.is_empty()) {
             (None, true) => {
                 let p = create(doc, "p", "ec-empty");
@@ -558,17 +565,7 @@ impl Panel {
             self.input.set_value(&s.draft);
         }
         if self.action.0 != s.busy {
-            let next = if s.busy {
-                let b = create(doc, "button", "ec-btn ec-primary ec-stop");
-                set(&b, &[("type", "button")]);
-                b.set_text_content(Some("Stop"));
-                b
-            } else {
-                let b = create(doc, "button", "ec-btn ec-primary ec-send");
-                set(&b, &[("type", "submit")]);
-                b.set_text_content(Some("Send"));
-                b
-            };
+            let next = action_button(doc, s.busy);
             let _ = self.action.1.replace_with_with_node_1(&next);
             self.action = (s.busy, next);
         }

@@ -30,8 +30,8 @@ pub(super) struct Look {
 pub(super) struct TurnDom {
     pub(super) id: u32,
     pub(super) root: Element,
-    /// The answer's markdown, with the length and completeness it was last synced at (`None`: a user turn).
-    md: Option<(MarkdownDom, usize, bool)>,
+    /// The answer's markdown, with the text length and completeness it was last synced at (`None`: a user turn).
+    md: Option<(MarkdownDom, (usize, bool))>,
     /// The answer's reasoning: a collapsed `<details>` before the text, and the text node that grows.
     reasoning: Option<(Element, Text, usize)>,
     look: Option<Look>,
@@ -50,29 +50,19 @@ impl TurnDom {
         } else {
             let root = create(doc, "div", "ec-turn ec-assistant");
             let md = MarkdownDom::new(add(doc, &root, "div", "ec-md"));
-            (root, Some((md, usize::MAX, false)))
+            (root, Some((md, (0, false))))
         };
         Self { id: t.id, root, md, reasoning: None, look: None, error: None, parts: Vec::new() }
     }
 
     pub(super) fn render(&mut self, doc: &Document, t: &Turn, look: Look) {
-        if let Some((md, len, complete)) = &mut self.md {
-            let done = t.status != Status::Streaming;
-            // An answer's text only grows while it streams (a continued answer too): hand the renderer the new
-            // suffix, without comparing the text it already has; anything else starts it over.
-            if *complete && !done && *len != usize::MAX {
-                // Reopened (Continue on a cut-off answer): the finished rendering starts over as a growing one.
-                *md = MarkdownDom::new(md.root().clone());
-                md.push(&t.text);
-            } else if *len < t.text.len() && !*complete && t.text.is_char_boundary(*len) {
-                md.push(&t.text[*len..]);
-                if done {
-                    md.finish();
-                }
-            } else if *len != t.text.len() || *complete != done {
-                md.sync(&t.text, done);
+        if let Some((md, synced)) = &mut self.md {
+            // An answer's text only grows while it streams (a continued answer too).
+            let now = (t.text.len(), t.status != Status::Streaming);
+            if *synced != now {
+                md.sync_appended(&t.text, now.1);
+                *synced = now;
             }
-            (*len, *complete) = (t.text.len(), done);
         }
         if self.reasoning.as_ref().map_or(0, |r| r.2) != t.reasoning.len() {
             if let Some(md) = self.md.as_ref().map(|(md, ..)| md.root().clone()) {
