@@ -100,8 +100,8 @@ pub struct PreparedChat {
     pub alias: String,
     /// Provider-neutral request (model id of the first model in the chain).
     pub request: ChatRequest,
-    /// Characters of prompt text (for usage estimates).
-    pub prompt_chars: usize,
+    /// Estimated prompt tokens (the core's estimate; billed when the provider reports none).
+    pub prompt_tokens: u64,
     /// Whether the exact-match cache applies.
     pub cacheable: bool,
     /// The request continues the last assistant turn.
@@ -145,8 +145,15 @@ pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
         Some(v) => Some(response_format(v)?),
     };
     let cacheable = config.cache.exact && (body.cache || body.temperature == Some(0.0)) && !body.continue_;
-    let prompt_chars = sizes.iter().sum::<usize>() + system_chars;
-    Ok(PreparedChat { alias: alias.to_string(), request, prompt_chars, cacheable, continue_: body.continue_ })
+    let prompt_tokens = prompt_tokens(&request);
+    Ok(PreparedChat { alias: alias.to_string(), request, prompt_tokens, cacheable, continue_: body.continue_ })
+}
+
+/// The core's estimate of a request's prompt tokens: every turn, the system prompt, the reply priming.
+pub fn prompt_tokens(request: &ChatRequest) -> u64 {
+    use edgechat::conversation::{estimate_message_tokens, estimate_text_tokens, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS};
+    let system = request.system.as_deref().map_or(0, |s| MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(s));
+    request.messages.iter().map(estimate_message_tokens).sum::<u64>() + system + REPLY_PRIMING_TOKENS
 }
 
 /// The widget's `response_format` (the core's [`ResponseFormat`] JSON shape), read from a JSON value by hand:

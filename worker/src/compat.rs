@@ -66,8 +66,8 @@ pub struct CompatRequest {
     pub stream: bool,
     /// Model the client named.
     pub model: String,
-    /// Characters of prompt text.
-    pub prompt_chars: usize,
+    /// Estimated prompt tokens (billed when the provider reports none).
+    pub prompt_tokens: u64,
 }
 
 /// Parses the body of a compatible endpoint.
@@ -84,7 +84,7 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<CompatRequest, ApiError> {
         return Err(ApiError::bad_request("missing required parameter: model"));
     }
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    Ok(CompatRequest { format, body, stream, model, prompt_chars: 0 })
+    Ok(CompatRequest { format, body, stream, model, prompt_tokens: 0 })
 }
 
 impl CompatRequest {
@@ -122,7 +122,17 @@ impl CompatRequest {
             }
         };
         policy::check_messages(limits, &sizes, system)?;
-        self.prompt_chars = sizes.iter().sum::<usize>() + system;
+        let empty = Vec::new();
+        self.prompt_tokens = match self.format {
+            Format::OpenAiChat | Format::Anthropic => {
+                let turns = self.body.get("messages").and_then(Value::as_array).unwrap_or(&empty);
+                prompt_tokens(turns, self.body.get("system"))
+            }
+            Format::OpenAiResponses => match self.body.get("input") {
+                Some(Value::Array(items)) => prompt_tokens(items, self.body.get("instructions")),
+                other => prompt_tokens(other, self.body.get("instructions")),
+            },
+        };
         let fields: &[&str] = match self.format {
             Format::OpenAiChat => &["max_completion_tokens", "max_tokens"],
             Format::OpenAiResponses => &["max_output_tokens"],
@@ -321,19 +331,44 @@ fn str_at(v: Option<&Value>) -> String {
 
 /// Characters of all text in a content value (string, array of parts, nested objects).
 pub fn text_chars(v: Option<&Value>) -> usize {
+    let mut n = 0;
+    each_text(v, &mut |s| n += s.chars().count());
+    n
+}
+
+/// Calls `f` with each piece of prompt text in a message's value (strings, text parts, tool arguments, tool
+/// inputs as JSON).
+fn each_text(v: Option<&Value>, f: &mut impl FnMut(&str)) {
     match v {
-        Some(Value::String(s)) => s.chars().count(),
-        Some(Value::Array(a)) => a.iter().map(|x| text_chars(Some(x))).sum(),
-        Some(Value::Object(o)) => o
-            .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "text" | "content" | "input" | "arguments" | "function" | "output"))
-            .map(|(_, x)| match x {
-                Value::Object(_) if x.get("text").is_none() && x.get("arguments").is_none() => x.to_string().chars().count(),
-                _ => text_chars(Some(x)),
-            })
-            .sum(),
-        _ => 0,
+        Some(Value::String(s)) => f(s),
+        Some(Value::Array(a)) => a.iter().for_each(|x| each_text(Some(x), f)),
+        Some(Value::Object(o)) => {
+            for (k, x) in o {
+                if !matches!(k.as_str(), "text" | "content" | "input" | "arguments" | "function" | "output") {
+                    continue;
+                }
+                match x {
+                    Value::Object(_) if x.get("text").is_none() && x.get("arguments").is_none() => f(&x.to_string()),
+                    _ => each_text(Some(x), f),
+                }
+            }
+        }
+        _ => {}
     }
+}
+
+/// The core's token estimate of a request's prompt: every turn's text and overhead, the system text, the
+/// reply priming.
+fn prompt_tokens<'a>(turns: impl IntoIterator<Item = &'a Value>, system: Option<&Value>) -> u64 {
+    use edgechat::conversation::{TokenCounter, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS};
+    let mut text = TokenCounter::default();
+    let mut n = 0;
+    for t in turns {
+        n += 1;
+        each_text(Some(t), &mut |s| text.push(s));
+    }
+    each_text(system, &mut |s| text.push(s));
+    text.tokens() + n * MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS
 }
 
 fn plain_text(v: Option<&Value>) -> Result<String, ApiError> {

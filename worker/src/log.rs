@@ -62,6 +62,16 @@ impl LogLine {
         self.usage_estimated = estimated;
     }
 
+    /// Records how a stream ended: outcome, usage, cost, error type.
+    pub fn record(&mut self, end: &crate::stream::Ending) {
+        self.outcome = end.outcome.as_str();
+        self.set_usage(&end.usage, end.estimated);
+        self.cost_usd = end.cost_usd;
+        if let Some(e) = &end.error {
+            self.error = Some(e.kind.clone());
+        }
+    }
+
     /// The JSON line.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

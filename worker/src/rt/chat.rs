@@ -1,16 +1,20 @@
 //! `POST /api/chat`: policy, caches, upstream with retries and fallback, then the widget SSE stream.
 
-use edgechat::provider::{build_request, StreamDecoder};
+use edgechat::provider::build_request;
 use sha2::{Digest, Sha256};
 use web_sys::Response;
 
-use super::js::{console_log, fetch, read_all, stream_response, ChunkReader, Read, Writer};
-use super::upstream::{self, Body, Stats, Upstream};
+use edgechat::cost::ModelPrice;
+use edgechat::provider::ProviderKind;
+
+use super::js::{console_log, fetch, now_ms, read_all, stream_response, Writer};
+use super::pump;
+use super::upstream::{self, Stats, Upstream};
 use super::{upstream_api_error, Ctx};
 use crate::cache::{CachedAnswer, SemanticEntry, SemanticIndex};
 use crate::chat::{self, hex, PreparedChat};
 use crate::error::ApiError;
-use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer};
+use crate::stream::{self, Framing, Output, Settings, StreamMachine};
 
 pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     let prepared = match chat::prepare(&ctx.config, body) {
@@ -123,122 +127,24 @@ struct Store {
     semantic: Option<(Vec<f32>, String, SemanticIndex)>,
 }
 
-/// What draining the decoder led to.
-enum Step {
-    Continue,
-    Aborted,
-    Failed(ErrorInfo),
-}
-
 async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: PreparedChat, lease: u64, store: Store) {
     let Upstream { abort, body, alias, entry, .. } = up;
-    let mut producer = Producer::new();
-    let mut decoder = StreamDecoder::new(entry.provider);
-    let mut kept = CachedAnswer::new(entry.provider.as_str(), &entry.model);
-    let start = encode_sse(&producer.start(&ctx.request_id, &ctx.request_id, &alias, entry.provider.as_str()));
-    let scrub = |s: &str| crate::error::scrub(s, &ctx.secrets);
-    let (mut reader, first): (Option<ChunkReader>, Option<Vec<u8>>) = match body {
-        Body::Stream { reader, first } => (Some(reader), first),
-        Body::Full(b) => (None, Some(b)),
-    };
-    // `start` goes out with the events of the first chunk, in one write.
-    decoder.feed(first.as_deref().unwrap_or_default());
-    let mut step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, start);
-    let stall = ctx.config.limits.stall_timeout_ms;
-    let keepalive = ctx.config.limits.keepalive_ms;
-    let mut ended = first.is_none() || reader.is_none();
-    while matches!(step, Step::Continue) && !producer.is_done() && !ended {
-        let reader = reader.as_mut().expect("checked by `ended`");
-        match reader.read_for_client(&mut writer, stall, keepalive).await {
-            Read::Chunk(c) => {
-                decoder.feed(&c);
-                step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new());
-            }
-            Read::Done => ended = true,
-            Read::Timeout => step = Step::Failed(ErrorInfo::stalled(stall)),
-            Read::Failed(_) => ended = true,
-            Read::Gone => step = Step::Aborted,
-        }
-    }
-    if matches!(step, Step::Continue) && !producer.is_done() {
-        decoder.finish();
-        step = drain(&mut decoder, &mut producer, &mut writer, &mut kept, &scrub, String::new());
-        if matches!(step, Step::Continue) && !producer.is_done() {
-            step = Step::Failed(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, scrub));
-        }
-    }
-    if !producer.is_done() {
-        if let Some(r) = reader.take() {
-            r.cancel();
-        }
-        abort.abort();
-    }
-    let (usage, estimated) = producer.usage(prepared.prompt_chars);
-    let cost = ctx.config.pricing.cost(&entry.model, &usage).map(round_usd);
-    let outcome = match &step {
-        Step::Aborted => Outcome::Aborted,
-        Step::Failed(e) => {
-            let tail: String = producer.fail(e, usage, estimated, cost).iter().map(encode_sse).collect();
-            let delivered = writer.write(tail.as_bytes());
-            ctx.log.error = Some(e.kind.clone());
-            if !delivered {
-                // The client had already gone: that, not the upstream, ended this stream.
-                Outcome::Aborted
-            } else if e.truncated {
-                Outcome::Truncated
-            } else {
-                Outcome::Error
-            }
-        }
-        Step::Continue => {
-            let tail: String = producer.finish(usage, estimated, cost).iter().map(encode_sse).collect();
-            let _ = writer.write(tail.as_bytes());
-            Outcome::Complete
-        }
-    };
+    let mut settings = Settings::from_config(&ctx.config, &entry.model, prepared.prompt_tokens, &ctx.secrets);
+    settings.keep_answer = store.cacheable || store.semantic.is_some();
+    let start = stream::start(&ctx.request_id, &ctx.request_id, &alias, entry.provider, false);
+    let mut machine = StreamMachine::new(entry.provider, Output::Widget { start, framing: Framing::Sse }, settings, now_ms());
+    machine.set_model(&entry.model);
+    let mut reader = pump::first(&mut machine, body);
+    pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
+    let end = machine.into_ending();
     writer.close();
-    if let Some(r) = reader {
-        r.finish().await; // the answer is complete: keep the upstream connection for reuse
+    pump::end_upstream(reader, &abort, end.upstream).await;
+    ctx.log.record(&end);
+    if let Some(answer) = end.answer {
+        save(&ctx, &store, answer).await;
     }
-    ctx.log.outcome = outcome.as_str();
-    ctx.log.set_usage(&usage, estimated);
-    ctx.log.cost_usd = cost;
-    if outcome == Outcome::Complete && (store.cacheable || store.semantic.is_some()) {
-        save(&ctx, &store, kept).await;
-    }
-    ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
+    ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
     ctx.write_log();
-}
-
-/// Decodes what the decoder holds and writes the widget events it yields in one write (one enqueue per upstream
-/// chunk); `out` starts with anything to send before them.
-fn drain(
-    decoder: &mut StreamDecoder,
-    producer: &mut Producer,
-    writer: &mut Writer,
-    kept: &mut CachedAnswer,
-    scrub: &impl Fn(&str) -> String,
-    mut out: String,
-) -> Step {
-    let mut step = Step::Continue;
-    while let Some(item) = decoder.next_event() {
-        match item {
-            Ok(ev) => {
-                kept.push(&ev);
-                if let Some(we) = producer.push(&ev) {
-                    out.push_str(&encode_sse(&we));
-                }
-            }
-            Err(e) => {
-                step = Step::Failed(ErrorInfo::from_stream_error(&e, scrub));
-                break;
-            }
-        }
-    }
-    if !writer.write(out.as_bytes()) {
-        return Step::Aborted;
-    }
-    step
 }
 
 async fn load_answer(ctx: &Ctx, key: &str) -> Option<CachedAnswer> {
@@ -265,7 +171,7 @@ async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
     }
 }
 
-/// Replays a cached answer as a stream, marked as a hit.
+/// Replays a cached answer as a stream, marked as a hit (through the same stream machine, at no cost).
 async fn replay(
     mut ctx: Ctx,
     prepared: &PreparedChat,
@@ -274,26 +180,22 @@ async fn replay(
     kind: &'static str,
     similarity: Option<f64>,
 ) -> Response {
-    let mut producer = Producer::new();
-    let mut out = encode_sse(&producer.start(&ctx.request_id, &ctx.request_id, &prepared.alias, &answer.provider));
-    for ev in &answer.events() {
-        if let Some(we) = producer.push(ev) {
-            out.push_str(&encode_sse(&we));
-        }
-    }
-    let (usage, estimated) = producer.usage(prepared.prompt_chars);
-    for ev in producer.finish(usage, estimated, Some(0.0)) {
-        out.push_str(&encode_sse(&ev));
-    }
+    let provider = answer.provider.parse().unwrap_or(ProviderKind::OpenAiChat);
+    let mut settings = Settings::from_config(&ctx.config, &answer.model, prepared.prompt_tokens, &ctx.secrets);
+    settings.price = Some(ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
+    let start = stream::start(&ctx.request_id, &ctx.request_id, &prepared.alias, provider, false);
+    let mut machine = StreamMachine::new(provider, Output::Widget { start, framing: Framing::Sse }, settings, now_ms());
+    machine.on_events(answer.events());
+    let out = machine.take_bytes().unwrap_or_default();
+    let end = machine.into_ending();
+    ctx.log.record(&end);
     ctx.log.cache = "hit";
     ctx.log.cache_kind = Some(kind);
     ctx.log.cache_similarity = similarity;
     ctx.log.provider = Some(answer.provider.clone());
     ctx.log.model = Some(answer.model.clone());
     ctx.log.status = 200;
-    ctx.log.outcome = "complete";
-    ctx.log.cost_usd = Some(0.0);
-    ctx.log.ttfb_ms = Some(super::js::now_ms().saturating_sub(ctx.started_ms));
+    ctx.log.ttfb_ms = Some(now_ms().saturating_sub(ctx.started_ms));
     ctx.release(lease, 0, 0.0).await;
     ctx.write_log();
     let mut h = ctx.headers();
@@ -301,7 +203,7 @@ async fn replay(
     h.push(("cache-control".into(), "no-cache, no-transform".into()));
     h.push(("x-edgechat-cache".into(), "hit".into()));
     h.push(("x-edgechat-cache-kind".into(), kind.into()));
-    super::js::response(200, &h, &out)
+    super::js::response(200, &h, &String::from_utf8_lossy(&out))
 }
 
 fn prompt_text(p: &PreparedChat) -> String {

@@ -2,19 +2,21 @@
 //! through byte for byte (decoded alongside for metering); `/v1/chat/completions` over an Anthropic or Responses
 //! model is translated.
 
-use edgechat::provider::{build_request, decode_response, ProviderKind, StreamDecoder};
-use edgechat::{HttpRequest, StreamEvent};
+use edgechat::provider::anthropic::encode::MessagesEncoder;
+use edgechat::provider::openai_chat::encode::ChunkEncoder;
+use edgechat::provider::{anthropic, build_request, decode_response, openai_chat, ProviderKind};
+use edgechat::HttpRequest;
 use web_sys::Response;
 
-use super::js::{now_ms, response, stream_response, Read, Writer};
+use super::js::{now_ms, response, stream_response, Writer};
+use super::pump;
 use super::upstream::{self, Body, Stats, Upstream};
 use super::{upstream_api_error, wait_until, Ctx};
 use crate::compat::{self, CompatRequest, Format};
 use crate::config::ModelEntry;
 use crate::error::ApiError;
-use crate::events::{round_usd, ErrorInfo, Outcome, Producer};
-use crate::translate::{self, ChunkEncoder, MessagesEncoder};
 use crate::policy;
+use crate::stream::{round_usd, Encoder, Output, Settings, StreamMachine};
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
@@ -114,9 +116,9 @@ pub(crate) async fn handle(
             match decode_response(up.entry.provider, bytes) {
                 Ok(r) => {
                     let body = if format == Format::Anthropic {
-                        translate::message(&format!("msg_{}", ctx.request_id), &req.model, &r)
+                        anthropic::encode::message(&format!("msg_{}", ctx.request_id), &req.model, &r)
                     } else {
-                        translate::completion(&format!("chatcmpl-{}", ctx.request_id), &req.model, now_ms() / 1000, &r)
+                        openai_chat::encode::completion(&format!("chatcmpl-{}", ctx.request_id), &req.model, now_ms() / 1000, &r)
                     };
                     (body.to_string(), r.usage, false)
                 }
@@ -145,17 +147,16 @@ pub(crate) async fn handle(
         }
     };
     let js_ctx = ctx.js_ctx.clone();
-    let mode = if native {
-        Mode::Passthrough(format)
+    let output = if native {
+        Output::Passthrough { format, forward: true }
+    } else if format == Format::Anthropic {
+        Output::Translate(Encoder::Messages(MessagesEncoder::new(format!("msg_{}", ctx.request_id), req.model.clone())))
     } else {
-        Mode::Translate(if format == Format::Anthropic {
-            Encoder::Messages(MessagesEncoder::new(format!("msg_{}", ctx.request_id), req.model.clone()))
-        } else {
-            Encoder::Chat(ChunkEncoder::new(format!("chatcmpl-{}", ctx.request_id), req.model.clone(), now_ms() / 1000, req.include_usage()))
-        })
+        let id = format!("chatcmpl-{}", ctx.request_id);
+        Output::Translate(Encoder::Chat(ChunkEncoder::new(id, req.model.clone(), now_ms() / 1000, req.include_usage())))
     };
     let done = wasm_bindgen_futures::future_to_promise(async move {
-        pump(ctx, up, writer, mode, req, lease).await;
+        pump(ctx, up, writer, output, req.prompt_tokens, lease).await;
         Ok(wasm_bindgen::JsValue::UNDEFINED)
     });
     wait_until(&js_ctx, &done);
@@ -196,170 +197,16 @@ fn passthrough_request(
     }
 }
 
-enum Mode {
-    Passthrough(Format),
-    Translate(Encoder),
-}
-
-/// The output format of a translated stream.
-enum Encoder {
-    Chat(ChunkEncoder),
-    Messages(MessagesEncoder),
-}
-
-impl Encoder {
-    fn push(&mut self, ev: &StreamEvent) -> String {
-        match self {
-            Self::Chat(e) => e.push(ev),
-            Self::Messages(e) => e.push(ev),
-        }
-    }
-    fn finish(&mut self, usage: &edgechat::Usage) -> String {
-        match self {
-            Self::Chat(e) => e.finish(usage),
-            Self::Messages(e) => e.finish(usage),
-        }
-    }
-    fn error(&self, kind: &str, message: &str) -> String {
-        match self {
-            Self::Chat(e) => e.error(kind, message),
-            Self::Messages(e) => e.error(kind, message),
-        }
-    }
-}
-
-async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, req: CompatRequest, lease: u64) {
+async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, output: Output, prompt_tokens: u64, lease: u64) {
     let Upstream { abort, body, entry, .. } = up;
-    let Body::Stream { mut reader, first } = body else { return };
-    let mut decoder = StreamDecoder::new(entry.provider);
-    let mut meter = Producer::new();
-    let mut failure: Option<ErrorInfo> = None;
-    let mut aborted = false;
-    let mut ended = first.is_none();
-    let stall = ctx.config.limits.stall_timeout_ms;
-    let keepalive = ctx.config.limits.keepalive_ms;
-    let mut chunk = first;
-    loop {
-        if let Some(c) = chunk.take() {
-            if let Mode::Passthrough(_) = mode {
-                if !writer.write(&c) {
-                    aborted = true;
-                    break;
-                }
-            }
-            if failure.is_none() {
-                decoder.feed(&c);
-                if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx) {
-                    aborted = true;
-                    break;
-                }
-            }
-        }
-        if ended || meter.is_done() || (failure.is_some() && matches!(mode, Mode::Translate(_))) {
-            break;
-        }
-        match reader.read_for_client(&mut writer, stall, keepalive).await {
-            Read::Chunk(c) => chunk = Some(c),
-            Read::Done | Read::Failed(_) => ended = true,
-            Read::Timeout => {
-                failure = Some(ErrorInfo::stalled(stall));
-                break;
-            }
-            Read::Gone => {
-                aborted = true;
-                break;
-            }
-        }
-    }
-    if !aborted && failure.is_none() && !meter.is_done() {
-        decoder.finish();
-        if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx) {
-            aborted = true;
-        }
-        if failure.is_none() && !meter.is_done() && !aborted {
-            failure = Some(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, |s| s.to_string()));
-        }
-    }
-    let reader = if meter.is_done() {
-        Some(reader)
-    } else {
-        reader.cancel();
-        abort.abort();
-        None
-    };
-    let (usage, estimated) = meter.usage(req.prompt_chars);
-    let cost = ctx.config.pricing.cost(&entry.model, &usage).map(round_usd);
-    let outcome = if aborted {
-        Outcome::Aborted
-    } else if let Some(f) = &failure {
-        // Tell the SDK the stream failed, in the endpoint's own error shape (no terminal event follows).
-        let text = match &mode {
-            Mode::Translate(enc) => enc.error(&f.kind, &f.message),
-            Mode::Passthrough(Format::Anthropic) => format!(
-                "event: error\ndata: {}\n\n",
-                serde_json::json!({ "type": "error", "error": { "type": "api_error", "message": f.message } })
-            ),
-            Mode::Passthrough(Format::OpenAiResponses) => format!(
-                "event: error\ndata: {}\n\n",
-                serde_json::json!({ "type": "error", "code": f.kind, "message": f.message, "sequence_number": 0 })
-            ),
-            Mode::Passthrough(Format::OpenAiChat) => {
-                format!("data: {}\n\n", serde_json::json!({ "error": { "type": f.kind, "message": f.message } }))
-            }
-        };
-        // A provider's own mid-stream error already passed through.
-        if !(matches!(mode, Mode::Passthrough(_)) && f.kind != "truncated" && f.kind != "stalled") {
-            let _ = writer.write(text.as_bytes());
-        }
-        ctx.log.error = Some(f.kind.clone());
-        if f.truncated {
-            Outcome::Truncated
-        } else {
-            Outcome::Error
-        }
-    } else {
-        if let Mode::Translate(enc) = &mut mode {
-            let _ = writer.write(enc.finish(&usage).as_bytes());
-        }
-        Outcome::Complete
-    };
+    let settings = Settings::from_config(&ctx.config, &entry.model, prompt_tokens, &ctx.secrets);
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
+    let mut reader = pump::first(&mut machine, body);
+    pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
+    let end = machine.into_ending();
     writer.close();
-    if let Some(r) = reader {
-        r.finish().await; // the answer is complete: keep the upstream connection for reuse
-    }
-    ctx.log.outcome = outcome.as_str();
-    ctx.log.set_usage(&usage, estimated);
-    ctx.log.cost_usd = cost;
-    ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
+    pump::end_upstream(reader, &abort, end.upstream).await;
+    ctx.log.record(&end);
+    ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
     ctx.write_log();
-}
-
-/// Drains the decoder into the meter (and the translator, whose output goes out in one write); `false` when the
-/// client went away.
-fn step(
-    decoder: &mut StreamDecoder,
-    meter: &mut Producer,
-    mode: &mut Mode,
-    writer: &mut Writer,
-    failure: &mut Option<ErrorInfo>,
-    ctx: &Ctx,
-) -> bool {
-    let mut out = String::new();
-    while let Some(item) = decoder.next_event() {
-        match item {
-            Ok(ev) => {
-                meter.push(&ev);
-                if let Mode::Translate(enc) = mode {
-                    if !matches!(ev, StreamEvent::Done) {
-                        out.push_str(&enc.push(&ev));
-                    }
-                }
-            }
-            Err(e) => {
-                *failure = Some(ErrorInfo::from_stream_error(&e, |s| ctx.scrub(s)));
-                break;
-            }
-        }
-    }
-    writer.write(out.as_bytes())
 }

@@ -15,7 +15,8 @@ use web_sys::{
 };
 
 pub use super::wait::Signal;
-use super::wait::{now, set_timeout, Timer};
+use super::wait::{now, set_timeout};
+pub use super::wait::Timer;
 
 #[wasm_bindgen]
 extern "C" {
@@ -110,8 +111,13 @@ impl ChunkReader {
         self.read_until(now() + f64::from(timeout_ms), gone).await
     }
 
+    /// The timer its reads wait on (a write's backpressure wait may share it: see [`Writer::ready`]).
+    pub fn timer(&self) -> &Timer {
+        &self.timer
+    }
+
     /// Reads one chunk, giving up at `deadline` (ms since the epoch) or when `gone` is set.
-    async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
+    pub async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
         if self.pending.is_none() {
             let Some([on_value, on_error]) = &self.callbacks else { return Read::Done };
             self.pending = Some(self.reader.read().then2(on_value, on_error));
@@ -162,44 +168,10 @@ impl ChunkReader {
         }
     }
 
-    /// Reads the next upstream chunk for a client stream: gives up after `stall_ms` of silence
-    /// ([`Read::Timeout`]) or as soon as the client is gone ([`Writer::gone`]: the response body was cancelled or
-    /// the request aborted — [`Read::Gone`]); every `keepalive_ms` of silence writes an SSE comment (`: ping`).
-    /// A client that takes nothing of the last write for [`WRITE_GIVE_UP_MS`] (or `stall_ms`, if shorter) counts
-    /// as gone too ([`Writer::ready`]).
-    pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
-        let start = now();
-        let stall_at = start + f64::from(stall_ms);
-        let mut ping_at = start + f64::from(keepalive_ms.max(1));
-        let give_up_at = start + f64::from(stall_ms.min(WRITE_GIVE_UP_MS));
-        if !writer.ready(ping_at.min(give_up_at), give_up_at, &self.timer).await {
-            return Read::Gone;
-        }
-        loop {
-            let gone = writer.gone.clone();
-            match self.read_until(ping_at.min(stall_at), Some(&gone)).await {
-                Read::Timeout if now() >= stall_at => return Read::Timeout,
-                Read::Timeout => {
-                    // The ping must be taken too: a client gone without a signal (workerd sometimes fires
-                    // nothing, and leaves the write pending) is found here while the upstream is silent.
-                    if !writer.write(b": ping\n\n") {
-                        return Read::Gone;
-                    }
-                    let now = now();
-                    ping_at = now + f64::from(keepalive_ms.max(1));
-                    let give_up_at = (now + f64::from(WRITE_GIVE_UP_MS)).min(stall_at);
-                    if !writer.ready(ping_at.min(give_up_at), give_up_at, &self.timer).await {
-                        return Read::Gone;
-                    }
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Cancels the stream (the upstream connection is dropped).
+    /// Cancels the stream (the upstream connection is dropped). The promise `cancel` returns rejects when the
+    /// body has already failed: it is marked handled, since an unhandled rejection ends a Node process.
     pub fn cancel(&self) {
-        let _ = self.reader.cancel();
+        handled(&self.reader.cancel());
     }
 
     /// Ends an upstream body whose answer is complete (its terminal event was seen): reads on to the body's end —
@@ -234,7 +206,7 @@ impl Drop for ChunkReader {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
             p.unchecked_ref::<Thenable>().then_both(&release, &release);
-            let _ = self.reader.cancel();
+            handled(&self.reader.cancel());
         }
     }
 }
@@ -244,6 +216,18 @@ impl Drop for ChunkReader {
 /// after this long means the runtime stopped draining a client that closed — and waiting longer only keeps the
 /// upstream generating (and billing) for nobody.
 pub const WRITE_GIVE_UP_MS: u32 = 1_500;
+
+/// Marks a promise's rejection as handled (a rejection nobody handles ends a Node process; workerd logs it).
+pub fn handled(p: &Promise) {
+    thread_local! {
+        static IGNORE: JsValue = Reflect::get(&js_sys::global(), &"Boolean".into()).unwrap_or(JsValue::UNDEFINED);
+    }
+    IGNORE.with(|f| {
+        if f.is_function() {
+            p.unchecked_ref::<Thenable>().catch_with(f);
+        }
+    });
+}
 
 /// A short description of a thrown JS value.
 pub fn js_error(e: &JsValue) -> String {

@@ -3,6 +3,7 @@
 mod chat;
 mod compat;
 mod js;
+mod pump;
 mod store;
 mod streams;
 mod upstream;
