@@ -2,6 +2,7 @@
 
 use edgechat::Usage;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// Fields of the request log line (printed as one JSON object with `console.log` after the stream ends).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -75,5 +76,66 @@ impl LogLine {
     /// The JSON line.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A line about something beside a request's own line (a store failing, a stream not kept):
+/// `{"request_id": …, "<kind>": detail}`, serialized as JSON (so any text in `detail` stays one valid line).
+pub fn incident(request_id: &str, kind: &str, detail: impl Serialize) -> String {
+    let mut m = Map::new();
+    m.insert("request_id".into(), Value::from(request_id));
+    m.insert(kind.into(), serde_json::to_value(detail).unwrap_or(Value::Null));
+    Value::Object(m).to_string()
+}
+
+/// The line a resumable stream's relay writes when it gives up on a client that took nothing of a write.
+#[derive(Debug, Serialize)]
+pub struct RelayGone<'a> {
+    /// The request that opened the relay.
+    pub request_id: &'a str,
+    /// The stream.
+    pub stream_id: &'a str,
+    /// Always `client_gone`.
+    pub relay: &'static str,
+    /// The last event id it wrote.
+    pub written_through: u64,
+}
+
+impl RelayGone<'_> {
+    /// The JSON line.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NASTY: &str = "gpt-\"4o\" \\ back\\slash\n\t\u{1}\u{7f} “quoted” é 日本 🦀 \u{2028}";
+
+    #[test]
+    fn log_lines_are_valid_json_whatever_the_text() {
+        let line = LogLine {
+            request_id: "r1".into(),
+            model: Some(NASTY.into()),
+            alias: Some(NASTY.into()),
+            error: Some(NASTY.into()),
+            outcome: "error",
+            ..LogLine::default()
+        };
+        let v: Value = serde_json::from_str(&line.to_json()).expect("valid JSON");
+        assert_eq!(v["model"], NASTY);
+        assert_eq!(v["error"], NASTY);
+        assert!(!line.to_json().contains('\n'), "one line");
+
+        let i = incident("r1", "cache_error", NASTY);
+        let v: Value = serde_json::from_str(&i).expect("valid JSON");
+        assert_eq!(v["cache_error"], NASTY);
+        assert_eq!(v["request_id"], "r1");
+
+        let r = RelayGone { request_id: NASTY, stream_id: "s", relay: "client_gone", written_through: 4 }.to_json();
+        let v: Value = serde_json::from_str(&r).expect("valid JSON");
+        assert_eq!((v["request_id"].as_str(), v["written_through"].as_u64()), (Some(NASTY), Some(4)));
     }
 }

@@ -65,10 +65,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
                 }
                 semantic = Some((vector, index_key, index));
             }
-            Err(e) => console_log(&ctx.scrub(&format!(
-                "{{\"request_id\":\"{}\",\"semantic_cache_error\":{:?}}}",
-                ctx.request_id, e
-            ))),
+            Err(e) => console_log(&ctx.scrub(&crate::log::incident(&ctx.request_id, "semantic_cache_error", e))),
         }
     }
 
@@ -158,7 +155,7 @@ async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
         return;
     }
     if let Err(e) = ctx.cache.put(&format!("ans:{}", store.key), &answer.to_json(), ttl).await {
-        console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", ctx.request_id, e));
+        console_log(&crate::log::incident(&ctx.request_id, "cache_error", e));
         return;
     }
     if let Some((vector, index_key, index)) = &store.semantic {
@@ -166,7 +163,7 @@ async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
         index.insert(SemanticEntry { embedding: vector.clone(), key: store.key.clone() }, ctx.config.cache.semantic.max_entries);
         let json = serde_json::to_string(&index).unwrap_or_default();
         if let Err(e) = ctx.cache.put(index_key, &json, ttl).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", ctx.request_id, e));
+            console_log(&crate::log::incident(&ctx.request_id, "cache_error", e));
         }
     }
 }

@@ -488,17 +488,20 @@ pub fn get_obj(obj: &JsValue, name: &str) -> Option<JsValue> {
     Reflect::get(obj, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// Calls `obj.name(args...)` and awaits the returned promise.
-pub async fn call_async(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+/// Calls the method `obj.name(args...)` (the one way the edge calls a binding it has no typed import for:
+/// Durable Object namespaces and stubs, storage, KV).
+pub fn call(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
         .map_err(|e| js_error(&e))?
         .dyn_into()
         .map_err(|_| format!("{name} is not a function"))?;
-    let arr = js_sys::Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    let r = Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))?;
+    let arr: js_sys::Array = args.iter().collect();
+    Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))
+}
+
+/// [`call`], then awaits the returned promise (or value).
+pub async fn call_async(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let r = call(obj, name, args)?;
     JsFuture::from(Promise::resolve(&r)).await.map_err(|e| js_error(&e))
 }
 

@@ -102,7 +102,7 @@ impl Ctx {
                 Err(ApiError::rate_limited(kind, message, retry_after_s))
             }
             Err(e) => {
-                console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.request_id, e));
+                console_log(&crate::log::incident(&self.request_id, "limiter_error", e.to_string()));
                 Err(ApiError::internal())
             }
         }
@@ -113,7 +113,7 @@ impl Ctx {
         let key = self.log.client.clone();
         let op = Op::Release { key: key.clone(), lease, tokens, spend_usd, now_ms: now_ms() };
         if let Err(e) = self.limiter.apply(&key, op).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.request_id, e));
+            console_log(&crate::log::incident(&self.request_id, "limiter_error", e.to_string()));
         }
     }
 }
@@ -139,7 +139,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let config = match Config::cached(&env_vars) {
         Ok(c) => c,
         Err(e) => {
-            console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"config_error\":{:?}}}", e.to_string()), &secrets));
+            console_log(&scrub(&crate::log::incident(&request_id, "config_error", e.to_string()), &secrets));
             let err = ApiError::new(500, "internal", "the edge's configuration is invalid (see its log)");
             let h = vec![("x-request-id".to_string(), request_id.clone()), ("content-type".into(), "application/json".into())];
             return response(500, &h, &err.body(&request_id));

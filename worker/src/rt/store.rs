@@ -6,9 +6,8 @@ use std::collections::HashMap;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::js::{call_async, get_obj, js_error, now_ms};
+use super::js::{call, call_async, get_obj, now_ms};
 use crate::limiter::{Decision, Limiter, Op};
 
 thread_local! {
@@ -47,8 +46,8 @@ impl LimiterStore {
         match self {
             Self::Isolate => Ok(ISOLATE_LIMITER.with(|l| l.borrow_mut().apply(op))),
             Self::Durable(ns) => {
-                let id = call_sync(ns, "idFromName", &[JsValue::from_str(key)])?;
-                let stub = call_sync(ns, "get", &[id])?;
+                let id = call(ns, "idFromName", &[JsValue::from_str(key)])?;
+                let stub = call(ns, "get", &[id])?;
                 // RPC (`EdgechatLimiter.apply` in entry.mjs): no HTTP request and response to build and parse.
                 let text = call_async(&stub, "apply", &[JsValue::from_str(&op.encode())]).await?;
                 let text = text.as_string().unwrap_or_default();
@@ -58,17 +57,6 @@ impl LimiterStore {
     }
 }
 
-fn call_sync(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
-    let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|e| js_error(&e))?
-        .dyn_into()
-        .map_err(|_| format!("{name} is not a function"))?;
-    let arr = js_sys::Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))
-}
 
 /// The Durable Object's core: the same [`Limiter`], global for its client key. Exported to the JS class.
 #[wasm_bindgen]

@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Response;
 
-use super::js::{call_async, console_log, js_error};
+use super::js::{call, call_async, console_log};
 use super::Ctx;
 use crate::cache::SemanticIndex;
 use crate::error::ApiError;
@@ -54,17 +54,6 @@ fn owner_of(ctx: &Ctx) -> Owner {
     Owner { origin: ctx.cors_origin.clone(), site: ctx.principal.site.clone(), subject: ctx.principal.subject.clone() }
 }
 
-fn call(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
-    let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|e| js_error(&e))?
-        .dyn_into()
-        .map_err(|_| format!("{name} is not a function"))?;
-    let arr = js_sys::Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))
-}
 
 /// Sends one internal request to the object `stub`.
 async fn to_object(stub: &JsValue, method: &str, path: &str, headers: &[(&str, String)], body: Option<String>) -> Result<Response, String> {
@@ -157,7 +146,7 @@ pub(crate) async fn start(
 }
 
 async fn object_failed(mut ctx: Ctx, lease: u64, e: &str) -> Response {
-    console_log(&ctx.scrub(&format!("{{\"request_id\":\"{}\",\"stream_object_error\":{:?}}}", ctx.request_id, e)));
+    console_log(&ctx.scrub(&crate::log::incident(&ctx.request_id, "stream_object_error", e)));
     ctx.release(lease, 0, 0.0).await;
     ctx.error(&ApiError::internal())
 }
@@ -197,7 +186,7 @@ pub(crate) async fn route(mut ctx: Ctx, id: &str, action: StreamAction, last_eve
             relay(&ctx, &r, (r.status() == 200).then_some(id))
         }
         Err(e) => {
-            console_log(&ctx.scrub(&format!("{{\"request_id\":\"{}\",\"stream_object_error\":{:?}}}", ctx.request_id, e)));
+            console_log(&ctx.scrub(&crate::log::incident(&ctx.request_id, "stream_object_error", e)));
             ctx.error(&ApiError::internal())
         }
     }

@@ -249,9 +249,7 @@ async fn deliver(writer: &mut Writer, bytes: &[u8], keepalive: f64, timer: &Time
     }
     if now() >= give_up_at {
         let id = state.borrow().stream_id.clone();
-        console_log(&format!(
-            "{{\"request_id\":\"{request_id}\",\"stream_id\":\"{id}\",\"relay\":\"client_gone\",\"written_through\":{cursor}}}"
-        ));
+        console_log(&crate::log::RelayGone { request_id, stream_id: &id, relay: "client_gone", written_through: cursor }.to_json());
     }
     false
 }
@@ -291,7 +289,7 @@ async fn stop(state: Shared, request_id: &str) -> Response {
 /// Context of one stream run inside the object.
 pub(super) async fn set_alarm(storage: &JsValue, at_ms: u64) {
     if let Err(e) = call_async(storage, "setAlarm", &[JsValue::from_f64(at_ms as f64)]).await {
-        console_log(&format!("{{\"stream_alarm_error\":{e:?}}}"));
+        console_log(&crate::log::incident("", "stream_alarm_error", e));
     }
 }
 

@@ -47,7 +47,7 @@ impl Run {
         let key = self.msg.client.clone();
         let op = Op::Release { key: key.clone(), lease: self.msg.lease, tokens, spend_usd, now_ms: now_ms() };
         if let Err(e) = LimiterStore::from_env(&self.env).apply(&key, op).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.msg.request_id, e));
+            console_log(&crate::log::incident(&self.msg.request_id, "limiter_error", e.to_string()));
         }
     }
 
@@ -57,7 +57,7 @@ impl Run {
         if let Some(log) = s.log.as_mut() {
             for f in frames {
                 if !log.push(f.id, f.encode()) {
-                    console_log(&format!("{{\"request_id\":\"{}\",\"stream_log_refused\":{}}}", self.msg.request_id, f.id));
+                    console_log(&crate::log::incident(&self.msg.request_id, "stream_log_refused", f.id));
                 }
             }
         }
@@ -83,7 +83,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
     let (config, settings, prepared) = match ready {
         Ok(x) => x,
         Err(e) => {
-            console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"stream_start_error\":{:?}}}", e.message), &secrets));
+            console_log(&scrub(&crate::log::incident(&request_id, "stream_start_error", &e.message), &secrets));
             let line = LogLine {
                 request_id: request_id.clone(),
                 route: "/api/chat".into(),
@@ -210,7 +210,7 @@ async fn save(run: &Run, answer: CachedAnswer) {
     }
     let json = serde_json::to_string(&answer).unwrap_or_default();
     if let Err(e) = cache.put(&format!("ans:{}", run.msg.answer_key), &json, ttl).await {
-        console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
+        console_log(&crate::log::incident(&run.msg.request_id, "cache_error", e));
         return;
     }
     if let Some((vector, index_key, index)) = &run.msg.semantic {
@@ -219,7 +219,7 @@ async fn save(run: &Run, answer: CachedAnswer) {
         index.insert(entry, run.config.cache.semantic.max_entries);
         let json = serde_json::to_string(&index).unwrap_or_default();
         if let Err(e) = cache.put(index_key, &json, ttl).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
+            console_log(&crate::log::incident(&run.msg.request_id, "cache_error", e));
         }
     }
 }
@@ -232,7 +232,7 @@ async fn persist(run: &Run, storage: &JsValue) {
     };
     let pieces = resume::split_utf8(&json, STORAGE_PIECE);
     if pieces.len() > 120 {
-        console_log(&format!("{{\"request_id\":\"{}\",\"stream_not_persisted\":{}}}", run.msg.request_id, json.len()));
+        console_log(&crate::log::incident(&run.msg.request_id, "stream_not_persisted", json.len()));
         return;
     }
     let entries = Object::new();
@@ -241,6 +241,6 @@ async fn persist(run: &Run, storage: &JsValue) {
         let _ = Reflect::set(&entries, &JsValue::from_str(&format!("p{i}")), &JsValue::from_str(p));
     }
     if let Err(e) = call_async(storage, "put", &[entries.into()]).await {
-        console_log(&format!("{{\"request_id\":\"{}\",\"stream_persist_error\":{e:?}}}", run.msg.request_id));
+        console_log(&crate::log::incident(&run.msg.request_id, "stream_persist_error", e));
     }
 }
