@@ -21,6 +21,7 @@ pub mod cost;
 mod error;
 mod event;
 mod http;
+mod kind;
 pub mod protocol;
 pub mod provider;
 pub mod retry;

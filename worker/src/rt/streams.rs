@@ -21,7 +21,9 @@ use crate::error::ApiError;
 use crate::resume::{self, Owner, StreamAction};
 
 mod object;
+mod relay;
 mod run;
+mod state;
 
 const OWNER_HEADER: &str = "x-edgechat-owner";
 const ID_HEADER: &str = "x-edgechat-stream-id";

@@ -8,7 +8,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::Response;
 
-use super::object::{environment, json_error, set_alarm, subscribe, Shared};
+use super::relay::subscribe;
+use super::state::{environment, json_error, set_alarm, Shared};
 use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
 use crate::cache::{CachedAnswer, SemanticEntry};
 use crate::chat::{self, PreparedChat};
