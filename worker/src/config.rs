@@ -223,6 +223,17 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+/// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host == "::1" || host.starts_with("127.")
+}
+
 /// Origins a local development setup uses.
 pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:*", "http://localhost:*"];
 
@@ -259,6 +270,13 @@ impl Config {
                 None => {
                     pricing.remove(&model);
                 }
+            }
+        }
+        // A model served from this machine (a loopback base URL) costs nothing unless the operator priced it.
+        for e in models.values() {
+            let base = providers.iter().find(|p| p.kind == e.provider).map(|p| p.base_url.as_str());
+            if base.is_some_and(is_loopback_url) && pricing.get(&e.model).is_none() {
+                pricing.insert(e.model.clone(), ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
             }
         }
         let allowed_origins = raw
@@ -559,6 +577,19 @@ mod tests {
         assert!(Config::from_env(&env).unwrap_err().0.contains("limits.max_tokens must be"));
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"models":{"a":{"provider":"bard","model":"m"}}}"#)]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("models.a.provider"));
+    }
+
+    #[test]
+    fn a_model_on_this_machine_is_free_unless_priced() {
+        let env = Env::from_pairs([("COMPAT_BASE_URL", "http://127.0.0.1:8790/v1")]);
+        let c = Config::from_env(&env).unwrap();
+        let usage = edgechat::Usage { input_tokens: 100, output_tokens: 10, ..edgechat::Usage::default() };
+        assert_eq!(c.pricing.cost("smollm2", &usage), Some(0.0));
+        let env = Env::from_pairs([("COMPAT_BASE_URL", "https://llm.example/v1")]);
+        assert_eq!(Config::from_env(&env).unwrap().pricing.cost("smollm2", &usage), None, "a remote server's price is unknown");
+        assert!(is_loopback_url("http://localhost:11434/v1") && is_loopback_url("http://[::1]:8000"));
+        assert!(!is_loopback_url("http://127example.com") && is_loopback_url("http://127.0.0.1"));
+        assert!(!is_loopback_url("https://api.openai.com/v1"));
     }
 
     #[test]

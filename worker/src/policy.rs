@@ -234,7 +234,7 @@ pub fn check_messages(limits: &Limits, messages: &[usize], system_chars: usize) 
     if total > limits.max_total_chars {
         return Err(ApiError::new(
             400,
-            "message_too_long",
+            "conversation_too_long",
             format!("the conversation has {total} characters; the limit is {}", limits.max_total_chars),
         ));
     }
@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(cap_max_tokens(&l, None).unwrap(), 100);
         assert_eq!(check_messages(&l, &[1, 1, 1], 0).unwrap_err().kind, "too_many_messages");
         assert_eq!(check_messages(&l, &[6], 0).unwrap_err().kind, "message_too_long");
-        assert_eq!(check_messages(&l, &[5, 4], 0).unwrap_err().kind, "message_too_long");
+        assert_eq!(check_messages(&l, &[5, 4], 0).unwrap_err().kind, "conversation_too_long");
         assert_eq!(check_messages(&l, &[], 0).unwrap_err().kind, "bad_request");
         assert!(check_messages(&l, &[4, 4], 0).is_ok());
     }

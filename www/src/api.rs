@@ -274,7 +274,7 @@ impl ChatError {
             "network" => ErrorKind::Network,
             "truncated" => ErrorKind::Truncated,
             "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "unauthorized"
-            | "model_not_allowed" | "too_many_messages" | "message_too_long" | "max_tokens_exceeded" | "not_found"
+            | "model_not_allowed" | "too_many_messages" | "message_too_long" | "conversation_too_long" | "max_tokens_exceeded" | "not_found"
             | "method_not_allowed" => ErrorKind::Rejected,
             _ => ErrorKind::Provider,
         };
