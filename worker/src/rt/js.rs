@@ -139,12 +139,9 @@ impl ChunkReader {
             Poll::Pending
         })
         .await;
-        if settled.is_ok() {
-            // No timeout stays pending across reads (a timeout that only timed out keeps its read in flight): the
-            // next wait on a write arms it for its own deadline (`Writer::ready`), which the next read
-            // reuses. This costs one setTimeout per chunk, with a callback made once.
-            self.timer.cancel();
-        }
+        // The timeout stays armed across reads: a stream's deadlines only move later while chunks keep coming, so
+        // the armed timeout fires early at most once per keep-alive period and is re-armed then (`Timer`), instead
+        // of a setTimeout and a clearTimeout per chunk. It is cleared when the reader is dropped.
         let v = match settled {
             Err(unsettled) => return unsettled, // the read stays in flight for the next call
             Ok(Err(e)) => {
@@ -211,11 +208,7 @@ impl Drop for ChunkReader {
     }
 }
 
-/// How long a client may leave a write untaken before it counts as gone. Stream events are small, so a live
-/// client's connection (the runtime's and the kernel's buffers) takes every write at once; a write still pending
-/// after this long means the runtime stopped draining a client that closed — and waiting longer only keeps the
-/// upstream generating (and billing) for nobody.
-pub const WRITE_GIVE_UP_MS: u32 = 1_500;
+pub use crate::stream::WRITE_GIVE_UP_MS;
 
 /// Marks a promise's rejection as handled (a rejection nobody handles ends a Node process; workerd logs it).
 pub fn handled(p: &Promise) {

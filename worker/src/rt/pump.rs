@@ -5,14 +5,13 @@
 use edgechat::protocol::Frame;
 use web_sys::AbortController;
 
-use super::js::{now_ms, ChunkReader, Read, Signal, Writer, WRITE_GIVE_UP_MS};
+use super::js::{now_ms, ChunkReader, Read, Signal, Writer};
 use super::upstream::Body;
-use super::wait::now;
 use crate::stream::{StreamMachine, UpstreamEnd};
 
 /// Where the machine's output goes.
 pub(crate) enum Out<'a> {
-    /// One client's streaming response; its leaving (or not taking a write for [`WRITE_GIVE_UP_MS`]) is reported
+    /// One client's streaming response; its leaving (or not taking a write in time: [`StreamMachine::write_give_up_at`]) is reported
     /// to the machine.
     Client(&'a mut Writer),
     /// A resumable stream's log (each client's relay reads it); `stop` is the stop request's signal.
@@ -73,7 +72,7 @@ pub(crate) async fn drive(machine: &mut StreamMachine, mut reader: Option<&mut C
         let signal = match &out {
             Out::Client(w) => {
                 // Backpressure: the client takes the last write before the next upstream read.
-                let give_up_at = now() + f64::from(WRITE_GIVE_UP_MS);
+                let give_up_at = machine.write_give_up_at(now_ms()) as f64;
                 if !w.ready(deadline.min(give_up_at), give_up_at, r.timer()).await {
                     machine.on_client_gone();
                     continue;

@@ -298,6 +298,12 @@ impl StreamMachine {
         Some(self.ping_at.map_or(fail_at, |p| p.min(fail_at)))
     }
 
+    /// When a client that has not taken the last write counts as gone (report it with
+    /// [`on_client_gone`](Self::on_client_gone)): [`WRITE_GIVE_UP_MS`] after `now`, or the stall limit if shorter.
+    pub fn write_give_up_at(&self, now: u64) -> u64 {
+        now + u64::from(self.settings.stall_ms.min(WRITE_GIVE_UP_MS))
+    }
+
     /// Bytes to write to the client now, in one write.
     pub fn take_bytes(&mut self) -> Option<Vec<u8>> {
         (!self.bytes.is_empty()).then(|| std::mem::take(&mut self.bytes))
@@ -490,6 +496,12 @@ impl StreamMachine {
         self.ended = Some((if self.client_gone { Outcome::Aborted } else { outcome }, Some(e)));
     }
 }
+
+/// How long a client may leave a write untaken before it counts as gone. Stream events are small, so a live
+/// client's connection (the runtime's and the kernel's buffers) takes every write at once; a write still pending
+/// after this long means the runtime stopped draining a client that closed — and waiting longer only keeps the
+/// upstream generating (and billing) for nobody.
+pub const WRITE_GIVE_UP_MS: u32 = 1_500;
 
 const BUDGET_MESSAGE: &str = "the budget for this client ran out during the answer; it is cut here";
 
