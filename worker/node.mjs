@@ -2,7 +2,8 @@
 // or any runtime with the Fetch API. Same wasm, same behaviour as in workerd; without Durable Objects or KV the
 // limiter and the cache live in process memory.
 //
-//   node worker/node.mjs [--port 8787] [--host 127.0.0.1]     (reads worker/.dev.vars, then the environment)
+//   node worker/node.mjs [--port 8787] [--host 127.0.0.1] [--no-dev-vars]
+//                                    (reads worker/.dev.vars unless --no-dev-vars, then the environment)
 //
 //   import { fetchHandler } from './worker/node.mjs';          // Deno: Deno.serve({ port: 8787 }, fetchHandler)
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,10 +27,13 @@ export function parseDevVars(text) {
   return out;
 }
 
-/** The edge's environment: worker/.dev.vars (if present) overridden by the process environment. */
-export function envFromProcess(source = process.env) {
+/**
+ * The edge's environment: worker/.dev.vars (if present, and unless `devVars` is false) overridden by the process
+ * environment.
+ */
+export function envFromProcess(source = process.env, { devVars = true } = {}) {
   const file = fileURLToPath(new URL('./.dev.vars', import.meta.url));
-  const env = existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {};
+  const env = devVars && existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {};
   for (const n of NAMES) if (source[n] !== undefined) env[n] = source[n];
   return env;
 }
@@ -96,7 +100,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : dflt;
   };
-  const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1') });
+  const env = envFromProcess(process.env, { devVars: !process.argv.includes('--no-dev-vars') });
+  const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1'), env });
   const { address, port } = server.address();
   console.log(`edgechat edge (Node) listening on http://${address}:${port}`);
 }
