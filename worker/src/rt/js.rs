@@ -197,9 +197,10 @@ impl ChunkReader {
         }
     }
 
-    /// Cancels the stream (the upstream connection is dropped).
+    /// Cancels the stream (the upstream connection is dropped). On a stream that already failed (a reset upstream
+    /// connection) the cancel rejects with that error; nothing awaits it, so it is marked handled.
     pub fn cancel(&self) {
-        let _ = self.reader.cancel();
+        ignore_rejection(&self.reader.cancel());
     }
 
     /// Ends an upstream body whose answer is complete (its terminal event was seen): reads on to the body's end —
@@ -234,7 +235,7 @@ impl Drop for ChunkReader {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
             p.unchecked_ref::<Thenable>().then_both(&release, &release);
-            let _ = self.reader.cancel();
+            self.cancel();
         }
     }
 }
@@ -244,6 +245,14 @@ impl Drop for ChunkReader {
 /// after this long means the runtime stopped draining a client that closed — and waiting longer only keeps the
 /// upstream generating (and billing) for nobody.
 pub const WRITE_GIVE_UP_MS: u32 = 1_500;
+
+/// Marks the rejection of a promise nothing awaits as handled (`p.catch(Boolean)`: a built-in, no call into wasm).
+/// A rejection nobody handles is only logged by workerd, but ends a Node 20 process — every stream in it.
+fn ignore_rejection(p: &Promise) {
+    if let Ok(ignore) = Reflect::get(&js_sys::global(), &"Boolean".into()) {
+        p.unchecked_ref::<Thenable>().catch_with(&ignore);
+    }
+}
 
 /// A short description of a thrown JS value.
 pub fn js_error(e: &JsValue) -> String {
