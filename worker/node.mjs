@@ -65,8 +65,13 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
     }
     headers.set('cf-connecting-ip', req.socket.remoteAddress ?? 'unknown');
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    // `request.signal` aborts when the client's connection closes before the response is complete (as workerd's
+    // with `enable_request_signal`): the edge then aborts the upstream request at once, before or after the first
+    // byte. (`res` 'close' fires on the connection closing, either way; `req` 'close' only says the body was read.)
+    const gone = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) gone.abort(); });
     const request = new Request(`http://${req.headers.host ?? `${host}:${port}`}${req.url}`, {
-      method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: 'half',
+      method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: 'half', signal: gone.signal,
     });
     let response;
     try {
@@ -85,7 +90,7 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+        if (!res.write(value)) await drainedOrClosed(res);
       }
       res.end();
     } catch {
@@ -93,6 +98,20 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
     }
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+/** Resolves when `res` can take more, or once its connection is closed (then no 'drain' ever comes). */
+function drainedOrClosed(res) {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
