@@ -114,11 +114,24 @@ function drainedOrClosed(res) {
   });
 }
 
+/**
+ * A last line of defence for the server process: Node 20 ends the process on a promise rejection nobody handles,
+ * and with it every other client's stream — for one misbehaving upstream or client. Log it (loudly: it is a bug to
+ * fix where the promise is made) and carry on. Installed by the command line only, not by `serve()`: an
+ * application embedding the handler keeps its own policy.
+ */
+export function logUnhandledRejections() {
+  process.on('unhandledRejection', (reason) => {
+    console.error('edgechat: unhandled promise rejection (a bug; the server carries on):', reason);
+  });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (name, dflt) => {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : dflt;
   };
+  logUnhandledRejections();
   const env = envFromProcess(process.env, { devVars: !process.argv.includes('--no-dev-vars') });
   const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1'), env });
   const { address, port } = server.address();
