@@ -165,8 +165,9 @@ impl ChunkReader {
         }
     }
 
-    /// Cancels the stream (the upstream connection is dropped). The promise `cancel` returns rejects when the
-    /// body has already failed: it is marked handled, since an unhandled rejection ends a Node process.
+    /// Cancels the stream (the upstream connection is dropped). On a stream that already failed (a reset upstream
+    /// connection) the cancel rejects with that error; nothing awaits it, so it is marked handled (an unhandled
+    /// rejection ends a Node process; workerd only logs it).
     pub fn cancel(&self) {
         handled(&self.reader.cancel());
     }
@@ -203,7 +204,7 @@ impl Drop for ChunkReader {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
             p.unchecked_ref::<Thenable>().then_both(&release, &release);
-            handled(&self.reader.cancel());
+            self.cancel();
         }
     }
 }
