@@ -13,6 +13,8 @@ use crate::{StopReason, ToolCall, Usage};
 pub enum WidgetEvent {
     /// The request was accepted and the answer begins.
     Start(Start),
+    /// The oldest turns of the request were summarized to fit the model's context (before the first `delta`).
+    Summary(Summary),
     /// Answer text to append.
     Delta {
         /// The text.
@@ -46,6 +48,23 @@ pub struct Start {
     pub provider: String,
     /// The stream can be resumed and stopped by id.
     pub resumable: bool,
+    /// The oldest messages of the request dropped (without a summary) to fit the model's context; 0: none.
+    pub trimmed: u64,
+    /// The task the `auto` alias classified the request as (`chat`, `code`, …), when it routed it.
+    pub task: Option<String>,
+}
+
+/// Data of the `summary` event: from now on the client sends `{"summary": {text, token, covers}}` and only the
+/// messages after the ones it covers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// How many of the request's `messages` (as sent, from the start) the summary replaces; it also replaces a
+    /// summary the request carried.
+    pub covers: u64,
+    /// The summary text.
+    pub text: String,
+    /// The edge's signature over the summary (bound to the site key and session subject); sent back with it.
+    pub token: String,
 }
 
 /// Data of the `usage` event.
@@ -148,6 +167,7 @@ impl WidgetEvent {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Start(_) => "start",
+            Self::Summary(_) => "summary",
             Self::Delta { .. } => "delta",
             Self::Reasoning { .. } => "reasoning",
             Self::ToolCall(_) => "tool_call",
@@ -178,6 +198,17 @@ impl WidgetEvent {
                 o.str("model", &s.model);
                 o.str("provider", &s.provider);
                 o.bool("resumable", s.resumable);
+                if s.trimmed > 0 {
+                    o.uint("trimmed", Some(s.trimmed));
+                }
+                if let Some(t) = &s.task {
+                    o.str("task", t);
+                }
+            }
+            Self::Summary(s) => {
+                o.uint("covers", Some(s.covers));
+                o.str("text", &s.text);
+                o.str("token", &s.token);
             }
             Self::Delta { text } | Self::Reasoning { text } => o.str("text", text),
             Self::ToolCall(c) => {
@@ -225,6 +256,13 @@ impl WidgetEvent {
                 model: data.string("model").unwrap_or_default(),
                 provider: data.string("provider").unwrap_or_default(),
                 resumable: data.flag("resumable").unwrap_or(false),
+                trimmed: uint("trimmed").unwrap_or(0),
+                task: data.string("task"),
+            }),
+            "summary" => Self::Summary(Summary {
+                covers: uint("covers").ok_or_else(|| missing("covers"))?,
+                text: data.string("text").ok_or_else(|| missing("text"))?,
+                token: data.string("token").ok_or_else(|| missing("token"))?,
             }),
             "delta" => Self::Delta { text: text()? },
             "reasoning" => Self::Reasoning { text: text()? },
@@ -363,7 +401,11 @@ mod tests {
             model: "fast".into(),
             provider: "openai-chat".into(),
             resumable: true,
+            trimmed: 0,
+            task: None,
         }));
+        round_trip(WidgetEvent::Start(Start { trimmed: 4, task: Some("code".into()), ..Start::default() }));
+        round_trip(WidgetEvent::Summary(Summary { covers: 12, text: "We talked about \"x\".".into(), token: "t0k".into() }));
         round_trip(WidgetEvent::Delta { text: "a \"quoted\" \\ line\nnext\u{1}\u{7f} é 日本 🦀".into() });
         round_trip(WidgetEvent::Reasoning { text: "think".into() });
         round_trip(WidgetEvent::ToolCall(ToolCall { id: "c1".into(), name: "f".into(), arguments: "{\"a\":1}".into() }));

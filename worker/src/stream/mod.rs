@@ -525,6 +525,8 @@ pub fn start(request_id: &str, stream_id: &str, alias: &str, provider: ProviderK
         model: alias.into(),
         provider: provider.as_str().into(),
         resumable,
+        trimmed: 0,
+        task: None,
     }
 }
 
