@@ -15,8 +15,10 @@ pub mod limiter;
 pub mod log;
 pub mod meter;
 pub mod policy;
+pub mod prompt;
 pub mod resume;
 pub mod stream;
+pub mod task;
 pub mod token;
 
 #[cfg(target_arch = "wasm32")]
