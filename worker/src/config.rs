@@ -74,6 +74,32 @@ pub struct ModelEntry {
     pub label: Option<String>,
     /// Aliases to try, in order, when this one fails with a retryable error before the first byte.
     pub fallback: Vec<String>,
+    /// The owner's instructions for this alias (after the top-level ones).
+    pub instructions: Option<String>,
+    /// The model's context window in tokens (`None`: the built-in figure for known models, else unlimited).
+    pub context_tokens: Option<u64>,
+    /// How turns that no longer fit are summarized for this alias (overrides the top-level `summarize`).
+    pub summarize: Option<Summarize>,
+    /// The provider account's requests per minute for this model, across all clients (0: not limited).
+    pub provider_rpm: u32,
+    /// The provider account's tokens per minute for this model, across all clients (0: not limited).
+    pub provider_tpm: u64,
+}
+
+/// `summarize`: which alias summarizes turns that no longer fit, and how long a summary may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summarize {
+    /// The alias of the summarizing model.
+    pub model: String,
+    /// Most tokens of a summary.
+    pub max_tokens: u32,
+}
+
+impl ModelEntry {
+    /// The context window in tokens: configured, or the built-in figure for a known model.
+    pub fn context_tokens(&self) -> Option<u64> {
+        self.context_tokens.or_else(|| crate::prompt::default_context_tokens(&self.model))
+    }
 }
 
 /// Request and usage limits.
@@ -179,6 +205,8 @@ pub struct SiteKey {
     pub allow_no_origin: bool,
     /// Require a session token in addition to the key.
     pub require_session: bool,
+    /// The owner's instructions for pages using this key (after the top-level and the alias's).
+    pub instructions: Option<String>,
 }
 
 /// The resolved configuration the handler uses.
@@ -210,6 +238,14 @@ pub struct Config {
     pub prompt_cache: bool,
     /// HMAC secret for session tokens.
     pub session_secret: Option<String>,
+    /// The owner's instructions for every request (first in the system prompt).
+    pub instructions: Option<String>,
+    /// How turns that no longer fit are summarized (`None`: the oldest are dropped).
+    pub summarize: Option<Summarize>,
+    /// Routing by task (the `auto` alias).
+    pub routing: Option<crate::task::Routing>,
+    /// How long a request waits for the provider's per-model limits before `429`, ms.
+    pub provider_wait_ms: u32,
     providers: Vec<ProviderConfig>,
 }
 
@@ -279,6 +315,17 @@ impl Config {
                 pricing.insert(e.model.clone(), ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
             }
         }
+        let aliases: Vec<&str> = models.keys().map(String::as_str).collect();
+        let routing = match &raw.routing {
+            Some(v) => Some(crate::task::Routing::from_json(v, &aliases).map_err(ConfigError)?),
+            None => None,
+        };
+        let summarizers = raw.summarize.iter().chain(models.values().filter_map(|e| e.summarize.as_ref()));
+        for s in summarizers {
+            if !models.contains_key(&s.model) {
+                return Err(ConfigError(format!("summarize.model {:?} is not a configured model alias", s.model)));
+            }
+        }
         let allowed_origins = raw
             .allowed_origins
             .unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
@@ -296,6 +343,10 @@ impl Config {
             simulated: raw.simulated,
             prompt_cache: raw.prompt_cache.unwrap_or(true),
             session_secret: env.get("SESSION_SECRET").map(str::to_string),
+            instructions: raw.instructions,
+            summarize: raw.summarize,
+            routing,
+            provider_wait_ms: raw.provider_wait_ms.unwrap_or(2_000),
             providers,
         })
     }
@@ -345,6 +396,10 @@ struct RawConfig {
     allow_system_prompt: bool,
     simulated: bool,
     prompt_cache: Option<bool>,
+    instructions: Option<String>,
+    summarize: Option<Summarize>,
+    routing: Option<Value>,
+    provider_wait_ms: Option<u32>,
 }
 
 fn read_raw(v: &Value) -> Result<RawConfig, String> {
@@ -353,7 +408,8 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         "",
         &[
             "models", "default_model", "allow_model_ids", "allowed_origins", "site_keys", "limits", "retry", "cache",
-            "pricing", "allow_system_prompt", "simulated", "prompt_cache",
+            "pricing", "allow_system_prompt", "simulated", "prompt_cache", "instructions", "summarize", "routing",
+            "provider_wait_ms",
         ],
     )?;
     Ok(RawConfig {
@@ -378,6 +434,18 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         allow_system_prompt: o.bool("allow_system_prompt")?.unwrap_or(false),
         simulated: o.bool("simulated")?.unwrap_or(false),
         prompt_cache: o.bool("prompt_cache")?,
+        instructions: o.str("instructions")?,
+        summarize: o.get("summarize").map(|v| read_summarize(v, &o.path("summarize"))).transpose()?,
+        routing: o.get("routing").cloned(),
+        provider_wait_ms: o.u32("provider_wait_ms")?,
+    })
+}
+
+fn read_summarize(v: &Value, path: &str) -> Result<Summarize, String> {
+    let o = Obj::new(v, path, &["model", "max_tokens"])?;
+    Ok(Summarize {
+        model: o.str("model")?.ok_or_else(|| format!("{} is required (the alias that summarizes)", o.path("model")))?,
+        max_tokens: o.u32("max_tokens")?.unwrap_or(400).max(16),
     })
 }
 
@@ -389,21 +457,34 @@ fn read_provider(o: &Obj<'_>, field: &str) -> Result<Option<ProviderKind>, Strin
 }
 
 fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
-    let o = Obj::new(v, path, &["provider", "model", "label", "fallback"])?;
+    let o = Obj::new(
+        v,
+        path,
+        &[
+            "provider", "model", "label", "fallback", "instructions", "context_tokens", "summarize", "provider_rpm",
+            "provider_tpm",
+        ],
+    )?;
     Ok(ModelEntry {
         provider: read_provider(&o, "provider")?.ok_or_else(|| format!("{} is required", o.path("provider")))?,
         model: o.str("model")?.ok_or_else(|| format!("{} is required", o.path("model")))?,
         label: o.str("label")?,
         fallback: o.strings("fallback")?.unwrap_or_default(),
+        instructions: o.str("instructions")?,
+        context_tokens: o.u64("context_tokens")?,
+        summarize: o.get("summarize").map(|v| read_summarize(v, &o.path("summarize"))).transpose()?,
+        provider_rpm: o.u32("provider_rpm")?.unwrap_or(0),
+        provider_tpm: o.u64("provider_tpm")?.unwrap_or(0),
     })
 }
 
 fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
-    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session"])?;
+    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session", "instructions"])?;
     Ok(SiteKey {
         origins: o.strings("origins")?.ok_or_else(|| format!("{} is required", o.path("origins")))?,
         allow_no_origin: o.bool("allow_no_origin")?.unwrap_or(false),
         require_session: o.bool("require_session")?.unwrap_or(false),
+        instructions: o.str("instructions")?,
     })
 }
 
@@ -520,6 +601,11 @@ fn default_models(env: &Env) -> Named<ModelEntry> {
         model: model.into(),
         label: Some(label.into()),
         fallback: Vec::new(),
+        instructions: None,
+        context_tokens: None,
+        summarize: None,
+        provider_rpm: 0,
+        provider_tpm: 0,
     };
     let mut m = Named::default();
     let openai = env.get("OPENAI_API_KEY").is_some() || env.get("OPENAI_BASE_URL").is_some();
@@ -577,6 +663,33 @@ mod tests {
         assert!(Config::from_env(&env).unwrap_err().0.contains("limits.max_tokens must be"));
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"models":{"a":{"provider":"bard","model":"m"}}}"#)]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("models.a.provider"));
+    }
+
+    #[test]
+    fn instructions_summaries_and_routing_are_read_and_checked() {
+        let cfg = |json: &str| Config::from_env(&Env::from_pairs([("EDGECHAT_CONFIG", json)]));
+        let ok = cfg(r#"{"instructions":"Be Acme's assistant.",
+            "models":{"fast":{"provider":"openai-chat","model":"gpt-4o-mini","instructions":"Short answers.",
+                "context_tokens":4096,"provider_rpm":60,"provider_tpm":100000},
+              "smart":{"provider":"anthropic","model":"claude-sonnet-4-5","summarize":{"model":"fast","max_tokens":300}}},
+            "site_keys":{"pk_a":{"origins":["*"],"instructions":"Shop pages."}},
+            "summarize":{"model":"fast"},
+            "routing":{"tasks":{"chat":"fast","code":"smart"}}}"#)
+        .unwrap();
+        assert_eq!(ok.instructions.as_deref(), Some("Be Acme's assistant."));
+        let fast = ok.models.get("fast").unwrap();
+        assert_eq!((fast.context_tokens(), fast.provider_rpm, fast.provider_tpm), (Some(4096), 60, 100_000));
+        assert_eq!(ok.models.get("smart").unwrap().context_tokens(), Some(200_000), "built-in figure");
+        assert_eq!(ok.site_keys.get("pk_a").unwrap().instructions.as_deref(), Some("Shop pages."));
+        assert_eq!(ok.summarize, Some(Summarize { model: "fast".into(), max_tokens: 400 }));
+        assert_eq!(ok.routing.as_ref().unwrap().alias, "auto");
+
+        let err = |json: &str| cfg(json).unwrap_err().0;
+        assert!(err(r#"{"instructions":42}"#).contains("instructions must be a string"));
+        assert!(err(r#"{"models":{"m":{"provider":"openai-chat","model":"x","instructions":["a"]}}}"#)
+            .contains("models.m.instructions must be a string"));
+        assert!(err(r#"{"summarize":{"model":"nope"}}"#).contains("\"nope\" is not a configured model alias"));
+        assert!(err(r#"{"routing":{"tasks":{"dance":"local"}}}"#).contains("routing.tasks.dance is not a task"));
     }
 
     #[test]
