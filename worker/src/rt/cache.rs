@@ -10,6 +10,7 @@ use super::store::CacheStore;
 use super::Ctx;
 use crate::cache::{
     chat_key, index_name, semantic_context, CachedAnswer, Plan, Scope, SemanticEntry, SemanticInsert, SemanticQuery,
+    StoredResponse,
 };
 use crate::chat::PreparedChat;
 use crate::config::{Config, ModelEntry};
@@ -149,6 +150,26 @@ pub(crate) async fn save_answer(
         }
     }
     Some(pending.key.clone())
+}
+
+/// An SDK route's stored response under `key`, if `plan` may reuse it now.
+pub(crate) async fn load_response(store: &CacheStore, key: &str, plan: &Plan) -> Option<StoredResponse> {
+    let s = store.get(&format!("sdk:{key}")).await?;
+    StoredResponse::from_json(&s).filter(|r| r.fresh(plan, now_ms()))
+}
+
+/// Stores an SDK route's complete response; returns the key, for the log line.
+pub(crate) async fn save_response(store: &CacheStore, key: &str, plan: &Plan, mut r: StoredResponse, request_id: &str) -> Option<String> {
+    let now = now_ms();
+    r.stored_ms = now;
+    r.expires_ms = plan.expires_ms(now);
+    match store.put(&format!("sdk:{key}"), &r.to_json(), plan.ttl_s).await {
+        Ok(()) => Some(key.to_string()),
+        Err(e) => {
+            console_log(&crate::log::incident(request_id, "cache_error", e));
+            None
+        }
+    }
 }
 
 /// What the semantic cache embeds: the system prompt and every turn.
