@@ -6,8 +6,8 @@ use edgechat::provider::{ChatRequest, ProviderKind};
 use edgechat::structured::ResponseFormat;
 use edgechat::ToolCall;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
+use crate::cache::{Control, Plan};
 use crate::config::{Config, ModelEntry};
 use crate::error::ApiError;
 use crate::jsonread::Obj;
@@ -31,8 +31,9 @@ pub struct ChatBody {
     pub response_format: Option<serde_json::Value>,
     /// Continue the last assistant turn.
     pub continue_: bool,
-    /// Ask for the exact-match cache even when the temperature is not 0.
-    pub cache: bool,
+    /// Per-request cache control (`true`: the exact cache even when the temperature is not 0; `"bypass"`,
+    /// `"refresh"`, `{"ttl": N}`).
+    pub cache: Option<Control>,
 }
 
 impl ChatBody {
@@ -61,7 +62,7 @@ impl ChatBody {
             max_tokens: o.u64("max_tokens").map_err(bad)?,
             response_format: o.get("response_format").cloned(),
             continue_: o.bool("continue").map_err(bad)?.unwrap_or(false),
-            cache: o.bool("cache").map_err(bad)?.unwrap_or(false),
+            cache: o.get("cache").map(Control::from_json).transpose().map_err(bad)?,
         })
     }
 }
@@ -102,8 +103,10 @@ pub struct PreparedChat {
     pub request: ChatRequest,
     /// Estimated prompt tokens (the core's estimate; billed when the provider reports none).
     pub prompt_tokens: u64,
-    /// Whether the exact-match cache applies.
-    pub cacheable: bool,
+    /// The request's own cache control (the body's `cache` field), if it sent one.
+    pub cache: Option<Control>,
+    /// Sampling is off (`temperature: 0`): the exact cache applies by default.
+    pub deterministic: bool,
     /// The request continues the last assistant turn.
     pub continue_: bool,
 }
@@ -144,9 +147,15 @@ pub fn prepare(config: &Config, body: &[u8]) -> Result<PreparedChat, ApiError> {
         None | Some(serde_json::Value::Null) => None,
         Some(v) => Some(response_format(v)?),
     };
-    let cacheable = config.cache.exact && (body.cache || body.temperature == Some(0.0)) && !body.continue_;
     let prompt_tokens = prompt_tokens(&request);
-    Ok(PreparedChat { alias: alias.to_string(), request, prompt_tokens, cacheable, continue_: body.continue_ })
+    Ok(PreparedChat {
+        alias: alias.to_string(),
+        request,
+        prompt_tokens,
+        cache: body.cache,
+        deterministic: body.temperature == Some(0.0),
+        continue_: body.continue_,
+    })
 }
 
 /// The core's estimate of a request's prompt tokens: every turn, the system prompt, the reply priming.
@@ -172,6 +181,13 @@ pub fn response_format(v: &serde_json::Value) -> Result<ResponseFormat, ApiError
 }
 
 impl PreparedChat {
+    /// What the caches do for this request: its own `cache` field, else `header` (`x-edgechat-cache`), else the
+    /// configured behaviour. A continuation is never cached.
+    pub fn cache_plan(&self, config: &Config, header: Option<Control>) -> Plan {
+        let control = self.cache.or(header).unwrap_or_default();
+        Plan::new(&config.cache, control, self.deterministic, !self.continue_, true)
+    }
+
     /// The request for one model of the chain (`entry` may be a fallback).
     pub fn request_for(&self, config: &Config, entry: &ModelEntry) -> ChatRequest {
         let mut r = self.request.clone();
@@ -189,23 +205,6 @@ impl PreparedChat {
         }
         r
     }
-}
-
-/// Exact-cache key: SHA-256 over provider, model and the normalized request, hex.
-pub fn cache_key(kind: ProviderKind, request: &ChatRequest) -> String {
-    let mut normalized = request.clone();
-    normalized.stream = true;
-    let json = serde_json::to_vec(&normalized).unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(kind.as_str().as_bytes());
-    h.update([0]);
-    h.update(&json);
-    hex(&h.finalize())
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn message_chars(m: &Message) -> usize {
@@ -233,7 +232,13 @@ mod tests {
         assert_eq!(p.alias, "fast");
         assert_eq!(p.request.model, "gpt-4o-mini");
         assert_eq!(p.request.max_tokens, Some(100));
-        assert!(p.cacheable);
+        assert!(p.cache_plan(&config(), None).exact);
+        let sampling = prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0.5}"#).unwrap();
+        assert!(!sampling.cache_plan(&config(), None).exact);
+        let header = Some(Control { mode: crate::cache::Mode::Use, ttl_s: None });
+        assert!(sampling.cache_plan(&config(), header).exact, "x-edgechat-cache: use");
+        let bypass = prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0,"cache":"bypass"}"#).unwrap();
+        assert_eq!(bypass.cache_plan(&config(), header).status(), "bypass", "the body wins over the header");
         let smart = &config().models["smart"];
         assert!(p.request_for(&config(), smart).prompt_cache);
     }
@@ -281,18 +286,6 @@ mod tests {
         assert_eq!(openai.messages.last().unwrap().role, Role::User);
         let anthropic = p.request_for(&c, &c.models["smart"]);
         assert_eq!(anthropic.messages.last().unwrap().content, "Once upon");
-        assert!(!p.cacheable);
-    }
-
-    #[test]
-    fn cache_key_depends_on_provider_model_and_content() {
-        let c = config();
-        let a = prepare(&c, br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0}"#).unwrap();
-        let b = prepare(&c, br#"{"messages":[{"role":"user","content":"Ho"}],"temperature":0}"#).unwrap();
-        let ka = cache_key(ProviderKind::OpenAiChat, &a.request);
-        assert_eq!(ka.len(), 64);
-        assert_eq!(ka, cache_key(ProviderKind::OpenAiChat, &a.request));
-        assert_ne!(ka, cache_key(ProviderKind::OpenAiChat, &b.request));
-        assert_ne!(ka, cache_key(ProviderKind::OpenAiCompatible, &a.request));
+        assert!(!p.cache_plan(&c, None).active());
     }
 }

@@ -162,7 +162,8 @@ pub struct SemanticCacheConfig {
     pub embedding_model: String,
     /// Provider whose `/embeddings` endpoint is used (`openai-chat` or `openai-compatible`).
     pub provider: ProviderKind,
-    /// Most entries kept per model.
+    /// Most entries kept per index (one index per model and cache scope); beyond it expired entries go first,
+    /// then the oldest stored.
     pub max_entries: usize,
 }
 
@@ -183,15 +184,19 @@ impl Default for SemanticCacheConfig {
 pub struct CacheConfig {
     /// Exact-match cache of deterministic requests (temperature 0 or `"cache": true`).
     pub exact: bool,
-    /// How long cached answers live (seconds).
+    /// How long cached answers live (seconds); a request may ask for less, never more.
     pub ttl_seconds: u64,
+    /// Share answers across site keys (and key-less callers). Off: each site key has its own caches.
+    pub shared: bool,
+    /// The SDK-compatible routes use the exact cache too (off: they always go to the provider).
+    pub sdk: bool,
     /// Semantic cache.
     pub semantic: SemanticCacheConfig,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { exact: true, ttl_seconds: 3600, semantic: SemanticCacheConfig::default() }
+        Self { exact: true, ttl_seconds: 3600, shared: false, sdk: false, semantic: SemanticCacheConfig::default() }
     }
 }
 
@@ -207,6 +212,8 @@ pub struct SiteKey {
     pub require_session: bool,
     /// The owner's instructions for pages using this key (after the top-level and the alias's).
     pub instructions: Option<String>,
+    /// Cache answers per session subject: one user's answers are never served to another.
+    pub cache_per_subject: bool,
 }
 
 /// The resolved configuration the handler uses.
@@ -479,12 +486,13 @@ fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
 }
 
 fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
-    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session", "instructions"])?;
+    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session", "instructions", "cache_per_subject"])?;
     Ok(SiteKey {
         origins: o.strings("origins")?.ok_or_else(|| format!("{} is required", o.path("origins")))?,
         allow_no_origin: o.bool("allow_no_origin")?.unwrap_or(false),
         require_session: o.bool("require_session")?.unwrap_or(false),
         instructions: o.str("instructions")?,
+        cache_per_subject: o.bool("cache_per_subject")?.unwrap_or(false),
     })
 }
 
@@ -536,7 +544,7 @@ fn read_retry(v: &Value, path: &str) -> Result<RetryPolicy, String> {
 }
 
 fn read_cache(v: &Value, path: &str) -> Result<CacheConfig, String> {
-    let o = Obj::new(v, path, &["exact", "ttl_seconds", "semantic"])?;
+    let o = Obj::new(v, path, &["exact", "ttl_seconds", "shared", "sdk", "semantic"])?;
     let d = CacheConfig::default();
     let semantic = match o.get("semantic") {
         None => d.semantic.clone(),
@@ -555,6 +563,8 @@ fn read_cache(v: &Value, path: &str) -> Result<CacheConfig, String> {
     Ok(CacheConfig {
         exact: o.bool("exact")?.unwrap_or(d.exact),
         ttl_seconds: o.u64("ttl_seconds")?.unwrap_or(d.ttl_seconds),
+        shared: o.bool("shared")?.unwrap_or(d.shared),
+        sdk: o.bool("sdk")?.unwrap_or(d.sdk),
         semantic,
     })
 }

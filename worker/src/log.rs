@@ -23,12 +23,15 @@ pub struct LogLine {
     pub status: u16,
     /// Upstream attempts made (retries and fallbacks included).
     pub attempts: u32,
-    /// `hit`, `miss` or `bypass`.
+    /// `hit`, `miss`, `refresh` or `bypass`.
     pub cache: &'static str,
     /// On a hit: `exact` or `semantic` (with the similarity score).
     pub cache_kind: Option<&'static str>,
     /// Similarity of a semantic hit.
     pub cache_similarity: Option<f64>,
+    /// On a hit, the key of the answer reused; after a miss or refresh, the key the answer was stored under (the
+    /// same key, so an owner can find the request that produced a reused answer).
+    pub cache_key: Option<String>,
     /// Which limiter counted the request: `durable_object` or `isolate`.
     pub limiter: &'static str,
     /// Time to the first upstream body byte (or cache replay), ms.

@@ -1,5 +1,6 @@
 //! Runtime glue (wasm32 only): the fetch entry, routing, and per-route handlers over the pure policy modules.
 
+mod cache;
 mod chat;
 mod compat;
 mod js;
@@ -53,6 +54,8 @@ pub(crate) struct Ctx {
     pub streams: Option<JsValue>,
     /// Set when the client goes away (request aborted, response body cancelled).
     pub gone: js::Signal,
+    /// Per-request cache control from the `x-edgechat-cache` / `x-edgechat-cache-ttl` headers.
+    pub cache_control: Option<crate::cache::Control>,
 }
 
 impl Ctx {
@@ -162,6 +165,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         principal: Principal::default(),
         streams: get_obj(&env, "STREAMS"),
         gone: client_gone(&req),
+        cache_control: None,
     };
     ctx.log.limiter = ctx.limiter.name();
 
@@ -209,6 +213,10 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     // Body: refuse a declared size over the limit before reading, and enforce the limit while reading.
     if let Err(e) = policy::check_content_length(&ctx.config.limits, header("content-length").as_deref()) {
         return ctx.error(&e);
+    }
+    match crate::cache::Control::from_headers(header("x-edgechat-cache").as_deref(), header("x-edgechat-cache-ttl").as_deref()) {
+        Ok(c) => ctx.cache_control = c,
+        Err(e) => return ctx.error(&ApiError::bad_request(e)),
     }
     let body = match read_all(req.body(), ctx.config.limits.max_body_bytes, 30_000).await {
         Ok(b) => b,

@@ -11,7 +11,6 @@ use web_sys::Response;
 use super::relay::subscribe;
 use super::state::{environment, json_error, set_alarm, Shared};
 use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
-use crate::cache::{CachedAnswer, SemanticEntry};
 use crate::chat::{self, PreparedChat};
 use crate::config::Config;
 use crate::error::{scrub, ApiError};
@@ -110,6 +109,7 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         alias: Some(prepared.alias.clone()),
         cache: match msg.cache.as_str() {
             "miss" => "miss",
+            "refresh" => "refresh",
             _ => "bypass",
         },
         limiter: LimiterStore::from_env(&env).name(),
@@ -171,7 +171,7 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut settings = Settings::from_config(&run.config, &entry.model, prepared.prompt_tokens, &run.secrets);
     settings.keepalive_ms = None; // each client's relay sends its own keep-alives
-    settings.keep_answer = run.msg.cacheable || run.msg.semantic.is_some();
+    settings.keep_answer = run.msg.store.is_some();
     let start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
     let mut machine = StreamMachine::new(entry.provider, Output::Widget { start, framing: Framing::Frames }, settings, now_ms());
     machine.set_model(&entry.model);
@@ -195,34 +195,12 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
         set_alarm(storage, at).await;
     }
     run.log.record(&end);
-    if let Some(answer) = end.answer {
-        save(&run, answer).await;
+    if let (Some(answer), Some(p)) = (end.answer, &run.msg.store) {
+        let store = CacheStore::from_env(&run.env);
+        run.log.cache_key = crate::rt::cache::save_answer(&store, &run.config, p, answer, &run.msg.request_id).await;
     }
     run.release(end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
     run.write_log();
-}
-
-/// Stores a complete answer in the response cache (as the stateless path does).
-async fn save(run: &Run, answer: CachedAnswer) {
-    let cache = CacheStore::from_env(&run.env);
-    let ttl = run.config.cache.ttl_seconds;
-    if !answer.complete {
-        return;
-    }
-    let json = serde_json::to_string(&answer).unwrap_or_default();
-    if let Err(e) = cache.put(&format!("ans:{}", run.msg.answer_key), &json, ttl).await {
-        console_log(&crate::log::incident(&run.msg.request_id, "cache_error", e));
-        return;
-    }
-    if let Some((vector, index_key, index)) = &run.msg.semantic {
-        let mut index = index.clone();
-        let entry = SemanticEntry { embedding: vector.clone(), key: run.msg.answer_key.clone() };
-        index.insert(entry, run.config.cache.semantic.max_entries);
-        let json = serde_json::to_string(&index).unwrap_or_default();
-        if let Err(e) = cache.put(index_key, &json, ttl).await {
-            console_log(&crate::log::incident(&run.msg.request_id, "cache_error", e));
-        }
-    }
 }
 
 async fn persist(run: &Run, storage: &JsValue) {
