@@ -377,6 +377,13 @@ impl Config {
         })
     }
 
+    /// The signer of summary tokens, keyed by the edge's secrets.
+    pub fn summary_signer(&self) -> crate::prompt::SummarySigner {
+        let mut secrets: Vec<&str> = self.session_secret.iter().map(String::as_str).collect();
+        secrets.extend(self.providers.iter().filter_map(|p| p.api_key.as_deref()));
+        crate::prompt::SummarySigner::new(&secrets)
+    }
+
     /// How to reach `kind` (base URL and key from the environment).
     pub fn provider(&self, kind: ProviderKind) -> ProviderConfig {
         self.providers.iter().find(|p| p.kind == kind).cloned().unwrap_or(ProviderConfig {

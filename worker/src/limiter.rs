@@ -42,6 +42,8 @@ pub enum Decision {
     Allowed {
         /// Lease id.
         lease: u64,
+        /// What is left of the daily budget when the request starts (the stream ends when it runs out).
+        left: Left,
     },
     /// Refused.
     Limited {
@@ -52,6 +54,15 @@ pub enum Decision {
         /// Seconds until a retry can succeed.
         retry_after_s: u64,
     },
+}
+
+/// What is left of a client's daily budget (`None`: no such budget).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Left {
+    /// Tokens.
+    pub tokens: Option<u64>,
+    /// USD.
+    pub usd: Option<f64>,
 }
 
 /// A message to the limiter (the Durable Object's request body, in the line format of [`Op::encode`]).
@@ -140,7 +151,11 @@ impl Decision {
     /// `allowed|lease` or `limited|retry_after_s|kind|message`.
     pub fn encode(&self) -> String {
         match self {
-            Decision::Allowed { lease } => format!("allowed|{lease}"),
+            Decision::Allowed { lease, left } => {
+                let tokens = left.tokens.map_or("-".to_string(), |t| t.to_string());
+                let usd = left.usd.map_or("-".to_string(), |u| usd_to_micros(u).to_string());
+                format!("allowed|{lease}|{tokens}|{usd}")
+            }
             Decision::Limited { kind, message, retry_after_s } => format!("limited|{retry_after_s}|{kind}|{message}"),
         }
     }
@@ -149,7 +164,14 @@ impl Decision {
     pub fn decode(line: &str) -> Option<Decision> {
         let (verb, rest) = line.split_once('|')?;
         match verb {
-            "allowed" => Some(Decision::Allowed { lease: rest.parse().ok()? }),
+            "allowed" => {
+                let mut p = rest.split('|');
+                let lease = p.next()?.parse().ok()?;
+                let num = |s: Option<&str>| s.filter(|s| *s != "-").and_then(|s| s.parse::<u64>().ok());
+                let tokens = num(p.next());
+                let usd = num(p.next()).map(|m| m as f64 / 1e6);
+                Some(Decision::Allowed { lease, left: Left { tokens, usd } })
+            }
             "limited" => {
                 let mut p = rest.splitn(3, '|');
                 let retry_after_s = p.next()?.parse().ok()?;
@@ -191,7 +213,7 @@ impl Limiter {
             Op::Acquire { key, rule, now_ms } => self.acquire(&key, &rule, now_ms),
             Op::Release { key, lease, tokens, spend_usd, now_ms } => {
                 self.release(&key, lease, tokens, spend_usd, now_ms);
-                Decision::Allowed { lease }
+                Decision::Allowed { lease, left: Left::default() }
             }
         }
     }
@@ -222,7 +244,11 @@ impl Limiter {
         self.next_lease += 1;
         let lease = self.next_lease;
         st.leases.push((lease, now_ms + LEASE_TTL_MS));
-        Decision::Allowed { lease }
+        let left = Left {
+            tokens: (rule.daily_tokens > 0).then(|| rule.daily_tokens.saturating_sub(st.tokens)),
+            usd: (rule.daily_spend_usd > 0.0).then(|| (rule.daily_spend_usd - st.spend_usd).max(0.0)),
+        };
+        Decision::Allowed { lease, left }
     }
 
     /// Gives back `lease` and adds the request's usage to the day's budget.
@@ -314,7 +340,7 @@ mod tests {
 
     fn lease(d: Decision) -> u64 {
         match d {
-            Decision::Allowed { lease } => lease,
+            Decision::Allowed { lease, .. } => lease,
             other => panic!("expected allowed, got {other:?}"),
         }
     }
@@ -385,7 +411,10 @@ mod tests {
         for op in ops {
             assert_eq!(Op::decode(&op.encode()), Some(op));
         }
-        for d in [Decision::Allowed { lease: 5 }, limited("rate_limited", "a | b".into(), 3)] {
+        for d in [
+            Decision::Allowed { lease: 5, left: Left::default() },
+            Decision::Allowed { lease: 6, left: Left { tokens: Some(12), usd: Some(0.25) } },
+            limited("rate_limited", "a | b".into(), 3)] {
             assert_eq!(Decision::decode(&d.encode()), Some(d));
         }
         assert_eq!(Op::decode("acquire|1|2"), None);

@@ -54,6 +54,22 @@ pub struct LogLine {
     pub outcome: &'static str,
     /// Error type, when there was one.
     pub error: Option<String>,
+    /// `summary` on the line of a summarizer call made for a request (the request has its own line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The task the `auto` alias routed the request as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<&'static str>,
+    /// Messages dropped from the front of the request to fit the model's context (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub trimmed: u64,
+    /// Messages folded into a new summary for this request (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub summarized: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl LogLine {

@@ -63,6 +63,8 @@ pub struct Principal {
     pub subject: Option<String>,
     /// The session token carries context claims beyond its identity ([`Session::context`]).
     pub context: bool,
+    /// The session token's `ctx` claim (checked against [`crate::prompt::MAX_CONTEXT_CHARS`]).
+    pub ctx: Option<String>,
 }
 
 /// Checks the origin and credentials. `now_s` is the current Unix time in seconds.
@@ -121,7 +123,11 @@ pub fn authenticate(config: &Config, creds: &Credentials<'_>, now_s: u64) -> Res
         }
     }
     let context = session.as_ref().is_some_and(|s| s.context);
-    Ok(Principal { site: site_name, subject: session.map(|s| s.sub), context })
+    let ctx = session.as_ref().and_then(|s| s.ctx.clone());
+    if let Some(c) = &ctx {
+        crate::prompt::check_context(c)?;
+    }
+    Ok(Principal { site: site_name, subject: session.map(|s| s.sub), context, ctx })
 }
 
 fn verify_session(config: &Config, token: &str, now_s: u64) -> Result<Session, ApiError> {
@@ -312,7 +318,7 @@ mod tests {
     #[test]
     fn session_tokens() {
         let c = keyed();
-        let s = |site: &str, exp| Session { site: Some(site.into()), sub: "v1".into(), exp, context: false };
+        let s = |site: &str, exp| Session { site: Some(site.into()), sub: "v1".into(), exp, context: false, ctx: None };
         let good = mint(b"test-secret", &s("pk_sess", 100));
         let p = authenticate(&c, &creds(Some("https://a.example"), Some("pk_sess"), Some(&good)), 50).unwrap();
         assert_eq!(p.subject.as_deref(), Some("v1"));
@@ -357,10 +363,10 @@ mod tests {
 
     #[test]
     fn client_key_prefers_subject_then_ip() {
-        let p = Principal { site: Some("pk".into()), subject: None, context: false };
+        let p = Principal { site: Some("pk".into()), subject: None, context: false, ctx: None };
         assert_eq!(client_key(&p, None, Some("1.2.3.4, 10.0.0.1")), "site:pk|ip:1.2.3.4");
         assert_eq!(client_key(&p, Some("5.6.7.8"), Some("1.2.3.4")), "site:pk|ip:5.6.7.8");
-        let p = Principal { site: None, subject: Some("u".into()), context: false };
+        let p = Principal { site: None, subject: Some("u".into()), context: false, ctx: None };
         assert_eq!(client_key(&p, Some("5.6.7.8"), None), "site:-|sub:u");
     }
 }

@@ -23,6 +23,10 @@ pub struct Session {
     /// host site signed for this session, which answers may depend on (the response caches then key by `sub`).
     #[serde(skip)]
     pub context: bool,
+    /// The `ctx` claim: page or user context the host site signed, added to the system prompt after the owner's
+    /// instructions (a string, or any JSON value as its JSON text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ctx: Option<String>,
 }
 
 /// Claims that say who and when, not what an answer may depend on.
@@ -77,6 +81,11 @@ pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Session, TokenEr
         sub: v.get("sub").and_then(serde_json::Value::as_str).ok_or(TokenError::Malformed)?.to_string(),
         exp: v.get("exp").and_then(serde_json::Value::as_u64).ok_or(TokenError::Malformed)?,
         context: v.as_object().is_some_and(|o| o.keys().any(|k| !IDENTITY_CLAIMS.contains(&k.as_str()))),
+        ctx: match v.get("ctx") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        },
     };
     if session.exp <= now_s {
         return Err(TokenError::Expired);
@@ -132,7 +141,7 @@ mod tests {
     use super::*;
 
     fn session(exp: u64) -> Session {
-        Session { site: Some("pk_test".into()), sub: "visitor-1".into(), exp, context: false }
+        Session { site: Some("pk_test".into()), sub: "visitor-1".into(), exp, context: false, ctx: None }
     }
 
     #[test]

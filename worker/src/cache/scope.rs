@@ -266,7 +266,7 @@ mod tests {
     }
 
     fn who(site: Option<&str>, subject: Option<&str>, context: bool) -> Principal {
-        Principal { site: site.map(Into::into), subject: subject.map(Into::into), context }
+        Principal { site: site.map(Into::into), subject: subject.map(Into::into), context, ctx: None }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use edgechat::cost::ModelPrice;
 use edgechat::provider::ProviderKind;
 
 use super::cache;
+use super::context::Fitted;
 use super::js::{now_ms, stream_response, Writer};
 use super::pump;
 use super::upstream::{self, Stats, Upstream};
@@ -16,11 +17,17 @@ use crate::error::ApiError;
 use crate::stream::{self, Framing, Output, Settings, StreamMachine};
 
 pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
-    let prepared = match chat::prepare(&ctx.config, body) {
+    let prepared = {
+        let p = &ctx.principal;
+        let caller = chat::Caller { site: p.site.as_deref(), subject: p.subject.as_deref(), ctx: p.ctx.as_deref() };
+        chat::prepare(&ctx.config, body, &caller)
+    };
+    let mut prepared = match prepared {
         Ok(p) => p,
         Err(e) => return ctx.error(&e),
     };
     ctx.log.alias = Some(prepared.alias.clone());
+    ctx.log.task = prepared.task.map(crate::task::Task::as_str);
     let chain = upstream::chain(&ctx.config, &prepared.alias);
     let primary = chain[0].1.clone();
     ctx.log.provider = Some(primary.provider.as_str().into());
@@ -33,6 +40,17 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
     };
+    // The turns that no longer fit the model's context are summarized (or dropped) before anything else.
+    let fitted = match super::context::fit(&ctx, &mut prepared, &primary).await {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.release(lease, 0, 0.0).await;
+            return ctx.error(&e);
+        }
+    };
+    ctx.log.trimmed = fitted.trimmed;
+    ctx.log.summarized = fitted.summary.as_ref().map_or(0, |s| s.0);
+    let primary_req = prepared.request_for(&ctx.config, &primary);
 
     // Caches: exact match for deterministic requests, then the semantic index when enabled, in the caller's scope.
     let plan = prepared.cache_plan(&ctx.config, ctx.cache_control);
@@ -44,7 +62,8 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
 
     // With the STREAMS Durable Object bound, a stream object owns the upstream request (resumable streams).
     if let Some(ns) = ctx.streams.clone() {
-        return super::streams::start(ctx, ns, body, lease, pending).await;
+        let body = prepared.rewrite_body(body);
+        return super::streams::start(ctx, ns, &body, lease, pending, fitted).await;
     }
     let mut stats = Stats::default();
     let config = ctx.config.clone();
@@ -83,19 +102,32 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     let js_ctx = ctx.js_ctx.clone();
     // The pump runs after the response is returned; waitUntil keeps the isolate alive for the log line.
     let done = wasm_bindgen_futures::future_to_promise(async move {
-        pump(ctx, up, writer, prepared, lease, pending).await;
+        pump(ctx, up, writer, prepared, lease, pending, fitted).await;
         Ok(wasm_bindgen::JsValue::UNDEFINED)
     });
     super::wait_until(&js_ctx, &done);
     resp
 }
 
-async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: PreparedChat, lease: u64, pending: Option<cache::Pending>) {
+#[allow(clippy::too_many_arguments)]
+async fn pump(
+    mut ctx: Ctx,
+    up: Upstream,
+    mut writer: Writer,
+    prepared: PreparedChat,
+    lease: u64,
+    pending: Option<cache::Pending>,
+    fitted: Fitted,
+) {
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut settings = Settings::from_config(&ctx.config, &entry.model, prepared.prompt_tokens, &ctx.secrets);
     settings.keep_answer = pending.is_some();
-    let start = stream::start(&ctx.request_id, &ctx.request_id, &alias, entry.provider, false);
-    let mut machine = StreamMachine::new(entry.provider, Output::Widget { start, framing: Framing::Sse }, settings, now_ms());
+    settings.budget = ctx.budget;
+    let mut start = stream::start(&ctx.request_id, &ctx.request_id, &alias, entry.provider, false);
+    start.trimmed = fitted.trimmed;
+    start.task = prepared.task.map(|t| t.as_str().to_string());
+    let output = Output::Widget { start, summary: fitted.event(), framing: Framing::Sse };
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
     machine.set_model(&entry.model);
     let mut reader = pump::first(&mut machine, body);
     pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
@@ -106,7 +138,8 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     if let (Some(answer), Some(p)) = (end.answer, &pending) {
         ctx.log.cache_key = cache::save_answer(&ctx.cache, &ctx.config, p, answer, &ctx.request_id).await;
     }
-    ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
+    let tokens = end.usage.total_input_tokens() + end.usage.output_tokens + fitted.extra_tokens;
+    ctx.release(lease, tokens, end.cost_usd.unwrap_or(0.0) + fitted.extra_usd).await;
     ctx.write_log();
 }
 
@@ -116,8 +149,10 @@ async fn replay(mut ctx: Ctx, prepared: &PreparedChat, hit: cache::Hit, lease: u
     let provider = answer.provider.parse().unwrap_or(ProviderKind::OpenAiChat);
     let mut settings = Settings::from_config(&ctx.config, &answer.model, prepared.prompt_tokens, &ctx.secrets);
     settings.price = Some(ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
-    let start = stream::start(&ctx.request_id, &ctx.request_id, &prepared.alias, provider, false);
-    let mut machine = StreamMachine::new(provider, Output::Widget { start, framing: Framing::Sse }, settings, now_ms());
+    let mut start = stream::start(&ctx.request_id, &ctx.request_id, &prepared.alias, provider, false);
+    start.task = prepared.task.map(|t| t.as_str().to_string());
+    let output = Output::Widget { start, summary: None, framing: Framing::Sse };
+    let mut machine = StreamMachine::new(provider, output, settings, now_ms());
     machine.on_events(answer.events());
     let out = machine.take_bytes().unwrap_or_default();
     let end = machine.into_ending();

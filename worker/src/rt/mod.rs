@@ -3,6 +3,7 @@
 mod cache;
 mod chat;
 mod compat;
+mod context;
 mod js;
 mod pump;
 mod store;
@@ -56,6 +57,8 @@ pub(crate) struct Ctx {
     pub gone: js::Signal,
     /// Per-request cache control from the `x-edgechat-cache` / `x-edgechat-cache-ttl` headers.
     pub cache_control: Option<crate::cache::Control>,
+    /// What the client may still spend today (from the limiter when the request was admitted).
+    pub budget: crate::stream::Budget,
 }
 
 impl Ctx {
@@ -99,7 +102,10 @@ impl Ctx {
         let key = self.log.client.clone();
         let op = Op::Acquire { key: key.clone(), rule: Rule::from(&self.config.limits), now_ms: now_ms() };
         match self.limiter.apply(&key, op).await {
-            Ok(Decision::Allowed { lease }) => Ok(lease),
+            Ok(Decision::Allowed { lease, left }) => {
+                self.budget = crate::stream::Budget { usd: left.usd, tokens: left.tokens };
+                Ok(lease)
+            }
             Ok(Decision::Limited { kind, message, retry_after_s }) => {
                 let kind = if kind == "budget_exceeded" { "budget_exceeded" } else { "rate_limited" };
                 Err(ApiError::rate_limited(kind, message, retry_after_s))
@@ -166,6 +172,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         streams: get_obj(&env, "STREAMS"),
         gone: client_gone(&req),
         cache_control: None,
+        budget: crate::stream::Budget::default(),
     };
     ctx.log.limiter = ctx.limiter.name();
 
@@ -256,12 +263,12 @@ fn preflight(ctx: &mut Ctx, origin: Option<&str>, known: bool) -> Response {
 
 fn api_config(ctx: &mut Ctx) -> Response {
     let c = &ctx.config;
-    let models: Vec<serde_json::Value> = c
-        .models
-        .iter()
-        .map(|(alias, e)| {
+    // With routing by task, its alias comes first: the model picker offers it as the default choice.
+    let auto = c.routing.iter().map(|r| serde_json::json!({ "alias": r.alias, "label": r.label, "provider": "auto" }));
+    let models: Vec<serde_json::Value> = auto
+        .chain(c.models.iter().map(|(alias, e)| {
             serde_json::json!({ "alias": alias, "label": e.label.clone().unwrap_or_else(|| alias.clone()), "provider": e.provider.as_str() })
-        })
+        }))
         .collect();
     let body = serde_json::json!({
         "models": models,

@@ -46,6 +46,14 @@ pub(crate) struct StartMsg {
     cache: String,
     /// What to store once the answer is complete.
     store: Option<super::cache::Pending>,
+    /// The session token's `ctx` claim (the object composes the same system prompt).
+    ctx: Option<String>,
+    /// What fitting the request to the context did (the `summary` event, `trimmed`).
+    fitted: super::context::Fitted,
+    /// The task `auto` routed the request as.
+    task: Option<String>,
+    /// What the client may still spend today.
+    budget: crate::stream::Budget,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -104,7 +112,14 @@ fn relay(ctx: &Ctx, from: &Response, stream_id: Option<&str>) -> Response {
 
 /// Starts `/api/chat` in a new stream object and streams its events to the client. The object writes the
 /// request's log line and releases the limiter lease when the stream ends.
-pub(crate) async fn start(mut ctx: Ctx, ns: JsValue, body: &[u8], lease: u64, store: Option<super::cache::Pending>) -> Response {
+pub(crate) async fn start(
+    mut ctx: Ctx,
+    ns: JsValue,
+    body: &[u8],
+    lease: u64,
+    store: Option<super::cache::Pending>,
+    fitted: super::context::Fitted,
+) -> Response {
     let made = call(&ns, "newUniqueId", &[]).and_then(|id| {
         let stream_id = call(&id, "toString", &[])?.as_string().unwrap_or_default();
         Ok((stream_id, call(&ns, "get", &[id])?))
@@ -123,6 +138,10 @@ pub(crate) async fn start(mut ctx: Ctx, ns: JsValue, body: &[u8], lease: u64, st
         lease,
         cache: ctx.log.cache.to_string(),
         store,
+        ctx: ctx.principal.ctx.clone(),
+        fitted,
+        task: ctx.log.task.map(str::to_string),
+        budget: ctx.budget,
     };
     let json = serde_json::to_string(&msg).unwrap_or_default();
     match to_object(&stub, "POST", "/start", &[("content-type", "application/json".into())], Some(json)).await {

@@ -77,7 +77,9 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         .and_then(|c| {
             let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
                 .map_err(|e| ApiError::new(500, "internal", e))?;
-            let p = chat::prepare(&c, msg.body.as_bytes())?;
+            let o = &msg.owner;
+            let caller = chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
+            let p = chat::prepare(&c, msg.body.as_bytes(), &caller)?;
             Ok((c, s, p))
         });
     let (config, settings, prepared) = match ready {
@@ -114,6 +116,9 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         },
         limiter: LimiterStore::from_env(&env).name(),
         outcome: "error",
+        task: msg.task.as_deref().and_then(crate::task::Task::from_name).map(crate::task::Task::as_str),
+        trimmed: msg.fitted.trimmed,
+        summarized: msg.fitted.summary.as_ref().map_or(0, |s| s.0),
         ..LogLine::default()
     };
     let mut run = Run { state: state.clone(), env, storage, config, secrets, msg, log };
@@ -172,8 +177,12 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
     let mut settings = Settings::from_config(&run.config, &entry.model, prepared.prompt_tokens, &run.secrets);
     settings.keepalive_ms = None; // each client's relay sends its own keep-alives
     settings.keep_answer = run.msg.store.is_some();
-    let start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
-    let mut machine = StreamMachine::new(entry.provider, Output::Widget { start, framing: Framing::Frames }, settings, now_ms());
+    settings.budget = run.msg.budget;
+    let mut start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
+    start.trimmed = run.msg.fitted.trimmed;
+    start.task = run.msg.task.clone();
+    let output = Output::Widget { start, summary: run.msg.fitted.event(), framing: Framing::Frames };
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
     machine.set_model(&entry.model);
     let mut reader = pump::first(&mut machine, body);
     let append = |frames: Vec<Frame>| run.append(frames);
@@ -199,7 +208,9 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
         let store = CacheStore::from_env(&run.env);
         run.log.cache_key = crate::rt::cache::save_answer(&store, &run.config, p, answer, &run.msg.request_id).await;
     }
-    run.release(end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
+    let f = &run.msg.fitted;
+    let tokens = end.usage.total_input_tokens() + end.usage.output_tokens + f.extra_tokens;
+    run.release(tokens, end.cost_usd.unwrap_or(0.0) + f.extra_usd).await;
     run.write_log();
 }
 
