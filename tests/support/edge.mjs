@@ -119,11 +119,14 @@ function outputReaders(output) {
       }
       return lines;
     },
-    /** Waits until a log line for `requestId` appears (log lines are written after the stream ends). */
+    /**
+     * Waits until the log line of request `requestId` appears (written after the stream ends); lines of calls made
+     * for it (`kind`, such as a summary) are not it.
+     */
     async logFor(requestId, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const l = this.logs().find((x) => x.request_id === requestId);
+        const l = this.logs().find((x) => x.request_id === requestId && !x.kind);
         if (l) return l;
         if (Date.now() > deadline) throw new Error(`no log line for request ${requestId}; output:\n${output().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 25));
