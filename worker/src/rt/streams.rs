@@ -44,8 +44,8 @@ pub(crate) struct StartMsg {
     lease: u64,
     /// The cache status for the log line (`miss`, `refresh`, `bypass`).
     cache: String,
-    /// What to store once the answer is complete.
-    store: Option<super::cache::Pending>,
+    /// What to store once the answer is complete ([`super::cache::Pending::to_value`]).
+    store: Option<serde_json::Value>,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ pub(crate) async fn start(mut ctx: Ctx, ns: JsValue, body: &[u8], lease: u64, st
         client: ctx.log.client.clone(),
         lease,
         cache: ctx.log.cache.to_string(),
-        store,
+        store: store.as_ref().map(super::cache::Pending::to_value),
     };
     let json = serde_json::to_string(&msg).unwrap_or_default();
     match to_object(&stub, "POST", "/start", &[("content-type", "application/json".into())], Some(json)).await {
