@@ -308,6 +308,12 @@ export const sdkCases = {
     const m2 = await claude.messages.create(mreq).withResponse();
     assert.deepEqual([m1.response.headers.get('x-edgechat-cache'), m2.response.headers.get('x-edgechat-cache')], ['miss', 'hit']);
     assert.deepEqual(m2.data, m1.data);
+
+    const rreq = { model: 'resp', temperature: 0, input: `SDK responses ${tag}` };
+    const r1 = await a.responses.create(rreq).withResponse();
+    const r2 = await a.responses.create(rreq).withResponse();
+    assert.deepEqual([r1.response.headers.get('x-edgechat-cache'), r2.response.headers.get('x-edgechat-cache')], ['miss', 'hit']);
+    assert.equal(r2.data.output_text, r1.data.output_text);
   },
 };
 

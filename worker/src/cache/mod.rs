@@ -161,36 +161,33 @@ pub struct StoredResponse {
 }
 
 impl StoredResponse {
-    /// The stored form.
+    /// The stored form: a JSON array (written and read by hand, for wasm size).
     pub fn to_json(&self) -> String {
         let u = &self.usage;
-        serde_json::json!({
-            "content_type": self.content_type, "body": self.body, "provider": self.provider, "model": self.model,
-            "usage": [u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens],
-            "stored_ms": self.stored_ms, "expires_ms": self.expires_ms,
-        })
-        .to_string()
+        let usage = [u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens];
+        let row = (&self.content_type, &self.provider, &self.model, usage, self.stored_ms, self.expires_ms, &self.body);
+        serde_json::to_string(&row).unwrap_or_default()
     }
 
     /// Reads [`StoredResponse::to_json`]'s form; `None` for anything else (a miss).
     pub fn from_json(text: &str) -> Option<Self> {
         let v: serde_json::Value = serde_json::from_str(text).ok()?;
-        let s = |f: &str| v.get(f).and_then(serde_json::Value::as_str).map(str::to_string);
-        let n = |f: &str| v.get(f).and_then(serde_json::Value::as_u64);
-        let u: Vec<u64> = v.get("usage")?.as_array()?.iter().map(serde_json::Value::as_u64).collect::<Option<_>>()?;
+        let a = v.as_array()?;
+        let u = a.get(3)?;
+        let n = |i: usize| u.get(i)?.as_u64();
         Some(Self {
-            content_type: s("content_type")?,
-            body: s("body")?,
-            provider: s("provider")?,
-            model: s("model")?,
+            content_type: at_str(a, 0)?,
+            provider: at_str(a, 1)?,
+            model: at_str(a, 2)?,
             usage: Usage {
-                input_tokens: *u.first()?,
-                output_tokens: *u.get(1)?,
-                cache_read_input_tokens: *u.get(2)?,
-                cache_creation_input_tokens: *u.get(3)?,
+                input_tokens: n(0)?,
+                output_tokens: n(1)?,
+                cache_read_input_tokens: n(2)?,
+                cache_creation_input_tokens: n(3)?,
             },
-            stored_ms: n("stored_ms")?,
-            expires_ms: n("expires_ms")?,
+            stored_ms: at_u64(a, 4)?,
+            expires_ms: at_u64(a, 5)?,
+            body: at_str(a, 6)?,
         })
     }
 
@@ -198,6 +195,21 @@ impl StoredResponse {
     pub fn fresh(&self, plan: &Plan, now_ms: u64) -> bool {
         fresh(self.stored_ms, self.expires_ms, plan, now_ms)
     }
+}
+
+/// Element `i` of a JSON array as a string.
+pub(crate) fn at_str(a: &[serde_json::Value], i: usize) -> Option<String> {
+    a.get(i)?.as_str().map(str::to_string)
+}
+
+/// Element `i` of a JSON array as an unsigned integer.
+pub(crate) fn at_u64(a: &[serde_json::Value], i: usize) -> Option<u64> {
+    a.get(i)?.as_u64()
+}
+
+/// A JSON array of numbers as an embedding.
+pub(crate) fn embedding_of(v: &serde_json::Value) -> Option<Vec<f32>> {
+    v.as_array()?.iter().map(|x| x.as_f64().map(|f| f as f32)).collect()
 }
 
 fn fresh(stored_ms: u64, expires_ms: u64, plan: &Plan, now_ms: u64) -> bool {

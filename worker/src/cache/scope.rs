@@ -11,15 +11,14 @@
 //!   every caller that is not scoped per subject into one shared scope.
 
 use edgechat::provider::{ChatRequest, ProviderKind};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::config::{CacheConfig, Config};
 use crate::policy::Principal;
 
 /// The partition of the caches a request reads and writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     /// The site key (`-` for a caller without one); `None` when answers are shared across site keys.
     pub site: Option<String>,
@@ -69,7 +68,7 @@ fn field(h: &mut Sha256, part: &str) {
 }
 
 /// What a request asks of the caches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Mode {
     /// The configured behaviour: the exact cache for deterministic requests, the semantic cache when enabled.
     #[default]
@@ -84,7 +83,7 @@ pub enum Mode {
 
 /// Per-request cache control: the widget's `cache` field, or the `x-edgechat-cache` and `x-edgechat-cache-ttl`
 /// headers (docs/protocol.md).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Control {
     /// What to do.
     pub mode: Mode,
@@ -153,7 +152,7 @@ fn ttl(n: Option<u64>) -> Option<u64> {
 }
 
 /// What the caches do for one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     /// Look up and store in the exact cache.
     pub exact: bool,
@@ -202,6 +201,18 @@ impl Plan {
     pub fn expires_ms(&self, now_ms: u64) -> u64 {
         now_ms.saturating_add(self.ttl_s.saturating_mul(1000))
     }
+
+    /// The JSON form (handed to the resumable stream object; written and read by hand for wasm size).
+    pub fn to_value(&self) -> Value {
+        json!([self.exact, self.semantic, self.read, self.ttl_s])
+    }
+
+    /// Reads [`Plan::to_value`]'s form.
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let a = v.as_array()?;
+        let b = |i: usize| a.get(i)?.as_bool();
+        Some(Self { exact: b(0)?, semantic: b(1)?, read: b(2)?, ttl_s: a.get(3)?.as_u64()? })
+    }
 }
 
 /// The exact-cache key: SHA-256 over the route (`chat`, or an SDK route and its streaming mode), the provider,
@@ -241,7 +252,7 @@ pub fn index_name(provider: ProviderKind, model: &str, scope: &Scope) -> String 
 /// What a semantic match must share besides a similar conversation: the system prompt as sent upstream (the
 /// composed prompt, once there is one), structured output, tools and stop sequences. Hex.
 pub fn semantic_context(request: &ChatRequest) -> String {
-    let parts = serde_json::json!([request.system, request.response_format, request.tools, request.stop]);
+    let parts = json!([request.system, request.response_format, request.tools, request.stop]);
     let mut h = Sha256::new();
     field(&mut h, &parts.to_string());
     hex(&h.finalize())[..32].to_string()
@@ -356,6 +367,7 @@ mod tests {
         assert_eq!(p(Mode::Default, Some(500), true).ttl_s, 60, "never longer than configured");
         assert_eq!(d.stored_after_ms(100_000), 40_000);
         assert_eq!(d.expires_ms(100_000), 160_000);
+        assert_eq!(Plan::from_value(&d.to_value()), Some(d));
         assert!(!Plan::new(&c, Control::default(), true, false, true).active(), "ineligible");
         assert!(!Plan::new(&c, Control::default(), false, true, false).active(), "no semantic cache on the route");
     }

@@ -10,7 +10,9 @@
 //! At most `max` entries ([`SemanticIndex::insert`]). When an entry is added: an entry for the same answer key is
 //! replaced; expired entries are dropped; then, while over `max`, the entry stored longest ago goes.
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{at_str, at_u64, embedding_of};
 
 /// Cosine similarity of two vectors (0 when either is empty, zero or the lengths differ).
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -31,21 +33,21 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     }
 }
 
+// The messages below travel as JSON arrays between the worker and the index's Durable Object; they are written
+// and read by hand (derived deserializers cost wasm size).
+
 /// One stored embedding and the exact-cache key of its answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SemanticEntry {
     /// Embedding of the prompt.
     pub embedding: Vec<f32>,
     /// Key of the [`super::CachedAnswer`].
     pub key: String,
     /// What else the answer depends on ([`super::semantic_context`]); only equal contexts match.
-    #[serde(default)]
     pub context: String,
     /// When it was stored (ms since the epoch).
-    #[serde(default)]
     pub stored_ms: u64,
     /// When it expires (ms since the epoch).
-    #[serde(default)]
     pub expires_ms: u64,
 }
 
@@ -53,10 +55,28 @@ impl SemanticEntry {
     fn live(&self, now_ms: u64) -> bool {
         self.expires_ms > now_ms
     }
+
+    /// The JSON form: `[key, context, stored_ms, expires_ms, embedding]`.
+    pub fn to_json(&self) -> String {
+        let row = (&self.key, &self.context, self.stored_ms, self.expires_ms, &self.embedding);
+        serde_json::to_string(&row).unwrap_or_default()
+    }
+
+    /// Reads [`SemanticEntry::to_json`]'s form.
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let a = v.as_array()?;
+        Some(Self {
+            key: at_str(a, 0)?,
+            context: at_str(a, 1)?,
+            stored_ms: at_u64(a, 2)?,
+            expires_ms: at_u64(a, 3)?,
+            embedding: embedding_of(a.get(4)?)?,
+        })
+    }
 }
 
 /// A search of the index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SemanticQuery {
     /// Embedding of the prompt.
     pub embedding: Vec<f32>,
@@ -67,12 +87,32 @@ pub struct SemanticQuery {
     /// Now (ms since the epoch).
     pub now_ms: u64,
     /// Entries stored before this are too old for the request (its `ttl`); 0 = any age.
-    #[serde(default)]
     pub stored_after_ms: u64,
 }
 
+impl SemanticQuery {
+    /// The JSON form: `[context, threshold, now_ms, stored_after_ms, embedding]`.
+    pub fn to_json(&self) -> String {
+        let row = (&self.context, self.threshold, self.now_ms, self.stored_after_ms, &self.embedding);
+        serde_json::to_string(&row).unwrap_or_default()
+    }
+
+    /// Reads [`SemanticQuery::to_json`]'s form.
+    pub fn from_json(text: &str) -> Option<Self> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let a = v.as_array()?;
+        Some(Self {
+            context: at_str(a, 0)?,
+            threshold: a.get(1)?.as_f64()?,
+            now_ms: at_u64(a, 2)?,
+            stored_after_ms: at_u64(a, 3)?,
+            embedding: embedding_of(a.get(4)?)?,
+        })
+    }
+}
+
 /// The best match of a [`SemanticQuery`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SemanticHit {
     /// Answer key of the entry.
     pub key: String,
@@ -80,8 +120,25 @@ pub struct SemanticHit {
     pub score: f64,
 }
 
+impl SemanticHit {
+    /// The JSON form of a search's result: `[key, score]`, or `null` for no match.
+    pub fn to_json(hit: Option<&Self>) -> String {
+        serde_json::to_string(&hit.map(|h| (&h.key, h.score))).unwrap_or_default()
+    }
+
+    /// Reads [`SemanticHit::to_json`]'s form: `Some(None)` for no match; `None` for anything else.
+    pub fn from_json(text: &str) -> Option<Option<Self>> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        if v.is_null() {
+            return Some(None);
+        }
+        let a = v.as_array()?;
+        Some(Some(Self { key: at_str(a, 0)?, score: a.get(1)?.as_f64()? }))
+    }
+}
+
 /// A store into the index: the entry and the bound.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SemanticInsert {
     /// The new entry.
     pub entry: SemanticEntry,
@@ -89,6 +146,24 @@ pub struct SemanticInsert {
     pub max: usize,
     /// Now (ms since the epoch).
     pub now_ms: u64,
+}
+
+impl SemanticInsert {
+    /// The JSON form: `[max, now_ms, entry]`.
+    pub fn to_json(&self) -> String {
+        format!("[{},{},{}]", self.max, self.now_ms, self.entry.to_json())
+    }
+
+    /// Reads [`SemanticInsert::to_json`]'s form.
+    pub fn from_json(text: &str) -> Option<Self> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let a = v.as_array()?;
+        Some(Self {
+            max: usize::try_from(at_u64(a, 0)?).ok()?,
+            now_ms: at_u64(a, 1)?,
+            entry: SemanticEntry::from_value(a.get(2)?)?,
+        })
+    }
 }
 
 /// The entries of one index, in no particular order.
@@ -200,8 +275,15 @@ mod tests {
     #[test]
     fn messages_round_trip_as_json() {
         let q = query(vec![0.5, -0.25], 7);
-        assert_eq!(serde_json::from_str::<SemanticQuery>(&serde_json::to_string(&q).unwrap()).unwrap(), q);
-        let legacy: SemanticEntry = serde_json::from_str(r#"{"embedding":[1.0],"key":"k"}"#).unwrap();
-        assert_eq!((legacy.context.as_str(), legacy.expires_ms), ("", 0), "an old entry never matches");
+        assert_eq!(SemanticQuery::from_json(&q.to_json()), Some(q));
+        let ins = SemanticInsert { entry: entry("k", vec![0.125, 3.0], 5), max: 9, now_ms: 6 };
+        assert_eq!(SemanticInsert::from_json(&ins.to_json()), Some(ins));
+        let hit = SemanticHit { key: "k".into(), score: 0.97 };
+        assert_eq!(SemanticHit::from_json(&SemanticHit::to_json(Some(&hit))), Some(Some(hit)));
+        assert_eq!(SemanticHit::from_json(&SemanticHit::to_json(None)), Some(None));
+        assert!(SemanticHit::from_json("error|x").is_none());
+        let e = entry("k", vec![0.5], 1);
+        assert_eq!(SemanticEntry::from_value(&serde_json::from_str(&e.to_json()).unwrap()), Some(e));
+        assert_eq!(SemanticEntry::from_value(&serde_json::json!({"embedding": [1.0], "key": "k"})), None, "an old entry");
     }
 }

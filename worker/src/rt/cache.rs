@@ -3,21 +3,21 @@
 //! (scope, keys, plan); this moves answers and embeddings to and from the stores (`store.rs`).
 
 use edgechat::provider::ChatRequest;
-use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use super::js::{console_log, fetch, now_ms, read_all};
 use super::store::CacheStore;
 use super::Ctx;
 use crate::cache::{
-    chat_key, index_name, semantic_context, CachedAnswer, Plan, Scope, SemanticEntry, SemanticInsert, SemanticQuery,
+    at_str, chat_key, embedding_of, index_name, semantic_context, CachedAnswer, Plan, Scope, SemanticEntry, SemanticInsert, SemanticQuery,
     StoredResponse,
 };
 use crate::chat::PreparedChat;
 use crate::config::{Config, ModelEntry};
 
 /// What a `/api/chat` request that missed will store once its answer is complete (handed to the stream object
-/// with resumable streams, so serializable).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// with resumable streams as JSON, written and read by hand for wasm size).
+#[derive(Debug, Clone)]
 pub(crate) struct Pending {
     /// The request's cache plan (TTL included).
     pub plan: Plan,
@@ -28,7 +28,7 @@ pub(crate) struct Pending {
 }
 
 /// A semantic entry waiting for its answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct Draft {
     /// Index name ([`index_name`]).
     pub index: String,
@@ -36,6 +36,27 @@ pub(crate) struct Draft {
     pub context: String,
     /// The prompt's embedding.
     pub embedding: Vec<f32>,
+}
+
+impl Pending {
+    /// The JSON form: `[plan, key, [index, context, embedding] | null]`.
+    pub fn to_value(&self) -> Value {
+        let semantic = self.semantic.as_ref().map(|d| json!([d.index, d.context, d.embedding]));
+        json!([self.plan.to_value(), self.key, semantic])
+    }
+
+    /// Reads [`Pending::to_value`]'s form.
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let a = v.as_array()?;
+        let semantic = match a.get(2)? {
+            Value::Null => None,
+            d => {
+                let d = d.as_array()?;
+                Some(Draft { index: at_str(d, 0)?, context: at_str(d, 1)?, embedding: embedding_of(d.get(2)?)? })
+            }
+        };
+        Some(Self { plan: Plan::from_value(a.first()?)?, key: at_str(a, 1)?, semantic })
+    }
 }
 
 /// A stored answer a request may reuse.

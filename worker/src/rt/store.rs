@@ -19,8 +19,8 @@ const ISOLATE_INDEXES: usize = 1000;
 thread_local! {
     static ISOLATE_LIMITER: RefCell<Limiter> = RefCell::new(Limiter::new());
     static ISOLATE_CACHE: RefCell<HashMap<String, (String, u64)>> = RefCell::new(HashMap::new());
-    /// Index name -> (last insert, index). Single-threaded: every insert sees the one before.
-    static ISOLATE_INDEXES_MAP: RefCell<HashMap<String, (u64, SemanticIndex)>> = RefCell::new(HashMap::new());
+    /// (index name, last insert, index). Single-threaded: every insert sees the one before.
+    static ISOLATE_INDEXES_MAP: RefCell<Vec<(String, u64, SemanticIndex)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Which limiter serves this edge.
@@ -166,12 +166,11 @@ impl CacheStore {
     /// The best match in semantic index `name`.
     pub async fn query(&self, name: &str, q: &SemanticQuery) -> Result<Option<SemanticHit>, String> {
         match &self.index {
-            None => Ok(ISOLATE_INDEXES_MAP.with(|m| m.borrow().get(name).and_then(|(_, i)| i.best(q)))),
+            None => Ok(ISOLATE_INDEXES_MAP.with(|m| m.borrow().iter().find(|e| e.0 == name).and_then(|e| e.2.best(q)))),
             Some(ns) => {
-                let msg = serde_json::to_string(q).map_err(|e| e.to_string())?;
-                let text = call_async(&index_stub(ns, name)?, "query", &[JsValue::from_str(&msg)]).await?;
+                let text = call_async(&index_stub(ns, name)?, "query", &[JsValue::from_str(&q.to_json())]).await?;
                 let text = text.as_string().unwrap_or_default();
-                serde_json::from_str(&text).map_err(|_| format!("cache index answered {:?}", short(&text)))
+                SemanticHit::from_json(&text).ok_or_else(|| format!("cache index answered {:?}", short(&text)))
             }
         }
     }
@@ -182,21 +181,24 @@ impl CacheStore {
             None => {
                 ISOLATE_INDEXES_MAP.with(|m| {
                     let mut m = m.borrow_mut();
-                    if !m.contains_key(name) && m.len() >= ISOLATE_INDEXES {
-                        let oldest = m.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone());
-                        if let Some(k) = oldest {
-                            m.remove(&k);
+                    let i = match m.iter().position(|e| e.0 == name) {
+                        Some(i) => i,
+                        None => {
+                            if m.len() >= ISOLATE_INDEXES {
+                                let oldest = (0..m.len()).min_by_key(|&i| m[i].1).unwrap_or(0);
+                                m.swap_remove(oldest);
+                            }
+                            m.push((name.to_string(), 0, SemanticIndex::default()));
+                            m.len() - 1
                         }
-                    }
-                    let slot = m.entry(name.to_string()).or_default();
-                    slot.0 = ins.now_ms;
-                    slot.1.insert(ins);
+                    };
+                    m[i].1 = ins.now_ms;
+                    m[i].2.insert(ins);
                 });
                 Ok(())
             }
             Some(ns) => {
-                let msg = serde_json::to_string(&ins).map_err(|e| e.to_string())?;
-                let text = call_async(&index_stub(ns, name)?, "insert", &[JsValue::from_str(&msg)]).await?;
+                let text = call_async(&index_stub(ns, name)?, "insert", &[JsValue::from_str(&ins.to_json())]).await?;
                 match text.as_string().as_deref() {
                     Some("ok") => Ok(()),
                     other => Err(format!("cache index answered {:?}", other.map(short))),
@@ -231,30 +233,30 @@ impl SemanticIndexCore {
         SemanticIndexCore { inner: SemanticIndex::default() }
     }
 
-    /// Restores one stored entry (the JSON of an [`SemanticEntry`]); unreadable ones are skipped.
+    /// Restores one stored entry (the JSON of a [`SemanticEntry`]); unreadable ones are skipped.
     pub fn load(&mut self, entry_json: &str) {
-        if let Ok(e) = serde_json::from_str::<SemanticEntry>(entry_json) {
+        let entry = serde_json::from_str(entry_json).ok().and_then(|v| SemanticEntry::from_value(&v));
+        if let Some(e) = entry {
             self.inner.load(e);
         }
     }
 
     /// A [`SemanticQuery`] in, the [`SemanticHit`] (or `null`) out, as JSON.
     pub fn query(&self, query_json: &str) -> String {
-        match serde_json::from_str::<SemanticQuery>(query_json) {
-            Ok(q) => serde_json::to_string(&self.inner.best(&q)).unwrap_or_else(|_| "null".into()),
-            Err(e) => format!("error|unreadable cache index query: {e}"),
+        match SemanticQuery::from_json(query_json) {
+            Some(q) => SemanticHit::to_json(self.inner.best(&q).as_ref()),
+            None => "error|unreadable cache index query".into(),
         }
     }
 
     /// A [`SemanticInsert`] in; out, the storage changes as JSON: `{"id": "e:<key>", "entry": "<entry JSON>",
     /// "evicted": ["e:<key>", …]}` (or `error|…`).
     pub fn insert(&mut self, insert_json: &str) -> String {
-        let ins = match serde_json::from_str::<SemanticInsert>(insert_json) {
-            Ok(i) => i,
-            Err(e) => return format!("error|unreadable cache index insert: {e}"),
+        let Some(ins) = SemanticInsert::from_json(insert_json) else {
+            return "error|unreadable cache index insert".into();
         };
         let id = format!("e:{}", ins.entry.key);
-        let entry = serde_json::to_string(&ins.entry).unwrap_or_default();
+        let entry = ins.entry.to_json();
         let evicted: Vec<String> = self.inner.insert(ins).into_iter().map(|k| format!("e:{k}")).collect();
         serde_json::json!({ "id": id, "entry": entry, "evicted": evicted }).to_string()
     }

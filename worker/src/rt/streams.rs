@@ -44,8 +44,8 @@ pub(crate) struct StartMsg {
     lease: u64,
     /// The cache status for the log line (`miss`, `refresh`, `bypass`).
     cache: String,
-    /// What to store once the answer is complete.
-    store: Option<super::cache::Pending>,
+    /// What to store once the answer is complete ([`super::cache::Pending::to_value`]).
+    store: Option<serde_json::Value>,
     /// The session token's `ctx` claim (the object composes the same system prompt).
     ctx: Option<String>,
     /// What fitting the request to the context did (the `summary` event, `trimmed`).
@@ -137,7 +137,7 @@ pub(crate) async fn start(
         client: ctx.log.client.clone(),
         lease,
         cache: ctx.log.cache.to_string(),
-        store,
+        store: store.as_ref().map(super::cache::Pending::to_value),
         ctx: ctx.principal.ctx.clone(),
         fitted,
         task: ctx.log.task.map(str::to_string),

@@ -176,7 +176,8 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut settings = Settings::from_config(&run.config, &entry.model, prepared.prompt_tokens, &run.secrets);
     settings.keepalive_ms = None; // each client's relay sends its own keep-alives
-    settings.keep_answer = run.msg.store.is_some();
+    let pending = run.msg.store.as_ref().and_then(crate::rt::cache::Pending::from_value);
+    settings.keep_answer = pending.is_some();
     settings.budget = run.msg.budget;
     let mut start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
     start.trimmed = run.msg.fitted.trimmed;
@@ -204,7 +205,7 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
         set_alarm(storage, at).await;
     }
     run.log.record(&end);
-    if let (Some(answer), Some(p)) = (end.answer, &run.msg.store) {
+    if let (Some(answer), Some(p)) = (end.answer, &pending) {
         let store = CacheStore::from_env(&run.env);
         run.log.cache_key = crate::rt::cache::save_answer(&store, &run.config, p, answer, &run.msg.request_id).await;
     }
