@@ -192,3 +192,37 @@ test('a bad instructions value or an unknown task is a configuration error, and 
     }
   }
 });
+
+for (const runtime of RUNTIMES) {
+  test(`${runtime}: the provider's per-minute limit holds across clients: wait, then 429 with Retry-After`, async () => {
+    const limited = config({
+      models: { ...MODELS, fast: { ...MODELS.fast, provider_rpm: 2 } },
+      provider_wait_ms: 300,
+    });
+    const t = await setup({ edgeConfig: limited, runtime });
+    try {
+      const as = (sub) => ({ authorization: `Bearer ${token({ sub })}` });
+      for (const sub of ['client-a', 'client-b']) {
+        const res = await t.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] }, as(sub));
+        assert.equal(res.status, 200, await res.clone().text());
+        await readSse(res);
+      }
+      const before = t.up.requests().length;
+      const started = Date.now();
+      const res = await t.chat({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] }, as('client-c'));
+      assert.equal(res.status, 429);
+      const body = await res.json();
+      assert.equal(body.error.type, 'rate_limited');
+      assert.match(body.error.message, /per-minute limit for gpt-4o-mini/);
+      assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      assert.ok(Date.now() - started >= 250, 'it waited before refusing');
+      assert.equal(t.up.requests().length, before, 'nothing sent to the provider');
+      // Another model is not held back.
+      const other = await t.chat({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }, as('client-c'));
+      assert.equal(other.status, 200);
+      await readSse(other);
+    } finally {
+      await t.stop();
+    }
+  });
+}

@@ -253,6 +253,9 @@ pub struct Config {
     pub routing: Option<crate::task::Routing>,
     /// How long a request waits for the provider's per-model limits before `429`, ms.
     pub provider_wait_ms: u32,
+    /// Apply the owner's instructions (top level and the alias's) on the SDK routes too (off: those callers send
+    /// their own prompts).
+    pub sdk_instructions: bool,
     providers: Vec<ProviderConfig>,
 }
 
@@ -354,6 +357,7 @@ impl Config {
             summarize: raw.summarize,
             routing,
             provider_wait_ms: raw.provider_wait_ms.unwrap_or(2_000),
+            sdk_instructions: raw.sdk_instructions,
             providers,
         })
     }
@@ -414,6 +418,7 @@ struct RawConfig {
     summarize: Option<Summarize>,
     routing: Option<Value>,
     provider_wait_ms: Option<u32>,
+    sdk_instructions: bool,
 }
 
 fn read_raw(v: &Value) -> Result<RawConfig, String> {
@@ -423,7 +428,7 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         &[
             "models", "default_model", "allow_model_ids", "allowed_origins", "site_keys", "limits", "retry", "cache",
             "pricing", "allow_system_prompt", "simulated", "prompt_cache", "instructions", "summarize", "routing",
-            "provider_wait_ms",
+            "provider_wait_ms", "sdk_instructions",
         ],
     )?;
     Ok(RawConfig {
@@ -452,6 +457,7 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         summarize: o.get("summarize").map(|v| read_summarize(v, &o.path("summarize"))).transpose()?,
         routing: o.get("routing").cloned(),
         provider_wait_ms: o.u32("provider_wait_ms")?,
+        sdk_instructions: o.bool("sdk_instructions")?.unwrap_or(false),
     })
 }
 

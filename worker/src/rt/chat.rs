@@ -48,6 +48,11 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
             return ctx.error(&e);
         }
     };
+    let cap = u64::from(prepared.request.max_tokens.unwrap_or(ctx.config.limits.max_tokens));
+    if let Err(e) = ctx.admit_provider(&primary, prepared.prompt_tokens + cap).await {
+        ctx.release(lease, fitted.extra_tokens, fitted.extra_usd).await;
+        return ctx.error(&e);
+    }
     ctx.log.trimmed = fitted.trimmed;
     ctx.log.summarized = fitted.summary.as_ref().map_or(0, |s| s.0);
     let primary_req = prepared.request_for(&ctx.config, &primary);

@@ -43,6 +43,16 @@ pub(crate) async fn handle(
     if let Err(e) = req.check_limits(&ctx.config.limits, entry.provider) {
         return ctx.error(&e);
     }
+    if ctx.config.sdk_instructions {
+        let parts = crate::prompt::Parts {
+            global: ctx.config.instructions.as_deref(),
+            model: entry.instructions.as_deref(),
+            ..crate::prompt::Parts::default()
+        };
+        if let Some(text) = crate::prompt::compose(&parts) {
+            req.apply_instructions(&text);
+        }
+    }
     let translated = if format.native_to(entry.provider) {
         None
     } else {
@@ -55,6 +65,10 @@ pub(crate) async fn handle(
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
     };
+    if let Err(e) = ctx.admit_provider(&entry, req.prompt_tokens + u64::from(ctx.config.limits.max_tokens)).await {
+        ctx.release(lease, 0, 0.0).await;
+        return ctx.error(&e);
+    }
     // The exact cache, when `cache.sdk` turns it on: whole responses, per route, streaming mode and scope.
     let deterministic = req.body.get("temperature").and_then(serde_json::Value::as_f64) == Some(0.0);
     let plan = Plan::new(&ctx.config.cache, ctx.cache_control.unwrap_or_default(), deterministic, ctx.config.cache.sdk, false);

@@ -117,6 +117,34 @@ impl Ctx {
         }
     }
 
+    /// Waits (up to `provider_wait_ms`) until the provider account's per-minute limits for `entry`'s model admit a
+    /// request of `tokens`, counted across all clients (one limiter object per model), or refuses it with `429`.
+    pub async fn admit_provider(&self, entry: &crate::config::ModelEntry, tokens: u64) -> Result<(), ApiError> {
+        if entry.provider_rpm == 0 && entry.provider_tpm == 0 {
+            return Ok(());
+        }
+        let key = format!("provider:{}", entry.model);
+        let give_up_at = now_ms() + u64::from(self.config.provider_wait_ms);
+        loop {
+            let op = Op::Provider { key: key.clone(), rpm: entry.provider_rpm, tpm: entry.provider_tpm, tokens, now_ms: now_ms() };
+            match self.limiter.apply(&key, op).await {
+                Ok(Decision::Allowed { .. }) => return Ok(()),
+                Ok(Decision::Limited { retry_after_s, .. }) => {
+                    let wait_ms = (retry_after_s * 1000).min(1000);
+                    if now_ms() + wait_ms > give_up_at || self.gone.is_set() {
+                        let msg = format!("the provider's per-minute limit for {} is reached; retry later", entry.model);
+                        return Err(ApiError::rate_limited("rate_limited", msg, retry_after_s));
+                    }
+                    js::sleep(wait_ms).await;
+                }
+                Err(e) => {
+                    console_log(&crate::log::incident(&self.request_id, "limiter_error", e));
+                    return Ok(()); // the provider's own 429 still protects the account
+                }
+            }
+        }
+    }
+
     /// Gives back the stream slot and records the usage against the daily budget.
     pub async fn release(&self, lease: u64, tokens: u64, spend_usd: f64) {
         let key = self.log.client.clone();
