@@ -15,6 +15,7 @@
 //   streams       bind the STREAMS Durable Object (resumable streams; default false)
 //   persist       directory for Durable Object storage (survives stop/start); default in memory
 //   kv            bind the CACHE KV namespace (default true); false = in-isolate cache
+//   cacheIndex    bind the CACHE_INDEX Durable Object (semantic cache indexes; default true); false = in-isolate
 //   build         build when sources are newer than worker/pkg (default true)
 //
 // `startNodeEdge({ vars, upstreams, build })` runs the same build on plain Node instead (`node worker/node.mjs`, a
@@ -50,7 +51,7 @@ export function buildEdge({ force = false } = {}) {
   execFileSync('bash', [join(worker, 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true, streams = false, persist } = {}) {
+export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, cacheIndex = true, build = true, streams = false, persist } = {}) {
   if (build) buildEdge();
   const bindings = {};
   for (const [k, v] of Object.entries(vars)) {
@@ -71,8 +72,12 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
     compatibilityDate: '2025-09-01',
     compatibilityFlags: ['enable_request_signal'], // as worker/wrangler.toml: request.signal aborts on disconnect
     bindings,
-    durableObjects: durableObject || streams
-      ? { ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}), ...(streams ? { STREAMS: 'EdgechatStream' } : {}) }
+    durableObjects: durableObject || streams || cacheIndex
+      ? {
+        ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}),
+        ...(streams ? { STREAMS: 'EdgechatStream' } : {}),
+        ...(cacheIndex ? { CACHE_INDEX: { className: 'EdgechatCacheIndex', useSQLite: true } } : {}),
+      }
       : undefined,
     kvNamespaces: kv ? ['CACHE'] : undefined,
     durableObjectsPersist: persist,
@@ -114,11 +119,14 @@ function outputReaders(output) {
       }
       return lines;
     },
-    /** Waits until a log line for `requestId` appears (log lines are written after the stream ends). */
+    /**
+     * Waits until the log line of request `requestId` appears (written after the stream ends); lines of calls made
+     * for it (`kind`, such as a summary) are not it.
+     */
     async logFor(requestId, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const l = this.logs().find((x) => x.request_id === requestId);
+        const l = this.logs().find((x) => x.request_id === requestId && !x.kind);
         if (l) return l;
         if (Date.now() > deadline) throw new Error(`no log line for request ${requestId}; output:\n${output().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 25));

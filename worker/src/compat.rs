@@ -156,6 +156,38 @@ impl CompatRequest {
         Ok(())
     }
 
+    /// Puts the owner's `instructions` before the client's own system prompt, in the endpoint's format: a leading
+    /// `system` message (Chat Completions), the front of `instructions` (Responses) or of `system` (Messages).
+    /// Only with `sdk_instructions` on: SDK callers are usually servers with prompts of their own.
+    pub fn apply_instructions(&mut self, instructions: &str) {
+        let b = &mut self.body;
+        match self.format {
+            Format::OpenAiChat => {
+                if let Some(Value::Array(msgs)) = b.get_mut("messages") {
+                    msgs.insert(0, serde_json::json!({ "role": "system", "content": instructions }));
+                }
+            }
+            Format::OpenAiResponses => {
+                let joined = match b.get("instructions").and_then(Value::as_str) {
+                    Some(own) if !own.is_empty() => format!("{instructions}\n\n{own}"),
+                    _ => instructions.to_string(),
+                };
+                b.insert("instructions".into(), Value::String(joined));
+            }
+            Format::Anthropic => {
+                let joined = match b.remove("system") {
+                    Some(Value::String(own)) if !own.is_empty() => Value::String(format!("{instructions}\n\n{own}")),
+                    Some(Value::Array(mut blocks)) => {
+                        blocks.insert(0, serde_json::json!({ "type": "text", "text": instructions }));
+                        Value::Array(blocks)
+                    }
+                    _ => Value::String(instructions.to_string()),
+                };
+                b.insert("system".into(), joined);
+            }
+        }
+    }
+
     /// The body to send upstream when the formats match: the client's, with the real model id.
     pub fn upstream_body(&self, model_id: &str) -> Vec<u8> {
         let mut b = self.body.clone();
@@ -470,5 +502,19 @@ mod tests {
         assert_eq!(c.tools[0].name, "w");
         let img = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]}"#).unwrap();
         assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image_url"));
+    }
+
+    #[test]
+    fn owner_instructions_go_first_in_each_format() {
+        let mut chat = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        chat.apply_instructions("Owner.");
+        assert_eq!(chat.body["messages"][0], serde_json::json!({ "role": "system", "content": "Owner." }));
+        let mut resp = parse(Format::OpenAiResponses, br#"{"model":"m","input":"hi","instructions":"Mine."}"#).unwrap();
+        resp.apply_instructions("Owner.");
+        assert_eq!(resp.body["instructions"], "Owner.\n\nMine.");
+        let mut msgs = parse(Format::Anthropic, br#"{"model":"m","max_tokens":5,"system":[{"type":"text","text":"Mine."}],"messages":[]}"#).unwrap();
+        msgs.apply_instructions("Owner.");
+        assert_eq!(msgs.body["system"][0]["text"], "Owner.");
+        assert_eq!(msgs.body["system"][1]["text"], "Mine.");
     }
 }

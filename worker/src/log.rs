@@ -23,12 +23,15 @@ pub struct LogLine {
     pub status: u16,
     /// Upstream attempts made (retries and fallbacks included).
     pub attempts: u32,
-    /// `hit`, `miss` or `bypass`.
+    /// `hit`, `miss`, `refresh` or `bypass`.
     pub cache: &'static str,
     /// On a hit: `exact` or `semantic` (with the similarity score).
     pub cache_kind: Option<&'static str>,
     /// Similarity of a semantic hit.
     pub cache_similarity: Option<f64>,
+    /// On a hit, the key of the answer reused; after a miss or refresh, the key the answer was stored under (the
+    /// same key, so an owner can find the request that produced a reused answer).
+    pub cache_key: Option<String>,
     /// Which limiter counted the request: `durable_object` or `isolate`.
     pub limiter: &'static str,
     /// Time to the first upstream body byte (or cache replay), ms.
@@ -51,6 +54,22 @@ pub struct LogLine {
     pub outcome: &'static str,
     /// Error type, when there was one.
     pub error: Option<String>,
+    /// `summary` on the line of a summarizer call made for a request (the request has its own line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The task the `auto` alias routed the request as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<&'static str>,
+    /// Messages dropped from the front of the request to fit the model's context (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub trimmed: u64,
+    /// Messages folded into a new summary for this request (0: none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub summarized: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl LogLine {

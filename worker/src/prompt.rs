@@ -3,10 +3,10 @@
 //! to the model's context window — trimmed, or summarized with a signed summary the widget sends back.
 //!
 //! # Order
-//! 1. `instructions` (top level), 2. the alias's `instructions`, 3. the site key's `instructions`, 4. the session
-//! token's `ctx` claim (after "Context:"), 5. the widget's `system` (only with `allow_system_prompt`), 6. the
-//! summary of earlier turns (after [`SUMMARY_MARKER`]). Parts are joined by a blank line. The owner's parts come
-//! first and do not change from request to request, so they form one stable prefix: Anthropic's prompt cache (a
+//! The top-level `instructions`, then the alias's, then the site key's; the session token's `ctx` claim (after
+//! "Context:"); the widget's `system` (only with `allow_system_prompt`); last, the summary of earlier turns (after
+//! [`SUMMARY_MARKER`]). Parts are joined by a blank line. The owner's parts come first and do not change from
+//! request to request, so they form one stable prefix: Anthropic's prompt cache (a
 //! breakpoint on the system prompt) keeps hitting. A widget's prompt can add to the owner's, never replace it.
 
 use edgechat::conversation::{Conversation, Message, SUMMARY_MARKER};

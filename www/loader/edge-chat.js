@@ -3,6 +3,7 @@
 //   <edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble"></edge-chat>
 // A signed-in user: `session-token="..."` or the `sessionToken` property (kept in memory only), or
 // `token-url="/edgechat-token"` (the widget fetches {token, expires_at} with the page's cookies and refreshes it).
+// A bubble's corner: position="bottom-right" (default) or "bottom-left" (read by the stylesheet, so not observed here).
 // With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
 // so the page's CSS cannot break it and it cannot break the page.

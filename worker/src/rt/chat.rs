@@ -1,27 +1,33 @@
 //! `POST /api/chat`: policy, caches, upstream with retries and fallback, then the widget SSE stream.
 
 use edgechat::provider::build_request;
-use sha2::{Digest, Sha256};
 use web_sys::Response;
 
 use edgechat::cost::ModelPrice;
 use edgechat::provider::ProviderKind;
 
-use super::js::{console_log, fetch, now_ms, read_all, stream_response, Writer};
+use super::cache;
+use super::context::Fitted;
+use super::js::{now_ms, stream_response, Writer};
 use super::pump;
 use super::upstream::{self, Stats, Upstream};
 use super::{upstream_api_error, Ctx};
-use crate::cache::{CachedAnswer, SemanticEntry, SemanticIndex};
-use crate::chat::{self, hex, PreparedChat};
+use crate::chat::{self, PreparedChat};
 use crate::error::ApiError;
 use crate::stream::{self, Framing, Output, Settings, StreamMachine};
 
 pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
-    let prepared = match chat::prepare(&ctx.config, body) {
+    let prepared = {
+        let p = &ctx.principal;
+        let caller = chat::Caller { site: p.site.as_deref(), subject: p.subject.as_deref(), ctx: p.ctx.as_deref() };
+        chat::prepare(&ctx.config, body, &caller)
+    };
+    let mut prepared = match prepared {
         Ok(p) => p,
         Err(e) => return ctx.error(&e),
     };
     ctx.log.alias = Some(prepared.alias.clone());
+    ctx.log.task = prepared.task.map(crate::task::Task::as_str);
     let chain = upstream::chain(&ctx.config, &prepared.alias);
     let primary = chain[0].1.clone();
     ctx.log.provider = Some(primary.provider.as_str().into());
@@ -34,44 +40,35 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
     };
+    // The turns that no longer fit the model's context are summarized (or dropped) before anything else.
+    let fitted = match super::context::fit(&ctx, &mut prepared, &primary).await {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.release(lease, 0, 0.0).await;
+            return ctx.error(&e);
+        }
+    };
+    let cap = u64::from(prepared.request.max_tokens.unwrap_or(ctx.config.limits.max_tokens));
+    if let Err(e) = ctx.admit_provider(&primary, prepared.prompt_tokens + cap).await {
+        ctx.release(lease, fitted.extra_tokens, fitted.extra_usd).await;
+        return ctx.error(&e);
+    }
+    ctx.log.trimmed = fitted.trimmed;
+    ctx.log.summarized = fitted.summary.as_ref().map_or(0, |s| s.0);
+    let primary_req = prepared.request_for(&ctx.config, &primary);
 
-    // Caches: exact match for deterministic requests, then the semantic index when enabled.
-    let answer_key = chat::cache_key(primary.provider, &primary_req);
-    let semantic_on = ctx.config.cache.semantic.enabled && !prepared.continue_;
-    if prepared.cacheable {
-        ctx.log.cache = "miss";
-        if let Some(a) = load_answer(&ctx, &answer_key).await {
-            return replay(ctx, &prepared, a, lease, "exact", None).await;
-        }
-    }
-    let mut semantic: Option<(Vec<f32>, String, SemanticIndex)> = None;
-    if semantic_on {
-        ctx.log.cache = "miss";
-        let index_key = format!("sem:{}", &hex(&Sha256::digest(format!("{}|{}", primary.provider, primary.model)))[..32]);
-        match embed(&ctx, &prompt_text(&prepared)).await {
-            Ok(vector) => {
-                let index: SemanticIndex = ctx
-                    .cache
-                    .get(&index_key)
-                    .await
-                    .and_then(|s| serde_json::from_str(&s).ok())
-                    .unwrap_or_default();
-                let threshold = ctx.config.cache.semantic.threshold;
-                let hit = index.best(&vector, threshold).map(|(e, s)| (e.key.clone(), s));
-                if let Some((key, score)) = hit {
-                    if let Some(a) = load_answer(&ctx, &key).await {
-                        return replay(ctx, &prepared, a, lease, "semantic", Some(score)).await;
-                    }
-                }
-                semantic = Some((vector, index_key, index));
-            }
-            Err(e) => console_log(&ctx.scrub(&crate::log::incident(&ctx.request_id, "semantic_cache_error", e))),
-        }
-    }
+    // Caches: exact match for deterministic requests, then the semantic index when enabled, in the caller's scope.
+    let plan = prepared.cache_plan(&ctx.config, ctx.cache_control);
+    ctx.log.cache = plan.status();
+    let pending = match cache::lookup_chat(&ctx, &prepared, &primary, &primary_req, plan).await {
+        cache::Lookup::Hit(hit) => return replay(ctx, &prepared, hit, lease).await,
+        cache::Lookup::Miss(pending) => pending,
+    };
 
     // With the STREAMS Durable Object bound, a stream object owns the upstream request (resumable streams).
     if let Some(ns) = ctx.streams.clone() {
-        return super::streams::start(ctx, ns, body, lease, answer_key, prepared.cacheable, semantic).await;
+        let body = prepared.rewrite_body(body);
+        return super::streams::start(ctx, ns, &body, lease, pending, fitted).await;
     }
     let mut stats = Stats::default();
     let config = ctx.config.clone();
@@ -107,29 +104,35 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         }
     };
     ctx.log.status = 200;
-    let store = Store { key: answer_key, cacheable: prepared.cacheable, semantic };
     let js_ctx = ctx.js_ctx.clone();
     // The pump runs after the response is returned; waitUntil keeps the isolate alive for the log line.
     let done = wasm_bindgen_futures::future_to_promise(async move {
-        pump(ctx, up, writer, prepared, lease, store).await;
+        pump(ctx, up, writer, prepared, lease, pending, fitted).await;
         Ok(wasm_bindgen::JsValue::UNDEFINED)
     });
     super::wait_until(&js_ctx, &done);
     resp
 }
 
-struct Store {
-    key: String,
-    cacheable: bool,
-    semantic: Option<(Vec<f32>, String, SemanticIndex)>,
-}
-
-async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: PreparedChat, lease: u64, store: Store) {
+#[allow(clippy::too_many_arguments)]
+async fn pump(
+    mut ctx: Ctx,
+    up: Upstream,
+    mut writer: Writer,
+    prepared: PreparedChat,
+    lease: u64,
+    pending: Option<cache::Pending>,
+    fitted: Fitted,
+) {
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut settings = Settings::from_config(&ctx.config, &entry.model, prepared.prompt_tokens, &ctx.secrets);
-    settings.keep_answer = store.cacheable || store.semantic.is_some();
-    let start = stream::start(&ctx.request_id, &ctx.request_id, &alias, entry.provider, false);
-    let mut machine = StreamMachine::new(entry.provider, Output::Widget { start, framing: Framing::Sse }, settings, now_ms());
+    settings.keep_answer = pending.is_some();
+    settings.budget = ctx.budget;
+    let mut start = stream::start(&ctx.request_id, &ctx.request_id, &alias, entry.provider, false);
+    start.trimmed = fitted.trimmed;
+    start.task = prepared.task.map(|t| t.as_str().to_string());
+    let output = Output::Widget { start, summary: fitted.event(), framing: Framing::Sse };
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
     machine.set_model(&entry.model);
     let mut reader = pump::first(&mut machine, body);
     pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
@@ -137,51 +140,24 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, prepared: Prepared
     writer.close();
     pump::end_upstream(reader, &abort, end.upstream).await;
     ctx.log.record(&end);
-    if let Some(answer) = end.answer {
-        save(&ctx, &store, answer).await;
+    if let (Some(answer), Some(p)) = (end.answer, &pending) {
+        ctx.log.cache_key = cache::save_answer(&ctx.cache, &ctx.config, p, answer, &ctx.request_id).await;
     }
-    ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
+    let tokens = end.usage.total_input_tokens() + end.usage.output_tokens + fitted.extra_tokens;
+    ctx.release(lease, tokens, end.cost_usd.unwrap_or(0.0) + fitted.extra_usd).await;
     ctx.write_log();
 }
 
-async fn load_answer(ctx: &Ctx, key: &str) -> Option<CachedAnswer> {
-    let s = ctx.cache.get(&format!("ans:{key}")).await?;
-    CachedAnswer::from_json(&s).filter(|a| a.complete)
-}
-
-async fn save(ctx: &Ctx, store: &Store, answer: CachedAnswer) {
-    let ttl = ctx.config.cache.ttl_seconds;
-    if !answer.complete {
-        return;
-    }
-    if let Err(e) = ctx.cache.put(&format!("ans:{}", store.key), &answer.to_json(), ttl).await {
-        console_log(&crate::log::incident(&ctx.request_id, "cache_error", e));
-        return;
-    }
-    if let Some((vector, index_key, index)) = &store.semantic {
-        let mut index = index.clone();
-        index.insert(SemanticEntry { embedding: vector.clone(), key: store.key.clone() }, ctx.config.cache.semantic.max_entries);
-        let json = serde_json::to_string(&index).unwrap_or_default();
-        if let Err(e) = ctx.cache.put(index_key, &json, ttl).await {
-            console_log(&crate::log::incident(&ctx.request_id, "cache_error", e));
-        }
-    }
-}
-
 /// Replays a cached answer as a stream, marked as a hit (through the same stream machine, at no cost).
-async fn replay(
-    mut ctx: Ctx,
-    prepared: &PreparedChat,
-    answer: CachedAnswer,
-    lease: u64,
-    kind: &'static str,
-    similarity: Option<f64>,
-) -> Response {
+async fn replay(mut ctx: Ctx, prepared: &PreparedChat, hit: cache::Hit, lease: u64) -> Response {
+    let cache::Hit { answer, kind, similarity, key } = hit;
     let provider = answer.provider.parse().unwrap_or(ProviderKind::OpenAiChat);
     let mut settings = Settings::from_config(&ctx.config, &answer.model, prepared.prompt_tokens, &ctx.secrets);
     settings.price = Some(ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
-    let start = stream::start(&ctx.request_id, &ctx.request_id, &prepared.alias, provider, false);
-    let mut machine = StreamMachine::new(provider, Output::Widget { start, framing: Framing::Sse }, settings, now_ms());
+    let mut start = stream::start(&ctx.request_id, &ctx.request_id, &prepared.alias, provider, false);
+    start.task = prepared.task.map(|t| t.as_str().to_string());
+    let output = Output::Widget { start, summary: None, framing: Framing::Sse };
+    let mut machine = StreamMachine::new(provider, output, settings, now_ms());
     machine.on_events(answer.events());
     let out = machine.take_bytes().unwrap_or_default();
     let end = machine.into_ending();
@@ -189,6 +165,7 @@ async fn replay(
     ctx.log.cache = "hit";
     ctx.log.cache_kind = Some(kind);
     ctx.log.cache_similarity = similarity;
+    ctx.log.cache_key = Some(key);
     ctx.log.provider = Some(answer.provider.clone());
     ctx.log.model = Some(answer.model.clone());
     ctx.log.status = 200;
@@ -201,36 +178,4 @@ async fn replay(
     h.push(("x-edgechat-cache".into(), "hit".into()));
     h.push(("x-edgechat-cache-kind".into(), kind.into()));
     super::js::response(200, &h, &String::from_utf8_lossy(&out))
-}
-
-fn prompt_text(p: &PreparedChat) -> String {
-    let mut s = p.request.system.clone().unwrap_or_default();
-    for m in &p.request.messages {
-        s.push('\n');
-        s.push_str(&m.content);
-    }
-    s
-}
-
-/// Embeds `text` with the configured provider's `/embeddings` endpoint.
-async fn embed(ctx: &Ctx, text: &str) -> Result<Vec<f32>, String> {
-    let sc = &ctx.config.cache.semantic;
-    let p = ctx.config.provider(sc.provider);
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    if let Some(k) = &p.api_key {
-        headers.push(("authorization".into(), format!("Bearer {k}")));
-    }
-    let body = serde_json::json!({ "model": sc.embedding_model, "input": text }).to_string();
-    let sent = fetch("POST", &format!("{}/embeddings", p.base_url), &headers, body.as_bytes(), Some(&ctx.gone)).await?;
-    let status = sent.response.status();
-    let bytes = read_all(sent.response.body(), 8 << 20, ctx.config.limits.stall_timeout_ms)
-        .await
-        .map_err(|e| format!("embeddings body: {e:?}"))?;
-    if !(200..300).contains(&status) {
-        return Err(format!("embeddings returned {status}"));
-    }
-    let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let arr = v["data"][0]["embedding"].as_array().ok_or("embeddings response has no data[0].embedding")?;
-    Ok(arr.iter().filter_map(|x| x.as_f64()).map(|x| x as f32).collect())
 }

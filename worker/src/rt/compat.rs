@@ -8,15 +8,17 @@ use edgechat::provider::{anthropic, build_request, decode_response, openai_chat,
 use edgechat::HttpRequest;
 use web_sys::Response;
 
+use super::cache;
 use super::js::{now_ms, response, stream_response, Writer};
 use super::pump;
 use super::upstream::{self, Body, Stats, Upstream};
 use super::{upstream_api_error, wait_until, Ctx};
+use crate::cache::{answer_key, Plan, Scope, StoredResponse};
 use crate::compat::{self, CompatRequest, Format};
 use crate::config::ModelEntry;
 use crate::error::ApiError;
 use crate::policy;
-use crate::stream::{round_usd, Encoder, Output, Settings, StreamMachine};
+use crate::stream::{round_usd, Encoder, Outcome, Settings, StreamMachine, Output};
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
@@ -41,6 +43,16 @@ pub(crate) async fn handle(
     if let Err(e) = req.check_limits(&ctx.config.limits, entry.provider) {
         return ctx.error(&e);
     }
+    if ctx.config.sdk_instructions {
+        let parts = crate::prompt::Parts {
+            global: ctx.config.instructions.as_deref(),
+            model: entry.instructions.as_deref(),
+            ..crate::prompt::Parts::default()
+        };
+        if let Some(text) = crate::prompt::compose(&parts) {
+            req.apply_instructions(&text);
+        }
+    }
     let translated = if format.native_to(entry.provider) {
         None
     } else {
@@ -53,6 +65,23 @@ pub(crate) async fn handle(
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
     };
+    if let Err(e) = ctx.admit_provider(&entry, req.prompt_tokens + u64::from(ctx.config.limits.max_tokens)).await {
+        ctx.release(lease, 0, 0.0).await;
+        return ctx.error(&e);
+    }
+    // The exact cache, when `cache.sdk` turns it on: whole responses, per route, streaming mode and scope.
+    let deterministic = req.body.get("temperature").and_then(serde_json::Value::as_f64) == Some(0.0);
+    let plan = Plan::new(&ctx.config.cache, ctx.cache_control.unwrap_or_default(), deterministic, ctx.config.cache.sdk, false);
+    ctx.log.cache = plan.status();
+    let cache_key = plan.active().then(|| {
+        let route = format!("sdk{}|{}|{}|{}", format.path(), req.stream, anthropic_version.as_deref().unwrap_or(""), anthropic_beta.as_deref().unwrap_or(""));
+        answer_key(&route, entry.provider, &req.upstream_body(&entry.model), &Scope::of(&ctx.config, &ctx.principal))
+    });
+    if let (Some(key), true) = (&cache_key, plan.read) {
+        if let Some(r) = cache::load_response(&ctx.cache, key, &plan).await {
+            return replay(ctx, r, key.clone(), lease).await;
+        }
+    }
     let chain = upstream::chain(&ctx.config, &alias);
     let config = ctx.config.clone();
     let mut stats = Stats::default();
@@ -101,6 +130,7 @@ pub(crate) async fn handle(
     ctx.log.status = 200;
     let native = format.native_to(up.entry.provider);
     let mut headers = ctx.headers();
+    headers.push(("x-edgechat-cache".into(), ctx.log.cache.into()));
     if let Body::Full(bytes) = &up.body {
         // Non-streaming.
         let (text, usage, estimated) = if native {
@@ -132,6 +162,11 @@ pub(crate) async fn handle(
         ctx.log.set_usage(&usage, estimated);
         ctx.log.cost_usd = cost;
         ctx.log.outcome = "complete";
+        if let (Some(key), false) = (&cache_key, estimated) {
+            let content_type = headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+            let r = StoredResponse { content_type, body: text.clone(), provider: up.entry.provider.as_str().into(), model: up.entry.model.clone(), usage, ..StoredResponse::default() };
+            ctx.log.cache_key = cache::save_response(&ctx.cache, key, &plan, r, &ctx.request_id).await;
+        }
         ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
         ctx.write_log();
         return response(200, &headers, &text);
@@ -155,12 +190,37 @@ pub(crate) async fn handle(
         let id = format!("chatcmpl-{}", ctx.request_id);
         Output::Translate(Encoder::Chat(ChunkEncoder::new(id, req.model.clone(), now_ms() / 1000, req.include_usage())))
     };
+    let store = cache_key.map(|key| (key, plan));
     let done = wasm_bindgen_futures::future_to_promise(async move {
-        pump(ctx, up, writer, output, req.prompt_tokens, lease).await;
+        pump(ctx, up, writer, output, req.prompt_tokens, lease, store).await;
         Ok(wasm_bindgen::JsValue::UNDEFINED)
     });
     wait_until(&js_ctx, &done);
     resp
+}
+
+/// Replays a stored SDK response byte for byte, marked as a hit (at no cost).
+async fn replay(mut ctx: Ctx, r: StoredResponse, key: String, lease: u64) -> Response {
+    ctx.log.cache = "hit";
+    ctx.log.cache_kind = Some("exact");
+    ctx.log.cache_key = Some(key);
+    ctx.log.provider = Some(r.provider.clone());
+    ctx.log.model = Some(r.model.clone());
+    ctx.log.status = 200;
+    ctx.log.outcome = "complete";
+    ctx.log.set_usage(&r.usage, false);
+    ctx.log.cost_usd = Some(0.0);
+    ctx.log.ttfb_ms = Some(now_ms().saturating_sub(ctx.started_ms));
+    ctx.release(lease, 0, 0.0).await;
+    ctx.write_log();
+    let mut h = ctx.headers();
+    h.push(("content-type".into(), r.content_type.clone()));
+    if r.content_type.starts_with("text/event-stream") {
+        h.push(("cache-control".into(), "no-cache, no-transform".into()));
+    }
+    h.push(("x-edgechat-cache".into(), "hit".into()));
+    h.push(("x-edgechat-cache-kind".into(), "exact".into()));
+    response(200, &h, &r.body)
 }
 
 fn passthrough_request(
@@ -197,16 +257,25 @@ fn passthrough_request(
     }
 }
 
-async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, output: Output, prompt_tokens: u64, lease: u64) {
+async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, output: Output, prompt_tokens: u64, lease: u64, store: Option<(String, Plan)>) {
     let Upstream { abort, body, entry, .. } = up;
     let settings = Settings::from_config(&ctx.config, &entry.model, prompt_tokens, &ctx.secrets);
     let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
+    if store.is_some() {
+        writer.record();
+    }
     let mut reader = pump::first(&mut machine, body);
     pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
     let end = machine.into_ending();
     writer.close();
     pump::end_upstream(reader, &abort, end.upstream).await;
     ctx.log.record(&end);
+    let recorded = writer.take_recording().and_then(|b| String::from_utf8(b).ok());
+    if let (Some((key, plan)), Some(body), Outcome::Complete) = (&store, recorded, end.outcome) {
+        let content_type = "text/event-stream; charset=utf-8".to_string();
+        let r = StoredResponse { content_type, body, provider: entry.provider.as_str().into(), model: entry.model.clone(), usage: end.usage, ..StoredResponse::default() };
+        ctx.log.cache_key = cache::save_response(&ctx.cache, key, plan, r, &ctx.request_id).await;
+    }
     ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
     ctx.write_log();
 }

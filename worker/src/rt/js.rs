@@ -342,7 +342,7 @@ pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal)
     let init = response_init(status, headers);
     let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
     let ignore = Reflect::get(&js_sys::global(), &"Boolean".into())?;
-    let writer = Writer { writer, gone: gone.clone(), settled, waker, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open };
+    let writer = Writer { writer, gone: gone.clone(), settled, waker, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open, recording: None };
     Ok((resp, writer))
 }
 
@@ -399,9 +399,24 @@ pub struct Writer {
     /// A built-in function (`Boolean`) that marks a promise's rejection as handled without calling into wasm.
     ignore: JsValue,
     state: WriterState,
+    /// A copy of every write while recording ([`Writer::record`]; the SDK routes' response cache).
+    recording: Option<Vec<u8>>,
 }
 
+/// Most bytes [`Writer::record`] keeps; a longer response is not recorded.
+pub const RECORD_MAX_BYTES: usize = 1 << 20;
+
 impl Writer {
+    /// Keeps a copy of what is written from now on (up to [`RECORD_MAX_BYTES`]).
+    pub fn record(&mut self) {
+        self.recording = Some(Vec::new());
+    }
+
+    /// What was written since [`Writer::record`]; `None` when not recording or over the limit.
+    pub fn take_recording(&mut self) -> Option<Vec<u8>> {
+        self.recording.take()
+    }
+
     /// Sends bytes (one write); `false` once the client has gone away.
     pub fn write(&mut self, bytes: &[u8]) -> bool {
         if self.state != WriterState::Open || self.gone.is_set() {
@@ -410,6 +425,12 @@ impl Writer {
         if let (false, Some([ok, err])) = (bytes.is_empty(), &self.callbacks) {
             let _ = self.writer.write_with_chunk(&Uint8Array::from(bytes)).then2(ok, err);
             self.written += 1;
+        }
+        if let Some(r) = &mut self.recording {
+            r.extend_from_slice(bytes);
+            if r.len() > RECORD_MAX_BYTES {
+                self.recording = None;
+            }
         }
         true
     }

@@ -16,7 +16,6 @@ use web_sys::Response;
 
 use super::js::{call, call_async, console_log};
 use super::Ctx;
-use crate::cache::SemanticIndex;
 use crate::error::ApiError;
 use crate::resume::{self, Owner, StreamAction};
 
@@ -43,10 +42,18 @@ pub(crate) struct StartMsg {
     owner: Owner,
     client: String,
     lease: u64,
+    /// The cache status for the log line (`miss`, `refresh`, `bypass`).
     cache: String,
-    answer_key: String,
-    cacheable: bool,
-    semantic: Option<(Vec<f32>, String, SemanticIndex)>,
+    /// What to store once the answer is complete ([`super::cache::Pending::to_value`]).
+    store: Option<serde_json::Value>,
+    /// The session token's `ctx` claim (the object composes the same system prompt).
+    ctx: Option<String>,
+    /// What fitting the request to the context did (the `summary` event, `trimmed`).
+    fitted: super::context::Fitted,
+    /// The task `auto` routed the request as.
+    task: Option<String>,
+    /// What the client may still spend today.
+    budget: crate::stream::Budget,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -105,15 +112,13 @@ fn relay(ctx: &Ctx, from: &Response, stream_id: Option<&str>) -> Response {
 
 /// Starts `/api/chat` in a new stream object and streams its events to the client. The object writes the
 /// request's log line and releases the limiter lease when the stream ends.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn start(
     mut ctx: Ctx,
     ns: JsValue,
     body: &[u8],
     lease: u64,
-    answer_key: String,
-    cacheable: bool,
-    semantic: Option<(Vec<f32>, String, SemanticIndex)>,
+    store: Option<super::cache::Pending>,
+    fitted: super::context::Fitted,
 ) -> Response {
     let made = call(&ns, "newUniqueId", &[]).and_then(|id| {
         let stream_id = call(&id, "toString", &[])?.as_string().unwrap_or_default();
@@ -132,9 +137,11 @@ pub(crate) async fn start(
         client: ctx.log.client.clone(),
         lease,
         cache: ctx.log.cache.to_string(),
-        answer_key,
-        cacheable,
-        semantic,
+        store: store.as_ref().map(super::cache::Pending::to_value),
+        ctx: ctx.principal.ctx.clone(),
+        fitted,
+        task: ctx.log.task.map(str::to_string),
+        budget: ctx.budget,
     };
     let json = serde_json::to_string(&msg).unwrap_or_default();
     match to_object(&stub, "POST", "/start", &[("content-type", "application/json".into())], Some(json)).await {

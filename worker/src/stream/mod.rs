@@ -44,7 +44,7 @@ pub enum Framing {
 }
 
 /// What a stream may do before it is cut.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     /// USD this request may still spend (the caller's daily budget left).
     pub usd: Option<f64>,
@@ -197,9 +197,12 @@ impl StreamMachine {
         m.stall_at = now + u64::from(m.settings.stall_ms);
         m.first_token_at = m.settings.first_token_ms.map(|t| now + u64::from(t));
         m.ping_at = m.settings.keepalive_ms.map(|k| now + u64::from(k.max(1)));
-        if let Output::Widget { start, .. } = &m.output {
-            let start = WidgetEvent::Start(start.clone());
+        if let Output::Widget { start, summary, .. } = &m.output {
+            let (start, summary) = (WidgetEvent::Start(start.clone()), summary.clone().map(WidgetEvent::Summary));
             m.emit(start);
+            if let Some(s) = summary {
+                m.emit(s);
+            }
         }
         m
     }

@@ -1,7 +1,7 @@
 //! What the client of a stream reads: the widget protocol, the provider's own bytes, or a translation into another
 //! SDK format. The formats themselves are the core's (`edgechat::protocol`, `edgechat::provider::<name>::encode`).
 
-use edgechat::protocol::Start;
+use edgechat::protocol::{Start, Summary};
 use edgechat::provider::{anthropic, openai_chat, openai_responses};
 use edgechat::{StreamEvent, Usage};
 
@@ -14,6 +14,8 @@ pub enum Output {
     Widget {
         /// The `start` event's data (sent first).
         start: Start,
+        /// A summary of the turns that no longer fit, sent right after `start`.
+        summary: Option<Summary>,
         /// Bytes for one client, or frames for a resumable log.
         framing: Framing,
     },

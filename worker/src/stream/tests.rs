@@ -39,7 +39,7 @@ fn settings() -> Settings {
 }
 
 fn widget(framing: Framing) -> Output {
-    Output::Widget { start: start("req", "req", "fast", ProviderKind::OpenAiChat, false), framing }
+    Output::Widget { start: start("req", "req", "fast", ProviderKind::OpenAiChat, false), summary: None, framing }
 }
 
 fn machine(output: Output, s: Settings) -> StreamMachine {
@@ -189,7 +189,7 @@ fn first_token_timeout_before_any_text() {
 fn upstream_error_mid_stream_is_scrubbed() {
     let mut m = StreamMachine::new(
         ProviderKind::Anthropic,
-        Output::Widget { start: start("r", "r", "claude", ProviderKind::Anthropic, false), framing: Framing::Sse },
+        Output::Widget { start: start("r", "r", "claude", ProviderKind::Anthropic, false), summary: None, framing: Framing::Sse },
         settings(),
         0,
     );

@@ -11,7 +11,6 @@ use web_sys::Response;
 use super::relay::subscribe;
 use super::state::{environment, json_error, set_alarm, Shared};
 use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
-use crate::cache::{CachedAnswer, SemanticEntry};
 use crate::chat::{self, PreparedChat};
 use crate::config::Config;
 use crate::error::{scrub, ApiError};
@@ -78,7 +77,9 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         .and_then(|c| {
             let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
                 .map_err(|e| ApiError::new(500, "internal", e))?;
-            let p = chat::prepare(&c, msg.body.as_bytes())?;
+            let o = &msg.owner;
+            let caller = chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
+            let p = chat::prepare(&c, msg.body.as_bytes(), &caller)?;
             Ok((c, s, p))
         });
     let (config, settings, prepared) = match ready {
@@ -110,10 +111,14 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         alias: Some(prepared.alias.clone()),
         cache: match msg.cache.as_str() {
             "miss" => "miss",
+            "refresh" => "refresh",
             _ => "bypass",
         },
         limiter: LimiterStore::from_env(&env).name(),
         outcome: "error",
+        task: msg.task.as_deref().and_then(crate::task::Task::from_name).map(crate::task::Task::as_str),
+        trimmed: msg.fitted.trimmed,
+        summarized: msg.fitted.summary.as_ref().map_or(0, |s| s.0),
         ..LogLine::default()
     };
     let mut run = Run { state: state.clone(), env, storage, config, secrets, msg, log };
@@ -171,9 +176,14 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
     let Upstream { abort, body, alias, entry, .. } = up;
     let mut settings = Settings::from_config(&run.config, &entry.model, prepared.prompt_tokens, &run.secrets);
     settings.keepalive_ms = None; // each client's relay sends its own keep-alives
-    settings.keep_answer = run.msg.cacheable || run.msg.semantic.is_some();
-    let start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
-    let mut machine = StreamMachine::new(entry.provider, Output::Widget { start, framing: Framing::Frames }, settings, now_ms());
+    let pending = run.msg.store.as_ref().and_then(crate::rt::cache::Pending::from_value);
+    settings.keep_answer = pending.is_some();
+    settings.budget = run.msg.budget;
+    let mut start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
+    start.trimmed = run.msg.fitted.trimmed;
+    start.task = run.msg.task.clone();
+    let output = Output::Widget { start, summary: run.msg.fitted.event(), framing: Framing::Frames };
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
     machine.set_model(&entry.model);
     let mut reader = pump::first(&mut machine, body);
     let append = |frames: Vec<Frame>| run.append(frames);
@@ -195,34 +205,14 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
         set_alarm(storage, at).await;
     }
     run.log.record(&end);
-    if let Some(answer) = end.answer {
-        save(&run, answer).await;
+    if let (Some(answer), Some(p)) = (end.answer, &pending) {
+        let store = CacheStore::from_env(&run.env);
+        run.log.cache_key = crate::rt::cache::save_answer(&store, &run.config, p, answer, &run.msg.request_id).await;
     }
-    run.release(end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
+    let f = &run.msg.fitted;
+    let tokens = end.usage.total_input_tokens() + end.usage.output_tokens + f.extra_tokens;
+    run.release(tokens, end.cost_usd.unwrap_or(0.0) + f.extra_usd).await;
     run.write_log();
-}
-
-/// Stores a complete answer in the response cache (as the stateless path does).
-async fn save(run: &Run, answer: CachedAnswer) {
-    let cache = CacheStore::from_env(&run.env);
-    let ttl = run.config.cache.ttl_seconds;
-    if !answer.complete {
-        return;
-    }
-    let json = serde_json::to_string(&answer).unwrap_or_default();
-    if let Err(e) = cache.put(&format!("ans:{}", run.msg.answer_key), &json, ttl).await {
-        console_log(&crate::log::incident(&run.msg.request_id, "cache_error", e));
-        return;
-    }
-    if let Some((vector, index_key, index)) = &run.msg.semantic {
-        let mut index = index.clone();
-        let entry = SemanticEntry { embedding: vector.clone(), key: run.msg.answer_key.clone() };
-        index.insert(entry, run.config.cache.semantic.max_entries);
-        let json = serde_json::to_string(&index).unwrap_or_default();
-        if let Err(e) = cache.put(index_key, &json, ttl).await {
-            console_log(&crate::log::incident(&run.msg.request_id, "cache_error", e));
-        }
-    }
 }
 
 async fn persist(run: &Run, storage: &JsValue) {
