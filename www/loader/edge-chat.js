@@ -23,14 +23,14 @@ const load = (dir) => {
 class EdgeChat extends HTMLElement {
   static observedAttributes = ['endpoint', 'site-key', 'title', 'mode', 'byok', 'session-token', 'token-url'];
 
-  // The property wins over the attribute once set; a new token goes to the mounted widget (no remount).
+  // The widget reads it before every request, so a new token needs no remount. Kept in memory only; once set,
+  // the property wins over the attribute.
   get sessionToken() {
     return this._session !== undefined ? this._session : this.getAttribute('session-token');
   }
 
   set sessionToken(value) {
     this._session = value == null ? null : String(value);
-    this._widget?.set_session_token(this.sessionToken || undefined);
   }
 
   connectedCallback() {
@@ -55,7 +55,7 @@ class EdgeChat extends HTMLElement {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
         this._widget = m.mount_edge_chat(host, attr('endpoint'), attr('site-key'), attr('title'), attr('mode', 'inline'),
-          this.sessionToken || undefined, attr('token-url') || undefined);
+          this, attr('token-url') || undefined);
       })
       .catch((err) => {
         host.textContent = `The chat could not load: ${err && err.message ? err.message : err}`;
@@ -70,9 +70,7 @@ class EdgeChat extends HTMLElement {
   }
 
   attributeChangedCallback(name, old, value) {
-    if (name === 'session-token') {
-      if (this._session === undefined) this._widget?.set_session_token(value || undefined);
-    } else if (this._widget && old !== value) {
+    if (this._widget && old !== value && name !== 'session-token') {
       this.disconnectedCallback();
       this.connectedCallback();
     }

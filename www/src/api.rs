@@ -7,7 +7,6 @@
 
 use std::rc::Rc;
 
-use edgechat::conversation::{Message, Role};
 use edgechat::sse::SseParser;
 use edgechat::ToolCall;
 use wasm_bindgen::closure::Closure;
@@ -296,7 +295,7 @@ impl ChatError {
             _ if status == Some(429) => ErrorKind::RateLimited,
             "network" => ErrorKind::Network,
             "truncated" => ErrorKind::Truncated,
-            "unauthorized" | "session_required" | "session_token" => ErrorKind::Auth,
+            "unauthorized" | "session_required" => ErrorKind::Auth,
             _ if status == Some(401) => ErrorKind::Auth,
             "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "summary_invalid"
             | "model_not_allowed" | "too_many_messages" | "message_too_long" | "conversation_too_long" | "max_tokens_exceeded" | "not_found"
@@ -321,30 +320,6 @@ impl ChatError {
     }
 }
 
-/// What a `start` event says about how the request is served (kept with the answer; the widget shows none of it).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Served {
-    /// The alias that serves.
-    pub model: String,
-    /// The task the `auto` alias routed the request as.
-    pub task: Option<String>,
-    /// The oldest messages of the request the edge left out (without a summary) to fit.
-    pub trimmed: u64,
-}
-
-impl Served {
-    /// Saved form (`{"model","task","trimmed"}`).
-    pub fn to_json(&self) -> JsValue {
-        let o = Obj::new().set("model", self.model.as_str()).opt("task", self.task.as_deref());
-        if self.trimmed > 0 { o.set("trimmed", self.trimmed as f64) } else { o }.build()
-    }
-
-    /// Reads the saved form.
-    pub fn from_json(d: &JsValue) -> Self {
-        Self { model: json::string(d, "model").unwrap_or_default(), task: json::string(d, "task"), trimmed: json::uint(d, "trimmed").unwrap_or(0) }
-    }
-}
-
 /// A summary of the earliest turns, made by the edge (the `summary` event; docs/protocol.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryEvent {
@@ -359,8 +334,9 @@ pub struct SummaryEvent {
 /// One event of the edge's stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EdgeEvent {
-    /// Accepted.
-    Start(Served),
+    /// Accepted; the `start` event's data (the alias that serves, the routed `task`, the messages the edge
+    /// `trimmed`: kept with the answer, not shown).
+    Start(JsValue),
     /// The request's earliest messages were summarized (before the first `delta`).
     Summary(SummaryEvent),
     /// Answer text.
@@ -399,7 +375,7 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
         Err(e) => return malformed(e.to_string()),
     };
     Some(Ok(match ev {
-        W::Start(s) => EdgeEvent::Start(Served { model: s.model, task: s.task, trimmed: s.trimmed }),
+        W::Start(_) => EdgeEvent::Start(d),
         W::Summary(s) => EdgeEvent::Summary(SummaryEvent { covers: s.covers, text: s.text, token: s.token }),
         W::Delta { text } => EdgeEvent::Delta(text),
         W::Reasoning { text } => EdgeEvent::Reasoning(text),
@@ -458,12 +434,12 @@ impl From<ChatError> for Failure {
     }
 }
 
-/// `Headers` with these values.
-pub fn headers<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Headers {
+/// `Headers` with these values (one that is forbidden or invalid is left out).
+#[cfg(feature = "byok")]
+pub fn headers(pairs: &[(String, String)]) -> Headers {
     let h = Headers::new().unwrap_throw();
     for (k, v) in pairs {
-        // Only a forbidden name or an invalid value fails: the header is left out.
-        let _ = h.set(k.as_ref(), v.as_ref());
+        let _ = h.set(k, v);
     }
     h
 }
@@ -585,19 +561,15 @@ pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
         .ok_or_else(|| ChatError::from_edge("bad_config", "unreadable config".into(), None, None, false))
 }
 
-/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape, `"continue": true` to
-/// carry on the partial assistant turn the messages end with, and `summary` (`{"text", "token", "covers"}`) when
-/// the messages are the ones after an edge-made summary.
-pub fn chat_body(model: &str, messages: &[Message], cont: bool, summary: Option<&JsValue>) -> String {
+/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape (each message given as
+/// `(from the user, content, interrupted)`), `"continue": true` to carry on the partial assistant turn the
+/// messages end with, and `summary` (`{"text", "token", "covers"}`) when the messages are the ones after an
+/// edge-made summary.
+pub fn chat_body<'a>(model: &str, messages: impl Iterator<Item = (bool, &'a str, bool)>, cont: bool, summary: Option<&JsValue>) -> String {
     let list = js_sys::Array::new();
-    for m in messages {
-        let role = match m.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-            Role::Tool => "tool",
-        };
-        let o = Obj::new().set("role", role).set("content", m.content.as_str());
-        let o = if m.interrupted { o.set("interrupted", true) } else { o };
+    for (user, content, interrupted) in messages {
+        let o = Obj::new().set("role", if user { "user" } else { "assistant" }).set("content", content);
+        let o = if interrupted { o.set("interrupted", true) } else { o };
         list.push(&o.build());
     }
     let body = Obj::new().set("model", model).set("messages", list).opt("summary", summary);
@@ -637,9 +609,17 @@ impl Cursor {
 /// `401`, with a token from the page's token endpoint, a new token is fetched and the request sent once more. A
 /// non-2xx answer is an error.
 async fn open(ep: &Endpoint, method: &str, path: &str, extra: Option<(&str, String)>, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, Failure> {
-    let site_key = ep.site_key.as_deref().filter(|k| !k.is_empty()).map(|k| ("x-edgechat-site-key", k));
-    let json = body.map(|_| ("content-type", "application/json"));
-    let h = headers(&[extra.as_ref().map(|(k, v)| (*k, v.as_str())), site_key, json].into_iter().flatten().collect::<Vec<_>>());
+    // `set` fails only for a forbidden name or an invalid value: the header is left out.
+    let h = Headers::new().unwrap_throw();
+    if let Some((k, v)) = extra {
+        let _ = h.set(k, &v);
+    }
+    if let Some(k) = ep.site_key.as_deref().filter(|k| !k.is_empty()) {
+        let _ = h.set("x-edgechat-site-key", k);
+    }
+    if body.is_some() {
+        let _ = h.set("content-type", "application/json");
+    }
     let url = ep.url(path);
     let mut renewed = false;
     loop {

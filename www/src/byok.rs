@@ -115,7 +115,7 @@ pub async fn stream_direct(
     }
     let mut decoder = StreamDecoder::new(settings.provider);
     let mut state = Direct::default();
-    on_event(EdgeEvent::Start(crate::api::Served { model: settings.model.clone(), ..Default::default() }));
+    on_event(EdgeEvent::Start(crate::json::Obj::new().set("model", settings.model.as_str()).build()));
     let read = read_body(&resp, |chunk| {
         decoder.feed(chunk);
         state.drain(&mut decoder, &mut on_event);

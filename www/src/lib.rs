@@ -43,26 +43,24 @@ pub struct Mounted {
 impl Mounted {
     /// Removes the widget.
     pub fn unmount(self) {}
-
-    /// Replaces the session token (the element's `sessionToken` property).
-    pub fn set_session_token(&self, token: Option<String>) {
-        self._widget.set_session_token(token);
-    }
 }
 
-/// Mounts the widget into `container` (the custom element passes a div inside its shadow root).
+/// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
+/// request the widget reads `element.sessionToken` (the element's property, which falls back to its
+/// `session-token` attribute); without one it fetches tokens from `token_url`, if given.
 #[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
 pub fn mount_edge_chat(
     container: web_sys::HtmlElement,
     endpoint: String,
     site_key: String,
     title: String,
     mode: String,
-    session_token: Option<String>,
+    element: JsValue,
     token_url: Option<String>,
 ) -> Mounted {
-    let options = Options { endpoint, site_key: Some(site_key), title, mode: Mode::parse(&mode), session_token, token_url };
-    Mounted { _widget: Widget::mount(&container, options) }
+    let options = Options { endpoint, site_key: Some(site_key), title, mode: Mode::parse(&mode), ..Options::default() };
+    Mounted { _widget: Widget::mount_with(&container, options, session::Session::new(element, token_url)) }
 }
 
 /// Incremental markdown rendering for plain JavaScript (also what `bench/widget` measures):

@@ -11,36 +11,52 @@
 use std::cell::RefCell;
 
 use wasm_bindgen::JsValue;
-use web_sys::RequestCredentials;
+use web_sys::{RequestCredentials, RequestInit};
 
 use crate::api::{self, ChatError, ErrorKind};
-use crate::json;
+use crate::json::{self, Obj};
 
 /// Where the token comes from, and the token fetched last.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Session {
-    /// A token the page gave (wins over `url`).
-    fixed: RefCell<Option<String>>,
+    /// What the page gives: its `sessionToken` property, read before every request (the `<edge-chat>` element
+    /// itself, whose property falls back to its `session-token` attribute; or a plain object). Wins over `url`.
+    source: JsValue,
     /// The host site's token endpoint.
     url: Option<String>,
     /// The fetched token and when to fetch the next one (`Date.now()` ms; `None`: only after a 401).
     cached: RefCell<Option<(String, Option<f64>)>>,
 }
 
+impl Default for Session {
+    fn default() -> Self {
+        Self::with_token(None, None)
+    }
+}
+
 impl Session {
-    /// A session with a token from the page and/or a token endpoint (empty values count as none).
-    pub fn new(token: Option<String>, url: Option<String>) -> Self {
-        Self { fixed: RefCell::new(token.filter(|t| !t.is_empty())), url: url.filter(|u| !u.is_empty()), ..Self::default() }
+    /// A session whose token is `source.sessionToken` (when set and not empty), else one fetched from `url`.
+    pub fn new(source: JsValue, url: Option<String>) -> Self {
+        Self { source, url: url.filter(|u| !u.is_empty()), cached: RefCell::default() }
     }
 
-    /// Replaces the token the page gave (the `sessionToken` property); `None` falls back to `token-url`, if any.
+    /// A session with this token from the page (see [`Session::set_token`]) or else tokens from `url`.
+    pub fn with_token(token: Option<String>, url: Option<String>) -> Self {
+        Self::new(Obj::new().opt("sessionToken", token).build(), url)
+    }
+
+    /// Replaces the token the page gave; `None` falls back to `url`, if any.
     pub fn set_token(&self, token: Option<String>) {
-        *self.fixed.borrow_mut() = token.filter(|t| !t.is_empty());
+        let _ = js_sys::Reflect::set(&self.source, &"sessionToken".into(), &token.map_or(JsValue::NULL, JsValue::from));
+    }
+
+    fn given(&self) -> Option<String> {
+        json::string(&self.source, "sessionToken").filter(|t| !t.is_empty())
     }
 
     /// The token for the next request (`None`: send none), fetching one first when needed.
     pub async fn bearer(&self) -> Result<Option<String>, ChatError> {
-        if let Some(t) = self.fixed.borrow().clone() {
+        if let Some(t) = self.given() {
             return Ok(Some(t));
         }
         let Some(url) = self.url.clone() else { return Ok(None) };
@@ -64,7 +80,7 @@ impl Session {
     /// and no token from the page), so the request is worth sending once more.
     pub fn renew(&self) -> bool {
         self.cached.borrow_mut().take();
-        self.fixed.borrow().is_none() && self.url.is_some()
+        self.given().is_none() && self.url.is_some()
     }
 }
 
@@ -80,7 +96,7 @@ fn token_error(detail: &str) -> ChatError {
 
 /// `GET url` with the page's credentials; the parsed `{"token", "expires_at"}`.
 async fn fetch_token(url: &str) -> Result<JsValue, ChatError> {
-    let init = api::request("GET", &api::headers::<&str, &str>(&[]), None, None);
+    let init = RequestInit::new();
     init.set_credentials(RequestCredentials::Include);
     let resp = match api::fetch(url, &init).await {
         Ok(r) if r.ok() => r,

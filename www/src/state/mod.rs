@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::AbortController;
 
-use crate::api::{self, ChatError, Config, Cursor, Endpoint, Served, UsageInfo};
+use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
@@ -85,8 +85,9 @@ pub struct Turn {
     pub usage: Option<UsageInfo>,
     /// The connection broke and the widget is resuming the stream (the text so far stays).
     pub reconnecting: bool,
-    /// How the edge served the answer (its `start`: alias, routed task, messages it left out).
-    pub served: Option<Served>,
+    /// How the edge served the answer: its `start` event's data (`model`, the alias that served; `task`, what
+    /// `auto` routed it as; `trimmed`, the messages the edge left out), as sent.
+    pub served: Option<JsValue>,
 }
 
 impl Turn {
@@ -104,7 +105,7 @@ impl Turn {
             .set("status", self.status.as_str())
             .opt("error", self.error.as_ref().map(ChatError::to_json))
             .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
-            .opt("served", self.served.as_ref().map(Served::to_json))
+            .opt("served", self.served.clone())
             .opt("stream", resumable.map(Cursor::to_json))
             .build()
     }
@@ -299,7 +300,7 @@ impl Chat {
                 let usage = json::get(&t, "usage");
                 let served = json::get(&t, "served");
                 self.update_turn(id, |turn| {
-                    turn.served = served.is_object().then(|| Served::from_json(&served));
+                    turn.served = served.is_object().then_some(served);
                     turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
                     turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
                     turn.error = ChatError::from_json(&json::get(&t, "error"));

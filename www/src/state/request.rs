@@ -1,11 +1,13 @@
 //! What a request sends: the conversation before the answer, after the edge's summary of its earliest turns (if
 //! there is one), and only the newest messages that fit the edge's `max_messages` and `max_total_chars`.
 
-use edgechat::conversation::{Message, Role};
+#[cfg(feature = "byok")]
+use edgechat::conversation::Message;
+use edgechat::conversation::Role;
 use wasm_bindgen::JsValue;
 
 use super::{Chat, State, Status};
-use crate::api::SummaryEvent;
+use crate::api::{self, SummaryEvent};
 use crate::json::{self, Obj};
 
 /// The edge's summary of the earliest turns (the `summary` event, docs/protocol.md): sent, with its token, in
@@ -47,39 +49,28 @@ impl Summary {
 
 /// One request's conversation.
 pub(super) struct Ask {
-    /// The messages.
-    pub(super) messages: Vec<Message>,
-    /// The turn each message is.
+    /// The turns it sends, in order.
     pub(super) turns: Vec<usize>,
     /// The summary they follow.
     pub(super) summary: Option<Summary>,
 }
 
-impl Ask {
-    /// The request's `summary` field.
-    pub(super) fn summary_json(&self) -> Option<JsValue> {
-        self.summary.as_ref().map(|s| s.wire().build())
-    }
-}
-
-/// How many of the oldest messages to leave out so that the rest fit `max_messages` and `max_total_chars`
-/// (`extra` characters are taken already, by a summary). `msgs` holds each message's role (`true`: user) and
-/// length in characters. The newest message always stays, and what is sent starts with a user message.
-pub fn fit(msgs: &[(bool, usize)], max_messages: Option<usize>, max_total_chars: Option<usize>, extra: usize) -> usize {
+/// How many of the oldest of `n` messages to leave out so that the rest fit `max_messages` and
+/// `max_total_chars` (`extra` characters are taken already, by a summary). `at(i)` is message `i`'s role (`true`:
+/// user) and length in characters. The newest message always stays, and what is sent starts with a user message.
+pub fn fit(n: usize, at: impl Fn(usize) -> (bool, usize), max_messages: Option<usize>, max_total_chars: Option<usize>, extra: usize) -> usize {
     let (max_n, max_chars) = (max_messages.unwrap_or(usize::MAX), max_total_chars.unwrap_or(usize::MAX));
     let mut total = extra;
-    let mut from = msgs.len();
+    let mut from = n;
     while from > 0 {
-        let len = msgs[from - 1].1;
-        let fits = msgs.len() - from < max_n && total.saturating_add(len) <= max_chars;
-        if !fits && from < msgs.len() {
+        total = total.saturating_add(at(from - 1).1);
+        if from < n && (n - from >= max_n || total > max_chars) {
             break;
         }
-        total = total.saturating_add(len);
         from -= 1;
     }
     // Providers want a conversation to start with the user.
-    while from + 1 < msgs.len() && !msgs[from].0 {
+    while from + 1 < n && !at(from).0 {
         from += 1;
     }
     from
@@ -93,26 +84,47 @@ impl State {
         let end = self.turns.iter().position(|t| t.id == id).map_or(self.turns.len(), |i| i + usize::from(cont));
         let summary = self.summary.clone().filter(|s| edge && s.start <= end);
         let from = summary.as_ref().map_or(0, |s| s.start);
-        let (mut messages, mut turns) = (Vec::new(), Vec::new());
-        for (i, t) in self.turns.iter().enumerate().take(end).skip(from) {
-            if t.role == Role::Assistant && t.text.is_empty() {
-                continue;
+        let mut turns = Vec::new();
+        for (i, t) in self.turns[..end].iter().enumerate().skip(from) {
+            if t.role == Role::User || !t.text.is_empty() {
+                turns.push(i);
             }
-            let text = t.text.clone();
-            let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
-            m.interrupted = t.role == Role::Assistant && t.status != Status::Done;
-            messages.push(m);
-            turns.push(i);
         }
         if edge {
             let limits = self.config.as_ref().map(|c| c.limits.clone()).unwrap_or_default();
-            let sizes: Vec<(bool, usize)> = messages.iter().map(|m| (m.role == Role::User, m.content.chars().count())).collect();
+            let at = |i: usize| {
+                let t = &self.turns[turns[i]];
+                (t.role == Role::User, t.text.chars().count())
+            };
             let extra = summary.as_ref().map_or(0, |s| s.text.chars().count());
-            let left_out = fit(&sizes, limits.max_messages, limits.max_total_chars, extra);
-            messages.drain(..left_out);
-            turns.drain(..left_out);
+            let left_out = fit(turns.len(), at, limits.max_messages, limits.max_total_chars, extra);
+            turns = turns.split_off(left_out);
         }
-        Ask { messages, turns, summary }
+        Ask { turns, summary }
+    }
+
+    /// The `POST /api/chat` body of `ask` (cut-off answers marked interrupted).
+    pub(super) fn body(&self, ask: &Ask, cont: bool) -> String {
+        let messages = ask.turns.iter().map(|&i| {
+            let t = &self.turns[i];
+            (t.role == Role::User, t.text.as_str(), t.role == Role::Assistant && t.status != Status::Done)
+        });
+        api::chat_body(&self.model, messages, cont, ask.summary.as_ref().map(|s| s.wire().build()).as_ref())
+    }
+
+    /// The turns of `ask` as the core's messages (bring-your-own-key builds the provider request from them).
+    #[cfg(feature = "byok")]
+    pub(super) fn messages(&self, ask: &Ask) -> Vec<Message> {
+        ask.turns
+            .iter()
+            .map(|&i| {
+                let t = &self.turns[i];
+                let text = t.text.clone();
+                let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
+                m.interrupted = t.role == Role::Assistant && t.status != Status::Done;
+                m
+            })
+            .collect()
     }
 }
 
@@ -137,16 +149,17 @@ mod tests {
 
     #[test]
     fn fit_keeps_the_newest_messages_within_both_limits_starting_with_a_user() {
+        let fits = |msgs: &[(bool, usize)], n, chars, extra| fit(msgs.len(), |i| msgs[i], n, chars, extra);
         let chat: Vec<(bool, usize)> = (0..10).map(|i| (i % 2 == 0, 10)).collect();
-        assert_eq!(fit(&chat, None, None, 0), 0, "no limits: everything");
-        assert_eq!(fit(&chat, Some(50), Some(60_000), 0), 0);
-        assert_eq!(fit(&chat, Some(4), None, 0), 6);
+        assert_eq!(fits(&chat, None, None, 0), 0, "no limits: everything");
+        assert_eq!(fits(&chat, Some(50), Some(60_000), 0), 0);
+        assert_eq!(fits(&chat, Some(4), None, 0), 6);
         // 3 fit by count, but the first of them would be an answer.
-        assert_eq!(fit(&chat, Some(3), None, 0), 8);
-        assert_eq!(fit(&chat, None, Some(45), 0), 6);
-        assert_eq!(fit(&chat, None, Some(45), 20), 8, "a summary's characters count");
+        assert_eq!(fits(&chat, Some(3), None, 0), 8);
+        assert_eq!(fits(&chat, None, Some(45), 0), 6);
+        assert_eq!(fits(&chat, None, Some(45), 20), 8, "a summary's characters count");
         let long_last = [(true, 10), (false, 10), (true, 500)];
-        assert_eq!(fit(&long_last, Some(50), Some(100), 0), 2, "the newest message always goes");
-        assert_eq!(fit(&[], Some(1), Some(1), 0), 0);
+        assert_eq!(fits(&long_last, Some(50), Some(100), 0), 2, "the newest message always goes");
+        assert_eq!(fits(&[], Some(1), Some(1), 0), 0);
     }
 }

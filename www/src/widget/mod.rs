@@ -98,6 +98,12 @@ impl Widget {
     /// Builds the widget inside `container` (the custom element passes a div in its shadow root). Needs the
     /// stylesheet [`crate::STYLES`] in scope.
     pub fn mount(container: &Element, options: Options) -> Self {
+        let session = Session::with_token(options.session_token.clone(), options.token_url.clone());
+        Self::mount_with(container, options, session)
+    }
+
+    /// [`Widget::mount`] with the session given apart (the custom element's reads its `sessionToken` property).
+    pub(crate) fn mount_with(container: &Element, options: Options, session: Session) -> Self {
         let doc = container.owner_document().or_else(|| web_sys::window()?.document()).expect_throw("no document");
         let bubble = options.mode == Mode::Bubble;
         let title = match options.title.trim() {
@@ -107,8 +113,7 @@ impl Widget {
         let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
         let bubble = bubble.then(|| Bubble::build(&doc, &root, &title));
         let site_key = options.site_key.filter(|k| !k.is_empty());
-        let session = Rc::new(Session::new(options.session_token, options.token_url));
-        let chat = Chat::new(Endpoint { base: options.endpoint, site_key, session });
+        let chat = Chat::new(Endpoint { base: options.endpoint, site_key, session: Rc::new(session) });
         let ui = Rc::new(Ui {
             doc,
             chat: chat.clone(),
@@ -604,7 +609,7 @@ impl Panel {
             }
             if let Some(i) = at {
                 let e = text(doc, &self.log, "p", "ec-summarized", "Earlier turns summarized");
-                set(&e, &[("role", "note"), ("title", "Earlier turns go to the model as a summary")]);
+                let _ = e.set_attribute("role", "note");
                 let _ = self.turns[i].root.before_with_node_1(&e);
                 self.summarized = Some((i, e));
             }
