@@ -78,15 +78,19 @@ test('session-token attribute and sessionToken property: Bearer on every request
   await send(page, 'hello');
   assert.equal(await settled(page), 'done');
   assert.equal(bearer(edge.requests().at(-1)), 'Bearer fixed-abc');
-  // The property replaces the token in the mounted widget: same DOM, conversation kept.
+  // A new attribute value, then the property, replace the token in the mounted widget: same DOM, conversation kept.
   await page.evaluate(() => { window.__root = document.querySelector('edge-chat').shadowRoot.querySelector('.ec-widget'); });
+  await page.evaluate(() => document.querySelector('edge-chat').setAttribute('session-token', 'attr-2'));
+  await send(page, 'with a new attribute');
+  assert.equal(await settled(page), 'done');
+  assert.equal(bearer(edge.requests().at(-1)), 'Bearer attr-2');
   await page.evaluate(() => { document.querySelector('edge-chat').sessionToken = 'prop-def'; });
   assert.equal(await page.evaluate(() => document.querySelector('edge-chat').sessionToken), 'prop-def');
   await send(page, 'again');
   assert.equal(await settled(page), 'done');
   assert.equal(bearer(edge.requests().at(-1)), 'Bearer prop-def');
   assert.ok(await page.evaluate(() => window.__root.isConnected), 'not remounted');
-  assert.equal(await page.locator('edge-chat .ec-assistant').count(), 2);
+  assert.equal(await page.locator('edge-chat .ec-assistant').count(), 3);
   // Set before the element is upgraded (the loader is a module, so a page script may run first).
   const early = `${web.url}/early.html`;
   await page.route(early, (route) => route.fulfill({
