@@ -39,7 +39,7 @@ impl Chat {
             let signal = controller.signal();
             #[cfg(feature = "byok")]
             let direct = match &job {
-                Job::Ask(m, false) => this.state().byok.clone().map(|s| (s, m.clone())),
+                Job::Ask(false) => this.state().byok.clone().map(|s| (s, this.state().ask(id, false, false).messages)),
                 _ => None,
             };
             #[cfg(not(feature = "byok"))]
@@ -50,13 +50,18 @@ impl Chat {
                     let on_event = |ev| this.apply(id, ev);
                     byok::stream_direct(&settings, &messages, &signal, on_event).await
                 }
-                _ => {
-                    let body = match job {
-                        Job::Ask(m, cont) => Some(api::chat_body(&this.state().model, &m, cont)),
-                        Job::Resume(_) => None,
-                    };
-                    this.stream(id, body, &signal).await
-                }
+                // When the edge refuses the summary a request carried (`summary_invalid`: forged, stale, or made
+                // for another user), the summary is dropped and the whole conversation sent once more.
+                _ => loop {
+                    let (body, summarized) = this.request(id, &job);
+                    match this.stream(id, body, &signal).await {
+                        Err(Failure::Error(e)) if summarized && e.code == "summary_invalid" => {
+                            this.update(|s| s.summary = None);
+                            this.persist();
+                        }
+                        r => break r,
+                    }
+                },
             };
             match result {
                 Ok(()) => {}
@@ -70,6 +75,17 @@ impl Chat {
             this.finish_with(id, Status::Truncated, Some(ChatError::truncated()));
             this.done(id);
         });
+    }
+
+    /// The `POST /api/chat` body for answer `id` (`None`: resume the saved stream), and whether it carries a
+    /// summary. Records what it sends, for a `summary` event to count from.
+    fn request(&self, id: u32, job: &Job) -> (Option<String>, bool) {
+        let Job::Ask(cont) = *job else { return (None, false) };
+        let ask = self.state().ask(id, cont, true);
+        let body = api::chat_body(&self.state().model, &ask.messages, cont, ask.summary_json().as_ref());
+        let covers = ask.summary.as_ref().map(|s| s.covers);
+        self.0.live.borrow_mut().basis = Some((ask.turns, covers.unwrap_or(0)));
+        (Some(body), covers.is_some())
     }
 
     /// Streams turn `id` from the edge: `post` is a new request's body, `None` resumes the saved stream. A
@@ -130,7 +146,7 @@ impl Chat {
 
     /// One event of the edge's stream for turn `id`, with the stream position after it.
     fn received(&self, id: u32, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
-        let started = ev == EdgeEvent::Start;
+        let started = matches!(ev, EdgeEvent::Start(_));
         self.apply(id, match (ev, carry) {
             (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
             (ev, _) => ev,
@@ -174,7 +190,11 @@ impl Chat {
     /// Applies one stream event to answer turn `id`.
     pub(super) fn apply(&self, id: u32, ev: EdgeEvent) {
         match ev {
-            EdgeEvent::Start => self.update_turn(id, |t| t.reconnecting = false),
+            EdgeEvent::Start(served) => self.update_turn(id, |t| {
+                t.served = Some(served);
+                t.reconnecting = false;
+            }),
+            EdgeEvent::Summary(ev) => self.summarized(ev),
             EdgeEvent::Reasoning(text) => self.update_turn(id, |t| {
                 t.reasoning.push_str(&text);
                 t.reconnecting = false;
