@@ -214,8 +214,9 @@ for (const runtime of RUNTIMES) {
       const body = await res.json();
       assert.equal(body.error.type, 'rate_limited');
       assert.match(body.error.message, /per-minute limit for gpt-4o-mini/);
-      assert.ok(Number(res.headers.get('retry-after')) >= 1);
-      assert.ok(Date.now() - started >= 250, 'it waited before refusing');
+      // The window frees in ~60 s, far beyond provider_wait_ms: refused at once, with the real wait as Retry-After.
+      assert.ok(Number(res.headers.get('retry-after')) >= 50, res.headers.get('retry-after'));
+      assert.ok(Date.now() - started < 2000);
       assert.equal(t.up.requests().length, before, 'nothing sent to the provider');
       // Another model is not held back.
       const other = await t.chat({ model: 'smart', messages: [{ role: 'user', content: 'hi' }] }, as('client-c'));

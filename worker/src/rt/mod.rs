@@ -130,8 +130,9 @@ impl Ctx {
             match self.limiter.apply(&key, op).await {
                 Ok(Decision::Allowed { .. }) => return Ok(()),
                 Ok(Decision::Limited { retry_after_s, .. }) => {
+                    // Wait only when the window frees in time; otherwise say so at once.
                     let wait_ms = (retry_after_s * 1000).min(1000);
-                    if now_ms() + wait_ms > give_up_at || self.gone.is_set() {
+                    if now_ms() + retry_after_s * 1000 > give_up_at + 1000 || self.gone.is_set() {
                         let msg = format!("the provider's per-minute limit for {} is reached; retry later", entry.model);
                         return Err(ApiError::rate_limited("rate_limited", msg, retry_after_s));
                     }
