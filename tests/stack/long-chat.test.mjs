@@ -75,7 +75,7 @@ test(`a ${TURNS}-turn conversation is never refused and the model keeps the owne
     const status = await settled(page, 60_000);
     statuses[status] = (statuses[status] ?? 0) + 1;
     const answer = page.locator(sel.answer).last();
-    if (status === 'error') assert.fail(`turn ${i} was refused: ${await answer.textContent()}`);
+    if (status !== 'done' && status !== 'truncated') assert.fail(`turn ${i} ended ${status}: ${await answer.textContent()}`);
     // `truncated` here is the 12-token cap ("cut off at the token limit"), a whole answer as far as the edge goes.
     if (status === 'truncated') assert.match(await answer.textContent(), /token limit/, `turn ${i}`);
   }
