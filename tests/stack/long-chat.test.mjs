@@ -48,9 +48,9 @@ before(async () => {
       EDGECHAT_CONFIG: {
         instructions: INSTRUCTIONS,
         // A small window keeps each turn's prompt short on this CPU; the edge must fit every request into it.
-        models: { local: { provider: 'openai-compatible', model: 'smollm2', label: 'Local model', context_tokens: 600 } },
+        models: { local: { provider: 'openai-compatible', model: 'smollm2', label: 'Local model', context_tokens: 250 } },
         allowed_origins: ['http://127.0.0.1:*'],
-        limits: { max_tokens: 12, requests_per_minute: 0 },
+        limits: { max_tokens: 8, requests_per_minute: 0 },
       },
     },
   });
@@ -76,7 +76,7 @@ test(`a ${TURNS}-turn conversation is never refused and the model keeps the owne
     statuses[status] = (statuses[status] ?? 0) + 1;
     const answer = page.locator(sel.answer).last();
     if (status !== 'done' && status !== 'truncated') assert.fail(`turn ${i} ended ${status}: ${await answer.textContent()}`);
-    // `truncated` here is the 12-token cap ("cut off at the token limit"), a whole answer as far as the edge goes.
+    // `truncated` here is the 8-token cap ("cut off at the token limit"), a whole answer as far as the edge goes.
     if (status === 'truncated') assert.match(await answer.textContent(), /token limit/, `turn ${i}`);
   }
   console.log(`${TURNS} turns: ${JSON.stringify(statuses)}; the model received ${received.length} requests`);
