@@ -6,7 +6,7 @@
 //! connection can be resumed. Failures are a typed [`ChatError`] whose kind the UI shows in place.
 
 use edgechat::conversation::{Message, Role};
-use edgechat::sse::SseParser;
+use edgechat::sse::{SseEvent, SseParser};
 use edgechat::ToolCall;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -46,6 +46,8 @@ pub struct ModelInfo {
 pub struct Limits {
     /// Characters per message.
     pub max_message_chars: Option<usize>,
+    /// The most output tokens a request may ask for (`max_tokens`).
+    pub max_tokens: Option<u32>,
     /// The edge writes at least this often on a stream (a `: ping` comment while nothing else comes).
     pub keepalive_ms: Option<u32>,
 }
@@ -71,6 +73,8 @@ pub struct Config {
     pub simulated: bool,
     /// Streams can be resumed and stopped by id (the edge has its `STREAMS` Durable Object).
     pub resumable: bool,
+    /// A request may carry its own system prompt ([`RequestOptions::system`]).
+    pub allow_system_prompt: bool,
 }
 
 impl Config {
@@ -93,11 +97,13 @@ impl Config {
                 let l = json::get(c, "limits");
                 Limits {
                     max_message_chars: json::uint(&l, "max_message_chars").map(|n| n as usize),
+                    max_tokens: json::uint(&l, "max_tokens").map(|n| n.min(u64::from(u32::MAX)) as u32),
                     keepalive_ms: json::uint(&l, "keepalive_ms").map(|n| n.min(u64::from(u32::MAX)) as u32),
                 }
             },
             simulated: json::flag(c, "simulated"),
             resumable: json::flag(c, "resumable"),
+            allow_system_prompt: json::flag(c, "allow_system_prompt"),
         }
     }
 }
@@ -515,9 +521,34 @@ pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
         .ok_or_else(|| ChatError::from_edge("bad_config", "unreadable config".into(), None, None, false))
 }
 
-/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape, and `"continue": true` to
-/// carry on the partial assistant turn the messages end with.
-pub fn chat_body(model: &str, messages: &[Message], cont: bool) -> String {
+/// The optional fields of a `POST /api/chat` body (docs/protocol.md); `None` leaves a field out (the edge's
+/// default). The widget sends none of them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RequestOptions {
+    /// `system`: a system prompt of the caller's (refused unless the config's `allow_system_prompt`).
+    pub system: Option<String>,
+    /// `temperature`, 0 to 2.
+    pub temperature: Option<f64>,
+    /// `max_tokens`, at most the config's `limits.max_tokens`.
+    pub max_tokens: Option<u32>,
+    /// `response_format`, as JSON text (`{"type":"json_schema","name","schema","strict"}` or
+    /// `{"type":"json_object"}`); text that is not JSON is left out.
+    pub response_format: Option<String>,
+}
+
+impl RequestOptions {
+    fn add_to(&self, body: Obj) -> Obj {
+        let format = self.response_format.as_deref().and_then(json::parse);
+        body.opt("system", self.system.as_deref())
+            .opt("temperature", self.temperature)
+            .opt("max_tokens", self.max_tokens.map(f64::from))
+            .opt("response_format", format)
+    }
+}
+
+/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape, the `options` that are set,
+/// and `"continue": true` to carry on the partial assistant turn the messages end with.
+pub fn chat_body(model: &str, messages: &[Message], cont: bool, options: &RequestOptions) -> String {
     let list = js_sys::Array::new();
     for m in messages {
         let role = match m.role {
@@ -529,7 +560,7 @@ pub fn chat_body(model: &str, messages: &[Message], cont: bool) -> String {
         let o = if m.interrupted { o.set("interrupted", true) } else { o };
         list.push(&o.build());
     }
-    let body = Obj::new().set("model", model).set("messages", list);
+    let body = options.add_to(Obj::new().set("model", model).set("messages", list));
     json::stringify(&if cont { body.set("continue", true) } else { body }.build())
 }
 
@@ -596,14 +627,16 @@ fn resumable_id(data: &str) -> Option<String> {
     json::parse(data).filter(|d| json::flag(d, "resumable")).and_then(|d| json::string(&d, "stream_id"))
 }
 
-/// Reads one response's SSE events into `on_event`, each with the stream position just after it. `Ok(None)`
-/// once a terminal event (`done`/`error`) arrived; `Ok(Some(e))` when the connection broke first (a read error,
-/// the body ended, or a resumable stream was silent for `silence_ms`: the edge writes at least every keep-alive
-/// interval there): the caller resumes from the cursor or reports `e`.
+/// Reads one response's SSE events into `on_event`, each with the stream position just after it (and each as
+/// received, unknown ones too, into `on_raw` first). `Ok(None)` once a terminal event (`done`/`error`) arrived;
+/// `Ok(Some(e))` when the connection broke first (a read error, the body ended, or a resumable stream was silent
+/// for `silence_ms`: the edge writes at least every keep-alive interval there): the caller resumes from the cursor
+/// or reports `e`.
 pub async fn read_events(
     resp: &Response,
     cursor: &mut Cursor,
     silence_ms: u32,
+    mut on_raw: impl FnMut(&SseEvent),
     mut on_event: impl FnMut(EdgeEvent, &Cursor),
 ) -> Result<Option<ChatError>, Failure> {
     let mut parser = SseParser::new();
@@ -614,7 +647,7 @@ pub async fn read_events(
         || resumable.get().then_some(silence_ms),
         |chunk| {
             parser.feed(chunk);
-            drain(&mut parser, cursor, &mut ended, &mut on_event);
+            drain(&mut parser, cursor, &mut ended, &mut on_raw, &mut on_event);
             resumable.set(!cursor.stream_id.is_empty());
         },
     )
@@ -625,13 +658,19 @@ pub async fn read_events(
         Ok(()) => ChatError::truncated(),
     };
     parser.finish();
-    drain(&mut parser, cursor, &mut ended, &mut on_event);
+    drain(&mut parser, cursor, &mut ended, &mut on_raw, &mut on_event);
     Ok((!ended).then_some(broken))
 }
 
 /// Passes every event the parser has ready to `on_event`, decoding the edge protocol and moving the cursor. After
 /// a terminal event (`done`/`error`) the rest is ignored.
-fn drain(parser: &mut SseParser, cursor: &mut Cursor, ended: &mut bool, on_event: &mut impl FnMut(EdgeEvent, &Cursor)) {
+fn drain(
+    parser: &mut SseParser,
+    cursor: &mut Cursor,
+    ended: &mut bool,
+    on_raw: &mut impl FnMut(&SseEvent),
+    on_event: &mut impl FnMut(EdgeEvent, &Cursor),
+) {
     cursor.retry_ms = parser.retry_ms().or(cursor.retry_ms);
     while let Some(item) = parser.next_event() {
         if *ended {
@@ -639,6 +678,7 @@ fn drain(parser: &mut SseParser, cursor: &mut Cursor, ended: &mut bool, on_event
         }
         let decoded = match item {
             Ok(ev) => {
+                on_raw(&ev);
                 if let Some(id) = ev.id.as_deref().and_then(|i| i.parse().ok()) {
                     cursor.last_event_id = id;
                 }
