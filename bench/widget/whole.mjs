@@ -41,7 +41,7 @@ export async function wholeWidget(browser, toks, block = 1000) {
       const m = (await cdp.send('Performance.getMetrics')).metrics;
       return KINDS.map((k) => m.find((x) => x.name === k).value * 1000);
     };
-    await page.goto(web.url);
+    await page.goto(`${web.url}/embed.html`);
     await page.evaluate(() => localStorage.clear());
     await page.reload();
     const input = page.locator('edge-chat .ec-input');
