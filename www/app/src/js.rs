@@ -51,6 +51,40 @@ pub fn set(o: &JsValue, key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(o, &JsValue::from_str(key), value);
 }
 
+/// A number as JavaScript writes it (`12`, `0.7`, `-1.5`). In the browser this is `Number#toString`, which
+/// keeps Rust's float formatting (and its tables, ~20 KB) out of the wasm; natively (tests) it is Rust's.
+pub fn number(n: f64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Number::from(n).to_string(10).map(String::from).unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    n.to_string()
+}
+
+/// Reads a number as JavaScript's `Number(text)` does (`None` for anything that is not one).
+pub fn parse_number(text: &str) -> Option<f64> {
+    #[cfg(target_arch = "wasm32")]
+    let n = js_sys::Number::new(&JsValue::from_str(text.trim())).value_of();
+    #[cfg(not(target_arch = "wasm32"))]
+    let n = text.trim().parse::<f64>().unwrap_or(f64::NAN);
+    Some(n).filter(|n| n.is_finite() && !text.trim().is_empty())
+}
+
+/// `s` in quotes with JSON escapes (`"a \"b\""`): `JSON.stringify` in the browser, Rust's `Debug` natively.
+pub fn quote(s: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JSON::stringify(&JsValue::from_str(s)).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    #[cfg(not(target_arch = "wasm32"))]
+    format!("{s:?}")
+}
+
+/// Lower case, for search (`String#toLowerCase` in the browser: no Unicode tables in the wasm).
+pub fn lower(s: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return String::from(js_sys::JsString::from(s).to_lower_case());
+    #[cfg(not(target_arch = "wasm32"))]
+    s.to_lowercase()
+}
+
 /// A new random id: time and randomness in base 36 (`m3x9k2-4fz81q`).
 pub fn new_id() -> String {
     let t = now() as u64;
@@ -92,7 +126,7 @@ pub fn download(name: &str, mime: &str, text: &str) {
 pub fn file_name(title: &str, ext: &str) -> String {
     let mut s: String = title
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect::<String>()
         .split('-')
         .filter(|p| !p.is_empty())

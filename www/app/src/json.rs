@@ -94,8 +94,8 @@ impl Json {
         match self {
             Self::Null => "null".into(),
             Self::Bool(b) => b.to_string(),
-            Self::Num(n) => n.to_string(),
-            Self::Str(s) => format!("{s:?}"),
+            Self::Num(n) => crate::js::number(*n),
+            Self::Str(s) => crate::js::quote(s),
             Self::Arr(a) => format!("[{}]", count(a.len(), "item")),
             Self::Obj(m) => format!("{{{}}}", count(m.len(), "key")),
         }

@@ -151,39 +151,39 @@ fn validate_at(s: &Json, v: &Json, at: &str, errors: &mut Vec<String>) {
         Json::Num(n) => {
             let bound = |k: &str| s.get(k).and_then(Json::as_f64);
             if let Some(m) = bound("minimum").filter(|m| n < m) {
-                err(format!("{n} is less than the minimum {m}"));
+                err(format!("{} is less than the minimum {}", num(*n), num(m)));
             }
             if let Some(m) = bound("maximum").filter(|m| n > m) {
-                err(format!("{n} is more than the maximum {m}"));
+                err(format!("{} is more than the maximum {}", num(*n), num(m)));
             }
             if let Some(m) = bound("exclusiveMinimum").filter(|m| n <= m) {
-                err(format!("{n} must be more than {m}"));
+                err(format!("{} must be more than {}", num(*n), num(m)));
             }
             if let Some(m) = bound("exclusiveMaximum").filter(|m| n >= m) {
-                err(format!("{n} must be less than {m}"));
+                err(format!("{} must be less than {}", num(*n), num(m)));
             }
         }
         Json::Str(text) => {
             let len = text.chars().count() as f64;
             if let Some(m) = s.get("minLength").and_then(Json::as_f64).filter(|&m| len < m) {
-                err(format!("shorter than {m} characters"));
+                err(format!("shorter than {} characters", num(m)));
             }
             if let Some(m) = s.get("maxLength").and_then(Json::as_f64).filter(|&m| len > m) {
-                err(format!("longer than {m} characters"));
+                err(format!("longer than {} characters", num(m)));
             }
             if let Some(p) = s.get("pattern").and_then(Json::as_str) {
                 if regex_test(p, text) == Ok(false) {
-                    err(format!("{} does not match the pattern {p:?}", v.summary()));
+                    err(format!("{} does not match the pattern {}", v.summary(), crate::js::quote(p)));
                 }
             }
         }
         Json::Arr(items) => {
             let len = items.len() as f64;
             if let Some(m) = s.get("minItems").and_then(Json::as_f64).filter(|&m| len < m) {
-                err(format!("fewer than {m} items"));
+                err(format!("fewer than {} items", num(m)));
             }
             if let Some(m) = s.get("maxItems").and_then(Json::as_f64).filter(|&m| len > m) {
-                err(format!("more than {m} items"));
+                err(format!("more than {} items", num(m)));
             }
             if let Some(item) = s.get("items") {
                 for (i, x) in items.iter().enumerate() {
@@ -228,6 +228,10 @@ fn validate_at(s: &Json, v: &Json, at: &str, errors: &mut Vec<String>) {
             errors.push(format!("{at}: matches {n} of the \"oneOf\" schemas, not exactly one"));
         }
     }
+}
+
+fn num(n: f64) -> String {
+    crate::js::number(n)
 }
 
 /// Whether `text` matches the regular expression `pattern` (ECMAScript syntax, as JSON Schema says), or why the

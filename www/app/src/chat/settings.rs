@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::ctx::use_app;
+use crate::js;
 use crate::json::Json;
 use crate::schema;
 use crate::session::Live;
@@ -51,12 +52,12 @@ pub fn ThreadSettings(id: String, live: Live, #[prop(into)] settings: Signal<Set
             <div class="row">
                 <label class="field">"Temperature"
                     <input type="number" min="0" max="2" step="0.1" inputmode="decimal" placeholder="default"
-                        prop:value=move || settings.with(|s| s.temperature.map(|t| t.to_string()).unwrap_or_default())
+                        prop:value=move || settings.with(|s| s.temperature.map(js::number).unwrap_or_default())
                         on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            match v.trim().parse::<f64>() {
+                            match js::parse_number(&v) {
                                 _ if v.trim().is_empty() => { problem.set(None); update(&|s| s.temperature = None) }
-                                Ok(t) if (0.0..=2.0).contains(&t) => { problem.set(None); update(&|s| s.temperature = Some(t)) }
+                                Some(t) if (0.0..=2.0).contains(&t) => { problem.set(None); update(&|s| s.temperature = Some(t)) }
                                 _ => problem.set(Some("Temperature is a number from 0 to 2.".into())),
                             }
                         }/>

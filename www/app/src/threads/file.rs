@@ -51,7 +51,7 @@ pub fn to_json(t: &Thread) -> String {
     js::set(&out, "version", &1.into());
     js::set(&out, "title", &t.title.as_str().into());
     js::set(&out, "created", &t.created.into());
-    js::set(&out, "settings", &serde_wasm_bindgen::to_value(&t.settings).unwrap_or(JsValue::NULL));
+    js::set(&out, "settings", &t.settings.to_js());
     js::set(&out, "model", &js::get(&saved, "model"));
     let list = js_sys::Array::new();
     for turn in turns(&saved) {
@@ -89,7 +89,7 @@ pub fn import(text: &str, id: String, now: f64) -> Result<Thread, String> {
     }
     let settings = match js::get(&v, "settings") {
         s if s.is_undefined() || s.is_null() => Settings::default(),
-        s => serde_wasm_bindgen::from_value(s).map_err(|e| format!("\"settings\": {e}"))?,
+        s => Settings::from_js(&s).map_err(|e| format!("\"settings\": {e}."))?,
     };
     let chat = js_sys::Object::new();
     js::set(&chat, "turns", &checked);

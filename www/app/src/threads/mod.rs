@@ -6,14 +6,12 @@
 pub mod db;
 pub mod file;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use crate::js;
 
 /// Per-thread request settings.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Settings {
     /// A system prompt of the user's (sent only when the edge allows it; empty: none).
     pub system: String,
@@ -27,28 +25,63 @@ pub struct Settings {
     pub schema: String,
 }
 
+impl Settings {
+    /// The stored (and exported) form: `{system, temperature, max_tokens, structured, schema}`.
+    pub fn to_js(&self) -> JsValue {
+        let o: JsValue = js_sys::Object::new().into();
+        js::set(&o, "system", &self.system.as_str().into());
+        js::set(&o, "temperature", &self.temperature.map_or(JsValue::NULL, JsValue::from));
+        js::set(&o, "max_tokens", &self.max_tokens.map_or(JsValue::NULL, JsValue::from));
+        js::set(&o, "structured", &self.structured.into());
+        js::set(&o, "schema", &self.schema.as_str().into());
+        o
+    }
+
+    /// Reads the stored form, or why it cannot be read (a missing field takes its default).
+    pub fn from_js(v: &JsValue) -> Result<Self, String> {
+        if !v.is_object() {
+            return Err("must be an object".into());
+        }
+        let text = |k: &str| match js::get(v, k) {
+            x if x.is_undefined() || x.is_null() => Ok(String::new()),
+            x => x.as_string().ok_or_else(|| format!("\"{k}\" must be a string")),
+        };
+        let number = |k: &str| match js::get(v, k) {
+            x if x.is_undefined() || x.is_null() => Ok(None),
+            x => x.as_f64().filter(|n| n.is_finite()).map(Some).ok_or_else(|| format!("\"{k}\" must be a number")),
+        };
+        let max_tokens = number("max_tokens")?;
+        if max_tokens.is_some_and(|n| n < 1.0 || n.fract() != 0.0 || n > f64::from(u32::MAX)) {
+            return Err("\"max_tokens\" must be a whole number ≥ 1".into());
+        }
+        Ok(Self {
+            system: text("system")?,
+            temperature: number("temperature")?,
+            max_tokens: max_tokens.map(|n| n as u32),
+            structured: js::get(v, "structured").as_bool().unwrap_or(false),
+            schema: text("schema")?,
+        })
+    }
+}
+
 /// One conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Thread {
     /// Stable id (the IndexedDB key, and the `/t/{id}` route).
     pub id: String,
     /// Shown in the sidebar; follows the first question until renamed.
     pub title: String,
     /// Renamed by hand: the title no longer follows the first question.
-    #[serde(default)]
     pub named: bool,
     /// Created, `Date.now()`.
     pub created: f64,
     /// Last changed, `Date.now()`.
     pub updated: f64,
     /// Request settings.
-    #[serde(default)]
     pub settings: Settings,
     /// The conversation as the shared model saves it: `{"turns": [...], "model": "..."}` as JSON text.
-    #[serde(default)]
     pub chat: String,
     /// What is derived from `chat` (not stored).
-    #[serde(skip)]
     pub digest: Digest,
 }
 
@@ -158,18 +191,32 @@ impl Thread {
 
     /// Whether the title or any turn's text contains `query` (case-insensitive; empty matches all).
     pub fn matches(&self, query: &str) -> bool {
-        let q = query.trim().to_lowercase();
-        q.is_empty() || self.title.to_lowercase().contains(&q) || self.digest.text.contains(&q)
+        let q = js::lower(query.trim());
+        q.is_empty() || js::lower(&self.title).contains(&q) || self.digest.text.contains(&q)
     }
 
-    /// The record for IndexedDB.
+    /// The record for IndexedDB: `{id, title, named, created, updated, settings, chat}`.
     pub fn to_js(&self) -> JsValue {
-        serde_wasm_bindgen::to_value(self).unwrap_or(JsValue::NULL)
+        let o: JsValue = js_sys::Object::new().into();
+        js::set(&o, "id", &self.id.as_str().into());
+        js::set(&o, "title", &self.title.as_str().into());
+        js::set(&o, "named", &self.named.into());
+        js::set(&o, "created", &self.created.into());
+        js::set(&o, "updated", &self.updated.into());
+        js::set(&o, "settings", &self.settings.to_js());
+        js::set(&o, "chat", &self.chat.as_str().into());
+        o
     }
 
-    /// A record read from IndexedDB.
+    /// A record read from IndexedDB (`None` without an id); missing fields take defaults.
     pub fn from_js(v: JsValue) -> Option<Self> {
-        let mut t: Self = serde_wasm_bindgen::from_value(v).ok()?;
+        let text = |k| js::get(&v, k).as_string();
+        let mut t = Self::new(text("id")?, js::get(&v, "created").as_f64().unwrap_or(0.0));
+        t.title = text("title").unwrap_or_else(|| UNTITLED.into());
+        t.named = js::get(&v, "named").as_bool().unwrap_or(false);
+        t.updated = js::get(&v, "updated").as_f64().unwrap_or(t.created);
+        t.settings = Settings::from_js(&js::get(&v, "settings")).unwrap_or_default();
+        t.chat = text("chat").unwrap_or_default();
         t.refresh();
         Some(t)
     }
@@ -200,7 +247,7 @@ fn digest(chat: &str) -> Digest {
         if !d.text.is_empty() {
             d.text.push('\n');
         }
-        d.text.push_str(&text.to_lowercase());
+        d.text.push_str(&js::lower(&text));
     }
     d
 }
@@ -293,7 +340,7 @@ mod tests {
         let mut t = Thread::new(id.into(), 0.0);
         t.title = title.into();
         t.named = true;
-        t.digest.text = text.to_lowercase();
+        t.digest.text = js::lower(text);
         t
     }
 
