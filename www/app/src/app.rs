@@ -1,16 +1,14 @@
-//! The app: the sidebar and one screen at a time (`leptos_router`): `/` opens the newest thread, `/t/{id}` a
+//! The app: the sidebar and one screen at a time ([`crate::route`]): `/` opens the newest thread, `/t/{id}` a
 //! thread, `/compare` the side-by-side compare, `/usage` the usage. Keyboard: Ctrl+K (or ⌘K) new thread, `/`
 //! search, Esc stops an answer (the chat screen) or closes the sidebar.
 
 use leptos::ev;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::use_navigate;
-use leptos_router::{path, NavigateOptions};
 
 use crate::chat::ThreadScreen;
 use crate::compare::CompareScreen;
 use crate::ctx::{use_app, AppCtx, Notice};
+use crate::route::{use_nav, Nav, Screen};
 use crate::sidebar::Sidebar;
 use crate::usage::UsageScreen;
 
@@ -18,17 +16,14 @@ use crate::usage::UsageScreen;
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(AppCtx::start());
-    view! {
-        <Router>
-            <Shell/>
-        </Router>
-    }
+    Nav::provide();
+    view! { <Shell/> }
 }
 
 #[component]
 fn Shell() -> impl IntoView {
     let app = use_app();
-    let navigate = use_navigate();
+    let nav = use_nav();
     let keys = window_event_listener(ev::keydown, move |e| {
         let typing = e.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).is_some_and(|el| {
             matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
@@ -36,7 +31,7 @@ fn Shell() -> impl IntoView {
         if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("k") {
             e.prevent_default();
             let id = app.new_thread();
-            navigate(&format!("/t/{id}"), NavigateOptions::default());
+            nav.go(&format!("/t/{id}"), false);
         } else if e.key() == "Escape" && app.drawer.get_untracked() {
             app.drawer.set(false);
         } else if e.key() == "/" && !typing && !e.ctrl_key() && !e.meta_key() {
@@ -45,17 +40,29 @@ fn Shell() -> impl IntoView {
         }
     });
     on_cleanup(move || keys.remove());
+    // The kind of screen: moving from one thread to another keeps the thread screen (it follows `thread`).
+    let screen = Memo::new(move |_| match nav.screen() {
+        Screen::Thread(_) => Screen::Thread(String::new()),
+        s => s,
+    });
+    let thread = Signal::derive(move || match nav.screen() {
+        Screen::Thread(id) => id,
+        _ => String::new(),
+    });
     view! {
         <a class="skip" href="#main">"Skip to the conversation"</a>
         <div class="app">
             <Sidebar/>
             <main id="main" class="main">
-                <Routes fallback=|| view! { <section class="screen"><h1>"Not found"</h1><p><a href="/">"Back to your threads"</a></p></section> }>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/t/:id") view=ThreadScreen/>
-                    <Route path=path!("/compare") view=CompareScreen/>
-                    <Route path=path!("/usage") view=UsageScreen/>
-                </Routes>
+                {move || match screen.get() {
+                    Screen::Home => view! { <Home/> }.into_any(),
+                    Screen::Thread(_) => view! { <ThreadScreen id=thread/> }.into_any(),
+                    Screen::Compare => view! { <CompareScreen/> }.into_any(),
+                    Screen::Usage => view! { <UsageScreen/> }.into_any(),
+                    Screen::NotFound => view! {
+                        <section class="screen"><h1>"Not found"</h1><p><a href="/">"Back to your threads"</a></p></section>
+                    }.into_any(),
+                }}
             </main>
             <NoticeBar/>
         </div>
@@ -66,14 +73,14 @@ fn Shell() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let app = use_app();
-    let navigate = use_navigate();
+    let nav = use_nav();
     Effect::new(move |_| {
         if !app.loaded.get() {
             return;
         }
         let newest = app.threads.with_untracked(|t| t.list.first().map(|t| t.id.clone()));
         let id = newest.unwrap_or_else(|| app.new_thread());
-        navigate(&format!("/t/{id}"), NavigateOptions { replace: true, ..Default::default() });
+        nav.go(&format!("/t/{id}"), true);
     });
     view! { <p class="loading">"Loading your threads…"</p> }
 }
@@ -82,10 +89,10 @@ fn Home() -> impl IntoView {
 #[component]
 fn NoticeBar() -> impl IntoView {
     let app = use_app();
-    let navigate = StoredValue::new_local(use_navigate());
+    let nav = use_nav();
     let undo = move |_| {
         if let Some(id) = app.undo() {
-            navigate.with_value(|go| go(&format!("/t/{id}"), NavigateOptions::default()));
+            nav.go(&format!("/t/{id}"), false);
         }
     };
     view! {

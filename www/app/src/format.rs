@@ -50,5 +50,12 @@ mod tests {
         assert_eq!(duration(12.4), "12 ms");
         assert_eq!(duration(1234.0), "1.2 s");
         assert_eq!(one_decimal(41.26), "41.3");
+        use crate::js::parse_number;
+        assert_eq!(parse_number(" 0.7 "), Some(0.7));
+        assert_eq!(parse_number("2"), Some(2.0));
+        assert_eq!(parse_number("-.5"), Some(-0.5));
+        assert_eq!(parse_number("1e3"), None);
+        assert_eq!(parse_number("."), None);
+        assert_eq!(parse_number(""), None);
     }
 }

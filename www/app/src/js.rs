@@ -55,18 +55,27 @@ pub fn set(o: &JsValue, key: &str, value: &JsValue) {
 /// keeps Rust's float formatting (and its tables, ~20 KB) out of the wasm; natively (tests) it is Rust's.
 pub fn number(n: f64) -> String {
     #[cfg(target_arch = "wasm32")]
-    return js_sys::Number::from(n).to_string(10).map(String::from).unwrap_or_default();
+    return js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default();
     #[cfg(not(target_arch = "wasm32"))]
     n.to_string()
 }
 
-/// Reads a number as JavaScript's `Number(text)` does (`None` for anything that is not one).
+/// Reads a plain decimal number (`2`, `0.7`, `-.5`): what a number field holds. Written out rather than
+/// `str::parse::<f64>`, whose general algorithm is ~10 KB of wasm.
 pub fn parse_number(text: &str) -> Option<f64> {
-    #[cfg(target_arch = "wasm32")]
-    let n = js_sys::Number::new(&JsValue::from_str(text.trim())).value_of();
-    #[cfg(not(target_arch = "wasm32"))]
-    let n = text.trim().parse::<f64>().unwrap_or(f64::NAN);
-    Some(n).filter(|n| n.is_finite() && !text.trim().is_empty())
+    let t = text.trim();
+    let (negative, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (whole, fraction) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) || whole.len() + fraction.len() > 15 {
+        return None;
+    }
+    let int = |s: &str| s.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    let n = int(whole) as f64 + int(fraction) as f64 / 10f64.powi(fraction.len() as i32);
+    Some(if negative { -n } else { n })
 }
 
 /// `s` in quotes with JSON escapes (`"a \"b\""`): `JSON.stringify` in the browser, Rust's `Debug` natively.

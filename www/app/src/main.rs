@@ -7,7 +7,7 @@
 //! (`state`), the protocol client (`api`) and the incremental markdown renderer (`markdown`) — the same code the
 //! `<edge-chat>` widget runs, so there is one implementation of the conversation actions and the renderer.
 //!
-//! Layout: [`app`] the router and shell, [`ctx`] the shared state (threads, storage, open conversations),
+//! Layout: [`app`] the shell, [`route`] screens by URL, [`ctx`] the shared state (threads, storage, open conversations),
 //! [`threads`] the thread model, its IndexedDB store and files, [`session`] an open conversation,
 //! [`chat`] the chat screen, [`compare`], [`usage`], [`sidebar`]; [`schema`] and [`json`] check structured output,
 //! [`inspector`] records an answer's events.
@@ -22,6 +22,7 @@ mod inspector;
 mod js;
 mod json;
 mod markdown;
+mod route;
 mod schema;
 mod session;
 mod sidebar;

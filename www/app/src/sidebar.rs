@@ -2,21 +2,18 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::NavigateOptions;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use crate::ctx::use_app;
+use crate::route::use_nav;
 use crate::theme::ThemeSwitch;
 
 /// The sidebar.
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let app = use_app();
-    let navigate = use_navigate();
-    let location = use_location();
+    let nav = use_nav();
     let search = NodeRef::<html::Input>::new();
     let file = NodeRef::<html::Input>::new();
     Effect::new(move |seen: Option<u32>| {
@@ -35,20 +32,16 @@ pub fn Sidebar() -> impl IntoView {
         let q = app.search.get();
         app.threads.with(|t| t.search(&q).map(|t| (t.id.clone(), t.title.clone())).collect::<Vec<_>>())
     });
-    let current = Memo::new(move |_| location.pathname.get().strip_prefix("/t/").map(str::to_string));
-    let new_thread = {
-        let navigate = navigate.clone();
-        move |_| {
-            let id = app.new_thread();
-            app.drawer.set(false);
-            navigate(&format!("/t/{id}"), NavigateOptions::default());
-        }
+    let current = Memo::new(move |_| nav.path());
+    let new_thread = move |_| {
+        let id = app.new_thread();
+        app.drawer.set(false);
+        nav.go(&format!("/t/{id}"), false);
     };
     let import = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(f) = input.files().and_then(|l| l.get(0)) else { return };
         input.set_value("");
-        let navigate = navigate.clone();
         spawn_local(async move {
             let text = JsFuture::from(f.text()).await.ok().and_then(|t| t.as_string());
             let Some(text) = text else {
@@ -56,7 +49,7 @@ pub fn Sidebar() -> impl IntoView {
                 return;
             };
             if let Some(id) = app.import(&text) {
-                navigate(&format!("/t/{id}"), NavigateOptions::default());
+                nav.go(&format!("/t/{id}"), false);
             }
         });
     };
@@ -67,8 +60,10 @@ pub fn Sidebar() -> impl IntoView {
                 <button type="button" class="btn icon close" aria-label="Hide threads" on:click=move |_| app.drawer.set(false)>"✕"</button>
             </div>
             <ul class="screens">
-                <li><A href="/compare" attr:class="screen-link">"Compare models"</A></li>
-                <li><A href="/usage" attr:class="screen-link">"Usage"</A></li>
+                <li><a href="/compare" class="screen-link" on:click=move |_| app.drawer.set(false)
+                    aria-current=move || (current.get() == "/compare").then_some("page")>"Compare models"</a></li>
+                <li><a href="/usage" class="screen-link" on:click=move |_| app.drawer.set(false)
+                    aria-current=move || (current.get() == "/usage").then_some("page")>"Usage"</a></li>
             </ul>
             <button type="button" class="btn primary new-thread" on:click=new_thread aria-keyshortcuts="Control+K">"New thread"<kbd>"Ctrl K"</kbd></button>
             <div class="search">
@@ -80,11 +75,11 @@ pub fn Sidebar() -> impl IntoView {
                 <For each=move || found.get() key=|t| t.clone() let:t>
                     {
                         let href = format!("/t/{}", t.0);
-                        let id = t.0.clone();
+                        let here = href.clone();
                         view! {
                             <li>
                                 <a href=href class="thread-link" on:click=move |_| app.drawer.set(false)
-                                    aria-current=move || (current.get().as_deref() == Some(id.as_str())).then_some("page")>{t.1}</a>
+                                    aria-current=move || (current.get() == here).then_some("page")>{t.1}</a>
                             </li>
                         }
                     }

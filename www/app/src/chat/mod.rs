@@ -11,12 +11,11 @@ use edgechat::conversation::Role;
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
-use leptos_router::NavigateOptions;
 
 use crate::ctx::use_app;
 use crate::format;
 use crate::js;
+use crate::route::use_nav;
 use crate::session::Live;
 use crate::threads::{file, Usage};
 pub use composer::Composer;
@@ -25,10 +24,8 @@ pub use turn::{Answer, Question};
 
 /// `/t/{id}`.
 #[component]
-pub fn ThreadScreen() -> impl IntoView {
+pub fn ThreadScreen(#[prop(into)] id: Signal<String>) -> impl IntoView {
     let app = use_app();
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let exists = Memo::new(move |_| app.threads.with(|t| t.get(&id.get()).is_some()));
     move || {
         // Read here, not in the component's props (those are read untracked): a new id is a new view.
@@ -92,7 +89,7 @@ fn ThreadView(id: String) -> impl IntoView {
 #[component]
 fn ThreadHeader(id: String, live: Live, settings_open: RwSignal<bool>) -> impl IntoView {
     let app = use_app();
-    let navigate = use_navigate();
+    let nav = use_nav();
     let key = StoredValue::new(id);
     let title = Memo::new(move |_| key.with_value(|id| app.threads.with(|t| t.get(id).map(|t| t.title.clone()).unwrap_or_default())));
     let renaming = RwSignal::new(false);
@@ -128,7 +125,7 @@ fn ThreadHeader(id: String, live: Live, settings_open: RwSignal<bool>) -> impl I
     };
     let delete = move |_| {
         key.with_value(|id| app.delete(id));
-        navigate("/", NavigateOptions::default());
+        nav.go("/", false);
     };
     view! {
         <header class="chat-head">
