@@ -348,7 +348,7 @@ test('usage: tokens and cost per answer, per thread and in total', async () => {
   await page.locator('.new-thread').click();
   await ask(page, 'Another thread');
   assert.equal(await settledAnswer(page), 'done');
-  assert.match(await page.locator('.thread-usage').innerText(), /^1 answer · \d+ tokens in · \d+ out · \$\d\.\d{4}$/);
+  assert.match(await page.locator('.thread-usage').innerText(), /^1 answer · \d+ tokens in · \d+ out · \$\d+(\.\d+)?$/);
   await page.locator('.screen-link', { hasText: 'Usage' }).click();
   await page.locator('#usage-title').waitFor();
   const rows = await page.locator('.usage-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
@@ -359,7 +359,7 @@ test('usage: tokens and cost per answer, per thread and in total', async () => {
   const n = (s) => Number(s.replaceAll(',', ''));
   assert.equal(n(total[2]), n(rows[0][2]) + n(rows[1][2]), 'input tokens add up');
   assert.equal(n(total[3]), n(rows[0][3]) + n(rows[1][3]), 'output tokens add up');
-  assert.match(total[4], /^\$\d+\.\d{4}$/);
+  assert.match(total[4], /^\$\d+(\.\d+)?$/);
   await shot(page, 'app-usage');
   await axeCheck(page, 'usage');
 });

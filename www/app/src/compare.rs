@@ -6,7 +6,6 @@ use std::rc::Rc;
 use edgechat_www::api::ModelInfo;
 use leptos::prelude::*;
 
-use crate::chat::inspect::InspectorPanel;
 use crate::chat::Answer;
 use crate::ctx::use_app;
 use crate::session::{Live, Session};
@@ -113,10 +112,7 @@ fn Side(model: ModelInfo, session: Rc<Session>) -> impl IntoView {
     view! {
         <section class="side" aria-label=label>
             <h2>{title}</h2>
-            {move || answer.get().map(|id| view! {
-                <Answer live id/>
-                <InspectorPanel live id panel_id=format!("compare-{id}")/>
-            })}
+            {move || answer.get().map(|id| view! { <Answer live id inspecting=true/> })}
         </section>
     }
 }

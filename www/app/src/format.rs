@@ -7,12 +7,23 @@ pub fn dollars(c: f64, places: u32) -> String {
     format!("${}.{:0width$}", n / scale, n % scale, width = places as usize)
 }
 
+/// A cost: `$0.0123`, and small ones with the digits that show them (`$0.000042`); `$0` for nothing.
+pub fn cost(c: f64) -> String {
+    if c <= 0.0 {
+        "$0".into()
+    } else if c < 0.0001 {
+        dollars(c, 6)
+    } else {
+        dollars(c, 4)
+    }
+}
+
 /// `12,345`
 pub fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -43,6 +54,9 @@ mod tests {
     fn numbers_read_as_people_write_them() {
         assert_eq!(dollars(0.000123, 4), "$0.0001");
         assert_eq!(dollars(1.5, 2), "$1.50");
+        assert_eq!(cost(0.0), "$0");
+        assert_eq!(cost(0.000042), "$0.000042");
+        assert_eq!(cost(0.01234), "$0.0123");
         assert_eq!(count(0), "0");
         assert_eq!(count(999), "999");
         assert_eq!(count(1000), "1,000");

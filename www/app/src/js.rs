@@ -94,6 +94,16 @@ pub fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// An element id unique in the page: `prefix-N`.
+pub fn unique_id(prefix: &str) -> String {
+    thread_local!(static NEXT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    let n = NEXT.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    format!("{prefix}-{n}")
+}
+
 /// A new random id: time and randomness in base 36 (`m3x9k2-4fz81q`).
 pub fn new_id() -> String {
     let t = now() as u64;

@@ -18,7 +18,7 @@ pub fn UsageScreen() -> impl IntoView {
         } else if u.unpriced == u.answers {
             "unknown".to_string()
         } else {
-            format!("{}{}", format::dollars(u.cost, 4), if u.unpriced > 0 { " +" } else { "" })
+            format!("{}{}", format::cost(u.cost), if u.unpriced > 0 { " +" } else { "" })
         }
     };
     view! {

@@ -197,7 +197,7 @@ fn ThreadUsage(live: Live) -> impl IntoView {
         <p class="thread-usage" aria-label="Usage of this thread">
             {move || {
                 let u = usage.get();
-                let cost = if u.answers > u.unpriced { format!(" · {}", format::dollars(u.cost, 4)) } else { String::new() };
+                let cost = if u.answers > u.unpriced { format!(" · {}", format::cost(u.cost)) } else { String::new() };
                 let answers = if u.answers == 1 { "answer" } else { "answers" };
                 format!("{} {answers} · {} tokens in · {} out{cost}", u.answers, format::count(u.input), format::count(u.output))
             }}

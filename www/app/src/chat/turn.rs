@@ -64,11 +64,19 @@ fn look(s: &State, id: u32) -> Option<Look> {
 
 /// An answer. `structured` is the schema text of structured-output mode.
 #[component]
-pub fn Answer(live: Live, id: u32, #[prop(optional, into)] structured: Signal<Option<String>>) -> impl IntoView {
+pub fn Answer(
+    live: Live,
+    id: u32,
+    #[prop(optional, into)] structured: Signal<Option<String>>,
+    /// The event inspector starts open.
+    #[prop(optional)]
+    inspecting: bool,
+) -> impl IntoView {
     let look = Memo::new(move |_| live.read(|s| look(s, id)));
-    let l = move || look.get().unwrap_or_else(|| Look { status: Status::Done, empty: true, reconnecting: false, usage: None, error: None, last_idle: false, cont: false });
-    let inspect = RwSignal::new(false);
-    let panel_id = format!("inspect-{id}");
+    let l = move || look.get().unwrap_or(Look { status: Status::Done, empty: true, reconnecting: false, usage: None, error: None, last_idle: false, cont: false });
+    let inspect = RwSignal::new(inspecting);
+    let panel_id = crate::js::unique_id("inspect");
+    let panel = panel_id.clone();
     let structured_mode = Memo::new(move |_| structured.get());
     view! {
         <article class="turn answer" aria-label="Answer" data-status=move || look.with(|l| l.as_ref().map_or("done", |l| l.status.as_str()))>
@@ -105,7 +113,7 @@ pub fn Answer(live: Live, id: u32, #[prop(optional, into)] structured: Signal<Op
                 </button>
             </footer>
             <Show when=move || inspect.get()>
-                <InspectorPanel live id panel_id=format!("inspect-{id}")/>
+                <InspectorPanel live id panel_id=panel.clone()/>
             </Show>
         </article>
     }
@@ -236,7 +244,7 @@ fn StructuredAnswer(live: Live, id: u32, schema: String) -> impl IntoView {
 
 /// The usage footnote and its long form.
 pub fn usage_note(u: &UsageInfo) -> (String, String) {
-    let cost = u.cost_usd.map(|c| format!(" · {}", format::dollars(c, 4))).unwrap_or_default();
+    let cost = u.cost_usd.map(|c| format!(" · {}", format::cost(c))).unwrap_or_default();
     let est = if u.estimated { " (estimated)" } else { "" };
     let short = format!("{} in · {} out{cost}{est}", format::count(u.input_tokens), format::count(u.output_tokens));
     let long = format!(
