@@ -420,7 +420,8 @@ test('360 px and dark: no horizontal scroll, the sidebar is a drawer; axe clean'
     await axeCheck(page, 'chat at 360 px');
     await page.locator('.chat-head .drawer-toggle').click();
     await page.locator('.sidebar.open').waitFor();
-    await eventually(() => page.locator(app.search).isVisible(), { what: 'the drawer' });
+    await eventually(async () => (await page.locator('.sidebar').boundingBox())?.x === 0, { what: 'the drawer slid in' });
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'thread-search', 'the focus moves into the drawer');
     await shot(page, 'app-360-drawer');
     await page.keyboard.press('Escape');
     await eventually(async () => !(await page.locator('.sidebar').isVisible()), { what: 'the drawer closes on Esc' });
