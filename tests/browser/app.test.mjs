@@ -275,6 +275,43 @@ test('structured output: schema errors before sending; a matching answer as a tr
   await shot(page, 'app-structured-mismatch');
 });
 
+test('settings: the system prompt, temperature and max tokens go with the questions; reasoning is shown apart', async () => {
+  edge.up.reset();
+  await freshApp(page, web.url);
+  await page.locator('.settings-toggle').click();
+  const system = page.locator('.settings textarea').first();
+  await system.fill('Answer like a pirate.');
+  await system.blur();
+  const temperature = page.locator('.settings input[type=number]').first();
+  await temperature.fill('3');
+  await temperature.blur();
+  await page.locator('.settings .problem', { hasText: 'Temperature is a number from 0 to 2' }).waitFor();
+  await temperature.fill('0.7');
+  await temperature.blur();
+  const maxTokens = page.locator('.settings input[type=number]').nth(1);
+  assert.equal(await maxTokens.getAttribute('placeholder'), 'up to 2048', 'the limit from /api/config');
+  await maxTokens.fill('300');
+  await maxTokens.blur();
+  await eventually(async () => (await page.locator('.settings .problem').count()) === 0, { what: 'no problem' });
+  await ask(page, 'mock:reasoning think first');
+  assert.equal(await settledAnswer(page), 'done');
+  const sent = JSON.parse(apiCalls.filter((c) => c.method === 'POST').at(-1).body);
+  assert.equal(sent.system, 'Answer like a pirate.');
+  assert.equal(sent.temperature, 0.7);
+  assert.equal(sent.max_tokens, 300);
+  const upstream = edge.requests().at(-1).body;
+  assert.equal(upstream.max_completion_tokens ?? upstream.max_tokens, 300, 'the edge passed max tokens on');
+  const reasoning = page.locator(app.answer).last().locator('details.reasoning');
+  assert.ok(!(await reasoning.evaluate((d) => d.classList.contains('hidden'))), 'a reasoning block');
+  assert.match(await reasoning.locator('.reasoning-text').textContent(), /Thinking about "think first"/);
+  assert.ok(!(await answerText(page)).includes('Thinking about'), 'reasoning is not in the answer');
+  // The settings are the thread's: kept after a reload.
+  await page.reload();
+  await page.locator('.settings-toggle').click();
+  assert.equal(await page.locator('.settings textarea').first().inputValue(), 'Answer like a pirate.');
+  assert.equal(await page.locator('.settings input[type=number]').first().inputValue(), '0.7');
+});
+
 test('inspector: every event with its id and time, first token, tokens per second, request id, fallback', async () => {
   edge.up.reset();
   await freshApp(page, web.url);
