@@ -22,17 +22,11 @@ pub fn CompareScreen() -> impl IntoView {
     let app = use_app();
     let models = Memo::new(move |_| app.config.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.models.clone()).unwrap_or_default()));
     let question = RwSignal::new(String::new());
-    let a = RwSignal::new(String::new());
-    let b = RwSignal::new(String::new());
-    // The first two models are preselected once the config is there.
-    Effect::new(move |_| {
-        let m = models.get();
-        if a.get_untracked().is_empty() {
-            a.set(m.first().map(|m| m.alias.clone()).unwrap_or_default());
-        }
-        if b.get_untracked().is_empty() {
-            b.set(m.get(1).or(m.first()).map(|m| m.alias.clone()).unwrap_or_default());
-        }
+    // What the user picked; until then the first two models.
+    let (pick_a, pick_b) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
+    let a = Signal::derive(move || pick_a.get().or_else(|| models.with(|m| m.first().map(|m| m.alias.clone()))).unwrap_or_default());
+    let b = Signal::derive(move || {
+        pick_b.get().or_else(|| models.with(|m| m.get(1).or(m.first()).map(|m| m.alias.clone()))).unwrap_or_default()
     });
     let run = RwSignal::new_local(None::<Run>);
     on_cleanup(move || {
@@ -60,10 +54,10 @@ pub fn CompareScreen() -> impl IntoView {
         }
         run.set(Some(next));
     };
-    let picker = move |label: &'static str, class: &'static str, value: RwSignal<String>| {
+    let picker = move |label: &'static str, class: &'static str, value: Signal<String>, pick: RwSignal<Option<String>>| {
         view! {
             <label class="field">{label}
-                <select class=class prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                <select class=class prop:value=move || value.get() on:change=move |ev| pick.set(Some(event_target_value(&ev)))>
                     {move || models.get().into_iter().map(|m| {
                         let selected = m.alias == value.get_untracked();
                         let label = if m.label.is_empty() { m.alias.clone() } else { m.label.clone() };
@@ -85,8 +79,8 @@ pub fn CompareScreen() -> impl IntoView {
                         on:input=move |ev| question.set(event_target_value(&ev))
                         on:keydown=move |ev| if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() { ev.prevent_default(); start() }></textarea>
                 </label>
-                {picker("Model A", "model-a", a)}
-                {picker("Model B", "model-b", b)}
+                {picker("Model A", "model-a", a, pick_a)}
+                {picker("Model B", "model-b", b, pick_b)}
                 <button type="submit" class="btn primary compare-run">"Compare"</button>
             </form>
             {move || run.get().map(|r| {
