@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# The main command: set up, then run the widget and the edge locally.
+# The main command: set up, then run the app, the widget and the edge locally.
 #
 #   scripts/dev.sh
 #
 # 1. installs what is missing (scripts/setup.sh dev), with progress;
 # 2. starts the local model server (skipped when worker/.dev.vars configures a real provider);
 # 3. builds the edge and starts it in workerd (wrangler dev);
-# 4. starts `trunk serve` for the widget, proxying /api/ to the edge;
-# 5. waits until each is healthy and prints the demo page URL. Ctrl-C stops all of them and frees the ports.
+# 4. starts `trunk serve`: the Leptos app at /, the embeddable widget's demo at /embed.html, /api/ proxied to the
+#    edge;
+# 5. waits until each is healthy and prints the app's URL. Ctrl-C stops all of them and frees the ports.
 #
 # Ports: EDGECHAT_WEB_PORT (8080), EDGECHAT_MODEL_PORT (8790); the edge listens on 8787, where Trunk.toml's
 # [[proxy]] sends /api/.
@@ -104,12 +105,13 @@ start "edge (workerd via wrangler dev)" "$logs/edge.log" \
   wrangler dev --config worker/wrangler.toml --ip 127.0.0.1 --port "$edge_port" "${edge_vars[@]}"
 wait_for "edge" "http://127.0.0.1:$edge_port/api/config" 120 "$logs/edge.log"
 
-start "widget (trunk serve)" "$logs/trunk.log" \
+start "app and widget (trunk serve)" "$logs/trunk.log" \
   trunk serve --address 127.0.0.1 --port "$web_port"
-say "the first widget build compiles the widget to wasm: a minute or two once, seconds afterwards."
-wait_for "widget" "http://127.0.0.1:$web_port/" 900 "$logs/trunk.log"
+say "the first build compiles the app and the widget to wasm: a few minutes once, seconds afterwards."
+wait_for "app" "http://127.0.0.1:$web_port/" 900 "$logs/trunk.log"
+wait_for "widget" "http://127.0.0.1:$web_port/edge-chat.js" 300 "$logs/trunk.log"
 
-say "ready: open http://127.0.0.1:$web_port/ — Ctrl-C stops everything."
+say "ready: open the app at http://127.0.0.1:$web_port/ (the embeddable widget: http://127.0.0.1:$web_port/embed.html) — Ctrl-C stops everything."
 # Returns when any service exits; then stop the others rather than leave a half-running stack.
 wait -n || true
 say "a service exited unexpectedly; logs are in $logs"

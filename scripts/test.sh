@@ -15,11 +15,12 @@ source scripts/env.sh
 
 # name | command
 suites=(
-  "lint|cargo clippy --workspace --all-targets --locked -- -D warnings && cargo clippy -p edgechat -p edgechat-worker -p edgechat-www --target wasm32-unknown-unknown --locked -- -D warnings && cargo clippy -p edgechat-www --features byok,leptos --target wasm32-unknown-unknown --all-targets --locked -- -D warnings"
+  "lint|cargo clippy --workspace --all-targets --locked -- -D warnings && cargo clippy -p edgechat -p edgechat-worker -p edgechat-www -p edgechat-app --target wasm32-unknown-unknown --locked -- -D warnings && cargo clippy -p edgechat-www --features byok,leptos --target wasm32-unknown-unknown --all-targets --locked -- -D warnings"
   "core|cargo test --locked -p edgechat"
   "core-wasm|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat --target wasm32-unknown-unknown"
   "harness|node --test tests/harness/"
   "worker-unit|cargo test --locked -p edgechat-worker"
+  "app-unit|cargo test --locked -p edgechat-app"
   "build-edge|bash worker/build.sh"
   "widget-wasm|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat-www --features leptos --target wasm32-unknown-unknown"
   "upstream|node --test --test-concurrency=1 tests/upstream/"

@@ -1,4 +1,4 @@
-// The whole widget's main-thread time per 1,000 streamed tokens: the built widget (dist/) in headless Chromium
+// The whole widget's (and the app's) main-thread time per 1,000 streamed tokens: the built widget (dist/) in headless Chromium
 // reads a 20,000-token answer from a local edge stand-in over real SSE (fetch, the core's SSE parser, the chat
 // state, the view, the markdown renderer, style and layout as the page paints). The stand-in sends the answer
 // 1,000 tokens at a time, each block followed by a marker paragraph; the block's cost is the growth of the
@@ -15,9 +15,35 @@ const CONFIG = {
   simulated: true,
 };
 
+/** How the benchmark drives each front end: the page, its input, and the rendered text of the answer. */
+const FRONT_ENDS = {
+  widget: {
+    path: '/embed.html',
+    input: 'edge-chat .ec-input',
+    done: 'edge-chat .ec-assistant[data-status="done"]',
+    text: () => document.querySelector('edge-chat').shadowRoot.querySelector('.ec-assistant:last-child .ec-md').textContent,
+  },
+  app: {
+    path: '/',
+    input: '#composer-input',
+    done: '.log .turn.answer[data-status="done"]',
+    text: () => [...document.querySelectorAll('.log .turn.answer .md')].at(-1).textContent,
+  },
+};
+
 /** Runs the benchmark in a new page of `browser`; returns, per 1,000-token block, the main-thread ms: [all tasks,
  * script, layout, style]. */
 export async function wholeWidget(browser, toks, block = 1000) {
+  return wholeFrontEnd(browser, toks, 'widget', block);
+}
+
+/** The same for the app (dist/index.html). */
+export async function wholeApp(browser, toks, block = 1000) {
+  return wholeFrontEnd(browser, toks, 'app', block);
+}
+
+async function wholeFrontEnd(browser, toks, which, block) {
+  const fe = FRONT_ENDS[which];
   let stream;
   let opened;
   const ready = new Promise((r) => { opened = r; });
@@ -41,10 +67,17 @@ export async function wholeWidget(browser, toks, block = 1000) {
       const m = (await cdp.send('Performance.getMetrics')).metrics;
       return KINDS.map((k) => m.find((x) => x.name === k).value * 1000);
     };
-    await page.goto(web.url);
+    // The widget starts from an empty conversation; the app opens its newest thread (a new one: the app's
+    // threads are in IndexedDB, and a new thread is one keypress away).
+    await page.goto(`${web.url}${fe.path}`);
     await page.evaluate(() => localStorage.clear());
     await page.reload();
-    const input = page.locator('edge-chat .ec-input');
+    const input = page.locator(fe.input);
+    await input.waitFor({ timeout: 30000 });
+    if (which === 'app') {
+      await page.keyboard.press('Control+k');
+      await page.locator('.log .empty').waitFor({ timeout: 30000 });
+    }
     await input.waitFor();
     await input.fill('a long answer, please');
     await input.press('Enter');
@@ -62,8 +95,8 @@ export async function wholeWidget(browser, toks, block = 1000) {
       const marker = `mark${b}x`;
       send('delta', { text: `\n\n${marker}\n\n` });
       await page.waitForFunction(
-        (m) => document.querySelector('edge-chat').shadowRoot.querySelector('.ec-assistant:last-child .ec-md').textContent.includes(m),
-        marker,
+        ([m, text]) => new Function(`return (${text})()`)().includes(m),
+        [marker, fe.text.toString()],
         { polling: 20, timeout: 60000 },
       );
       const after = await busy();
@@ -72,7 +105,7 @@ export async function wholeWidget(browser, toks, block = 1000) {
     send('usage', { input_tokens: 10, output_tokens: toks.length, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null, estimated: false });
     send('done', { stop_reason: 'end_turn', raw_stop_reason: 'stop', stopped: false });
     stream.res.end();
-    await page.locator('edge-chat .ec-assistant[data-status="done"]').waitFor({ timeout: 60000 });
+    await page.locator(fe.done).waitFor({ timeout: 60000 });
     return blocks;
   } finally {
     await page.close();

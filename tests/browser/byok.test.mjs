@@ -24,7 +24,7 @@ before(async () => {
     '<edge-chat title="BYOK test" mode="inline" byok></edge-chat>';
   await page.route(PAGE, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
   // The default page first: it must not download the variant.
-  await open(page, web.url);
+  await open(page, `${web.url}/embed.html`);
   assert.equal(await page.locator('edge-chat .ec-byok').count(), 0, 'no BYOK form without the attribute');
   assert.ok(!fetched.some((p) => p.startsWith('/byok/')), 'the variant is not downloaded without the attribute');
   await open(page, PAGE);

@@ -23,9 +23,9 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await page.goto(web.url);
+  await page.goto(`${web.url}/embed.html`);
   await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); delete window.__xss; });
-  await open(page, web.url);
+  await open(page, `${web.url}/embed.html`);
 });
 
 const REASONING = 'First, recall the capital. <img src=x onerror="window.__xss=1"> It is **Paris**.';
@@ -60,7 +60,7 @@ test('reasoning streams into a collapsed block before the answer; tool calls are
 
   // Saved with the conversation: a reload shows the same reasoning and call.
   await page.reload();
-  await open(page, web.url);
+  await open(page, `${web.url}/embed.html`);
   const again = lastAnswer(page);
   await again.locator('details.ec-reasoning').waitFor();
   assert.equal(await again.locator('.ec-reasoning-text').evaluate((e) => e.textContent), REASONING);

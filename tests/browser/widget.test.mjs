@@ -28,9 +28,9 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await page.goto(web.url);
+  await page.goto(`${web.url}/embed.html`);
   await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
-  await open(page, web.url);
+  await open(page, `${web.url}/embed.html`);
 });
 
 test('config: simulated notice and model picker', async () => {

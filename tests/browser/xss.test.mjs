@@ -49,7 +49,7 @@ before(async () => {
   page.on('request', (r) => {
     if (!r.url().startsWith(web.url)) external.push(r.url());
   });
-  await open(page, web.url);
+  await open(page, `${web.url}/embed.html`);
 });
 
 after(async () => {

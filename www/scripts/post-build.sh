@@ -1,13 +1,18 @@
 #!/bin/sh
-# Trunk post_build hook, release builds only, on the staging dir:
-#  1. minify the JS glue and the loader with terser (Trunk's --minify breaks on wasm-bindgen 0.2.130's JS);
-#  2. minify the stylesheet with esbuild (wrangler's exact-pinned dependency, already in node_modules);
-#  3. build the bring-your-own-key variant into byok/ (build-byok.sh; loaded only by `<edge-chat byok>`).
+# Trunk post_build hook, on the staging dir, after Trunk built the app (www/app/index.html):
+#  1. builds the embeddable widget next to it (build-embed.sh: edge-chat.js, edgechat-www.js/_bg.wasm,
+#     edgechat.css, embed.html, examples/), in the build's profile;
+# release builds only:
+#  2. minifies the JS glue (the app's and the widget's) and the loader with terser (Trunk's --minify breaks on
+#     wasm-bindgen 0.2.130's JS), and the widget's stylesheet with esbuild (wrangler's exact-pinned dependency);
+#  3. builds the bring-your-own-key variant into byok/ (build-byok.sh; loaded only by `<edge-chat byok>`).
 set -eu
-[ "${TRUNK_PROFILE:-debug}" = "release" ] || exit 0
 here="$(dirname "$0")"
 bin="$here/../../node_modules/.bin"
-for f in "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js"; do
+profile="${TRUNK_PROFILE:-debug}"
+sh "$here/build-embed.sh" "$TRUNK_STAGING_DIR" "$profile"
+[ "$profile" = "release" ] || exit 0
+for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js"; do
   "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use edgechat::sse::SseParser;
+use edgechat::sse::{SseEvent, SseParser};
 use edgechat::ToolCall;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
@@ -55,6 +55,8 @@ pub struct Limits {
     pub max_messages: Option<usize>,
     /// Characters per request, all messages together.
     pub max_total_chars: Option<usize>,
+    /// The most output tokens a request may ask for (`max_tokens`).
+    pub max_tokens: Option<u32>,
     /// The edge writes at least this often on a stream (a `: ping` comment while nothing else comes).
     pub keepalive_ms: Option<u32>,
 }
@@ -80,6 +82,8 @@ pub struct Config {
     pub simulated: bool,
     /// Streams can be resumed and stopped by id (the edge has its `STREAMS` Durable Object).
     pub resumable: bool,
+    /// A request may carry its own system prompt ([`RequestOptions::system`]).
+    pub allow_system_prompt: bool,
 }
 
 impl Config {
@@ -109,11 +113,13 @@ impl Config {
                     max_message_chars: json::uint(&l, "max_message_chars").map(|n| n as usize),
                     max_messages: json::uint(&l, "max_messages").map(|n| n as usize),
                     max_total_chars: json::uint(&l, "max_total_chars").map(|n| n as usize),
+                    max_tokens: json::uint(&l, "max_tokens").map(|n| n.min(u64::from(u32::MAX)) as u32),
                     keepalive_ms: json::uint(&l, "keepalive_ms").map(|n| n.min(u64::from(u32::MAX)) as u32),
                 }
             },
             simulated: json::flag(c, "simulated"),
             resumable: json::flag(c, "resumable"),
+            allow_system_prompt: json::flag(c, "allow_system_prompt"),
         }
     }
 }
@@ -561,18 +567,49 @@ pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
         .ok_or_else(|| ChatError::from_edge("bad_config", "unreadable config".into(), None, None, false))
 }
 
+/// The optional fields of a `POST /api/chat` body (docs/protocol.md); `None` leaves a field out (the edge's
+/// default). The widget sends none of them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RequestOptions {
+    /// `system`: a system prompt of the caller's (refused unless the config's `allow_system_prompt`).
+    pub system: Option<String>,
+    /// `temperature`, 0 to 2.
+    pub temperature: Option<f64>,
+    /// `max_tokens`, at most the config's `limits.max_tokens`.
+    pub max_tokens: Option<u32>,
+    /// `response_format`, as JSON text (`{"type":"json_schema","name","schema","strict"}` or
+    /// `{"type":"json_object"}`); text that is not JSON is left out.
+    pub response_format: Option<String>,
+}
+
+impl RequestOptions {
+    fn add_to(&self, body: Obj) -> Obj {
+        let format = self.response_format.as_deref().and_then(json::parse);
+        body.opt("system", self.system.as_deref())
+            .opt("temperature", self.temperature)
+            .opt("max_tokens", self.max_tokens.map(f64::from))
+            .opt("response_format", format)
+    }
+}
+
 /// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape (each message given as
-/// `(from the user, content, interrupted)`), `"continue": true` to carry on the partial assistant turn the
-/// messages end with, and `summary` (`{"text", "token", "covers"}`) when the messages are the ones after an
-/// edge-made summary.
-pub fn chat_body<'a>(model: &str, messages: impl Iterator<Item = (bool, &'a str, bool)>, cont: bool, summary: Option<&JsValue>) -> String {
+/// `(from the user, content, interrupted)`), the `options` that are set, `"continue": true` to carry on the
+/// partial assistant turn the messages end with, and `summary` (`{"text", "token", "covers"}`) when the messages
+/// are the ones after an edge-made summary.
+pub fn chat_body<'a>(
+    model: &str,
+    messages: impl Iterator<Item = (bool, &'a str, bool)>,
+    cont: bool,
+    summary: Option<&JsValue>,
+    options: &RequestOptions,
+) -> String {
     let list = js_sys::Array::new();
     for (user, content, interrupted) in messages {
         let o = Obj::new().set("role", if user { "user" } else { "assistant" }).set("content", content);
         let o = if interrupted { o.set("interrupted", true) } else { o };
         list.push(&o.build());
     }
-    let body = Obj::new().set("model", model).set("messages", list).opt("summary", summary);
+    let body = options.add_to(Obj::new().set("model", model).set("messages", list).opt("summary", summary));
     json::stringify(&if cont { body.set("continue", true) } else { body }.build())
 }
 
@@ -662,14 +699,16 @@ fn resumable_id(data: &str) -> Option<String> {
     json::parse(data).filter(|d| json::flag(d, "resumable")).and_then(|d| json::string(&d, "stream_id"))
 }
 
-/// Reads one response's SSE events into `on_event`, each with the stream position just after it. `Ok(None)`
-/// once a terminal event (`done`/`error`) arrived; `Ok(Some(e))` when the connection broke first (a read error,
-/// the body ended, or a resumable stream was silent for `silence_ms`: the edge writes at least every keep-alive
-/// interval there): the caller resumes from the cursor or reports `e`.
+/// Reads one response's SSE events into `on_event`, each with the stream position just after it (and each as
+/// received, unknown ones too, into `on_raw` first). `Ok(None)` once a terminal event (`done`/`error`) arrived;
+/// `Ok(Some(e))` when the connection broke first (a read error, the body ended, or a resumable stream was silent
+/// for `silence_ms`: the edge writes at least every keep-alive interval there): the caller resumes from the cursor
+/// or reports `e`.
 pub async fn read_events(
     resp: &Response,
     cursor: &mut Cursor,
     silence_ms: u32,
+    mut on_raw: impl FnMut(&SseEvent),
     mut on_event: impl FnMut(EdgeEvent, &Cursor),
 ) -> Result<Option<ChatError>, Failure> {
     let mut parser = SseParser::new();
@@ -680,7 +719,7 @@ pub async fn read_events(
         || resumable.get().then_some(silence_ms),
         |chunk| {
             parser.feed(chunk);
-            drain(&mut parser, cursor, &mut ended, &mut on_event);
+            drain(&mut parser, cursor, &mut ended, &mut on_raw, &mut on_event);
             resumable.set(!cursor.stream_id.is_empty());
         },
     )
@@ -691,13 +730,19 @@ pub async fn read_events(
         Ok(()) => ChatError::truncated(),
     };
     parser.finish();
-    drain(&mut parser, cursor, &mut ended, &mut on_event);
+    drain(&mut parser, cursor, &mut ended, &mut on_raw, &mut on_event);
     Ok((!ended).then_some(broken))
 }
 
 /// Passes every event the parser has ready to `on_event`, decoding the edge protocol and moving the cursor. After
 /// a terminal event (`done`/`error`) the rest is ignored.
-fn drain(parser: &mut SseParser, cursor: &mut Cursor, ended: &mut bool, on_event: &mut impl FnMut(EdgeEvent, &Cursor)) {
+fn drain(
+    parser: &mut SseParser,
+    cursor: &mut Cursor,
+    ended: &mut bool,
+    on_raw: &mut impl FnMut(&SseEvent),
+    on_event: &mut impl FnMut(EdgeEvent, &Cursor),
+) {
     cursor.retry_ms = parser.retry_ms().or(cursor.retry_ms);
     while let Some(item) = parser.next_event() {
         if *ended {
@@ -705,6 +750,7 @@ fn drain(parser: &mut SseParser, cursor: &mut Cursor, ended: &mut bool, on_event
         }
         let decoded = match item {
             Ok(ev) => {
+                on_raw(&ev);
                 if let Some(id) = ev.id.as_deref().and_then(|i| i.parse().ok()) {
                     cursor.last_event_id = id;
                 }

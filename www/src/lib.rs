@@ -10,7 +10,12 @@
 //! - as a Leptos component: `ChatWidget` with the cargo feature `leptos` (add [`STYLES`] to the page or shadow
 //!   root yourself);
 //! - from Rust without Leptos: [`Widget::mount`];
-//! - the pieces: [`markdown`] (incremental renderer), [`api`] (protocol client), [`state`] (conversation model).
+//! - the pieces: [`markdown`] (incremental renderer), [`api`] (protocol client), [`state`] (conversation model);
+//!   the Leptos app (`www/app`) is built on these.
+//!
+//! The JavaScript exports the custom element's loader and the benchmark page call ([`mount_edge_chat`],
+//! [`MarkdownStream`]) are the cargo feature `embed`, which only the embed build turns on: a Rust app that depends
+//! on this crate does not carry them.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -24,6 +29,7 @@ pub mod session;
 pub mod state;
 mod widget;
 
+#[cfg(feature = "embed")]
 use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "leptos")]
@@ -33,12 +39,14 @@ pub use widget::{Mode, Options, Widget};
 /// The widget's stylesheet (the custom element loads the same file, `style/edgechat.css`, into its shadow root).
 pub const STYLES: &str = include_str!("../style/edgechat.css");
 
+#[cfg(feature = "embed")]
 /// A mounted widget; dropping it (or calling [`Mounted::unmount`]) removes the widget and its listeners.
 #[wasm_bindgen]
 pub struct Mounted {
     _widget: Widget,
 }
 
+#[cfg(feature = "embed")]
 #[wasm_bindgen]
 impl Mounted {
     /// Removes the widget.
@@ -48,6 +56,7 @@ impl Mounted {
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
 /// request the widget reads `element.sessionToken` (the element's property, which falls back to its
 /// `session-token` attribute); without one it fetches tokens from `token_url`, if given.
+#[cfg(feature = "embed")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn mount_edge_chat(
@@ -65,9 +74,11 @@ pub fn mount_edge_chat(
 
 /// Incremental markdown rendering for plain JavaScript (also what `bench/widget` measures):
 /// `const md = new MarkdownStream(element); md.push(piece); …; md.finish();`
+#[cfg(feature = "embed")]
 #[wasm_bindgen]
 pub struct MarkdownStream(markdown::dom::MarkdownDom);
 
+#[cfg(feature = "embed")]
 #[wasm_bindgen]
 impl MarkdownStream {
     /// Takes over `root` (its children are replaced).

@@ -23,7 +23,9 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-/** Serves `dist` (default dist/) at /, tests/browser/pages at /test/, and proxies /api/ to `edgeUrl()` (and
+/** Serves `dist` (default dist/) at / (a path without an extension that is no file gets dist/index.html: the
+ * app's routes, as a static host with a single-page-app fallback), tests/browser/pages at /test/, and proxies
+ * /api/ to `edgeUrl()` (and
  * each `proxies` prefix to its URL, with the prefix removed). `dropConnections()` breaks every proxied response
  * still open (the browser sees its connection fail mid-body, as when the network goes away). */
 export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
@@ -48,11 +50,12 @@ export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
     const [base, rel] = url.pathname.startsWith('/test/')
       ? [PAGES, url.pathname.slice('/test/'.length)]
       : [DIST, url.pathname.slice(1) || 'index.html'];
-    const file = path.join(base, path.normalize(decodeURIComponent(rel)));
+    let file = path.join(base, path.normalize(decodeURIComponent(rel)));
     if (!file.startsWith(base)) {
       res.writeHead(403).end();
       return;
     }
+    if (base === DIST && !path.extname(file) && !fs.existsSync(file)) file = path.join(DIST, 'index.html');
     try {
       const data = await fsp.readFile(file);
       res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
@@ -187,10 +190,10 @@ export async function startBackend(options = {}) {
 
 /**
  * The real edge in workerd in front of the mock upstream (browserEdgeVars). `streams: true` binds the STREAMS
- * Durable Object (resumable streams); `limits` are merged into the edge's limits, `config` into its configuration
- * (its `models` into the two aliases). `up` is the mock upstream.
+ * Durable Object (resumable streams); `limits` are merged into the edge's limits, `models` into its models, and
+ * `config` over the rest of its configuration (its `models`, too, merged into the aliases). `up` is the mock upstream.
  */
-export async function startRealBackend({ streams = false, limits = {}, config: extra = {} } = {}) {
+export async function startRealBackend({ streams = false, limits = {}, models = {}, config: extra = {} } = {}) {
   const { startUpstream } = await import('../../upstream/server.mjs');
   const { startEdge } = await import('../../support/edge.mjs');
   const up = await startUpstream({ port: 0, delayMs: 3 });
@@ -198,6 +201,7 @@ export async function startRealBackend({ streams = false, limits = {}, config: e
   const config = JSON.parse(vars.EDGECHAT_CONFIG);
   Object.assign(config, extra, { models: { ...config.models, ...extra.models } });
   config.limits = { ...config.limits, ...limits };
+  config.models = { ...config.models, ...models };
   const edge = await startEdge({ vars: { ...vars, EDGECHAT_CONFIG: JSON.stringify(config) }, streams });
   return {
     url: edge.url,

@@ -5,18 +5,20 @@
 //! only the newest messages that fit the edge's limits are sent (`request.rs`).
 //!
 //! Framework-free: [`Chat`] holds a [`State`] and calls its one watcher (the view, [`crate::widget`]) after every
-//! change; the watcher reads the state and brings the DOM up to date.
+//! change; the watcher reads the state and brings the DOM up to date. Where the conversation is saved is a
+//! [`Store`] (the widget's: `localStorage`); an inspector can follow each answer's stream with [`Chat::trace`].
 
 use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
 use edgechat::conversation::Role;
+use edgechat::sse::SseEvent;
 use edgechat::ToolCall;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::AbortController;
 
-use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
+use crate::api::{self, ChatError, Config, Cursor, Endpoint, RequestOptions, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
@@ -129,6 +131,8 @@ pub struct State {
     pub config_error: Option<ChatError>,
     /// Selected model alias.
     pub model: String,
+    /// Optional request fields sent with every question (the widget sets none).
+    pub options: RequestOptions,
     /// The input box (persisted on every change).
     pub draft: String,
     /// Why the draft could not be sent (too long).
@@ -190,9 +194,74 @@ struct Live {
 
 type Watcher = Rc<dyn Fn(&State)>;
 
+/// What an answer's stream did, as it happened (for an inspector: [`Chat::trace`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Trace<'a> {
+    /// A request is being sent for the answer: a question (`POST /api/chat`), or with `resume`, a reconnect
+    /// (`GET /api/chat/streams/{id}`).
+    Request {
+        /// It resumes a broken stream.
+        resume: bool,
+    },
+    /// One SSE event as received, before it is applied.
+    Event(&'a SseEvent),
+    /// The connection broke; the stream is resumed after `wait_ms`.
+    Broken {
+        /// Why.
+        error: &'a ChatError,
+        /// The wait before the reconnect.
+        wait_ms: u32,
+    },
+}
+
+/// Called with an answer's turn id and what its stream did.
+pub type Tracer = Rc<dyn Fn(u32, Trace<'_>)>;
+
+/// Where a chat keeps its conversation (`"chat"`: JSON text) and the unsent draft (`"draft"`). Writes that fail
+/// are the store's to report.
+pub trait Store {
+    /// The text saved under `what`.
+    fn get(&self, what: &str) -> Option<String>;
+    /// Saves `value` under `what`.
+    fn set(&self, what: &str, value: &str);
+    /// Forgets `what`.
+    fn remove(&self, what: &str);
+}
+
+/// The widget's store: `localStorage`, keys per endpoint and site key (two widgets with the same endpoint and key
+/// on one origin share a conversation).
+struct LocalStore(String);
+
+impl LocalStore {
+    fn key(&self, what: &str) -> String {
+        format!("{}:{what}", self.0)
+    }
+}
+
+impl Store for LocalStore {
+    fn get(&self, what: &str) -> Option<String> {
+        local()?.get_item(&self.key(what)).ok().flatten()
+    }
+
+    fn set(&self, what: &str, value: &str) {
+        if let Some(st) = local() {
+            let _ = st.set_item(&self.key(what), value);
+        }
+    }
+
+    fn remove(&self, what: &str) {
+        if let Some(st) = local() {
+            let _ = st.remove_item(&self.key(what));
+        }
+    }
+}
+
 struct Inner {
     state: RefCell<State>,
     endpoint: Endpoint,
+    store: Rc<dyn Store>,
+    tracer: RefCell<Option<Tracer>>,
     live: RefCell<Live>,
     /// When the conversation was last saved (`Date.now()`), to save a streaming answer now and then.
     saved_at: Cell<f64>,
@@ -211,8 +280,15 @@ fn local() -> Option<web_sys::Storage> {
 }
 
 impl Chat {
-    /// A chat against `endpoint`, restoring the saved conversation and draft (a stream saved mid-answer resumes).
+    /// A chat against `endpoint`, restoring the conversation and draft saved in `localStorage` (a stream saved
+    /// mid-answer resumes).
     pub fn new(endpoint: Endpoint) -> Self {
+        let key = format!("edgechat:v1:{}:{}", endpoint.base, endpoint.site_key.as_deref().unwrap_or(""));
+        Self::with_store(endpoint, Rc::new(LocalStore(key)))
+    }
+
+    /// A chat against `endpoint` whose conversation and draft are kept in `store` (restored from it now).
+    pub fn with_store(endpoint: Endpoint, store: Rc<dyn Store>) -> Self {
         let chat = Self(Rc::new(Inner {
             state: RefCell::new(State {
                 #[cfg(feature = "byok")]
@@ -220,6 +296,8 @@ impl Chat {
                 ..State::default()
             }),
             endpoint,
+            store,
+            tracer: RefCell::default(),
             live: RefCell::default(),
             saved_at: Cell::new(0.0),
             next_id: Cell::new(0),
@@ -234,6 +312,18 @@ impl Chat {
     pub fn watch(&self, watcher: Option<Watcher>) {
         *self.0.watcher.borrow_mut() = watcher;
         self.notify();
+    }
+
+    /// Calls `tracer` with what each answer's stream does from now on (`None` stops the calls).
+    pub fn trace(&self, tracer: Option<Tracer>) {
+        *self.0.tracer.borrow_mut() = tracer;
+    }
+
+    fn traced(&self, id: u32, what: Trace<'_>) {
+        let tracer = self.0.tracer.borrow().clone();
+        if let Some(t) = tracer {
+            t(id, what);
+        }
     }
 
     /// Lets go of the widget being removed: drops the connection of an answer in progress without ending it and
@@ -275,14 +365,9 @@ impl Chat {
         self.update(|s| s.turn_mut(id).map(f));
     }
 
-    fn key(&self, what: &str) -> String {
-        let e = &self.0.endpoint;
-        format!("edgechat:v1:{}:{}:{what}", e.base, e.site_key.as_deref().unwrap_or(""))
-    }
-
     fn restore(&self) {
-        let Some(st) = local() else { return };
-        let saved = st.get_item(&self.key("chat")).ok().flatten().and_then(|s| json::parse(&s)).filter(JsValue::is_object);
+        let store = self.0.store.clone();
+        let saved = store.get("chat").and_then(|s| json::parse(&s)).filter(JsValue::is_object);
         let mut resume = None;
         if let Some(saved) = saved {
             for t in json::array(&saved, "turns") {
@@ -320,39 +405,46 @@ impl Chat {
             Some((id, _)) => self.update_turn(id, |t| t.status = Status::Truncated),
             None => {}
         }
-        if let Some(d) = st.get_item(&self.key("draft")).ok().flatten() {
+        if let Some(d) = store.get("draft") {
             self.update(|s| s.draft = d);
         }
     }
 
-    /// Writes the conversation to `localStorage`.
+    /// Writes the conversation to the store.
     pub fn persist(&self) {
         if self.0.detached.get() {
             return;
         }
         let stream = self.0.live.borrow().cursor.clone();
-        let s = self.state();
-        let turns = js_sys::Array::new();
-        for (i, t) in s.turns.iter().enumerate() {
-            turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len())));
-        }
-        let saved = Obj::new()
-            .set("turns", turns)
-            .set("model", s.model.as_str())
-            .opt("summary", s.summary.as_ref().map(Summary::to_json))
-            .build();
-        if let Some(st) = local() {
-            let _ = st.set_item(&self.key("chat"), &json::stringify(&saved));
-        }
+        let saved = {
+            let s = self.state();
+            let turns = js_sys::Array::new();
+            for (i, t) in s.turns.iter().enumerate() {
+                turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len())));
+            }
+            let saved = Obj::new()
+                .set("turns", turns)
+                .set("model", s.model.as_str())
+                .opt("summary", s.summary.as_ref().map(Summary::to_json))
+                .build();
+            json::stringify(&saved)
+        };
+        // The state is not borrowed while the store runs (it may read it).
+        self.0.store.set("chat", &saved);
         self.0.saved_at.set(js_sys::Date::now());
     }
 
     /// Sets the draft and saves it.
     pub fn set_draft(&self, text: String) {
-        if let Some(st) = local().filter(|_| !self.0.detached.get()) {
-            let _ = st.set_item(&self.key("draft"), &text);
+        if !self.0.detached.get() {
+            self.0.store.set("draft", &text);
         }
         self.update(|s| s.draft = text);
+    }
+
+    /// Sets the optional request fields sent with every question from now on.
+    pub fn set_options(&self, options: RequestOptions) {
+        self.update(|s| s.options = options);
     }
 
     /// Selects a model alias and saves it with the conversation.
@@ -515,10 +607,8 @@ impl Chat {
     /// Removes everything this widget stored: conversation, draft and any key.
     pub fn clear_all(&self) {
         self.stop();
-        if let Some(st) = local() {
-            let _ = st.remove_item(&self.key("chat"));
-            let _ = st.remove_item(&self.key("draft"));
-        }
+        self.0.store.remove("chat");
+        self.0.store.remove("draft");
         #[cfg(feature = "byok")]
         ByokSettings::clear();
         self.update(|s| {

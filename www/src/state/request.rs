@@ -109,7 +109,7 @@ impl State {
             let t = &self.turns[i];
             (t.role == Role::User, t.text.as_str(), t.role == Role::Assistant && t.status != Status::Done)
         });
-        api::chat_body(&self.model, messages, cont, ask.summary.as_ref().map(|s| s.wire().build()).as_ref())
+        api::chat_body(&self.model, messages, cont, ask.summary.as_ref().map(|s| s.wire().build()).as_ref(), &self.options)
     }
 
     /// The turns of `ask` as the core's messages (bring-your-own-key builds the provider request from them).

@@ -4,7 +4,7 @@
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
-use super::{Chat, Job, Live, Status};
+use super::{Chat, Job, Live, Status, Trace};
 use crate::api::{self, ChatError, Cursor, EdgeEvent, ErrorKind, Failure, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok;
@@ -105,11 +105,13 @@ impl Chat {
         let mut failures = 0;
         loop {
             let before = cursor.last_event_id;
+            self.traced(id, Trace::Request { resume: post.is_none() });
             let opened = api::open_stream(&ep, post.take().as_deref(), &cursor, signal).await;
             let broken = match opened {
                 Ok(resp) => {
+                    let on_raw = |ev: &_| self.traced(id, Trace::Event(ev));
                     let on_event = |ev, c: &Cursor| self.received(id, ev, c, carry);
-                    match api::read_events(&resp, &mut cursor, silence_ms, on_event).await? {
+                    match api::read_events(&resp, &mut cursor, silence_ms, on_raw, on_event).await? {
                         None => return Ok(()),
                         Some(e) => e,
                     }
@@ -134,10 +136,12 @@ impl Chat {
                 self.apply(id, EdgeEvent::Error(broken));
                 return Ok(());
             }
+            let wait_ms = backoff(cursor.retry_ms, failures);
+            self.traced(id, Trace::Broken { error: &broken, wait_ms });
             self.update_turn(id, |t| t.reconnecting = true);
             self.0.live.borrow_mut().cursor = Some(cursor.clone());
             self.persist();
-            api::pause(backoff(cursor.retry_ms, failures), signal).await;
+            api::pause(wait_ms, signal).await;
             if signal.aborted() {
                 return Err(Failure::Aborted);
             }
