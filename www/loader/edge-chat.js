@@ -4,14 +4,20 @@
 // With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
 // so the page's CSS cannot break it and it cannot break the page.
-const asset = (name) => new URL(name, import.meta.url).href;
+// Every file is named literally in `new URL('./…', import.meta.url)` / `import('./…')` (never built from a variable)
+// so that bundlers (Vite, webpack, Rollup, Parcel) find, copy and rewrite them when a page imports the npm package;
+// unbundled, the same URLs resolve next to this file.
+const stylesheet = () => new URL('./edgechat.css', import.meta.url).href;
 const boot = {};
-const load = (dir) => {
-  if (boot[dir]) return boot[dir];
+const load = (byok) => {
+  const key = byok ? 'byok' : 'default';
+  if (boot[key]) return boot[key];
   // The wasm download starts with the glue's, not after it (one round trip less); the glue's init awaits it.
-  const wasm = fetch(asset(`./${dir}edgechat-www_bg.wasm`));
+  const [glue, wasm] = byok
+    ? [import('./byok/edgechat-www.js'), fetch(new URL('./byok/edgechat-www_bg.wasm', import.meta.url))]
+    : [import('./edgechat-www.js'), fetch(new URL('./edgechat-www_bg.wasm', import.meta.url))];
   wasm.catch(() => {}); // a failure surfaces through init below, not as an unhandled rejection first
-  return (boot[dir] = import(asset(`./${dir}edgechat-www.js`)).then(async (m) => {
+  return (boot[key] = glue.then(async (m) => {
     await m.default({ module_or_path: wasm });
     return m;
   }));
@@ -25,13 +31,13 @@ class EdgeChat extends HTMLElement {
     const root = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
     const sheet = document.createElement('link');
     sheet.rel = 'stylesheet';
-    sheet.href = asset('./edgechat.css');
+    sheet.href = stylesheet();
     const styled = new Promise((done) => { sheet.onload = sheet.onerror = done; });
     const host = document.createElement('div');
     host.className = 'ec-host';
     host.title = ''; // the element's own `title` attribute must not become a tooltip over the whole widget
     root.replaceChildren(sheet, host);
-    Promise.all([load(this.hasAttribute('byok') ? 'byok/' : ''), styled])
+    Promise.all([load(this.hasAttribute('byok')), styled])
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
