@@ -22,7 +22,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/env.sh
 source "$root/scripts/env.sh"
 
-TRUNK_VERSION=0.21.14
+TRUNK_VERSION=0.21.14 # 0.22.x needs rustc >= 1.96.1 (rust-toolchain.toml pins 1.95.0)
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate in Cargo.lock (pinned with = in Cargo.toml)
 
 step() { printf '\n==> %s\n' "$*"; }
