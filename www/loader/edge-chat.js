@@ -27,6 +27,14 @@ class EdgeChat extends HTMLElement {
   static observedAttributes = ['endpoint', 'site-key', 'title', 'mode', 'byok'];
 
   connectedCallback() {
+    // A property set before this class was defined (the script loads late) shadows the accessor: move it over.
+    for (const p of ['endpoint', 'siteKey', 'mode', 'byok']) {
+      if (Object.hasOwn(this, p)) {
+        const value = this[p];
+        delete this[p];
+        this[p] = value;
+      }
+    }
     const token = (this._token = {});
     const root = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
     const sheet = document.createElement('link');
@@ -61,6 +69,17 @@ class EdgeChat extends HTMLElement {
       this.connectedCallback();
     }
   }
+
+  // Properties mirror the attributes (`title` is HTMLElement's own); setting one re-mounts the widget, as the
+  // attribute does. Declared for TypeScript in packages/edge-chat/edge-chat.d.ts.
+  get endpoint() { return this.getAttribute('endpoint') ?? ''; }
+  set endpoint(value) { this.setAttribute('endpoint', value); }
+  get siteKey() { return this.getAttribute('site-key') ?? ''; }
+  set siteKey(value) { this.setAttribute('site-key', value); }
+  get mode() { return this.getAttribute('mode') ?? 'inline'; }
+  set mode(value) { this.setAttribute('mode', value); }
+  get byok() { return this.hasAttribute('byok'); }
+  set byok(value) { this.toggleAttribute('byok', Boolean(value)); }
 }
 
 if (!customElements.get('edge-chat')) customElements.define('edge-chat', EdgeChat);
