@@ -32,7 +32,7 @@ suites=(
   "guides|trunk edge browser model|node --test --test-concurrency=1 tests/guides/"
   "repo|npm|node --test tests/packaging/repo.test.mjs"
   "crates||bash tests/packaging/crates.sh"
-  "npm-package|trunk edge browser|bash tests/packaging/npm-package.sh"
+  "npm-package|trunk edge browser|bash tests/browser/run.sh tests/packaging/npm-package.test.mjs"
 )
 
 known_needs=" rust npm wasm bindgen edge trunk browser sdk model dev test all "
