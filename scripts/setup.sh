@@ -56,6 +56,8 @@ mkdir -p "$EDGECHAT_CACHE/tools/bin" "$EDGECHAT_CACHE/stamps"
 stamp_ok() { [ -f "$EDGECHAT_CACHE/stamps/$1" ] && [ "$(cat "$EDGECHAT_CACHE/stamps/$1")" = "$2" ]; }
 stamp_set() { printf '%s' "$2" >"$EDGECHAT_CACHE/stamps/$1"; }
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+# node_modules live in the checkout, so their stamps are per checkout (several worktrees share one cache).
+checkout=$(printf '%s' "$root" | sha256sum | cut -c1-8)
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then re-run."
 command -v node >/dev/null || die "node not found: install Node.js 20.19 or newer, then re-run."
@@ -102,20 +104,20 @@ fi
 # --- npm ---------------------------------------------------------------------------------------------------------------
 if has npm; then
   h=$(hash_of "$root/package-lock.json")
-  if ! stamp_ok npm-root "$h" || [ ! -d "$root/node_modules" ]; then
+  if ! stamp_ok "npm-root-$checkout" "$h" || [ ! -d "$root/node_modules" ]; then
     step "Installing the JavaScript dev tools (npm ci: biome, wrangler/workerd, binaryen, playwright-core, vite, SDKs)"
     (cd "$root" && npm ci --no-audit --no-fund) || die "npm ci failed at the repo root."
-    stamp_set npm-root "$h"
+    stamp_set "npm-root-$checkout" "$h"
   fi
 fi
 
 # --- model -------------------------------------------------------------------------------------------------------------
 if has model && [ -f "$root/local-model/package-lock.json" ]; then
   h=$(hash_of "$root/local-model/package-lock.json")
-  if ! stamp_ok npm-local-model "$h" || [ ! -d "$root/local-model/node_modules" ]; then
+  if ! stamp_ok "npm-local-model-$checkout" "$h" || [ ! -d "$root/local-model/node_modules" ]; then
     step "Installing the local model runtime (node-llama-cpp, CPU build only)"
     (cd "$root/local-model" && npm ci --omit=optional --no-audit --no-fund) || die "npm ci failed in local-model/."
-    stamp_set npm-local-model "$h"
+    stamp_set "npm-local-model-$checkout" "$h"
   fi
   if [ -f "$root/local-model/fetch-model.mjs" ]; then
     node "$root/local-model/fetch-model.mjs" || die "could not fetch the local model (see above)."
