@@ -6,7 +6,8 @@
 #
 # Each suite names what it needs (scripts/setup.sh's needs); only those are installed, so `scripts/test.sh core`
 # needs nothing but cargo. Every suite runs even when an earlier one failed; the exit code is non-zero if any
-# failed. The time of the setup and of each suite is printed at the end (and copied into tests/README.md by hand).
+# failed. The time of the setup and of each suite is printed at the end; `node tests/record-timings.mjs` writes
+# them into tests/README.md.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,8 +59,7 @@ for entry in "${suites[@]}"; do
   parse "$entry"
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
   chosen+=("$entry")
-  # shellcheck disable=SC2206
-  all_needs+=($needs)
+  for w in $needs; do [[ " ${all_needs[*]} " == *" $w "* ]] || all_needs+=("$w"); done
 done
 
 t0=$(date +%s)
@@ -69,15 +69,20 @@ setup_s=$(( $(date +%s) - t0 ))
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
+# Each suite's time also goes to tests/artifacts/timings.tsv; `node tests/record-timings.mjs` copies it into the
+# table in tests/README.md.
+mkdir -p tests/artifacts
+timings=tests/artifacts/timings.tsv
+printf 'setup\t%s\tok\n' "$setup_s" >"$timings"
 passed=() failed=()
 for entry in "${chosen[@]}"; do
   parse "$entry"
   printf '\n======== suite %s ========\n$ %s\n' "$name" "$cmd"
   start=$(date +%s)
   if bash -c "$cmd"; then
-    passed+=("$name ($(( $(date +%s) - start ))s)")
+    s=$(( $(date +%s) - start )) && passed+=("$name (${s}s)") && printf '%s\t%s\tok\n' "$name" "$s" >>"$timings"
   else
-    failed+=("$name ($(( $(date +%s) - start ))s)")
+    s=$(( $(date +%s) - start )) && failed+=("$name (${s}s)") && printf '%s\t%s\tFAIL\n' "$name" "$s" >>"$timings"
   fi
 done
 
