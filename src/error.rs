@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::ProviderKind;
+use crate::kind::ProviderKind;
 
 /// What kind of failure a provider reported, normalized across providers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

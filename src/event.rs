@@ -57,6 +57,29 @@ pub enum StopReason {
     Other,
 }
 
+impl StopReason {
+    const NAMES: [(StopReason, &'static str); 8] = [
+        (Self::EndTurn, "end_turn"),
+        (Self::MaxTokens, "max_tokens"),
+        (Self::StopSequence, "stop_sequence"),
+        (Self::ToolUse, "tool_use"),
+        (Self::ContentFilter, "content_filter"),
+        (Self::Refusal, "refusal"),
+        (Self::PauseTurn, "pause_turn"),
+        (Self::Other, "other"),
+    ];
+
+    /// The normalized name (the serde form): `end_turn`, `max_tokens`, …
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES.iter().find(|(r, _)| *r == self).map_or("other", |(_, n)| n)
+    }
+
+    /// The reason a normalized name stands for; [`StopReason::Other`] for a name this version does not know.
+    pub fn from_normalized(name: &str) -> Self {
+        Self::NAMES.iter().find(|(_, n)| *n == name).map_or(Self::Other, |(r, _)| *r)
+    }
+}
+
 /// A complete tool call, assembled from streamed fragments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCall {

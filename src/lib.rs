@@ -12,6 +12,7 @@
 //! - [`structured`]: JSON structured output requests and typed parsing of the result.
 //! - [`retry`]: the pure retry/backoff decision.
 //! - [`cost`]: pricing table and the cost of a [`Usage`].
+//! - [`protocol`]: the widget protocol's events (edge to widget), one definition for both ends.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,8 @@ pub mod cost;
 mod error;
 mod event;
 mod http;
+mod kind;
+pub mod protocol;
 pub mod provider;
 pub mod retry;
 pub mod sse;

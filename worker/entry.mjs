@@ -1,7 +1,7 @@
 // The Workers module entry: instantiate the Rust/wasm handler and hand it every request.
 import { DurableObject } from 'cloudflare:workers';
 import wasm from './pkg/edgechat_worker_bg.wasm';
-import { initSync, handle, LimiterCore, StreamCore } from './pkg/edgechat_worker.js';
+import { initSync, handle, LimiterCore, SemanticIndexCore, StreamCore } from './pkg/edgechat_worker.js';
 
 initSync({ module: wasm });
 
@@ -35,6 +35,37 @@ export class EdgechatLimiter extends DurableObject {
   /** The same over HTTP (the body is the operation line), for callers without RPC. */
   async fetch(request) {
     return new Response(await this.apply(await request.text()), { headers: { 'content-type': 'text/plain' } });
+  }
+}
+
+/**
+ * Durable Object behind the `CACHE_INDEX` binding: one instance per semantic index (model and cache scope, see
+ * worker/src/cache/scope.rs) holds that index, so concurrent stores all land (one writer, in memory, then
+ * storage) instead of overwriting each other. The logic is the Rust `SemanticIndexCore`; each entry is one
+ * storage value (`e:<answer key>`), evicted ones are deleted.
+ */
+export class EdgechatCacheIndex extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.core = new SemanticIndexCore();
+    ctx.blockConcurrencyWhile(async () => {
+      for (const entry of (await ctx.storage.list({ prefix: 'e:' })).values()) this.core.load(entry);
+    });
+  }
+
+  /** A query (JSON) in, the best match (JSON, or `null`) out: called over RPC (worker/src/rt/store.rs). */
+  query(q) {
+    return this.core.query(String(q));
+  }
+
+  /** Adds an entry (JSON); answers `ok` once it is in storage. */
+  async insert(ins) {
+    const out = this.core.insert(String(ins));
+    if (out.startsWith('error|')) return out;
+    const { id, entry, evicted } = JSON.parse(out);
+    await this.ctx.storage.put(id, entry);
+    if (evicted.length) await this.ctx.storage.delete(evicted);
+    return 'ok';
   }
 }
 

@@ -2,7 +2,8 @@
 // or any runtime with the Fetch API. Same wasm, same behaviour as in workerd; without Durable Objects or KV the
 // limiter and the cache live in process memory.
 //
-//   node worker/node.mjs [--port 8787] [--host 127.0.0.1]     (reads worker/.dev.vars, then the environment)
+//   node worker/node.mjs [--port 8787] [--host 127.0.0.1] [--no-dev-vars]
+//                                    (reads worker/.dev.vars unless --no-dev-vars, then the environment)
 //
 //   import { fetchHandler } from './worker/node.mjs';          // Deno: Deno.serve({ port: 8787 }, fetchHandler)
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,10 +27,13 @@ export function parseDevVars(text) {
   return out;
 }
 
-/** The edge's environment: worker/.dev.vars (if present) overridden by the process environment. */
-export function envFromProcess(source = process.env) {
+/**
+ * The edge's environment: worker/.dev.vars (if present, and unless `devVars` is false) overridden by the process
+ * environment.
+ */
+export function envFromProcess(source = process.env, { devVars = true } = {}) {
   const file = fileURLToPath(new URL('./.dev.vars', import.meta.url));
-  const env = existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {};
+  const env = devVars && existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {};
   for (const n of NAMES) if (source[n] !== undefined) env[n] = source[n];
   return env;
 }
@@ -61,8 +65,13 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
     }
     headers.set('cf-connecting-ip', req.socket.remoteAddress ?? 'unknown');
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    // `request.signal` aborts when the client's connection closes before the response is complete (as workerd's
+    // with `enable_request_signal`): the edge then aborts the upstream request at once, before or after the first
+    // byte. (`res` 'close' fires on the connection closing, either way; `req` 'close' only says the body was read.)
+    const gone = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) gone.abort(); });
     const request = new Request(`http://${req.headers.host ?? `${host}:${port}`}${req.url}`, {
-      method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: 'half',
+      method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: 'half', signal: gone.signal,
     });
     let response;
     try {
@@ -81,7 +90,7 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (!res.write(value)) await new Promise((r) => res.once('drain', r));
+        if (!res.write(value)) await drainedOrClosed(res);
       }
       res.end();
     } catch {
@@ -91,12 +100,40 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
+/** Resolves when `res` can take more, or once its connection is closed (then no 'drain' ever comes). */
+function drainedOrClosed(res) {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * A last line of defence for the server process: Node 20 ends the process on a promise rejection nobody handles,
+ * and with it every other client's stream — for one misbehaving upstream or client. Log it (loudly: it is a bug to
+ * fix where the promise is made) and carry on. Installed by the command line only, not by `serve()`: an
+ * application embedding the handler keeps its own policy.
+ */
+export function logUnhandledRejections() {
+  process.on('unhandledRejection', (reason) => {
+    console.error('edgechat: unhandled promise rejection (a bug; the server carries on):', reason);
+  });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (name, dflt) => {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : dflt;
   };
-  const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1') });
+  logUnhandledRejections();
+  const env = envFromProcess(process.env, { devVars: !process.argv.includes('--no-dev-vars') });
+  const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1'), env });
   const { address, port } = server.address();
   console.log(`edgechat edge (Node) listening on http://${address}:${port}`);
 }

@@ -20,6 +20,13 @@ export const TEXT_OF = {
     if (j.error) return { text: '', error: j.error.message || 'error' };
     return { text: j.choices?.[0]?.delta?.content || '', done: false };
   },
+  // Anthropic Messages stream (the edge's /v1/messages, translated from an OpenAI model).
+  anthropic: (event, data) => {
+    if (event === 'message_stop') return { text: '', done: true };
+    if (event === 'error') return { text: '', error: data };
+    if (event === 'content_block_delta') return { text: JSON.parse(data).delta?.text || '' };
+    return { text: '' };
+  },
   // The widget protocol of the edge's /api/chat (docs/protocol.md).
   widget: (event, data) => {
     if (event === 'delta') return { text: JSON.parse(data).text || '' };

@@ -46,33 +46,57 @@ async function waitListening(port, child, timeoutMs = 15000) {
  * inspector protocol (CPU profiles; bench/edge/profile.mjs). Returns { url, pid, inspectorUrl, output, stop }.
  */
 export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01', compatibilityFlags = [], inspector = false }) {
+  const w = await startRawWorkerdMany({ workers: { main: { modules, vars, compatibilityDate, compatibilityFlags } }, inspector });
+  return { ...w, url: w.urls.main };
+}
+
+/**
+ * Starts ONE workerd process serving several Workers, each on a loopback port of its own (the same runtime, thread
+ * and event loop for all: what a same-run comparison of Workers wants). `workers`: { name: { modules, vars,
+ * compatibilityDate, compatibilityFlags } } as [startRawWorkerd] takes them. Returns { urls: { name: url }, pid,
+ * inspectorUrl, output, stop }.
+ */
+export async function startRawWorkerdMany({ workers, inspector = false }) {
   const dir = mkdtempSync(join(tmpdir(), 'edgechat-bench-workerd-'));
-  for (const m of modules) {
-    mkdirSync(dirname(join(dir, m.name)), { recursive: true });
-    copyFileSync(m.path, join(dir, m.name));
-  }
-  const port = await freePort();
-  const mods = modules.map((m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(m.name)})`).join(',\n      ');
-  const binds = Object.entries(vars).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`).join(',\n      ');
-  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
+  const services = [];
+  const sockets = [];
+  const consts = [];
+  const urls = {};
+  for (const [name, w] of Object.entries(workers)) {
+    if (!/^[a-z][a-z0-9]*$/i.test(name)) throw new Error(`worker name ${name}: letters and digits only`);
+    for (const m of w.modules) {
+      mkdirSync(dirname(join(dir, name, m.name)), { recursive: true });
+      copyFileSync(m.path, join(dir, name, m.name));
+    }
+    const port = await freePort();
+    urls[name] = `http://127.0.0.1:${port}`;
+    const mods = w.modules.map((m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(`${name}/${m.name}`)})`).join(',\n      ');
+    const binds = Object.entries(w.vars ?? {}).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`).join(',\n      ');
+    services.push(`(name = ${capnpString(name)}, worker = .${name}Worker)`);
+    sockets.push(`(name = ${capnpString(`http-${name}`)}, address = "127.0.0.1:${port}", http = (), service = ${capnpString(name)})`);
+    consts.push(`const ${name}Worker :Workerd.Worker = (
   modules = [
       ${mods}
   ],
   bindings = [
       ${binds}
   ],
-  compatibilityDate = "${compatibilityDate}",
-  compatibilityFlags = [${compatibilityFlags.map(capnpString).join(', ')}],
+  compatibilityDate = "${w.compatibilityDate ?? '2025-09-01'}",
+  compatibilityFlags = [${(w.compatibilityFlags ?? []).map(capnpString).join(', ')}],
   globalOutbound = "internet",
+);`);
+  }
+  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    ${services.join(',\n    ')},
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [
+    ${sockets.join(',\n    ')}
+  ],
 );
+${consts.join('\n')}
 `);
   let output = '';
   const inspectorPort = inspector ? await freePort() : null;
@@ -82,14 +106,14 @@ const worker :Workerd.Worker = (
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   try {
-    await waitListening(port, child);
+    for (const url of Object.values(urls)) await waitListening(Number(new URL(url).port), child);
   } catch (err) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`${err.message}\n${output.slice(-2000)}`);
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    urls,
     pid: child.pid,
     inspectorUrl: inspectorPort ? `http://127.0.0.1:${inspectorPort}` : null,
     output: () => output,
@@ -105,27 +129,36 @@ const worker :Workerd.Worker = (
   };
 }
 
-/**
- * The edge (worker/entry.mjs + worker/pkg, or the wasm-bindgen output in `pkg`, e.g. a copy of an earlier build)
- * in raw workerd, without Durable Object or KV bindings.
- */
-export function startRawEdge(vars, { pkg = join(root, 'worker', 'pkg'), inspector = false } = {}) {
-  return startRawWorkerd({
+/** The edge's Worker (worker/entry.mjs + worker/pkg, or the wasm-bindgen output in `pkg`), for [startRawWorkerdMany]. */
+export function edgeWorker(vars, { pkg = join(root, 'worker', 'pkg') } = {}) {
+  return {
     vars,
-    inspector,
     compatibilityFlags: ['enable_request_signal'], // as worker/wrangler.toml
     modules: [
       { name: 'entry.mjs', path: join(root, 'worker', 'entry.mjs'), type: 'esModule' },
       { name: 'pkg/edgechat_worker.js', path: join(pkg, 'edgechat_worker.js'), type: 'esModule' },
       { name: 'pkg/edgechat_worker_bg.wasm', path: join(pkg, 'edgechat_worker_bg.wasm'), type: 'wasm' },
     ],
-  });
+  };
+}
+
+/** The reference Worker (bench/edge/reference-worker.mjs) against the upstream at `upstreamUrl`. */
+export function referenceWorker(upstreamUrl) {
+  return {
+    vars: { UP: upstreamUrl },
+    modules: [{ name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' }],
+  };
+}
+
+/**
+ * The edge (worker/entry.mjs + worker/pkg, or the wasm-bindgen output in `pkg`, e.g. a copy of an earlier build)
+ * in raw workerd, without Durable Object or KV bindings.
+ */
+export function startRawEdge(vars, { pkg = join(root, 'worker', 'pkg'), inspector = false } = {}) {
+  return startRawWorkerd({ ...edgeWorker(vars, { pkg }), inspector });
 }
 
 /** bench/edge/reference-worker.mjs in raw workerd. */
 export function startRawReference(upstreamUrl) {
-  return startRawWorkerd({
-    vars: { UP: upstreamUrl },
-    modules: [{ name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' }],
-  });
+  return startRawWorkerd(referenceWorker(upstreamUrl));
 }

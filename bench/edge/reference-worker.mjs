@@ -1,14 +1,17 @@
-// Reference workers for the edge benchmark: the floor a Worker in this workerd can reach. `/pass` hands the
-// upstream body to the Response untouched; `/pump` moves every chunk through JavaScript (read, then write to a
-// TransformStream), as any handler that looks at the events must. env.UP is the mock upstream's URL.
+// Reference workers for the edge benchmark: the floor a Worker in this workerd can reach. `/asis` returns the
+// upstream's Response as is (`return fetch(...)`); `/pass` hands the upstream body to a new Response untouched;
+// `/pump` moves every chunk through JavaScript (read, then write to a TransformStream), as any handler that looks
+// at the events must. env.UP is the mock upstream's URL.
 export default {
   async fetch(req, env) {
     const path = new URL(req.url).pathname;
-    const up = await fetch(`${env.UP}/v1/chat/completions`, {
+    const sent = fetch(`${env.UP}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
       body: await req.text(),
     });
+    if (path === '/asis') return sent;
+    const up = await sent;
     const headers = { 'content-type': 'text/event-stream' };
     if (path === '/pass') return new Response(up.body, { status: up.status, headers });
     const { readable, writable } = new TransformStream();

@@ -10,6 +10,10 @@
 //                           [--pkg DIR]       (with --runtime raw: the edge under test from DIR instead of worker/pkg;
 //                                              swap it with --baseline-pkg to check the order of the paths does not
 //                                              favour one)
+//                           [--baselines [--quick] [--n N1,N16,N64] [--no-portkey] [--pkg DIR]]  (a different run: the
+//                                              edge in raw workerd and on Node vs a JS Worker returning the upstream
+//                                              response as is, a JS Worker pumping it, and the Portkey gateway, at
+//                                              c=1/16/64, with the targets of issue #10: bench/edge/baselines.mjs)
 //                           [--clients one|distinct]  (one, the default: every edge request is the same client, so
 //                                              with the Durable Object limiter all of them go through ONE limiter
 //                                              object, its worst case; distinct: request i of a batch sends
@@ -313,8 +317,9 @@ async function manyStreams(up, P, n, idleRate) {
  * The mock upstream in its own process (so the benchmark client and the upstream do not share an event loop),
  * driven through its control endpoints.
  */
-export async function startUpstreamProcess() {
-  const child = spawn(process.execPath, [join(root, 'tests/upstream/server.mjs'), '--port', '0', '--delay-ms', '0', '--record-sends'], {
+export async function startUpstreamProcess({ recordSends = true } = {}) {
+  const args = [join(root, 'tests/upstream/server.mjs'), '--port', '0', '--delay-ms', '0', ...(recordSends ? ['--record-sends'] : [])];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
@@ -444,6 +449,11 @@ function report(res) {
 }
 
 async function main() {
+  if (process.argv.includes('--baselines')) {
+    const { runBaselines } = await import('./baselines.mjs');
+    await runBaselines(process.argv.slice(2));
+    return;
+  }
   const opts = parseArgs(process.argv.slice(2));
   const res = { opts, load: { start: loadavg() }, wasm: wasmSizes(opts.pkg), latency: {}, holdBack: {} };
   const up = await startUpstreamProcess();

@@ -57,6 +57,39 @@ pub fn estimate_text_tokens(text: &str) -> u64 {
     quarters.div_ceil(4)
 }
 
+/// Counts the heuristic tokens of text that arrives in pieces, such as a streamed answer: the total is the same as
+/// [`estimate_text_tokens`] of the pieces joined (the rounding happens once, at the end).
+///
+/// ```
+/// use edgechat::conversation::{estimate_text_tokens, TokenCounter};
+/// let mut c = TokenCounter::default();
+/// for piece in ["ab", "c", "de", "日本"] {
+///     c.push(piece);
+/// }
+/// assert_eq!(c.tokens(), estimate_text_tokens("abcde日本"));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenCounter {
+    quarters: u64,
+}
+
+impl TokenCounter {
+    /// Counts one more piece of text.
+    pub fn push(&mut self, text: &str) {
+        self.quarters += text.chars().map(char_quarters).sum::<u64>();
+    }
+
+    /// The tokens counted so far.
+    pub fn tokens(&self) -> u64 {
+        self.quarters.div_ceil(4)
+    }
+
+    /// Whether nothing (or only empty text) was counted.
+    pub fn is_empty(&self) -> bool {
+        self.quarters == 0
+    }
+}
+
 fn char_quarters(c: char) -> u64 {
     let cp = c as u32;
     if cp < 0x80 {

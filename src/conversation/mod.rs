@@ -37,7 +37,7 @@ pub mod trim;
 
 pub use estimate::{
     estimate_message_tokens, estimate_text_tokens, Calibration, MAX_CALIBRATION_RATIO, MESSAGE_OVERHEAD_TOKENS,
-    MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS,
+    MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS, TokenCounter,
 };
 pub use history::{validate_messages, ConversationError, InvalidTurn};
 pub use limits::{message_chars, ConversationLimits, LimitError};

@@ -14,7 +14,6 @@
 // rate-limit state) by design, so results holding it are large everywhere in this module.
 #![allow(clippy::result_large_err)]
 
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,59 +27,7 @@ pub mod anthropic;
 pub mod openai_chat;
 pub mod openai_responses;
 
-/// Which wire format a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum ProviderKind {
-    /// OpenAI Chat Completions (`POST {base}/chat/completions`, `Authorization: Bearer`).
-    OpenAiChat,
-    /// OpenAI Responses (`POST {base}/responses`).
-    OpenAiResponses,
-    /// Anthropic Messages (`POST {base}/messages`, `x-api-key`, `anthropic-version`).
-    Anthropic,
-    /// Any server speaking the Chat Completions format at its own base URL; the key is optional.
-    OpenAiCompatible,
-}
-
-impl ProviderKind {
-    /// Stable name: `openai-chat`, `openai-responses`, `anthropic`, `openai-compatible`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OpenAiChat => "openai-chat",
-            Self::OpenAiResponses => "openai-responses",
-            Self::Anthropic => "anthropic",
-            Self::OpenAiCompatible => "openai-compatible",
-        }
-    }
-
-    /// The provider's public API base URL (including the version path segment).
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            Self::OpenAiChat | Self::OpenAiResponses | Self::OpenAiCompatible => "https://api.openai.com/v1",
-            Self::Anthropic => "https://api.anthropic.com/v1",
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ProviderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "openai-chat" | "openai" => Ok(Self::OpenAiChat),
-            "openai-responses" => Ok(Self::OpenAiResponses),
-            "anthropic" => Ok(Self::Anthropic),
-            "openai-compatible" | "compat" => Ok(Self::OpenAiCompatible),
-            other => Err(format!("unknown provider {other:?}")),
-        }
-    }
-}
+pub use crate::kind::ProviderKind;
 
 /// Where and how to reach one provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 // Shared setup of the edge suites: fake keys, a mock upstream, and an edge configured against it.
-import { startEdge } from '../support/edge.mjs';
+import { startEdge, startNodeEdge } from '../support/edge.mjs';
 import { startUpstream } from '../upstream/server.mjs';
 
 export const KEYS = { openai: 'sk-test-openai-0000', anthropic: 'sk-ant-test-0000', compat: 'sk-test-compat-0000' };
@@ -28,10 +28,19 @@ export function config(extra = {}) {
   };
 }
 
-/** Starts a mock upstream and an edge pointing at it. */
-export async function setup({ edgeConfig = config(), vars = {}, ...edgeOpts } = {}) {
+/**
+ * The runtimes the fault suites run on: workerd (through Miniflare) and plain Node (`worker/node.mjs`, in a process
+ * of its own). Node has no Durable Objects: tests of resumable streams stay workerd-only.
+ */
+export const RUNTIMES = ['workerd', 'node'];
+
+/**
+ * Starts a mock upstream and an edge pointing at it; `runtime` 'workerd' (default) or 'node' (no Durable Object or
+ * KV bindings there: `durableObject`, `kv`, `streams` do not apply).
+ */
+export async function setup({ edgeConfig = config(), vars = {}, runtime = 'workerd', ...edgeOpts } = {}) {
   const up = await startUpstream({ port: 0, keys: KEYS, delayMs: 2 });
-  const edge = await startEdge({
+  const edge = await (runtime === 'node' ? startNodeEdge : startEdge)({
     vars: {
       OPENAI_API_KEY: KEYS.openai, ANTHROPIC_API_KEY: KEYS.anthropic, COMPAT_API_KEY: KEYS.compat,
       SESSION_SECRET, EDGECHAT_CONFIG: edgeConfig, ...vars,

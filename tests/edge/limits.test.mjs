@@ -91,13 +91,17 @@ test('durable_object: the daily budget survives a restart (persisted in Durable 
   const h = { authorization: `Bearer ${token('persisted')}` };
   try {
     let t = await setup({ edgeConfig, persist: dir });
-    let res = await t.chat(user('budget please'), h);
+    // The live budget cuts the answer where the 40 tokens run out: `done` says so, and the day's budget is spent.
+    let res = await t.chat(user('budget please mock:words=60'), h);
     assert.equal(res.status, 200);
-    await readSse(res);
-    res = await t.chat(user('budget please'), h);
-    assert.equal(res.status, 200);
-    await readSse(res);
-    await t.edge.logFor(res.headers.get('x-request-id'));
+    const events = await readSse(res);
+    const done = events.find((e) => e.event === 'done');
+    assert.ok(done, events.map((e) => e.event).join(','));
+    assert.equal(done.data.stopped, true);
+    assert.equal(done.data.reason, 'budget');
+    assert.ok(events.some((e) => e.event === 'usage'), 'usage before done');
+    const log = await t.edge.logFor(res.headers.get('x-request-id'));
+    assert.equal(log.outcome, 'budget');
     await t.stop();
     t = await setup({ edgeConfig, persist: dir });
     try {

@@ -106,7 +106,7 @@ test('message count and characters', async () => {
   await expectError(await t.chat({ messages: turns(5) }, k), 400, 'too_many_messages', /5 messages exceed the limit of 4/);
   await expectError(await t.chat(user('x'.repeat(101)), k), 400, 'message_too_long', /101 characters; the limit is 100/);
   const big = [{ role: 'user', content: 'a'.repeat(100) }, { role: 'assistant', content: 'b'.repeat(100) }, { role: 'user', content: 'c'.repeat(60) }];
-  await expectError(await t.chat({ messages: big }, k), 400, 'message_too_long', /260 characters; the limit is 250/);
+  await expectError(await t.chat({ messages: big }, k), 400, 'conversation_too_long', /260 characters; the limit is 250/);
   await expectError(await t.chat({ messages: [] }, k), 400, 'bad_request', /empty/);
   await expectError(await t.chat('{"messages": [', k), 400, 'invalid_json');
   await expectError(await t.chat({ messages: 'hi' }, k), 400, 'bad_request');

@@ -15,8 +15,12 @@
 //   streams       bind the STREAMS Durable Object (resumable streams; default false)
 //   persist       directory for Durable Object storage (survives stop/start); default in memory
 //   kv            bind the CACHE KV namespace (default true); false = in-isolate cache
+//   cacheIndex    bind the CACHE_INDEX Durable Object (semantic cache indexes; default true); false = in-isolate
 //   build         build when sources are newer than worker/pkg (default true)
-import { execFileSync } from 'node:child_process';
+//
+// `startNodeEdge({ vars, upstreams, build })` runs the same build on plain Node instead (`node worker/node.mjs`, a
+// process of its own; no Durable Objects, no KV) and returns the same object plus `alive()` and `exitCode()`.
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -48,7 +52,7 @@ export function buildEdge({ force = false } = {}) {
   execFileSync('bash', [join(worker, 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, build = true, streams = false, persist } = {}) {
+export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, cacheIndex = true, build = true, streams = false, persist } = {}) {
   if (build) buildEdge();
   const bindings = {};
   for (const [k, v] of Object.entries(vars)) {
@@ -69,8 +73,12 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
     // worker/wrangler.toml's date and flags (enable_request_signal: request.signal aborts on disconnect).
     ...workerCompat(),
     bindings,
-    durableObjects: durableObject || streams
-      ? { ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}), ...(streams ? { STREAMS: 'EdgechatStream' } : {}) }
+    durableObjects: durableObject || streams || cacheIndex
+      ? {
+        ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}),
+        ...(streams ? { STREAMS: 'EdgechatStream' } : {}),
+        ...(cacheIndex ? { CACHE_INDEX: { className: 'EdgechatCacheIndex', useSQLite: true } } : {}),
+      }
       : undefined,
     kvNamespaces: kv ? ['CACHE'] : undefined,
     durableObjectsPersist: persist,
@@ -84,12 +92,25 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return {
+    runtime: 'workerd',
     url,
     mf,
+    ...outputReaders(() => output),
+    /** Everything workerd printed. */
+    output: () => output,
+    async stop() {
+      await mf.dispose();
+    },
+  };
+}
+
+/** `logs()` and `logFor(id)` over a runtime's printed output (`output()` returns all of it so far). */
+function outputReaders(output) {
+  return {
     /** Parsed structured log lines (objects with a request_id and route). */
     logs() {
       const lines = [];
-      for (const line of output.split('\n')) {
+      for (const line of output().split('\n')) {
         const i = line.indexOf('{');
         if (i < 0) continue;
         try {
@@ -99,20 +120,76 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
       }
       return lines;
     },
-    /** Waits until a log line for `requestId` appears (log lines are written after the stream ends). */
+    /**
+     * Waits until the log line of request `requestId` appears (written after the stream ends); lines of calls made
+     * for it (`kind`, such as a summary) are not it.
+     */
     async logFor(requestId, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const l = this.logs().find((x) => x.request_id === requestId);
+        const l = this.logs().find((x) => x.request_id === requestId && !x.kind);
         if (l) return l;
-        if (Date.now() > deadline) throw new Error(`no log line for request ${requestId}; output:\n${output.slice(-2000)}`);
+        if (Date.now() > deadline) throw new Error(`no log line for request ${requestId}; output:\n${output().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    /** Everything workerd printed. */
+  };
+}
+
+/** The environment names worker/node.mjs reads from its process environment. */
+const NODE_ENV_NAMES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'COMPAT_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL',
+  'COMPAT_BASE_URL', 'EDGECHAT_CONFIG', 'SESSION_SECRET'];
+
+/**
+ * The same edge on plain Node: `node worker/node.mjs --port 0 --no-dev-vars` (its `serve()`) in a child process of
+ * its own, as it runs in production, so a crash is the process exiting — not a failure inside the test's process.
+ * Takes `vars`, `upstreams` and `build` as [startEdge] (Node has no Durable Objects or KV: the limiter and the cache
+ * live in process memory). Returns the same `{ url, logs(), logFor(), output(), stop() }`, plus `alive()` (the
+ * process has not exited) and `exitCode()`.
+ */
+export async function startNodeEdge({ vars = {}, upstreams = {}, build = true } = {}) {
+  if (build) buildEdge();
+  const env = { ...process.env };
+  for (const n of NODE_ENV_NAMES) delete env[n];
+  for (const [k, v] of Object.entries(vars)) {
+    if (v !== undefined && v !== null) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  if (upstreams.openai) env.OPENAI_BASE_URL = upstreams.openai;
+  if (upstreams.anthropic) env.ANTHROPIC_BASE_URL = upstreams.anthropic;
+  if (upstreams.compat) env.COMPAT_BASE_URL = upstreams.compat;
+  const child = spawn(process.execPath, [join(worker, 'node.mjs'), '--port', '0', '--host', '127.0.0.1', '--no-dev-vars'], {
+    env, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d.toString(); });
+  child.stderr.on('data', (d) => { output += d.toString(); });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker/node.mjs did not start listening:\n${output}`)), 15_000);
+    const look = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].replace(/\/$/, ''));
+      }
+    };
+    child.stdout.on('data', look);
+    exited.then((code) => { clearTimeout(timer); reject(new Error(`worker/node.mjs exited with ${code}:\n${output}`)); });
+  });
+  return {
+    runtime: 'node',
+    url,
+    pid: child.pid,
+    ...outputReaders(() => output),
+    /** Everything the Node process printed (stdout + stderr). */
     output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    exitCode: () => child.exitCode ?? child.signalCode,
     async stop() {
-      await mf.dispose();
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
     },
   };
 }

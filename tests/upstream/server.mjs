@@ -125,7 +125,7 @@ export async function startUpstream({
     const sc = queued ? { ...contentModifiers(fromText), ...normalizeScenario(queued) } : fromText;
     entry.scenario = sc.scenario;
 
-    if (sc.kind === 'reset') {
+    if (sc.kind === 'reset' && sc.after === undefined) {
       entry.serverClosed = true;
       if (typeof req.socket.resetAndDestroy === 'function') req.socket.resetAndDestroy();
       else req.socket.destroy();
@@ -177,13 +177,13 @@ export async function startUpstream({
       return res.end(text.slice(0, Math.floor(text.length / 2)) + '<<not json');
     }
     if (sc.kind === 'error') return sendError(res, entry, 500, headers);
-    if (sc.kind === 'disconnect' || sc.kind === 'stall' || sc.kind === 'no-terminal') {
+    if (sc.kind === 'disconnect' || sc.kind === 'reset' || sc.kind === 'stall' || sc.kind === 'no-terminal') {
       res.writeHead(200, h);
       res.write(text.slice(0, Math.floor(text.length / 2)));
       if (sc.kind === 'no-terminal') return res.end();
-      if (sc.kind === 'disconnect') {
+      if (sc.kind === 'disconnect' || sc.kind === 'reset') {
         entry.serverClosed = true;
-        return res.destroy();
+        return cut(res, sc.kind === 'reset');
       }
       return waitClosed(res, entry);
     }
@@ -210,9 +210,9 @@ export async function startUpstream({
     for (let i = 0; i < frames.length; i++) {
       if (res.destroyed) return;
       if (after === i) {
-        if (sc.kind === 'disconnect') {
+        if (sc.kind === 'disconnect' || sc.kind === 'reset') {
           entry.serverClosed = true;
-          return res.destroy();
+          return cut(res, sc.kind === 'reset');
         }
         if (sc.kind === 'stall') return waitClosed(res, entry);
         if (sc.kind === 'hold') {
@@ -233,6 +233,17 @@ export async function startUpstream({
       if (delay > 0 && i < frames.length - 1) await sleep(delay);
     }
     if (!res.destroyed) res.end();
+  }
+
+  /** Closes the connection mid-response: a reset (RST) when `reset`, else a plain close (FIN). */
+  function cut(res, reset) {
+    if (reset && typeof res.socket?.resetAndDestroy === 'function') {
+      // What was written goes out first, so the reset comes after those events, not instead of them.
+      if (res.socket.writableLength === 0) res.socket.resetAndDestroy();
+      else res.socket.once('drain', () => res.socket.resetAndDestroy());
+      return;
+    }
+    res.destroy();
   }
 
   function drained(res) {

@@ -203,6 +203,25 @@ test('disconnect after N events: the client sees exactly N events then a broken 
   assert.deepEqual(parseSse(got).map((e) => e.event), ['message_start', 'content_block_start', 'ping']);
 });
 
+test('reset after N events: the client sees exactly N events, then the connection reset (ECONNRESET)', async () => {
+  up.queue({ scenario: 'reset', after: 3 });
+  const res = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody({ stream: true })) });
+  let got = '';
+  const dec = new TextDecoder();
+  const err = await (async () => {
+    try {
+      for await (const c of res.body) got += dec.decode(c, { stream: true });
+    } catch (e) {
+      return e;
+    }
+    return null;
+  })();
+  assert.ok(err, 'the body fails');
+  assert.equal(err.cause?.code, 'ECONNRESET', String(err.cause));
+  assert.equal(parseSse(got).length, 3);
+  assert.equal(up.requests()[0].serverClosed, true);
+});
+
 test('no-terminal ends cleanly without message_stop; error sends event: error; malformed sends bad JSON', async () => {
   let { text } = await post('/v1/messages', AN, msgBody({ stream: true, messages: [{ role: 'user', content: 'x mock:no-terminal' }] }));
   let types = parseSse(text).map((e) => e.event);

@@ -66,8 +66,8 @@ pub struct CompatRequest {
     pub stream: bool,
     /// Model the client named.
     pub model: String,
-    /// Characters of prompt text.
-    pub prompt_chars: usize,
+    /// Estimated prompt tokens (billed when the provider reports none).
+    pub prompt_tokens: u64,
 }
 
 /// Parses the body of a compatible endpoint.
@@ -84,7 +84,7 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<CompatRequest, ApiError> {
         return Err(ApiError::bad_request("missing required parameter: model"));
     }
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    Ok(CompatRequest { format, body, stream, model, prompt_chars: 0 })
+    Ok(CompatRequest { format, body, stream, model, prompt_tokens: 0 })
 }
 
 impl CompatRequest {
@@ -122,7 +122,17 @@ impl CompatRequest {
             }
         };
         policy::check_messages(limits, &sizes, system)?;
-        self.prompt_chars = sizes.iter().sum::<usize>() + system;
+        let empty = Vec::new();
+        self.prompt_tokens = match self.format {
+            Format::OpenAiChat | Format::Anthropic => {
+                let turns = self.body.get("messages").and_then(Value::as_array).unwrap_or(&empty);
+                prompt_tokens(turns, self.body.get("system"))
+            }
+            Format::OpenAiResponses => match self.body.get("input") {
+                Some(Value::Array(items)) => prompt_tokens(items, self.body.get("instructions")),
+                other => prompt_tokens(other, self.body.get("instructions")),
+            },
+        };
         let fields: &[&str] = match self.format {
             Format::OpenAiChat => &["max_completion_tokens", "max_tokens"],
             Format::OpenAiResponses => &["max_output_tokens"],
@@ -144,6 +154,38 @@ impl CompatRequest {
             self.body.insert(f.into(), Value::from(limits.max_tokens));
         }
         Ok(())
+    }
+
+    /// Puts the owner's `instructions` before the client's own system prompt, in the endpoint's format: a leading
+    /// `system` message (Chat Completions), the front of `instructions` (Responses) or of `system` (Messages).
+    /// Only with `sdk_instructions` on: SDK callers are usually servers with prompts of their own.
+    pub fn apply_instructions(&mut self, instructions: &str) {
+        let b = &mut self.body;
+        match self.format {
+            Format::OpenAiChat => {
+                if let Some(Value::Array(msgs)) = b.get_mut("messages") {
+                    msgs.insert(0, serde_json::json!({ "role": "system", "content": instructions }));
+                }
+            }
+            Format::OpenAiResponses => {
+                let joined = match b.get("instructions").and_then(Value::as_str) {
+                    Some(own) if !own.is_empty() => format!("{instructions}\n\n{own}"),
+                    _ => instructions.to_string(),
+                };
+                b.insert("instructions".into(), Value::String(joined));
+            }
+            Format::Anthropic => {
+                let joined = match b.remove("system") {
+                    Some(Value::String(own)) if !own.is_empty() => Value::String(format!("{instructions}\n\n{own}")),
+                    Some(Value::Array(mut blocks)) => {
+                        blocks.insert(0, serde_json::json!({ "type": "text", "text": instructions }));
+                        Value::Array(blocks)
+                    }
+                    _ => Value::String(instructions.to_string()),
+                };
+                b.insert("system".into(), joined);
+            }
+        }
     }
 
     /// The body to send upstream when the formats match: the client's, with the real model id.
@@ -321,19 +363,44 @@ fn str_at(v: Option<&Value>) -> String {
 
 /// Characters of all text in a content value (string, array of parts, nested objects).
 pub fn text_chars(v: Option<&Value>) -> usize {
+    let mut n = 0;
+    each_text(v, &mut |s| n += s.chars().count());
+    n
+}
+
+/// Calls `f` with each piece of prompt text in a message's value (strings, text parts, tool arguments, tool
+/// inputs as JSON).
+fn each_text(v: Option<&Value>, f: &mut impl FnMut(&str)) {
     match v {
-        Some(Value::String(s)) => s.chars().count(),
-        Some(Value::Array(a)) => a.iter().map(|x| text_chars(Some(x))).sum(),
-        Some(Value::Object(o)) => o
-            .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "text" | "content" | "input" | "arguments" | "function" | "output"))
-            .map(|(_, x)| match x {
-                Value::Object(_) if x.get("text").is_none() && x.get("arguments").is_none() => x.to_string().chars().count(),
-                _ => text_chars(Some(x)),
-            })
-            .sum(),
-        _ => 0,
+        Some(Value::String(s)) => f(s),
+        Some(Value::Array(a)) => a.iter().for_each(|x| each_text(Some(x), f)),
+        Some(Value::Object(o)) => {
+            for (k, x) in o {
+                if !matches!(k.as_str(), "text" | "content" | "input" | "arguments" | "function" | "output") {
+                    continue;
+                }
+                match x {
+                    Value::Object(_) if x.get("text").is_none() && x.get("arguments").is_none() => f(&x.to_string()),
+                    _ => each_text(Some(x), f),
+                }
+            }
+        }
+        _ => {}
     }
+}
+
+/// The core's token estimate of a request's prompt: every turn's text and overhead, the system text, the
+/// reply priming.
+fn prompt_tokens<'a>(turns: impl IntoIterator<Item = &'a Value>, system: Option<&Value>) -> u64 {
+    use edgechat::conversation::{TokenCounter, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS};
+    let mut text = TokenCounter::default();
+    let mut n = 0;
+    for t in turns {
+        n += 1;
+        each_text(Some(t), &mut |s| text.push(s));
+    }
+    each_text(system, &mut |s| text.push(s));
+    text.tokens() + n * MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS
 }
 
 fn plain_text(v: Option<&Value>) -> Result<String, ApiError> {
@@ -435,5 +502,19 @@ mod tests {
         assert_eq!(c.tools[0].name, "w");
         let img = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]}"#).unwrap();
         assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image_url"));
+    }
+
+    #[test]
+    fn owner_instructions_go_first_in_each_format() {
+        let mut chat = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        chat.apply_instructions("Owner.");
+        assert_eq!(chat.body["messages"][0], serde_json::json!({ "role": "system", "content": "Owner." }));
+        let mut resp = parse(Format::OpenAiResponses, br#"{"model":"m","input":"hi","instructions":"Mine."}"#).unwrap();
+        resp.apply_instructions("Owner.");
+        assert_eq!(resp.body["instructions"], "Owner.\n\nMine.");
+        let mut msgs = parse(Format::Anthropic, br#"{"model":"m","max_tokens":5,"system":[{"type":"text","text":"Mine."}],"messages":[]}"#).unwrap();
+        msgs.apply_instructions("Owner.");
+        assert_eq!(msgs.body["system"][0]["text"], "Owner.");
+        assert_eq!(msgs.body["system"][1]["text"], "Mine.");
     }
 }

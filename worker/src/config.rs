@@ -74,6 +74,32 @@ pub struct ModelEntry {
     pub label: Option<String>,
     /// Aliases to try, in order, when this one fails with a retryable error before the first byte.
     pub fallback: Vec<String>,
+    /// The owner's instructions for this alias (after the top-level ones).
+    pub instructions: Option<String>,
+    /// The model's context window in tokens (`None`: the built-in figure for known models, else unlimited).
+    pub context_tokens: Option<u64>,
+    /// How turns that no longer fit are summarized for this alias (overrides the top-level `summarize`).
+    pub summarize: Option<Summarize>,
+    /// The provider account's requests per minute for this model, across all clients (0: not limited).
+    pub provider_rpm: u32,
+    /// The provider account's tokens per minute for this model, across all clients (0: not limited).
+    pub provider_tpm: u64,
+}
+
+/// `summarize`: which alias summarizes turns that no longer fit, and how long a summary may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summarize {
+    /// The alias of the summarizing model.
+    pub model: String,
+    /// Most tokens of a summary.
+    pub max_tokens: u32,
+}
+
+impl ModelEntry {
+    /// The context window in tokens: configured, or the built-in figure for a known model.
+    pub fn context_tokens(&self) -> Option<u64> {
+        self.context_tokens.or_else(|| crate::prompt::default_context_tokens(&self.model))
+    }
 }
 
 /// Request and usage limits.
@@ -136,7 +162,8 @@ pub struct SemanticCacheConfig {
     pub embedding_model: String,
     /// Provider whose `/embeddings` endpoint is used (`openai-chat` or `openai-compatible`).
     pub provider: ProviderKind,
-    /// Most entries kept per model.
+    /// Most entries kept per index (one index per model and cache scope); beyond it expired entries go first,
+    /// then the oldest stored.
     pub max_entries: usize,
 }
 
@@ -157,15 +184,19 @@ impl Default for SemanticCacheConfig {
 pub struct CacheConfig {
     /// Exact-match cache of deterministic requests (temperature 0 or `"cache": true`).
     pub exact: bool,
-    /// How long cached answers live (seconds).
+    /// How long cached answers live (seconds); a request may ask for less, never more.
     pub ttl_seconds: u64,
+    /// Share answers across site keys (and key-less callers). Off: each site key has its own caches.
+    pub shared: bool,
+    /// The SDK-compatible routes use the exact cache too (off: they always go to the provider).
+    pub sdk: bool,
     /// Semantic cache.
     pub semantic: SemanticCacheConfig,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
-        Self { exact: true, ttl_seconds: 3600, semantic: SemanticCacheConfig::default() }
+        Self { exact: true, ttl_seconds: 3600, shared: false, sdk: false, semantic: SemanticCacheConfig::default() }
     }
 }
 
@@ -179,6 +210,10 @@ pub struct SiteKey {
     pub allow_no_origin: bool,
     /// Require a session token in addition to the key.
     pub require_session: bool,
+    /// The owner's instructions for pages using this key (after the top-level and the alias's).
+    pub instructions: Option<String>,
+    /// Cache answers per session subject: one user's answers are never served to another.
+    pub cache_per_subject: bool,
 }
 
 /// The resolved configuration the handler uses.
@@ -210,6 +245,17 @@ pub struct Config {
     pub prompt_cache: bool,
     /// HMAC secret for session tokens.
     pub session_secret: Option<String>,
+    /// The owner's instructions for every request (first in the system prompt).
+    pub instructions: Option<String>,
+    /// How turns that no longer fit are summarized (`None`: the oldest are dropped).
+    pub summarize: Option<Summarize>,
+    /// Routing by task (the `auto` alias).
+    pub routing: Option<crate::task::Routing>,
+    /// How long a request waits for the provider's per-model limits before `429`, ms.
+    pub provider_wait_ms: u32,
+    /// Apply the owner's instructions (top level and the alias's) on the SDK routes too (off: those callers send
+    /// their own prompts).
+    pub sdk_instructions: bool,
     providers: Vec<ProviderConfig>,
 }
 
@@ -221,6 +267,17 @@ impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "invalid edge configuration: {}", self.0)
     }
+}
+
+/// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host == "::1" || host.starts_with("127.")
 }
 
 /// Origins a local development setup uses.
@@ -261,6 +318,24 @@ impl Config {
                 }
             }
         }
+        // A model served from this machine (a loopback base URL) costs nothing unless the operator priced it.
+        for e in models.values() {
+            let base = providers.iter().find(|p| p.kind == e.provider).map(|p| p.base_url.as_str());
+            if base.is_some_and(is_loopback_url) && pricing.get(&e.model).is_none() {
+                pricing.insert(e.model.clone(), ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
+            }
+        }
+        let aliases: Vec<&str> = models.keys().map(String::as_str).collect();
+        let routing = match &raw.routing {
+            Some(v) => Some(crate::task::Routing::from_json(v, &aliases).map_err(ConfigError)?),
+            None => None,
+        };
+        let summarizers = raw.summarize.iter().chain(models.values().filter_map(|e| e.summarize.as_ref()));
+        for s in summarizers {
+            if !models.contains_key(&s.model) {
+                return Err(ConfigError(format!("summarize.model {:?} is not a configured model alias", s.model)));
+            }
+        }
         let allowed_origins = raw
             .allowed_origins
             .unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
@@ -278,6 +353,11 @@ impl Config {
             simulated: raw.simulated,
             prompt_cache: raw.prompt_cache.unwrap_or(true),
             session_secret: env.get("SESSION_SECRET").map(str::to_string),
+            instructions: raw.instructions,
+            summarize: raw.summarize,
+            routing,
+            provider_wait_ms: raw.provider_wait_ms.unwrap_or(2_000),
+            sdk_instructions: raw.sdk_instructions,
             providers,
         })
     }
@@ -299,6 +379,13 @@ impl Config {
             *resolved.borrow_mut() = Some((env.clone(), config.clone()));
             Ok(config)
         })
+    }
+
+    /// The signer of summary tokens, keyed by the edge's secrets.
+    pub fn summary_signer(&self) -> crate::prompt::SummarySigner {
+        let mut secrets: Vec<&str> = self.session_secret.iter().map(String::as_str).collect();
+        secrets.extend(self.providers.iter().filter_map(|p| p.api_key.as_deref()));
+        crate::prompt::SummarySigner::new(&secrets)
     }
 
     /// How to reach `kind` (base URL and key from the environment).
@@ -327,6 +414,11 @@ struct RawConfig {
     allow_system_prompt: bool,
     simulated: bool,
     prompt_cache: Option<bool>,
+    instructions: Option<String>,
+    summarize: Option<Summarize>,
+    routing: Option<Value>,
+    provider_wait_ms: Option<u32>,
+    sdk_instructions: bool,
 }
 
 fn read_raw(v: &Value) -> Result<RawConfig, String> {
@@ -335,7 +427,8 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         "",
         &[
             "models", "default_model", "allow_model_ids", "allowed_origins", "site_keys", "limits", "retry", "cache",
-            "pricing", "allow_system_prompt", "simulated", "prompt_cache",
+            "pricing", "allow_system_prompt", "simulated", "prompt_cache", "instructions", "summarize", "routing",
+            "provider_wait_ms", "sdk_instructions",
         ],
     )?;
     Ok(RawConfig {
@@ -360,6 +453,19 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         allow_system_prompt: o.bool("allow_system_prompt")?.unwrap_or(false),
         simulated: o.bool("simulated")?.unwrap_or(false),
         prompt_cache: o.bool("prompt_cache")?,
+        instructions: o.str("instructions")?,
+        summarize: o.get("summarize").map(|v| read_summarize(v, &o.path("summarize"))).transpose()?,
+        routing: o.get("routing").cloned(),
+        provider_wait_ms: o.u32("provider_wait_ms")?,
+        sdk_instructions: o.bool("sdk_instructions")?.unwrap_or(false),
+    })
+}
+
+fn read_summarize(v: &Value, path: &str) -> Result<Summarize, String> {
+    let o = Obj::new(v, path, &["model", "max_tokens"])?;
+    Ok(Summarize {
+        model: o.str("model")?.ok_or_else(|| format!("{} is required (the alias that summarizes)", o.path("model")))?,
+        max_tokens: o.u32("max_tokens")?.unwrap_or(400).max(16),
     })
 }
 
@@ -371,21 +477,35 @@ fn read_provider(o: &Obj<'_>, field: &str) -> Result<Option<ProviderKind>, Strin
 }
 
 fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
-    let o = Obj::new(v, path, &["provider", "model", "label", "fallback"])?;
+    let o = Obj::new(
+        v,
+        path,
+        &[
+            "provider", "model", "label", "fallback", "instructions", "context_tokens", "summarize", "provider_rpm",
+            "provider_tpm",
+        ],
+    )?;
     Ok(ModelEntry {
         provider: read_provider(&o, "provider")?.ok_or_else(|| format!("{} is required", o.path("provider")))?,
         model: o.str("model")?.ok_or_else(|| format!("{} is required", o.path("model")))?,
         label: o.str("label")?,
         fallback: o.strings("fallback")?.unwrap_or_default(),
+        instructions: o.str("instructions")?,
+        context_tokens: o.u64("context_tokens")?,
+        summarize: o.get("summarize").map(|v| read_summarize(v, &o.path("summarize"))).transpose()?,
+        provider_rpm: o.u32("provider_rpm")?.unwrap_or(0),
+        provider_tpm: o.u64("provider_tpm")?.unwrap_or(0),
     })
 }
 
 fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
-    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session"])?;
+    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session", "instructions", "cache_per_subject"])?;
     Ok(SiteKey {
         origins: o.strings("origins")?.ok_or_else(|| format!("{} is required", o.path("origins")))?,
         allow_no_origin: o.bool("allow_no_origin")?.unwrap_or(false),
         require_session: o.bool("require_session")?.unwrap_or(false),
+        instructions: o.str("instructions")?,
+        cache_per_subject: o.bool("cache_per_subject")?.unwrap_or(false),
     })
 }
 
@@ -437,7 +557,7 @@ fn read_retry(v: &Value, path: &str) -> Result<RetryPolicy, String> {
 }
 
 fn read_cache(v: &Value, path: &str) -> Result<CacheConfig, String> {
-    let o = Obj::new(v, path, &["exact", "ttl_seconds", "semantic"])?;
+    let o = Obj::new(v, path, &["exact", "ttl_seconds", "shared", "sdk", "semantic"])?;
     let d = CacheConfig::default();
     let semantic = match o.get("semantic") {
         None => d.semantic.clone(),
@@ -456,6 +576,8 @@ fn read_cache(v: &Value, path: &str) -> Result<CacheConfig, String> {
     Ok(CacheConfig {
         exact: o.bool("exact")?.unwrap_or(d.exact),
         ttl_seconds: o.u64("ttl_seconds")?.unwrap_or(d.ttl_seconds),
+        shared: o.bool("shared")?.unwrap_or(d.shared),
+        sdk: o.bool("sdk")?.unwrap_or(d.sdk),
         semantic,
     })
 }
@@ -502,6 +624,11 @@ fn default_models(env: &Env) -> Named<ModelEntry> {
         model: model.into(),
         label: Some(label.into()),
         fallback: Vec::new(),
+        instructions: None,
+        context_tokens: None,
+        summarize: None,
+        provider_rpm: 0,
+        provider_tpm: 0,
     };
     let mut m = Named::default();
     let openai = env.get("OPENAI_API_KEY").is_some() || env.get("OPENAI_BASE_URL").is_some();
@@ -559,6 +686,46 @@ mod tests {
         assert!(Config::from_env(&env).unwrap_err().0.contains("limits.max_tokens must be"));
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"models":{"a":{"provider":"bard","model":"m"}}}"#)]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("models.a.provider"));
+    }
+
+    #[test]
+    fn instructions_summaries_and_routing_are_read_and_checked() {
+        let cfg = |json: &str| Config::from_env(&Env::from_pairs([("EDGECHAT_CONFIG", json)]));
+        let ok = cfg(r#"{"instructions":"Be Acme's assistant.",
+            "models":{"fast":{"provider":"openai-chat","model":"gpt-4o-mini","instructions":"Short answers.",
+                "context_tokens":4096,"provider_rpm":60,"provider_tpm":100000},
+              "smart":{"provider":"anthropic","model":"claude-sonnet-4-5","summarize":{"model":"fast","max_tokens":300}}},
+            "site_keys":{"pk_a":{"origins":["*"],"instructions":"Shop pages."}},
+            "summarize":{"model":"fast"},
+            "routing":{"tasks":{"chat":"fast","code":"smart"}}}"#)
+        .unwrap();
+        assert_eq!(ok.instructions.as_deref(), Some("Be Acme's assistant."));
+        let fast = ok.models.get("fast").unwrap();
+        assert_eq!((fast.context_tokens(), fast.provider_rpm, fast.provider_tpm), (Some(4096), 60, 100_000));
+        assert_eq!(ok.models.get("smart").unwrap().context_tokens(), Some(200_000), "built-in figure");
+        assert_eq!(ok.site_keys.get("pk_a").unwrap().instructions.as_deref(), Some("Shop pages."));
+        assert_eq!(ok.summarize, Some(Summarize { model: "fast".into(), max_tokens: 400 }));
+        assert_eq!(ok.routing.as_ref().unwrap().alias, "auto");
+
+        let err = |json: &str| cfg(json).unwrap_err().0;
+        assert!(err(r#"{"instructions":42}"#).contains("instructions must be a string"));
+        assert!(err(r#"{"models":{"m":{"provider":"openai-chat","model":"x","instructions":["a"]}}}"#)
+            .contains("models.m.instructions must be a string"));
+        assert!(err(r#"{"summarize":{"model":"nope"}}"#).contains("\"nope\" is not a configured model alias"));
+        assert!(err(r#"{"routing":{"tasks":{"dance":"local"}}}"#).contains("routing.tasks.dance is not a task"));
+    }
+
+    #[test]
+    fn a_model_on_this_machine_is_free_unless_priced() {
+        let env = Env::from_pairs([("COMPAT_BASE_URL", "http://127.0.0.1:8790/v1")]);
+        let c = Config::from_env(&env).unwrap();
+        let usage = edgechat::Usage { input_tokens: 100, output_tokens: 10, ..edgechat::Usage::default() };
+        assert_eq!(c.pricing.cost("smollm2", &usage), Some(0.0));
+        let env = Env::from_pairs([("COMPAT_BASE_URL", "https://llm.example/v1")]);
+        assert_eq!(Config::from_env(&env).unwrap().pricing.cost("smollm2", &usage), None, "a remote server's price is unknown");
+        assert!(is_loopback_url("http://localhost:11434/v1") && is_loopback_url("http://[::1]:8000"));
+        assert!(!is_loopback_url("http://127example.com") && is_loopback_url("http://127.0.0.1"));
+        assert!(!is_loopback_url("https://api.openai.com/v1"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! edgechat edge handler: a `fetch(request, env, ctx)` gateway that keeps provider keys server-side.
 //!
-//! The policy, limits, event production and format translation are pure modules, tested natively with
+//! The policy, limits, the stream machine (`stream`: every route's stream decided in one place) and metering are pure
+//! modules, tested natively with
 //! `cargo test -p edgechat-worker`. The runtime glue (`rt`, wasm32 only) binds them to the Workers fetch API.
 #![deny(missing_docs)]
 
@@ -9,14 +10,16 @@ pub mod chat;
 pub mod compat;
 pub mod config;
 pub mod error;
-pub mod events;
 pub mod jsonread;
 pub mod limiter;
 pub mod log;
+pub mod meter;
 pub mod policy;
+pub mod prompt;
 pub mod resume;
+pub mod stream;
+pub mod task;
 pub mod token;
-pub mod translate;
 
 #[cfg(target_arch = "wasm32")]
 mod rt;

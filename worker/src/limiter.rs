@@ -42,6 +42,8 @@ pub enum Decision {
     Allowed {
         /// Lease id.
         lease: u64,
+        /// What is left of the daily budget when the request starts (the stream ends when it runs out).
+        left: Left,
     },
     /// Refused.
     Limited {
@@ -54,6 +56,15 @@ pub enum Decision {
     },
 }
 
+/// What is left of a client's daily budget (`None`: no such budget).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Left {
+    /// Tokens.
+    pub tokens: Option<u64>,
+    /// USD.
+    pub usd: Option<f64>,
+}
+
 /// A message to the limiter (the Durable Object's request body, in the line format of [`Op::encode`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
@@ -63,6 +74,20 @@ pub enum Op {
         key: String,
         /// Limits.
         rule: Rule,
+        /// Current time.
+        now_ms: u64,
+    },
+    /// Admit one request to a model under the provider account's own limits, counted across all clients (the
+    /// key names the model): `rpm` requests and `tpm` tokens per minute (0: not limited).
+    Provider {
+        /// `provider:<model>`.
+        key: String,
+        /// Requests per minute.
+        rpm: u32,
+        /// Tokens per minute.
+        tpm: u64,
+        /// Tokens this request may use (its prompt estimate plus its output cap).
+        tokens: u64,
         /// Current time.
         now_ms: u64,
     },
@@ -106,6 +131,7 @@ impl Op {
             Op::Release { key, lease, tokens, spend_usd, now_ms } => {
                 format!("release|{lease}|{tokens}|{}|{now_ms}|{key}", usd_to_micros(*spend_usd))
             }
+            Op::Provider { key, rpm, tpm, tokens, now_ms } => format!("provider|{rpm}|{tpm}|{tokens}|{now_ms}|{key}"),
         }
     }
 
@@ -131,6 +157,13 @@ impl Op {
                 now_ms: nums[4],
             }),
             "release" => Some(Op::Release { key, lease: nums[0], tokens: nums[1], spend_usd: nums[2] as f64 / 1e6, now_ms: nums[3] }),
+            "provider" => Some(Op::Provider {
+                key,
+                rpm: u32::try_from(nums[0]).ok()?,
+                tpm: nums[1],
+                tokens: nums[2],
+                now_ms: nums[3],
+            }),
             _ => None,
         }
     }
@@ -140,7 +173,11 @@ impl Decision {
     /// `allowed|lease` or `limited|retry_after_s|kind|message`.
     pub fn encode(&self) -> String {
         match self {
-            Decision::Allowed { lease } => format!("allowed|{lease}"),
+            Decision::Allowed { lease, left } => {
+                let tokens = left.tokens.map_or("-".to_string(), |t| t.to_string());
+                let usd = left.usd.map_or("-".to_string(), |u| usd_to_micros(u).to_string());
+                format!("allowed|{lease}|{tokens}|{usd}")
+            }
             Decision::Limited { kind, message, retry_after_s } => format!("limited|{retry_after_s}|{kind}|{message}"),
         }
     }
@@ -149,7 +186,14 @@ impl Decision {
     pub fn decode(line: &str) -> Option<Decision> {
         let (verb, rest) = line.split_once('|')?;
         match verb {
-            "allowed" => Some(Decision::Allowed { lease: rest.parse().ok()? }),
+            "allowed" => {
+                let mut p = rest.split('|');
+                let lease = p.next()?.parse().ok()?;
+                let num = |s: Option<&str>| s.filter(|s| *s != "-").and_then(|s| s.parse::<u64>().ok());
+                let tokens = num(p.next());
+                let usd = num(p.next()).map(|m| m as f64 / 1e6);
+                Some(Decision::Allowed { lease, left: Left { tokens, usd } })
+            }
             "limited" => {
                 let mut p = rest.splitn(3, '|');
                 let retry_after_s = p.next()?.parse().ok()?;
@@ -177,6 +221,8 @@ pub struct Limiter {
     clients: HashMap<String, ClientState>,
     next_lease: u64,
     ops: u64,
+    /// Per model: the last minute's admitted requests and their tokens ([`Limiter::admit_provider`]).
+    windows: HashMap<String, VecDeque<(u64, u64)>>,
 }
 
 impl Limiter {
@@ -188,10 +234,18 @@ impl Limiter {
     /// Applies one [`Op`]; `Release` answers `Allowed` with the released lease.
     pub fn apply(&mut self, op: Op) -> Decision {
         match op {
+            Op::Provider { key, rpm, tpm, tokens, now_ms } => match self.admit_provider(&key, rpm, tpm, tokens, now_ms) {
+                Ok(()) => Decision::Allowed { lease: 0, left: Left::default() },
+                Err(wait_ms) => limited(
+                    "rate_limited",
+                    "the provider's per-minute limit for this model is reached".into(),
+                    wait_ms.div_ceil(1000).max(1),
+                ),
+            },
             Op::Acquire { key, rule, now_ms } => self.acquire(&key, &rule, now_ms),
             Op::Release { key, lease, tokens, spend_usd, now_ms } => {
                 self.release(&key, lease, tokens, spend_usd, now_ms);
-                Decision::Allowed { lease }
+                Decision::Allowed { lease, left: Left::default() }
             }
         }
     }
@@ -222,7 +276,41 @@ impl Limiter {
         self.next_lease += 1;
         let lease = self.next_lease;
         st.leases.push((lease, now_ms + LEASE_TTL_MS));
-        Decision::Allowed { lease }
+        let left = Left {
+            tokens: (rule.daily_tokens > 0).then(|| rule.daily_tokens.saturating_sub(st.tokens)),
+            usd: (rule.daily_spend_usd > 0.0).then(|| (rule.daily_spend_usd - st.spend_usd).max(0.0)),
+        };
+        Decision::Allowed { lease, left }
+    }
+
+    /// Admits one request under a model's provider limits (a sliding minute of requests and their tokens), or
+    /// says how long until it would fit, ms. A request larger than the whole `tpm` is admitted when the window is
+    /// empty (it could never fit otherwise).
+    pub fn admit_provider(&mut self, key: &str, rpm: u32, tpm: u64, tokens: u64, now_ms: u64) -> Result<(), u64> {
+        let w = self.windows.entry(key.to_string()).or_default();
+        while w.front().is_some_and(|&(t, _)| t + MINUTE_MS <= now_ms) {
+            w.pop_front();
+        }
+        let used: u64 = w.iter().map(|&(_, n)| n).sum();
+        let over_rpm = rpm > 0 && w.len() >= rpm as usize;
+        let over_tpm = tpm > 0 && !w.is_empty() && used + tokens > tpm;
+        if over_rpm || over_tpm {
+            // The wait until enough of the window has expired.
+            let mut freed = 0;
+            let mut wait = MINUTE_MS;
+            for (i, &(t, n)) in w.iter().enumerate() {
+                freed += n;
+                let rpm_ok = !over_rpm || w.len() - (i + 1) < rpm as usize;
+                let tpm_ok = !over_tpm || used - freed + tokens <= tpm;
+                if rpm_ok && tpm_ok {
+                    wait = (t + MINUTE_MS).saturating_sub(now_ms);
+                    break;
+                }
+            }
+            return Err(wait.max(1));
+        }
+        w.push_back((now_ms, tokens));
+        Ok(())
     }
 
     /// Gives back `lease` and adds the request's usage to the day's budget.
@@ -314,7 +402,7 @@ mod tests {
 
     fn lease(d: Decision) -> u64 {
         match d {
-            Decision::Allowed { lease } => lease,
+            Decision::Allowed { lease, .. } => lease,
             other => panic!("expected allowed, got {other:?}"),
         }
     }
@@ -385,11 +473,36 @@ mod tests {
         for op in ops {
             assert_eq!(Op::decode(&op.encode()), Some(op));
         }
-        for d in [Decision::Allowed { lease: 5 }, limited("rate_limited", "a | b".into(), 3)] {
+        for d in [
+            Decision::Allowed { lease: 5, left: Left::default() },
+            Decision::Allowed { lease: 6, left: Left { tokens: Some(12), usd: Some(0.25) } },
+            limited("rate_limited", "a | b".into(), 3)] {
             assert_eq!(Decision::decode(&d.encode()), Some(d));
         }
         assert_eq!(Op::decode("acquire|1|2"), None);
         assert_eq!(Op::decode("steal|1|2|3|4|k"), None);
         assert_eq!(Decision::decode("{}"), None);
+    }
+
+    #[test]
+    fn provider_limits_count_requests_and_tokens_across_clients() {
+        let mut l = Limiter::new();
+        assert!(l.admit_provider("provider:m", 2, 0, 10, 1_000).is_ok());
+        assert!(l.admit_provider("provider:m", 2, 0, 10, 2_000).is_ok());
+        assert_eq!(l.admit_provider("provider:m", 2, 0, 10, 3_000), Err(58_000), "until the first leaves the minute");
+        assert!(l.admit_provider("provider:other", 2, 0, 10, 3_000).is_ok(), "per model");
+        assert!(l.admit_provider("provider:m", 2, 0, 10, 61_000).is_ok());
+
+        let mut l = Limiter::new();
+        assert!(l.admit_provider("p", 0, 100, 60, 0).is_ok());
+        assert_eq!(l.admit_provider("p", 0, 100, 60, 10_000), Err(50_000));
+        assert!(l.admit_provider("p", 0, 100, 40, 10_000).is_ok(), "what fits is admitted");
+        assert!(Limiter::new().admit_provider("p", 0, 100, 500, 0).is_ok(), "an oversized request alone");
+        let op = Op::Provider { key: "provider:gpt|x".into(), rpm: 3, tpm: 9, tokens: 4, now_ms: 7 };
+        assert_eq!(Op::decode(&op.encode()), Some(op.clone()));
+        match l.apply(Op::Provider { key: "p".into(), rpm: 0, tpm: 100, tokens: 50, now_ms: 10_001 }) {
+            Decision::Limited { kind, retry_after_s, .. } => assert_eq!((kind.as_str(), retry_after_s), ("rate_limited", 50)),
+            d => panic!("{d:?}"),
+        }
     }
 }

@@ -26,7 +26,7 @@ pub fn cors_headers(origin: &str) -> Vec<(&'static str, String)> {
     vec![
         ("access-control-allow-origin", origin.to_string()),
         ("access-control-allow-credentials", "true".into()),
-        ("access-control-expose-headers", "x-request-id, x-edgechat-cache, retry-after".into()),
+        ("access-control-expose-headers", "x-request-id, x-edgechat-cache, x-edgechat-cache-kind, retry-after".into()),
         ("vary", "Origin".into()),
     ]
 }
@@ -37,7 +37,7 @@ pub fn preflight_headers() -> Vec<(&'static str, String)> {
         ("access-control-allow-methods", "GET, POST, OPTIONS".into()),
         (
             "access-control-allow-headers",
-            "content-type, authorization, x-api-key, x-edgechat-site-key, anthropic-version, anthropic-beta, last-event-id, x-stainless-arch, x-stainless-lang, x-stainless-os, x-stainless-package-version, x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout, anthropic-dangerous-direct-browser-access".into(),
+            "content-type, authorization, x-api-key, x-edgechat-site-key, x-edgechat-cache, x-edgechat-cache-ttl, anthropic-version, anthropic-beta, last-event-id, x-stainless-arch, x-stainless-lang, x-stainless-os, x-stainless-package-version, x-stainless-retry-count, x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout, anthropic-dangerous-direct-browser-access".into(),
         ),
         ("access-control-max-age", "600".into()),
     ]
@@ -61,6 +61,10 @@ pub struct Principal {
     pub site: Option<String>,
     /// The session subject, if a session token was presented.
     pub subject: Option<String>,
+    /// The session token carries context claims beyond its identity ([`Session::context`]).
+    pub context: bool,
+    /// The session token's `ctx` claim (checked against [`crate::prompt::MAX_CONTEXT_CHARS`]).
+    pub ctx: Option<String>,
 }
 
 /// Checks the origin and credentials. `now_s` is the current Unix time in seconds.
@@ -118,7 +122,12 @@ pub fn authenticate(config: &Config, creds: &Credentials<'_>, now_s: u64) -> Res
             ));
         }
     }
-    Ok(Principal { site: site_name, subject: session.map(|s| s.sub) })
+    let context = session.as_ref().is_some_and(|s| s.context);
+    let ctx = session.as_ref().and_then(|s| s.ctx.clone());
+    if let Some(c) = &ctx {
+        crate::prompt::check_context(c)?;
+    }
+    Ok(Principal { site: site_name, subject: session.map(|s| s.sub), context, ctx })
 }
 
 fn verify_session(config: &Config, token: &str, now_s: u64) -> Result<Session, ApiError> {
@@ -234,7 +243,7 @@ pub fn check_messages(limits: &Limits, messages: &[usize], system_chars: usize) 
     if total > limits.max_total_chars {
         return Err(ApiError::new(
             400,
-            "message_too_long",
+            "conversation_too_long",
             format!("the conversation has {total} characters; the limit is {}", limits.max_total_chars),
         ));
     }
@@ -309,7 +318,7 @@ mod tests {
     #[test]
     fn session_tokens() {
         let c = keyed();
-        let s = |site: &str, exp| Session { site: Some(site.into()), sub: "v1".into(), exp };
+        let s = |site: &str, exp| Session { site: Some(site.into()), sub: "v1".into(), exp, context: false, ctx: None };
         let good = mint(b"test-secret", &s("pk_sess", 100));
         let p = authenticate(&c, &creds(Some("https://a.example"), Some("pk_sess"), Some(&good)), 50).unwrap();
         assert_eq!(p.subject.as_deref(), Some("v1"));
@@ -347,17 +356,17 @@ mod tests {
         assert_eq!(cap_max_tokens(&l, None).unwrap(), 100);
         assert_eq!(check_messages(&l, &[1, 1, 1], 0).unwrap_err().kind, "too_many_messages");
         assert_eq!(check_messages(&l, &[6], 0).unwrap_err().kind, "message_too_long");
-        assert_eq!(check_messages(&l, &[5, 4], 0).unwrap_err().kind, "message_too_long");
+        assert_eq!(check_messages(&l, &[5, 4], 0).unwrap_err().kind, "conversation_too_long");
         assert_eq!(check_messages(&l, &[], 0).unwrap_err().kind, "bad_request");
         assert!(check_messages(&l, &[4, 4], 0).is_ok());
     }
 
     #[test]
     fn client_key_prefers_subject_then_ip() {
-        let p = Principal { site: Some("pk".into()), subject: None };
+        let p = Principal { site: Some("pk".into()), subject: None, context: false, ctx: None };
         assert_eq!(client_key(&p, None, Some("1.2.3.4, 10.0.0.1")), "site:pk|ip:1.2.3.4");
         assert_eq!(client_key(&p, Some("5.6.7.8"), Some("1.2.3.4")), "site:pk|ip:5.6.7.8");
-        let p = Principal { site: None, subject: Some("u".into()) };
+        let p = Principal { site: None, subject: Some("u".into()), context: false, ctx: None };
         assert_eq!(client_key(&p, Some("5.6.7.8"), None), "site:-|sub:u");
     }
 }

@@ -2,17 +2,15 @@
 //! `Last-Event-ID`, the owner check, the stop state and usage accounting for streams that end early.
 //!
 //! The runtime side (`rt::streams`, wasm32 only) owns one [`StreamLog`] per stream: it appends every encoded
-//! widget event ([`crate::events::encode_sse`]) as the producer makes it, and serves each client from a cursor
+//! widget event (an encoded [`edgechat::protocol::Frame`]) as the stream machine makes it, and serves each client from a cursor
 //! with [`StreamLog::after`]. Because the log stores the exact bytes sent, a replay is byte-identical to the
 //! original stream (docs/protocol.md "Resumable streams").
 
 use std::collections::VecDeque;
 
-use edgechat::Usage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::events::estimate_tokens;
 
 /// Stream settings from the `EDGECHAT_STREAMS` variable (JSON; every field optional).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -371,41 +369,6 @@ impl StopAnswer {
         };
         serde_json::json!({ "stream_id": stream_id, "stopped": stopped, "state": state }).to_string()
     }
-}
-
-/// The usage to bill for a stream and whether any part of it is estimated.
-///
-/// `reported` is the provider's usage so far (kept at its maximum, `any_reported` when it sent any),
-/// `output_chars` the size of what was streamed (text, reasoning, tool calls), `prompt_chars` the size of the
-/// request, `complete` whether the provider's terminal event arrived.
-///
-/// A complete stream with a provider report is billed as reported. Otherwise each side is estimated where the
-/// provider did not count it: the input when no input was reported, the output when the streamed text is larger
-/// than the reported output (a stream cut before the provider's final count, such as Anthropic's `message_start`
-/// reporting 1 output token). Usage is never lost: a stream stopped before its first token still bills its prompt.
-pub fn settle_usage(
-    reported: Usage,
-    any_reported: bool,
-    output_chars: usize,
-    prompt_chars: usize,
-    complete: bool,
-) -> (Usage, bool) {
-    let r = reported;
-    if complete && any_reported && (r.output_tokens > 0 || r.total_input_tokens() > 0) {
-        return (r, false);
-    }
-    let mut u = if any_reported { r } else { Usage::default() };
-    let mut estimated = false;
-    if u.total_input_tokens() == 0 {
-        u.input_tokens = estimate_tokens(prompt_chars);
-        estimated = true;
-    }
-    let counted = estimate_tokens(output_chars);
-    if counted > u.output_tokens {
-        u.output_tokens = counted;
-        estimated = true;
-    }
-    (u, estimated)
 }
 
 #[cfg(test)]

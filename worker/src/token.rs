@@ -19,7 +19,18 @@ pub struct Session {
     pub sub: String,
     /// Expiry, Unix seconds.
     pub exp: u64,
+    /// The payload carries claims beyond its identity (`site`, `sub`, `exp`, `iat`, `nbf`, `jti`): context the
+    /// host site signed for this session, which answers may depend on (the response caches then key by `sub`).
+    #[serde(skip)]
+    pub context: bool,
+    /// The `ctx` claim: page or user context the host site signed, added to the system prompt after the owner's
+    /// instructions (a string, or any JSON value as its JSON text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ctx: Option<String>,
 }
+
+/// Claims that say who and when, not what an answer may depend on.
+const IDENTITY_CLAIMS: &[&str] = &["site", "sub", "exp", "iat", "nbf", "jti"];
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +80,12 @@ pub fn verify(secret: &[u8], token: &str, now_s: u64) -> Result<Session, TokenEr
         },
         sub: v.get("sub").and_then(serde_json::Value::as_str).ok_or(TokenError::Malformed)?.to_string(),
         exp: v.get("exp").and_then(serde_json::Value::as_u64).ok_or(TokenError::Malformed)?,
+        context: v.as_object().is_some_and(|o| o.keys().any(|k| !IDENTITY_CLAIMS.contains(&k.as_str()))),
+        ctx: match v.get("ctx") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        },
     };
     if session.exp <= now_s {
         return Err(TokenError::Expired);
@@ -124,7 +141,19 @@ mod tests {
     use super::*;
 
     fn session(exp: u64) -> Session {
-        Session { site: Some("pk_test".into()), sub: "visitor-1".into(), exp }
+        Session { site: Some("pk_test".into()), sub: "visitor-1".into(), exp, context: false, ctx: None }
+    }
+
+    #[test]
+    fn claims_beyond_identity_mark_the_session_as_carrying_context() {
+        let signed = |payload: &[u8]| {
+            let p = b64url_encode(payload);
+            format!("{p}.{}", b64url_encode(&sign(b"secret", p.as_bytes())))
+        };
+        let plain = signed(br#"{"sub":"u","exp":2000,"iat":1000,"site":null}"#);
+        assert!(!verify(b"secret", &plain, 1000).unwrap().context);
+        let with_ctx = signed(br#"{"sub":"u","exp":2000,"ctx":{"plan":"pro"}}"#);
+        assert!(verify(b"secret", &with_ctx, 1000).unwrap().context);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // <edge-chat> loader: one script tag puts the edgechat widget on any page.
 //   <script type="module" src="https://cdn.example/edgechat/edge-chat.js"></script>
 //   <edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble"></edge-chat>
+// A bubble's corner: position="bottom-right" (default) or "bottom-left" (read by the stylesheet, so not observed here).
 // With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
 // so the page's CSS cannot break it and it cannot break the page.

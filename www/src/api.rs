@@ -274,7 +274,7 @@ impl ChatError {
             "network" => ErrorKind::Network,
             "truncated" => ErrorKind::Truncated,
             "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "unauthorized"
-            | "model_not_allowed" | "too_many_messages" | "message_too_long" | "max_tokens_exceeded" | "not_found"
+            | "model_not_allowed" | "too_many_messages" | "message_too_long" | "conversation_too_long" | "max_tokens_exceeded" | "not_found"
             | "method_not_allowed" => ErrorKind::Rejected,
             _ => ErrorKind::Provider,
         };
@@ -320,29 +320,37 @@ pub enum EdgeEvent {
     Error(ChatError),
 }
 
-/// Decodes one SSE event of the edge protocol; unknown event names are ignored (`None`).
+/// Decodes one SSE event of the edge protocol with the core's definition (`edgechat::protocol`); unknown event
+/// names are ignored (`None`).
 pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatError>> {
-    let known = matches!(event, "start" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error");
-    if !known {
-        return None;
-    }
+    use edgechat::protocol::WidgetEvent as W;
+    let malformed = |m: String| Some(Err(ChatError::from_edge("malformed_event", m, None, None, false)));
     let Some(d) = json::parse(data).filter(JsValue::is_object) else {
-        return Some(Err(ChatError::from_edge("malformed_event", format!("bad {event} event: not a JSON object"), None, None, false)));
+        if !matches!(event, "start" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error") {
+            return None;
+        }
+        return malformed(format!("bad {event} event: not a JSON object"));
     };
-    Some(Ok(match event {
-        "start" => EdgeEvent::Start,
-        "delta" => EdgeEvent::Delta(json::string(&d, "text").unwrap_or_default()),
-        "reasoning" => EdgeEvent::Reasoning(json::string(&d, "text").unwrap_or_default()),
-        "tool_call" => EdgeEvent::ToolCall(tool_call_from_json(&d)),
-        "usage" => EdgeEvent::Usage(UsageInfo::from_json(&d)),
-        "done" => EdgeEvent::Done { stopped: json::flag(&d, "stopped"), stop_reason: json::string(&d, "stop_reason") },
-        _ => EdgeEvent::Error(ChatError::from_edge(
-            &json::string(&d, "type").unwrap_or_default(),
-            json::string(&d, "message").unwrap_or_default(),
-            None,
-            json::uint(&d, "retry_after_ms"),
-            json::flag(&d, "truncated"),
-        )),
+    let ev = match W::decode(event, &json::JsFields(&d)) {
+        Ok(Some(ev)) => ev,
+        Ok(None) => return None,
+        Err(e) => return malformed(e.to_string()),
+    };
+    Some(Ok(match ev {
+        W::Start(_) => EdgeEvent::Start,
+        W::Delta { text } => EdgeEvent::Delta(text),
+        W::Reasoning { text } => EdgeEvent::Reasoning(text),
+        W::ToolCall(call) => EdgeEvent::ToolCall(call),
+        W::Usage(u) => EdgeEvent::Usage(UsageInfo {
+            input_tokens: u.usage.input_tokens,
+            output_tokens: u.usage.output_tokens,
+            cache_read_input_tokens: u.usage.cache_read_input_tokens,
+            cost_usd: u.cost_usd,
+            estimated: u.estimated,
+        }),
+        W::Done(d) => EdgeEvent::Done { stopped: d.stopped, stop_reason: d.stop_reason.map(|r| r.as_str().to_string()) },
+        W::Error(e) => EdgeEvent::Error(ChatError::from_edge(&e.kind, e.message, None, e.retry_after_ms, e.truncated)),
+        _ => return None,
     }))
 }
 

@@ -86,3 +86,18 @@ impl Default for Obj {
         Self::new()
     }
 }
+
+/// A parsed JS object read as the core's protocol decoder reads JSON (`edgechat::protocol::Fields`).
+pub struct JsFields<'a>(pub &'a JsValue);
+
+impl edgechat::protocol::Fields for JsFields<'_> {
+    fn string(&self, key: &str) -> Option<String> {
+        string(self.0, key)
+    }
+    fn number(&self, key: &str) -> Option<f64> {
+        number(self.0, key)
+    }
+    fn flag(&self, key: &str) -> Option<bool> {
+        get(self.0, key).as_bool()
+    }
+}

@@ -22,6 +22,7 @@
 //! - A `tool_use` block without `input_json_delta` (a tool without parameters) has arguments `{}`, as in the
 //!   non-streaming body.
 
+pub mod encode;
 mod request;
 mod response;
 mod stream;

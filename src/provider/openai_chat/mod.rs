@@ -20,6 +20,7 @@
 //! - `prompt_cache` needs nothing here: OpenAI caches long prompt prefixes automatically and reports
 //!   `prompt_tokens_details.cached_tokens`.
 
+pub mod encode;
 mod request;
 mod response;
 mod stream;

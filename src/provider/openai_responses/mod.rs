@@ -19,6 +19,7 @@
 //! - Reasoning text is the reasoning summary (`response.reasoning_summary_text.delta`) or, from servers that
 //!   expose it, the raw reasoning (`response.reasoning_text.delta`); separate parts are joined with a blank line.
 
+pub mod encode;
 mod request;
 mod response;
 mod stream;

@@ -2,19 +2,23 @@
 //! through byte for byte (decoded alongside for metering); `/v1/chat/completions` over an Anthropic or Responses
 //! model is translated.
 
-use edgechat::provider::{build_request, decode_response, ProviderKind, StreamDecoder};
-use edgechat::{HttpRequest, StreamEvent};
+use edgechat::provider::anthropic::encode::MessagesEncoder;
+use edgechat::provider::openai_chat::encode::ChunkEncoder;
+use edgechat::provider::{anthropic, build_request, decode_response, openai_chat, ProviderKind};
+use edgechat::HttpRequest;
 use web_sys::Response;
 
-use super::js::{now_ms, response, stream_response, Read, Writer};
+use super::cache;
+use super::js::{now_ms, response, stream_response, Writer};
+use super::pump;
 use super::upstream::{self, Body, Stats, Upstream};
 use super::{upstream_api_error, wait_until, Ctx};
+use crate::cache::{answer_key, Plan, Scope, StoredResponse};
 use crate::compat::{self, CompatRequest, Format};
 use crate::config::ModelEntry;
 use crate::error::ApiError;
-use crate::events::{round_usd, ErrorInfo, Outcome, Producer};
-use crate::translate::{self, ChunkEncoder, MessagesEncoder};
 use crate::policy;
+use crate::stream::{round_usd, Encoder, Outcome, Settings, StreamMachine, Output};
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
@@ -39,6 +43,16 @@ pub(crate) async fn handle(
     if let Err(e) = req.check_limits(&ctx.config.limits, entry.provider) {
         return ctx.error(&e);
     }
+    if ctx.config.sdk_instructions {
+        let parts = crate::prompt::Parts {
+            global: ctx.config.instructions.as_deref(),
+            model: entry.instructions.as_deref(),
+            ..crate::prompt::Parts::default()
+        };
+        if let Some(text) = crate::prompt::compose(&parts) {
+            req.apply_instructions(&text);
+        }
+    }
     let translated = if format.native_to(entry.provider) {
         None
     } else {
@@ -51,6 +65,23 @@ pub(crate) async fn handle(
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
     };
+    if let Err(e) = ctx.admit_provider(&entry, req.prompt_tokens + u64::from(ctx.config.limits.max_tokens)).await {
+        ctx.release(lease, 0, 0.0).await;
+        return ctx.error(&e);
+    }
+    // The exact cache, when `cache.sdk` turns it on: whole responses, per route, streaming mode and scope.
+    let deterministic = req.body.get("temperature").and_then(serde_json::Value::as_f64) == Some(0.0);
+    let plan = Plan::new(&ctx.config.cache, ctx.cache_control.unwrap_or_default(), deterministic, ctx.config.cache.sdk, false);
+    ctx.log.cache = plan.status();
+    let cache_key = plan.active().then(|| {
+        let route = format!("sdk{}|{}|{}|{}", format.path(), req.stream, anthropic_version.as_deref().unwrap_or(""), anthropic_beta.as_deref().unwrap_or(""));
+        answer_key(&route, entry.provider, &req.upstream_body(&entry.model), &Scope::of(&ctx.config, &ctx.principal))
+    });
+    if let (Some(key), true) = (&cache_key, plan.read) {
+        if let Some(r) = cache::load_response(&ctx.cache, key, &plan).await {
+            return replay(ctx, r, key.clone(), lease).await;
+        }
+    }
     let chain = upstream::chain(&ctx.config, &alias);
     let config = ctx.config.clone();
     let mut stats = Stats::default();
@@ -99,6 +130,7 @@ pub(crate) async fn handle(
     ctx.log.status = 200;
     let native = format.native_to(up.entry.provider);
     let mut headers = ctx.headers();
+    headers.push(("x-edgechat-cache".into(), ctx.log.cache.into()));
     if let Body::Full(bytes) = &up.body {
         // Non-streaming.
         let (text, usage, estimated) = if native {
@@ -114,9 +146,9 @@ pub(crate) async fn handle(
             match decode_response(up.entry.provider, bytes) {
                 Ok(r) => {
                     let body = if format == Format::Anthropic {
-                        translate::message(&format!("msg_{}", ctx.request_id), &req.model, &r)
+                        anthropic::encode::message(&format!("msg_{}", ctx.request_id), &req.model, &r)
                     } else {
-                        translate::completion(&format!("chatcmpl-{}", ctx.request_id), &req.model, now_ms() / 1000, &r)
+                        openai_chat::encode::completion(&format!("chatcmpl-{}", ctx.request_id), &req.model, now_ms() / 1000, &r)
                     };
                     (body.to_string(), r.usage, false)
                 }
@@ -130,6 +162,11 @@ pub(crate) async fn handle(
         ctx.log.set_usage(&usage, estimated);
         ctx.log.cost_usd = cost;
         ctx.log.outcome = "complete";
+        if let (Some(key), false) = (&cache_key, estimated) {
+            let content_type = headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+            let r = StoredResponse { content_type, body: text.clone(), provider: up.entry.provider.as_str().into(), model: up.entry.model.clone(), usage, ..StoredResponse::default() };
+            ctx.log.cache_key = cache::save_response(&ctx.cache, key, &plan, r, &ctx.request_id).await;
+        }
         ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
         ctx.write_log();
         return response(200, &headers, &text);
@@ -145,21 +182,45 @@ pub(crate) async fn handle(
         }
     };
     let js_ctx = ctx.js_ctx.clone();
-    let mode = if native {
-        Mode::Passthrough(format)
+    let output = if native {
+        Output::Passthrough { format, forward: true }
+    } else if format == Format::Anthropic {
+        Output::Translate(Encoder::Messages(MessagesEncoder::new(format!("msg_{}", ctx.request_id), req.model.clone())))
     } else {
-        Mode::Translate(if format == Format::Anthropic {
-            Encoder::Messages(MessagesEncoder::new(format!("msg_{}", ctx.request_id), req.model.clone()))
-        } else {
-            Encoder::Chat(ChunkEncoder::new(format!("chatcmpl-{}", ctx.request_id), req.model.clone(), now_ms() / 1000, req.include_usage()))
-        })
+        let id = format!("chatcmpl-{}", ctx.request_id);
+        Output::Translate(Encoder::Chat(ChunkEncoder::new(id, req.model.clone(), now_ms() / 1000, req.include_usage())))
     };
+    let store = cache_key.map(|key| (key, plan));
     let done = wasm_bindgen_futures::future_to_promise(async move {
-        pump(ctx, up, writer, mode, req, lease).await;
+        pump(ctx, up, writer, output, req.prompt_tokens, lease, store).await;
         Ok(wasm_bindgen::JsValue::UNDEFINED)
     });
     wait_until(&js_ctx, &done);
     resp
+}
+
+/// Replays a stored SDK response byte for byte, marked as a hit (at no cost).
+async fn replay(mut ctx: Ctx, r: StoredResponse, key: String, lease: u64) -> Response {
+    ctx.log.cache = "hit";
+    ctx.log.cache_kind = Some("exact");
+    ctx.log.cache_key = Some(key);
+    ctx.log.provider = Some(r.provider.clone());
+    ctx.log.model = Some(r.model.clone());
+    ctx.log.status = 200;
+    ctx.log.outcome = "complete";
+    ctx.log.set_usage(&r.usage, false);
+    ctx.log.cost_usd = Some(0.0);
+    ctx.log.ttfb_ms = Some(now_ms().saturating_sub(ctx.started_ms));
+    ctx.release(lease, 0, 0.0).await;
+    ctx.write_log();
+    let mut h = ctx.headers();
+    h.push(("content-type".into(), r.content_type.clone()));
+    if r.content_type.starts_with("text/event-stream") {
+        h.push(("cache-control".into(), "no-cache, no-transform".into()));
+    }
+    h.push(("x-edgechat-cache".into(), "hit".into()));
+    h.push(("x-edgechat-cache-kind".into(), "exact".into()));
+    response(200, &h, &r.body)
 }
 
 fn passthrough_request(
@@ -196,170 +257,25 @@ fn passthrough_request(
     }
 }
 
-enum Mode {
-    Passthrough(Format),
-    Translate(Encoder),
-}
-
-/// The output format of a translated stream.
-enum Encoder {
-    Chat(ChunkEncoder),
-    Messages(MessagesEncoder),
-}
-
-impl Encoder {
-    fn push(&mut self, ev: &StreamEvent) -> String {
-        match self {
-            Self::Chat(e) => e.push(ev),
-            Self::Messages(e) => e.push(ev),
-        }
-    }
-    fn finish(&mut self, usage: &edgechat::Usage) -> String {
-        match self {
-            Self::Chat(e) => e.finish(usage),
-            Self::Messages(e) => e.finish(usage),
-        }
-    }
-    fn error(&self, kind: &str, message: &str) -> String {
-        match self {
-            Self::Chat(e) => e.error(kind, message),
-            Self::Messages(e) => e.error(kind, message),
-        }
-    }
-}
-
-async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, mut mode: Mode, req: CompatRequest, lease: u64) {
+async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, output: Output, prompt_tokens: u64, lease: u64, store: Option<(String, Plan)>) {
     let Upstream { abort, body, entry, .. } = up;
-    let Body::Stream { mut reader, first } = body else { return };
-    let mut decoder = StreamDecoder::new(entry.provider);
-    let mut meter = Producer::new();
-    let mut failure: Option<ErrorInfo> = None;
-    let mut aborted = false;
-    let mut ended = first.is_none();
-    let stall = ctx.config.limits.stall_timeout_ms;
-    let keepalive = ctx.config.limits.keepalive_ms;
-    let mut chunk = first;
-    loop {
-        if let Some(c) = chunk.take() {
-            if let Mode::Passthrough(_) = mode {
-                if !writer.write(&c) {
-                    aborted = true;
-                    break;
-                }
-            }
-            if failure.is_none() {
-                decoder.feed(&c);
-                if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx) {
-                    aborted = true;
-                    break;
-                }
-            }
-        }
-        if ended || meter.is_done() || (failure.is_some() && matches!(mode, Mode::Translate(_))) {
-            break;
-        }
-        match reader.read_for_client(&mut writer, stall, keepalive).await {
-            Read::Chunk(c) => chunk = Some(c),
-            Read::Done | Read::Failed(_) => ended = true,
-            Read::Timeout => {
-                failure = Some(ErrorInfo::stalled(stall));
-                break;
-            }
-            Read::Gone => {
-                aborted = true;
-                break;
-            }
-        }
+    let settings = Settings::from_config(&ctx.config, &entry.model, prompt_tokens, &ctx.secrets);
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
+    if store.is_some() {
+        writer.record();
     }
-    if !aborted && failure.is_none() && !meter.is_done() {
-        decoder.finish();
-        if !step(&mut decoder, &mut meter, &mut mode, &mut writer, &mut failure, &ctx) {
-            aborted = true;
-        }
-        if failure.is_none() && !meter.is_done() && !aborted {
-            failure = Some(ErrorInfo::from_stream_error(&edgechat::StreamError::Truncated, |s| s.to_string()));
-        }
-    }
-    let reader = if meter.is_done() {
-        Some(reader)
-    } else {
-        reader.cancel();
-        abort.abort();
-        None
-    };
-    let (usage, estimated) = meter.usage(req.prompt_chars);
-    let cost = ctx.config.pricing.cost(&entry.model, &usage).map(round_usd);
-    let outcome = if aborted {
-        Outcome::Aborted
-    } else if let Some(f) = &failure {
-        // Tell the SDK the stream failed, in the endpoint's own error shape (no terminal event follows).
-        let text = match &mode {
-            Mode::Translate(enc) => enc.error(&f.kind, &f.message),
-            Mode::Passthrough(Format::Anthropic) => format!(
-                "event: error\ndata: {}\n\n",
-                serde_json::json!({ "type": "error", "error": { "type": "api_error", "message": f.message } })
-            ),
-            Mode::Passthrough(Format::OpenAiResponses) => format!(
-                "event: error\ndata: {}\n\n",
-                serde_json::json!({ "type": "error", "code": f.kind, "message": f.message, "sequence_number": 0 })
-            ),
-            Mode::Passthrough(Format::OpenAiChat) => {
-                format!("data: {}\n\n", serde_json::json!({ "error": { "type": f.kind, "message": f.message } }))
-            }
-        };
-        // A provider's own mid-stream error already passed through.
-        if !(matches!(mode, Mode::Passthrough(_)) && f.kind != "truncated" && f.kind != "stalled") {
-            let _ = writer.write(text.as_bytes());
-        }
-        ctx.log.error = Some(f.kind.clone());
-        if f.truncated {
-            Outcome::Truncated
-        } else {
-            Outcome::Error
-        }
-    } else {
-        if let Mode::Translate(enc) = &mut mode {
-            let _ = writer.write(enc.finish(&usage).as_bytes());
-        }
-        Outcome::Complete
-    };
+    let mut reader = pump::first(&mut machine, body);
+    pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
+    let end = machine.into_ending();
     writer.close();
-    if let Some(r) = reader {
-        r.finish().await; // the answer is complete: keep the upstream connection for reuse
+    pump::end_upstream(reader, &abort, end.upstream).await;
+    ctx.log.record(&end);
+    let recorded = writer.take_recording().and_then(|b| String::from_utf8(b).ok());
+    if let (Some((key, plan)), Some(body), Outcome::Complete) = (&store, recorded, end.outcome) {
+        let content_type = "text/event-stream; charset=utf-8".to_string();
+        let r = StoredResponse { content_type, body, provider: entry.provider.as_str().into(), model: entry.model.clone(), usage: end.usage, ..StoredResponse::default() };
+        ctx.log.cache_key = cache::save_response(&ctx.cache, key, plan, r, &ctx.request_id).await;
     }
-    ctx.log.outcome = outcome.as_str();
-    ctx.log.set_usage(&usage, estimated);
-    ctx.log.cost_usd = cost;
-    ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
+    ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;
     ctx.write_log();
-}
-
-/// Drains the decoder into the meter (and the translator, whose output goes out in one write); `false` when the
-/// client went away.
-fn step(
-    decoder: &mut StreamDecoder,
-    meter: &mut Producer,
-    mode: &mut Mode,
-    writer: &mut Writer,
-    failure: &mut Option<ErrorInfo>,
-    ctx: &Ctx,
-) -> bool {
-    let mut out = String::new();
-    while let Some(item) = decoder.next_event() {
-        match item {
-            Ok(ev) => {
-                meter.push(&ev);
-                if let Mode::Translate(enc) = mode {
-                    if !matches!(ev, StreamEvent::Done) {
-                        out.push_str(&enc.push(&ev));
-                    }
-                }
-            }
-            Err(e) => {
-                *failure = Some(ErrorInfo::from_stream_error(&e, |s| ctx.scrub(s)));
-                break;
-            }
-        }
-    }
-    writer.write(out.as_bytes())
 }

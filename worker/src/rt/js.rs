@@ -15,7 +15,8 @@ use web_sys::{
 };
 
 pub use super::wait::Signal;
-use super::wait::{now, set_timeout, Timer};
+use super::wait::{now, set_timeout};
+pub use super::wait::Timer;
 
 #[wasm_bindgen]
 extern "C" {
@@ -110,8 +111,13 @@ impl ChunkReader {
         self.read_until(now() + f64::from(timeout_ms), gone).await
     }
 
+    /// The timer its reads wait on (a write's backpressure wait may share it: see [`Writer::ready`]).
+    pub fn timer(&self) -> &Timer {
+        &self.timer
+    }
+
     /// Reads one chunk, giving up at `deadline` (ms since the epoch) or when `gone` is set.
-    async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
+    pub async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
         if self.pending.is_none() {
             let Some([on_value, on_error]) = &self.callbacks else { return Read::Done };
             self.pending = Some(self.reader.read().then2(on_value, on_error));
@@ -133,12 +139,9 @@ impl ChunkReader {
             Poll::Pending
         })
         .await;
-        if settled.is_ok() {
-            // No timeout stays pending across reads (a timeout that only timed out keeps its read in flight): the
-            // next wait on a write arms it for its own deadline (`Writer::ready`), which the next read
-            // reuses. This costs one setTimeout per chunk, with a callback made once.
-            self.timer.cancel();
-        }
+        // The timeout stays armed across reads: a stream's deadlines only move later while chunks keep coming, so
+        // the armed timeout fires early at most once per keep-alive period and is re-armed then (`Timer`), instead
+        // of a setTimeout and a clearTimeout per chunk. It is cleared when the reader is dropped.
         let v = match settled {
             Err(unsettled) => return unsettled, // the read stays in flight for the next call
             Ok(Err(e)) => {
@@ -162,44 +165,11 @@ impl ChunkReader {
         }
     }
 
-    /// Reads the next upstream chunk for a client stream: gives up after `stall_ms` of silence
-    /// ([`Read::Timeout`]) or as soon as the client is gone ([`Writer::gone`]: the response body was cancelled or
-    /// the request aborted — [`Read::Gone`]); every `keepalive_ms` of silence writes an SSE comment (`: ping`).
-    /// A client that takes nothing of the last write for [`WRITE_GIVE_UP_MS`] (or `stall_ms`, if shorter) counts
-    /// as gone too ([`Writer::ready`]).
-    pub async fn read_for_client(&mut self, writer: &mut Writer, stall_ms: u32, keepalive_ms: u32) -> Read {
-        let start = now();
-        let stall_at = start + f64::from(stall_ms);
-        let mut ping_at = start + f64::from(keepalive_ms.max(1));
-        let give_up_at = start + f64::from(stall_ms.min(WRITE_GIVE_UP_MS));
-        if !writer.ready(ping_at.min(give_up_at), give_up_at, &self.timer).await {
-            return Read::Gone;
-        }
-        loop {
-            let gone = writer.gone.clone();
-            match self.read_until(ping_at.min(stall_at), Some(&gone)).await {
-                Read::Timeout if now() >= stall_at => return Read::Timeout,
-                Read::Timeout => {
-                    // The ping must be taken too: a client gone without a signal (workerd sometimes fires
-                    // nothing, and leaves the write pending) is found here while the upstream is silent.
-                    if !writer.write(b": ping\n\n") {
-                        return Read::Gone;
-                    }
-                    let now = now();
-                    ping_at = now + f64::from(keepalive_ms.max(1));
-                    let give_up_at = (now + f64::from(WRITE_GIVE_UP_MS)).min(stall_at);
-                    if !writer.ready(ping_at.min(give_up_at), give_up_at, &self.timer).await {
-                        return Read::Gone;
-                    }
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Cancels the stream (the upstream connection is dropped).
+    /// Cancels the stream (the upstream connection is dropped). On a stream that already failed (a reset upstream
+    /// connection) the cancel rejects with that error; nothing awaits it, so it is marked handled (an unhandled
+    /// rejection ends a Node process; workerd only logs it).
     pub fn cancel(&self) {
-        let _ = self.reader.cancel();
+        handled(&self.reader.cancel());
     }
 
     /// Ends an upstream body whose answer is complete (its terminal event was seen): reads on to the body's end —
@@ -234,16 +204,24 @@ impl Drop for ChunkReader {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
             p.unchecked_ref::<Thenable>().then_both(&release, &release);
-            let _ = self.reader.cancel();
+            self.cancel();
         }
     }
 }
 
-/// How long a client may leave a write untaken before it counts as gone. Stream events are small, so a live
-/// client's connection (the runtime's and the kernel's buffers) takes every write at once; a write still pending
-/// after this long means the runtime stopped draining a client that closed — and waiting longer only keeps the
-/// upstream generating (and billing) for nobody.
-pub const WRITE_GIVE_UP_MS: u32 = 1_500;
+pub use crate::stream::WRITE_GIVE_UP_MS;
+
+/// Marks a promise's rejection as handled (a rejection nobody handles ends a Node process; workerd logs it).
+pub fn handled(p: &Promise) {
+    thread_local! {
+        static IGNORE: JsValue = Reflect::get(&js_sys::global(), &"Boolean".into()).unwrap_or(JsValue::UNDEFINED);
+    }
+    IGNORE.with(|f| {
+        if f.is_function() {
+            p.unchecked_ref::<Thenable>().catch_with(f);
+        }
+    });
+}
 
 /// A short description of a thrown JS value.
 pub fn js_error(e: &JsValue) -> String {
@@ -364,7 +342,7 @@ pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal)
     let init = response_init(status, headers);
     let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
     let ignore = Reflect::get(&js_sys::global(), &"Boolean".into())?;
-    let writer = Writer { writer, gone: gone.clone(), settled, waker, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open };
+    let writer = Writer { writer, gone: gone.clone(), settled, waker, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open, recording: None };
     Ok((resp, writer))
 }
 
@@ -421,9 +399,24 @@ pub struct Writer {
     /// A built-in function (`Boolean`) that marks a promise's rejection as handled without calling into wasm.
     ignore: JsValue,
     state: WriterState,
+    /// A copy of every write while recording ([`Writer::record`]; the SDK routes' response cache).
+    recording: Option<Vec<u8>>,
 }
 
+/// Most bytes [`Writer::record`] keeps; a longer response is not recorded.
+pub const RECORD_MAX_BYTES: usize = 1 << 20;
+
 impl Writer {
+    /// Keeps a copy of what is written from now on (up to [`RECORD_MAX_BYTES`]).
+    pub fn record(&mut self) {
+        self.recording = Some(Vec::new());
+    }
+
+    /// What was written since [`Writer::record`]; `None` when not recording or over the limit.
+    pub fn take_recording(&mut self) -> Option<Vec<u8>> {
+        self.recording.take()
+    }
+
     /// Sends bytes (one write); `false` once the client has gone away.
     pub fn write(&mut self, bytes: &[u8]) -> bool {
         if self.state != WriterState::Open || self.gone.is_set() {
@@ -432,6 +425,12 @@ impl Writer {
         if let (false, Some([ok, err])) = (bytes.is_empty(), &self.callbacks) {
             let _ = self.writer.write_with_chunk(&Uint8Array::from(bytes)).then2(ok, err);
             self.written += 1;
+        }
+        if let Some(r) = &mut self.recording {
+            r.extend_from_slice(bytes);
+            if r.len() > RECORD_MAX_BYTES {
+                self.recording = None;
+            }
         }
         true
     }
@@ -504,17 +503,20 @@ pub fn get_obj(obj: &JsValue, name: &str) -> Option<JsValue> {
     Reflect::get(obj, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// Calls `obj.name(args...)` and awaits the returned promise.
-pub async fn call_async(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+/// Calls the method `obj.name(args...)` (the one way the edge calls a binding it has no typed import for:
+/// Durable Object namespaces and stubs, storage, KV).
+pub fn call(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
         .map_err(|e| js_error(&e))?
         .dyn_into()
         .map_err(|_| format!("{name} is not a function"))?;
-    let arr = js_sys::Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    let r = Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))?;
+    let arr: js_sys::Array = args.iter().collect();
+    Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))
+}
+
+/// [`call`], then awaits the returned promise (or value).
+pub async fn call_async(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let r = call(obj, name, args)?;
     JsFuture::from(Promise::resolve(&r)).await.map_err(|e| js_error(&e))
 }
 

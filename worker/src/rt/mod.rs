@@ -1,8 +1,11 @@
 //! Runtime glue (wasm32 only): the fetch entry, routing, and per-route handlers over the pure policy modules.
 
+mod cache;
 mod chat;
 mod compat;
+mod context;
 mod js;
+mod pump;
 mod store;
 mod streams;
 mod upstream;
@@ -52,6 +55,10 @@ pub(crate) struct Ctx {
     pub streams: Option<JsValue>,
     /// Set when the client goes away (request aborted, response body cancelled).
     pub gone: js::Signal,
+    /// Per-request cache control from the `x-edgechat-cache` / `x-edgechat-cache-ttl` headers.
+    pub cache_control: Option<crate::cache::Control>,
+    /// What the client may still spend today (from the limiter when the request was admitted).
+    pub budget: crate::stream::Budget,
 }
 
 impl Ctx {
@@ -95,14 +102,46 @@ impl Ctx {
         let key = self.log.client.clone();
         let op = Op::Acquire { key: key.clone(), rule: Rule::from(&self.config.limits), now_ms: now_ms() };
         match self.limiter.apply(&key, op).await {
-            Ok(Decision::Allowed { lease }) => Ok(lease),
+            Ok(Decision::Allowed { lease, left }) => {
+                self.budget = crate::stream::Budget { usd: left.usd, tokens: left.tokens };
+                Ok(lease)
+            }
             Ok(Decision::Limited { kind, message, retry_after_s }) => {
                 let kind = if kind == "budget_exceeded" { "budget_exceeded" } else { "rate_limited" };
                 Err(ApiError::rate_limited(kind, message, retry_after_s))
             }
             Err(e) => {
-                console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.request_id, e));
+                console_log(&crate::log::incident(&self.request_id, "limiter_error", e.to_string()));
                 Err(ApiError::internal())
+            }
+        }
+    }
+
+    /// Waits (up to `provider_wait_ms`) until the provider account's per-minute limits for `entry`'s model admit a
+    /// request of `tokens`, counted across all clients (one limiter object per model), or refuses it with `429`.
+    pub async fn admit_provider(&self, entry: &crate::config::ModelEntry, tokens: u64) -> Result<(), ApiError> {
+        if entry.provider_rpm == 0 && entry.provider_tpm == 0 {
+            return Ok(());
+        }
+        let key = format!("provider:{}", entry.model);
+        let give_up_at = now_ms() + u64::from(self.config.provider_wait_ms);
+        loop {
+            let op = Op::Provider { key: key.clone(), rpm: entry.provider_rpm, tpm: entry.provider_tpm, tokens, now_ms: now_ms() };
+            match self.limiter.apply(&key, op).await {
+                Ok(Decision::Allowed { .. }) => return Ok(()),
+                Ok(Decision::Limited { retry_after_s, .. }) => {
+                    // Wait only when the window frees in time; otherwise say so at once.
+                    let wait_ms = (retry_after_s * 1000).min(1000);
+                    if now_ms() + retry_after_s * 1000 > give_up_at + 1000 || self.gone.is_set() {
+                        let msg = format!("the provider's per-minute limit for {} is reached; retry later", entry.model);
+                        return Err(ApiError::rate_limited("rate_limited", msg, retry_after_s));
+                    }
+                    js::sleep(wait_ms).await;
+                }
+                Err(e) => {
+                    console_log(&crate::log::incident(&self.request_id, "limiter_error", e));
+                    return Ok(()); // the provider's own 429 still protects the account
+                }
             }
         }
     }
@@ -112,7 +151,7 @@ impl Ctx {
         let key = self.log.client.clone();
         let op = Op::Release { key: key.clone(), lease, tokens, spend_usd, now_ms: now_ms() };
         if let Err(e) = self.limiter.apply(&key, op).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.request_id, e));
+            console_log(&crate::log::incident(&self.request_id, "limiter_error", e.to_string()));
         }
     }
 }
@@ -138,7 +177,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let config = match Config::cached(&env_vars) {
         Ok(c) => c,
         Err(e) => {
-            console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"config_error\":{:?}}}", e.to_string()), &secrets));
+            console_log(&scrub(&crate::log::incident(&request_id, "config_error", e.to_string()), &secrets));
             let err = ApiError::new(500, "internal", "the edge's configuration is invalid (see its log)");
             let h = vec![("x-request-id".to_string(), request_id.clone()), ("content-type".into(), "application/json".into())];
             return response(500, &h, &err.body(&request_id));
@@ -161,6 +200,8 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         principal: Principal::default(),
         streams: get_obj(&env, "STREAMS"),
         gone: client_gone(&req),
+        cache_control: None,
+        budget: crate::stream::Budget::default(),
     };
     ctx.log.limiter = ctx.limiter.name();
 
@@ -209,6 +250,10 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     if let Err(e) = policy::check_content_length(&ctx.config.limits, header("content-length").as_deref()) {
         return ctx.error(&e);
     }
+    match crate::cache::Control::from_headers(header("x-edgechat-cache").as_deref(), header("x-edgechat-cache-ttl").as_deref()) {
+        Ok(c) => ctx.cache_control = c,
+        Err(e) => return ctx.error(&ApiError::bad_request(e)),
+    }
     let body = match read_all(req.body(), ctx.config.limits.max_body_bytes, 30_000).await {
         Ok(b) => b,
         Err(ReadAllError::TooLarge) => return ctx.error(&policy::body_too_large(&ctx.config.limits)),
@@ -247,12 +292,12 @@ fn preflight(ctx: &mut Ctx, origin: Option<&str>, known: bool) -> Response {
 
 fn api_config(ctx: &mut Ctx) -> Response {
     let c = &ctx.config;
-    let models: Vec<serde_json::Value> = c
-        .models
-        .iter()
-        .map(|(alias, e)| {
+    // With routing by task, its alias comes first: the model picker offers it as the default choice.
+    let auto = c.routing.iter().map(|r| serde_json::json!({ "alias": r.alias, "label": r.label, "provider": "auto" }));
+    let models: Vec<serde_json::Value> = auto
+        .chain(c.models.iter().map(|(alias, e)| {
             serde_json::json!({ "alias": alias, "label": e.label.clone().unwrap_or_else(|| alias.clone()), "provider": e.provider.as_str() })
-        })
+        }))
         .collect();
     let body = serde_json::json!({
         "models": models,

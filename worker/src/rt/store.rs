@@ -1,19 +1,26 @@
-//! Bindings-backed state: the limiter (Durable Object `LIMITER` when bound, else one per isolate) and the cache
-//! (KV `CACHE` when bound, else in-isolate memory).
+//! Bindings-backed state: the limiter (Durable Object `LIMITER` when bound, else one per isolate), the answer
+//! cache (KV `CACHE` when bound, else in-isolate memory) and the semantic indexes (Durable Object `CACHE_INDEX`,
+//! one per index name, when bound, else in-isolate memory).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::js::{call_async, get_obj, js_error, now_ms};
+use super::js::{call, call_async, get_obj, now_ms};
+use crate::cache::{SemanticEntry, SemanticHit, SemanticIndex, SemanticInsert, SemanticQuery};
 use crate::limiter::{Decision, Limiter, Op};
+
+/// Most semantic indexes one isolate keeps in memory (without `CACHE_INDEX`); beyond it the one stored into
+/// longest ago is dropped.
+const ISOLATE_INDEXES: usize = 1000;
 
 thread_local! {
     static ISOLATE_LIMITER: RefCell<Limiter> = RefCell::new(Limiter::new());
     static ISOLATE_CACHE: RefCell<HashMap<String, (String, u64)>> = RefCell::new(HashMap::new());
+    /// (index name, last insert, index). Single-threaded: every insert sees the one before.
+    static ISOLATE_INDEXES_MAP: RefCell<Vec<(String, u64, SemanticIndex)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Which limiter serves this edge.
@@ -47,8 +54,8 @@ impl LimiterStore {
         match self {
             Self::Isolate => Ok(ISOLATE_LIMITER.with(|l| l.borrow_mut().apply(op))),
             Self::Durable(ns) => {
-                let id = call_sync(ns, "idFromName", &[JsValue::from_str(key)])?;
-                let stub = call_sync(ns, "get", &[id])?;
+                let id = call(ns, "idFromName", &[JsValue::from_str(key)])?;
+                let stub = call(ns, "get", &[id])?;
                 // RPC (`EdgechatLimiter.apply` in entry.mjs): no HTTP request and response to build and parse.
                 let text = call_async(&stub, "apply", &[JsValue::from_str(&op.encode())]).await?;
                 let text = text.as_string().unwrap_or_default();
@@ -58,17 +65,6 @@ impl LimiterStore {
     }
 }
 
-fn call_sync(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
-    let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|e| js_error(&e))?
-        .dyn_into()
-        .map_err(|_| format!("{name} is not a function"))?;
-    let arr = js_sys::Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))
-}
 
 /// The Durable Object's core: the same [`Limiter`], global for its client key. Exported to the JS class.
 #[wasm_bindgen]
@@ -112,28 +108,25 @@ impl Default for LimiterCore {
     }
 }
 
-/// Where cached answers live.
+/// Where cached answers and semantic indexes live.
 #[derive(Clone)]
-pub enum CacheStore {
-    /// Workers KV.
-    Kv(JsValue),
-    /// In-isolate memory.
-    Isolate,
+pub struct CacheStore {
+    /// Workers KV for answers, or in-isolate memory.
+    kv: Option<JsValue>,
+    /// The `CACHE_INDEX` Durable Object namespace for semantic indexes, or in-isolate memory.
+    index: Option<JsValue>,
 }
 
 impl CacheStore {
     /// From the environment's bindings.
     pub fn from_env(env: &JsValue) -> Self {
-        match get_obj(env, "CACHE") {
-            Some(kv) => Self::Kv(kv),
-            None => Self::Isolate,
-        }
+        Self { kv: get_obj(env, "CACHE"), index: get_obj(env, "CACHE_INDEX") }
     }
 
     /// Reads a value.
     pub async fn get(&self, key: &str) -> Option<String> {
-        match self {
-            Self::Isolate => ISOLATE_CACHE.with(|c| {
+        match &self.kv {
+            None => ISOLATE_CACHE.with(|c| {
                 let mut c = c.borrow_mut();
                 match c.get(key) {
                     Some((v, exp)) if *exp > now_ms() => Some(v.clone()),
@@ -144,14 +137,14 @@ impl CacheStore {
                     None => None,
                 }
             }),
-            Self::Kv(kv) => call_async(kv, "get", &[JsValue::from_str(key)]).await.ok().and_then(|v| v.as_string()),
+            Some(kv) => call_async(kv, "get", &[JsValue::from_str(key)]).await.ok().and_then(|v| v.as_string()),
         }
     }
 
-    /// Writes a value that expires after `ttl_s` (KV's minimum is 60 s).
+    /// Writes a value that expires after `ttl_s` (KV's minimum is 60 s: a stored answer carries its own expiry).
     pub async fn put(&self, key: &str, value: &str, ttl_s: u64) -> Result<(), String> {
-        match self {
-            Self::Isolate => {
+        match &self.kv {
+            None => {
                 ISOLATE_CACHE.with(|c| {
                     let mut c = c.borrow_mut();
                     if c.len() > 500 {
@@ -162,11 +155,120 @@ impl CacheStore {
                 });
                 Ok(())
             }
-            Self::Kv(kv) => {
+            Some(kv) => {
                 let opts = Object::new();
                 let _ = Reflect::set(&opts, &"expirationTtl".into(), &JsValue::from_f64(ttl_s.max(60) as f64));
                 call_async(kv, "put", &[JsValue::from_str(key), JsValue::from_str(value), opts.into()]).await.map(|_| ())
             }
         }
+    }
+
+    /// The best match in semantic index `name`.
+    pub async fn query(&self, name: &str, q: &SemanticQuery) -> Result<Option<SemanticHit>, String> {
+        match &self.index {
+            None => Ok(ISOLATE_INDEXES_MAP.with(|m| m.borrow().iter().find(|e| e.0 == name).and_then(|e| e.2.best(q)))),
+            Some(ns) => {
+                let text = call_async(&index_stub(ns, name)?, "query", &[JsValue::from_str(&q.to_json())]).await?;
+                let text = text.as_string().unwrap_or_default();
+                SemanticHit::from_json(&text).ok_or_else(|| format!("cache index answered {:?}", short(&text)))
+            }
+        }
+    }
+
+    /// Adds an entry to semantic index `name` (bounded there; see `crate::cache::SemanticIndex::insert`).
+    pub async fn insert(&self, name: &str, ins: SemanticInsert) -> Result<(), String> {
+        match &self.index {
+            None => {
+                ISOLATE_INDEXES_MAP.with(|m| {
+                    let mut m = m.borrow_mut();
+                    let i = match m.iter().position(|e| e.0 == name) {
+                        Some(i) => i,
+                        None => {
+                            if m.len() >= ISOLATE_INDEXES {
+                                let oldest = (0..m.len()).min_by_key(|&i| m[i].1).unwrap_or(0);
+                                m.swap_remove(oldest);
+                            }
+                            m.push((name.to_string(), 0, SemanticIndex::default()));
+                            m.len() - 1
+                        }
+                    };
+                    m[i].1 = ins.now_ms;
+                    m[i].2.insert(ins);
+                });
+                Ok(())
+            }
+            Some(ns) => {
+                let text = call_async(&index_stub(ns, name)?, "insert", &[JsValue::from_str(&ins.to_json())]).await?;
+                match text.as_string().as_deref() {
+                    Some("ok") => Ok(()),
+                    other => Err(format!("cache index answered {:?}", other.map(short))),
+                }
+            }
+        }
+    }
+}
+
+fn index_stub(ns: &JsValue, name: &str) -> Result<JsValue, String> {
+    let id = call(ns, "idFromName", &[JsValue::from_str(name)])?;
+    call(ns, "get", &[id])
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(120).collect()
+}
+
+/// The `CACHE_INDEX` Durable Object's core: one [`SemanticIndex`], held in memory and changed only here, so
+/// concurrent stores through the one object all land. Exported to the JS class (`EdgechatCacheIndex` in
+/// entry.mjs), which keeps one storage entry per index entry (`e:<answer key>`).
+#[wasm_bindgen]
+pub struct SemanticIndexCore {
+    inner: SemanticIndex,
+}
+
+#[wasm_bindgen]
+impl SemanticIndexCore {
+    /// An empty index.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> SemanticIndexCore {
+        SemanticIndexCore { inner: SemanticIndex::default() }
+    }
+
+    /// Restores one stored entry (the JSON of a [`SemanticEntry`]); unreadable ones are skipped.
+    pub fn load(&mut self, entry_json: &str) {
+        let entry = serde_json::from_str(entry_json).ok().and_then(|v| SemanticEntry::from_value(&v));
+        if let Some(e) = entry {
+            self.inner.load(e);
+        }
+    }
+
+    /// A [`SemanticQuery`] in, the [`SemanticHit`] (or `null`) out, as JSON.
+    pub fn query(&self, query_json: &str) -> String {
+        match SemanticQuery::from_json(query_json) {
+            Some(q) => SemanticHit::to_json(self.inner.best(&q).as_ref()),
+            None => "error|unreadable cache index query".into(),
+        }
+    }
+
+    /// A [`SemanticInsert`] in; out, the storage changes as JSON: `{"id": "e:<key>", "entry": "<entry JSON>",
+    /// "evicted": ["e:<key>", …]}` (or `error|…`).
+    pub fn insert(&mut self, insert_json: &str) -> String {
+        let Some(ins) = SemanticInsert::from_json(insert_json) else {
+            return "error|unreadable cache index insert".into();
+        };
+        let id = format!("e:{}", ins.entry.key);
+        let entry = ins.entry.to_json();
+        let evicted: Vec<String> = self.inner.insert(ins).into_iter().map(|k| format!("e:{k}")).collect();
+        serde_json::json!({ "id": id, "entry": entry, "evicted": evicted }).to_string()
+    }
+
+    /// Entries held.
+    pub fn size(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+impl Default for SemanticIndexCore {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -14,14 +14,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Response;
 
-use super::js::{call_async, console_log, js_error};
+use super::js::{call, call_async, console_log};
 use super::Ctx;
-use crate::cache::SemanticIndex;
 use crate::error::ApiError;
 use crate::resume::{self, Owner, StreamAction};
 
 mod object;
+mod relay;
 mod run;
+mod state;
 
 const OWNER_HEADER: &str = "x-edgechat-owner";
 const ID_HEADER: &str = "x-edgechat-stream-id";
@@ -41,10 +42,18 @@ pub(crate) struct StartMsg {
     owner: Owner,
     client: String,
     lease: u64,
+    /// The cache status for the log line (`miss`, `refresh`, `bypass`).
     cache: String,
-    answer_key: String,
-    cacheable: bool,
-    semantic: Option<(Vec<f32>, String, SemanticIndex)>,
+    /// What to store once the answer is complete ([`super::cache::Pending::to_value`]).
+    store: Option<serde_json::Value>,
+    /// The session token's `ctx` claim (the object composes the same system prompt).
+    ctx: Option<String>,
+    /// What fitting the request to the context did (the `summary` event, `trimmed`).
+    fitted: super::context::Fitted,
+    /// The task `auto` routed the request as.
+    task: Option<String>,
+    /// What the client may still spend today.
+    budget: crate::stream::Budget,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -54,17 +63,6 @@ fn owner_of(ctx: &Ctx) -> Owner {
     Owner { origin: ctx.cors_origin.clone(), site: ctx.principal.site.clone(), subject: ctx.principal.subject.clone() }
 }
 
-fn call(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
-    let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(name))
-        .map_err(|e| js_error(&e))?
-        .dyn_into()
-        .map_err(|_| format!("{name} is not a function"))?;
-    let arr = js_sys::Array::new();
-    for a in args {
-        arr.push(a);
-    }
-    Reflect::apply(&f, obj, &arr).map_err(|e| js_error(&e))
-}
 
 /// Sends one internal request to the object `stub`.
 async fn to_object(stub: &JsValue, method: &str, path: &str, headers: &[(&str, String)], body: Option<String>) -> Result<Response, String> {
@@ -114,15 +112,13 @@ fn relay(ctx: &Ctx, from: &Response, stream_id: Option<&str>) -> Response {
 
 /// Starts `/api/chat` in a new stream object and streams its events to the client. The object writes the
 /// request's log line and releases the limiter lease when the stream ends.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn start(
     mut ctx: Ctx,
     ns: JsValue,
     body: &[u8],
     lease: u64,
-    answer_key: String,
-    cacheable: bool,
-    semantic: Option<(Vec<f32>, String, SemanticIndex)>,
+    store: Option<super::cache::Pending>,
+    fitted: super::context::Fitted,
 ) -> Response {
     let made = call(&ns, "newUniqueId", &[]).and_then(|id| {
         let stream_id = call(&id, "toString", &[])?.as_string().unwrap_or_default();
@@ -141,9 +137,11 @@ pub(crate) async fn start(
         client: ctx.log.client.clone(),
         lease,
         cache: ctx.log.cache.to_string(),
-        answer_key,
-        cacheable,
-        semantic,
+        store: store.as_ref().map(super::cache::Pending::to_value),
+        ctx: ctx.principal.ctx.clone(),
+        fitted,
+        task: ctx.log.task.map(str::to_string),
+        budget: ctx.budget,
     };
     let json = serde_json::to_string(&msg).unwrap_or_default();
     match to_object(&stub, "POST", "/start", &[("content-type", "application/json".into())], Some(json)).await {
@@ -157,7 +155,7 @@ pub(crate) async fn start(
 }
 
 async fn object_failed(mut ctx: Ctx, lease: u64, e: &str) -> Response {
-    console_log(&ctx.scrub(&format!("{{\"request_id\":\"{}\",\"stream_object_error\":{:?}}}", ctx.request_id, e)));
+    console_log(&ctx.scrub(&crate::log::incident(&ctx.request_id, "stream_object_error", e)));
     ctx.release(lease, 0, 0.0).await;
     ctx.error(&ApiError::internal())
 }
@@ -197,7 +195,7 @@ pub(crate) async fn route(mut ctx: Ctx, id: &str, action: StreamAction, last_eve
             relay(&ctx, &r, (r.status() == 200).then_some(id))
         }
         Err(e) => {
-            console_log(&ctx.scrub(&format!("{{\"request_id\":\"{}\",\"stream_object_error\":{:?}}}", ctx.request_id, e)));
+            console_log(&ctx.scrub(&crate::log::incident(&ctx.request_id, "stream_object_error", e)));
             ctx.error(&ApiError::internal())
         }
     }

@@ -87,8 +87,8 @@ impl Signal {
 }
 
 /// One pending `setTimeout` at a time, re-armed lazily: moving the deadline later costs nothing (the timer fires
-/// early, once, and is set again for the rest); only a deadline earlier than the armed one replaces it. Under
-/// workerd, cancel it when the wait it serves is over (see `ChunkReader`).
+/// early, once, and is set again for the rest); only a deadline earlier than the armed one replaces it. Dropping it
+/// clears the pending timeout.
 pub struct Timer {
     inner: Rc<TimerInner>,
     callback: Closure<dyn FnMut()>,
@@ -132,16 +132,6 @@ impl Timer {
         }
         *self.inner.waker.borrow_mut() = Some(cx.waker().clone());
         false
-    }
-}
-
-impl Timer {
-    /// Clears the pending timeout, if any.
-    pub fn cancel(&self) {
-        if !self.inner.armed_for.get().is_nan() {
-            clear_timeout(&self.inner.id.borrow());
-            self.inner.armed_for.set(f64::NAN);
-        }
     }
 }
 

@@ -10,15 +10,17 @@ use std::rc::{Rc, Weak};
 use edgechat::conversation::Role;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlElement, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
+use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::state::{Chat, State};
 
+mod bubble;
 #[cfg(feature = "byok")]
 mod byok;
 mod turn;
 
+use bubble::Bubble;
 use turn::{Look, TurnDom};
 
 /// How the widget sits on the page.
@@ -27,7 +29,8 @@ pub enum Mode {
     /// A panel in the page flow.
     #[default]
     Inline,
-    /// A floating launcher button that opens the panel.
+    /// A floating launcher button in a corner of the window that opens the panel over the page (the whole window on
+    /// narrow screens).
     Bubble,
 }
 
@@ -65,7 +68,8 @@ struct Ui {
     doc: Document,
     chat: Chat,
     root: Element,
-    launcher: Option<HtmlElement>,
+    /// Bubble mode's launcher and floating panel.
+    bubble: Option<Bubble>,
     title: String,
     open: Cell<bool>,
     /// The DOM is being updated: an event it fires synchronously (a `change` on blur when the input takes the
@@ -95,18 +99,14 @@ impl Widget {
             t => t.to_string(),
         };
         let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
-        let launcher = bubble.then(|| {
-            let b = add(&doc, &root, "button", "ec-launcher");
-            set(&b, &[("type", "button"), ("aria-label", &format!("Open {title}")), ("aria-expanded", "false")]);
-            b.unchecked_into::<HtmlElement>()
-        });
+        let bubble = bubble.then(|| Bubble::build(&doc, &root, &title));
         let site_key = options.site_key.filter(|k| !k.is_empty());
         let chat = Chat::new(Endpoint { base: options.endpoint, site_key });
         let ui = Rc::new(Ui {
             doc,
             chat: chat.clone(),
             root,
-            launcher,
+            bubble,
             title,
             open: Cell::new(false),
             rendering: Cell::new(false),
@@ -135,13 +135,23 @@ impl Widget {
                 ui.scroll_to_end();
             }
         }));
+        if let Some(b) = &ui.bubble {
+            let fitted = me.clone();
+            *b.on_viewport.borrow_mut() = Some(Closure::new(move || {
+                if let Some(ui) = fitted.upgrade() {
+                    if let (Some(b), Some(p)) = (&ui.bubble, ui.panel.borrow().as_ref()) {
+                        b.fit(&p.section);
+                    }
+                }
+            }));
+        }
         let watcher_ui = me.clone();
         chat.watch(Some(Rc::new(move |s: &State| {
             if let Some(ui) = watcher_ui.upgrade() {
                 ui.render(s);
             }
         })));
-        ui.set_open(!bubble, false);
+        ui.set_open(ui.bubble.is_none(), false);
         chat.load_config();
         Self { ui }
     }
@@ -159,6 +169,9 @@ impl Drop for Widget {
         ui.chat.detach();
         if let (Some(id), Some(w)) = (ui.frame.take(), web_sys::window()) {
             let _ = w.cancel_animation_frame(id);
+        }
+        if let Some(b) = &ui.bubble {
+            b.toggled(&ui.doc, None);
         }
         ui.root.remove();
         ui.panel.borrow_mut().take();
@@ -185,6 +198,9 @@ impl Ui {
             p.render(&self.doc, s);
         }
         self.rendering.set(false);
+        if let Some(b) = &self.bubble {
+            b.seen(s.busy, self.open.get());
+        }
         if self.follow.get() && self.frame.get().is_none() {
             // Scrolled once per frame, where the layout is done anyway (not once per streamed event).
             let window = web_sys::window();
@@ -231,15 +247,12 @@ impl Ui {
     fn set_open(&self, open: bool, focus: bool) {
         self.open.set(open);
         let _ = self.root.class_list().toggle_with_force("ec-open", open);
-        if let Some(l) = &self.launcher {
-            let _ = l.set_attribute("aria-expanded", if open { "true" } else { "false" });
-            l.set_inner_html("");
-            let icon = text(&self.doc, l, "span", "", if open { "×" } else { "💬" });
-            let _ = icon.set_attribute("aria-hidden", "true");
-        }
         let built = self.panel.borrow().is_some();
         if open && !built {
-            let panel = Panel::build(&self.doc, &self.root, &self.title, &self.chat.state());
+            let panel = Panel::build(&self.doc, &self.root, &self.title, self.bubble.is_some(), &self.chat.state());
+            if let Some(b) = &self.bubble {
+                b.toggled(&self.doc, Some(&panel.section));
+            }
             *self.panel.borrow_mut() = Some(panel);
             self.render(&self.chat.state());
             if let Some(p) = self.panel.borrow().as_ref().filter(|_| focus) {
@@ -249,8 +262,11 @@ impl Ui {
             if let Some(p) = self.panel.borrow_mut().take() {
                 p.section.remove();
             }
-            if let Some(l) = self.launcher.as_ref().filter(|_| focus) {
-                let _ = l.focus();
+            if let Some(b) = &self.bubble {
+                b.toggled(&self.doc, None);
+                if focus {
+                    let _ = b.launcher.focus();
+                }
             }
         }
     }
@@ -261,6 +277,8 @@ impl Ui {
         let chat = &self.chat;
         if class.contains("ec-launcher") {
             self.set_open(!self.open.get(), true);
+        } else if class.contains("ec-close") {
+            self.set_open(false, true);
         } else if class.contains("ec-new") {
             chat.new_conversation();
         } else if class.contains("ec-clear") {
@@ -288,7 +306,7 @@ impl Ui {
         if k.key() == "Escape" {
             if self.chat.state().busy {
                 self.chat.stop();
-            } else if self.launcher.is_some() && self.open.get() {
+            } else if self.bubble.is_some() && self.open.get() {
                 self.set_open(false, true);
             }
         } else if k.key() == "Enter" && !k.shift_key() && !k.is_composing() && closest(e, ".ec-input").is_some() {
@@ -408,11 +426,17 @@ struct Notices {
 }
 
 impl Panel {
-    fn build(doc: &Document, root: &Element, title: &str, s: &State) -> Self {
+    /// A `closable` panel (bubble mode) has a close button in its header.
+    fn build(doc: &Document, root: &Element, title: &str, closable: bool, s: &State) -> Self {
         let section = add(doc, root, "section", "ec-panel");
         let _ = section.set_attribute("aria-label", title);
         let header = add(doc, &section, "header", "ec-header");
         text(doc, &header, "h2", "ec-title", title);
+        if closable {
+            let close = add(doc, &header, "button", "ec-btn ec-close");
+            set(&close, &[("type", "button"), ("aria-label", "Close")]);
+            close.set_inner_html(bubble::ICON_CLOSE);
+        }
         let tools = add(doc, &header, "div", "ec-tools");
         let new_chat = button(doc, &tools, "ec-btn ec-new", "New chat");
         let clear = button(doc, &tools, "ec-btn ec-clear", "Clear all");

@@ -1,27 +1,27 @@
 //! One stream run inside the object: upstream (retries, fallback), the pump into the log, the end (usage, log
 //! line, lease, cache, storage).
 
-use edgechat::provider::{build_request, StreamDecoder};
-use edgechat::StreamError;
+use edgechat::protocol::Frame;
+use edgechat::provider::build_request;
 use js_sys::{Object, Reflect};
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::Response;
 
-use super::object::{environment, json_error, set_alarm, subscribe, Shared};
+use super::relay::subscribe;
+use super::state::{environment, json_error, set_alarm, Shared};
 use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
-use crate::cache::{CachedAnswer, SemanticEntry};
 use crate::chat::{self, PreparedChat};
 use crate::config::Config;
 use crate::error::{scrub, ApiError};
-use crate::events::{encode_sse, round_usd, ErrorInfo, Outcome, Producer, WidgetEvent};
+use crate::stream::{self, Framing, Output, Settings, StreamMachine};
 use crate::limiter::Op;
 use crate::log::LogLine;
 use crate::resume::{self, StopState, StreamLog, StreamSettings};
-use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, ChunkReader, Read, Signal};
+use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, Signal};
+use crate::rt::pump;
 use crate::rt::store::{CacheStore, LimiterStore};
-use crate::rt::upstream::{self, Body, Stats, Upstream};
+use crate::rt::upstream::{self, Stats, Upstream};
 
 struct Run {
     state: Shared,
@@ -47,16 +47,18 @@ impl Run {
         let key = self.msg.client.clone();
         let op = Op::Release { key: key.clone(), lease: self.msg.lease, tokens, spend_usd, now_ms: now_ms() };
         if let Err(e) = LimiterStore::from_env(&self.env).apply(&key, op).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"limiter_error\":{:?}}}", self.msg.request_id, e));
+            console_log(&crate::log::incident(&self.msg.request_id, "limiter_error", e.to_string()));
         }
     }
 
-    /// Appends one event to the log and wakes the clients.
-    fn emit(&self, ev: &WidgetEvent) {
+    /// Appends events to the log and wakes the clients.
+    fn append(&self, frames: Vec<Frame>) {
         let mut s = self.state.borrow_mut();
         if let Some(log) = s.log.as_mut() {
-            if !log.push(ev.id, encode_sse(ev)) {
-                console_log(&format!("{{\"request_id\":\"{}\",\"stream_log_refused\":{}}}", self.msg.request_id, ev.id));
+            for f in frames {
+                if !log.push(f.id, f.encode()) {
+                    console_log(&crate::log::incident(&self.msg.request_id, "stream_log_refused", f.id));
+                }
             }
         }
         s.notify();
@@ -75,13 +77,15 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         .and_then(|c| {
             let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
                 .map_err(|e| ApiError::new(500, "internal", e))?;
-            let p = chat::prepare(&c, msg.body.as_bytes())?;
+            let o = &msg.owner;
+            let caller = chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
+            let p = chat::prepare(&c, msg.body.as_bytes(), &caller)?;
             Ok((c, s, p))
         });
     let (config, settings, prepared) = match ready {
         Ok(x) => x,
         Err(e) => {
-            console_log(&scrub(&format!("{{\"request_id\":\"{request_id}\",\"stream_start_error\":{:?}}}", e.message), &secrets));
+            console_log(&scrub(&crate::log::incident(&request_id, "stream_start_error", &e.message), &secrets));
             let line = LogLine {
                 request_id: request_id.clone(),
                 route: "/api/chat".into(),
@@ -107,10 +111,14 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
         alias: Some(prepared.alias.clone()),
         cache: match msg.cache.as_str() {
             "miss" => "miss",
+            "refresh" => "refresh",
             _ => "bypass",
         },
         limiter: LimiterStore::from_env(&env).name(),
         outcome: "error",
+        task: msg.task.as_deref().and_then(crate::task::Task::from_name).map(crate::task::Task::as_str),
+        trimmed: msg.fitted.trimmed,
+        summarized: msg.fitted.summary.as_ref().map_or(0, |s| s.0),
         ..LogLine::default()
     };
     let mut run = Run { state: state.clone(), env, storage, config, secrets, msg, log };
@@ -164,84 +172,23 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
     subscribe(state, 0, settings.preamble(), gone, request_id)
 }
 
-/// What the read loop ended with.
-enum Step {
-    Continue,
-    Stopped,
-    Failed(ErrorInfo),
-}
-
 async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) {
     let Upstream { abort, body, alias, entry, .. } = up;
-    let mut producer = Producer::new();
-    let mut decoder = StreamDecoder::new(entry.provider);
-    let mut answer = CachedAnswer::new(entry.provider.as_str(), &entry.model);
-    let mut start = producer.start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider.as_str());
-    start.data["resumable"] = Value::Bool(true);
-    run.emit(&start);
-    let (mut reader, first): (Option<ChunkReader>, Option<Vec<u8>>) = match body {
-        Body::Stream { reader, first } => (Some(reader), first),
-        Body::Full(b) => (None, Some(b)),
-    };
-    let mut step = Step::Continue;
-    if let Some(chunk) = first.as_ref() {
-        decoder.feed(chunk);
-        step = drain(&run, &mut decoder, &mut producer, &mut answer);
-    }
-    let stall = run.config.limits.stall_timeout_ms;
-    let mut ended = first.is_none() || reader.is_none();
-    while matches!(step, Step::Continue) && !producer.is_done() && !ended {
-        if run.state.borrow().stop.stopping() {
-            step = Step::Stopped;
-            break;
-        }
-        let reader = reader.as_mut().expect("checked by `ended`");
-        match reader.read(stall, Some(&stop)).await {
-            Read::Chunk(c) => {
-                decoder.feed(&c);
-                step = drain(&run, &mut decoder, &mut producer, &mut answer);
-            }
-            Read::Done | Read::Failed(_) => ended = true,
-            Read::Timeout => step = Step::Failed(ErrorInfo::stalled(stall)),
-            Read::Gone => step = Step::Stopped,
-        }
-    }
-    if matches!(step, Step::Continue) && !producer.is_done() {
-        decoder.finish();
-        step = drain(&run, &mut decoder, &mut producer, &mut answer);
-        if matches!(step, Step::Continue) && !producer.is_done() {
-            step = Step::Failed(ErrorInfo::from_stream_error(&StreamError::Truncated, |s| scrub(s, &run.secrets)));
-        }
-    }
-    if !producer.is_done() {
-        if let Some(r) = reader.take() {
-            r.cancel();
-        }
-        abort.abort(); // the upstream sees the connection close
-    }
-    let (usage, estimated) = producer.usage(prepared.prompt_chars);
-    let cost = run.config.pricing.cost(&entry.model, &usage).map(round_usd);
-    let (events, outcome) = match &step {
-        Step::Failed(e) => {
-            run.log.error = Some(e.kind.clone());
-            (producer.fail(e, usage, estimated, cost), if e.truncated { Outcome::Truncated } else { Outcome::Error }.as_str())
-        }
-        Step::Continue => (producer.finish(usage, estimated, cost), Outcome::Complete.as_str()),
-        Step::Stopped => {
-            let saw_stop = answer.stop.is_some();
-            let mut events = producer.finish(usage, estimated, cost);
-            if let Some(done) = events.iter_mut().find(|e| e.name == "done") {
-                done.data["stopped"] = Value::Bool(true);
-                if !saw_stop {
-                    done.data["stop_reason"] = Value::Null;
-                }
-            }
-            (events, "stopped")
-        }
-    };
-    for ev in &events {
-        run.emit(ev);
-    }
+    let mut settings = Settings::from_config(&run.config, &entry.model, prepared.prompt_tokens, &run.secrets);
+    settings.keepalive_ms = None; // each client's relay sends its own keep-alives
+    let pending = run.msg.store.as_ref().and_then(crate::rt::cache::Pending::from_value);
+    settings.keep_answer = pending.is_some();
+    settings.budget = run.msg.budget;
+    let mut start = stream::start(&run.msg.request_id, &run.msg.stream_id, &alias, entry.provider, true);
+    start.trimmed = run.msg.fitted.trimmed;
+    start.task = run.msg.task.clone();
+    let output = Output::Widget { start, summary: run.msg.fitted.event(), framing: Framing::Frames };
+    let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
+    machine.set_model(&entry.model);
+    let mut reader = pump::first(&mut machine, body);
+    let append = |frames: Vec<Frame>| run.append(frames);
+    pump::drive(&mut machine, reader.as_mut(), pump::Out::Log { append: &append, stop: &stop }).await;
+    let end = machine.into_ending();
     let expires = {
         let mut s = run.state.borrow_mut();
         s.stop = StopState::Ended;
@@ -251,60 +198,21 @@ async fn pump(mut run: Run, up: Upstream, prepared: PreparedChat, stop: Signal) 
         s.notify();
         s.log.as_ref().and_then(StreamLog::expires_at_ms)
     };
-    if let Some(r) = reader {
-        r.finish().await; // the answer is complete (clients have seen the end): keep the connection for reuse
-    }
+    pump::end_upstream(reader, &abort, end.upstream).await;
     if let (Some(storage), Some(at)) = (&run.storage, expires) {
         persist(&run, storage).await;
         // Wake up after the retention time to forget the stream (requests also check the time themselves).
         set_alarm(storage, at).await;
     }
-    run.log.outcome = outcome;
-    run.log.set_usage(&usage, estimated);
-    run.log.cost_usd = cost;
-    if matches!(step, Step::Continue) && (run.msg.cacheable || run.msg.semantic.is_some()) {
-        save(&run, answer).await;
+    run.log.record(&end);
+    if let (Some(answer), Some(p)) = (end.answer, &pending) {
+        let store = CacheStore::from_env(&run.env);
+        run.log.cache_key = crate::rt::cache::save_answer(&store, &run.config, p, answer, &run.msg.request_id).await;
     }
-    run.release(usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
+    let f = &run.msg.fitted;
+    let tokens = end.usage.total_input_tokens() + end.usage.output_tokens + f.extra_tokens;
+    run.release(tokens, end.cost_usd.unwrap_or(0.0) + f.extra_usd).await;
     run.write_log();
-}
-
-fn drain(run: &Run, decoder: &mut StreamDecoder, producer: &mut Producer, answer: &mut CachedAnswer) -> Step {
-    while let Some(item) = decoder.next_event() {
-        match item {
-            Ok(ev) => {
-                answer.push(&ev);
-                if let Some(we) = producer.push(&ev) {
-                    run.emit(&we);
-                }
-            }
-            Err(e) => return Step::Failed(ErrorInfo::from_stream_error(&e, |s| scrub(s, &run.secrets))),
-        }
-    }
-    Step::Continue
-}
-
-/// Stores a complete answer in the response cache (as the stateless path does).
-async fn save(run: &Run, answer: CachedAnswer) {
-    let cache = CacheStore::from_env(&run.env);
-    let ttl = run.config.cache.ttl_seconds;
-    if !answer.complete {
-        return;
-    }
-    let json = serde_json::to_string(&answer).unwrap_or_default();
-    if let Err(e) = cache.put(&format!("ans:{}", run.msg.answer_key), &json, ttl).await {
-        console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
-        return;
-    }
-    if let Some((vector, index_key, index)) = &run.msg.semantic {
-        let mut index = index.clone();
-        let entry = SemanticEntry { embedding: vector.clone(), key: run.msg.answer_key.clone() };
-        index.insert(entry, run.config.cache.semantic.max_entries);
-        let json = serde_json::to_string(&index).unwrap_or_default();
-        if let Err(e) = cache.put(index_key, &json, ttl).await {
-            console_log(&format!("{{\"request_id\":\"{}\",\"cache_error\":{:?}}}", run.msg.request_id, e));
-        }
-    }
 }
 
 async fn persist(run: &Run, storage: &JsValue) {
@@ -315,7 +223,7 @@ async fn persist(run: &Run, storage: &JsValue) {
     };
     let pieces = resume::split_utf8(&json, STORAGE_PIECE);
     if pieces.len() > 120 {
-        console_log(&format!("{{\"request_id\":\"{}\",\"stream_not_persisted\":{}}}", run.msg.request_id, json.len()));
+        console_log(&crate::log::incident(&run.msg.request_id, "stream_not_persisted", json.len()));
         return;
     }
     let entries = Object::new();
@@ -324,6 +232,6 @@ async fn persist(run: &Run, storage: &JsValue) {
         let _ = Reflect::set(&entries, &JsValue::from_str(&format!("p{i}")), &JsValue::from_str(p));
     }
     if let Err(e) = call_async(storage, "put", &[entries.into()]).await {
-        console_log(&format!("{{\"request_id\":\"{}\",\"stream_persist_error\":{e:?}}}", run.msg.request_id));
+        console_log(&crate::log::incident(&run.msg.request_id, "stream_persist_error", e));
     }
 }

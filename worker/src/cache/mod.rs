@@ -1,7 +1,15 @@
-//! Response caches: the stored form of an answer, and the semantic index (cosine similarity of embeddings).
+//! Response caches, pure: the stored form of an answer ([`CachedAnswer`] for the widget route, [`StoredResponse`]
+//! for the SDK routes), who may reuse it and what a request asked ([`Scope`], [`Control`], [`Plan`], the keys),
+//! and the semantic index ([`SemanticIndex`]). The runtime side is `rt/cache.rs` and `rt/store.rs`.
+
+mod scope;
+mod semantic;
 
 use edgechat::{StopReason, StreamEvent, ToolCall, Usage};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+
+pub use self::scope::{answer_key, chat_key, hex, index_name, semantic_context, Control, Mode, Plan, Scope};
+pub use self::semantic::{cosine, SemanticEntry, SemanticHit, SemanticIndex, SemanticInsert, SemanticQuery};
 
 /// A cached answer: what a complete stream said, replayed as a stream on a hit. Stored as JSON
 /// ([`CachedAnswer::to_json`]), written and read by hand (derived deserializers cost wasm size).
@@ -23,6 +31,10 @@ pub struct CachedAnswer {
     pub usage: Usage,
     /// The terminal event arrived.
     pub complete: bool,
+    /// When it was stored (ms since the epoch; 0 before it is).
+    pub stored_ms: u64,
+    /// When it expires (ms since the epoch): a store with a short TTL (the KV minimum is 60 s) ends here.
+    pub expires_ms: u64,
 }
 
 impl CachedAnswer {
@@ -59,6 +71,7 @@ impl CachedAnswer {
             "stop": self.stop.as_ref().map(|(r, raw)| serde_json::json!([r, raw])),
             "usage": [u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens],
             "complete": self.complete,
+            "stored_ms": self.stored_ms, "expires_ms": self.expires_ms,
         })
     }
 
@@ -90,7 +103,15 @@ impl CachedAnswer {
                 cache_creation_input_tokens: *u.get(3)?,
             },
             complete: v.get("complete")?.as_bool()?,
+            stored_ms: v.get("stored_ms").and_then(serde_json::Value::as_u64).unwrap_or(0),
+            expires_ms: v.get("expires_ms").and_then(serde_json::Value::as_u64).unwrap_or(0),
         })
+    }
+
+    /// Whether a request with `plan` may reuse it at `now_ms`: complete, not expired, and stored within the
+    /// request's TTL.
+    pub fn fresh(&self, plan: &Plan, now_ms: u64) -> bool {
+        self.complete && fresh(self.stored_ms, self.expires_ms, plan, now_ms)
     }
 
     /// The events to replay, ending with `Done`.
@@ -119,6 +140,82 @@ impl Serialize for CachedAnswer {
     }
 }
 
+/// A complete SDK-route response as its client received it (JSON, or the whole SSE stream), replayed byte for
+/// byte on a hit. Keyed by route and streaming mode, so it is always replayed in the format it was made in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredResponse {
+    /// `content-type` of the response.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+    /// Provider that produced it.
+    pub provider: String,
+    /// Provider model id.
+    pub model: String,
+    /// Usage of the original request.
+    pub usage: Usage,
+    /// When it was stored (ms since the epoch).
+    pub stored_ms: u64,
+    /// When it expires (ms since the epoch).
+    pub expires_ms: u64,
+}
+
+impl StoredResponse {
+    /// The stored form: a JSON array (written and read by hand, for wasm size).
+    pub fn to_json(&self) -> String {
+        let u = &self.usage;
+        let usage = [u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens];
+        let row = (&self.content_type, &self.provider, &self.model, usage, self.stored_ms, self.expires_ms, &self.body);
+        serde_json::to_string(&row).unwrap_or_default()
+    }
+
+    /// Reads [`StoredResponse::to_json`]'s form; `None` for anything else (a miss).
+    pub fn from_json(text: &str) -> Option<Self> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        let a = v.as_array()?;
+        let u = a.get(3)?;
+        let n = |i: usize| u.get(i)?.as_u64();
+        Some(Self {
+            content_type: at_str(a, 0)?,
+            provider: at_str(a, 1)?,
+            model: at_str(a, 2)?,
+            usage: Usage {
+                input_tokens: n(0)?,
+                output_tokens: n(1)?,
+                cache_read_input_tokens: n(2)?,
+                cache_creation_input_tokens: n(3)?,
+            },
+            stored_ms: at_u64(a, 4)?,
+            expires_ms: at_u64(a, 5)?,
+            body: at_str(a, 6)?,
+        })
+    }
+
+    /// Whether a request with `plan` may reuse it at `now_ms` (as [`CachedAnswer::fresh`]).
+    pub fn fresh(&self, plan: &Plan, now_ms: u64) -> bool {
+        fresh(self.stored_ms, self.expires_ms, plan, now_ms)
+    }
+}
+
+/// Element `i` of a JSON array as a string.
+pub(crate) fn at_str(a: &[serde_json::Value], i: usize) -> Option<String> {
+    a.get(i)?.as_str().map(str::to_string)
+}
+
+/// Element `i` of a JSON array as an unsigned integer.
+pub(crate) fn at_u64(a: &[serde_json::Value], i: usize) -> Option<u64> {
+    a.get(i)?.as_u64()
+}
+
+/// A JSON array of numbers as an embedding.
+pub(crate) fn embedding_of(v: &serde_json::Value) -> Option<Vec<f32>> {
+    v.as_array()?.iter().map(|x| x.as_f64().map(|f| f as f32)).collect()
+}
+
+fn fresh(stored_ms: u64, expires_ms: u64, plan: &Plan, now_ms: u64) -> bool {
+    expires_ms > now_ms && stored_ms >= plan.stored_after_ms(now_ms)
+}
+
 fn stop_reason(s: &str) -> Option<StopReason> {
     Some(match s {
         "end_turn" => StopReason::EndTurn,
@@ -133,82 +230,9 @@ fn stop_reason(s: &str) -> Option<StopReason> {
     })
 }
 
-/// Cosine similarity of two vectors (0 when either is empty, zero or the lengths differ).
-pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    if a.len() != b.len() || a.is_empty() {
-        return 0.0;
-    }
-    let (mut dot, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(b) {
-        let (x, y) = (f64::from(*x), f64::from(*y));
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-    }
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na.sqrt() * nb.sqrt())
-    }
-}
-
-/// One stored embedding and the exact-cache key of its answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SemanticEntry {
-    /// Embedding of the prompt.
-    pub embedding: Vec<f32>,
-    /// Key of the [`CachedAnswer`].
-    pub key: String,
-}
-
-/// The semantic index of one model: newest entries last, at most `max` kept.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SemanticIndex {
-    /// Entries.
-    pub entries: Vec<SemanticEntry>,
-}
-
-impl SemanticIndex {
-    /// The most similar entry at or above `threshold`, with its score.
-    pub fn best(&self, query: &[f32], threshold: f64) -> Option<(&SemanticEntry, f64)> {
-        self.entries
-            .iter()
-            .map(|e| (e, cosine(&e.embedding, query)))
-            .filter(|(_, s)| *s >= threshold)
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-    }
-
-    /// Adds an entry, dropping the oldest beyond `max`.
-    pub fn insert(&mut self, entry: SemanticEntry, max: usize) {
-        self.entries.retain(|e| e.key != entry.key);
-        self.entries.push(entry);
-        let over = self.entries.len().saturating_sub(max.max(1));
-        self.entries.drain(..over);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cosine_basics() {
-        assert!((cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-9);
-        assert!(cosine(&[1.0, 0.0], &[0.0, 1.0]).abs() < 1e-9);
-        assert_eq!(cosine(&[1.0], &[1.0, 2.0]), 0.0);
-        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 2.0]), 0.0);
-    }
-
-    #[test]
-    fn index_finds_the_best_above_threshold_and_stays_bounded() {
-        let mut i = SemanticIndex::default();
-        i.insert(SemanticEntry { embedding: vec![1.0, 0.0], key: "a".into() }, 2);
-        i.insert(SemanticEntry { embedding: vec![0.6, 0.8], key: "b".into() }, 2);
-        assert_eq!(i.best(&[0.7, 0.7], 0.9).unwrap().0.key, "b");
-        assert!(i.best(&[0.0, 1.0], 0.9).is_none());
-        i.insert(SemanticEntry { embedding: vec![0.0, 1.0], key: "c".into() }, 2);
-        assert_eq!(i.entries.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(), ["b", "c"]);
-    }
 
     #[test]
     fn cached_answer_round_trips_and_replays() {
@@ -227,8 +251,32 @@ mod tests {
         for r in [StopReason::MaxTokens, StopReason::ToolUse, StopReason::PauseTurn, StopReason::Other] {
             assert_eq!(stop_reason(serde_json::to_value(r).unwrap().as_str().unwrap()), Some(r));
         }
+        let plan = Plan { exact: true, semantic: false, read: true, ttl_s: 10 };
+        assert!(!back.fresh(&plan, 1000), "never stored: no time stamps");
+        let stored = CachedAnswer { stored_ms: 5000, expires_ms: 15_000, ..back.clone() };
+        let stored = CachedAnswer::from_json(&stored.to_json()).unwrap();
+        assert!(stored.fresh(&plan, 14_000));
+        assert!(!stored.fresh(&plan, 15_000), "expired");
+        assert!(!stored.fresh(&Plan { ttl_s: 2, ..plan }, 8000), "older than the request's ttl");
         let ev = back.events();
         assert_eq!(ev[0], StreamEvent::TextDelta { text: "Hello".into() });
         assert_eq!(ev.last(), Some(&StreamEvent::Done));
+    }
+
+    #[test]
+    fn stored_response_round_trips() {
+        let r = StoredResponse {
+            content_type: "text/event-stream".into(),
+            body: "data: {\"x\":\"é\"}\n\n".into(),
+            provider: "anthropic".into(),
+            model: "m".into(),
+            usage: Usage { input_tokens: 1, output_tokens: 2, ..Usage::default() },
+            stored_ms: 10,
+            expires_ms: 20,
+        };
+        assert_eq!(StoredResponse::from_json(&r.to_json()), Some(r.clone()));
+        assert!(StoredResponse::from_json("{}").is_none());
+        let plan = Plan { exact: true, semantic: false, read: true, ttl_s: 60 };
+        assert!(r.fresh(&plan, 19) && !r.fresh(&plan, 20));
     }
 }
