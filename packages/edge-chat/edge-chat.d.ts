@@ -31,8 +31,11 @@ export interface EdgeChatElement extends HTMLElement {
   attributeChangedCallback(name: EdgeChatAttributeName, oldValue: string | null, newValue: string | null): void;
 }
 
-/** The attributes the element observes. */
+/** The attributes the element observes (a change re-mounts the widget). `position` is read by the stylesheet. */
 export type EdgeChatAttributeName = 'endpoint' | 'site-key' | 'title' | 'mode' | 'byok';
+
+/** A bubble's corner. */
+export type EdgeChatPosition = 'bottom-right' | 'bottom-left';
 
 /**
  * The element's attributes as a props type, for frameworks' JSX typings, e.g. in React 19:
@@ -43,6 +46,8 @@ export interface EdgeChatAttributes {
   'site-key'?: string;
   title?: string;
   mode?: EdgeChatMode;
+  /** Attribute `position`: the bubble's corner (mode `bubble`), `bottom-right` by default. */
+  position?: EdgeChatPosition;
   byok?: boolean | '';
 }
 
