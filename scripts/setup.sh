@@ -139,7 +139,7 @@ if has sdk; then
     file="$root/tests/sdk/$req.txt"
     [ -f "$file" ] || continue
     venv="$EDGECHAT_CACHE/venv${req#requirements}"
-    h=$(hash_of "$file")
+    h=$(grep -v '^#' "$file" | sha256sum | cut -c1-16) # the pins, not the comments
     if ! stamp_ok "venv${req#requirements}" "$h" || [ ! -x "$venv/bin/python" ]; then
       step "Installing the official Python SDKs ($req.txt) into $venv"
       python3 -m venv "$venv" || die "python3 -m venv failed (install python3-venv)."

@@ -63,7 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 line=""
-for _ in $(seq 1 600); do # up to 60 s
+for _ in $(seq 1 3000); do # up to 300 s: the launcher first builds the edge when its sources changed
   line=$(sed -n 's/^EDGECHAT_SDK_READY //p' "$tmp/launch.out" 2>/dev/null | head -n 1)
   [ -n "$line" ] && break
   kill -0 "$launcher" 2>/dev/null || break
