@@ -33,6 +33,7 @@ import { cpus, homedir, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamOnce, pct, median, ms } from './measure.mjs';
+import { freePort } from './raw-workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -106,16 +107,6 @@ async function waitListening(port, child, what, timeoutMs = 30_000) {
   }
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Installs the Portkey gateway into the cache (once; again when bench/edge/portkey/package.json changes). */
 export function ensurePortkey() {

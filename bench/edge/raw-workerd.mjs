@@ -12,7 +12,8 @@ const WORKERD = join(root, 'node_modules', '@cloudflare', 'workerd-linux-64', 'b
 
 const capnpString = (s) => JSON.stringify(String(s)); // JSON string escapes are valid Cap'n Proto text escapes
 
-async function freePort() {
+/** A free loopback port. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);

@@ -3,32 +3,12 @@
 // usage footnote appears. Needs dist/ (tests/browser/run.sh builds it) and the cached model (scripts/setup.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { startEdge } from '../support/edge.mjs';
-import { startStatic, launch, shot, ROOT } from '../browser/support/stack.mjs';
+import { startStatic, launch, shot } from '../browser/support/stack.mjs';
+import { startModel } from './model.mjs';
 import { open, send, sel, settled } from '../browser/support/widget.mjs';
 
 let model, edge, site, browser;
-
-function startModel() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'local-model/server.mjs'), '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`local model not ready in 60 s: ${out}`)), 60_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/ready on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`local model exited (${code}) before ready: ${out}`)));
-  });
-}
 
 before(async () => {
   model = await startModel();

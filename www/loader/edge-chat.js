@@ -1,6 +1,8 @@
 // <edge-chat> loader: one script tag puts the edgechat widget on any page.
 //   <script type="module" src="https://cdn.example/edgechat/edge-chat.js"></script>
 //   <edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble"></edge-chat>
+// A signed-in user: `session-token="..."` or the `sessionToken` property (kept in memory only), or
+// `token-url="/edgechat-token"` (the widget fetches {token, expires_at} with the page's cookies and refreshes it).
 // A bubble's corner: position="bottom-right" (default) or "bottom-left" (read by the stylesheet, so not observed here).
 // With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
@@ -25,11 +27,22 @@ const load = (byok) => {
 };
 
 class EdgeChat extends HTMLElement {
-  static observedAttributes = ['endpoint', 'site-key', 'title', 'mode', 'byok'];
+  static observedAttributes = ['endpoint', 'site-key', 'title', 'mode', 'byok', 'session-token', 'token-url'];
+
+  // The widget reads it before every request, so a new token needs no remount. Kept in memory only; once set,
+  // the property wins over the attribute.
+  get sessionToken() {
+    return this._session !== undefined ? this._session : this.getAttribute('session-token');
+  }
+
+  set sessionToken(value) {
+    this._session = value == null ? null : String(value);
+  }
 
   connectedCallback() {
-    // A property set before this class was defined (the script loads late) shadows the accessor: move it over.
-    for (const p of ['endpoint', 'siteKey', 'mode', 'byok']) {
+    // A property set before this class was defined (the script loads late) is an own property shadowing the
+    // accessor: move it over.
+    for (const p of ['endpoint', 'siteKey', 'mode', 'byok', 'sessionToken']) {
       if (Object.hasOwn(this, p)) {
         const value = this[p];
         delete this[p];
@@ -50,7 +63,8 @@ class EdgeChat extends HTMLElement {
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
-        this._widget = m.mount_edge_chat(host, attr('endpoint'), attr('site-key'), attr('title'), attr('mode', 'inline'));
+        this._widget = m.mount_edge_chat(host, attr('endpoint'), attr('site-key'), attr('title'), attr('mode', 'inline'),
+          this, attr('token-url') || undefined);
       })
       .catch((err) => {
         host.textContent = `The chat could not load: ${err && err.message ? err.message : err}`;
@@ -64,8 +78,8 @@ class EdgeChat extends HTMLElement {
     this._widget = null;
   }
 
-  attributeChangedCallback(_name, old, value) {
-    if (this._widget && old !== value) {
+  attributeChangedCallback(name, old, value) {
+    if (this._widget && old !== value && name !== 'session-token') {
       this.disconnectedCallback();
       this.connectedCallback();
     }

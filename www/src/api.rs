@@ -5,23 +5,27 @@
 //! [`EdgeEvent`], reported with the stream's [`Cursor`] (its id, the last event id, the `retry` delay) so a broken
 //! connection can be resumed. Failures are a typed [`ChatError`] whose kind the UI shows in place.
 
-use edgechat::conversation::{Message, Role};
+use std::rc::Rc;
+
 use edgechat::sse::SseParser;
 use edgechat::ToolCall;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, EventTarget, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use crate::json::{self, Obj};
+use crate::session::Session;
 
-/// Where the edge is and how to identify the site.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Where the edge is and how to identify the site and the user.
+#[derive(Debug, Clone, Default)]
 pub struct Endpoint {
     /// Base URL the `/api/...` paths are appended to; empty for the page's own origin.
     pub base: String,
     /// Publishable site key (`pk_...`), sent as `x-edgechat-site-key`.
     pub site_key: Option<String>,
+    /// The signed-in user's session token, sent as `Authorization: Bearer` (shared by the endpoint's clones).
+    pub session: Rc<Session>,
 }
 
 impl Endpoint {
@@ -41,11 +45,16 @@ pub struct ModelInfo {
     pub provider: String,
 }
 
-/// Limits the edge enforces (the widget checks the message length before sending).
+/// Limits the edge enforces (the widget checks the message length before sending, and sends only the newest
+/// messages that fit the conversation limits).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Limits {
     /// Characters per message.
     pub max_message_chars: Option<usize>,
+    /// Messages per request.
+    pub max_messages: Option<usize>,
+    /// Characters per request, all messages together.
+    pub max_total_chars: Option<usize>,
     /// The edge writes at least this often on a stream (a `: ping` comment while nothing else comes).
     pub keepalive_ms: Option<u32>,
 }
@@ -74,9 +83,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `GET /api/config`'s body; missing fields take defaults.
+    /// Reads `GET /api/config`'s body; missing fields take defaults. The routing alias `auto`, when offered, is
+    /// listed first.
     pub fn from_json(c: &JsValue) -> Self {
-        let models = json::array(c, "models")
+        let mut models: Vec<ModelInfo> = json::array(c, "models")
             .iter()
             .filter_map(|m| {
                 Some(ModelInfo {
@@ -86,6 +96,10 @@ impl Config {
                 })
             })
             .collect();
+        if let Some(i) = models.iter().position(|m| m.alias == "auto") {
+            let auto = models.remove(i);
+            models.insert(0, auto);
+        }
         Self {
             models,
             default_model: json::string(c, "default_model").unwrap_or_default(),
@@ -93,6 +107,8 @@ impl Config {
                 let l = json::get(c, "limits");
                 Limits {
                     max_message_chars: json::uint(&l, "max_message_chars").map(|n| n as usize),
+                    max_messages: json::uint(&l, "max_messages").map(|n| n as usize),
+                    max_total_chars: json::uint(&l, "max_total_chars").map(|n| n as usize),
                     keepalive_ms: json::uint(&l, "keepalive_ms").map(|n| n.min(u64::from(u32::MAX)) as u32),
                 }
             },
@@ -165,6 +181,9 @@ pub enum ErrorKind {
     Provider,
     /// The edge refused the request (bad request, origin, key, limits).
     Rejected,
+    /// No valid session: the edge wants one (`session_required`, `unauthorized`), or the page's token endpoint
+    /// gave none.
+    Auth,
 }
 
 impl ErrorKind {
@@ -176,6 +195,7 @@ impl ErrorKind {
             Self::Truncated => "Answer cut off",
             Self::Provider => "Provider error",
             Self::Rejected => "Request refused",
+            Self::Auth => "Not signed in",
         }
     }
 }
@@ -189,6 +209,7 @@ impl ErrorKind {
             Self::Truncated => "truncated",
             Self::Provider => "provider",
             Self::Rejected => "rejected",
+            Self::Auth => "auth",
         }
     }
 
@@ -198,6 +219,7 @@ impl ErrorKind {
             "network" => Self::Network,
             "truncated" => Self::Truncated,
             "rejected" => Self::Rejected,
+            "auth" => Self::Auth,
             _ => Self::Provider,
         }
     }
@@ -273,7 +295,9 @@ impl ChatError {
             _ if status == Some(429) => ErrorKind::RateLimited,
             "network" => ErrorKind::Network,
             "truncated" => ErrorKind::Truncated,
-            "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "unauthorized"
+            "unauthorized" | "session_required" => ErrorKind::Auth,
+            _ if status == Some(401) => ErrorKind::Auth,
+            "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "summary_invalid"
             | "model_not_allowed" | "too_many_messages" | "message_too_long" | "conversation_too_long" | "max_tokens_exceeded" | "not_found"
             | "method_not_allowed" => ErrorKind::Rejected,
             _ => ErrorKind::Provider,
@@ -296,11 +320,25 @@ impl ChatError {
     }
 }
 
+/// A summary of the earliest turns, made by the edge (the `summary` event; docs/protocol.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryEvent {
+    /// How many of the request's messages, as sent, from the first, it replaces (with any summary it carried).
+    pub covers: u64,
+    /// The summary.
+    pub text: String,
+    /// The edge's signature, sent back with the text.
+    pub token: String,
+}
+
 /// One event of the edge's stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EdgeEvent {
-    /// Accepted.
-    Start,
+    /// Accepted; the `start` event's data (the alias that serves, the routed `task`, the messages the edge
+    /// `trimmed`: kept with the answer, not shown).
+    Start(JsValue),
+    /// The request's earliest messages were summarized (before the first `delta`).
+    Summary(SummaryEvent),
     /// Answer text.
     Delta(String),
     /// Reasoning text.
@@ -326,7 +364,7 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
     use edgechat::protocol::WidgetEvent as W;
     let malformed = |m: String| Some(Err(ChatError::from_edge("malformed_event", m, None, None, false)));
     let Some(d) = json::parse(data).filter(JsValue::is_object) else {
-        if !matches!(event, "start" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error") {
+        if !matches!(event, "start" | "summary" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error") {
             return None;
         }
         return malformed(format!("bad {event} event: not a JSON object"));
@@ -337,7 +375,8 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
         Err(e) => return malformed(e.to_string()),
     };
     Some(Ok(match ev {
-        W::Start(_) => EdgeEvent::Start,
+        W::Start(_) => EdgeEvent::Start(d),
+        W::Summary(s) => EdgeEvent::Summary(SummaryEvent { covers: s.covers, text: s.text, token: s.token }),
         W::Delta { text } => EdgeEvent::Delta(text),
         W::Reasoning { text } => EdgeEvent::Reasoning(text),
         W::ToolCall(call) => EdgeEvent::ToolCall(call),
@@ -395,27 +434,37 @@ impl From<ChatError> for Failure {
     }
 }
 
-/// Sends `method url` with a JSON body and headers; returns the response or the failure.
-pub async fn send(
-    method: &str,
-    url: &str,
-    headers: &[(String, String)],
-    body: Option<&str>,
-    signal: Option<&AbortSignal>,
-) -> Result<Response, Failure> {
+/// `Headers` with these values (one that is forbidden or invalid is left out).
+#[cfg(feature = "byok")]
+pub fn headers(pairs: &[(String, String)]) -> Headers {
+    let h = Headers::new().unwrap_throw();
+    for (k, v) in pairs {
+        let _ = h.set(k, v);
+    }
+    h
+}
+
+/// A request's method, headers, body and abort signal.
+pub fn request(method: &str, headers: &Headers, body: Option<&str>, signal: Option<&AbortSignal>) -> RequestInit {
     let init = RequestInit::new();
     init.set_method(method);
-    let h = Headers::new().map_err(|e| js_err("headers", e))?;
-    for (k, v) in headers {
-        h.set(k, v).map_err(|e| js_err("header", e))?;
-    }
-    init.set_headers(&h);
+    init.set_headers(headers);
     if let Some(b) = body {
         init.set_body(&JsValue::from_str(b));
     }
     init.set_signal(signal);
+    init
+}
+
+/// Sends `method url` with a body and headers; returns the response or the failure.
+pub async fn send(method: &str, url: &str, headers: &Headers, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, Failure> {
+    fetch(url, &request(method, headers, body, signal)).await
+}
+
+/// `fetch(url, init)`: the response (any status), or the failure.
+pub async fn fetch(url: &str, init: &RequestInit) -> Result<Response, Failure> {
     let window = web_sys::window().ok_or_else(|| ChatError::network("no window"))?;
-    match JsFuture::from(window.fetch_with_str_and_init(url, &init)).await {
+    match JsFuture::from(window.fetch_with_str_and_init(url, init)).await {
         Ok(r) => Ok(r.unchecked_into()),
         Err(e) if is_abort(&e) => Err(Failure::Aborted),
         Err(e) => Err(js_err("request failed", e).into()),
@@ -498,24 +547,13 @@ async fn read_body_within(
     }
 }
 
-fn edge_headers(ep: &Endpoint) -> Vec<(String, String)> {
-    let mut h = vec![("content-type".to_string(), "application/json".to_string())];
-    if let Some(k) = ep.site_key.as_ref().filter(|k| !k.is_empty()) {
-        h.push(("x-edgechat-site-key".into(), k.clone()));
-    }
-    h
-}
-
 /// `GET /api/config`.
 pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
-    let resp = match send("GET", &ep.url("/api/config"), &edge_headers(ep)[1..], None, None).await {
+    let resp = match open(ep, "GET", "/api/config", None, None, None).await {
         Ok(r) => r,
         Err(Failure::Error(e)) => return Err(e),
         Err(Failure::Aborted) => return Err(ChatError::network("aborted")),
     };
-    if !resp.ok() {
-        return Err(edge_error(&resp).await);
-    }
     let body = text(&resp).await.map_err(|_| ChatError::network("reading config failed"))?;
     json::parse(&body)
         .filter(JsValue::is_object)
@@ -523,21 +561,18 @@ pub async fn fetch_config(ep: &Endpoint) -> Result<Config, ChatError> {
         .ok_or_else(|| ChatError::from_edge("bad_config", "unreadable config".into(), None, None, false))
 }
 
-/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape, and `"continue": true` to
-/// carry on the partial assistant turn the messages end with.
-pub fn chat_body(model: &str, messages: &[Message], cont: bool) -> String {
+/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape (each message given as
+/// `(from the user, content, interrupted)`), `"continue": true` to carry on the partial assistant turn the
+/// messages end with, and `summary` (`{"text", "token", "covers"}`) when the messages are the ones after an
+/// edge-made summary.
+pub fn chat_body<'a>(model: &str, messages: impl Iterator<Item = (bool, &'a str, bool)>, cont: bool, summary: Option<&JsValue>) -> String {
     let list = js_sys::Array::new();
-    for m in messages {
-        let role = match m.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-            Role::Tool => "tool",
-        };
-        let o = Obj::new().set("role", role).set("content", m.content.as_str());
-        let o = if m.interrupted { o.set("interrupted", true) } else { o };
+    for (user, content, interrupted) in messages {
+        let o = Obj::new().set("role", if user { "user" } else { "assistant" }).set("content", content);
+        let o = if interrupted { o.set("interrupted", true) } else { o };
         list.push(&o.build());
     }
-    let body = Obj::new().set("model", model).set("messages", list);
+    let body = Obj::new().set("model", model).set("messages", list).opt("summary", summary);
     json::stringify(&if cont { body.set("continue", true) } else { body }.build())
 }
 
@@ -570,14 +605,37 @@ impl Cursor {
     }
 }
 
+/// Sends an edge request with the site key and the session token (a JSON body's content type, `extra`). After a
+/// `401`, with a token from the page's token endpoint, a new token is fetched and the request sent once more. A
+/// non-2xx answer is an error.
 async fn open(ep: &Endpoint, method: &str, path: &str, extra: Option<(&str, String)>, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, Failure> {
-    let mut h = edge_headers(ep);
-    h.extend(extra.map(|(k, v)| (k.to_string(), v)));
-    let resp = send(method, &ep.url(path), &h, body, signal).await?;
-    if !resp.ok() {
-        return Err(edge_error(&resp).await.into());
+    // `set` fails only for a forbidden name or an invalid value: the header is left out.
+    let h = Headers::new().unwrap_throw();
+    if let Some((k, v)) = extra {
+        let _ = h.set(k, &v);
     }
-    Ok(resp)
+    if let Some(k) = ep.site_key.as_deref().filter(|k| !k.is_empty()) {
+        let _ = h.set("x-edgechat-site-key", k);
+    }
+    if body.is_some() {
+        let _ = h.set("content-type", "application/json");
+    }
+    let url = ep.url(path);
+    let mut renewed = false;
+    loop {
+        if let Some(t) = ep.session.bearer().await? {
+            let _ = h.set("authorization", &format!("Bearer {t}"));
+        }
+        let resp = send(method, &url, &h, body, signal).await?;
+        if resp.status() == 401 && !renewed && ep.session.renew() {
+            renewed = true;
+            continue;
+        }
+        if !resp.ok() {
+            return Err(edge_error(&resp).await.into());
+        }
+        return Ok(resp);
+    }
 }
 
 /// Opens a stream whose body [`read_events`] reads: `POST /api/chat` with `body`, or without one, the resumption

@@ -102,7 +102,7 @@ pub async fn stream_direct(
     let http = build_request(&settings.config(), &req)
         .map_err(|e| ChatError::from_edge("bad_request", e.to_string(), None, None, false))?;
     let body = String::from_utf8_lossy(&http.body).into_owned();
-    let resp = send(&http.method, &http.url, &http.headers, Some(&body), Some(signal)).await?;
+    let resp = send(&http.method, &http.url, &crate::api::headers(&http.headers), Some(&body), Some(signal)).await?;
     if !resp.ok() {
         let mut headers = Vec::new();
         if let Ok(Some(v)) = resp.headers().get("retry-after") {
@@ -115,7 +115,7 @@ pub async fn stream_direct(
     }
     let mut decoder = StreamDecoder::new(settings.provider);
     let mut state = Direct::default();
-    on_event(EdgeEvent::Start);
+    on_event(EdgeEvent::Start(crate::json::Obj::new().set("model", settings.model.as_str()).build()));
     let read = read_body(&resp, |chunk| {
         decoder.feed(chunk);
         state.drain(&mut decoder, &mut on_event);

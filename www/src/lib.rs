@@ -4,7 +4,8 @@
 //! incrementally. The widget itself is written against the DOM (web-sys), so the embed build carries no UI
 //! framework; Leptos apps get it as a component. Use it four ways:
 //! - as a custom element: `<script type="module" src=".../edge-chat.js">` then
-//!   `<edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble">` (the loader,
+//!   `<edge-chat endpoint="https://edge.example" site-key="pk_..." title="Help" mode="inline|bubble"
+//!   session-token="..." token-url="...">` (the loader,
 //!   `loader/edge-chat.js`, calls [`mount_edge_chat`] inside the element's shadow root);
 //! - as a Leptos component: `ChatWidget` with the cargo feature `leptos` (add [`STYLES`] to the page or shadow
 //!   root yourself);
@@ -19,6 +20,7 @@ pub mod byok;
 mod component;
 mod json;
 pub mod markdown;
+pub mod session;
 pub mod state;
 mod widget;
 
@@ -43,11 +45,22 @@ impl Mounted {
     pub fn unmount(self) {}
 }
 
-/// Mounts the widget into `container` (the custom element passes a div inside its shadow root).
+/// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
+/// request the widget reads `element.sessionToken` (the element's property, which falls back to its
+/// `session-token` attribute); without one it fetches tokens from `token_url`, if given.
 #[wasm_bindgen]
-pub fn mount_edge_chat(container: web_sys::HtmlElement, endpoint: String, site_key: String, title: String, mode: String) -> Mounted {
-    let options = Options { endpoint, site_key: Some(site_key), title, mode: Mode::parse(&mode) };
-    Mounted { _widget: Widget::mount(&container, options) }
+#[allow(clippy::too_many_arguments)]
+pub fn mount_edge_chat(
+    container: web_sys::HtmlElement,
+    endpoint: String,
+    site_key: String,
+    title: String,
+    mode: String,
+    element: JsValue,
+    token_url: Option<String>,
+) -> Mounted {
+    let options = Options { endpoint, site_key: Some(site_key), title, mode: Mode::parse(&mode), ..Options::default() };
+    Mounted { _widget: Widget::mount_with(&container, options, session::Session::new(element, token_url)) }
 }
 
 /// Incremental markdown rendering for plain JavaScript (also what `bench/widget` measures):

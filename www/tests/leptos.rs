@@ -63,3 +63,28 @@ async fn a_changed_prop_mounts_the_widget_anew_with_it() {
     assert_eq!(shown(&root).as_deref(), Some("Second"));
     assert_eq!(root.query_selector_all(".ec-widget").unwrap().length(), 1, "the old widget is gone");
 }
+
+#[wasm_bindgen_test]
+async fn a_new_session_token_goes_to_the_mounted_widget_without_a_remount() {
+    use leptos::prelude::*;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let token = RwSignal::new(Some("first-token".to_string()));
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! { <ChatWidget endpoint="http://127.0.0.1:9" session_token=token/> }
+    });
+    for _ in 0..10 {
+        if root.query_selector(".ec-widget").unwrap().is_some() {
+            break;
+        }
+        tick().await;
+    }
+    let widget = root.query_selector(".ec-widget").unwrap().expect("mounted");
+    token.set(Some("second-token".to_string()));
+    for _ in 0..10 {
+        tick().await;
+    }
+    let now = root.query_selector(".ec-widget").unwrap().expect("still mounted");
+    assert!(now.is_same_node(Some(&widget)), "the same widget, not mounted anew");
+}

@@ -11,6 +11,12 @@
 //   edge.queue({ reset: true });                                            // socket destroyed before any byte
 //   edge.queue({ text: 'partial', drop: true });                            // connection lost mid-answer
 //   edge.queue({ reasoning: 'Let me think', text: 'Answer', toolCalls: [{ id: 'c1', name: 'f', arguments: '{}' }] });
+//   edge.queue({ summary: { covers: 4, text: 'We talked about x.' }, text: 'Answer' }); // `summary` before the deltas
+//   edge.queue({ start: { task: 'code', trimmed: 2 }, text: 'Answer' });                // extra `start` fields
+// As the edge does, it refuses a request over `limits.max_messages` / `max_total_chars`, and a `summary` it did not
+// make (`summary_invalid`: the token must be one it sent, for the same text and absolute `covers`). With
+// `requireSession: true` every route wants `Authorization: Bearer <token>` (`session_required` otherwise).
+// `requests()` are the chat requests (body, headers); `allRequests()` every request (method, path, headers).
 // Directives in the last user message work too: mock:429, mock:stall, mock:truncate, mock:error, mock:markdown.
 import http from 'node:http';
 
@@ -76,10 +82,18 @@ function split(text, size) {
   return out;
 }
 
-export async function startMockEdge({ config = {}, port = 0 } = {}) {
+export async function startMockEdge({ config = {}, port = 0, requireSession = false } = {}) {
   const cfg = { ...DEFAULT_CONFIG, ...config };
   const queued = [];
   const log = [];
+  const all = [];
+  // token -> { text, covers } of every summary sent, as a real edge's HMAC binds them.
+  const summaries = new Map();
+  let summarySeq = 0;
+  const refuse = (res, status, type, message) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'r0' });
+    res.end(JSON.stringify({ error: { type, message, request_id: 'r0' } }));
+  };
   const holds = new Set();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,6 +102,11 @@ export async function startMockEdge({ config = {}, port = 0 } = {}) {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const raw = Buffer.concat(chunks).toString('utf8');
+    all.push({ method: req.method, path: url.pathname, headers: req.headers });
+    if (requireSession && !/^Bearer \S+/.test(req.headers.authorization ?? '')) {
+      refuse(res, 401, 'session_required', 'this site key requires a session token (Authorization: Bearer)');
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/api/config') {
       res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'cfg' });
       res.end(JSON.stringify(cfg));
@@ -108,6 +127,26 @@ export async function startMockEdge({ config = {}, port = 0 } = {}) {
     }
     const entry = { body, headers: req.headers, aborted: false, completed: false };
     log.push(entry);
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const chars = messages.reduce((n, m) => n + [...String(m.content ?? '')].length, 0) + [...String(body.summary?.text ?? '')].length;
+    if (body.summary) {
+      const known = summaries.get(body.summary.token);
+      if (!known || known.text !== body.summary.text || known.covers !== body.summary.covers) {
+        entry.completed = true;
+        refuse(res, 400, 'summary_invalid', "the summary's token does not match: send the whole conversation again");
+        return;
+      }
+    }
+    if (messages.length > cfg.limits.max_messages) {
+      entry.completed = true;
+      refuse(res, 400, 'too_many_messages', `${messages.length} messages exceed the limit of ${cfg.limits.max_messages}`);
+      return;
+    }
+    if (chars > cfg.limits.max_total_chars) {
+      entry.completed = true;
+      refuse(res, 400, 'conversation_too_long', `the conversation has ${chars} characters; the limit is ${cfg.limits.max_total_chars}`);
+      return;
+    }
     res.on('close', () => {
       if (!entry.completed) entry.aborted = true;
     });
@@ -141,7 +180,13 @@ export async function startMockEdge({ config = {}, port = 0 } = {}) {
       });
       if (res.destroyed) return;
     }
-    send('start', { request_id: 'r1', stream_id: 's1', model: body.model, provider: 'openai-chat', resumable: false });
+    send('start', { request_id: 'r1', stream_id: 's1', model: body.model, provider: 'openai-chat', resumable: false, ...plan.start });
+    if (plan.summary) {
+      const token = plan.summary.token ?? `sum-${++summarySeq}`;
+      const text = plan.summary.text;
+      summaries.set(token, { text, covers: (body.summary?.covers ?? 0) + plan.summary.covers });
+      send('summary', { covers: plan.summary.covers, text, token });
+    }
     res.write(': ping\n\n');
     for (const r of plan.reasoning ? split(plan.reasoning, plan.chunk ?? 4) : []) {
       if (!send('reasoning', { text: r })) return;
@@ -185,6 +230,7 @@ export async function startMockEdge({ config = {}, port = 0 } = {}) {
     kind: 'inline',
     queue: (...plans) => queued.push(...plans),
     requests: () => log,
+    allRequests: () => all,
     release: () => {
       for (const r of holds) r();
       holds.clear();

@@ -187,14 +187,16 @@ export async function startBackend(options = {}) {
 
 /**
  * The real edge in workerd in front of the mock upstream (browserEdgeVars). `streams: true` binds the STREAMS
- * Durable Object (resumable streams); `limits` are merged into the edge's limits. `up` is the mock upstream.
+ * Durable Object (resumable streams); `limits` are merged into the edge's limits, `config` into its configuration
+ * (its `models` into the two aliases). `up` is the mock upstream.
  */
-export async function startRealBackend({ streams = false, limits = {} } = {}) {
+export async function startRealBackend({ streams = false, limits = {}, config: extra = {} } = {}) {
   const { startUpstream } = await import('../../upstream/server.mjs');
   const { startEdge } = await import('../../support/edge.mjs');
   const up = await startUpstream({ port: 0, delayMs: 3 });
   const vars = browserEdgeVars(up.url);
   const config = JSON.parse(vars.EDGECHAT_CONFIG);
+  Object.assign(config, extra, { models: { ...config.models, ...extra.models } });
   config.limits = { ...config.limits, ...limits };
   const edge = await startEdge({ vars: { ...vars, EDGECHAT_CONFIG: JSON.stringify(config) }, streams });
   return {
@@ -204,6 +206,7 @@ export async function startRealBackend({ streams = false, limits = {} } = {}) {
     queue: (...plans) => plans.forEach((p) => up.queue(p)),
     release: () => up.release(),
     requests: () => up.requests().filter((r) => /\/(chat\/completions|messages)$/.test(r.path)),
+    logs: () => edge.logs(),
     stop: async () => { await edge.stop(); await up.close(); },
   };
 }

@@ -363,3 +363,17 @@ fn nothing_happens_after_the_end() {
     assert_eq!(m.poll_timeout(), None);
     assert_eq!(m.into_ending().outcome, Outcome::Complete);
 }
+
+#[test]
+fn the_summary_event_comes_right_after_start() {
+    let mut st = start("r", "r", "fast", ProviderKind::OpenAiChat, false);
+    st.trimmed = 0;
+    st.task = Some("chat".into());
+    let summary = edgechat::protocol::Summary { covers: 4, text: "Earlier: x.".into(), token: "t".into() };
+    let mut m = machine(Output::Widget { start: st, summary: Some(summary), framing: Framing::Sse }, settings());
+    m.on_upstream(OPENAI_OK.as_bytes(), 1);
+    let evs = events(&m.take_bytes().unwrap());
+    assert_eq!(names(&evs), ["start", "summary", "delta", "delta", "usage", "done"]);
+    assert_eq!(evs[0].1["task"], "chat");
+    assert_eq!((evs[1].1["covers"].as_u64(), evs[1].1["text"].as_str()), (Some(4), Some("Earlier: x.")));
+}

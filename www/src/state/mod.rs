@@ -1,6 +1,8 @@
 //! The conversation model: turns, persistence to `localStorage`, and the chat actions (send, stop, regenerate, edit,
 //! retry, continue, clear) that drive the stream. On an edge with resumable streams a broken connection is resumed
-//! in place (also after a page reload) and Stop asks the edge to stop by the stream's id.
+//! in place (also after a page reload) and Stop asks the edge to stop by the stream's id. A long conversation
+//! never dead-ends: once the edge has summarized its earliest turns, the summary goes back instead of them, and
+//! only the newest messages that fit the edge's limits are sent (`request.rs`).
 //!
 //! Framework-free: [`Chat`] holds a [`State`] and calls its one watcher (the view, [`crate::widget`]) after every
 //! change; the watcher reads the state and brings the DOM up to date.
@@ -8,7 +10,7 @@
 use std::cell::{Cell, Ref, RefCell};
 use std::rc::Rc;
 
-use edgechat::conversation::{Message, Role};
+use edgechat::conversation::Role;
 use edgechat::ToolCall;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
@@ -19,7 +21,10 @@ use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
 
+mod request;
 mod stream;
+
+pub use request::{fit, Summary};
 
 /// How an assistant turn ended (or that it is still streaming).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +85,9 @@ pub struct Turn {
     pub usage: Option<UsageInfo>,
     /// The connection broke and the widget is resuming the stream (the text so far stays).
     pub reconnecting: bool,
+    /// How the edge served the answer: its `start` event's data (`model`, the alias that served; `task`, what
+    /// `auto` routed it as; `trimmed`, the messages the edge left out), as sent.
+    pub served: Option<JsValue>,
 }
 
 impl Turn {
@@ -97,6 +105,7 @@ impl Turn {
             .set("status", self.status.as_str())
             .opt("error", self.error.as_ref().map(ChatError::to_json))
             .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
+            .opt("served", self.served.clone())
             .opt("stream", resumable.map(Cursor::to_json))
             .build()
     }
@@ -124,6 +133,8 @@ pub struct State {
     pub draft: String,
     /// Why the draft could not be sent (too long).
     pub problem: Option<String>,
+    /// The edge's summary of the earliest turns, sent instead of them.
+    pub summary: Option<Summary>,
     /// Bring-your-own-key settings, when enabled.
     #[cfg(feature = "byok")]
     pub byok: Option<ByokSettings>,
@@ -143,12 +154,20 @@ impl State {
     fn turn_mut(&mut self, id: u32) -> Option<&mut Turn> {
         self.turns.iter_mut().rev().find(|t| t.id == id)
     }
+
+    /// After turns were dropped from the end: a summary of turns that are gone no longer holds (the whole history
+    /// goes to the edge again, which summarizes it anew if it must).
+    fn forget_summary_beyond(&mut self) {
+        if self.summary.as_ref().is_some_and(|m| m.start > self.turns.len()) {
+            self.summary = None;
+        }
+    }
 }
 
 /// What an answer's stream starts with.
 enum Job {
-    /// A new request with this history; `true` continues the partial answer the history ends with.
-    Ask(Vec<Message>, bool),
+    /// A new request with the conversation before the answer; `true` continues the answer (a partial one).
+    Ask(bool),
     /// The resumption of a saved stream (after a page reload).
     Resume(Cursor),
 }
@@ -164,6 +183,9 @@ struct Live {
     cursor: Option<Cursor>,
     /// Stop was asked before a resumable stream's id was known: stop it by id once its `start` arrives.
     stop_pending: bool,
+    /// What its request sent: the turn of each message and the `covers` of the summary it carried (a `summary`
+    /// event counts from there). `None` for a stream resumed after a reload.
+    basis: Option<(Vec<usize>, u64)>,
 }
 
 type Watcher = Rc<dyn Fn(&State)>;
@@ -225,6 +247,11 @@ impl Chat {
         }
     }
 
+    /// Where the session token comes from.
+    pub fn session(&self) -> &crate::session::Session {
+        &self.0.endpoint.session
+    }
+
     /// The current state (do not hold it across a call to an action).
     pub fn state(&self) -> Ref<'_, State> {
         self.0.state.borrow()
@@ -271,14 +298,20 @@ impl Chat {
                 let id = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
                 resume = cursor.map(|c| (id, c));
                 let usage = json::get(&t, "usage");
+                let served = json::get(&t, "served");
                 self.update_turn(id, |turn| {
+                    turn.served = served.is_object().then_some(served);
                     turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
                     turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
                     turn.error = ChatError::from_json(&json::get(&t, "error"));
                     turn.usage = usage.is_object().then(|| UsageInfo::from_json(&usage));
                 });
             }
-            self.update(|s| s.model = json::string(&saved, "model").unwrap_or_default());
+            let summary = Summary::from_json(&json::get(&saved, "summary"));
+            self.update(|s| {
+                s.model = json::string(&saved, "model").unwrap_or_default();
+                s.summary = summary.filter(|m| m.start <= s.turns.len());
+            });
         }
         // Only the last turn can still be streaming; any other saved as streaming is cut off.
         let last = self.state().turns.last().map(|t| t.id);
@@ -303,7 +336,11 @@ impl Chat {
         for (i, t) in s.turns.iter().enumerate() {
             turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len())));
         }
-        let saved = Obj::new().set("turns", turns).set("model", s.model.as_str()).build();
+        let saved = Obj::new()
+            .set("turns", turns)
+            .set("model", s.model.as_str())
+            .opt("summary", s.summary.as_ref().map(Summary::to_json))
+            .build();
         if let Some(st) = local() {
             let _ = st.set_item(&self.key("chat"), &json::stringify(&saved));
         }
@@ -337,6 +374,7 @@ impl Chat {
             error: None,
             usage: None,
             reconnecting: false,
+            served: None,
         };
         self.update(|s| s.turns.push(turn));
         id
@@ -416,6 +454,7 @@ impl Chat {
             if s.turns.last().is_some_and(|t| t.role == Role::Assistant) {
                 s.turns.pop();
             }
+            s.forget_summary_beyond();
             s.turns.last().is_some_and(|t| t.role == Role::User)
         });
         if asks {
@@ -432,6 +471,7 @@ impl Chat {
             let i = s.turns.iter().rposition(|t| t.role == Role::User)?;
             let text = std::mem::take(&mut s.turns[i].text);
             s.turns.truncate(i);
+            s.forget_summary_beyond();
             Some(text)
         });
         if let Some(t) = text {
@@ -454,18 +494,20 @@ impl Chat {
                 _ => return,
             }
         };
-        let messages = self.history();
         self.update_turn(id, |t| {
             t.error = None;
             t.status = Status::Streaming;
         });
-        self.run(id, Job::Ask(messages, true));
+        self.run(id, Job::Ask(true));
     }
 
     /// Starts a new, empty conversation.
     pub fn new_conversation(&self) {
         self.stop();
-        self.update(|s| s.turns.clear());
+        self.update(|s| {
+            s.turns.clear();
+            s.summary = None;
+        });
         self.persist();
         self.update(|s| s.focus_input += 1);
     }
@@ -481,6 +523,7 @@ impl Chat {
         ByokSettings::clear();
         self.update(|s| {
             s.turns.clear();
+            s.summary = None;
             s.draft.clear();
             s.problem = None;
             #[cfg(feature = "byok")]
@@ -501,24 +544,8 @@ impl Chat {
         self.update(|s| s.byok = settings);
     }
 
-    /// The history to send: every turn except failed empty answers; cut-off answers are marked interrupted.
-    fn history(&self) -> Vec<Message> {
-        self.state()
-            .turns
-            .iter()
-            .filter(|t| t.role == Role::User || !(t.text.is_empty() || t.status == Status::Streaming))
-            .map(|t| {
-                let text = t.text.clone();
-                let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
-                m.interrupted = matches!(t.status, Status::Stopped | Status::Truncated | Status::Failed);
-                m
-            })
-            .collect()
-    }
-
     fn answer(&self) {
-        let messages = self.history();
         let id = self.push_turn(Role::Assistant, String::new(), Status::Streaming);
-        self.run(id, Job::Ask(messages, false));
+        self.run(id, Job::Ask(false));
     }
 }

@@ -39,7 +39,10 @@ impl Chat {
             let signal = controller.signal();
             #[cfg(feature = "byok")]
             let direct = match &job {
-                Job::Ask(m, false) => this.state().byok.clone().map(|s| (s, m.clone())),
+                Job::Ask(false) => this.state().byok.clone().map(|b| {
+                    let s = this.state();
+                    (b, s.messages(&s.ask(id, false, false)))
+                }),
                 _ => None,
             };
             #[cfg(not(feature = "byok"))]
@@ -50,13 +53,7 @@ impl Chat {
                     let on_event = |ev| this.apply(id, ev);
                     byok::stream_direct(&settings, &messages, &signal, on_event).await
                 }
-                _ => {
-                    let body = match job {
-                        Job::Ask(m, cont) => Some(api::chat_body(&this.state().model, &m, cont)),
-                        Job::Resume(_) => None,
-                    };
-                    this.stream(id, body, &signal).await
-                }
+                _ => this.stream(id, &job, &signal).await,
             };
             match result {
                 Ok(()) => {}
@@ -72,11 +69,25 @@ impl Chat {
         });
     }
 
-    /// Streams turn `id` from the edge: `post` is a new request's body, `None` resumes the saved stream. A
-    /// resumable stream whose connection breaks is resumed in place ("reconnecting", waiting the stream's `retry`
-    /// delay and backing off, sooner when the browser comes back online or the page becomes visible) until it ends
-    /// or can no longer be resumed.
-    async fn stream(&self, id: u32, post: Option<String>, signal: &AbortSignal) -> Result<(), Failure> {
+    /// The `POST /api/chat` body for answer `id` (`None`: resume the saved stream), and whether it carries a
+    /// summary. Records what it sends, for a `summary` event to count from.
+    fn request(&self, id: u32, job: &Job) -> (Option<String>, bool) {
+        let Job::Ask(cont) = *job else { return (None, false) };
+        let s = self.state();
+        let ask = s.ask(id, cont, true);
+        let body = s.body(&ask, cont);
+        drop(s);
+        let covers = ask.summary.as_ref().map(|s| s.covers);
+        self.0.live.borrow_mut().basis = Some((ask.turns, covers.unwrap_or(0)));
+        (Some(body), covers.is_some())
+    }
+
+    /// Streams turn `id` from the edge: a new request, or the resumption of the saved stream. A resumable stream
+    /// whose connection breaks is resumed in place ("reconnecting", waiting the stream's `retry` delay and backing
+    /// off, sooner when the browser comes back online or the page becomes visible) until it ends or can no longer
+    /// be resumed. When the edge refuses the summary a request carried (`summary_invalid`: forged, stale, or made
+    /// for another user), the summary is dropped and the whole conversation sent once more.
+    async fn stream(&self, id: u32, job: &Job, signal: &AbortSignal) -> Result<(), Failure> {
         let ep = self.0.endpoint.clone();
         let (carry, silence_ms) = {
             let s = self.state();
@@ -90,7 +101,7 @@ impl Chat {
             l.edge = true;
             l.cursor.clone().unwrap_or_default()
         };
-        let mut post = post;
+        let (mut post, mut summarized) = self.request(id, job);
         let mut failures = 0;
         loop {
             let before = cursor.last_event_id;
@@ -102,6 +113,11 @@ impl Chat {
                         None => return Ok(()),
                         Some(e) => e,
                     }
+                }
+                Err(Failure::Error(e)) if summarized && e.code == "summary_invalid" => {
+                    self.update(|s| s.summary = None);
+                    (post, summarized) = self.request(id, job);
+                    continue;
                 }
                 // Refused before the stream started: as before resumable streams.
                 Err(Failure::Error(e)) if cursor.stream_id.is_empty() => return Err(Failure::Error(e)),
@@ -130,7 +146,8 @@ impl Chat {
 
     /// One event of the edge's stream for turn `id`, with the stream position after it.
     fn received(&self, id: u32, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
-        let started = ev == EdgeEvent::Start;
+        let started = matches!(ev, EdgeEvent::Start(_));
+        let ended = matches!(ev, EdgeEvent::Done { .. } | EdgeEvent::Error(_));
         self.apply(id, match (ev, carry) {
             (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
             (ev, _) => ev,
@@ -143,8 +160,9 @@ impl Chat {
         if started && pending {
             self.stop();
         }
-        // Saved now and then, text and position together, so a reload resumes where the saved text ends.
-        if started || js_sys::Date::now() - self.0.saved_at.get() > 500.0 {
+        // Saved now and then, text and position together, so a reload resumes where the saved text ends; and as
+        // soon as the answer ends (its connection closes a moment later).
+        if started || ended || js_sys::Date::now() - self.0.saved_at.get() > 500.0 {
             self.persist();
         }
     }
@@ -174,7 +192,11 @@ impl Chat {
     /// Applies one stream event to answer turn `id`.
     pub(super) fn apply(&self, id: u32, ev: EdgeEvent) {
         match ev {
-            EdgeEvent::Start => self.update_turn(id, |t| t.reconnecting = false),
+            EdgeEvent::Start(served) => self.update_turn(id, |t| {
+                t.served = Some(served);
+                t.reconnecting = false;
+            }),
+            EdgeEvent::Summary(ev) => self.summarized(ev),
             EdgeEvent::Reasoning(text) => self.update_turn(id, |t| {
                 t.reasoning.push_str(&text);
                 t.reconnecting = false;

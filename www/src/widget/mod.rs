@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
+use crate::session::Session;
 use crate::state::{Chat, State};
 
 mod bubble;
@@ -56,6 +57,11 @@ pub struct Options {
     pub title: String,
     /// Inline panel or floating bubble.
     pub mode: Mode,
+    /// The signed-in user's session token (minted by the host site's backend), sent as `Authorization: Bearer`.
+    pub session_token: Option<String>,
+    /// Where to fetch session tokens from instead (`GET` with the page's cookies, answering `{"token",
+    /// "expires_at"}`); kept in memory and fetched again before they expire.
+    pub token_url: Option<String>,
 }
 
 /// A mounted widget. Dropping it removes the widget and its listeners and drops the connection of an answer in
@@ -92,6 +98,12 @@ impl Widget {
     /// Builds the widget inside `container` (the custom element passes a div in its shadow root). Needs the
     /// stylesheet [`crate::STYLES`] in scope.
     pub fn mount(container: &Element, options: Options) -> Self {
+        let session = Session::with_token(options.session_token.clone(), options.token_url.clone());
+        Self::mount_with(container, options, session)
+    }
+
+    /// [`Widget::mount`] with the session given apart (the custom element's reads its `sessionToken` property).
+    pub(crate) fn mount_with(container: &Element, options: Options, session: Session) -> Self {
         let doc = container.owner_document().or_else(|| web_sys::window()?.document()).expect_throw("no document");
         let bubble = options.mode == Mode::Bubble;
         let title = match options.title.trim() {
@@ -101,7 +113,7 @@ impl Widget {
         let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
         let bubble = bubble.then(|| Bubble::build(&doc, &root, &title));
         let site_key = options.site_key.filter(|k| !k.is_empty());
-        let chat = Chat::new(Endpoint { base: options.endpoint, site_key });
+        let chat = Chat::new(Endpoint { base: options.endpoint, site_key, session: Rc::new(session) });
         let ui = Rc::new(Ui {
             doc,
             chat: chat.clone(),
@@ -159,6 +171,11 @@ impl Widget {
     /// The conversation behind the widget.
     pub fn chat(&self) -> &Chat {
         &self.ui.chat
+    }
+
+    /// Replaces the session token (a signed-in user's new token; `None`: none, or `token_url`'s).
+    pub fn set_session_token(&self, token: Option<String>) {
+        self.ui.chat.session().set_token(token);
     }
 }
 
@@ -398,6 +415,8 @@ struct Panel {
     log: Element,
     empty: Option<Element>,
     turns: Vec<TurnDom>,
+    /// "Earlier turns summarized", above the first turn the edge's summary does not cover.
+    summarized: Option<(usize, Element)>,
     form: Element,
     input: HtmlTextAreaElement,
     /// The Send or the Stop button (`true`: Stop).
@@ -461,6 +480,7 @@ impl Panel {
             log,
             empty: None,
             turns: Vec::new(),
+            summarized: None,
             form,
             input,
             action: (false, send),
@@ -581,6 +601,18 @@ impl Panel {
                 edit: last_user == Some(i) && idle,
             };
             self.turns[i].render(doc, t, look);
+        }
+        let at = s.summary.as_ref().map(|m| m.start).filter(|&i| i < self.turns.len());
+        if self.summarized.as_ref().map(|m| m.0) != at {
+            if let Some((_, e)) = self.summarized.take() {
+                e.remove();
+            }
+            if let Some(i) = at {
+                let e = text(doc, &self.log, "p", "ec-summarized", "Earlier turns summarized");
+                let _ = e.set_attribute("role", "note");
+                let _ = self.turns[i].root.before_with_node_1(&e);
+                self.summarized = Some((i, e));
+            }
         }
     }
 
