@@ -6,7 +6,8 @@ export type EdgeChatMode = 'inline' | 'bubble';
 
 /**
  * The `<edge-chat>` element: a streaming chat with the edgechat edge, rendered in an open shadow root.
- * Each property mirrors its attribute; changing either re-mounts the widget with the new settings. The
+ * Each property mirrors its attribute; changing either re-mounts the widget with the new settings (except the
+ * session token, read before each request). The
  * conversation is kept in localStorage per endpoint and site key, so a re-mount with the same two continues it.
  */
 export interface EdgeChatElement extends HTMLElement {
@@ -21,6 +22,12 @@ export interface EdgeChatElement extends HTMLElement {
    * `dist/byok/`; pages without it never download that.
    */
   byok: boolean;
+  /**
+   * Attribute `session-token`: a session token your page already has, sent as `Authorization: Bearer` on every edge
+   * request. The property is kept in memory only; until it is set it reads the attribute, once set it wins (`null`
+   * falls back to `token-url`). The widget reads it before each request, so a new token needs no re-mount.
+   */
+  sessionToken: string | null;
   /** Attribute `title` (HTMLElement's own): the heading shown in the widget. */
   title: string;
   /** Custom element lifecycle: mounts the widget (loads the wasm on first use). */
@@ -32,7 +39,14 @@ export interface EdgeChatElement extends HTMLElement {
 }
 
 /** The attributes the element observes (a change re-mounts the widget). `position` is read by the stylesheet. */
-export type EdgeChatAttributeName = 'endpoint' | 'site-key' | 'title' | 'mode' | 'byok';
+export type EdgeChatAttributeName =
+  | 'endpoint'
+  | 'site-key'
+  | 'title'
+  | 'mode'
+  | 'byok'
+  | 'session-token'
+  | 'token-url';
 
 /** A bubble's corner. */
 export type EdgeChatPosition = 'bottom-right' | 'bottom-left';
@@ -49,6 +63,12 @@ export interface EdgeChatAttributes {
   /** Attribute `position`: the bubble's corner (mode `bubble`), `bottom-right` by default. */
   position?: EdgeChatPosition;
   byok?: boolean | '';
+  'session-token'?: string;
+  /**
+   * Attribute `token-url`: your backend's endpoint; the widget GETs it with the page's cookies for
+   * `{"token": "...", "expires_at": <unix seconds>}`, keeps the token in memory and refreshes it.
+   */
+  'token-url'?: string;
 }
 
 /**

@@ -88,6 +88,7 @@ chat.endpoint = new URLSearchParams(location.search).get('edge') ?? '';
 chat.siteKey = '';
 chat.mode = 'inline';
 chat.title = 'Vite page';
+chat.sessionToken = null;
 // @ts-expect-error: mode is 'inline' | 'bubble'
 chat.mode = 'sideways';
 chat.mode = 'inline';

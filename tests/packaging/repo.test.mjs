@@ -133,7 +133,7 @@ test('npm package: custom-elements.json and the .d.ts describe the element the l
   }
   for (const a of element.attributes.filter((x) => observed.includes(x.name))) {
     assert.match(types, new RegExp(`Attribute \`${a.name}\``), `.d.ts documents attribute ${a.name}`);
-    assert.match(types, new RegExp(`^\\s+${a.fieldName}: `, 'm'), `.d.ts declares property ${a.fieldName}`);
+    if (a.fieldName) assert.match(types, new RegExp(`^\\s+${a.fieldName}: `, 'm'), `.d.ts declares property ${a.fieldName}`);
   }
   const fields = element.members.filter((m) => m.kind === 'field').map((m) => m.name);
   const getters = [...loader.matchAll(/^\s+get (\w+)\(\)/gm)].map((m) => m[1]);
