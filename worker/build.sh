@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the edge: Rust -> wasm (profile wasm-release), wasm-bindgen (--target web) into worker/pkg/, wasm-opt -Oz.
 #
-#   worker/build.sh            build
+#   worker/build.sh            build (wasm-bindgen and wasm-opt only when cargo's wasm changed)
+#   EDGECHAT_REBUILD=1 worker/build.sh     all steps even when worker/pkg/ is up to date
 #   WASM_BINDGEN=/path/to/wasm-bindgen worker/build.sh
 #   CARGO_TARGET_DIR=/elsewhere worker/build.sh     (honoured, as is a target-dir in cargo config: the wasm is
 #                                                    taken from where cargo says it wrote it)
@@ -29,6 +30,14 @@ wasm=$(printf '%s\n' "$messages" | grep -o '"filenames":\["[^"]*/edgechat_worker
   sed -e 's/^"filenames":\["//' -e 's/"$//') || true
 [ -f "$wasm" ] || { echo "cargo did not report where it wrote edgechat_worker.wasm" >&2; exit 1; }
 out="$here/pkg"
+# Nothing to do when worker/pkg/ is newer than the wasm cargo reported and than this script (cargo leaves its output
+# untouched when nothing changed): `wrangler dev` / `wrangler deploy` right after a build skip wasm-bindgen and
+# wasm-opt. EDGECHAT_REBUILD=1 forces them.
+if [ "${EDGECHAT_REBUILD:-0}" != 1 ] && [ -f "$out/edgechat_worker.js" ] && [ "$out/edgechat_worker_bg.wasm" -nt "$wasm" ] &&
+  [ "$out/edgechat_worker_bg.wasm" -nt "${BASH_SOURCE[0]}" ]; then
+  echo "edge wasm: up to date ($out/edgechat_worker_bg.wasm)"
+  exit 0
+fi
 mkdir -p "$out"
 "$bindgen" --target web --remove-name-section --no-typescript --out-dir "$out" --out-name edgechat_worker "$wasm"
 # Explicit feature list: --all-features would emit stringref, which workerd and Node reject.

@@ -33,6 +33,7 @@ test('Workers: wrangler deploy --dry-run bundles the edge offline with its bindi
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   assert.match(out, /--dry-run: exiting now/);
+  assert.match(out, /\[custom build\] Running: bash .*build\.sh/, 'wrangler builds the wasm first ([build] in wrangler.toml)');
   for (const binding of ['LIMITER', 'STREAMS', 'CACHE_INDEX', 'CACHE']) assert.match(out, new RegExp(binding));
   const files = fs.readdirSync(path.join(tmp, 'bundle'));
   assert.ok(files.some((f) => f.endsWith('.wasm')), `bundle has the wasm: ${files}`);

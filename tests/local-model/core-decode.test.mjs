@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { parseSse } from "../support/sse.mjs";
 import { ensurePrerequisites, parseChunks, postChat, ROOT, startServer } from "./helpers.mjs";
 
 const TRANSCRIPTS = join(ROOT, "tests", "local-model", "transcripts");
@@ -56,11 +57,7 @@ function decode(body, chunk) {
 
 /** What the stream says, read directly from its chunks: the reference the decoder must agree with. */
 function expected(body) {
-  const payloads = body
-    .toString("utf8")
-    .split("\n\n")
-    .filter((e) => e.startsWith("data: "))
-    .map((e) => e.slice(6));
+  const payloads = parseSse(body.toString("utf8"), { json: false }).map((e) => e.data);
   const { chunks, done } = parseChunks(payloads);
   assert.ok(done);
   const finish = chunks.map((c) => c.choices[0]?.finish_reason).find(Boolean);

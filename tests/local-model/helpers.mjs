@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseSse } from "../support/sse.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const LOCAL_MODEL = join(ROOT, "local-model");
@@ -82,19 +83,23 @@ export function postChat(url, body, init = {}) {
 }
 
 /**
- * Reads a whole SSE body and returns its `data:` payloads in order, checking the framing as it goes: every event
- * is exactly one `data: ` line followed by a blank line (what OpenAI sends).
+ * Reads a whole SSE body and returns its `data:` payloads in order (tests/support/sse.mjs), after checking the
+ * framing: every event is exactly one `data: ` line followed by a blank line (what OpenAI sends).
  */
 export async function readSseData(response) {
   const text = await response.text();
+  assertOpenAiFraming(text);
+  return parseSse(text, { json: false }).map((e) => e.data);
+}
+
+/** The wire format OpenAI streams in, stricter than SSE itself: `data: <payload>\n\n` per event, nothing else. */
+export function assertOpenAiFraming(text) {
   if (!text.endsWith("\n\n")) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(text.slice(-40))}`);
-  const events = text.slice(0, -2).split("\n\n");
-  return events.map((event) => {
+  for (const event of text.slice(0, -2).split("\n\n")) {
     if (!event.startsWith("data: ") || event.includes("\n")) {
       throw new Error(`unexpected SSE event framing: ${JSON.stringify(event)}`);
     }
-    return event.slice("data: ".length);
-  });
+  }
 }
 
 /** Parses the data payloads of a completed stream into { chunks, done } where done says `[DONE]` came last. */

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, before, test } from "node:test";
+import { sseStream } from "../support/sse.mjs";
 import { ensurePrerequisites, parseChunks, postChat, readSseData, startServer } from "./helpers.mjs";
 
 let server;
@@ -251,13 +252,8 @@ test("client disconnect aborts the generation; the next request runs at once", a
     { model: "smollm2", messages: GERMANY, stream: true, response_format: endless },
     { signal: aborter.signal },
   );
-  const reader = res.body.getReader();
-  let received = 0;
-  while (received < 8) {
-    const { value, done } = await reader.read();
-    assert.equal(done, false);
-    received += new TextDecoder().decode(value).split("data: ").length - 1;
-  }
+  const events = sseStream(res, { json: false });
+  for (let received = 0; received < 8; received++) assert.notEqual(await events.next(), null, "stream ended early");
   aborter.abort();
   const abortedAt = performance.now();
   let health;

@@ -2,8 +2,15 @@
 // mock upstream behind it. Run by tests/sdk/run.sh, which starts both and passes their URLs in the environment.
 import { test, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import Anthropic from '@anthropic-ai/sdk';
+
+// The SDK packages under test: the pinned ones by default; run.sh runs this file again with the newer ones
+// (EDGECHAT_OPENAI_SDK=openai-7 EDGECHAT_ANTHROPIC_SDK=anthropic-sdk-latest: npm aliases in package.json).
+const openaiSdk = process.env.EDGECHAT_OPENAI_SDK || 'openai';
+const anthropicSdk = process.env.EDGECHAT_ANTHROPIC_SDK || '@anthropic-ai/sdk';
+const { default: OpenAI } = await import(openaiSdk);
+const { default: Anthropic } = await import(anthropicSdk);
+const versions = `openai ${(await import(`${openaiSdk}/version`)).VERSION}, @anthropic-ai/sdk ${(await import(`${anthropicSdk}/version`)).VERSION}`;
+test(`npm SDKs under test: ${versions}`, () => {});
 
 const PROVIDER_KEYS = ['sk-test-openai-0000', 'sk-ant-test-0000', 'sk-test-compat-0000'];
 let edgeUrl;

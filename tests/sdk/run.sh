@@ -2,7 +2,9 @@
 # Official-SDK compatibility tests. Exits non-zero if anything fails.
 #   1. Python openai + anthropic straight against the mock upstream (is the mock's wire format exact?).
 #   2. A mock upstream + the edge in real workerd (tests/sdk/launch.mjs), then Python openai + anthropic (pytest) and
-#      Node openai (node:test) against the edge's /v1/chat/completions, /v1/responses, /v1/messages.
+#      the npm SDKs (node:test) against the edge's /v1/chat/completions, /v1/responses, /v1/messages.
+# Each runs twice: with the pinned SDK versions (requirements.txt, npm openai 6 / @anthropic-ai/sdk 1.14) and with
+# the newest (requirements-latest.txt in a second venv, npm openai 7 / the latest @anthropic-ai/sdk).
 # The npm SDKs straight against the mock run in the `upstream` suite (tests/upstream/sdk.test.mjs).
 set -uo pipefail
 
@@ -11,8 +13,11 @@ cd "$root"
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-venv="$EDGECHAT_CACHE/venv"
-if ! "$venv/bin/python" - "$root/tests/sdk/requirements.txt" <<'EOF' 2>/dev/null; then
+# Two venvs (a venv holds one version of each SDK): the pinned versions and the newest releases.
+venvs=("$EDGECHAT_CACHE/venv|tests/sdk/requirements.txt" "$EDGECHAT_CACHE/venv-latest|tests/sdk/requirements-latest.txt")
+for pair in "${venvs[@]}"; do
+  venv=${pair%%|*} req=${pair#*|}
+  if ! "$venv/bin/python" - "$root/$req" <<'EOF' 2>/dev/null; then
 import sys, importlib.metadata as md
 for line in open(sys.argv[1]):
     line = line.split('#')[0].strip()
@@ -21,18 +26,27 @@ for line in open(sys.argv[1]):
         if md.version(name) != version:
             sys.exit(1)
 EOF
-  echo "==> installing the pinned Python SDKs into $venv"
-  python3 -m venv "$venv" && "$venv/bin/pip" install -q -r tests/sdk/requirements.txt || {
-    echo "run.sh: could not install tests/sdk/requirements.txt" >&2
-    exit 1
-  }
-fi
+    echo "==> installing $req into $venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q -r "$req" || {
+      echo "run.sh: could not install $req" >&2
+      exit 1
+    }
+  fi
+done
 
 failed=()
-pytest() { "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"; }
+pytest() { # venv args...
+  local py="$1/bin/python"
+  shift
+  echo "    $("$py" -c 'import openai, anthropic; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}")')"
+  "$py" -m pytest -q -p no:cacheprovider "$@"
+}
 
-echo "==> Python SDKs against the mock upstream"
-(cd tests/sdk && pytest test_upstream_direct.py) || failed+=("python-direct")
+for pair in "${venvs[@]}"; do
+  venv=${pair%%|*}
+  echo "==> Python SDKs against the mock upstream ($(basename "$venv"))"
+  (cd tests/sdk && pytest "$venv" test_upstream_direct.py) || failed+=("python-direct:$(basename "$venv")")
+done
 
 echo "==> starting the mock upstream and the edge"
 tmp=$(mktemp -d)
@@ -49,7 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 line=""
-for _ in $(seq 1 600); do # up to 60 s
+for _ in $(seq 1 3000); do # up to 300 s: the launcher first builds the edge when its sources changed
   line=$(sed -n 's/^EDGECHAT_SDK_READY //p' "$tmp/launch.out" 2>/dev/null | head -n 1)
   [ -n "$line" ] && break
   kill -0 "$launcher" 2>/dev/null || break
@@ -68,11 +82,17 @@ EDGECHAT_EDGE_UPSTREAM_URL=$EDGECHAT_UPSTREAM_URL
 export EDGECHAT_EDGE_URL EDGECHAT_EDGE_KEY EDGECHAT_EDGE_UPSTREAM_URL
 echo "    edge $EDGECHAT_EDGE_URL, mock upstream $EDGECHAT_UPSTREAM_URL"
 
-echo "==> Python SDKs through the edge"
-(cd tests/sdk && pytest test_edge_sdk.py) || failed+=("python-edge")
+for pair in "${venvs[@]}"; do
+  venv=${pair%%|*}
+  echo "==> Python SDKs through the edge ($(basename "$venv"))"
+  (cd tests/sdk && pytest "$venv" test_edge_sdk.py) || failed+=("python-edge:$(basename "$venv")")
+done
 
-echo "==> Node openai SDK through the edge"
+echo "==> npm SDKs through the edge (pinned)"
 node --test --test-concurrency=1 tests/sdk/ || failed+=("node-edge")
+echo "==> npm SDKs through the edge (openai 7, latest @anthropic-ai/sdk)"
+EDGECHAT_OPENAI_SDK=openai-7 EDGECHAT_ANTHROPIC_SDK=anthropic-sdk-latest node --test --test-concurrency=1 tests/sdk/ ||
+  failed+=("node-edge:latest")
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "sdk: FAILED: ${failed[*]}"

@@ -24,6 +24,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
+import { workerCompat } from './wrangler.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const worker = join(root, 'worker');
@@ -69,8 +70,8 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
       { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
     ],
-    compatibilityDate: '2025-09-01',
-    compatibilityFlags: ['enable_request_signal'], // as worker/wrangler.toml: request.signal aborts on disconnect
+    // worker/wrangler.toml's date and flags (enable_request_signal: request.signal aborts on disconnect).
+    ...workerCompat(),
     bindings,
     durableObjects: durableObject || streams || cacheIndex
       ? {

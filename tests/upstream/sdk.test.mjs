@@ -2,9 +2,16 @@
 // the mock upstream must parse its text, usage, tool calls and errors, and retry as they do against the real APIs.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import OpenAI from 'openai';
-import Anthropic from '@anthropic-ai/sdk';
 import { startUpstream } from './server.mjs';
+
+// The SDK packages under test: the pinned ones by default; the suite runs this file again with the newer ones
+// (EDGECHAT_OPENAI_SDK=openai-7 EDGECHAT_ANTHROPIC_SDK=anthropic-sdk-latest: npm aliases in package.json).
+const openaiSdk = process.env.EDGECHAT_OPENAI_SDK || 'openai';
+const anthropicSdk = process.env.EDGECHAT_ANTHROPIC_SDK || '@anthropic-ai/sdk';
+const { default: OpenAI } = await import(openaiSdk);
+const { default: Anthropic } = await import(anthropicSdk);
+const versions = `openai ${(await import(`${openaiSdk}/version`)).VERSION}, @anthropic-ai/sdk ${(await import(`${anthropicSdk}/version`)).VERSION}`;
+test(`npm SDKs under test: ${versions}`, () => {});
 
 let up;
 let openai;

@@ -3,6 +3,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { startUpstream } from './server.mjs';
+import { parseSse as readEvents } from '../support/sse.mjs';
 
 let up;
 const OA = { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' };
@@ -14,21 +15,8 @@ before(async () => {
 after(() => up.close());
 beforeEach(() => up.reset());
 
-/** Minimal SSE reader (WHATWG rules for the subset the providers use): returns [{ event, data }]. */
-function parseSse(text) {
-  const events = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    if (!block.trim()) continue;
-    let event = null;
-    const data = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith('event:')) event = line.slice(6).trim();
-      else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-    }
-    events.push({ event, data: data.join('\n') });
-  }
-  return events;
-}
+/** The SSE events of a body as [{ id, event, data }], `data` as text (tests/support/sse.mjs, eventsource-parser). */
+const parseSse = (text) => readEvents(text, { json: false });
 
 async function post(path, headers, body) {
   const res = await fetch(up.url + path, { method: 'POST', headers, body: JSON.stringify(body) });

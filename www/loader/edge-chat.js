@@ -7,14 +7,20 @@
 // With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
 // so the page's CSS cannot break it and it cannot break the page.
-const asset = (name) => new URL(name, import.meta.url).href;
+// Every file is named literally in `new URL('./…', import.meta.url)` / `import('./…')` (never built from a variable)
+// so that bundlers (Vite, webpack, Rollup, Parcel) find, copy and rewrite them when a page imports the npm package;
+// unbundled, the same URLs resolve next to this file.
+const stylesheet = () => new URL('./edgechat.css', import.meta.url).href;
 const boot = {};
-const load = (dir) => {
-  if (boot[dir]) return boot[dir];
+const load = (byok) => {
+  const key = byok ? 'byok' : 'default';
+  if (boot[key]) return boot[key];
   // The wasm download starts with the glue's, not after it (one round trip less); the glue's init awaits it.
-  const wasm = fetch(asset(`./${dir}edgechat-www_bg.wasm`));
+  const [glue, wasm] = byok
+    ? [import('./byok/edgechat-www.js'), fetch(new URL('./byok/edgechat-www_bg.wasm', import.meta.url))]
+    : [import('./edgechat-www.js'), fetch(new URL('./edgechat-www_bg.wasm', import.meta.url))];
   wasm.catch(() => {}); // a failure surfaces through init below, not as an unhandled rejection first
-  return (boot[dir] = import(asset(`./${dir}edgechat-www.js`)).then(async (m) => {
+  return (boot[key] = glue.then(async (m) => {
     await m.default({ module_or_path: wasm });
     return m;
   }));
@@ -34,23 +40,26 @@ class EdgeChat extends HTMLElement {
   }
 
   connectedCallback() {
-    // A value the page set before this element was upgraded is an own property shadowing the accessor.
-    if (Object.prototype.hasOwnProperty.call(this, 'sessionToken')) {
-      const value = this.sessionToken;
-      delete this.sessionToken;
-      this.sessionToken = value;
+    // A property set before this class was defined (the script loads late) is an own property shadowing the
+    // accessor: move it over.
+    for (const p of ['endpoint', 'siteKey', 'mode', 'byok', 'sessionToken']) {
+      if (Object.hasOwn(this, p)) {
+        const value = this[p];
+        delete this[p];
+        this[p] = value;
+      }
     }
     const token = (this._token = {});
     const root = this.shadowRoot ?? this.attachShadow({ mode: 'open' });
     const sheet = document.createElement('link');
     sheet.rel = 'stylesheet';
-    sheet.href = asset('./edgechat.css');
+    sheet.href = stylesheet();
     const styled = new Promise((done) => { sheet.onload = sheet.onerror = done; });
     const host = document.createElement('div');
     host.className = 'ec-host';
     host.title = ''; // the element's own `title` attribute must not become a tooltip over the whole widget
     root.replaceChildren(sheet, host);
-    Promise.all([load(this.hasAttribute('byok') ? 'byok/' : ''), styled])
+    Promise.all([load(this.hasAttribute('byok')), styled])
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
@@ -75,6 +84,17 @@ class EdgeChat extends HTMLElement {
       this.connectedCallback();
     }
   }
+
+  // Properties mirror the attributes (`title` is HTMLElement's own); setting one re-mounts the widget, as the
+  // attribute does. Declared for TypeScript in packages/edge-chat/edge-chat.d.ts.
+  get endpoint() { return this.getAttribute('endpoint') ?? ''; }
+  set endpoint(value) { this.setAttribute('endpoint', value); }
+  get siteKey() { return this.getAttribute('site-key') ?? ''; }
+  set siteKey(value) { this.setAttribute('site-key', value); }
+  get mode() { return this.getAttribute('mode') ?? 'inline'; }
+  set mode(value) { this.setAttribute('mode', value); }
+  get byok() { return this.hasAttribute('byok'); }
+  set byok(value) { this.toggleAttribute('byok', Boolean(value)); }
 }
 
 if (!customElements.get('edge-chat')) customElements.define('edge-chat', EdgeChat);
