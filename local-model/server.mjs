@@ -9,12 +9,12 @@
 // Prints one line `local model ready on http://HOST:PORT ...` on stdout once the model is loaded and the port is
 // listening (with --port 0 the line carries the port the OS picked). SIGINT/SIGTERM stop it cleanly.
 
-import { createServer } from "node:http";
-import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { ensureModel, FetchModelError, MODEL } from "./fetch-model.mjs";
-import { AbortedError, loadEngine } from "./lib/engine.mjs";
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ensureModel, FetchModelError, MODEL } from './fetch-model.mjs';
+import { AbortedError, loadEngine } from './lib/engine.mjs';
 import {
   ApiError,
   chunkObject,
@@ -23,7 +23,7 @@ import {
   finishReasonFor,
   parseChatRequest,
   sseData,
-} from "./lib/openai.mjs";
+} from './lib/openai.mjs';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const USAGE = `usage: node local-model/server.mjs [--port 8091] [--host 127.0.0.1] [--model PATH] [--model-id smollm2]
@@ -33,14 +33,14 @@ function parseCli(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      port: { type: "string", default: "8091" },
-      host: { type: "string", default: "127.0.0.1" },
-      model: { type: "string" },
-      "model-id": { type: "string", default: MODEL.id },
-      threads: { type: "string", default: "1" },
-      "ctx-size": { type: "string", default: "4096" },
-      quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
+      port: { type: 'string', default: '8091' },
+      host: { type: 'string', default: '127.0.0.1' },
+      model: { type: 'string' },
+      'model-id': { type: 'string', default: MODEL.id },
+      threads: { type: 'string', default: '1' },
+      'ctx-size': { type: 'string', default: '4096' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -51,12 +51,12 @@ function parseCli(argv) {
   };
   return {
     help: values.help,
-    port: int("port", 0, 65535),
+    port: int('port', 0, 65535),
     host: values.host,
     model: values.model,
-    modelId: values["model-id"],
-    threads: int("threads", 1, 256),
-    contextSize: int("ctx-size", 256, 131072),
+    modelId: values['model-id'],
+    threads: int('threads', 1, 256),
+    contextSize: int('ctx-size', 256, 131072),
     quiet: values.quiet,
   };
 }
@@ -69,8 +69,8 @@ function write(res, text) {
 function sendJson(res, status, value, headers = {}) {
   const body = JSON.stringify(value);
   res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
     ...headers,
   });
   res.end(body);
@@ -82,7 +82,7 @@ function sendError(res, err) {
     if (!res.writableEnded) res.end(sseData(err.body()));
     return;
   }
-  sendJson(res, err.status, err.body(), err.status === 413 ? { connection: "close" } : {});
+  sendJson(res, err.status, err.body(), err.status === 413 ? { connection: 'close' } : {});
 }
 
 async function readJsonBody(req) {
@@ -91,22 +91,22 @@ async function readJsonBody(req) {
   for await (const chunk of req) {
     size += chunk.length;
     if (size > MAX_BODY_BYTES) {
-      throw new ApiError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, { code: "body_too_large" });
+      throw new ApiError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`, { code: 'body_too_large' });
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = Buffer.concat(chunks).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, `We could not parse the JSON body of your request (${err.message}).`, {
-      code: "invalid_json",
+      code: 'invalid_json',
     });
   }
 }
 
 function modelObject(id, created) {
-  return { id, object: "model", created, owned_by: "edgechat-local" };
+  return { id, object: 'model', created, owned_by: 'edgechat-local' };
 }
 
 /** Everything one server instance shares: the engine, in-flight requests, logging. */
@@ -120,7 +120,7 @@ function makeHandler({ engine, log, created }) {
     const promptTokens = engine.checkPromptFits(params.history);
 
     const aborter = new AbortController();
-    res.on("close", () => {
+    res.on('close', () => {
       if (!res.writableFinished) aborter.abort();
     });
     if (req.socket.destroyed) aborter.abort(); // the client left while the body was being checked
@@ -129,12 +129,12 @@ function makeHandler({ engine, log, created }) {
     const includeUsage = params.includeUsage;
     if (streaming) {
       res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
       });
-      const roleDelta = { role: "assistant", content: "", refusal: null };
+      const roleDelta = { role: 'assistant', content: '', refusal: null };
       write(res, sseData(chunkObject(meta, { delta: roleDelta, includeUsage })));
     }
     const onText = streaming
@@ -163,7 +163,7 @@ function makeHandler({ engine, log, created }) {
     if (streaming) {
       write(res, sseData(chunkObject(meta, { delta: {}, finishReason, includeUsage })));
       if (includeUsage) write(res, sseData(chunkObject(meta, { usage: result.usage, includeUsage })));
-      res.end(sseData("[DONE]"));
+      res.end(sseData('[DONE]'));
     } else {
       sendJson(res, 200, completionObject(meta, { text: result.text, finishReason, usage: result.usage }));
     }
@@ -171,48 +171,48 @@ function makeHandler({ engine, log, created }) {
     log(
       `chat stream=${streaming} prompt=${result.usage.promptTokens} (cached ${result.usage.cachedTokens}) ` +
         `completion=${result.usage.completionTokens} finish=${finishReason} ` +
-        `first_token=${t.firstTokenMs === null ? "-" : `${t.firstTokenMs.toFixed(0)}ms`} ` +
-        `speed=${t.tokensPerSecond === null ? "-" : `${t.tokensPerSecond.toFixed(0)}tok/s`} total=${t.totalMs.toFixed(0)}ms`,
+        `first_token=${t.firstTokenMs === null ? '-' : `${t.firstTokenMs.toFixed(0)}ms`} ` +
+        `speed=${t.tokensPerSecond === null ? '-' : `${t.tokensPerSecond.toFixed(0)}tok/s`} total=${t.totalMs.toFixed(0)}ms`,
     );
   }
 
   async function route(req, res) {
-    const { pathname } = new URL(req.url ?? "/", "http://localhost");
-    const path = pathname.length > 1 ? pathname.replace(/\/+$/, "") : pathname;
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
     const allow = (methods) => {
       if (!methods.includes(req.method)) {
-        throw new ApiError(405, `${req.method} is not allowed on ${path}; use ${methods.join(" or ")}.`, {
-          code: "method_not_allowed",
+        throw new ApiError(405, `${req.method} is not allowed on ${path}; use ${methods.join(' or ')}.`, {
+          code: 'method_not_allowed',
         });
       }
     };
     switch (path) {
-      case "/health":
-        allow(["GET"]);
+      case '/health':
+        allow(['GET']);
         return sendJson(res, 200, {
-          status: "ok",
+          status: 'ok',
           model: engine.modelId,
           busy: engine.busy,
           queued: engine.queued,
           threads: engine.threads,
           context_size: engine.contextSize,
         });
-      case "/v1/models":
-        allow(["GET"]);
-        return sendJson(res, 200, { object: "list", data: [modelObject(engine.modelId, created)] });
+      case '/v1/models':
+        allow(['GET']);
+        return sendJson(res, 200, { object: 'list', data: [modelObject(engine.modelId, created)] });
       case `/v1/models/${engine.modelId}`:
-        allow(["GET"]);
+        allow(['GET']);
         return sendJson(res, 200, modelObject(engine.modelId, created));
-      case "/v1/chat/completions":
-        allow(["POST"]);
+      case '/v1/chat/completions':
+        allow(['POST']);
         return chatCompletions(req, res);
       default:
-        throw new ApiError(404, `Unknown route ${req.method} ${path}.`, { code: "unknown_url" });
+        throw new ApiError(404, `Unknown route ${req.method} ${path}.`, { code: 'unknown_url' });
     }
   }
 
   async function handle(req, res) {
-    res.setHeader("x-request-id", randomUUID());
+    res.setHeader('x-request-id', randomUUID());
     try {
       await route(req, res);
     } catch (err) {
@@ -221,7 +221,7 @@ function makeHandler({ engine, log, created }) {
         return;
       }
       log(`internal error: ${err?.stack ?? err}`);
-      sendError(res, new ApiError(500, `The local model failed: ${err?.message ?? err}`, { type: "server_error" }));
+      sendError(res, new ApiError(500, `The local model failed: ${err?.message ?? err}`, { type: 'server_error' }));
     }
   }
 
@@ -251,7 +251,9 @@ async function main(argv) {
       return 1;
     }
   } else if (!existsSync(modelPath)) {
-    process.stderr.write(`[local-model] no model file at ${modelPath} (from --model). Leave --model out to use the cached demo model.\n`);
+    process.stderr.write(
+      `[local-model] no model file at ${modelPath} (from --model). Leave --model out to use the cached demo model.\n`,
+    );
     return 1;
   }
 
@@ -270,7 +272,7 @@ async function main(argv) {
 
   try {
     await new Promise((resolve, reject) => {
-      server.once("error", reject);
+      server.once('error', reject);
       server.listen(opts.port, opts.host, resolve);
     });
   } catch (err) {
@@ -279,7 +281,7 @@ async function main(argv) {
     return 1;
   }
   const { address, port } = server.address();
-  const shownHost = address.includes(":") ? `[${address}]` : address;
+  const shownHost = address.includes(':') ? `[${address}]` : address;
   const rss = (process.memoryUsage().rss / 2 ** 20).toFixed(0);
   process.stdout.write(
     `local model ready on http://${shownHost}:${port} (model ${engine.modelId}, ${engine.threads} thread(s), ` +
@@ -297,8 +299,8 @@ async function main(argv) {
     await engine.close();
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
   return null;
 }
 

@@ -24,8 +24,7 @@ impl Usage {
         self.input_tokens = self.input_tokens.max(other.input_tokens);
         self.output_tokens = self.output_tokens.max(other.output_tokens);
         self.cache_read_input_tokens = self.cache_read_input_tokens.max(other.cache_read_input_tokens);
-        self.cache_creation_input_tokens =
-            self.cache_creation_input_tokens.max(other.cache_creation_input_tokens);
+        self.cache_creation_input_tokens = self.cache_creation_input_tokens.max(other.cache_creation_input_tokens);
     }
 
     /// All prompt-side tokens: normal, cache read and cache write.

@@ -58,4 +58,3 @@ impl std::str::FromStr for ProviderKind {
         }
     }
 }
-

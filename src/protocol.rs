@@ -405,12 +405,25 @@ mod tests {
             task: None,
         }));
         round_trip(WidgetEvent::Start(Start { trimmed: 4, task: Some("code".into()), ..Start::default() }));
-        round_trip(WidgetEvent::Summary(Summary { covers: 12, text: "We talked about \"x\".".into(), token: "t0k".into() }));
+        round_trip(WidgetEvent::Summary(Summary {
+            covers: 12,
+            text: "We talked about \"x\".".into(),
+            token: "t0k".into(),
+        }));
         round_trip(WidgetEvent::Delta { text: "a \"quoted\" \\ line\nnext\u{1}\u{7f} é 日本 🦀".into() });
         round_trip(WidgetEvent::Reasoning { text: "think".into() });
-        round_trip(WidgetEvent::ToolCall(ToolCall { id: "c1".into(), name: "f".into(), arguments: "{\"a\":1}".into() }));
+        round_trip(WidgetEvent::ToolCall(ToolCall {
+            id: "c1".into(),
+            name: "f".into(),
+            arguments: "{\"a\":1}".into(),
+        }));
         round_trip(WidgetEvent::Usage(UsageReport {
-            usage: Usage { input_tokens: 10, output_tokens: 2, cache_read_input_tokens: 1, cache_creation_input_tokens: 0 },
+            usage: Usage {
+                input_tokens: 10,
+                output_tokens: 2,
+                cache_read_input_tokens: 1,
+                cache_creation_input_tokens: 0,
+            },
             cost_usd: Some(0.000_015_15),
             estimated: true,
         }));

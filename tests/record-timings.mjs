@@ -14,13 +14,17 @@ const times = new Map(
     .map(([name, secs, status]) => [name, status === 'ok' ? `${secs} s` : `${secs} s (failed)`]),
 );
 let updated = 0;
-const lines = readFileSync(readmePath, 'utf8').split('\n').map((line) => {
-  const m = /^\| `([\w-]+)` \|/.exec(line);
-  if (!m || !times.has(m[1])) return line;
-  const cells = line.split(' | ');
-  cells[cells.length - 1] = `${times.get(m[1])} |`;
-  updated += 1;
-  return cells.join(' | ');
-});
+const lines = readFileSync(readmePath, 'utf8')
+  .split('\n')
+  .map((line) => {
+    const m = /^\| `([\w-]+)` \|/.exec(line);
+    if (!m || !times.has(m[1])) return line;
+    const cells = line.split(' | ');
+    cells[cells.length - 1] = `${times.get(m[1])} |`;
+    updated += 1;
+    return cells.join(' | ');
+  });
 writeFileSync(readmePath, lines.join('\n'));
-console.log(`tests/README.md: ${updated} suite times updated${times.has('setup') ? ` (setup took ${times.get('setup')})` : ''}`);
+console.log(
+  `tests/README.md: ${updated} suite times updated${times.has('setup') ? ` (setup took ${times.get('setup')})` : ''}`,
+);

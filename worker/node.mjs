@@ -14,8 +14,16 @@ import { initSync, handle } from './pkg/edgechat_worker.js';
 
 initSync({ module: readFileSync(new URL('./pkg/edgechat_worker_bg.wasm', import.meta.url)) });
 
-const NAMES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'COMPAT_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL',
-  'COMPAT_BASE_URL', 'EDGECHAT_CONFIG', 'SESSION_SECRET'];
+const NAMES = [
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'COMPAT_API_KEY',
+  'OPENAI_BASE_URL',
+  'ANTHROPIC_BASE_URL',
+  'COMPAT_BASE_URL',
+  'EDGECHAT_CONFIG',
+  'SESSION_SECRET',
+];
 
 /** `KEY=value` lines of a `.dev.vars` file (quotes stripped, `#` comments skipped). */
 export function parseDevVars(text) {
@@ -69,9 +77,15 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
     // with `enable_request_signal`): the edge then aborts the upstream request at once, before or after the first
     // byte. (`res` 'close' fires on the connection closing, either way; `req` 'close' only says the body was read.)
     const gone = new AbortController();
-    res.once('close', () => { if (!res.writableFinished) gone.abort(); });
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     const request = new Request(`http://${req.headers.host ?? `${host}:${port}`}${req.url}`, {
-      method: req.method, headers, body: hasBody ? Readable.toWeb(req) : undefined, duplex: 'half', signal: gone.signal,
+      method: req.method,
+      headers,
+      body: hasBody ? Readable.toWeb(req) : undefined,
+      duplex: 'half',
+      signal: gone.signal,
     });
     let response;
     try {
@@ -85,7 +99,9 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
     res.writeHead(response.status, Object.fromEntries(response.headers));
     if (!response.body) return res.end();
     const reader = response.body.getReader();
-    res.on('close', () => { if (!res.writableFinished) reader.cancel().catch(() => {}); });
+    res.on('close', () => {
+      if (!res.writableFinished) reader.cancel().catch(() => {});
+    });
     try {
       for (;;) {
         const { done, value } = await reader.read();

@@ -14,8 +14,12 @@ export function openaiStream(targetBytes) {
     parts.push(ev);
     size += Buffer.byteLength(ev);
   }
-  parts.push('data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n');
-  parts.push('data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":20000,"total_tokens":20010}}\n\n');
+  parts.push(
+    'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n',
+  );
+  parts.push(
+    'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":20000,"total_tokens":20010}}\n\n',
+  );
   parts.push('data: [DONE]\n\n');
   return Buffer.from(parts.join(''));
 }

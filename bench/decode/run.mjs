@@ -92,15 +92,20 @@ const native = { median: [], best: [] };
 const ROUNDS = Number(args.rounds ?? 3);
 
 for (const p of Object.values(pipelines)) for (let i = 0; i < 3; i++) p.out = p.f(); // warm-up (JIT, wasm tier-up)
-if (pipelines.wasm && pipelines.wasm.out !== pipelines.js.out) throw new Error('wasm text differs from the js pipeline');
+if (pipelines.wasm && pipelines.wasm.out !== pipelines.js.out)
+  throw new Error('wasm text differs from the js pipeline');
 for (let r = 0; r < ROUNDS; r++) {
   for (const p of Object.values(pipelines)) timeRuns(p.f, ITERS, p.times);
   if (haveNative) {
     const out = JSON.parse(
-      execFileSync(NATIVE, ['--provider', 'openai-chat', '--bench', '--chunk', String(CHUNK), '--iters', String(ITERS)], {
-        input,
-        encoding: 'utf8',
-      }),
+      execFileSync(
+        NATIVE,
+        ['--provider', 'openai-chat', '--bench', '--chunk', String(CHUNK), '--iters', String(ITERS)],
+        {
+          input,
+          encoding: 'utf8',
+        },
+      ),
     );
     if (out.text_bytes !== Buffer.byteLength(pipelines.js.out)) throw new Error('native text length differs from js');
     native.median.push(out.mb_per_s);
@@ -117,13 +122,17 @@ if (haveNative) {
 
 const f = (x) => x.toFixed(1);
 const ratio = (name, stat) => (results[name] ? results[name][stat] / results.js[stat] : null);
-console.log(`input: ${f(input.length / 1e6)} MB, ${chunks.length} chunks of ${CHUNK} B, ${ROUNDS} rounds x ${ITERS} runs`);
+console.log(
+  `input: ${f(input.length / 1e6)} MB, ${chunks.length} chunks of ${CHUNK} B, ${ROUNDS} rounds x ${ITERS} runs`,
+);
 console.log('pipeline                               median MB/s   best MB/s   ratio to js (median / best)');
 const line = (label, name, target) =>
   results[name] &&
   console.log(
     `${label.padEnd(38)} ${f(results[name].median).padStart(11)} ${f(results[name].best).padStart(11)}` +
-      (name === 'js' ? '' : `   ${ratio(name, 'median').toFixed(2)}x / ${ratio(name, 'best').toFixed(2)}x (target >= ${target}x)`),
+      (name === 'js'
+        ? ''
+        : `   ${ratio(name, 'median').toFixed(2)}x / ${ratio(name, 'best').toFixed(2)}x (target >= ${target}x)`),
   );
 line('js (eventsource-parser + JSON.parse)', 'js');
 line('wasm from Node', 'wasm', 2);

@@ -43,7 +43,15 @@ const ORIGIN = 'http://127.0.0.1:8080';
 const LEVELS = [1, 16, 64];
 
 function parseArgs(argv) {
-  const o = { n: { 1: 200, 16: 320, 64: 512 }, words: 100, delay: 2, json: false, portkey: true, pkg: null, quick: false };
+  const o = {
+    n: { 1: 200, 16: 320, 64: 512 },
+    words: 100,
+    delay: 2,
+    json: false,
+    portkey: true,
+    pkg: null,
+    quick: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -54,8 +62,11 @@ function parseArgs(argv) {
     if (a === '--baselines') continue;
     else if (a === '--quick') Object.assign(o, { quick: true, n: { 1: 20, 16: 64, 64: 128 } });
     else if (a === '--n') {
-      const v = String(argv[++i] ?? '').split(',').map(Number);
-      if (v.length !== 3 || v.some((x) => !Number.isInteger(x) || x < 1)) throw new Error('--n takes three counts: c=1,c=16,c=64');
+      const v = String(argv[++i] ?? '')
+        .split(',')
+        .map(Number);
+      if (v.length !== 3 || v.some((x) => !Number.isInteger(x) || x < 1))
+        throw new Error('--n takes three counts: c=1,c=16,c=64');
       o.n = { 1: v[0], 16: v[1], 64: v[2] };
     } else if (a === '--words') o.words = num();
     else if (a === '--delay') o.delay = num();
@@ -63,8 +74,12 @@ function parseArgs(argv) {
     else if (a === '--no-portkey') o.portkey = false;
     else if (a === '--pkg') {
       o.pkg = argv[++i];
-      if (!o.pkg || !existsSync(join(o.pkg, 'edgechat_worker_bg.wasm'))) throw new Error('--pkg needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm');
-    } else throw new Error(`unknown argument ${a} (with --baselines: --quick, --n N1,N16,N64, --words, --delay, --json, --no-portkey, --pkg DIR)`);
+      if (!o.pkg || !existsSync(join(o.pkg, 'edgechat_worker_bg.wasm')))
+        throw new Error('--pkg needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm');
+    } else
+      throw new Error(
+        `unknown argument ${a} (with --baselines: --quick, --n N1,N16,N64, --words, --delay, --json, --no-portkey, --pkg DIR)`,
+      );
   }
   return o;
 }
@@ -81,7 +96,9 @@ function cpuNs(pid) {
   for (const t of tasks) {
     try {
       total += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch { /* thread exited meanwhile */ }
+    } catch {
+      /* thread exited meanwhile */
+    }
   }
   return total;
 }
@@ -98,7 +115,10 @@ async function waitListening(port, child, what, timeoutMs = 30_000) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     const ok = await new Promise((resolve) => {
-      const sock = net.connect(port, '127.0.0.1', () => { sock.destroy(); resolve(true); });
+      const sock = net.connect(port, '127.0.0.1', () => {
+        sock.destroy();
+        resolve(true);
+      });
       sock.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -107,7 +127,6 @@ async function waitListening(port, child, what, timeoutMs = 30_000) {
   }
 }
 
-
 /** Installs the Portkey gateway into the cache (once; again when bench/edge/portkey/package.json changes). */
 export function ensurePortkey() {
   const cache = process.env.EDGECHAT_CACHE || join(homedir(), '.cache', 'edgechat');
@@ -115,9 +134,12 @@ export function ensurePortkey() {
   const entry = join(dir, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
   const manifest = readFileSync(join(here, 'portkey', 'package.json'), 'utf8');
   const installed = join(dir, 'node_modules', '@portkey-ai', 'gateway', 'package.json');
-  const current = existsSync(installed) && JSON.parse(readFileSync(installed, 'utf8')).version === PORTKEY_VERSION
-    && existsSync(join(dir, 'package.json')) && readFileSync(join(dir, 'package.json'), 'utf8') === manifest
-    && existsSync(entry);
+  const current =
+    existsSync(installed) &&
+    JSON.parse(readFileSync(installed, 'utf8')).version === PORTKEY_VERSION &&
+    existsSync(join(dir, 'package.json')) &&
+    readFileSync(join(dir, 'package.json'), 'utf8') === manifest &&
+    existsSync(entry);
   if (!current) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), manifest);
@@ -125,7 +147,8 @@ export function ensurePortkey() {
     if (existsSync(lock)) copyFileSync(lock, join(dir, 'package-lock.json'));
     process.stderr.write(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${dir} (once)\n`);
     execFileSync('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund', '--omit=dev'], {
-      cwd: dir, stdio: ['ignore', process.stderr, process.stderr],
+      cwd: dir,
+      stdio: ['ignore', process.stderr, process.stderr],
     });
   }
   return entry;
@@ -135,12 +158,22 @@ export function ensurePortkey() {
 async function startPortkey() {
   const entry = ensurePortkey();
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', join(here, 'portkey', 'loopback.mjs'), entry, `--port=${port}`, '--headless'], {
-    cwd: dirname(entry), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', join(here, 'portkey', 'loopback.mjs'), entry, `--port=${port}`, '--headless'],
+    {
+      cwd: dirname(entry),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   try {
     await waitListening(port, child, 'the Portkey gateway');
   } catch (err) {
@@ -151,11 +184,12 @@ async function startPortkey() {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
     output: () => output,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -165,36 +199,66 @@ function paths({ upUrl, workerd, nodeEdge, portkey, text }) {
   const upstreamChat = (t) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(t) });
   const edgeRoutes = (base, runtime, server) => ({
     [`${runtime} edge /api/chat`]: {
-      route: '/api/chat', runtime, server, url: `${base}/api/chat`, format: 'widget',
+      route: '/api/chat',
+      runtime,
+      server,
+      url: `${base}/api/chat`,
+      format: 'widget',
       headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
       body: (t) => ({ model: 'fast', messages: messages(t) }),
     },
     [`${runtime} edge /v1/chat/completions`]: {
-      route: 'pass-through', runtime, server, url: `${base}/v1/chat/completions`, format: 'chat',
+      route: 'pass-through',
+      runtime,
+      server,
+      url: `${base}/v1/chat/completions`,
+      format: 'chat',
       headers: { authorization: `Bearer ${SITE_KEY}` },
       body: (t) => ({ model: 'fast', stream: true, messages: messages(t) }),
     },
     [`${runtime} edge /v1/messages`]: {
-      route: 'translated', runtime, server, url: `${base}/v1/messages`, format: 'anthropic',
+      route: 'translated',
+      runtime,
+      server,
+      url: `${base}/v1/messages`,
+      format: 'anthropic',
       headers: { 'x-api-key': SITE_KEY, 'anthropic-version': '2023-06-01' },
       body: (t) => ({ model: 'fast', max_tokens: 1024, stream: true, messages: messages(t) }),
     },
   });
   const all = {
     direct: {
-      url: `${upUrl}/v1/chat/completions`, format: 'chat', server: null,
-      headers: { authorization: 'Bearer sk-test-openai-0000' }, body: upstreamChat,
+      url: `${upUrl}/v1/chat/completions`,
+      format: 'chat',
+      server: null,
+      headers: { authorization: 'Bearer sk-test-openai-0000' },
+      body: upstreamChat,
     },
-    'workerd JS as-is': { url: `${workerd.urls.ref}/asis`, format: 'chat', server: 'workerd', headers: {}, body: upstreamChat },
-    'workerd JS pump': { url: `${workerd.urls.ref}/pump`, format: 'chat', server: 'workerd', headers: {}, body: upstreamChat },
+    'workerd JS as-is': {
+      url: `${workerd.urls.ref}/asis`,
+      format: 'chat',
+      server: 'workerd',
+      headers: {},
+      body: upstreamChat,
+    },
+    'workerd JS pump': {
+      url: `${workerd.urls.ref}/pump`,
+      format: 'chat',
+      server: 'workerd',
+      headers: {},
+      body: upstreamChat,
+    },
     ...edgeRoutes(workerd.urls.edge, 'workerd', 'workerd'),
     ...edgeRoutes(nodeEdge.url, 'node', 'node'),
   };
   if (portkey) {
     all['portkey (node)'] = {
-      url: `${portkey.url}/v1/chat/completions`, format: 'chat', server: 'portkey',
+      url: `${portkey.url}/v1/chat/completions`,
+      format: 'chat',
+      server: 'portkey',
       headers: {
-        authorization: 'Bearer sk-test-openai-0000', 'x-portkey-provider': 'openai',
+        authorization: 'Bearer sk-test-openai-0000',
+        'x-portkey-provider': 'openai',
         'x-portkey-custom-host': `${upUrl}/v1`,
       },
       body: upstreamChat,
@@ -216,8 +280,11 @@ async function measureLevel(up, P, pids, idle, c, n) {
       const pid = path.server ? pids[path.server] : null;
       const c0 = pid ? cpuNs(pid) : 0;
       const t0 = performance.now();
-      const batch = await Promise.all(Array.from({ length: c }, (_, i) =>
-        streamOnce(path.url, { headers: path.headers, body: path.body(`bench ${r} ${i}`), format: path.format })));
+      const batch = await Promise.all(
+        Array.from({ length: c }, (_, i) =>
+          streamOnce(path.url, { headers: path.headers, body: path.body(`bench ${r} ${i}`), format: path.format }),
+        ),
+      );
       if (pid) cpu[name] += Math.max(0, cpuNs(pid) - c0 - idle[path.server] * (performance.now() - t0));
       samples[name].push(...batch);
     }
@@ -230,9 +297,23 @@ async function measureLevel(up, P, pids, idle, c, n) {
     const ok = all.filter((x) => !x.error);
     const errors = all.filter((x) => x.error);
     out[name] = {
-      n: all.length, errors: errors.length, firstError: errors[0]?.error ?? null,
-      ttfb: { median: median(ok.map((x) => x.ttfb)), p99: pct(ok.map((x) => x.ttfb), 99) },
-      ttft: { median: median(ok.map((x) => x.ttft)), p99: pct(ok.map((x) => x.ttft), 99) },
+      n: all.length,
+      errors: errors.length,
+      firstError: errors[0]?.error ?? null,
+      ttfb: {
+        median: median(ok.map((x) => x.ttfb)),
+        p99: pct(
+          ok.map((x) => x.ttfb),
+          99,
+        ),
+      },
+      ttft: {
+        median: median(ok.map((x) => x.ttft)),
+        p99: pct(
+          ok.map((x) => x.ttft),
+          99,
+        ),
+      },
       cpuMsPerRequest: P[name].server ? cpu[name] / 1e6 / Math.max(1, all.length) : null,
     };
   }
@@ -254,34 +335,52 @@ export function targets(res, P) {
       const [c1, c64] = [res.levels[1], res.levels[64]];
       if (path.route === 'pass-through') {
         const base = 'workerd JS as-is';
-        check(c1[name].added.median <= c1[base].added.median + 0.3,
-          `${name} c=1: added ${f(c1[name].added.median)} ms <= as-is ${f(c1[base].added.median)} + 0.3 (difference ${f(c1[name].added.median - c1[base].added.median)})`);
-        check(c64[name].added.median <= 1.5 * c64[base].added.median,
-          `${name} c=64: added ${f(c64[name].added.median)} ms <= 1.5x as-is ${f(c64[base].added.median)} (ratio ${f(c64[name].added.median / c64[base].added.median)}x)`);
+        check(
+          c1[name].added.median <= c1[base].added.median + 0.3,
+          `${name} c=1: added ${f(c1[name].added.median)} ms <= as-is ${f(c1[base].added.median)} + 0.3 (difference ${f(c1[name].added.median - c1[base].added.median)})`,
+        );
+        check(
+          c64[name].added.median <= 1.5 * c64[base].added.median,
+          `${name} c=64: added ${f(c64[name].added.median)} ms <= 1.5x as-is ${f(c64[base].added.median)} (ratio ${f(c64[name].added.median / c64[base].added.median)}x)`,
+        );
       } else {
         const base = 'workerd JS pump';
-        check(c1[name].added.median <= c1[base].added.median + 0.3,
-          `${name} c=1: added ${f(c1[name].added.median)} ms <= pump ${f(c1[base].added.median)} + 0.3 (difference ${f(c1[name].added.median - c1[base].added.median)})`);
-        check(c64[name].added.median <= 1.2 * c64[base].added.median,
-          `${name} c=64: added ${f(c64[name].added.median)} ms <= 1.2x pump ${f(c64[base].added.median)} (ratio ${f(c64[name].added.median / c64[base].added.median)}x)`);
+        check(
+          c1[name].added.median <= c1[base].added.median + 0.3,
+          `${name} c=1: added ${f(c1[name].added.median)} ms <= pump ${f(c1[base].added.median)} + 0.3 (difference ${f(c1[name].added.median - c1[base].added.median)})`,
+        );
+        check(
+          c64[name].added.median <= 1.2 * c64[base].added.median,
+          `${name} c=64: added ${f(c64[name].added.median)} ms <= 1.2x pump ${f(c64[base].added.median)} (ratio ${f(c64[name].added.median / c64[base].added.median)}x)`,
+        );
         for (const c of LEVELS) {
           const L = res.levels[c];
-          check(L[name].cpuMsPerRequest <= 1.2 * L[base].cpuMsPerRequest,
-            `${name} c=${c}: CPU ${f(L[name].cpuMsPerRequest)} ms/request <= 1.2x pump ${f(L[base].cpuMsPerRequest)} (ratio ${f(L[name].cpuMsPerRequest / L[base].cpuMsPerRequest)}x)`);
+          check(
+            L[name].cpuMsPerRequest <= 1.2 * L[base].cpuMsPerRequest,
+            `${name} c=${c}: CPU ${f(L[name].cpuMsPerRequest)} ms/request <= 1.2x pump ${f(L[base].cpuMsPerRequest)} (ratio ${f(L[name].cpuMsPerRequest / L[base].cpuMsPerRequest)}x)`,
+          );
         }
       }
       if (P['portkey (node)']) {
         for (const c of LEVELS) {
           const L = res.levels[c];
           const pk = L['portkey (node)'];
-          check(L[name].added.median < pk.added.median,
-            `${name} c=${c}: added ${f(L[name].added.median)} ms < Portkey ${f(pk.added.median)} (ratio ${f(L[name].added.median / pk.added.median)}x)`);
-          check(L[name].cpuMsPerRequest < pk.cpuMsPerRequest,
-            `${name} c=${c}: CPU ${f(L[name].cpuMsPerRequest)} ms/request < Portkey ${f(pk.cpuMsPerRequest)} (ratio ${f(L[name].cpuMsPerRequest / pk.cpuMsPerRequest)}x)`);
+          check(
+            L[name].added.median < pk.added.median,
+            `${name} c=${c}: added ${f(L[name].added.median)} ms < Portkey ${f(pk.added.median)} (ratio ${f(L[name].added.median / pk.added.median)}x)`,
+          );
+          check(
+            L[name].cpuMsPerRequest < pk.cpuMsPerRequest,
+            `${name} c=${c}: CPU ${f(L[name].cpuMsPerRequest)} ms/request < Portkey ${f(pk.cpuMsPerRequest)} (ratio ${f(L[name].cpuMsPerRequest / pk.cpuMsPerRequest)}x)`,
+          );
         }
       }
       for (const c of LEVELS) {
-        if (res.levels[c][name].errors) check(false, `${name} c=${c}: ${res.levels[c][name].errors} requests failed (${res.levels[c][name].firstError})`);
+        if (res.levels[c][name].errors)
+          check(
+            false,
+            `${name} c=${c}: ${res.levels[c][name].errors} requests failed (${res.levels[c][name].firstError})`,
+          );
       }
     }
   }
@@ -291,17 +390,31 @@ export function targets(res, P) {
 function report(res, P) {
   const lines = [];
   const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
-  lines.push(`machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)}`);
-  lines.push(`upstream answer: OpenAI chat stream, ${res.opts.words} content chunks ${res.opts.delay} ms apart; n per path at c=1/16/64: ${LEVELS.map((c) => res.opts.n[c]).join(' / ')}${res.opts.quick ? ' (--quick: rough figures)' : ''}`);
-  lines.push(`idle CPU subtracted (ms per s): ${Object.entries(res.idle).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`).join(', ')}`);
-  lines.push('added = this path minus direct, same percentile, time to the first body byte; CPU = the serving process, whole request');
+  lines.push(
+    `machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)}`,
+  );
+  lines.push(
+    `upstream answer: OpenAI chat stream, ${res.opts.words} content chunks ${res.opts.delay} ms apart; n per path at c=1/16/64: ${LEVELS.map((c) => res.opts.n[c]).join(' / ')}${res.opts.quick ? ' (--quick: rough figures)' : ''}`,
+  );
+  lines.push(
+    `idle CPU subtracted (ms per s): ${Object.entries(res.idle)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    'added = this path minus direct, same percentile, time to the first body byte; CPU = the serving process, whole request',
+  );
   for (const c of LEVELS) {
     const L = res.levels[c];
     lines.push(`\nc=${c}`);
-    lines.push(`  ${'path'.padEnd(35)} ${'n'.padStart(4)} ${'err'.padStart(3)}  ${'ttfb p50'.padStart(9)} ${'ttfb p99'.padStart(9)}  ${'added p50'.padStart(9)} ${'added p99'.padStart(9)}  ${'CPU ms/req'.padStart(10)}`);
+    lines.push(
+      `  ${'path'.padEnd(35)} ${'n'.padStart(4)} ${'err'.padStart(3)}  ${'ttfb p50'.padStart(9)} ${'ttfb p99'.padStart(9)}  ${'added p50'.padStart(9)} ${'added p99'.padStart(9)}  ${'CPU ms/req'.padStart(10)}`,
+    );
     for (const [name, s] of Object.entries(L)) {
       const num = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a').padStart(9);
-      lines.push(`  ${name.padEnd(35)} ${String(s.n).padStart(4)} ${String(s.errors).padStart(3)}  ${num(s.ttfb.median)} ${num(s.ttfb.p99)}  ${name === 'direct' ? ''.padStart(9) : num(s.added.median)} ${name === 'direct' ? ''.padStart(9) : num(s.added.p99)}  ${(s.cpuMsPerRequest == null ? '' : s.cpuMsPerRequest.toFixed(3)).padStart(10)}`);
+      lines.push(
+        `  ${name.padEnd(35)} ${String(s.n).padStart(4)} ${String(s.errors).padStart(3)}  ${num(s.ttfb.median)} ${num(s.ttfb.p99)}  ${name === 'direct' ? ''.padStart(9) : num(s.added.median)} ${name === 'direct' ? ''.padStart(9) : num(s.added.p99)}  ${(s.cpuMsPerRequest == null ? '' : s.cpuMsPerRequest.toFixed(3)).padStart(10)}`,
+      );
       if (s.firstError) lines.push(`    first error: ${s.firstError}`);
     }
   }
@@ -309,12 +422,16 @@ function report(res, P) {
     const L = res.levels[c];
     const below = ['workerd JS as-is', 'workerd JS pump'].filter((k) => L[k].added.median < 0);
     if (below.length) {
-      lines.push(`\nnote: at c=${c} ${below.join(' and ')} answered sooner than direct (added < 0): the mock or this client, not the path, ` +
-        'set the pace at that load (a busy machine?); the added figures and ratios at that level say little');
+      lines.push(
+        `\nnote: at c=${c} ${below.join(' and ')} answered sooner than direct (added < 0): the mock or this client, not the path, ` +
+          'set the pace at that load (a busy machine?); the added figures and ratios at that level say little',
+      );
     }
   }
   const t = targets(res, P);
-  lines.push(`\ntargets (issue #10 item 4; the as-is and pump baselines are the workerd JS Workers for both runtimes):`);
+  lines.push(
+    `\ntargets (issue #10 item 4; the as-is and pump baselines are the workerd JS Workers for both runtimes):`,
+  );
   for (const x of t) lines.push(`  ${x.ok ? 'PASS' : 'MISS'}  ${x.text}`);
   lines.push(`${t.filter((x) => x.ok).length} of ${t.length} targets met`);
   return lines.join('\n');
@@ -340,9 +457,18 @@ export async function runBaselines(argv) {
     const portkey = opts.portkey ? await startPortkey() : null;
     if (portkey) started.push(portkey);
     const pids = { workerd: workerd.pid, node: nodeEdge.pid, ...(portkey ? { portkey: portkey.pid } : {}) };
-    const P = paths({ upUrl: up.url, workerd, nodeEdge, portkey, text: `mock:words=${opts.words} mock:delay=${opts.delay}` });
+    const P = paths({
+      upUrl: up.url,
+      workerd,
+      nodeEdge,
+      portkey,
+      text: `mock:words=${opts.words} mock:delay=${opts.delay}`,
+    });
     // Warm-up: JIT, wasm, pooled connections on every hop; and a check that every path answers.
-    for (const [c, n] of [[1, 5], [64, 64]]) {
+    for (const [c, n] of [
+      [1, 5],
+      [64, 64],
+    ]) {
       const w = await measureLevel(up, P, pids, Object.fromEntries(Object.keys(pids).map((k) => [k, 0])), c, n);
       for (const [name, s] of Object.entries(w)) {
         if (s.errors === s.n) throw new Error(`${name}: every warm-up request failed: ${s.firstError}`);

@@ -60,14 +60,17 @@ async function main() {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
     if (!ok) failures.push(what);
   };
-  const chat = (text, ip) => fetch(`${edge.url}/api/chat`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json', origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': SITE_KEY,
-      ...(ip ? { 'cf-connecting-ip': ip } : {}),
-    },
-    body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: text }] }),
-  });
+  const chat = (text, ip) =>
+    fetch(`${edge.url}/api/chat`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        origin: 'http://127.0.0.1:8080',
+        'x-edgechat-site-key': SITE_KEY,
+        ...(ip ? { 'cf-connecting-ip': ip } : {}),
+      },
+      body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: text }] }),
+    });
   const logOf = async (res) => {
     await res.text();
     return edge.logFor(res.headers.get('x-request-id'));
@@ -75,10 +78,16 @@ async function main() {
   try {
     // 1. The header reaches the edge; without one, Miniflare's entry worker supplies the socket's address.
     const sent = await logOf(await chat('mock:words=2 one', distinctClientIp(41)));
-    check(sent.client.endsWith(`|ip:${distinctClientIp(41)}`), `cf-connecting-ip ${distinctClientIp(41)} sent -> log client ${JSON.stringify(sent.client)}, limiter ${sent.limiter}`);
+    check(
+      sent.client.endsWith(`|ip:${distinctClientIp(41)}`),
+      `cf-connecting-ip ${distinctClientIp(41)} sent -> log client ${JSON.stringify(sent.client)}, limiter ${sent.limiter}`,
+    );
     check(sent.limiter === 'durable_object', 'the Durable Object limiter counted it');
     const none = await logOf(await chat('mock:words=2 none'));
-    check(none.client.endsWith('|ip:127.0.0.1'), `no header sent -> log client ${JSON.stringify(none.client)} (Miniflare's entry worker)`);
+    check(
+      none.client.endsWith('|ip:127.0.0.1'),
+      `no header sent -> log client ${JSON.stringify(none.client)} (Miniflare's entry worker)`,
+    );
 
     // 2. The address selects the limiter: concurrent_streams 1 per client.
     const a = distinctClientIp(50);
@@ -102,8 +111,14 @@ async function main() {
     await sequential(Array.from({ length: opts.n }, (_, i) => distinctClientIp(200 + i)));
     await new Promise((r) => setTimeout(r, 300));
     const afterDistinct = objectFiles(persist).length;
-    check(afterOne - before === 1, `${opts.n} requests from one address: ${afterOne - before} new limiter object(s) with storage (expected 1)`);
-    check(afterDistinct - afterOne === opts.n, `${opts.n} requests from ${opts.n} addresses: ${afterDistinct - afterOne} new limiter objects (expected ${opts.n})`);
+    check(
+      afterOne - before === 1,
+      `${opts.n} requests from one address: ${afterOne - before} new limiter object(s) with storage (expected 1)`,
+    );
+    check(
+      afterDistinct - afterOne === opts.n,
+      `${opts.n} requests from ${opts.n} addresses: ${afterDistinct - afterOne} new limiter objects (expected ${opts.n})`,
+    );
   } finally {
     await edge.stop();
     await up.close();

@@ -49,7 +49,11 @@ export async function streamOnce(url, { headers, body, format }) {
   const out = { ttfb: NaN, ttft: NaN, arrivals: [], text: '', done: false, error: null, status: 0 };
   const t0 = nowMs();
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     out.status = res.status;
     if (res.status !== 200) {
       out.error = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;

@@ -21,7 +21,15 @@ import { startRawEdge } from './raw-workerd.mjs';
 import { streamOnce } from './measure.mjs';
 
 function parseArgs(argv) {
-  const o = { route: '/v1/chat/completions', concurrency: 64, rounds: 20, words: 8, pkg: undefined, out: null, top: 40 };
+  const o = {
+    route: '/v1/chat/completions',
+    concurrency: 64,
+    rounds: 20,
+    words: 8,
+    pkg: undefined,
+    out: null,
+    top: 40,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -37,7 +45,8 @@ function parseArgs(argv) {
     else if (a === '--top') o.top = Number(next());
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!['/v1/chat/completions', '/api/chat'].includes(o.route)) throw new Error('--route is /v1/chat/completions or /api/chat');
+  if (!['/v1/chat/completions', '/api/chat'].includes(o.route))
+    throw new Error('--route is /v1/chat/completions or /api/chat');
   for (const k of ['concurrency', 'rounds', 'words', 'top']) {
     if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`--${k} needs a positive integer`);
   }
@@ -64,10 +73,11 @@ async function inspect(inspectorUrl) {
     else w.resolve(msg.result);
   });
   return {
-    send: (method, params = {}) => new Promise((resolve, reject) => {
-      waiting.set(++id, { resolve, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    }),
+    send: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        waiting.set(++id, { resolve, reject });
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
     close: () => ws.close(),
   };
 }
@@ -96,10 +106,14 @@ export function summarizeProfile(profile, top) {
     }
   }
   const share = (c) => `${((100 * c) / total).toFixed(1).padStart(5)}%`;
-  const rank = (m, keep) => [...m].filter(([k]) => keep(k)).sort((a, b) => b[1] - a[1]).slice(0, top);
+  const rank = (m, keep) =>
+    [...m]
+      .filter(([k]) => keep(k))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
   const lines = [`${total} samples`, 'self time:'];
   for (const [k, c] of rank(self, () => true)) lines.push(`  ${share(c)}  ${k.slice(0, 140)}`);
-  lines.push('inclusive time, the edge\'s own functions:');
+  lines.push("inclusive time, the edge's own functions:");
   for (const [k, c] of rank(inclusive, (k) => k.includes('edgechat'))) lines.push(`  ${share(c)}  ${k.slice(0, 140)}`);
   return lines.join('\n');
 }
@@ -112,11 +126,18 @@ async function main() {
   try {
     edge = await startRawEdge(benchVars(up.url), { pkg: o.pkg, inspector: true });
     const widget = o.route === '/api/chat';
-    const request = (i) => streamOnce(`${edge.url}${o.route}`, {
-      format: widget ? 'widget' : 'chat',
-      headers: widget ? { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_bench_0000' } : { authorization: 'Bearer pk_bench_0000' },
-      body: { model: 'fast', stream: widget ? undefined : true, messages: [{ role: 'user', content: `profile ${i} mock:words=${o.words}` }] },
-    });
+    const request = (i) =>
+      streamOnce(`${edge.url}${o.route}`, {
+        format: widget ? 'widget' : 'chat',
+        headers: widget
+          ? { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_bench_0000' }
+          : { authorization: 'Bearer pk_bench_0000' },
+        body: {
+          model: 'fast',
+          stream: widget ? undefined : true,
+          messages: [{ role: 'user', content: `profile ${i} mock:words=${o.words}` }],
+        },
+      });
     const round = async () => {
       const results = await Promise.all(Array.from({ length: o.concurrency }, (_, i) => request(i)));
       const failed = results.filter((r) => r.error);
@@ -136,7 +157,9 @@ async function main() {
     const wall = performance.now() - t0;
     const { profile } = await session.send('Profiler.stop');
     const n = o.rounds * o.concurrency;
-    console.log(`${o.route}: ${n} requests (concurrency ${o.concurrency}, ${o.words} words), ${(wall / n).toFixed(3)} ms wall per request`);
+    console.log(
+      `${o.route}: ${n} requests (concurrency ${o.concurrency}, ${o.words} words), ${(wall / n).toFixed(3)} ms wall per request`,
+    );
     if (o.out) writeFileSync(o.out, JSON.stringify(profile));
     console.log(summarizeProfile(profile, o.top));
   } finally {

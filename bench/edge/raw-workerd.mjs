@@ -46,8 +46,17 @@ async function waitListening(port, child, timeoutMs = 15000) {
  * (names are the import paths the modules use); `vars`: text bindings; `inspector`: also serve the DevTools
  * inspector protocol (CPU profiles; bench/edge/profile.mjs). Returns { url, pid, inspectorUrl, output, stop }.
  */
-export async function startRawWorkerd({ modules, vars = {}, compatibilityDate = '2025-09-01', compatibilityFlags = [], inspector = false }) {
-  const w = await startRawWorkerdMany({ workers: { main: { modules, vars, compatibilityDate, compatibilityFlags } }, inspector });
+export async function startRawWorkerd({
+  modules,
+  vars = {},
+  compatibilityDate = '2025-09-01',
+  compatibilityFlags = [],
+  inspector = false,
+}) {
+  const w = await startRawWorkerdMany({
+    workers: { main: { modules, vars, compatibilityDate, compatibilityFlags } },
+    inspector,
+  });
   return { ...w, url: w.urls.main };
 }
 
@@ -71,10 +80,16 @@ export async function startRawWorkerdMany({ workers, inspector = false }) {
     }
     const port = await freePort();
     urls[name] = `http://127.0.0.1:${port}`;
-    const mods = w.modules.map((m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(`${name}/${m.name}`)})`).join(',\n      ');
-    const binds = Object.entries(w.vars ?? {}).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`).join(',\n      ');
+    const mods = w.modules
+      .map((m) => `(name = ${capnpString(m.name)}, ${m.type} = embed ${capnpString(`${name}/${m.name}`)})`)
+      .join(',\n      ');
+    const binds = Object.entries(w.vars ?? {})
+      .map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`)
+      .join(',\n      ');
     services.push(`(name = ${capnpString(name)}, worker = .${name}Worker)`);
-    sockets.push(`(name = ${capnpString(`http-${name}`)}, address = "127.0.0.1:${port}", http = (), service = ${capnpString(name)})`);
+    sockets.push(
+      `(name = ${capnpString(`http-${name}`)}, address = "127.0.0.1:${port}", http = (), service = ${capnpString(name)})`,
+    );
     consts.push(`const ${name}Worker :Workerd.Worker = (
   modules = [
       ${mods}
@@ -87,7 +102,9 @@ export async function startRawWorkerdMany({ workers, inspector = false }) {
   globalOutbound = "internet",
 );`);
   }
-  writeFileSync(join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     ${services.join(',\n    ')},
@@ -98,14 +115,19 @@ const config :Workerd.Config = (
   ],
 );
 ${consts.join('\n')}
-`);
+`,
+  );
   let output = '';
   const inspectorPort = inspector ? await freePort() : null;
   const args = ['serve', join(dir, 'config.capnp'), '--experimental'];
   if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
   const child = spawn(WORKERD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   try {
     for (const url of Object.values(urls)) await waitListening(Number(new URL(url).port), child);
   } catch (err) {
@@ -147,7 +169,9 @@ export function edgeWorker(vars, { pkg = join(root, 'worker', 'pkg') } = {}) {
 export function referenceWorker(upstreamUrl) {
   return {
     vars: { UP: upstreamUrl },
-    modules: [{ name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' }],
+    modules: [
+      { name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' },
+    ],
   };
 }
 

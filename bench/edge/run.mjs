@@ -56,7 +56,18 @@ export function distinctClientIp(i) {
 const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
 
 function parseArgs(argv) {
-  const o = { samples: 100, rounds: 4, streams: 1000, cadence: 20, json: false, noBindings: false, runtime: 'miniflare', baselinePkg: null, pkg: null, clients: 'one' };
+  const o = {
+    samples: 100,
+    rounds: 4,
+    streams: 1000,
+    cadence: 20,
+    json: false,
+    noBindings: false,
+    runtime: 'miniflare',
+    baselinePkg: null,
+    pkg: null,
+    clients: 'one',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -74,8 +85,7 @@ function parseArgs(argv) {
     else if (a === '--clients') {
       o.clients = argv[++i];
       if (!CLIENT_MODES.includes(o.clients)) throw new Error(`--clients is ${CLIENT_MODES.join(' or ')}`);
-    }
-    else if (a === '--baseline-pkg' || a === '--pkg') {
+    } else if (a === '--baseline-pkg' || a === '--pkg') {
       const dir = argv[++i];
       if (!dir || !existsSync(join(dir, 'edgechat_worker_bg.wasm'))) {
         throw new Error(`${a} needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm`);
@@ -85,11 +95,11 @@ function parseArgs(argv) {
       o.runtime = argv[++i];
       if (!['raw', 'miniflare'].includes(o.runtime)) throw new Error('--runtime is raw or miniflare');
       if (o.runtime === 'raw') o.noBindings = true;
-    }
-    else throw new Error(`unknown argument ${a}`);
+    } else throw new Error(`unknown argument ${a}`);
   }
   if ((o.baselinePkg || o.pkg) && o.runtime !== 'raw') throw new Error('--baseline-pkg and --pkg need --runtime raw');
-  if (o.streams > 0xffff && o.clients === 'distinct') throw new Error('--clients distinct supports at most 65535 streams');
+  if (o.streams > 0xffff && o.clients === 'distinct')
+    throw new Error('--clients distinct supports at most 65535 streams');
   return o;
 }
 
@@ -199,12 +209,14 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
   // The edge's two paths at `base`, named `${prefix}edge …` (the build under test, or the baseline build).
   const edgePaths = (base, prefix) => ({
     [`${prefix}edge /v1/chat/completions`]: {
-      url: `${base}/v1/chat/completions`, format: 'chat',
+      url: `${base}/v1/chat/completions`,
+      format: 'chat',
       headers: { authorization: `Bearer ${SITE_KEY}` },
       body: (text) => ({ model: 'fast', stream: true, messages: messages(text) }),
     },
     [`${prefix}edge /api/chat`]: {
-      url: `${base}/api/chat`, format: 'widget',
+      url: `${base}/api/chat`,
+      format: 'widget',
       headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
       body: (text) => ({ model: 'fast', messages: messages(text) }),
     },
@@ -212,7 +224,8 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
   const baseline = baselineUrl ? edgePaths(baselineUrl, 'baseline ') : {};
   const all = {
     direct: {
-      url: `${upUrl}/v1/chat/completions`, format: 'chat',
+      url: `${upUrl}/v1/chat/completions`,
+      format: 'chat',
       headers: { authorization: 'Bearer sk-test-openai-0000' },
       body: (text) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(text) }),
     },
@@ -225,16 +238,19 @@ function paths(upUrl, edgeUrl, refUrl, baselineUrl, clients = 'one') {
     const edge = /^(baseline )?edge /.test(name);
     path.edge = edge;
     path.sent = 0;
-    path.headersFor = edge && clients === 'distinct'
-      ? (i) => ({ ...path.headers, 'cf-connecting-ip': distinctClientIp(i) })
-      : () => path.headers;
+    path.headersFor =
+      edge && clients === 'distinct'
+        ? (i) => ({ ...path.headers, 'cf-connecting-ip': distinctClientIp(i) })
+        : () => path.headers;
   }
   return all;
 }
 
 async function runBatch(path, texts) {
   path.sent += texts.length;
-  return Promise.all(texts.map((t, i) => streamOnce(path.url, { headers: path.headersFor(i), body: path.body(t), format: path.format })));
+  return Promise.all(
+    texts.map((t, i) => streamOnce(path.url, { headers: path.headersFor(i), body: path.body(t), format: path.format })),
+  );
 }
 
 function summarize(results) {
@@ -244,8 +260,20 @@ function summarize(results) {
     n: results.length,
     errors: errors.length,
     firstError: errors[0]?.error,
-    ttfb: { median: median(ok.map((r) => r.ttfb)), p99: pct(ok.map((r) => r.ttfb), 99) },
-    ttft: { median: median(ok.map((r) => r.ttft)), p99: pct(ok.map((r) => r.ttft), 99) },
+    ttfb: {
+      median: median(ok.map((r) => r.ttfb)),
+      p99: pct(
+        ok.map((r) => r.ttfb),
+        99,
+      ),
+    },
+    ttft: {
+      median: median(ok.map((r) => r.ttft)),
+      p99: pct(
+        ok.map((r) => r.ttft),
+        99,
+      ),
+    },
   };
 }
 
@@ -262,11 +290,16 @@ async function latency(up, P, opts, concurrency) {
     }
     await up.reset();
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, {
-    ...summarize(v),
-    // The whole request (start, 8 words, end), as workerd's CPU use over the batch minus its idle rate.
-    workerdCpuMsPerRequest: k === 'direct' ? null : (cpu[k] * 1000) / Math.max(1, v.length),
-  }]));
+  return Object.fromEntries(
+    Object.entries(samples).map(([k, v]) => [
+      k,
+      {
+        ...summarize(v),
+        // The whole request (start, 8 words, end), as workerd's CPU use over the batch minus its idle rate.
+        workerdCpuMsPerRequest: k === 'direct' ? null : (cpu[k] * 1000) / Math.max(1, v.length),
+      },
+    ]),
+  );
 }
 
 async function holdBack(up, P, opts, concurrency) {
@@ -274,7 +307,10 @@ async function holdBack(up, P, opts, concurrency) {
   const streams = concurrency === 1 ? 10 : concurrency;
   for (const [name, path] of Object.entries(P)) {
     await up.reset();
-    const texts = Array.from({ length: streams }, (_, i) => `cadence-${i}-${name.replace(/\W+/g, '_')} mock:delay=${opts.cadence} mock:words=30`);
+    const texts = Array.from(
+      { length: streams },
+      (_, i) => `cadence-${i}-${name.replace(/\W+/g, '_')} mock:delay=${opts.cadence} mock:words=30`,
+    );
     const results = [];
     const { cpu: cpuSeconds } = await busyCpu(opts.idleCpuRate, async () => {
       if (concurrency === 1) for (const t of texts) results.push(...(await runBatch(path, [t])));
@@ -292,7 +328,11 @@ async function holdBack(up, P, opts, concurrency) {
       delays.push(...eventDelays(entry.sends, r.arrivals));
     });
     out[name] = {
-      events: delays.length, errors, median: median(delays), p99: pct(delays, 99), max: Math.max(...delays),
+      events: delays.length,
+      errors,
+      median: median(delays),
+      p99: pct(delays, 99),
+      max: Math.max(...delays),
       workerdCpuMsPerEvent: name === 'direct' ? null : (cpuSeconds * 1000) / Math.max(1, delays.length),
     };
   }
@@ -318,7 +358,14 @@ async function manyStreams(up, P, n, idleRate) {
  * driven through its control endpoints.
  */
 export async function startUpstreamProcess({ recordSends = true } = {}) {
-  const args = [join(root, 'tests/upstream/server.mjs'), '--port', '0', '--delay-ms', '0', ...(recordSends ? ['--record-sends'] : [])];
+  const args = [
+    join(root, 'tests/upstream/server.mjs'),
+    '--port',
+    '0',
+    '--delay-ms',
+    '0',
+    ...(recordSends ? ['--record-sends'] : []),
+  ];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -339,10 +386,11 @@ export async function startUpstreamProcess({ recordSends = true } = {}) {
     url,
     requests: () => call('GET', '/__mock/requests'),
     reset: () => call('POST', '/__mock/reset'),
-    close: () => new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -401,28 +449,44 @@ function report(res) {
   const lines = [];
   const added = (a, b) => a - b;
   const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
-  lines.push(`machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)} ` +
-    '(other work on the machine inflates both paths, and the edge path more: it has one more process to schedule)');
-  lines.push(`runtime: ${res.opts.runtime === 'raw' ? 'raw workerd (no Miniflare)' : 'workerd via Miniflare'}; edge bindings: ${res.opts.noBindings ? 'none (per-isolate limiter, in-isolate cache)' : 'Durable Object limiter + KV cache'}; ` +
-    `workerd idle CPU ${(res.idleCpuRate * 1000).toFixed(1)} ms/s (subtracted from the CPU figures below)`);
+  lines.push(
+    `machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)} ` +
+      '(other work on the machine inflates both paths, and the edge path more: it has one more process to schedule)',
+  );
+  lines.push(
+    `runtime: ${res.opts.runtime === 'raw' ? 'raw workerd (no Miniflare)' : 'workerd via Miniflare'}; edge bindings: ${res.opts.noBindings ? 'none (per-isolate limiter, in-isolate cache)' : 'Durable Object limiter + KV cache'}; ` +
+      `workerd idle CPU ${(res.idleCpuRate * 1000).toFixed(1)} ms/s (subtracted from the CPU figures below)`,
+  );
   const cl = res.clientsLogged;
-  lines.push(`clients: ${res.opts.clients === 'distinct'
-    ? 'distinct (edge request i of a batch sends cf-connecting-ip 10.0.x.y of its own: one limiter key per concurrent request)'
-    : 'one (no client header: every edge request is the same client, one limiter key; the limiter\'s worst case)'}; ` +
-    `edge log lines ${cl.lines} (of ${cl.edgeRequests} edge requests sent), distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`);
-  lines.push(`wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`);
+  lines.push(
+    `clients: ${
+      res.opts.clients === 'distinct'
+        ? 'distinct (edge request i of a batch sends cf-connecting-ip 10.0.x.y of its own: one limiter key per concurrent request)'
+        : "one (no client header: every edge request is the same client, one limiter key; the limiter's worst case)"
+    }; ` +
+      `edge log lines ${cl.lines} (of ${cl.edgeRequests} edge requests sent), distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`,
+  );
+  lines.push(
+    `wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`,
+  );
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
     const d = L.direct;
     lines.push(`\nlatency at concurrency ${c.slice(1)} (n per path = ${d.n}):`);
     for (const [name, s] of Object.entries(L)) {
-      const extra = name === 'direct' ? '(baseline)'
-        : `added: ttft median ${ms(added(s.ttft.median, d.ttft.median))} (target <= ${TARGETS.medianAddedMs}), p99 ${ms(added(s.ttft.p99, d.ttft.p99))} (target <= ${TARGETS.p99AddedMs}); ratio median ${(s.ttft.median / d.ttft.median).toFixed(2)}x`;
+      const extra =
+        name === 'direct'
+          ? '(baseline)'
+          : `added: ttft median ${ms(added(s.ttft.median, d.ttft.median))} (target <= ${TARGETS.medianAddedMs}), p99 ${ms(added(s.ttft.p99, d.ttft.p99))} (target <= ${TARGETS.p99AddedMs}); ratio median ${(s.ttft.median / d.ttft.median).toFixed(2)}x`;
       const cpu = s.workerdCpuMsPerRequest == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerRequest)}/request`;
-      lines.push(`  ${name.padEnd(26)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors}${cpu} ${extra}`);
+      lines.push(
+        `  ${name.padEnd(26)} ttfb median ${ms(s.ttfb.median)} p99 ${ms(s.ttfb.p99)} | first token median ${ms(s.ttft.median)} p99 ${ms(s.ttft.p99)} | errors ${s.errors}${cpu} ${extra}`,
+      );
       const floor = L['ref: workerd body pass'];
       if (/^(baseline )?edge/.test(name) && floor) {
-        lines.push(`  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.ttft.median - floor.ttft.median)}, p99 ${ms(s.ttft.p99 - floor.ttft.p99)}`);
+        lines.push(
+          `  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.ttft.median - floor.ttft.median)}, p99 ${ms(s.ttft.p99 - floor.ttft.p99)}`,
+        );
       }
       if (s.firstError) lines.push(`    first error: ${s.firstError}`);
     }
@@ -430,20 +494,30 @@ function report(res) {
   for (const c of ['c1', 'c64']) {
     const H = res.holdBack[c];
     const b = H.direct;
-    lines.push(`\nper-event delay (upstream write -> client has the text), cadence ${res.opts.cadence} ms, concurrency ${c.slice(1)}:`);
+    lines.push(
+      `\nper-event delay (upstream write -> client has the text), cadence ${res.opts.cadence} ms, concurrency ${c.slice(1)}:`,
+    );
     for (const [name, s] of Object.entries(H)) {
-      const extra = name === 'direct' ? '(baseline)'
-        : `held back (this path - direct, same percentile): median ${ms(s.median - b.median)}, p99 ${ms(s.p99 - b.p99)}, max ${ms(s.max - b.max)} (target <= ${TARGETS.heldBackMs})`;
+      const extra =
+        name === 'direct'
+          ? '(baseline)'
+          : `held back (this path - direct, same percentile): median ${ms(s.median - b.median)}, p99 ${ms(s.p99 - b.p99)}, max ${ms(s.max - b.max)} (target <= ${TARGETS.heldBackMs})`;
       const cpu = s.workerdCpuMsPerEvent == null ? '' : ` | workerd CPU ${ms(s.workerdCpuMsPerEvent)}/event`;
-      lines.push(`  ${name.padEnd(26)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`);
+      lines.push(
+        `  ${name.padEnd(26)} events ${s.events} errors ${s.errors} | median ${ms(s.median)} p99 ${ms(s.p99)} max ${ms(s.max)}${cpu} ${extra}`,
+      );
       const floor = H['ref: workerd body pass'];
       if (/^(baseline )?edge/.test(name) && floor) {
-        lines.push(`  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.median - floor.median)}, p99 ${ms(s.p99 - floor.p99)}`);
+        lines.push(
+          `  ${''.padEnd(26)} over the workerd floor (ref: body pass): median ${ms(s.median - floor.median)}, p99 ${ms(s.p99 - floor.p99)}`,
+        );
       }
     }
   }
   const m = res.many;
-  lines.push(`\n${m.streams} concurrent streams through one workerd (/api/chat): errors ${m.errors} (target 0), ${m.seconds.toFixed(2)} s, upstream saw ${m.upstreamSeen}, workerd CPU ${m.workerdCpu.toFixed(2)} s (${((m.workerdCpu * 1000) / m.streams).toFixed(2)} ms/stream)`);
+  lines.push(
+    `\n${m.streams} concurrent streams through one workerd (/api/chat): errors ${m.errors} (target 0), ${m.seconds.toFixed(2)} s, upstream saw ${m.upstreamSeen}, workerd CPU ${m.workerdCpu.toFixed(2)} s (${((m.workerdCpu * 1000) / m.streams).toFixed(2)} ms/stream)`,
+  );
   for (const [e, n] of Object.entries(m.byError)) lines.push(`  ${n} x ${e}`);
   return lines.join('\n');
 }
@@ -485,7 +559,9 @@ async function main() {
     res.many = await manyStreams(up, P, opts.streams, res.idleCpuRate);
     res.clientsLogged = await settledLoggedClients(edge);
     // Requests sent to the edge under test (the baseline edge's lines are in another workerd's output).
-    res.clientsLogged.edgeRequests = Object.entries(P).filter(([k, p]) => p.edge && !k.startsWith('baseline')).reduce((n, [, p]) => n + p.sent, 0);
+    res.clientsLogged.edgeRequests = Object.entries(P)
+      .filter(([k, p]) => p.edge && !k.startsWith('baseline'))
+      .reduce((n, [, p]) => n + p.sent, 0);
   } finally {
     if (baseline) await baseline.stop();
     if (ref) await ref.stop();

@@ -21,17 +21,22 @@ const KB = (n) => `${(n / 1024).toFixed(1)} KB`;
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 /** Last/first 1,000 tokens, and the same with the median of the first and last three blocks (steadier on a busy
  * machine, where one block can take twice another for reasons outside the page). */
-const ratios = (b) => `ratio last/first ${(b.at(-1) / b[0]).toFixed(2)} (target <= 1.2); median of the last 3 / first 3 blocks ${(median(b.slice(-3)) / median(b.slice(0, 3))).toFixed(2)}`;
+const ratios = (b) =>
+  `ratio last/first ${(b.at(-1) / b[0]).toFixed(2)} (target <= 1.2); median of the last 3 / first 3 blocks ${(median(b.slice(-3)) / median(b.slice(0, 3))).toFixed(2)}`;
 
 function sizes(files) {
-  let raw = 0, gz = 0, br = 0;
+  let raw = 0,
+    gz = 0,
+    br = 0;
   const rows = files.map((f) => {
     const data = fs.readFileSync(f);
     const g = zlib.gzipSync(data, { level: 9 }).length;
     const b = zlib.brotliCompressSync(data, {
       params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length },
     }).length;
-    raw += data.length; gz += g; br += b;
+    raw += data.length;
+    gz += g;
+    br += b;
     return { file: path.relative(ROOT, f), raw: data.length, gzip: g, brotli: b };
   });
   return { rows, raw, gz, br };
@@ -39,19 +44,31 @@ function sizes(files) {
 
 function printSizes(title, s) {
   console.log(`\n${title}`);
-  for (const r of s.rows) console.log(`  ${r.file.padEnd(48)} raw ${KB(r.raw).padStart(9)}  gzip ${KB(r.gzip).padStart(8)}  brotli ${KB(r.brotli).padStart(8)}`);
-  console.log(`  ${'total'.padEnd(48)} raw ${KB(s.raw).padStart(9)}  gzip ${KB(s.gz).padStart(8)}  brotli ${KB(s.br).padStart(8)}`);
+  for (const r of s.rows)
+    console.log(
+      `  ${r.file.padEnd(48)} raw ${KB(r.raw).padStart(9)}  gzip ${KB(r.gzip).padStart(8)}  brotli ${KB(r.brotli).padStart(8)}`,
+    );
+  console.log(
+    `  ${'total'.padEnd(48)} raw ${KB(s.raw).padStart(9)}  gzip ${KB(s.gz).padStart(8)}  brotli ${KB(s.br).padStart(8)}`,
+  );
 }
 
-const widgetFiles = ['edge-chat.js', 'edgechat-www.js', 'edgechat-www_bg.wasm', 'edgechat.css'].map((f) => path.join(DIST, f));
-for (const f of widgetFiles) if (!fs.existsSync(f)) throw new Error(`missing ${f}: build dist/ first (tests/browser/run.sh)`);
+const widgetFiles = ['edge-chat.js', 'edgechat-www.js', 'edgechat-www_bg.wasm', 'edgechat.css'].map((f) =>
+  path.join(DIST, f),
+);
+for (const f of widgetFiles)
+  if (!fs.existsSync(f)) throw new Error(`missing ${f}: build dist/ first (tests/browser/run.sh)`);
 const deepChat = path.join(ROOT, 'node_modules/deep-chat/dist/deepChat.bundle.js');
-const deepChatVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/deep-chat/package.json'), 'utf8')).version;
+const deepChatVersion = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'node_modules/deep-chat/package.json'), 'utf8'),
+).version;
 const ours = sizes(widgetFiles);
 const theirs = sizes([deepChat]);
 printSizes('edgechat widget (everything it loads)', ours);
 printSizes(`deep-chat ${deepChatVersion} (dist bundle)`, theirs);
-console.log(`\n  brotli: edgechat ${KB(ours.br)} vs deep-chat ${KB(theirs.br)} (edgechat/deep-chat = ${(ours.br / theirs.br).toFixed(2)}); target <= 80 KB: ${ours.br <= 80 * 1024 ? 'met' : 'NOT met'}`);
+console.log(
+  `\n  brotli: edgechat ${KB(ours.br)} vs deep-chat ${KB(theirs.br)} (edgechat/deep-chat = ${(ours.br / theirs.br).toFixed(2)}); target <= 80 KB: ${ours.br <= 80 * 1024 ? 'met' : 'NOT met'}`,
+);
 
 /** The files the app's page loads until it can take a first message (the composer is there and the config came). */
 async function appFiles(browser, web) {
@@ -59,7 +76,8 @@ async function appFiles(browser, web) {
   const files = new Set();
   page.on('request', (r) => {
     const u = new URL(r.url());
-    if (u.origin === web.url && !u.pathname.startsWith('/api/')) files.add(u.pathname === '/' || !path.extname(u.pathname) ? '/index.html' : u.pathname);
+    if (u.origin === web.url && !u.pathname.startsWith('/api/'))
+      files.add(u.pathname === '/' || !path.extname(u.pathname) ? '/index.html' : u.pathname);
   });
   try {
     await page.goto(web.url);
@@ -79,10 +97,14 @@ const browser = await launch();
 try {
   const app = sizes(await appFiles(browser, web));
   printSizes('edgechat app (everything dist/index.html loads before the first message)', app);
-  console.log(`\n  brotli: app ${KB(app.br)}; budget <= 200 KB: ${app.br <= 200 * 1024 ? 'met' : 'NOT met'}; widget <= 70 KB: ${ours.br <= 70 * 1024 ? 'met' : 'NOT met'}`);
+  console.log(
+    `\n  brotli: app ${KB(app.br)}; budget <= 200 KB: ${app.br <= 200 * 1024 ? 'met' : 'NOT met'}; widget <= 70 KB: ${ours.br <= 70 * 1024 ? 'met' : 'NOT met'}`,
+  );
 
   const page = browser.page;
-  await page.route('**/bench/page.html', (route) => route.fulfill({ path: path.join(here, 'page.html'), contentType: 'text/html' }));
+  await page.route('**/bench/page.html', (route) =>
+    route.fulfill({ path: path.join(here, 'page.html'), contentType: 'text/html' }),
+  );
   await page.goto(`${web.url}/bench/page.html`);
   await page.waitForFunction(() => window.benchReady === true);
   const r = await page.evaluate((t) => window.runBench(t), toks);
@@ -93,8 +115,12 @@ try {
   const sorted = [...r.perToken].sort((a, b) => a - b);
   const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   console.log(`\nrenderer: ${N} tokens, ${r.chars} chars, ${r.nodes} elements in headless Chromium`);
-  console.log(`  total main-thread time ${total.toFixed(1)} ms (finish ${r.finish.toFixed(2)} ms); per token p50 ${(p(0.5) * 1000).toFixed(0)} µs, p99 ${(p(0.99) * 1000).toFixed(0)} µs`);
-  console.log(`  first 1,000 tokens ${first.toFixed(1)} ms, last 1,000 tokens ${last.toFixed(1)} ms, ratio last/first ${(last / first).toFixed(2)} (target <= 1.2)`);
+  console.log(
+    `  total main-thread time ${total.toFixed(1)} ms (finish ${r.finish.toFixed(2)} ms); per token p50 ${(p(0.5) * 1000).toFixed(0)} µs, p99 ${(p(0.99) * 1000).toFixed(0)} µs`,
+  );
+  console.log(
+    `  first 1,000 tokens ${first.toFixed(1)} ms, last 1,000 tokens ${last.toFixed(1)} ms, ratio last/first ${(last / first).toFixed(2)} (target <= 1.2)`,
+  );
   // The first 1,000 include warm-up (JIT, first style resolution); the second 1,000 are a steadier baseline.
   const second = sum(r.perToken.slice(1000, 2000));
   console.log(`  tokens 1,001-2,000 ${second.toFixed(1)} ms, ratio last/second ${(last / second).toFixed(2)}`);
@@ -103,12 +129,16 @@ try {
   const parts = await wholeWidget(browser, toks);
   const blocks = parts.map((p) => p[0]);
   const [b1, b2, bl] = [blocks[0], blocks[1], blocks.at(-1)];
-  console.log(`\nwhole widget: ${N} tokens streamed over SSE from a local edge stand-in, main-thread time per 1,000 tokens`);
+  console.log(
+    `\nwhole widget: ${N} tokens streamed over SSE from a local edge stand-in, main-thread time per 1,000 tokens`,
+  );
   console.log(`  ${blocks.map((b) => b.toFixed(0)).join(' ')} ms (total ${sum(blocks).toFixed(0)} ms)`);
   console.log(`  of which script ${parts.map((p) => p[1].toFixed(0)).join(' ')}`);
   console.log(`           layout ${parts.map((p) => p[2].toFixed(0)).join(' ')}`);
   console.log(`           style ${parts.map((p) => p[3].toFixed(0)).join(' ')}`);
-  console.log(`  first 1,000 tokens ${b1.toFixed(1)} ms, last 1,000 tokens ${bl.toFixed(1)} ms, ${ratios(blocks)}; last/second ${(bl / b2).toFixed(2)}`);
+  console.log(
+    `  first 1,000 tokens ${b1.toFixed(1)} ms, last 1,000 tokens ${bl.toFixed(1)} ms, ${ratios(blocks)}; last/second ${(bl / b2).toFixed(2)}`,
+  );
 
   // The same answer through the app (its chat view on the same shared model and renderer).
   const appParts = await wholeApp(browser, toks);
@@ -118,7 +148,9 @@ try {
   console.log(`  of which script ${appParts.map((p) => p[1].toFixed(0)).join(' ')}`);
   console.log(`           layout ${appParts.map((p) => p[2].toFixed(0)).join(' ')}`);
   console.log(`           style ${appParts.map((p) => p[3].toFixed(0)).join(' ')}`);
-  console.log(`  first 1,000 tokens ${ab[0].toFixed(1)} ms, last 1,000 tokens ${ab.at(-1).toFixed(1)} ms, ${ratios(ab)}; last/second ${(ab.at(-1) / ab[1]).toFixed(2)}`);
+  console.log(
+    `  first 1,000 tokens ${ab[0].toFixed(1)} ms, last 1,000 tokens ${ab.at(-1).toFixed(1)} ms, ${ratios(ab)}; last/second ${(ab.at(-1) / ab[1]).toFixed(2)}`,
+  );
   const as = appParts.map((p) => p[1]);
   console.log(`  script alone: ${ratios(as)}`);
 } finally {

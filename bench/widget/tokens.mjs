@@ -1,6 +1,9 @@
 // A deterministic long markdown answer split into LLM-like tokens (a word with its leading space, punctuation and
 // markup split off), cycling through headings, paragraphs with inline markup, lists, code blocks, tables, quotes.
-const WORDS = 'the quick brown fox jumps over lazy dogs while streaming tokens render incrementally into blocks of markdown text'.split(' ');
+const WORDS =
+  'the quick brown fox jumps over lazy dogs while streaming tokens render incrementally into blocks of markdown text'.split(
+    ' ',
+  );
 
 function section(i) {
   const w = (k) => WORDS[(i * 7 + k) % WORDS.length];

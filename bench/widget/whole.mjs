@@ -21,7 +21,8 @@ const FRONT_ENDS = {
     path: '/embed.html',
     input: 'edge-chat .ec-input',
     done: 'edge-chat .ec-assistant[data-status="done"]',
-    text: () => document.querySelector('edge-chat').shadowRoot.querySelector('.ec-assistant:last-child .ec-md').textContent,
+    text: () =>
+      document.querySelector('edge-chat').shadowRoot.querySelector('.ec-assistant:last-child .ec-md').textContent,
   },
   app: {
     path: '/',
@@ -46,9 +47,12 @@ async function wholeFrontEnd(browser, toks, which, block) {
   const fe = FRONT_ENDS[which];
   let stream;
   let opened;
-  const ready = new Promise((r) => { opened = r; });
+  const ready = new Promise((r) => {
+    opened = r;
+  });
   const edge = http.createServer((req, res) => {
-    if (req.url === '/api/config') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(CONFIG));
+    if (req.url === '/api/config')
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(CONFIG));
     req.resume();
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     stream = { res, id: 0 };
@@ -57,7 +61,8 @@ async function wholeFrontEnd(browser, toks, which, block) {
   await new Promise((r) => edge.listen(0, '127.0.0.1', r));
   const web = await startStatic({ edgeUrl: () => `http://127.0.0.1:${edge.address().port}` });
   const page = await browser.context.newPage();
-  const send = (event, data) => stream.res.write(`id: ${++stream.id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (event, data) =>
+    stream.res.write(`id: ${++stream.id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   const tick = () => new Promise((r) => setTimeout(r, 1));
   try {
     const cdp = await browser.context.newCDPSession(page);
@@ -102,7 +107,14 @@ async function wholeFrontEnd(browser, toks, which, block) {
       const after = await busy();
       blocks.push(after.map((v, i) => v - before[i]));
     }
-    send('usage', { input_tokens: 10, output_tokens: toks.length, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null, estimated: false });
+    send('usage', {
+      input_tokens: 10,
+      output_tokens: toks.length,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 0,
+      cost_usd: null,
+      estimated: false,
+    });
     send('done', { stop_reason: 'end_turn', raw_stop_reason: 'stop', stopped: false });
     stream.res.end();
     await page.locator(fe.done).waitFor({ timeout: 60000 });

@@ -4,15 +4,15 @@
 // and one that leaves while generating is stopped (its AbortSignal fires and node-llama-cpp stops at the next
 // token). One context sequence is reused, so a prompt that shares a prefix with the previous one skips re-reading it.
 
-import { getLlama, JinjaTemplateChatWrapper, LlamaChat } from "node-llama-cpp";
-import { ApiError } from "./openai.mjs";
-import { toGbnfJsonSchema } from "./schema.mjs";
+import { getLlama, JinjaTemplateChatWrapper, LlamaChat } from 'node-llama-cpp';
+import { ApiError } from './openai.mjs';
+import { toGbnfJsonSchema } from './schema.mjs';
 
 /** Thrown to a caller whose request was aborted before it produced anything. */
 export class AbortedError extends Error {
   constructor() {
-    super("request aborted by the client");
-    this.name = "AbortedError";
+    super('request aborted by the client');
+    this.name = 'AbortedError';
   }
 }
 
@@ -28,10 +28,10 @@ export async function loadEngine({ modelPath, modelId, threads = 1, contextSize 
   try {
     llama = await getLlama({
       gpu: false,
-      build: "never",
+      build: 'never',
       skipDownload: true,
       maxThreads: threads,
-      logLevel: "error",
+      logLevel: 'error',
       progressLogs: false,
     });
   } catch (err) {
@@ -57,7 +57,7 @@ export async function loadEngine({ modelPath, modelId, threads = 1, contextSize 
  */
 function chatWrapperFor(model) {
   const template = model.fileInfo.metadata?.tokenizer?.chat_template;
-  if (typeof template !== "string" || template.length === 0) return "auto";
+  if (typeof template !== 'string' || template.length === 0) return 'auto';
   return new JinjaTemplateChatWrapper({
     template,
     tokenizer: model.tokenizer,
@@ -103,11 +103,11 @@ class Engine {
    * @returns {Promise<import("node-llama-cpp").LlamaGrammar | undefined>}
    */
   async grammarFor(responseFormat) {
-    if (responseFormat.type === "json_object") {
-      this.#jsonGrammar ??= await this.#llama.getGrammarFor("json");
+    if (responseFormat.type === 'json_object') {
+      this.#jsonGrammar ??= await this.#llama.getGrammarFor('json');
       return this.#jsonGrammar;
     }
-    if (responseFormat.type !== "json_schema") return undefined;
+    if (responseFormat.type !== 'json_schema') return undefined;
     const gbnfSchema = toGbnfJsonSchema(responseFormat.schema);
     const key = JSON.stringify(gbnfSchema);
     let grammar = this.#schemaGrammars.get(key);
@@ -116,8 +116,8 @@ class Engine {
         grammar = await this.#llama.createGrammarForJsonSchema(gbnfSchema);
       } catch (err) {
         throw new ApiError(400, `Unsupported JSON schema: ${err.message}`, {
-          param: "response_format.json_schema.schema",
-          code: "invalid_json_schema",
+          param: 'response_format.json_schema.schema',
+          code: 'invalid_json_schema',
         });
       }
       if (this.#schemaGrammars.size >= 32) this.#schemaGrammars.delete(this.#schemaGrammars.keys().next().value);
@@ -129,7 +129,7 @@ class Engine {
   /** Number of tokens the rendered prompt takes (chat template applied, generation prompt included). */
   countPromptTokens(history) {
     const last = history[history.length - 1];
-    const withReply = last?.type === "model" ? history : [...history, { type: "model", response: [] }];
+    const withReply = last?.type === 'model' ? history : [...history, { type: 'model', response: [] }];
     const { contextText } = this.#chat.chatWrapper.generateContextState({ chatHistory: withReply });
     return contextText.tokenize(this.#model.tokenizer).length;
   }
@@ -144,7 +144,7 @@ class Engine {
       throw new ApiError(
         400,
         `This model's context is ${this.contextSize} tokens; the messages take ${promptTokens}. Shorten them.`,
-        { param: "messages", code: "context_length_exceeded" },
+        { param: 'messages', code: 'context_length_exceeded' },
       );
     }
     return promptTokens;
@@ -156,7 +156,7 @@ class Engine {
    * anything was generated, ApiError when the prompt does not fit the context or the engine is closed.
    */
   async generate(params, { signal, onText = () => {}, grammar, promptTokens }) {
-    if (this.#closed) throw new ApiError(503, "The local model is shutting down.", { type: "server_error" });
+    if (this.#closed) throw new ApiError(503, 'The local model is shutting down.', { type: 'server_error' });
     promptTokens ??= this.checkPromptFits(params.history);
     await this.#waitTurn(signal);
     try {
@@ -177,7 +177,7 @@ class Engine {
     return new Promise((resolve, reject) => {
       const entry = {
         start: () => {
-          signal?.removeEventListener("abort", onAbort);
+          signal?.removeEventListener('abort', onAbort);
           this.#running = {};
           resolve();
         },
@@ -187,7 +187,7 @@ class Engine {
         if (i >= 0) this.#queue.splice(i, 1);
         reject(new AbortedError());
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(entry);
     });
   }

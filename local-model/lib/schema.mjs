@@ -7,21 +7,35 @@
 // `maximum`, `multipleOf`, `uniqueItems`, unknown `format`s) are dropped: the output has the right shape but those
 // constraints are not guaranteed (documented in README.md).
 
-import { ApiError } from "./openai.mjs";
+import { ApiError } from './openai.mjs';
 
-const PARAM = "response_format.json_schema.schema";
-const SCALARS = new Set(["string", "number", "integer", "boolean", "null"]);
-const FORMATS = new Set(["date-time", "time", "date"]);
-const REJECTED = ["not", "if", "then", "else", "patternProperties", "dependentSchemas", "dependentRequired", "contains"];
+const PARAM = 'response_format.json_schema.schema';
+const SCALARS = new Set(['string', 'number', 'integer', 'boolean', 'null']);
+const FORMATS = new Set(['date-time', 'time', 'date']);
+const REJECTED = [
+  'not',
+  'if',
+  'then',
+  'else',
+  'patternProperties',
+  'dependentSchemas',
+  'dependentRequired',
+  'contains',
+];
 const MAX_DEPTH = 32;
 
 /** Any JSON value, spelled in the subset (an array without `items` and an open object take any values). */
 const ANY = Object.freeze({
-  oneOf: [{ type: ["string", "number", "boolean", "null"] }, { type: "array" }, { type: "object", additionalProperties: true }],
+  oneOf: [
+    { type: ['string', 'number', 'boolean', 'null'] },
+    { type: 'array' },
+    { type: 'object', additionalProperties: true },
+  ],
 });
 
-const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-const reject = (message) => new ApiError(400, `Unsupported JSON schema: ${message}`, { param: PARAM, code: "invalid_json_schema" });
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const reject = (message) =>
+  new ApiError(400, `Unsupported JSON schema: ${message}`, { param: PARAM, code: 'invalid_json_schema' });
 
 function refTarget(ref) {
   const m = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
@@ -30,34 +44,32 @@ function refTarget(ref) {
 }
 
 function withDescription(out, schema) {
-  if (typeof schema.description === "string") out.description = schema.description;
+  if (typeof schema.description === 'string') out.description = schema.description;
   return out;
 }
 
 function convertObject(schema, depth) {
-  const out = { type: "object" };
+  const out = { type: 'object' };
   if (schema.properties !== undefined) {
     if (!isObject(schema.properties)) throw reject("'properties' must be an object.");
-    out.properties = Object.fromEntries(
-      Object.entries(schema.properties).map(([k, v]) => [k, convert(v, depth + 1)]),
-    );
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, convert(v, depth + 1)]));
   }
   const extra = schema.additionalProperties;
   if (extra === undefined) out.additionalProperties = out.properties === undefined;
-  else if (typeof extra === "boolean") out.additionalProperties = extra;
+  else if (typeof extra === 'boolean') out.additionalProperties = extra;
   else out.additionalProperties = convert(extra, depth + 1);
-  if (Array.isArray(schema.required)) out.required = schema.required.filter((k) => typeof k === "string");
-  for (const key of ["minProperties", "maxProperties"]) {
+  if (Array.isArray(schema.required)) out.required = schema.required.filter((k) => typeof k === 'string');
+  for (const key of ['minProperties', 'maxProperties']) {
     if (Number.isInteger(schema[key])) out[key] = schema[key];
   }
   return out;
 }
 
 function convertArray(schema, depth) {
-  const out = { type: "array" };
+  const out = { type: 'array' };
   if (schema.items !== undefined && schema.items !== true) out.items = convert(schema.items, depth + 1);
   if (Array.isArray(schema.prefixItems)) out.prefixItems = schema.prefixItems.map((s) => convert(s, depth + 1));
-  for (const key of ["minItems", "maxItems"]) {
+  for (const key of ['minItems', 'maxItems']) {
     if (Number.isInteger(schema[key])) out[key] = schema[key];
   }
   return out;
@@ -65,14 +77,14 @@ function convertArray(schema, depth) {
 
 function convertTyped(type, schema, depth) {
   switch (type) {
-    case "object":
+    case 'object':
       return convertObject(schema, depth);
-    case "array":
+    case 'array':
       return convertArray(schema, depth);
-    case "string": {
-      if (typeof schema.format === "string" && FORMATS.has(schema.format)) return { type, format: schema.format };
+    case 'string': {
+      if (typeof schema.format === 'string' && FORMATS.has(schema.format)) return { type, format: schema.format };
       const out = { type };
-      for (const key of ["minLength", "maxLength"]) {
+      for (const key of ['minLength', 'maxLength']) {
         if (Number.isInteger(schema[key])) out[key] = schema[key];
       }
       return out;
@@ -92,7 +104,7 @@ function convert(schema, depth = 0) {
   if (bad) throw reject(`the '${bad}' keyword cannot be enforced by the local model's grammar.`);
   if (Array.isArray(schema.allOf)) {
     if (schema.allOf.length !== 1) throw reject("'allOf' with more than one schema cannot be enforced.");
-    return convert({ ...schema.allOf[0], ...without(schema, "allOf") }, depth + 1);
+    return convert({ ...schema.allOf[0], ...without(schema, 'allOf') }, depth + 1);
   }
   const defs = schema.$defs ?? schema.definitions;
   const withDefs = (out) => {
@@ -101,9 +113,9 @@ function convert(schema, depth = 0) {
     }
     return withDescription(out, schema);
   };
-  if (typeof schema.$ref === "string") return withDefs({ $ref: refTarget(schema.$ref) });
-  if ("const" in schema) return withDefs({ const: scalar(schema.const, "const") });
-  if (Array.isArray(schema.enum)) return withDefs({ enum: schema.enum.map((v) => scalar(v, "enum")) });
+  if (typeof schema.$ref === 'string') return withDefs({ $ref: refTarget(schema.$ref) });
+  if ('const' in schema) return withDefs({ const: scalar(schema.const, 'const') });
+  if (Array.isArray(schema.enum)) return withDefs({ enum: schema.enum.map((v) => scalar(v, 'enum')) });
   const alternatives = schema.anyOf ?? schema.oneOf;
   if (Array.isArray(alternatives)) {
     if (alternatives.length === 0) throw reject("'anyOf'/'oneOf' must not be empty.");
@@ -111,8 +123,8 @@ function convert(schema, depth = 0) {
   }
   let type = schema.type;
   if (type === undefined) {
-    if (schema.properties !== undefined) type = "object";
-    else if (schema.items !== undefined || schema.prefixItems !== undefined) type = "array";
+    if (schema.properties !== undefined) type = 'object';
+    else if (schema.items !== undefined || schema.prefixItems !== undefined) type = 'array';
     else return withDefs({ ...ANY });
   }
   if (Array.isArray(type)) {
@@ -120,7 +132,7 @@ function convert(schema, depth = 0) {
     if (type.every((t) => SCALARS.has(t))) return withDefs({ type: [...type] });
     return withDefs({ oneOf: type.map((t) => convertTyped(t, schema, depth)) });
   }
-  if (typeof type !== "string") throw reject("'type' must be a string or an array of strings.");
+  if (typeof type !== 'string') throw reject("'type' must be a string or an array of strings.");
   return withDefs(convertTyped(type, schema, depth));
 }
 
@@ -130,7 +142,7 @@ function without(obj, key) {
 }
 
 function scalar(v, keyword) {
-  if (v === null || ["string", "number", "boolean"].includes(typeof v)) return v;
+  if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) return v;
   throw reject(`'${keyword}' values must be strings, numbers, booleans or null.`);
 }
 

@@ -17,7 +17,9 @@ const FILES = [
 ];
 
 if (!existsSync(join(from, '.release'))) {
-  console.error(`prepack: ${from} is not a release build (no .release stamp). Run \`trunk build --release\` at the repo root first.`);
+  console.error(
+    `prepack: ${from} is not a release build (no .release stamp). Run \`trunk build --release\` at the repo root first.`,
+  );
   process.exit(1);
 }
 const to = join(here, 'dist');

@@ -36,8 +36,8 @@ pub mod limits;
 pub mod trim;
 
 pub use estimate::{
-    estimate_message_tokens, estimate_text_tokens, Calibration, MAX_CALIBRATION_RATIO, MESSAGE_OVERHEAD_TOKENS,
-    MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS, TokenCounter,
+    estimate_message_tokens, estimate_text_tokens, Calibration, TokenCounter, MAX_CALIBRATION_RATIO,
+    MESSAGE_OVERHEAD_TOKENS, MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS,
 };
 pub use history::{validate_messages, ConversationError, InvalidTurn};
 pub use limits::{message_chars, ConversationLimits, LimitError};

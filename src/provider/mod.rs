@@ -14,7 +14,6 @@
 // rate-limit state) by design, so results holding it are large everywhere in this module.
 #![allow(clippy::result_large_err)]
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::Message;

@@ -11,7 +11,9 @@ import { startRealBackend, startStatic, launch, shot } from './support/stack.mjs
 import { app, freshApp, ask, settledAnswer, answerText, threadTitles, axeCheck, eventually } from './support/app.mjs';
 
 // 48 lines, ~1.9 KB: at 8 code points every 15 ms it streams for ~3.5 s.
-const LONG = Array.from({ length: 48 }, (_, i) => `Line ${i + 1} of the long answer, with **bold** words.`).join('\n\n');
+const LONG = Array.from({ length: 48 }, (_, i) => `Line ${i + 1} of the long answer, with **bold** words.`).join(
+  '\n\n',
+);
 const LONG_SHOWN = LONG.replaceAll('**', '');
 const slow = (text) => ({ text, chunk: 8, delayMs: 15 });
 
@@ -23,7 +25,9 @@ before(async () => {
   edge = await startRealBackend({
     streams: true,
     limits: { keepalive_ms: 300 },
-    models: { flaky: { provider: 'openai-chat', model: 'gpt-4o-mini', label: 'Flaky (falls back)', fallback: ['smart'] } },
+    models: {
+      flaky: { provider: 'openai-chat', model: 'gpt-4o-mini', label: 'Flaky (falls back)', fallback: ['smart'] },
+    },
     config: { allow_system_prompt: true },
   });
   web = await startStatic({ edgeUrl: () => edge.url });
@@ -32,7 +36,13 @@ before(async () => {
   apiCalls = [];
   page.on('request', (r) => {
     const u = new URL(r.url());
-    if (u.pathname.startsWith('/api/chat')) apiCalls.push({ method: r.method(), path: u.pathname, body: r.postData(), lastEventId: r.headers()['last-event-id'] });
+    if (u.pathname.startsWith('/api/chat'))
+      apiCalls.push({
+        method: r.method(),
+        path: u.pathname,
+        body: r.postData(),
+        lastEventId: r.headers()['last-event-id'],
+      });
   });
 });
 
@@ -52,9 +62,15 @@ test('threads: create, first question titles it, rename, search by title and tex
   await ask(page, 'What is the capital of France?');
   assert.equal(await settledAnswer(page), 'done');
   assert.match(await answerText(page), /Mock answer to: What is the capital of France\?/);
-  await eventually(async () => (await threadTitles(page))[0] === 'What is the capital of France?', { what: 'title from the first question' });
+  await eventually(async () => (await threadTitles(page))[0] === 'What is the capital of France?', {
+    what: 'title from the first question',
+  });
   assert.equal(await page.locator(app.title).innerText(), 'What is the capital of France?');
-  assert.match(await page.locator('.turn.answer .usage').innerText(), /\d+ in · \d+ out · \$\d/, 'usage and cost under the answer');
+  assert.match(
+    await page.locator('.turn.answer .usage').innerText(),
+    /\d+ in · \d+ out · \$\d/,
+    'usage and cost under the answer',
+  );
 
   // A second thread from the button.
   await page.locator('.new-thread').click();
@@ -74,9 +90,13 @@ test('threads: create, first question titles it, rename, search by title and tex
   // Search by title, by text (a word only in an answer), and nothing.
   const search = page.locator(app.search);
   await search.fill('cooking');
-  await eventually(async () => JSON.stringify(await threadTitles(page)) === '["Cooking notes"]', { what: 'search by title' });
+  await eventually(async () => JSON.stringify(await threadTitles(page)) === '["Cooking notes"]', {
+    what: 'search by title',
+  });
   await search.fill('FRANCE');
-  await eventually(async () => JSON.stringify(await threadTitles(page)) === '["What is the capital of France?"]', { what: 'search by text' });
+  await eventually(async () => JSON.stringify(await threadTitles(page)) === '["What is the capital of France?"]', {
+    what: 'search by text',
+  });
   await search.fill('mock answer');
   await eventually(async () => (await threadTitles(page)).length === 2, { what: 'both answers say it' });
   await search.fill('zebra');
@@ -93,7 +113,9 @@ test('threads: create, first question titles it, rename, search by title and tex
   await page.locator(app.threads, { hasText: 'Cooking notes' }).click();
   await page.locator('.delete').click();
   await page.locator('.notice', { hasText: 'Deleted “Cooking notes”' }).waitFor();
-  await eventually(async () => JSON.stringify(await threadTitles(page)) === '["What is the capital of France?"]', { what: 'deleted' });
+  await eventually(async () => JSON.stringify(await threadTitles(page)) === '["What is the capital of France?"]', {
+    what: 'deleted',
+  });
   await shot(page, 'app-deleted-undo');
   await page.locator('.notice .undo').click();
   await eventually(async () => (await threadTitles(page)).length === 2, { what: 'undone' });
@@ -139,7 +161,11 @@ test('threads: export Markdown and JSON; import the JSON back; a bad file is ref
     assert.deepEqual(await threadTitles(page), before, `${name}: nothing changed`);
     await page.locator('.notice .dismiss').click();
   };
-  await refuse('broken.json', '{"format": "edgechat-thread", "turns": [', /Import refused, nothing was changed\. The file is not JSON/);
+  await refuse(
+    'broken.json',
+    '{"format": "edgechat-thread", "turns": [',
+    /Import refused, nothing was changed\. The file is not JSON/,
+  );
   await refuse('other.json', '{"hello": 1}', /"format" must be "edgechat-thread"/);
   const badRole = { ...exported, turns: [{ role: 'bot', text: 'hi' }] };
   await refuse('bad-role.json', JSON.stringify(badRole), /turns\[0\]: "role" must be "user" or "assistant"/);
@@ -148,7 +174,11 @@ test('threads: export Markdown and JSON; import the JSON back; a bad file is ref
   await shot(page, 'app-import-refused');
 
   // The good file: a new thread (the original stays), the same conversation, which continues.
-  await page.setInputFiles('#import-file', { name: 'export-me-please.json', mimeType: 'application/json', buffer: Buffer.from(json) });
+  await page.setInputFiles('#import-file', {
+    name: 'export-me-please.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(json),
+  });
   await page.locator('.notice', { hasText: 'Imported “Export me please”' }).waitFor();
   await eventually(async () => (await threadTitles(page)).length === 2, { what: 'imported as a second thread' });
   assert.match(page.url(), /\/t\//);
@@ -175,7 +205,11 @@ test('chat: the answer resumes in place after the connection is cut, and after a
   await ask(page, 'the same long answer');
   await eventually(async () => (await answerText(page)).length > 300, { timeout: 10000, what: 'part of the answer' });
   assert.ok(web.dropConnections() >= 1, 'a connection was cut');
-  await page.locator('.turn.answer .reconnecting').last().waitFor({ timeout: 5000 }).catch(() => {});
+  await page
+    .locator('.turn.answer .reconnecting')
+    .last()
+    .waitFor({ timeout: 5000 })
+    .catch(() => {});
   assert.equal(await settledAnswer(page, 30000), 'done');
   assert.equal(await answerText(page), LONG_SHOWN);
   assert.ok(resumes().length >= 1, 'resumed with GET /api/chat/streams/{id}');
@@ -237,7 +271,11 @@ test('structured output: schema errors before sending; a matching answer as a tr
   // A good schema: the mock model answers JSON shaped by it, shown as a tree and validated.
   const schema = {
     type: 'object',
-    properties: { city: { type: 'string' }, population: { type: 'integer', minimum: 0 }, landmarks: { type: 'array', items: { type: 'string' } } },
+    properties: {
+      city: { type: 'string' },
+      population: { type: 'integer', minimum: 0 },
+      landmarks: { type: 'array', items: { type: 'string' } },
+    },
     required: ['city', 'population', 'landmarks'],
     additionalProperties: false,
   };
@@ -249,7 +287,7 @@ test('structured output: schema errors before sending; a matching answer as a tr
   assert.deepEqual(sent.response_format, { type: 'json_schema', name: 'answer', schema, strict: true });
   const last = page.locator(app.answer).last();
   await last.locator('.check.ok', { hasText: 'matches the schema' }).waitFor();
-  assert.ok(await last.locator('.tree .key', { hasText: 'population' }).count() === 1, 'the tree shows the keys');
+  assert.ok((await last.locator('.tree .key', { hasText: 'population' }).count()) === 1, 'the tree shows the keys');
   await shot(page, 'app-structured');
   await axeCheck(page, 'structured answer');
 
@@ -328,14 +366,26 @@ test('inspector: every event with its id and time, first token, tokens per secon
   assert.ok(tps > 0, `tokens per second ${tps}`);
   assert.match(await panel.locator('.request-id').innerText(), /\S{8,}/);
   assert.match(await panel.locator('.served').innerText(), /^fast \(openai-chat\)$/);
-  const rows = await panel.locator('tbody tr.ev').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const rows = await panel
+    .locator('tbody tr.ev')
+    .evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.equal(rows[0][1], 'request');
   const events = rows.filter((r) => r[0] !== '');
-  assert.deepEqual(events.map((r) => Number(r[0])), events.map((_, i) => i + 1), 'ids 1, 2, 3, …');
+  assert.deepEqual(
+    events.map((r) => Number(r[0])),
+    events.map((_, i) => i + 1),
+    'ids 1, 2, 3, …',
+  );
   assert.equal(events[0][1], 'start');
-  assert.deepEqual(events.slice(-2).map((r) => r[1]), ['usage', 'done']);
+  assert.deepEqual(
+    events.slice(-2).map((r) => r[1]),
+    ['usage', 'done'],
+  );
   const times = events.map((r) => Number(r[2]));
-  assert.ok(times.every((t, i) => i === 0 || t >= times[i - 1]), 'times grow');
+  assert.ok(
+    times.every((t, i) => i === 0 || t >= times[i - 1]),
+    'times grow',
+  );
   assert.ok(times.at(-1) - Number(ttft.split(' ')[0]) >= 50, 'the stream took time after its first token');
   await shot(page, 'app-inspector');
   await axeCheck(page, 'inspector');
@@ -361,7 +411,10 @@ test('compare: one question on two models side by side', async () => {
   await page.locator('.compare-run').click();
   const sides = page.locator('.side');
   await eventually(async () => (await sides.count()) === 2, { what: 'two columns' });
-  for (const [i, label] of [[0, 'Fast'], [1, 'Smart']]) {
+  for (const [i, label] of [
+    [0, 'Fast'],
+    [1, 'Smart'],
+  ]) {
     const side = sides.nth(i);
     assert.equal(await side.locator('h2').innerText(), label);
     assert.equal(await settledAnswer(side), 'done');
@@ -369,7 +422,11 @@ test('compare: one question on two models side by side', async () => {
     assert.match(await side.locator('.ttft').innerText(), /^\d+ ms$/);
     assert.match(await side.locator('.usage').innerText(), /\d+ in · \d+ out/);
   }
-  const posts = apiCalls.filter((c) => c.method === 'POST').slice(-2).map((c) => JSON.parse(c.body).model).sort();
+  const posts = apiCalls
+    .filter((c) => c.method === 'POST')
+    .slice(-2)
+    .map((c) => JSON.parse(c.body).model)
+    .sort();
   assert.deepEqual(posts, ['fast', 'smart']);
   await shot(page, 'app-compare');
   await axeCheck(page, 'compare');
@@ -388,9 +445,14 @@ test('usage: tokens and cost per answer, per thread and in total', async () => {
   assert.match(await page.locator('.thread-usage').innerText(), /^1 answer · \d+ tokens in · \d+ out · \$\d+(\.\d+)?$/);
   await page.locator('.screen-link', { hasText: 'Usage' }).click();
   await page.locator('#usage-title').waitFor();
-  const rows = await page.locator('.usage-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const rows = await page
+    .locator('.usage-table tbody tr')
+    .evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.equal(rows.length, 2);
-  assert.deepEqual(rows.map((r) => r[1]), ['1', '2']);
+  assert.deepEqual(
+    rows.map((r) => r[1]),
+    ['1', '2'],
+  );
   const total = await page.locator('.usage-table tfoot tr').evaluate((tr) => [...tr.cells].map((c) => c.textContent));
   assert.equal(total[1], '3');
   const n = (s) => Number(s.replaceAll(',', ''));
@@ -416,10 +478,15 @@ test('keyboard: Ctrl+K new thread, / search, Enter and Shift+Enter, Esc stops; e
   await page.keyboard.press('Enter');
   assert.equal(await settledAnswer(page), 'done');
   assert.equal(await page.locator(app.question).last().innerText(), 'line one\nline two\nEdit');
-  await page.locator('body').click({ position: { x: 5, y: 5 } }).catch(() => {});
+  await page
+    .locator('body')
+    .click({ position: { x: 5, y: 5 } })
+    .catch(() => {});
   await page.locator(app.title).click();
   await page.keyboard.press('/');
-  await eventually(async () => (await page.evaluate(() => document.activeElement.id)) === 'thread-search', { what: 'the search box focused' });
+  await eventually(async () => (await page.evaluate(() => document.activeElement.id)) === 'thread-search', {
+    what: 'the search box focused',
+  });
   // Tab reaches the composer and Send, from the search box.
   await page.locator(app.input).focus();
   await page.keyboard.type('x');
@@ -433,10 +500,12 @@ test('keyboard: Ctrl+K new thread, / search, Enter and Shift+Enter, Esc stops; e
   await page.keyboard.press('Escape');
   assert.equal(await settledAnswer(page), 'stopped');
   // Every button, input and select has an accessible name (axe checks names too; this reads them all).
-  const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input:not([type=file]), select, textarea, a[href]')]
-    .filter((e) => e.offsetParent !== null)
-    .filter((e) => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim() || e.title))
-    .map((e) => e.outerHTML.slice(0, 80)));
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button, input:not([type=file]), select, textarea, a[href]')]
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim() || e.title))
+      .map((e) => e.outerHTML.slice(0, 80)),
+  );
   assert.deepEqual(unnamed, []);
   await page.locator('.settings-toggle').click();
   await shot(page, 'app-settings');
@@ -450,15 +519,23 @@ test('360 px and dark: no horizontal scroll, the sidebar is a drawer; axe clean'
     await freshApp(page, web.url);
     await ask(page, 'mock:markdown on a small screen');
     assert.equal(await settledAnswer(page), 'done');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     assert.equal(overflow, 0, 'no horizontal scroll');
     assert.ok(!(await page.locator('.sidebar').isVisible()), 'the sidebar is hidden');
     await shot(page, 'app-360');
     await axeCheck(page, 'chat at 360 px');
     await page.locator('.chat-head .drawer-toggle').click();
     await page.locator('.sidebar.open').waitFor();
-    await eventually(async () => (await page.locator('.sidebar').boundingBox())?.x === 0, { what: 'the drawer slid in' });
-    assert.equal(await page.evaluate(() => document.activeElement.id), 'thread-search', 'the focus moves into the drawer');
+    await eventually(async () => (await page.locator('.sidebar').boundingBox())?.x === 0, {
+      what: 'the drawer slid in',
+    });
+    assert.equal(
+      await page.evaluate(() => document.activeElement.id),
+      'thread-search',
+      'the focus moves into the drawer',
+    );
     await shot(page, 'app-360-drawer');
     await page.keyboard.press('Escape');
     await eventually(async () => !(await page.locator('.sidebar').isVisible()), { what: 'the drawer closes on Esc' });
@@ -470,7 +547,11 @@ test('360 px and dark: no horizontal scroll, the sidebar is a drawer; axe clean'
     await shot(page, 'app-dark');
     await axeCheck(page, 'chat in dark');
     await page.locator('.theme-select').selectOption('light');
-    assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)', 'the light choice wins');
+    assert.equal(
+      await page.evaluate(() => getComputedStyle(document.body).backgroundColor),
+      'rgb(255, 255, 255)',
+      'the light choice wins',
+    );
     await page.locator('.theme-select').selectOption('auto');
   } finally {
     await page.emulateMedia({ colorScheme: 'light' });
@@ -506,7 +587,10 @@ test('storage: a full quota is reported; Try again saves what the tab kept once 
   }
   // Room again: Try again writes what the tab kept (on a new connection).
   await page.locator('.notice .retry-save').click();
-  await eventually(async () => (await page.locator('.notice.storage-error').count()) === 0, { timeout: 8000, what: 'the notice clears' });
+  await eventually(async () => (await page.locator('.notice.storage-error').count()) === 0, {
+    timeout: 8000,
+    what: 'the notice clears',
+  });
   await page.reload();
   await page.locator(app.input).waitFor();
   await eventually(async () => (await page.locator(app.question).count()) === 2, { what: 'both questions were saved' });

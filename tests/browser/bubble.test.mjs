@@ -12,7 +12,12 @@ import { chromium } from 'playwright-core';
 import { startBackend, startStatic, CHROMIUM_ARGS, ARTIFACTS } from './support/stack.mjs';
 import { eventually } from './support/widget.mjs';
 
-const SIZES = [[360, 640], [390, 844], [768, 1024], [1280, 800]];
+const SIZES = [
+  [360, 640],
+  [390, 844],
+  [768, 1024],
+  [1280, 800],
+];
 /** Below this width the open panel takes the whole window. */
 const FULL_WINDOW = 480;
 /** How far from the chosen corner the launcher may be. */
@@ -37,7 +42,11 @@ const pages = new Map();
 before(async () => {
   edge = await startBackend();
   web = await startStatic({ edgeUrl: () => edge.url });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   await fsp.mkdir(path.join(ARTIFACTS, 'bubble'), { recursive: true });
 });
 
@@ -77,16 +86,27 @@ function measure(page, selector) {
       const at = root.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
       const name = at ? `${at.tagName.toLowerCase()}.${at.getAttribute('class') ?? ''}` : 'nothing';
       return {
-        x: r.x, y: r.y, right: r.right, bottom: r.bottom, width: r.width, height: r.height,
-        found: !!at && (at === e || e.contains(at)), at: name,
+        x: r.x,
+        y: r.y,
+        right: r.right,
+        bottom: r.bottom,
+        width: r.width,
+        height: r.height,
+        found: !!at && (at === e || e.contains(at)),
+        at: name,
         visible: e.checkVisibility({ visibilityProperty: true, opacityProperty: true }),
       };
     };
     const html = document.documentElement;
     return {
-      W: html.clientWidth, H: html.clientHeight,
-      launcher: part('.ec-launcher'), panel: part('.ec-panel'), header: part('.ec-header'),
-      close: part('.ec-close'), input: part('.ec-input'), send: part('.ec-send'),
+      W: html.clientWidth,
+      H: html.clientHeight,
+      launcher: part('.ec-launcher'),
+      panel: part('.ec-panel'),
+      header: part('.ec-header'),
+      close: part('.ec-close'),
+      input: part('.ec-input'),
+      send: part('.ec-send'),
     };
   }, selector);
 }
@@ -109,7 +129,10 @@ function assertInCorner(box, win, corner, what = 'launcher') {
   assertReachable(box, win, what);
   const below = win.H - box.bottom;
   const side = corner === 'left' ? box.x : win.W - box.right;
-  assert.ok(below <= CORNER && side <= CORNER, `${what} within ${CORNER}px of the bottom-${corner} corner (${fmt({ below, side })}): ${fmt(box)}`);
+  assert.ok(
+    below <= CORNER && side <= CORNER,
+    `${what} within ${CORNER}px of the bottom-${corner} corner (${fmt({ below, side })}): ${fmt(box)}`,
+  );
 }
 
 /** The open panel: inside the window with its header, input and Send reachable; the whole window on phones. */
@@ -117,15 +140,18 @@ function assertPanel(g, { full, what = 'panel' }) {
   assertInside(g.panel, g, what);
   for (const part of ['header', 'input', 'send']) assertReachable(g[part], g, `${what} ${part}`);
   if (full) {
-    assert.ok(Math.abs(g.panel.width - g.W) <= 1 && Math.abs(g.panel.height - g.H) <= 1 && g.panel.x <= 0.5 && g.panel.y <= 0.5,
-      `${what} takes the whole ${g.W}x${g.H} window: ${fmt(g.panel)}`);
+    assert.ok(
+      Math.abs(g.panel.width - g.W) <= 1 && Math.abs(g.panel.height - g.H) <= 1 && g.panel.x <= 0.5 && g.panel.y <= 0.5,
+      `${what} takes the whole ${g.W}x${g.H} window: ${fmt(g.panel)}`,
+    );
   }
 }
 
-const scrollState = (page) => page.evaluate(() => ({
-  y: Math.round(window.scrollY),
-  box: Math.round(document.querySelector('.wrap-scroller')?.scrollTop ?? 0),
-}));
+const scrollState = (page) =>
+  page.evaluate(() => ({
+    y: Math.round(window.scrollY),
+    box: Math.round(document.querySelector('.wrap-scroller')?.scrollTop ?? 0),
+  }));
 
 /** Opens the bubble in `selector` and checks it; closes it again (close button or Escape) and checks the focus went
  * back to the launcher and the page did not move. */
@@ -155,11 +181,17 @@ async function openAndCheck(page, { selector, name, corner, full, closeBy }) {
   await shot(page, `${name}-open`);
   if (closeBy === 'button') await bubble.locator('.ec-close').click();
   else await page.keyboard.press('Escape');
-  await eventually(async () => (await bubble.locator('.ec-panel').count()) === 0, { what: `${closeBy} closes the panel` });
+  await eventually(async () => (await bubble.locator('.ec-panel').count()) === 0, {
+    what: `${closeBy} closes the panel`,
+  });
   assert.ok(await launcher.evaluate((el) => el.getRootNode().activeElement === el), 'focus is back on the launcher');
   assert.equal(await launcher.getAttribute('aria-expanded'), 'false');
   assert.deepEqual(await scrollState(page), before, 'opening and closing did not move the page');
-  assert.equal(await page.evaluate(() => document.documentElement.style.overflow), '', "the page's own overflow is restored");
+  assert.equal(
+    await page.evaluate(() => document.documentElement.style.overflow),
+    '',
+    "the page's own overflow is restored",
+  );
 }
 
 for (const [w, h] of SIZES) {
@@ -182,10 +214,20 @@ for (const [w, h] of SIZES) {
       await frames(page);
       const g = await measure(page, 'edge-chat');
       assertInCorner(g.launcher, g, corner);
-      assert.equal(await page.locator('edge-chat').evaluate((el) => el.getBoundingClientRect().height), 0, 'the bubble takes no room in the page');
+      assert.equal(
+        await page.locator('edge-chat').evaluate((el) => el.getBoundingClientRect().height),
+        0,
+        'the bubble takes no room in the page',
+      );
       await shot(page, `${name}-closed`);
       const full = w < FULL_WINDOW;
-      await openAndCheck(page, { selector: 'edge-chat', name, corner, full, closeBy: full || c.corner ? 'button' : 'escape' });
+      await openAndCheck(page, {
+        selector: 'edge-chat',
+        name,
+        corner,
+        full,
+        closeBy: full || c.corner ? 'button' : 'escape',
+      });
       assert.deepEqual(errors, []);
     });
   }
@@ -203,7 +245,13 @@ for (const [w, h] of SIZES) {
     assertInCorner(g.launcher, g, 'right');
     await shot(page, `${w}x${h}-embed-closed`);
     const full = w < FULL_WINDOW;
-    await openAndCheck(page, { selector, name: `${w}x${h}-embed`, corner: 'right', full, closeBy: full ? 'button' : 'escape' });
+    await openAndCheck(page, {
+      selector,
+      name: `${w}x${h}-embed`,
+      corner: 'right',
+      full,
+      closeBy: full ? 'button' : 'escape',
+    });
   });
 }
 
@@ -233,11 +281,17 @@ test('320x640 examples/embed.html inline, scrolled to its end: clear of the laun
   assertPanel(g, { full: false, what: 'inline panel' });
   const launcher = (await measure(page, 'edge-chat[mode=bubble]')).launcher;
   assertInCorner(launcher, g, 'right');
-  assert.ok(launcher.y >= g.panel.bottom, `the launcher is below the inline panel: ${fmt({ launcher, panel: g.panel })}`);
+  assert.ok(
+    launcher.y >= g.panel.bottom,
+    `the launcher is below the inline panel: ${fmt({ launcher, panel: g.panel })}`,
+  );
   await shot(page, '320x640-embed-inline-end');
 });
 
-for (const [w, h] of [[390, 844], [768, 1024]]) {
+for (const [w, h] of [
+  [390, 844],
+  [768, 1024],
+]) {
   test(`${w}x${h}: the open panel stays above the on-screen keyboard (a smaller visual viewport)`, async () => {
     const { page } = await pageFor(w, h);
     await page.goto(`${web.url}/test/bubble.html?at=end`);

@@ -20,7 +20,8 @@ before(async () => {
   page = browser.page;
   page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
   PAGE = `${web.url}/byok.html`;
-  const html = '<!doctype html><meta charset="utf-8"><title>byok</title><script type="module" src="/edge-chat.js"></script>' +
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>byok</title><script type="module" src="/edge-chat.js"></script>' +
     '<edge-chat title="BYOK test" mode="inline" byok></edge-chat>';
   await page.route(PAGE, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
   // The default page first: it must not download the variant.
@@ -60,13 +61,22 @@ test('answers come straight from the provider with the key kept in this tab only
   assert.match(await lastAnswer(page).locator('.ec-usage').innerText(), /\d+ in · \d+ out/);
 
   assert.equal(edge.requests().length, edgeChats, 'the edge saw no chat request');
-  const req = up.requests().filter((r) => r.path.endsWith('/chat/completions')).at(-1);
+  const req = up
+    .requests()
+    .filter((r) => r.path.endsWith('/chat/completions'))
+    .at(-1);
   assert.equal(req.headers.authorization, `Bearer ${KEY}`);
   assert.equal(req.body.model, 'gpt-4o-mini');
   assert.equal(req.body.stream, true);
-  assert.deepEqual(req.body.messages.filter((m) => m.role === 'user').map((m) => m.content), ['hello byok']);
+  assert.deepEqual(
+    req.body.messages.filter((m) => m.role === 'user').map((m) => m.content),
+    ['hello byok'],
+  );
 
-  const stored = await page.evaluate(() => ({ session: JSON.stringify(sessionStorage), local: JSON.stringify(localStorage) }));
+  const stored = await page.evaluate(() => ({
+    session: JSON.stringify(sessionStorage),
+    local: JSON.stringify(localStorage),
+  }));
   assert.ok(stored.session.includes(KEY), 'key in sessionStorage');
   assert.ok(!stored.local.includes(KEY), 'key never in localStorage');
   assert.ok(!JSON.stringify(edge.requests().map((r) => r.headers)).includes(KEY), 'key never sent to the edge');

@@ -30,7 +30,9 @@ test('the plain-HTML embed example works in inline and bubble mode', async () =>
   await inline.locator('.ec-input').fill('Hello from the embed page');
   await inline.locator('.ec-input').press('Enter');
   await inline.locator('.ec-assistant .ec-md p').first().waitFor();
-  await eventually(async () => (await inline.locator('.ec-assistant').getAttribute('data-status')) !== 'streaming', { what: 'answer end' });
+  await eventually(async () => (await inline.locator('.ec-assistant').getAttribute('data-status')) !== 'streaming', {
+    what: 'answer end',
+  });
   assert.equal(await inline.locator('.ec-assistant').getAttribute('data-status'), 'done');
   assert.match(await inline.locator('.ec-assistant .ec-md').innerText(), /\S/);
   // Bubble: a launcher that opens a panel.
@@ -41,7 +43,9 @@ test('the plain-HTML embed example works in inline and bubble mode', async () =>
   await launcher.click();
   assert.equal(await launcher.getAttribute('aria-expanded'), 'true');
   await bubble.locator('.ec-input').waitFor();
-  await eventually(() => bubble.locator('.ec-input').evaluate((el) => el.getRootNode().activeElement === el), { what: 'focus moves into the opened bubble' });
+  await eventually(() => bubble.locator('.ec-input').evaluate((el) => el.getRootNode().activeElement === el), {
+    what: 'focus moves into the opened bubble',
+  });
   await shot(page, 'embed-example');
   await page.keyboard.press('Escape');
   await eventually(async () => (await bubble.locator('.ec-panel').count()) === 0, { what: 'Escape closes the bubble' });

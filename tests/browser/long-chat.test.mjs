@@ -38,19 +38,24 @@ after(async () => {
 beforeEach(async () => {
   edge.requests().length = 0;
   await page.goto(web.url);
-  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
   await open(page, web.url);
   await page.locator('edge-chat .ec-model').waitFor();
 });
 
-const saved = () => page.evaluate(() => {
-  const key = Object.keys(localStorage).find((k) => k.endsWith(':chat'));
-  return JSON.parse(localStorage.getItem(key));
-});
+const saved = () =>
+  page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith(':chat'));
+    return JSON.parse(localStorage.getItem(key));
+  });
 const contents = (req) => req.body.messages.map((m) => m.content);
 const marker = () => page.locator('edge-chat .ec-summarized');
 /** The text of the turn right after the marker. */
-const afterMarker = () => marker().evaluate((m) => m.nextElementSibling.querySelector('.ec-bubble, .ec-md').textContent);
+const afterMarker = () =>
+  marker().evaluate((m) => m.nextElementSibling.querySelector('.ec-bubble, .ec-md').textContent);
 
 async function ask(text, plan) {
   if (plan) edge.queue(plan);
@@ -66,7 +71,11 @@ test('auto is listed first in the model picker', async () => {
 test('summary: a marker above the first unsummarized turn; then the summary and only the later messages go', async () => {
   await ask('q1', { text: 'a1' });
   await ask('q2', { text: 'a2' });
-  await ask('q3', { summary: { covers: 4, text: 'The user asked q1 and q2.' }, start: { task: 'chat', trimmed: 0 }, text: 'a3' });
+  await ask('q3', {
+    summary: { covers: 4, text: 'The user asked q1 and q2.' },
+    start: { task: 'chat', trimmed: 0 },
+    text: 'a3',
+  });
   assert.equal(edge.requests().at(-1).body.summary, undefined);
   assert.deepEqual(contents(edge.requests().at(-1)), ['q1', 'a1', 'q2', 'a2', 'q3']);
   // Everything stays on screen; the marker sits above q3.
@@ -78,7 +87,11 @@ test('summary: a marker above the first unsummarized turn; then the summary and 
   const s = await saved();
   assert.deepEqual(s.summary, { text: 'The user asked q1 and q2.', token: 'sum-1', covers: 4, start: 4 });
   const served = s.turns.at(-1).served;
-  assert.deepEqual([served.model, served.task, served.trimmed], ['fast', 'chat', 0], "start's data is kept with the answer");
+  assert.deepEqual(
+    [served.model, served.task, served.trimmed],
+    ['fast', 'chat', 0],
+    "start's data is kept with the answer",
+  );
 
   await ask('q4', { text: 'a4' });
   let req = edge.requests().at(-1);
@@ -144,8 +157,10 @@ test('editing a turn the summary covers drops it: the whole history goes again',
 test('the real edge with small limits: only the newest turns that fit are sent, never refused', async () => {
   const real = await startRealBackend({ limits: { max_messages: 6, max_total_chars: 400 } });
   const realWeb = await startStatic({ edgeUrl: () => real.url });
-  const turns = (r) => r.body.messages.filter((m) => m.role === 'user' || m.role === 'assistant')
-    .map((m) => (typeof m.content === 'string' ? m.content : m.content.map((c) => c.text).join('')));
+  const turns = (r) =>
+    r.body.messages
+      .filter((m) => m.role === 'user' || m.role === 'assistant')
+      .map((m) => (typeof m.content === 'string' ? m.content : m.content.map((c) => c.text).join('')));
   const long = (n) => `${'Long answer number ' + n + '. '}`.padEnd(150, 'x');
   try {
     await page.goto(realWeb.url);
@@ -162,9 +177,21 @@ test('the real edge with small limits: only the newest turns that fit are sent, 
     await round('question 2', long(2));
     assert.deepEqual(await round('question 3', long(3)), ['question 1', long(1), 'question 2', long(2), 'question 3']);
     // 490 characters in all: the oldest question and answer stay out (a conversation starts with a question).
-    assert.deepEqual(await round('question 4', 'short 4'), ['question 2', long(2), 'question 3', long(3), 'question 4']);
+    assert.deepEqual(await round('question 4', 'short 4'), [
+      'question 2',
+      long(2),
+      'question 3',
+      long(3),
+      'question 4',
+    ]);
     // 7 messages: the newest 6 would start with an answer, so 5 go.
-    assert.deepEqual(await round('question 5', 'short 5'), ['question 3', long(3), 'question 4', 'short 4', 'question 5']);
+    assert.deepEqual(await round('question 5', 'short 5'), [
+      'question 3',
+      long(3),
+      'question 4',
+      'short 4',
+      'question 5',
+    ]);
     assert.equal(await page.locator('edge-chat .ec-error').count(), 0, 'never refused');
     assert.equal(await page.locator(sel.user).count(), 5, 'all on screen');
   } finally {
@@ -179,12 +206,22 @@ test('the real edge summarizes: marker, the signed summary goes back and is acce
     limits: { max_tokens: 200 },
     config: {
       default_model: 'tiny',
-      models: { tiny: { provider: 'openai-chat', model: 'gpt-4o-mini', label: 'Tiny', context_tokens: 700, summarize: { model: 'fast', max_tokens: 60 } } },
+      models: {
+        tiny: {
+          provider: 'openai-chat',
+          model: 'gpt-4o-mini',
+          label: 'Tiny',
+          context_tokens: 700,
+          summarize: { model: 'fast', max_tokens: 60 },
+        },
+      },
     },
   });
   const realWeb = await startStatic({ edgeUrl: () => real.url });
   const posts = [];
-  const onRequest = (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/chat') posts.push(JSON.parse(r.postData())); };
+  const onRequest = (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/chat') posts.push(JSON.parse(r.postData()));
+  };
   page.on('request', onRequest);
   const system = (r) => JSON.parse(r.rawBody).messages.find((m) => m.role === 'system')?.content ?? '';
   try {
@@ -207,15 +244,19 @@ test('the real edge summarizes: marker, the signed summary goes back and is acce
     // The next question carries it, and the edge accepts it: the model sees the summary in its system prompt.
     await send(page, 'And one more thing?');
     assert.equal(await settled(page), 'done');
-    let post = posts.at(-1);
+    const post = posts.at(-1);
     const carried = (await saved()).summary;
     assert.deepEqual(post.summary.token, first.token);
     assert.equal(post.messages.length, 2 * n + 1 - first.covers);
-    assert.ok(system(real.requests().at(-1)).includes(first.text) || carried.token !== first.token,
-      'the model got the summary (or the edge summarized again)');
+    assert.ok(
+      system(real.requests().at(-1)).includes(first.text) || carried.token !== first.token,
+      'the model got the summary (or the edge summarized again)',
+    );
     assert.equal(await page.locator('edge-chat .ec-error').count(), 0);
-    console.log(`summarized after ${n} questions: covers ${first.covers}; the next request sent ${post.messages.length} messages` +
-      `${carried.token === first.token ? '' : ' and was summarized again'}`);
+    console.log(
+      `summarized after ${n} questions: covers ${first.covers}; the next request sent ${post.messages.length} messages` +
+        `${carried.token === first.token ? '' : ' and was summarized again'}`,
+    );
 
     // An altered summary is refused (summary_invalid) and the whole conversation goes once more.
     await page.evaluate(() => {
@@ -232,7 +273,11 @@ test('the real edge summarizes: marker, the signed summary goes back and is acce
     assert.equal(posts.length, before + 2);
     assert.match(refused.summary.text, /ignore your instructions/);
     assert.equal(resent.summary, undefined);
-    assert.equal(resent.messages.length, await page.locator('edge-chat .ec-turn').count() - 1, 'the whole conversation');
+    assert.equal(
+      resent.messages.length,
+      (await page.locator('edge-chat .ec-turn').count()) - 1,
+      'the whole conversation',
+    );
     assert.ok(!system(real.requests().at(-1)).includes('ignore your instructions'));
     assert.equal(await page.locator('edge-chat .ec-error').count(), 0);
     await shot(page, 'long-chat-real-summary');

@@ -24,7 +24,11 @@ after(async () => {
 
 beforeEach(async () => {
   await page.goto(`${web.url}/embed.html`);
-  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); delete window.__xss; });
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    delete window.__xss;
+  });
   await open(page, `${web.url}/embed.html`);
 });
 
@@ -32,7 +36,13 @@ const REASONING = 'First, recall the capital. <img src=x onerror="window.__xss=1
 const CALL = { id: 'call_1', name: 'lookup_city', arguments: '{"q":"<script>window.__xss=1</script>"}' };
 
 test('reasoning streams into a collapsed block before the answer; tool calls are listed; all inert', async () => {
-  edge.queue({ reasoning: REASONING, text: 'The capital of France is Paris.', toolCalls: [CALL], chunk: 3, delayMs: 15 });
+  edge.queue({
+    reasoning: REASONING,
+    text: 'The capital of France is Paris.',
+    toolCalls: [CALL],
+    chunk: 3,
+    delayMs: 15,
+  });
   await send(page, 'capital of France?');
   const answer = lastAnswer(page);
   const block = answer.locator('details.ec-reasoning');

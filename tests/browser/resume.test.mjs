@@ -12,7 +12,9 @@ import { startRealBackend, startStatic, launch, shot } from './support/stack.mjs
 import { sel, open, send, lastAnswer, settled, eventually } from './support/widget.mjs';
 
 // 48 lines, ~1.9 KB: at 8 code points every 15 ms it streams for ~3.5 s.
-const LONG = Array.from({ length: 48 }, (_, i) => `Line ${i + 1} of the long answer, with **bold** words.`).join('\n\n');
+const LONG = Array.from({ length: 48 }, (_, i) => `Line ${i + 1} of the long answer, with **bold** words.`).join(
+  '\n\n',
+);
 const slow = (text) => ({ text, chunk: 8, delayMs: 15 });
 
 let edge, web, api, browser, page, apiCalls, PAGE;
@@ -20,7 +22,8 @@ let edge, web, api, browser, page, apiCalls, PAGE;
 /** Serves a page at `${host.url}/${name}.html` with the widget talking to `endpoint` (cross-origin). */
 async function embedPage(host, endpoint, name = 'resume') {
   const url = `${host.url}/${name}.html`;
-  const html = '<!doctype html><meta charset="utf-8"><title>resume</title><script type="module" src="/edge-chat.js"></script>' +
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>resume</title><script type="module" src="/edge-chat.js"></script>' +
     `<edge-chat endpoint="${endpoint}" title="Resume test" mode="inline"></edge-chat>`;
   await page.route(url, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
   return url;
@@ -39,7 +42,12 @@ before(async () => {
   PAGE = await embedPage(web, api.url);
   page.on('request', (r) => {
     if (new URL(r.url()).pathname.startsWith('/api/chat')) {
-      apiCalls.push({ method: r.method(), path: new URL(r.url()).pathname, lastEventId: r.headers()['last-event-id'], origin: r.headers().origin });
+      apiCalls.push({
+        method: r.method(),
+        path: new URL(r.url()).pathname,
+        lastEventId: r.headers()['last-event-id'],
+        origin: r.headers().origin,
+      });
     }
   });
 });
@@ -56,17 +64,23 @@ beforeEach(async () => {
   edge.up.reset();
   await browser.context.setOffline(false);
   await page.goto(PAGE);
-  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
   await open(page, PAGE);
   // The config (resumable) is loaded before the first send.
   await page.locator('edge-chat .ec-simulated').waitFor();
 });
 
 /** The last answer's raw text as the widget saved it (what goes back to the edge as history). */
-const savedAnswer = () => page.evaluate(() => {
-  const key = Object.keys(localStorage).find((k) => k.endsWith(':chat'));
-  return JSON.parse(localStorage.getItem(key)).turns.filter((t) => t.role === 'assistant').at(-1);
-});
+const savedAnswer = () =>
+  page.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith(':chat'));
+    return JSON.parse(localStorage.getItem(key))
+      .turns.filter((t) => t.role === 'assistant')
+      .at(-1);
+  });
 const shown = () => lastAnswer(page).locator('.ec-md').innerText();
 const resumes = () => apiCalls.filter((c) => c.method === 'GET' && c.path.startsWith('/api/chat/streams/'));
 
@@ -156,7 +170,9 @@ test('the element re-mounted mid-answer (an attribute changed): the new widget r
   await sendAndWait('tell me a long story', 300);
   // The loader unmounts the widget and mounts a new one when an observed attribute changes.
   await page.evaluate(() => document.querySelector('edge-chat').setAttribute('title', 'Renamed'));
-  await eventually(async () => (await page.locator('edge-chat .ec-title').innerText()) === 'Renamed', { what: 'the re-mount' });
+  await eventually(async () => (await page.locator('edge-chat .ec-title').innerText()) === 'Renamed', {
+    what: 'the re-mount',
+  });
   assert.equal(await settled(page, 30000), 'done');
   assert.equal(await shown(), uninterrupted);
   assert.equal((await savedAnswer()).text, LONG);
@@ -169,7 +185,10 @@ test('the element re-mounted mid-answer (an attribute changed): the new widget r
 test('same-origin page (no Origin on the resume GET): reload mid-answer completes in place', async () => {
   const url = await embedPage(web, web.url, 'same-origin');
   await open(page, url);
-  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
   await open(page, url);
   await page.locator('edge-chat .ec-simulated').waitFor();
   apiCalls = [];
@@ -184,7 +203,9 @@ test('stop on a resumable edge: POST .../stop, the upstream sees the abort, the 
   await page.locator(sel.stop).click();
   assert.equal(await settled(page), 'stopped');
   assert.equal(await lastAnswer(page).locator('.ec-stopped').innerText(), 'Stopped');
-  const stops = apiCalls.filter((c) => c.method === 'POST' && /^\/api\/chat\/streams\/[0-9a-f]{64}\/stop$/.test(c.path));
+  const stops = apiCalls.filter(
+    (c) => c.method === 'POST' && /^\/api\/chat\/streams\/[0-9a-f]{64}\/stop$/.test(c.path),
+  );
   assert.equal(stops.length, 1);
   await eventually(() => edge.requests().at(-1).aborted, { what: 'the upstream to see the abort' });
   const saved = await savedAnswer();
@@ -227,7 +248,12 @@ test('continue after a max_tokens cut: the same bubble grows and ends done', asy
   assert.match(await err.innerText(), /token limit/);
   const partial = (await savedAnswer()).text;
   assert.ok(partial.length > 0 && partial.length < 7500, `cut answer (${partial.length} chars)`);
-  await page.locator('edge-chat .ec-assistant').last().evaluate((el) => { window.__bubble = el; });
+  await page
+    .locator('edge-chat .ec-assistant')
+    .last()
+    .evaluate((el) => {
+      window.__bubble = el;
+    });
   const cont = lastAnswer(page).locator('.ec-continue');
   assert.equal(await cont.getAttribute('aria-label'), 'Continue this answer from where it stopped');
   edge.queue({ text: 'and that is the end.' });
@@ -236,13 +262,23 @@ test('continue after a max_tokens cut: the same bubble grows and ends done', asy
   assert.equal(await settled(page), 'done');
   assert.equal((await savedAnswer()).text, `${partial}and that is the end.`);
   assert.equal(await page.locator(sel.answer).count(), 1);
-  assert.ok(await page.locator('edge-chat .ec-assistant').last().evaluate((el) => el === window.__bubble), 'same bubble');
+  assert.ok(
+    await page
+      .locator('edge-chat .ec-assistant')
+      .last()
+      .evaluate((el) => el === window.__bubble),
+    'same bubble',
+  );
   assert.equal(await lastAnswer(page).locator('.ec-error').count(), 0);
   assert.equal(await lastAnswer(page).locator('.ec-continue').count(), 0);
   // The edge got the partial answer as the last turn, with "continue".
   const posts = edge.requests();
   const sent = posts.at(-1).body.messages;
-  assert.deepEqual(sent.slice(-2).map((m) => m.role), ['assistant', 'user'], 'OpenAI-style: partial + a continue turn');
+  assert.deepEqual(
+    sent.slice(-2).map((m) => m.role),
+    ['assistant', 'user'],
+    'OpenAI-style: partial + a continue turn',
+  );
   assert.equal(sent.at(-2).content, partial);
   await shot(page, 'resume-continued');
 });
@@ -281,7 +317,10 @@ test('an edge without resumable streams: stop aborts, a lost connection is an er
     await page.evaluate(() => localStorage.clear());
     await open(page, url);
     await page.locator('edge-chat .ec-simulated').waitFor();
-    assert.equal(await page.evaluate(async (u) => (await (await fetch(`${u}/api/config`)).json()).resumable, api2.url), false);
+    assert.equal(
+      await page.evaluate(async (u) => (await (await fetch(`${u}/api/config`)).json()).resumable, api2.url),
+      false,
+    );
     plain.queue(slow(LONG));
     await sendAndWait('tell me a long story', 100);
     await page.locator(sel.stop).click();

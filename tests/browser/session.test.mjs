@@ -33,7 +33,8 @@ async function startTokenServer() {
 /** Serves `${web.url}/${name}.html` with one `<edge-chat ${attrs}>` talking to the page's own origin. */
 async function pageWith(name, attrs) {
   const url = `${web.url}/${name}.html`;
-  const html = '<!doctype html><meta charset="utf-8"><title>session</title><script type="module" src="/edge-chat.js"></script>' +
+  const html =
+    '<!doctype html><meta charset="utf-8"><title>session</title><script type="module" src="/edge-chat.js"></script>' +
     `<edge-chat title="Session test" mode="inline" ${attrs}></edge-chat>`;
   await page.route(url, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
   return url;
@@ -43,10 +44,11 @@ const bearer = (r) => r.headers.authorization;
 const configCalls = () => edge.allRequests().filter((r) => r.path === '/api/config');
 
 /** Shifts the page's clock (`Date.now`, which the widget reads) by `ms`. */
-const shiftClock = (ms) => page.evaluate((ms) => {
-  const real = Date.now.bind(Date);
-  Date.now = () => real() + ms;
-}, ms);
+const shiftClock = (ms) =>
+  page.evaluate((ms) => {
+    const real = Date.now.bind(Date);
+    Date.now = () => real() + ms;
+  }, ms);
 
 before(async () => {
   edge = await startBackend({ inline: true, requireSession: true });
@@ -68,7 +70,10 @@ beforeEach(async () => {
   edge.requests().length = 0;
   edge.allRequests().length = 0;
   await page.goto(`${web.url}/`);
-  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
 });
 
 test('session-token attribute and sessionToken property: Bearer on every request; a new token without a remount', async () => {
@@ -79,12 +84,16 @@ test('session-token attribute and sessionToken property: Bearer on every request
   assert.equal(await settled(page), 'done');
   assert.equal(bearer(edge.requests().at(-1)), 'Bearer fixed-abc');
   // A new attribute value, then the property, replace the token in the mounted widget: same DOM, conversation kept.
-  await page.evaluate(() => { window.__root = document.querySelector('edge-chat').shadowRoot.querySelector('.ec-widget'); });
+  await page.evaluate(() => {
+    window.__root = document.querySelector('edge-chat').shadowRoot.querySelector('.ec-widget');
+  });
   await page.evaluate(() => document.querySelector('edge-chat').setAttribute('session-token', 'attr-2'));
   await send(page, 'with a new attribute');
   assert.equal(await settled(page), 'done');
   assert.equal(bearer(edge.requests().at(-1)), 'Bearer attr-2');
-  await page.evaluate(() => { document.querySelector('edge-chat').sessionToken = 'prop-def'; });
+  await page.evaluate(() => {
+    document.querySelector('edge-chat').sessionToken = 'prop-def';
+  });
   assert.equal(await page.evaluate(() => document.querySelector('edge-chat').sessionToken), 'prop-def');
   await send(page, 'again');
   assert.equal(await settled(page), 'done');
@@ -93,12 +102,15 @@ test('session-token attribute and sessionToken property: Bearer on every request
   assert.equal(await page.locator('edge-chat .ec-assistant').count(), 3);
   // Set before the element is upgraded (the loader is a module, so a page script may run first).
   const early = `${web.url}/early.html`;
-  await page.route(early, (route) => route.fulfill({
-    contentType: 'text/html; charset=utf-8',
-    body: '<!doctype html><meta charset="utf-8"><edge-chat title="Early"></edge-chat>' +
-      '<script>document.querySelector("edge-chat").sessionToken = "early-xyz";</script>' +
-      '<script type="module" src="/edge-chat.js"></script>',
-  }));
+  await page.route(early, (route) =>
+    route.fulfill({
+      contentType: 'text/html; charset=utf-8',
+      body:
+        '<!doctype html><meta charset="utf-8"><edge-chat title="Early"></edge-chat>' +
+        '<script>document.querySelector("edge-chat").sessionToken = "early-xyz";</script>' +
+        '<script type="module" src="/edge-chat.js"></script>',
+    }),
+  );
   await open(page, early);
   await page.locator('edge-chat .ec-model').waitFor();
   assert.equal(bearer(configCalls().at(-1)), 'Bearer early-xyz');
@@ -159,7 +171,10 @@ test('token-url: a 401 from the edge fetches a new token and sends the request o
   assert.deepEqual(edge.requests().map(bearer), ['Bearer tok-1', 'Bearer tok-2']);
   assert.equal(tokens.state.hits.length, 2);
   // Refused again with the new token: no third attempt, a clear error.
-  edge.queue({ status: 401, type: 'unauthorized', message: 'session token expired' }, { status: 401, type: 'unauthorized', message: 'unknown user' });
+  edge.queue(
+    { status: 401, type: 'unauthorized', message: 'session token expired' },
+    { status: 401, type: 'unauthorized', message: 'unknown user' },
+  );
   await send(page, 'refused');
   assert.equal(await settled(page), 'failed');
   assert.equal(edge.requests().length, 4);
@@ -197,19 +212,26 @@ test('the real edge: a require_session site key works through the widget with se
   const real = await startEdge({ vars: { ...vars, EDGECHAT_CONFIG: JSON.stringify(config), SESSION_SECRET: SECRET } });
   // worker/README.md "Session tokens".
   const mint = (sub, ttl = 900) => {
-    const payload = Buffer.from(JSON.stringify({ site: 'pk_test_sess', sub, exp: Math.floor(Date.now() / 1000) + ttl })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ site: 'pk_test_sess', sub, exp: Math.floor(Date.now() / 1000) + ttl }),
+    ).toString('base64url');
     return `${payload}.${createHmac('sha256', SECRET).update(payload).digest('base64url')}`;
   };
   const realWeb = await startStatic({ edgeUrl: () => real.url, proxies: { '/auth/': () => tokens.url } });
   const at = async (name, attrs) => {
     const url = `${realWeb.url}/${name}.html`;
-    await page.route(url, (route) => route.fulfill({
-      contentType: 'text/html; charset=utf-8',
-      body: '<!doctype html><meta charset="utf-8"><script type="module" src="/edge-chat.js"></script>' +
-        `<edge-chat title="Signed in" site-key="pk_test_sess" ${attrs}></edge-chat>`,
-    }));
+    await page.route(url, (route) =>
+      route.fulfill({
+        contentType: 'text/html; charset=utf-8',
+        body:
+          '<!doctype html><meta charset="utf-8"><script type="module" src="/edge-chat.js"></script>' +
+          `<edge-chat title="Signed in" site-key="pk_test_sess" ${attrs}></edge-chat>`,
+      }),
+    );
     await page.goto(url);
-    await page.evaluate(() => { localStorage.clear(); });
+    await page.evaluate(() => {
+      localStorage.clear();
+    });
     await open(page, url);
   };
   try {
@@ -227,7 +249,9 @@ test('the real edge: a require_session site key works through the widget with se
     await send(page, 'hello as user-42');
     assert.equal(await settled(page), 'done');
     assert.match(await lastAnswer(page).locator('.ec-md').innerText(), /\S/);
-    const line = await eventually(() => real.logs().find((l) => l.route === '/api/chat' && l.outcome === 'complete'), { what: 'the log line' });
+    const line = await eventually(() => real.logs().find((l) => l.route === '/api/chat' && l.outcome === 'complete'), {
+      what: 'the log line',
+    });
     assert.match(line.client, /user-42/);
     // token-url minting real tokens.
     tokens.state.mint = () => mint('user-43');
@@ -235,7 +259,9 @@ test('the real edge: a require_session site key works through the widget with se
     await page.locator('edge-chat .ec-simulated').waitFor();
     await send(page, 'hello as user-43');
     assert.equal(await settled(page), 'done');
-    await eventually(() => real.logs().some((l) => l.route === '/api/chat' && /user-43/.test(l.client)), { what: 'user-43 served' });
+    await eventually(() => real.logs().some((l) => l.route === '/api/chat' && /user-43/.test(l.client)), {
+      what: 'user-43 served',
+    });
   } finally {
     await realWeb.stop();
     await real.stop();

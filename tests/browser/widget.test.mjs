@@ -6,9 +6,13 @@ import { MARKDOWN_ANSWER } from './support/mock-edge.mjs';
 import { sel, open, send, lastAnswer, settled, eventually } from './support/widget.mjs';
 
 /** The user/assistant turns of a chat request as the backend saw it (edge protocol or provider format). */
-const turns = (req) => req.body.messages
-  .filter((m) => m.role === 'user' || m.role === 'assistant')
-  .map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text).join('') }));
+const turns = (req) =>
+  req.body.messages
+    .filter((m) => m.role === 'user' || m.role === 'assistant')
+    .map((m) => ({
+      role: m.role,
+      content: typeof m.content === 'string' ? m.content : m.content.map((c) => c.text).join(''),
+    }));
 
 let edge, web, browser, page;
 
@@ -29,7 +33,10 @@ after(async () => {
 
 beforeEach(async () => {
   await page.goto(`${web.url}/embed.html`);
-  await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
+  await page.evaluate(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+  });
   await open(page, `${web.url}/embed.html`);
 });
 
@@ -90,10 +97,14 @@ test('the log follows a streaming answer to its end, and stops following when th
   const gap = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
   edge.queue({ text: long, chunk: 12, delayMs: 8 });
   await send(page, 'a long answer please');
-  await eventually(async () => (await log.evaluate((el) => el.scrollHeight > el.clientHeight * 1.5)), { what: 'the answer to overflow the log' });
+  await eventually(async () => await log.evaluate((el) => el.scrollHeight > el.clientHeight * 1.5), {
+    what: 'the answer to overflow the log',
+  });
   assert.ok((await gap()) <= 40, `following the end while it streams (gap ${await gap()} px)`);
   // The reader scrolls up mid-answer: the log stays where they are.
-  await log.evaluate((el) => { el.scrollTop = 0; });
+  await log.evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await page.waitForTimeout(300);
   assert.equal(await lastAnswer(page).getAttribute('data-status'), 'streaming', 'still streaming');
   assert.ok((await log.evaluate((el) => el.scrollTop)) < 40, 'not pulled back down');
@@ -192,7 +203,11 @@ test('rate limited: shows the wait, keeps the message, retry works', async () =>
 });
 
 test('mid-stream provider error keeps the partial text and offers retry', async () => {
-  edge.queue({ text: 'partial text', end: 'error', error: { type: 'upstream_error', message: 'provider exploded', retryable: true } });
+  edge.queue({
+    text: 'partial text',
+    end: 'error',
+    error: { type: 'upstream_error', message: 'provider exploded', retryable: true },
+  });
   await send(page, 'break');
   assert.equal(await settled(page), 'truncated');
   assert.equal(await lastAnswer(page).locator('.ec-md').innerText(), 'partial text');
@@ -274,7 +289,9 @@ test('narrow screens: usable at 320 px without horizontal scrolling', async () =
   edge.queue({ text: MARKDOWN_ANSWER });
   await send(page, 'narrow');
   await settled(page);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   assert.ok(overflow <= 0, `page scrolls horizontally by ${overflow}px`);
   const box = await page.locator('edge-chat .ec-panel').boundingBox();
   assert.ok(box.width <= 320, `panel is ${box.width}px wide`);

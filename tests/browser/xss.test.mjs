@@ -63,17 +63,49 @@ async function inspect() {
     const root = document.querySelector('edge-chat').shadowRoot;
     const mds = [...root.querySelectorAll('.ec-md')];
     const all = mds.flatMap((m) => [...m.querySelectorAll('*')]);
-    const allowed = new Set(['H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'P', 'DIV', 'SPAN', 'PRE', 'CODE', 'BUTTON', 'UL', 'OL',
-      'LI', 'BLOCKQUOTE', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'A', 'STRONG', 'EM', 'DEL', 'BR']);
+    const allowed = new Set([
+      'H1',
+      'H2',
+      'H3',
+      'H4',
+      'H5',
+      'H6',
+      'P',
+      'DIV',
+      'SPAN',
+      'PRE',
+      'CODE',
+      'BUTTON',
+      'UL',
+      'OL',
+      'LI',
+      'BLOCKQUOTE',
+      'TABLE',
+      'THEAD',
+      'TBODY',
+      'TR',
+      'TH',
+      'TD',
+      'HR',
+      'A',
+      'STRONG',
+      'EM',
+      'DEL',
+      'BR',
+    ]);
     const allowedAttrs = new Set(['class', 'href', 'rel', 'target', 'referrerpolicy', 'type', 'aria-label', 'start']);
     return {
       xss: window.__xss ?? null,
       tags: [...new Set(all.map((e) => e.tagName))].filter((t) => !allowed.has(t)),
       attrs: [...new Set(all.flatMap((e) => e.getAttributeNames()))].filter((a) => !allowedAttrs.has(a)),
-      links: all.filter((e) => e.tagName === 'A').map((a) => ({ href: a.getAttribute('href'), rel: a.rel, target: a.target })),
+      links: all
+        .filter((e) => e.tagName === 'A')
+        .map((a) => ({ href: a.getAttribute('href'), rel: a.rel, target: a.target })),
       text: mds.map((m) => m.innerText).join('\n'),
       anywhere: [...document.querySelectorAll('script,img,svg,iframe,object,embed,video,audio,style,form')].length,
-      inShadow: root.querySelector('.ec-log').querySelectorAll('script,img,svg,iframe,object,embed,video,audio,style,form,math,base,input,link').length,
+      inShadow: root
+        .querySelector('.ec-log')
+        .querySelectorAll('script,img,svg,iframe,object,embed,video,audio,style,form,math,base,input,link').length,
     };
   });
 }
@@ -98,8 +130,8 @@ test('every payload renders inert, streamed in small chunks and as one piece', a
   const r = await inspect();
   assert.equal(r.xss, null, 'no payload script ran');
   assert.deepEqual(browser.dialogs, [], 'no dialog opened');
-  assert.deepEqual(r.tags, [], 'only the renderer\'s own tags exist');
-  assert.deepEqual(r.attrs, [], 'no attributes beyond the renderer\'s own');
+  assert.deepEqual(r.tags, [], "only the renderer's own tags exist");
+  assert.deepEqual(r.attrs, [], "no attributes beyond the renderer's own");
   assert.equal(r.inShadow, 0, 'no active elements in the widget');
   for (const l of r.links) {
     assert.match(l.href, /^(https?:|mailto:)/i, `unsafe href ${l.href}`);

@@ -8,7 +8,9 @@ import { readSse } from '../support/edge.mjs';
 import { setup, config, MODELS, RUNTIMES, SESSION_SECRET } from './common.mjs';
 
 function token(claims) {
-  const payload = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 600, ...claims })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 600, ...claims })).toString(
+    'base64url',
+  );
   return `${payload}.${createHmac('sha256', SESSION_SECRET).update(payload).digest('base64url')}`;
 }
 
@@ -19,7 +21,12 @@ const edgeConfig = config({
   models: {
     ...MODELS,
     smart: { ...MODELS.smart, instructions: 'Answer in full sentences.' },
-    tiny: { provider: 'openai-chat', model: 'gpt-4o-mini', context_tokens: 700, summarize: { model: 'fast', max_tokens: 60 } },
+    tiny: {
+      provider: 'openai-chat',
+      model: 'gpt-4o-mini',
+      context_tokens: 700,
+      summarize: { model: 'fast', max_tokens: 60 },
+    },
     tiny_nosum: { provider: 'openai-chat', model: 'gpt-4o-mini', context_tokens: 700 },
   },
   site_keys: { [SITE]: { origins: ['*'], allow_no_origin: true, instructions: 'The visitor is on the shop pages.' } },
@@ -47,22 +54,35 @@ function systemOf(entry) {
 
 for (const runtime of RUNTIMES) {
   let t;
-  before(async () => { t = await setup({ edgeConfig, runtime }); });
-  after(async () => { await t?.stop(); });
+  before(async () => {
+    t = await setup({ edgeConfig, runtime });
+  });
+  after(async () => {
+    await t?.stop();
+  });
 
   const asShop = (claims = { sub: 'visitor-1' }) => ({
-    'x-edgechat-site-key': SITE, authorization: `Bearer ${token({ site: SITE, ...claims })}`,
+    'x-edgechat-site-key': SITE,
+    authorization: `Bearer ${token({ site: SITE, ...claims })}`,
   });
 
   test(`${runtime}: owner instructions, the signed ctx and the widget's prompt reach the model in order`, async () => {
     const before = t.up.requests().length;
-    const res = await t.chat({ model: 'smart', system: 'Be brief.', messages: [{ role: 'user', content: 'Where is my order?' }] },
-      asShop({ sub: 'visitor-1', ctx: 'Order #42, shipped yesterday.' }));
+    const res = await t.chat(
+      { model: 'smart', system: 'Be brief.', messages: [{ role: 'user', content: 'Where is my order?' }] },
+      asShop({ sub: 'visitor-1', ctx: 'Order #42, shipped yesterday.' }),
+    );
     assert.equal(res.status, 200, await res.clone().text());
     await readSse(res);
-    const sent = t.up.requests().slice(before).find((r) => r.path.endsWith('/messages'));
-    assert.equal(systemOf(sent), "You are Acme's support assistant.\n\nAnswer in full sentences.\n\n"
-      + 'The visitor is on the shop pages.\n\nContext:\nOrder #42, shipped yesterday.\n\nBe brief.');
+    const sent = t.up
+      .requests()
+      .slice(before)
+      .find((r) => r.path.endsWith('/messages'));
+    assert.equal(
+      systemOf(sent),
+      "You are Acme's support assistant.\n\nAnswer in full sentences.\n\n" +
+        'The visitor is on the shop pages.\n\nContext:\nOrder #42, shipped yesterday.\n\nBe brief.',
+    );
   });
 
   test(`${runtime}: one stable prefix: two requests in a row send the same cached system block`, async () => {
@@ -73,7 +93,10 @@ for (const runtime of RUNTIMES) {
       const res = await t.chat({ model: 'smart', messages: [{ role: 'user', content: q }] }, asShop());
       const events = await readSse(res);
       usages.push(events.find((e) => e.event === 'usage').data);
-      const sent = t.up.requests().slice(before).find((r) => r.path.endsWith('/messages'));
+      const sent = t.up
+        .requests()
+        .slice(before)
+        .find((r) => r.path.endsWith('/messages'));
       const body = JSON.parse(sent.rawBody);
       assert.ok(JSON.stringify(body.system).includes('cache_control'), 'a cache breakpoint on the system prompt');
       systems.push(systemOf(sent));
@@ -84,7 +107,10 @@ for (const runtime of RUNTIMES) {
 
   test(`${runtime}: a ctx claim over the cap is refused and nothing is sent`, async () => {
     const before = t.up.requests().length;
-    const res = await t.chat({ messages: [{ role: 'user', content: 'hi' }] }, asShop({ sub: 'v', ctx: 'x'.repeat(4001) }));
+    const res = await t.chat(
+      { messages: [{ role: 'user', content: 'hi' }] },
+      asShop({ sub: 'v', ctx: 'x'.repeat(4001) }),
+    );
     assert.equal(res.status, 401);
     assert.match((await res.json()).error.message, /ctx claim has 4001 characters; the limit is 4000/);
     assert.equal(t.up.requests().length, before);
@@ -118,9 +144,16 @@ for (const runtime of RUNTIMES) {
     assert.equal(lines.find((l) => !l.kind).summarized, sm.covers);
 
     // The widget sends the summary back with the later turns only: accepted, and the model gets it.
-    const later = [...messages.slice(sm.covers), { role: 'assistant', content: 'Noted.' }, { role: 'user', content: 'Thanks!' }];
+    const later = [
+      ...messages.slice(sm.covers),
+      { role: 'assistant', content: 'Noted.' },
+      { role: 'user', content: 'Thanks!' },
+    ];
     const before2 = t.up.requests().length;
-    const res2 = await t.chat({ model: 'tiny', summary: { text: sm.text, token: sm.token, covers: sm.covers }, messages: later }, asShop());
+    const res2 = await t.chat(
+      { model: 'tiny', summary: { text: sm.text, token: sm.token, covers: sm.covers }, messages: later },
+      asShop(),
+    );
     assert.equal(res2.status, 200, await res2.clone().text());
     await readSse(res2);
     const sent2 = t.up.requests().slice(before2).at(-1);
@@ -150,7 +183,10 @@ for (const runtime of RUNTIMES) {
     assert.ok(!events.some((e) => e.event === 'summary'));
     const sent = t.up.requests().slice(before);
     assert.equal(sent.length, 1);
-    assert.equal(JSON.parse(sent[0].rawBody).messages.filter((m) => m.role !== 'system').length, messages.length - start.trimmed);
+    assert.equal(
+      JSON.parse(sent[0].rawBody).messages.filter((m) => m.role !== 'system').length,
+      messages.length - start.trimmed,
+    );
     const log = await t.edge.logFor(res.headers.get('x-request-id'));
     assert.equal(log.trimmed, start.trimmed);
   });

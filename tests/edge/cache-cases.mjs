@@ -26,7 +26,9 @@ export function scopedConfig(cache = {}, extra = {}) {
 
 /** A session token (what a host site's backend mints); `claims` beyond sub/site/exp are signed context. */
 export function token(site, sub, claims = {}) {
-  const payload = Buffer.from(JSON.stringify({ site, sub, exp: Math.floor(Date.now() / 1000) + 600, ...claims })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ site, sub, exp: Math.floor(Date.now() / 1000) + 600, ...claims }),
+  ).toString('base64url');
   return `${payload}.${createHmac('sha256', SESSION_SECRET).update(payload).digest('base64url')}`;
 }
 
@@ -52,7 +54,10 @@ export async function ask(t, body, headers = {}) {
     cache: res.headers.get('x-edgechat-cache'),
     kind: res.headers.get('x-edgechat-cache-kind'),
     upstream: chatCalls(t) - before,
-    text: events.filter((e) => e.event === 'delta').map((e) => e.data.text).join(''),
+    text: events
+      .filter((e) => e.event === 'delta')
+      .map((e) => e.data.text)
+      .join(''),
   };
 }
 
@@ -61,7 +66,7 @@ const q = (content, more = {}) => ({ model: 'fast', messages: [{ role: 'user', c
 const answerWith = (t, text) => t.up.queue({ text, match: '/chat/completions' });
 
 export const cases = {
-  async 'exact: site B never gets site A\'s answer; each site reuses its own'(t, tag) {
+  async "exact: site B never gets site A's answer; each site reuses its own"(t, tag) {
     const body = q(`What are your opening hours ${tag}`, { temperature: 0 });
     answerWith(t, `Site A answer ${tag}`);
     const a1 = await ask(t, body, as.site(A));
@@ -162,7 +167,10 @@ export const cases = {
   async 'concurrency: 50 concurrent misses all store, then all 50 are found'(t, tag) {
     const questions = Array.from({ length: 50 }, (_, i) => `zq${i}x${tag} kv${i * 7}w ${tag}y${i}p jr${i}${i}m`);
     const first = await Promise.all(questions.map((c) => ask(t, q(c, { temperature: 0.7 }), as.site(A))));
-    assert.deepEqual(first.map((r) => r.cache), Array(50).fill('miss'));
+    assert.deepEqual(
+      first.map((r) => r.cache),
+      Array(50).fill('miss'),
+    );
     const unstored = first.filter((r) => !r.log.cache_key).map((r) => r.log);
     assert.deepEqual(unstored, [], 'every answer was stored');
     const again = await Promise.all(questions.map((c) => ask(t, q(c, { temperature: 0.7 }), as.site(A))));
@@ -200,7 +208,11 @@ export const cases = {
     assert.equal(young.cache, 'hit');
     assert.equal((await ask(t, { ...short, cache: { ttl: 1 } }, as.site(A))).cache, 'hit', 'younger than 1 s');
     await new Promise((r) => setTimeout(r, 1300));
-    assert.equal((await ask(t, { ...short, cache: { ttl: 1 } }, as.site(A))).cache, 'miss', 'older than the request\'s ttl');
+    assert.equal(
+      (await ask(t, { ...short, cache: { ttl: 1 } }, as.site(A))).cache,
+      'miss',
+      "older than the request's ttl",
+    );
     const bad = await t.chat({ ...body, cache: { ttl: 0 } }, as.site(A));
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error.message, /cache/);
@@ -254,7 +266,10 @@ export const sdkCases = {
     const m1 = await call(a);
     assert.deepEqual([m1.cache, m1.upstream], ['miss', 1]);
     const h1 = await call(a);
-    assert.deepEqual([h1.cache, h1.upstream, h1.log.cache_kind, h1.log.cache_key], ['hit', 0, 'exact', m1.log.cache_key]);
+    assert.deepEqual(
+      [h1.cache, h1.upstream, h1.log.cache_kind, h1.log.cache_key],
+      ['hit', 0, 'exact', m1.log.cache_key],
+    );
     assert.deepEqual(h1.data, m1.data, 'the stored response, byte for byte');
     const other = await call(client(B));
     assert.deepEqual([other.cache, other.upstream], ['miss', 1], 'another site key');
@@ -265,22 +280,45 @@ export const sdkCases = {
     assert.deepEqual([re.cache, re.upstream, re.log.cache_key], ['refresh', 1, m1.log.cache_key]);
     assert.equal(re.data.choices[0].message.content, `Refreshed ${tag}`);
     const now = await call(a);
-    assert.deepEqual([now.cache, now.data.choices[0].message.content], ['hit', `Refreshed ${tag}`], 'the refreshed answer is stored now');
+    assert.deepEqual(
+      [now.cache, now.data.choices[0].message.content],
+      ['hit', `Refreshed ${tag}`],
+      'the refreshed answer is stored now',
+    );
     // Sampling requests go to the provider unless they ask for the cache.
     const sampled = { ...req, temperature: 0.7 };
     const s1 = await a.chat.completions.create(sampled).withResponse();
     assert.equal(s1.response.headers.get('x-edgechat-cache'), 'bypass');
     const use = { headers: { 'x-edgechat-cache': 'use', 'x-edgechat-cache-ttl': '1' } };
-    assert.equal((await a.chat.completions.create(sampled, use).withResponse()).response.headers.get('x-edgechat-cache'), 'miss');
-    assert.equal((await a.chat.completions.create(sampled, use).withResponse()).response.headers.get('x-edgechat-cache'), 'hit');
+    assert.equal(
+      (await a.chat.completions.create(sampled, use).withResponse()).response.headers.get('x-edgechat-cache'),
+      'miss',
+    );
+    assert.equal(
+      (await a.chat.completions.create(sampled, use).withResponse()).response.headers.get('x-edgechat-cache'),
+      'hit',
+    );
     await new Promise((r) => setTimeout(r, 1300));
-    assert.equal((await a.chat.completions.create(sampled, use).withResponse()).response.headers.get('x-edgechat-cache'), 'miss', 'ttl 1 s');
-    await assert.rejects(a.chat.completions.create(req, { headers: { 'x-edgechat-cache': 'always' } }), (e) => e.status === 400);
+    assert.equal(
+      (await a.chat.completions.create(sampled, use).withResponse()).response.headers.get('x-edgechat-cache'),
+      'miss',
+      'ttl 1 s',
+    );
+    await assert.rejects(
+      a.chat.completions.create(req, { headers: { 'x-edgechat-cache': 'always' } }),
+      (e) => e.status === 400,
+    );
   },
 
   async 'sdk: streams are replayed as streamed; Anthropic messages too'({ t, OpenAI, Anthropic }, tag) {
     const a = new OpenAI({ apiKey: A, baseURL: `${t.url}/v1`, maxRetries: 0 });
-    const req = { model: 'fast', temperature: 0, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: `SDK stream ${tag}` }] };
+    const req = {
+      model: 'fast',
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: `SDK stream ${tag}` }],
+    };
     const run = async () => {
       const { data: stream, response } = await a.chat.completions.create(req).withResponse();
       let text = '';
@@ -303,16 +341,27 @@ export const sdkCases = {
     await response.text();
 
     const claude = new Anthropic({ apiKey: A, baseURL: t.url, maxRetries: 0 });
-    const mreq = { model: 'smart', max_tokens: 100, temperature: 0, messages: [{ role: 'user', content: `SDK anthropic ${tag}` }] };
+    const mreq = {
+      model: 'smart',
+      max_tokens: 100,
+      temperature: 0,
+      messages: [{ role: 'user', content: `SDK anthropic ${tag}` }],
+    };
     const m1 = await claude.messages.create(mreq).withResponse();
     const m2 = await claude.messages.create(mreq).withResponse();
-    assert.deepEqual([m1.response.headers.get('x-edgechat-cache'), m2.response.headers.get('x-edgechat-cache')], ['miss', 'hit']);
+    assert.deepEqual(
+      [m1.response.headers.get('x-edgechat-cache'), m2.response.headers.get('x-edgechat-cache')],
+      ['miss', 'hit'],
+    );
     assert.deepEqual(m2.data, m1.data);
 
     const rreq = { model: 'resp', temperature: 0, input: `SDK responses ${tag}` };
     const r1 = await a.responses.create(rreq).withResponse();
     const r2 = await a.responses.create(rreq).withResponse();
-    assert.deepEqual([r1.response.headers.get('x-edgechat-cache'), r2.response.headers.get('x-edgechat-cache')], ['miss', 'hit']);
+    assert.deepEqual(
+      [r1.response.headers.get('x-edgechat-cache'), r2.response.headers.get('x-edgechat-cache')],
+      ['miss', 'hit'],
+    );
     assert.equal(r2.data.output_text, r1.data.output_text);
   },
 };
@@ -323,7 +372,9 @@ export async function sdkOffCase({ t, OpenAI }, tag) {
   const req = { model: 'fast', temperature: 0, messages: [{ role: 'user', content: `SDK off ${tag}` }] };
   const before = sdkCalls(t);
   for (let i = 0; i < 2; i++) {
-    const { response } = await a.chat.completions.create(req, { headers: { 'x-edgechat-cache': 'use' } }).withResponse();
+    const { response } = await a.chat.completions
+      .create(req, { headers: { 'x-edgechat-cache': 'use' } })
+      .withResponse();
     assert.equal(response.headers.get('x-edgechat-cache'), 'bypass');
   }
   assert.equal(sdkCalls(t) - before, 2);

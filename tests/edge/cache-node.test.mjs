@@ -18,15 +18,22 @@ async function edge(edgeConfig) {
   const server = await serve({
     port: 0,
     env: {
-      OPENAI_API_KEY: KEYS.openai, ANTHROPIC_API_KEY: KEYS.anthropic, OPENAI_BASE_URL: `${up.url}/v1`,
-      ANTHROPIC_BASE_URL: `${up.url}/v1`, SESSION_SECRET, EDGECHAT_CONFIG: JSON.stringify(edgeConfig),
+      OPENAI_API_KEY: KEYS.openai,
+      ANTHROPIC_API_KEY: KEYS.anthropic,
+      OPENAI_BASE_URL: `${up.url}/v1`,
+      ANTHROPIC_BASE_URL: `${up.url}/v1`,
+      SESSION_SECRET,
+      EDGECHAT_CONFIG: JSON.stringify(edgeConfig),
     },
   });
   servers.push(server);
   const url = `http://127.0.0.1:${server.address().port}`;
-  const post = (path, body, headers = {}) => fetch(`${url}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
-  });
+  const post = (path, body, headers = {}) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   return {
     up,
     url,
@@ -38,7 +45,9 @@ async function edge(edgeConfig) {
           try {
             const v = JSON.parse(l);
             if (v.request_id === id && 'route' in v) return v;
-          } catch { /* not a log line */ }
+          } catch {
+            /* not a log line */
+          }
         }
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -52,9 +61,13 @@ let other;
 before(async () => {
   buildEdge();
   up = await startUpstream({ port: 0, keys: KEYS, delayMs: 2 });
-  console.log = (...a) => { lines.push(a.join(' ')); };
+  console.log = (...a) => {
+    lines.push(a.join(' '));
+  };
   main = await edge(scopedConfig({ sdk: true }));
-  other = await edge(scopedConfig({ shared: true, ttl_seconds: 4, semantic: { enabled: true, threshold: 0.8, max_entries: 5 } }));
+  other = await edge(
+    scopedConfig({ shared: true, ttl_seconds: 4, semantic: { enabled: true, threshold: 0.8, max_entries: 5 } }),
+  );
 });
 after(async () => {
   console.log = origLog;
@@ -70,5 +83,6 @@ for (const [name, run] of Object.entries(cases)) {
 }
 test('node: cache.shared: site keys share answers, per-user ones never', () => sharedCase(other, 'node'));
 test('node: max_entries bounds an index; the oldest stored go first', () => boundedCase(other, 'node'));
-for (const [name, run] of Object.entries(sdkCases)) test(`node: ${name}`, () => run({ t: main, OpenAI, Anthropic }, 'node'));
+for (const [name, run] of Object.entries(sdkCases))
+  test(`node: ${name}`, () => run({ t: main, OpenAI, Anthropic }, 'node'));
 test('node: sdk: off by default', () => sdkOffCase({ t: other, OpenAI }, 'node'));

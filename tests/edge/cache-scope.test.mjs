@@ -8,8 +8,10 @@ import Anthropic from '@anthropic-ai/sdk';
 import { setup } from './common.mjs';
 import { boundedCase, cases, scopedConfig, sdkCases, sdkOffCase, sharedCase } from './cache-cases.mjs';
 
-const SEMANTIC_CASES = ['semantic: a similar question reuses an answer only in the same site, user and instructions',
-  'concurrency: 50 concurrent misses all store, then all 50 are found'];
+const SEMANTIC_CASES = [
+  'semantic: a similar question reuses an answer only in the same site, user and instructions',
+  'concurrency: 50 concurrent misses all store, then all 50 are found',
+];
 
 for (const index of ['durable_object', 'isolate']) {
   describe(`semantic index in ${index === 'durable_object' ? 'the CACHE_INDEX Durable Object' : 'isolate memory'}`, () => {
@@ -19,12 +21,21 @@ for (const index of ['durable_object', 'isolate']) {
     before(async () => {
       const cacheIndex = index === 'durable_object';
       main = runner(await setup({ edgeConfig: scopedConfig({ sdk: true }), cacheIndex }));
-      other = runner(await setup({
-        edgeConfig: scopedConfig({ shared: true, ttl_seconds: 4, semantic: { enabled: true, threshold: 0.8, max_entries: 5 } }),
-        cacheIndex,
-      }));
+      other = runner(
+        await setup({
+          edgeConfig: scopedConfig({
+            shared: true,
+            ttl_seconds: 4,
+            semantic: { enabled: true, threshold: 0.8, max_entries: 5 },
+          }),
+          cacheIndex,
+        }),
+      );
     });
-    after(async () => { await main?.stop(); await other?.stop(); });
+    after(async () => {
+      await main?.stop();
+      await other?.stop();
+    });
 
     for (const [name, run] of Object.entries(cases)) {
       if (index === 'isolate' && !SEMANTIC_CASES.includes(name)) continue;
@@ -46,11 +57,14 @@ describe('with resumable streams (the STREAMS object stores the answer)', () => 
     const s = await setup({ edgeConfig: scopedConfig(), streams: true });
     main = { ...s, url: s.edge.url, logFor: (id) => s.edge.logFor(id) };
   });
-  after(async () => { await main?.stop(); });
+  after(async () => {
+    await main?.stop();
+  });
   for (const name of [
-    'exact: site B never gets site A\'s answer; each site reuses its own',
+    "exact: site B never gets site A's answer; each site reuses its own",
     'exact: per user where the site key says so or the session carries context',
     'semantic: a similar question reuses an answer only in the same site, user and instructions',
     'widget control: bypass, refresh and a shorter ttl',
-  ]) test(name, () => cases[name](main, `streams-${name.length}`));
+  ])
+    test(name, () => cases[name](main, `streams-${name.length}`));
 });

@@ -12,13 +12,26 @@ async function ask(t, body) {
   const events = await readSse(res);
   const log = await t.edge.logFor(res.headers.get('x-request-id'));
   const upstream = t.up.requests().filter((r) => r.path !== '/v1/embeddings').length - before;
-  return { res, events, log, upstream, text: events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('') };
+  return {
+    res,
+    events,
+    log,
+    upstream,
+    text: events
+      .filter((e) => e.event === 'delta')
+      .map((e) => e.data.text)
+      .join(''),
+  };
 }
 
 for (const store of ['kv', 'isolate']) {
   let t;
-  before(async () => { t = await setup({ kv: store === 'kv' }); });
-  after(async () => { await t?.stop(); });
+  before(async () => {
+    t = await setup({ kv: store === 'kv' });
+  });
+  after(async () => {
+    await t?.stop();
+  });
 
   test(`${store}: temperature 0 is cached exactly and replayed as a stream marked hit`, async () => {
     const body = { model: 'fast', temperature: 0, ...user(`deterministic ${store}`) };
@@ -31,8 +44,14 @@ for (const store of ['kv', 'isolate']) {
     assert.equal(second.res.headers.get('x-edgechat-cache-kind'), 'exact');
     assert.equal(second.upstream, 0, 'no provider request on a hit');
     assert.equal(second.text, first.text);
-    assert.deepEqual(second.events.map((e) => e.event), ['start', 'delta', 'usage', 'done']);
-    assert.deepEqual(second.events.map((e) => Number(e.id)), [1, 2, 3, 4]);
+    assert.deepEqual(
+      second.events.map((e) => e.event),
+      ['start', 'delta', 'usage', 'done'],
+    );
+    assert.deepEqual(
+      second.events.map((e) => Number(e.id)),
+      [1, 2, 3, 4],
+    );
     assert.equal(second.events[2].data.cost_usd, 0);
     assert.equal(second.log.cache, 'hit');
     assert.equal(second.log.cache_kind, 'exact');
@@ -66,7 +85,11 @@ for (const store of ['kv', 'isolate']) {
 
 test('semantic cache: a similar question reuses the answer; an unrelated one does not', async () => {
   const t = await setup({
-    edgeConfig: config({ cache: { semantic: { enabled: true, threshold: 0.8, provider: 'openai-chat', embedding_model: 'text-embedding-3-small' } } }),
+    edgeConfig: config({
+      cache: {
+        semantic: { enabled: true, threshold: 0.8, provider: 'openai-chat', embedding_model: 'text-embedding-3-small' },
+      },
+    }),
   });
   try {
     const first = await ask(t, { model: 'fast', temperature: 0.7, ...user('What is the capital city of France') });

@@ -28,25 +28,35 @@ for (const runtime of RUNTIMES) describe(runtime, () => clientGone(runtime));
  */
 function openOn(on, path, body, headers, until) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${on.edge.url}${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers },
-    }, (res) => {
-      let text = '';
-      const done = () => resolve({
-        status: res.statusCode, headers: res.headers, events: parseSse(text),
-        gone: (how) => (how === 'reset' ? req.socket.resetAndDestroy() : req.destroy()),
-      });
-      if (!until) return done();
-      res.on('data', (d) => {
-        text += d;
-        if (until(parseSse(text))) {
-          res.removeAllListeners('data');
-          res.on('data', () => {});
-          done();
-        }
-      });
+    const req = http.request(
+      `${on.edge.url}${path}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        const done = () =>
+          resolve({
+            status: res.statusCode,
+            headers: res.headers,
+            events: parseSse(text),
+            gone: (how) => (how === 'reset' ? req.socket.resetAndDestroy() : req.destroy()),
+          });
+        if (!until) return done();
+        res.on('data', (d) => {
+          text += d;
+          if (until(parseSse(text))) {
+            res.removeAllListeners('data');
+            res.on('data', () => {});
+            done();
+          }
+        });
+      },
+    );
+    req.on('error', (e) => {
+      if (!req.destroyed) reject(e);
     });
-    req.on('error', (e) => { if (!req.destroyed) reject(e); });
     req.end(JSON.stringify(body));
   });
 }
@@ -62,7 +72,10 @@ async function closedWithin(entry, since, ms) {
 /** The first upstream request of `up` on `path` after the first `skip` requests, once the mock holds it stalled. */
 async function stalledAfter(up, skip, path) {
   for (let i = 0; i < 200; i++) {
-    const e = up.requests().slice(skip).find((r) => r.path.includes(path));
+    const e = up
+      .requests()
+      .slice(skip)
+      .find((r) => r.path.includes(path));
     if (e?.stalled) return e;
     await sleep(10);
   }
@@ -72,11 +85,18 @@ async function stalledAfter(up, skip, path) {
 function clientGone(runtime) {
   let t;
   before(async () => {
-    t = await setup({ runtime, edgeConfig: config({ limits: { keepalive_ms: KEEPALIVE_MS, stall_timeout_ms: 30_000, first_token_timeout_ms: 30_000 } }) });
+    t = await setup({
+      runtime,
+      edgeConfig: config({
+        limits: { keepalive_ms: KEEPALIVE_MS, stall_timeout_ms: 30_000, first_token_timeout_ms: 30_000 },
+      }),
+    });
     const warm = await t.chat({ model: 'fast', ...user('warm up') });
     assert.match(await warm.text(), /event: done/);
   });
-  after(async () => { await t?.stop(); });
+  after(async () => {
+    await t?.stop();
+  });
 
   /** [openOn] the shared edge. */
   function open(path, body, headers, until) {
@@ -86,8 +106,12 @@ function clientGone(runtime) {
   test('/api/chat: client resets during a silent upstream: upstream aborted within 1 s, log says aborted with usage', async () => {
     t.up.queue({ scenario: 'stall', after: 3, match: '/chat/completions' });
     const before = t.up.requests().length;
-    const c = await open('/api/chat', { model: 'fast', ...user('go away') }, { origin: 'https://site.example' },
-      (evs) => evs.some((e) => e.event === 'delta'));
+    const c = await open(
+      '/api/chat',
+      { model: 'fast', ...user('go away') },
+      { origin: 'https://site.example' },
+      (evs) => evs.some((e) => e.event === 'delta'),
+    );
     assert.equal(c.status, 200);
     const entry = await stalledAfter(t.up, before, '/chat/completions');
     assert.equal(t.up.requests().length, before + 1);
@@ -104,8 +128,12 @@ function clientGone(runtime) {
   test('/v1/chat/completions: client resets during a silent upstream: upstream aborted within 1 s, log says aborted', async () => {
     t.up.queue({ scenario: 'stall', after: 3, match: '/chat/completions' });
     const before = t.up.requests().length;
-    const c = await open('/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content: 'go away' }] },
-      {}, (evs) => evs.some((e) => e.data?.choices?.[0]?.delta?.content));
+    const c = await open(
+      '/v1/chat/completions',
+      { model: 'fast', stream: true, messages: [{ role: 'user', content: 'go away' }] },
+      {},
+      (evs) => evs.some((e) => e.data?.choices?.[0]?.delta?.content),
+    );
     assert.equal(c.status, 200);
     const entry = await stalledAfter(t.up, before, '/chat/completions');
     const left = Date.now();
@@ -123,7 +151,8 @@ function clientGone(runtime) {
     const before = t.up.requests().length;
     // No response headers come before the first upstream byte: hold the request and reset its socket.
     const req = http.request(`${t.edge.url}/api/chat`, {
-      method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://site.example' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://site.example' },
     });
     req.on('error', () => {});
     req.end(JSON.stringify({ model: 'fast', ...user('never mind') }));
@@ -138,7 +167,10 @@ function clientGone(runtime) {
       log = t.edge.logs().find((l) => l.route === '/api/chat' && l.error === 'client_gone');
       await sleep(20);
     }
-    assert.ok(log, `a log line for the request; logs: ${JSON.stringify(t.edge.logs().slice(-2))}\n${t.edge.output().slice(-1500)}`);
+    assert.ok(
+      log,
+      `a log line for the request; logs: ${JSON.stringify(t.edge.logs().slice(-2))}\n${t.edge.output().slice(-1500)}`,
+    );
     assert.equal(log.outcome, 'aborted');
     assert.equal(log.attempts, 1);
   });
@@ -170,17 +202,27 @@ function clientGone(runtime) {
     }
   });
 
-  test('cold start: a reset the runtime does not signal is found at the next keep-alive ping, every time', { skip: runtime !== 'workerd' && 'a workerd cold start' }, async () => {
+  test('cold start: a reset the runtime does not signal is found at the next keep-alive ping, every time', {
+    skip: runtime !== 'workerd' && 'a workerd cold start',
+  }, async () => {
     // Eight fresh edges, each one's first request reset while the upstream is silent. Signalled or not, the upstream
     // must be aborted by the first ping after the reset plus the write give-up (1.5 s); before the ping's write was
     // awaited, an unsignalled reset kept the upstream open until the stall timeout (20 s here).
     const ka = 300;
     for (let run = 0; run < 8; run++) {
-      const t2 = await setup({ runtime, edgeConfig: config({ limits: { keepalive_ms: ka, stall_timeout_ms: 20_000, first_token_timeout_ms: 20_000 } }) });
+      const t2 = await setup({
+        runtime,
+        edgeConfig: config({ limits: { keepalive_ms: ka, stall_timeout_ms: 20_000, first_token_timeout_ms: 20_000 } }),
+      });
       try {
         t2.up.queue({ scenario: 'stall', after: 3, match: '/chat/completions' });
-        const c = await openOn(t2, '/api/chat', { model: 'fast', ...user('cold') }, { origin: 'https://site.example' },
-          (evs) => evs.some((e) => e.event === 'delta'));
+        const c = await openOn(
+          t2,
+          '/api/chat',
+          { model: 'fast', ...user('cold') },
+          { origin: 'https://site.example' },
+          (evs) => evs.some((e) => e.event === 'delta'),
+        );
         assert.equal(c.status, 200);
         let entry;
         for (let i = 0; i < 200 && !entry?.stalled; i++) {
@@ -191,7 +233,9 @@ function clientGone(runtime) {
         c.gone('reset');
         const ms = await closedWithin(entry, left, ka + 1500 + 1000);
         const log = await t2.edge.logFor(c.headers['x-request-id']);
-        console.log(`cold start ${run}: upstream closed ${ms} ms after the reset (${ms < ka ? 'signalled' : 'found by the ping'}); log ${log.outcome}`);
+        console.log(
+          `cold start ${run}: upstream closed ${ms} ms after the reset (${ms < ka ? 'signalled' : 'found by the ping'}); log ${log.outcome}`,
+        );
         assert.equal(log.outcome, 'aborted');
       } finally {
         await t2.stop();
@@ -205,31 +249,51 @@ function clientGone(runtime) {
     // it: no log line, and the stream's limiter lease leaked. The edge now treats a client that takes nothing of a
     // write for stall_timeout_ms as gone. With one concurrent stream allowed, a leaked lease refuses the next run.
     const stall = 500;
-    const t2 = await setup({ runtime, edgeConfig: config({ limits: { concurrent_streams: 1, stall_timeout_ms: stall, keepalive_ms: 10_000 } }) });
+    const t2 = await setup({
+      runtime,
+      edgeConfig: config({ limits: { concurrent_streams: 1, stall_timeout_ms: stall, keepalive_ms: 10_000 } }),
+    });
     try {
       for (let i = 0; i < 6; i++) {
         const before = t2.up.requests().length;
         // Both pumps: the pass-through route and the widget route.
         const content = `close ${i} mock:slow=50 mock:words=200`;
-        const c = i % 2 === 0
-          ? await openOn(t2, '/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content }] },
-            {}, (evs) => evs.some((e) => e.data?.choices?.[0]?.delta?.content))
-          : await openOn(t2, '/api/chat', { model: 'fast', ...user(content) }, { origin: 'https://site.example' },
-            (evs) => evs.some((e) => e.event === 'delta'));
+        const c =
+          i % 2 === 0
+            ? await openOn(
+                t2,
+                '/v1/chat/completions',
+                { model: 'fast', stream: true, messages: [{ role: 'user', content }] },
+                {},
+                (evs) => evs.some((e) => e.data?.choices?.[0]?.delta?.content),
+              )
+            : await openOn(
+                t2,
+                '/api/chat',
+                { model: 'fast', ...user(content) },
+                { origin: 'https://site.example' },
+                (evs) => evs.some((e) => e.event === 'delta'),
+              );
         assert.equal(c.status, 200, `run ${i} admitted (a lease of an earlier run was not released)`);
         const left = Date.now();
         c.gone('close');
         const entry = t2.up.requests()[before];
         const ms = await closedWithin(entry, left, stall + 500);
         const log = await t2.edge.logFor(c.headers['x-request-id'], 3000);
-        console.log(`run ${i} (${log.route}): upstream closed ${ms} ms after the client; log outcome ${log.outcome}, output_tokens ${log.output_tokens}`);
+        console.log(
+          `run ${i} (${log.route}): upstream closed ${ms} ms after the client; log outcome ${log.outcome}, output_tokens ${log.output_tokens}`,
+        );
         assert.equal(log.outcome, 'aborted');
         assert.equal(log.status, 200);
         assert.ok(log.output_tokens > 0, 'usage logged (estimated from the streamed text)');
         assert.equal(log.usage_estimated, true);
       }
       // The same client streams to the end afterwards: no slot is held.
-      const res = await t2.post('/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content: 'after the closes' }] });
+      const res = await t2.post('/v1/chat/completions', {
+        model: 'fast',
+        stream: true,
+        messages: [{ role: 'user', content: 'after the closes' }],
+      });
       assert.equal(res.status, 200, await res.clone().text());
       assert.match(await res.text(), /data: \[DONE\]/);
     } finally {

@@ -22,8 +22,13 @@ export function config(extra = {}) {
     retry: { max_attempts: 3, base_delay_ms: 10, max_delay_ms: 40, max_retry_after_ms: 2000 },
     ...extra,
     limits: {
-      requests_per_minute: 10000, concurrent_streams: 100, daily_tokens: 0, first_token_timeout_ms: 1500,
-      stall_timeout_ms: 800, keepalive_ms: 150, ...(extra.limits || {}),
+      requests_per_minute: 10000,
+      concurrent_streams: 100,
+      daily_tokens: 0,
+      first_token_timeout_ms: 1500,
+      stall_timeout_ms: 800,
+      keepalive_ms: 150,
+      ...(extra.limits || {}),
     },
   };
 }
@@ -42,8 +47,12 @@ export async function setup({ edgeConfig = config(), vars = {}, runtime = 'worke
   const up = await startUpstream({ port: 0, keys: KEYS, delayMs: 2 });
   const edge = await (runtime === 'node' ? startNodeEdge : startEdge)({
     vars: {
-      OPENAI_API_KEY: KEYS.openai, ANTHROPIC_API_KEY: KEYS.anthropic, COMPAT_API_KEY: KEYS.compat,
-      SESSION_SECRET, EDGECHAT_CONFIG: edgeConfig, ...vars,
+      OPENAI_API_KEY: KEYS.openai,
+      ANTHROPIC_API_KEY: KEYS.anthropic,
+      COMPAT_API_KEY: KEYS.compat,
+      SESSION_SECRET,
+      EDGECHAT_CONFIG: edgeConfig,
+      ...vars,
     },
     upstreams: { openai: `${up.url}/v1`, anthropic: `${up.url}/v1`, compat: `${up.url}/compat/v1` },
     ...edgeOpts,
@@ -51,7 +60,10 @@ export async function setup({ edgeConfig = config(), vars = {}, runtime = 'worke
   return {
     up,
     edge,
-    async stop() { await edge.stop(); await up.close(); },
+    async stop() {
+      await edge.stop();
+      await up.close();
+    },
     chat(body, headers = {}) {
       return fetch(`${edge.url}/api/chat`, {
         method: 'POST',

@@ -14,8 +14,12 @@ for (const runtime of RUNTIMES) describe(runtime, () => faults(runtime));
 
 function faults(runtime) {
   let t;
-  before(async () => { t = await setup({ runtime }); });
-  after(async () => { await t?.stop(); });
+  before(async () => {
+    t = await setup({ runtime });
+  });
+  after(async () => {
+    await t?.stop();
+  });
 
   async function run(body) {
     const before = t.up.requests().length;
@@ -90,7 +94,10 @@ function faults(runtime) {
     assertComplete(r.events);
     assert.equal(r.events[0].data.provider, 'anthropic');
     assert.equal(r.events[0].data.model, 'smart', 'start names the alias that serves');
-    assert.deepEqual(r.upstream.map((u) => u.path), ['/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/messages']);
+    assert.deepEqual(
+      r.upstream.map((u) => u.path),
+      ['/v1/chat/completions', '/v1/chat/completions', '/v1/chat/completions', '/v1/messages'],
+    );
     assert.equal(r.log.attempts, 4);
     assert.equal(r.log.provider, 'anthropic');
     assert.equal(r.log.model, 'claude-sonnet-4-5');
@@ -132,7 +139,10 @@ function faults(runtime) {
     const r = await run({ model: 'fast', ...user('reset me') });
     assert.equal(r.res.status, 200);
     assert.equal(r.upstream.length, 1, 'no retry after the first byte');
-    assert.ok(r.events.some((e) => e.event === 'delta'), 'the events before the reset reached the client');
+    assert.ok(
+      r.events.some((e) => e.event === 'delta'),
+      'the events before the reset reached the client',
+    );
     const last = r.events.at(-1);
     assert.equal(last.event, 'error', JSON.stringify(r.events.slice(-2)));
     assert.equal(last.data.truncated, true);
@@ -144,7 +154,11 @@ function faults(runtime) {
     assert.equal(r.log.outcome, 'truncated');
     // The same on the pass-through route: the SDK gets its error event.
     t.up.queue({ scenario: 'reset', after: 4, match: chatPath });
-    const res = await t.post('/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content: 'reset compat' }] });
+    const res = await t.post('/v1/chat/completions', {
+      model: 'fast',
+      stream: true,
+      messages: [{ role: 'user', content: 'reset compat' }],
+    });
     assert.equal(res.status, 200);
     const events = parseSse(await res.text());
     assert.ok(events.at(-1).data?.error, JSON.stringify(events.slice(-2)));
@@ -236,12 +250,20 @@ function faults(runtime) {
 
   test('compat route: retries too, and a truncated pass-through stream ends with an error event', async () => {
     t.up.queue({ scenario: '429', retryAfterMs: 20, match: '/messages' });
-    let res = await t.post('/v1/messages', { model: 'smart', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x' }] }, { 'anthropic-version': '2023-06-01' });
+    let res = await t.post(
+      '/v1/messages',
+      { model: 'smart', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x' }] },
+      { 'anthropic-version': '2023-06-01' },
+    );
     assert.equal(res.status, 200);
     let events = parseSse(await res.text());
     assert.equal(events.at(-1).event, 'message_stop');
     t.up.queue({ scenario: 'no-terminal', match: '/messages' });
-    res = await t.post('/v1/messages', { model: 'smart', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x' }] }, { 'anthropic-version': '2023-06-01' });
+    res = await t.post(
+      '/v1/messages',
+      { model: 'smart', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x' }] },
+      { 'anthropic-version': '2023-06-01' },
+    );
     events = parseSse(await res.text());
     assert.equal(events.at(-1).event, 'error');
     const log = await t.edge.logFor(res.headers.get('x-request-id'));
@@ -261,7 +283,8 @@ function faults(runtime) {
 
   /** The edge's process has not exited, and it printed no rejection nobody handled. */
   function assertAlive() {
-    if (t.edge.alive) assert.ok(t.edge.alive(), `the Node process exited (${t.edge.exitCode()}):\n${t.edge.output().slice(-2000)}`);
+    if (t.edge.alive)
+      assert.ok(t.edge.alive(), `the Node process exited (${t.edge.exitCode()}):\n${t.edge.output().slice(-2000)}`);
     const out = t.edge.output();
     assert.doesNotMatch(out, /unhandled|Uncaught \(in promise\)/i, out.slice(-2000));
   }

@@ -21,10 +21,14 @@ for (const kind of ['durable_object', 'isolate']) {
   before(async () => {
     t = await setup({
       durableObject: kind === 'durable_object',
-      edgeConfig: config({ limits: { requests_per_minute: 3, concurrent_streams: 1, daily_tokens: 60, stall_timeout_ms: 5000 } }),
+      edgeConfig: config({
+        limits: { requests_per_minute: 3, concurrent_streams: 1, daily_tokens: 60, stall_timeout_ms: 5000 },
+      }),
     });
   });
-  after(async () => { await t?.stop(); });
+  after(async () => {
+    await t?.stop();
+  });
 
   test(`${kind}: requests per minute → 429 rate_limited with Retry-After`, async () => {
     for (let i = 0; i < 3; i++) {
@@ -58,7 +62,8 @@ for (const kind of ['durable_object', 'isolate']) {
     t.up.release();
     for (let e = await s.next(); e; e = await s.next());
     let third;
-    for (let i = 0; i < 20; i++) { // the slot is released right after the stream's last event
+    for (let i = 0; i < 20; i++) {
+      // the slot is released right after the stream's last event
       third = await t.chat(user('mock:words=2 third'), as('conc'));
       if (third.status === 200) break;
       await third.text();
@@ -75,7 +80,10 @@ for (const kind of ['durable_object', 'isolate']) {
     for (; n < 6; n++) {
       const res = await t.chat(user('budget please'), as('budget'));
       status = res.status;
-      if (status !== 200) { body = await res.json(); break; }
+      if (status !== 200) {
+        body = await res.json();
+        break;
+      }
       await readSse(res);
       await sleep(30);
     }
@@ -99,7 +107,10 @@ test('durable_object: the daily budget survives a restart (persisted in Durable 
     assert.ok(done, events.map((e) => e.event).join(','));
     assert.equal(done.data.stopped, true);
     assert.equal(done.data.reason, 'budget');
-    assert.ok(events.some((e) => e.event === 'usage'), 'usage before done');
+    assert.ok(
+      events.some((e) => e.event === 'usage'),
+      'usage before done',
+    );
     const log = await t.edge.logFor(res.headers.get('x-request-id'));
     assert.equal(log.outcome, 'budget');
     await t.stop();

@@ -10,8 +10,12 @@ import { setup, user, ORIGIN, SECRETS } from './common.mjs';
 
 let t;
 const seen = []; // every response text and header, for the no-key check
-before(async () => { t = await setup(); });
-after(async () => { await t?.stop(); });
+before(async () => {
+  t = await setup();
+});
+after(async () => {
+  await t?.stop();
+});
 
 async function record(res) {
   const text = await res.text();
@@ -28,8 +32,17 @@ test('GET /api/config describes models and limits, with CORS for an allowed orig
   assert.match(res.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
   const cfg = JSON.parse(await record(res));
   assert.equal(cfg.default_model, 'fast');
-  assert.deepEqual(cfg.models.find((m) => m.alias === 'smart'), { alias: 'smart', label: 'Smart', provider: 'anthropic' });
-  assert.deepEqual(Object.keys(cfg.limits).sort(), ['keepalive_ms', 'max_message_chars', 'max_messages', 'max_tokens', 'max_total_chars']);
+  assert.deepEqual(
+    cfg.models.find((m) => m.alias === 'smart'),
+    { alias: 'smart', label: 'Smart', provider: 'anthropic' },
+  );
+  assert.deepEqual(Object.keys(cfg.limits).sort(), [
+    'keepalive_ms',
+    'max_message_chars',
+    'max_messages',
+    'max_tokens',
+    'max_total_chars',
+  ]);
   assert.equal(cfg.resumable, false);
   assert.equal(cfg.simulated, false);
 });
@@ -37,7 +50,11 @@ test('GET /api/config describes models and limits, with CORS for an allowed orig
 test('OPTIONS preflight: allowed origin gets exact CORS headers, a disallowed one 403 JSON without them', async () => {
   let res = await fetch(`${t.edge.url}/api/chat`, {
     method: 'OPTIONS',
-    headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-edgechat-site-key' },
+    headers: {
+      origin: ORIGIN,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type, x-edgechat-site-key',
+    },
   });
   assert.equal(res.status, 204);
   assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
@@ -72,10 +89,22 @@ test('POST /api/chat streams start, deltas, usage, done with increasing ids; the
   assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
   const rid = res.headers.get('x-request-id');
   const events = parseSse(await record(res));
-  assert.deepEqual(events.map((e) => Number(e.id)), events.map((_, i) => i + 1));
+  assert.deepEqual(
+    events.map((e) => Number(e.id)),
+    events.map((_, i) => i + 1),
+  );
   assert.equal(events[0].event, 'start');
-  assert.deepEqual(events[0].data, { request_id: rid, stream_id: rid, model: 'fast', provider: 'openai-chat', resumable: false });
-  const text = events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
+  assert.deepEqual(events[0].data, {
+    request_id: rid,
+    stream_id: rid,
+    model: 'fast',
+    provider: 'openai-chat',
+    resumable: false,
+  });
+  const text = events
+    .filter((e) => e.event === 'delta')
+    .map((e) => e.data.text)
+    .join('');
   assert.match(text, /^Mock answer to: Hello edge/);
   const [usage, done] = events.slice(-2);
   assert.equal(usage.event, 'usage');
@@ -85,9 +114,24 @@ test('POST /api/chat streams start, deltas, usage, done with increasing ids; the
   assert.equal(done.event, 'done');
   assert.deepEqual(done.data, { stop_reason: 'end_turn', raw_stop_reason: 'stop', stopped: false });
   const log = await t.edge.logFor(rid);
-  for (const f of ['request_id', 'route', 'client', 'provider', 'model', 'status', 'attempts', 'cache', 'ttfb_ms',
-    'duration_ms', 'input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens',
-    'cost_usd', 'outcome']) {
+  for (const f of [
+    'request_id',
+    'route',
+    'client',
+    'provider',
+    'model',
+    'status',
+    'attempts',
+    'cache',
+    'ttfb_ms',
+    'duration_ms',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_input_tokens',
+    'cache_creation_input_tokens',
+    'cost_usd',
+    'outcome',
+  ]) {
     assert.ok(f in log, `log line lacks ${f}`);
   }
   assert.equal(log.route, '/api/chat');
@@ -109,7 +153,11 @@ test('POST /api/chat streams start, deltas, usage, done with increasing ids; the
 const KEY_OPENAI = SECRETS[0];
 
 test('POST /api/chat over Anthropic (prompt caching on) and Responses models', async () => {
-  const history = [{ role: 'user', content: 'Hi Claude' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: 'Again' }];
+  const history = [
+    { role: 'user', content: 'Hi Claude' },
+    { role: 'assistant', content: 'Hello!' },
+    { role: 'user', content: 'Again' },
+  ];
   let res = await t.chat({ model: 'smart', messages: history });
   let events = parseSse(await record(res));
   assert.equal(events[0].data.provider, 'anthropic');
@@ -128,12 +176,20 @@ test('POST /api/chat over Anthropic (prompt caching on) and Responses models', a
 test('tool calls and reasoning reach the widget as tool_call and reasoning events', async () => {
   const res = await t.chat({ model: 'smart', ...user('mock:reasoning think first') });
   const events = parseSse(await record(res));
-  assert.ok(events.some((e) => e.event === 'reasoning'), JSON.stringify(events.map((e) => e.event)));
+  assert.ok(
+    events.some((e) => e.event === 'reasoning'),
+    JSON.stringify(events.map((e) => e.event)),
+  );
   assert.equal(events.at(-1).event, 'done');
 });
 
 test('/v1/chat/completions passes the provider stream through byte for byte', async () => {
-  const body = { model: 'fast', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Pass me' }] };
+  const body = {
+    model: 'fast',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'Pass me' }],
+  };
   const res = await t.post('/v1/chat/completions', body, { authorization: 'Bearer anything' });
   assert.equal(res.status, 200);
   const text = await record(res);
@@ -154,7 +210,11 @@ test('non-streaming /v1/chat/completions, /v1/responses and /v1/messages', async
   res = await t.post('/v1/responses', { model: 'resp', input: 'hello' });
   assert.equal(res.status, 200);
   assert.equal(JSON.parse(await record(res)).object, 'response');
-  res = await t.post('/v1/messages', { model: 'smart', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] }, { 'anthropic-version': '2023-06-01' });
+  res = await t.post(
+    '/v1/messages',
+    { model: 'smart', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] },
+    { 'anthropic-version': '2023-06-01' },
+  );
   assert.equal(res.status, 200);
   const msg = JSON.parse(await record(res));
   assert.equal(msg.type, 'message');
@@ -163,8 +223,13 @@ test('non-streaming /v1/chat/completions, /v1/responses and /v1/messages', async
 
 test('/v1/chat/completions over an Anthropic model is translated (streaming and not)', async () => {
   let res = await t.post('/v1/chat/completions', {
-    model: 'smart', stream: true, stream_options: { include_usage: true },
-    messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Translate me' }],
+    model: 'smart',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Translate me' },
+    ],
   });
   assert.equal(res.status, 200);
   const events = parseSse(await record(res));
@@ -189,16 +254,27 @@ test('untranslatable pairs get a 400 naming the limitation', async () => {
   const body = JSON.parse(await record(res));
   assert.equal(body.error.type, 'bad_request');
   assert.match(body.error.message, /does not translate \/v1\/responses/);
-  res = await t.post('/v1/messages', { model: 'fast', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }] });
+  res = await t.post('/v1/messages', {
+    model: 'fast',
+    max_tokens: 10,
+    messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }],
+  });
   assert.equal(res.status, 400);
   assert.match(JSON.parse(await record(res)).error.message, /"image" cannot be translated/);
 });
 
 test('/v1/messages over an OpenAI model is translated: the Anthropic SDK streams text and tool use', async () => {
   const anthropic = new Anthropic({ apiKey: 'pk-not-a-provider-key', baseURL: t.edge.url, maxRetries: 0 });
-  const ms = anthropic.messages.stream({ model: 'fast', max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'claude sdk to openai' }] });
+  const ms = anthropic.messages.stream({
+    model: 'fast',
+    max_tokens: 64,
+    system: 'Be brief.',
+    messages: [{ role: 'user', content: 'claude sdk to openai' }],
+  });
   let streamed = '';
-  ms.on('text', (d) => { streamed += d; });
+  ms.on('text', (d) => {
+    streamed += d;
+  });
   const final = await ms.finalMessage();
   assert.match(streamed, /^Mock answer to: claude sdk to openai/);
   assert.equal(final.content[0].text, streamed);
@@ -208,32 +284,59 @@ test('/v1/messages over an OpenAI model is translated: the Anthropic SDK streams
   assert.equal(sent.path, '/v1/chat/completions');
   assert.equal(sent.body.messages[0].role, 'system');
   const tool = await anthropic.messages.create({
-    model: 'fast', max_tokens: 200, messages: [{ role: 'user', content: 'use the weather tool' }],
-    tools: [{ name: 'get_weather', description: 'weather', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }],
+    model: 'fast',
+    max_tokens: 200,
+    messages: [{ role: 'user', content: 'use the weather tool' }],
+    tools: [
+      {
+        name: 'get_weather',
+        description: 'weather',
+        input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    ],
   });
   assert.equal(tool.stop_reason, 'tool_use');
   const use = tool.content.find((b) => b.type === 'tool_use');
   assert.equal(use.name, 'get_weather');
   assert.equal(typeof use.input.city, 'string');
-  const streamedTool = await anthropic.messages.stream({
-    model: 'fast', max_tokens: 200, messages: [{ role: 'user', content: 'use the weather tool' }],
-    tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
-  }).finalMessage();
+  const streamedTool = await anthropic.messages
+    .stream({
+      model: 'fast',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'use the weather tool' }],
+      tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+    })
+    .finalMessage();
   assert.equal(streamedTool.content.find((b) => b.type === 'tool_use').name, 'get_weather');
 });
 
 test('the official OpenAI and Anthropic SDKs work unchanged against the edge', async () => {
   const openai = new OpenAI({ apiKey: 'pk-not-a-provider-key', baseURL: `${t.edge.url}/v1`, maxRetries: 0 });
-  const stream = await openai.chat.completions.create({ model: 'fast', stream: true, messages: [{ role: 'user', content: 'sdk hi' }] });
+  const stream = await openai.chat.completions.create({
+    model: 'fast',
+    stream: true,
+    messages: [{ role: 'user', content: 'sdk hi' }],
+  });
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
   assert.match(text, /^Mock answer to: sdk hi/);
-  const viaClaude = await openai.chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'sdk two' }] });
+  const viaClaude = await openai.chat.completions.create({
+    model: 'smart',
+    messages: [{ role: 'user', content: 'sdk two' }],
+  });
   assert.match(viaClaude.choices[0].message.content, /^Mock answer to: sdk two/);
   const anthropic = new Anthropic({ apiKey: 'pk-not-a-provider-key', baseURL: t.edge.url, maxRetries: 0 });
-  const msg = await anthropic.messages.create({ model: 'smart', max_tokens: 64, messages: [{ role: 'user', content: 'sdk three' }] });
+  const msg = await anthropic.messages.create({
+    model: 'smart',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'sdk three' }],
+  });
   assert.match(msg.content[0].text, /^Mock answer to: sdk three/);
-  const ms = anthropic.messages.stream({ model: 'smart', max_tokens: 64, messages: [{ role: 'user', content: 'sdk four' }] });
+  const ms = anthropic.messages.stream({
+    model: 'smart',
+    max_tokens: 64,
+    messages: [{ role: 'user', content: 'sdk four' }],
+  });
   const final = await ms.finalMessage();
   assert.match(final.content[0].text, /^Mock answer to: sdk four/);
 });
@@ -273,9 +376,19 @@ test('/v1/responses streams through unchanged; /v1/chat/completions over a Respo
   const log = await t.edge.logFor(res.headers.get('x-request-id'));
   assert.equal(log.outcome, 'complete');
   assert.equal(log.usage_estimated, false);
-  res = await t.post('/v1/chat/completions', { model: 'resp', stream: true, messages: [{ role: 'user', content: 'via responses' }] });
+  res = await t.post('/v1/chat/completions', {
+    model: 'resp',
+    stream: true,
+    messages: [{ role: 'user', content: 'via responses' }],
+  });
   const chunks = parseSse(await record(res));
   assert.equal(chunks.at(-1).data, '[DONE]');
-  assert.match(chunks.slice(0, -1).map((c) => c.data.choices[0]?.delta?.content ?? '').join(''), /^Mock answer to: via responses/);
+  assert.match(
+    chunks
+      .slice(0, -1)
+      .map((c) => c.data.choices[0]?.delta?.content ?? '')
+      .join(''),
+    /^Mock answer to: via responses/,
+  );
   assert.equal(t.up.requests().at(-1).path, '/v1/responses');
 });

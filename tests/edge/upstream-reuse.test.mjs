@@ -43,9 +43,12 @@ after(async () => {
   await up?.close();
 });
 
-const post = (path, body, headers = {}) => fetch(`${edge.url}${path}`, {
-  method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body),
-});
+const post = (path, body, headers = {}) =>
+  fetch(`${edge.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 test('complete streams on /api/chat and /v1/chat/completions reuse one upstream connection', async () => {
   // setup
@@ -67,12 +70,19 @@ test('complete streams on /api/chat and /v1/chat/completions reuse one upstream 
   // check
   const opened = connections - before;
   console.log(`${runs} complete streams opened ${opened} upstream connection(s)`);
-  assert.ok(opened <= 2, `${runs} sequential complete streams opened ${opened} upstream connections (one each: not reused)`);
+  assert.ok(
+    opened <= 2,
+    `${runs} sequential complete streams opened ${opened} upstream connections (one each: not reused)`,
+  );
 });
 
 test('a stream the client leaves mid-answer still closes its upstream connection', async () => {
   const before = up.requests().length;
-  const res = await post('/v1/chat/completions', { model: 'fast', stream: true, messages: [{ role: 'user', content: 'leave mock:words=400 mock:delay=20' }] });
+  const res = await post('/v1/chat/completions', {
+    model: 'fast',
+    stream: true,
+    messages: [{ role: 'user', content: 'leave mock:words=400 mock:delay=20' }],
+  });
   assert.equal(res.status, 200);
   const reader = res.body.getReader();
   await reader.read();

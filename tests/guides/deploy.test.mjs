@@ -33,10 +33,17 @@ test('Workers: wrangler deploy --dry-run bundles the edge offline with its bindi
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   assert.match(out, /--dry-run: exiting now/);
-  assert.match(out, /\[custom build\] Running: bash .*build\.sh/, 'wrangler builds the wasm first ([build] in wrangler.toml)');
+  assert.match(
+    out,
+    /\[custom build\] Running: bash .*build\.sh/,
+    'wrangler builds the wasm first ([build] in wrangler.toml)',
+  );
   for (const binding of ['LIMITER', 'STREAMS', 'CACHE_INDEX', 'CACHE']) assert.match(out, new RegExp(binding));
   const files = fs.readdirSync(path.join(tmp, 'bundle'));
-  assert.ok(files.some((f) => f.endsWith('.wasm')), `bundle has the wasm: ${files}`);
+  assert.ok(
+    files.some((f) => f.endsWith('.wasm')),
+    `bundle has the wasm: ${files}`,
+  );
   assert.ok(files.includes('entry.js'), `bundle has the entry: ${files}`);
 });
 
@@ -45,18 +52,31 @@ function startServer(cmd, args, env, ready) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`no ready line in 60 s: ${out}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`no ready line in 60 s: ${out}`));
+    }, 60_000);
     const onData = (d) => {
       out += d;
       const m = out.match(ready);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1], stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) });
+        resolve({
+          url: m[1],
+          stop: () =>
+            new Promise((r) => {
+              child.once('exit', r);
+              child.kill('SIGTERM');
+            }),
+        });
       }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${out}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code}: ${out}`));
+    });
   });
 }
 
@@ -79,8 +99,12 @@ const edgeEnv = () => ({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: `${up.url}
 
 test('Node: node worker/node.mjs serves the same build', async () => {
   const port = await freePort();
-  const edge = await startServer(process.execPath, [path.join(ROOT, 'worker/node.mjs'), '--port', String(port)],
-    edgeEnv(), /listening on (http:\/\/[\d.:]+)/);
+  const edge = await startServer(
+    process.execPath,
+    [path.join(ROOT, 'worker/node.mjs'), '--port', String(port)],
+    edgeEnv(),
+    /listening on (http:\/\/[\d.:]+)/,
+  );
   try {
     await checkEdge(edge.url);
   } finally {
@@ -91,11 +115,18 @@ test('Node: node worker/node.mjs serves the same build', async () => {
 test('Deno: Deno.serve with fetchHandler serves the same build', async () => {
   const port = await freePort();
   const serve = path.join(tmp, 'serve.mjs');
-  fs.writeFileSync(serve, `import { fetchHandler } from ${JSON.stringify(path.join(ROOT, 'worker/node.mjs'))};
+  fs.writeFileSync(
+    serve,
+    `import { fetchHandler } from ${JSON.stringify(path.join(ROOT, 'worker/node.mjs'))};
 Deno.serve({ hostname: '127.0.0.1', port: ${port}, onListen: ({ port }) => console.log('deno ready on http://127.0.0.1:' + port) }, (request) => fetchHandler(request));
-`);
-  const edge = await startServer(bin('deno'), ['run', '--allow-net', '--allow-read', '--allow-env', serve],
-    { ...edgeEnv(), DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(tmp, 'deno') }, /deno ready on (http:\/\/[\d.:]+)/);
+`,
+  );
+  const edge = await startServer(
+    bin('deno'),
+    ['run', '--allow-net', '--allow-read', '--allow-env', serve],
+    { ...edgeEnv(), DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(tmp, 'deno') },
+    /deno ready on (http:\/\/[\d.:]+)/,
+  );
   try {
     await checkEdge(edge.url);
   } finally {
@@ -113,29 +144,49 @@ test('Static host: dist/ on a plain file server, embedded with the guide snippet
   const guide = fs.readFileSync(path.join(ROOT, 'docs/deploy/README.md'), 'utf8');
   const snippet = guide.match(/<script type="module" src="https:\/\/cdn\.example\.com[^]*?<\/edge-chat>/)[0];
   const edgePort = await freePort();
-  const edge = await startServer(process.execPath, [path.join(ROOT, 'worker/node.mjs'), '--port', String(edgePort)],
-    edgeEnv(), /listening on (http:\/\/[\d.:]+)/);
+  const edge = await startServer(
+    process.execPath,
+    [path.join(ROOT, 'worker/node.mjs'), '--port', String(edgePort)],
+    edgeEnv(),
+    /listening on (http:\/\/[\d.:]+)/,
+  );
   const port = await freePort();
-  fs.writeFileSync(path.join(site, 'index.html'), `<!doctype html><title>host</title><body><h1>Host page</h1>
-${snippet.replace('https://cdn.example.com/edgechat/', '/edgechat/').replace('https://chat.example.com', edge.url)
-    .replace('mode="bubble"', 'mode="inline"').replace('pk_live_...', '')}
-</body>`);
-  const host = await startServer('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', site], {},
-    /Serving HTTP on [\d.]+ port (\d+)/).then((s) => ({ ...s, url: `http://127.0.0.1:${port}` }));
+  fs.writeFileSync(
+    path.join(site, 'index.html'),
+    `<!doctype html><title>host</title><body><h1>Host page</h1>
+${snippet
+  .replace('https://cdn.example.com/edgechat/', '/edgechat/')
+  .replace('https://chat.example.com', edge.url)
+  .replace('mode="bubble"', 'mode="inline"')
+  .replace('pk_live_...', '')}
+</body>`,
+  );
+  const host = await startServer(
+    'python3',
+    ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', site],
+    {},
+    /Serving HTTP on [\d.]+ port (\d+)/,
+  ).then((s) => ({ ...s, url: `http://127.0.0.1:${port}` }));
   const browser = await launch();
   try {
     await browser.page.goto(host.url);
     const input = browser.page.locator('edge-chat .ec-input');
     await input.waitFor({ state: 'visible', timeout: 15000 });
-    const inShadow = await browser.page.evaluate(() => !!document.querySelector('edge-chat').shadowRoot?.querySelector('.ec-input'));
-    assert.ok(inShadow, 'the widget renders inside the element\'s shadow root');
+    const inShadow = await browser.page.evaluate(
+      () => !!document.querySelector('edge-chat').shadowRoot?.querySelector('.ec-input'),
+    );
+    assert.ok(inShadow, "the widget renders inside the element's shadow root");
     await input.fill('hello from a static host');
     await input.press('Enter');
     const answer = browser.page.locator('edge-chat .ec-assistant').last();
-    await browser.page.waitForFunction(() => {
-      const all = document.querySelector('edge-chat').shadowRoot.querySelectorAll('.ec-assistant');
-      return all.length && all[all.length - 1].dataset.status === 'done';
-    }, null, { timeout: 15000 });
+    await browser.page.waitForFunction(
+      () => {
+        const all = document.querySelector('edge-chat').shadowRoot.querySelectorAll('.ec-assistant');
+        return all.length && all[all.length - 1].dataset.status === 'done';
+      },
+      null,
+      { timeout: 15000 },
+    );
     assert.ok((await answer.textContent()).length > 0, 'the edge answered the embedded widget');
     assert.deepEqual(browser.consoleErrors, []);
   } finally {

@@ -26,7 +26,10 @@ after(() => fs.rmSync(clone, { recursive: true, force: true }));
 
 function portFree(port) {
   return new Promise((resolve) => {
-    const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    const s = net
+      .createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -46,13 +49,19 @@ function processesIn(dir) {
       const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       if (cwd.startsWith(dir) || cmd.includes(dir)) found.push(`${pid}: ${cmd}`);
-    } catch { /* the process ended meanwhile */ }
+    } catch {
+      /* the process ended meanwhile */
+    }
   }
   return found;
 }
 
 function tail(file, lines = 40) {
-  try { return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n'); } catch (e) { return String(e); }
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch (e) {
+    return String(e);
+  }
 }
 
 function withoutTargetDir(env) {
@@ -67,20 +76,27 @@ function runDev(env) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const waitFor = (re, ms) => new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = setInterval(() => {
-      const m = out.match(re);
-      if (m) { clearInterval(tick); resolve(m); }
-      else if (child.exitCode !== null || Date.now() - t0 > ms) {
-        clearInterval(tick);
-        reject(new Error(`no ${re} after ${Date.now() - t0} ms (exit ${child.exitCode}):\n${out.slice(-3000)}`));
-      }
-    }, 200);
+  child.stdout.on('data', (d) => {
+    out += d;
   });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const waitFor = (re, ms) =>
+    new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const tick = setInterval(() => {
+        const m = out.match(re);
+        if (m) {
+          clearInterval(tick);
+          resolve(m);
+        } else if (child.exitCode !== null || Date.now() - t0 > ms) {
+          clearInterval(tick);
+          reject(new Error(`no ${re} after ${Date.now() - t0} ms (exit ${child.exitCode}):\n${out.slice(-3000)}`));
+        }
+      }, 200);
+    });
   return { child, exited, waitFor, output: () => out };
 }
 
@@ -113,17 +129,32 @@ test('scripts/dev.sh from a clean clone: ready line, a chat in the browser, Ctrl
       await input.fill('What is the capital of Germany?');
       await input.press('Enter');
       // Wait for the answer to settle (any status but streaming), then say what happened if it is not `done`.
-      const settled = await browser.page.waitForFunction(() => {
-        const all = document.querySelector('edge-chat')?.shadowRoot?.querySelectorAll('.ec-assistant');
-        const last = all?.[all.length - 1];
-        return last && last.dataset.status !== 'streaming' && { status: last.dataset.status, text: last.textContent };
-      }, null, { timeout: 120_000 }).then((h) => h.jsonValue()).catch(async (e) => {
-        await browser.page.screenshot({ path: path.join(os.tmpdir(), 'edgechat-main-command.png') }).catch(() => {});
-        throw new Error(`${e.message}\n--- dev.sh output ---\n${dev.output().slice(-2000)}\n--- trunk.log ---\n${tail(path.join(cache, 'logs/trunk.log'))}`);
-      });
+      const settled = await browser.page
+        .waitForFunction(
+          () => {
+            const all = document.querySelector('edge-chat')?.shadowRoot?.querySelectorAll('.ec-assistant');
+            const last = all?.[all.length - 1];
+            return (
+              last && last.dataset.status !== 'streaming' && { status: last.dataset.status, text: last.textContent }
+            );
+          },
+          null,
+          { timeout: 120_000 },
+        )
+        .then((h) => h.jsonValue())
+        .catch(async (e) => {
+          await browser.page.screenshot({ path: path.join(os.tmpdir(), 'edgechat-main-command.png') }).catch(() => {});
+          throw new Error(
+            `${e.message}\n--- dev.sh output ---\n${dev.output().slice(-2000)}\n--- trunk.log ---\n${tail(path.join(cache, 'logs/trunk.log'))}`,
+          );
+        });
       // The 135M demo model sometimes rambles to the token cap: that still is a whole round trip, shown as such.
-      const finished = settled.status === 'done' || (settled.status === 'truncated' && /token limit/.test(settled.text));
-      assert.ok(finished, `the answer ended ${settled.status}: ${settled.text}\n--- edge.log ---\n${tail(path.join(cache, 'logs/edge.log'))}\n--- trunk.log ---\n${tail(path.join(cache, 'logs/trunk.log'))}`);
+      const finished =
+        settled.status === 'done' || (settled.status === 'truncated' && /token limit/.test(settled.text));
+      assert.ok(
+        finished,
+        `the answer ended ${settled.status}: ${settled.text}\n--- edge.log ---\n${tail(path.join(cache, 'logs/edge.log'))}\n--- trunk.log ---\n${tail(path.join(cache, 'logs/trunk.log'))}`,
+      );
       assert.ok(settled.text.trim().length > 0, 'the local model answered');
     } finally {
       await browser.close();

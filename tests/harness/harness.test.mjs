@@ -22,7 +22,10 @@ function run(name, args, input) {
 
 function sseEvents(input, chunk) {
   const args = chunk ? ['--chunk', String(chunk)] : [];
-  return run('sse-events', args, input).trim().split('\n').map((l) => JSON.parse(l));
+  return run('sse-events', args, input)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 function decode(provider, input, chunk) {
@@ -76,7 +79,9 @@ const OPENAI_CHAT = [
   '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\\"Paris\\"}"}}]},"finish_reason":null}]}',
   '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}',
   '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":9,"total_tokens":129,"prompt_tokens_details":{"cached_tokens":100}}}',
-].map((d) => `data: ${d}\n\n`).join('');
+]
+  .map((d) => `data: ${d}\n\n`)
+  .join('');
 
 test('decode openai-chat: text, fragmented tool call, cached usage; [DONE] required', () => {
   const full = OPENAI_CHAT + 'data: [DONE]\n\n';
@@ -101,17 +106,31 @@ test('decode openai-chat: text, fragmented tool call, cached usage; [DONE] requi
 });
 
 const ANTHROPIC = [
-  ['message_start', '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":10,"cache_read_input_tokens":300,"output_tokens":1}}}'],
-  ['content_block_start', '{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}'],
-  ['content_block_delta', '{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think."}}'],
+  [
+    'message_start',
+    '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":10,"cache_read_input_tokens":300,"output_tokens":1}}}',
+  ],
+  [
+    'content_block_start',
+    '{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}',
+  ],
+  [
+    'content_block_delta',
+    '{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me think."}}',
+  ],
   ['content_block_stop', '{"type":"content_block_stop","index":0}'],
   ['ping', '{"type": "ping"}'],
   ['content_block_start', '{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}'],
   ['content_block_delta', '{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Bonjour"}}'],
   ['content_block_delta', '{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":" !"}}'],
   ['content_block_stop', '{"type":"content_block_stop","index":1}'],
-  ['message_delta', '{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":42}}'],
-].map(([e, d]) => `event: ${e}\ndata: ${d}\n\n`).join('');
+  [
+    'message_delta',
+    '{"type":"message_delta","delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":42}}',
+  ],
+]
+  .map(([e, d]) => `event: ${e}\ndata: ${d}\n\n`)
+  .join('');
 
 test('decode anthropic: thinking, text, pings, usage halves, max_tokens; message_stop required', () => {
   const full = ANTHROPIC + 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
@@ -147,27 +166,56 @@ test('decode openai-responses: text deltas, usage, response.completed required',
   const resp = { id: 'resp_1', object: 'response', status: 'in_progress', model: 'gpt-4.1', output: [] };
   const stream =
     ev('response.created', { sequence_number: 0, response: resp }) +
-    ev('response.output_text.delta', { sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'Hi' }) +
-    ev('response.output_text.delta', { sequence_number: 2, item_id: 'msg_1', output_index: 0, content_index: 0, delta: ' there' });
+    ev('response.output_text.delta', {
+      sequence_number: 1,
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      delta: 'Hi',
+    }) +
+    ev('response.output_text.delta', {
+      sequence_number: 2,
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      delta: ' there',
+    });
   const done = ev('response.completed', {
     sequence_number: 3,
     response: {
       ...resp,
       status: 'completed',
-      usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 20 }, output_tokens: 3, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 53 },
+      usage: {
+        input_tokens: 50,
+        input_tokens_details: { cached_tokens: 20 },
+        output_tokens: 3,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 53,
+      },
     },
   });
   for (const chunk of CHUNKS) {
     const out = decode('openai-responses', stream + done, chunk);
     assert.equal(out.text, 'Hi there', `chunk ${chunk}`);
     assert.equal(out.stop_reason, 'end_turn');
-    assert.deepEqual(out.usage, { input_tokens: 30, output_tokens: 3, cache_read_input_tokens: 20, cache_creation_input_tokens: 0 });
+    assert.deepEqual(out.usage, {
+      input_tokens: 30,
+      output_tokens: 3,
+      cache_read_input_tokens: 20,
+      cache_creation_input_tokens: 0,
+    });
     assert.equal(out.truncated, false);
   }
   assert.equal(decode('openai-responses', stream).truncated, true);
 });
 
 test('harness: bad arguments exit 2 with usage on stderr', () => {
-  assert.throws(() => run('decode', ['--provider', 'nope'], ''), (e) => e.status === 2 && /usage|provider/i.test(String(e.stderr)));
-  assert.throws(() => run('sse-events', ['--chunk', '0'], ''), (e) => e.status === 2);
+  assert.throws(
+    () => run('decode', ['--provider', 'nope'], ''),
+    (e) => e.status === 2 && /usage|provider/i.test(String(e.stderr)),
+  );
+  assert.throws(
+    () => run('sse-events', ['--chunk', '0'], ''),
+    (e) => e.status === 2,
+  );
 });

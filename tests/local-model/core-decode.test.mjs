@@ -3,15 +3,15 @@
 // Uses EDGECHAT_DECODE_BIN if set; else target/debug/examples/decode when it is newer than every file under src/
 // and examples/; else builds it with cargo (seconds alone, longer when other builds hold cargo's lock).
 
-import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { parseSse } from "../support/sse.mjs";
-import { ensurePrerequisites, parseChunks, postChat, ROOT, startServer } from "./helpers.mjs";
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseSse } from '../support/sse.mjs';
+import { ensurePrerequisites, parseChunks, postChat, ROOT, startServer } from './helpers.mjs';
 
-const TRANSCRIPTS = join(ROOT, "tests", "local-model", "transcripts");
+const TRANSCRIPTS = join(ROOT, 'tests', 'local-model', 'transcripts');
 let decodeBin;
 let server;
 
@@ -27,21 +27,25 @@ function newestMtime(dir) {
 function isFresh(bin) {
   if (!existsSync(bin)) return false;
   const built = statSync(bin).mtimeMs;
-  const sources = [join(ROOT, "src"), join(ROOT, "examples")].map(newestMtime);
-  return sources.every((t) => t < built) && statSync(join(ROOT, "Cargo.toml")).mtimeMs < built;
+  const sources = [join(ROOT, 'src'), join(ROOT, 'examples')].map(newestMtime);
+  return sources.every((t) => t < built) && statSync(join(ROOT, 'Cargo.toml')).mtimeMs < built;
 }
 
 before(async () => {
   decodeBin = process.env.EDGECHAT_DECODE_BIN;
-  const prebuilt = join(ROOT, "target", "debug", "examples", "decode");
+  const prebuilt = join(ROOT, 'target', 'debug', 'examples', 'decode');
   if (!decodeBin && isFresh(prebuilt)) decodeBin = prebuilt;
   if (!decodeBin) {
-    const built = spawnSync("cargo", ["build", "--quiet", "--locked", "--example", "decode"], { cwd: ROOT, stdio: "inherit" });
-    if (built.status !== 0) throw new Error(`cargo build --example decode failed (exit ${built.status ?? built.error})`);
-    decodeBin = join(ROOT, "target", "debug", "examples", "decode");
+    const built = spawnSync('cargo', ['build', '--quiet', '--locked', '--example', 'decode'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    if (built.status !== 0)
+      throw new Error(`cargo build --example decode failed (exit ${built.status ?? built.error})`);
+    decodeBin = join(ROOT, 'target', 'debug', 'examples', 'decode');
   }
   ensurePrerequisites();
-  server = await startServer(["--quiet"]);
+  server = await startServer(['--quiet']);
 });
 
 after(async () => {
@@ -49,22 +53,22 @@ after(async () => {
 });
 
 function decode(body, chunk) {
-  const args = ["--provider", "openai-chat", ...(chunk ? ["--chunk", String(chunk)] : [])];
-  const run = spawnSync(decodeBin, args, { input: body, encoding: "utf8" });
+  const args = ['--provider', 'openai-chat', ...(chunk ? ['--chunk', String(chunk)] : [])];
+  const run = spawnSync(decodeBin, args, { input: body, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout);
 }
 
 /** What the stream says, read directly from its chunks: the reference the decoder must agree with. */
 function expected(body) {
-  const payloads = parseSse(body.toString("utf8"), { json: false }).map((e) => e.data);
+  const payloads = parseSse(body.toString('utf8'), { json: false }).map((e) => e.data);
   const { chunks, done } = parseChunks(payloads);
   assert.ok(done);
   const finish = chunks.map((c) => c.choices[0]?.finish_reason).find(Boolean);
   const usage = chunks.find((c) => c.usage)?.usage ?? null;
   return {
-    text: chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""),
-    stopReason: { stop: "end_turn", length: "max_tokens" }[finish],
+    text: chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''),
+    stopReason: { stop: 'end_turn', length: 'max_tokens' }[finish],
     usage,
   };
 }
@@ -84,8 +88,8 @@ function checkAgainst(decoded, want, label) {
   }
 }
 
-test("recorded local-model transcripts decode the same whole and split into small pieces", () => {
-  const files = readdirSync(TRANSCRIPTS).filter((f) => f.endsWith(".sse"));
+test('recorded local-model transcripts decode the same whole and split into small pieces', () => {
+  const files = readdirSync(TRANSCRIPTS).filter((f) => f.endsWith('.sse'));
   assert.ok(files.length >= 5, `transcripts found: ${files}`);
   for (const file of files) {
     const body = readFileSync(join(TRANSCRIPTS, file));
@@ -96,12 +100,12 @@ test("recorded local-model transcripts decode the same whole and split into smal
   }
 });
 
-test("a live stream from the local model decodes to its text, stop reason and usage", async () => {
-  const cases = [{ max_tokens: 60 }, { max_tokens: 6 }, { response_format: { type: "json_object" }, max_tokens: 60 }];
+test('a live stream from the local model decodes to its text, stop reason and usage', async () => {
+  const cases = [{ max_tokens: 60 }, { max_tokens: 6 }, { response_format: { type: 'json_object' }, max_tokens: 60 }];
   for (const extra of cases) {
     const res = await postChat(server.url, {
-      model: "smollm2",
-      messages: [{ role: "user", content: "Reply with a JSON object with keys city and country for Paris." }],
+      model: 'smollm2',
+      messages: [{ role: 'user', content: 'Reply with a JSON object with keys city and country for Paris.' }],
       stream: true,
       stream_options: { include_usage: true },
       temperature: 0,

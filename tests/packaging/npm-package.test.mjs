@@ -53,13 +53,21 @@ test('npm pack: the tarball holds the release widget, the byok variant, types, m
   ]) {
     assert.ok(files.includes(f), `tarball has ${f}: ${files.join(', ')}`);
   }
-  assert.ok(!files.some((f) => f.includes('index.html') || f.startsWith('dist/examples') || f === 'prepack.mjs'), files.join(', '));
-  console.log(`# ${packed.filename}: ${packed.files.length} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
+  assert.ok(
+    !files.some((f) => f.includes('index.html') || f.startsWith('dist/examples') || f === 'prepack.mjs'),
+    files.join(', '),
+  );
+  console.log(
+    `# ${packed.filename}: ${packed.files.length} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`,
+  );
 });
 
-test('a fresh project installs the tarball and its TypeScript sees the element\'s types', () => {
+test("a fresh project installs the tarball and its TypeScript sees the element's types", () => {
   execFileSync('mkdir', ['-p', join(project, 'src')]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'site', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'site', private: true, type: 'module' }, null, 2),
+  );
   // The package has no dependencies: installing the tarball needs no registry.
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', join(tmp, packed.filename)], {
     cwd: project,
@@ -123,7 +131,10 @@ test('Vite bundles the page: the wasm, glue and stylesheet are copied into the b
   const assets = readdirSync(join(project, 'dist', 'assets'));
   const wasm = assets.filter((f) => f.endsWith('.wasm'));
   assert.equal(wasm.length, 2, `the default and the byok wasm: ${assets.join(', ')}`);
-  assert.ok(assets.some((f) => f.endsWith('.css')), `the stylesheet: ${assets.join(', ')}`);
+  assert.ok(
+    assets.some((f) => f.endsWith('.css')),
+    `the stylesheet: ${assets.join(', ')}`,
+  );
   const html = readFileSync(join(project, 'dist', 'index.html'), 'utf8');
   assert.match(html, /assets\/[\w.-]+\.js/);
 });
@@ -147,7 +158,10 @@ test('the bundled page chats through the real edge in Chromium: the widget strea
   await page.goto(`${site}/?edge=${encodeURIComponent(edge.url)}`);
   const chat = page.locator('edge-chat');
   await chat.locator('.ec-input').waitFor({ timeout: 15000 });
-  assert.ok(loaded.some((p) => /^\/assets\/.*\.wasm$/.test(p)), `the wasm came from the build: ${loaded.join(' ')}`);
+  assert.ok(
+    loaded.some((p) => /^\/assets\/.*\.wasm$/.test(p)),
+    `the wasm came from the build: ${loaded.join(' ')}`,
+  );
   assert.ok(!loaded.some((p) => p.includes('byok')), 'no byok download without the attribute');
   await chat.locator('.ec-input').fill('Hello from a Vite bundle');
   await chat.locator('.ec-input').press('Enter');

@@ -12,7 +12,10 @@ const root = join(import.meta.dirname, '..', '..');
 const read = (p) => readFileSync(join(root, p), 'utf8');
 const json = (p) => JSON.parse(read(p));
 const metadata = JSON.parse(
-  execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps', '--locked'], { cwd: root, encoding: 'utf8' }),
+  execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps', '--locked'], {
+    cwd: root,
+    encoding: 'utf8',
+  }),
 );
 const crate = (name) => metadata.packages.find((p) => p.name === name);
 
@@ -40,7 +43,8 @@ test('crates: metadata for crates.io, versions on path dependencies, workspace l
   assert.deepEqual(crate('edgechat-worker').publish, [], 'edgechat-worker: publish = false');
   for (const p of metadata.packages) {
     for (const d of p.dependencies) {
-      if (d.path && d.kind !== 'dev') assert.notEqual(d.req, '*', `${p.name} -> ${d.name}: a path dependency needs a version`);
+      if (d.path && d.kind !== 'dev')
+        assert.notEqual(d.req, '*', `${p.name} -> ${d.name}: a path dependency needs a version`);
     }
     const manifest = readFileSync(p.manifest_path, 'utf8');
     assert.match(manifest, /^\[lints\]\nworkspace = true$/m, `${p.name} opts into [workspace.lints]`);
@@ -61,7 +65,9 @@ test('formatting and linting: rustfmt at 120 columns, biome for the JS, both che
   assert.match(biome, /"lineWidth": 120/);
   const pkg = json('package.json');
   assert.ok(pkg.devDependencies['@biomejs/biome'], 'biome is a dev dependency');
-  const lint = read('scripts/test.sh').split('\n').find((l) => l.trim().startsWith('"lint|'));
+  const lint = read('scripts/test.sh')
+    .split('\n')
+    .find((l) => l.trim().startsWith('"lint|'));
   assert.ok(lint, 'a lint suite');
   assert.match(lint, /cargo fmt --all --check/);
   assert.match(lint, /biome ci/);
@@ -84,7 +90,7 @@ test('test.sh: every suite names needs that setup.sh knows, and core needs nothi
   for (const [name] of suites) assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `tests/README.md lists ${name}`);
 });
 
-test('workers: wrangler.toml builds before dev/deploy, and its date is the pinned workerd\'s', () => {
+test("workers: wrangler.toml builds before dev/deploy, and its date is the pinned workerd's", () => {
   const build = workerBuild();
   assert.ok(build, 'a [build] table');
   assert.match(build.command, /build\.sh/);
@@ -133,11 +139,12 @@ test('npm package: custom-elements.json and the .d.ts describe the element the l
   }
   for (const a of element.attributes.filter((x) => observed.includes(x.name))) {
     assert.match(types, new RegExp(`Attribute \`${a.name}\``), `.d.ts documents attribute ${a.name}`);
-    if (a.fieldName) assert.match(types, new RegExp(`^\\s+${a.fieldName}: `, 'm'), `.d.ts declares property ${a.fieldName}`);
+    if (a.fieldName)
+      assert.match(types, new RegExp(`^\\s+${a.fieldName}: `, 'm'), `.d.ts declares property ${a.fieldName}`);
   }
   const fields = element.members.filter((m) => m.kind === 'field').map((m) => m.name);
   const getters = [...loader.matchAll(/^\s+get (\w+)\(\)/gm)].map((m) => m[1]);
-  assert.deepEqual(fields.sort(), getters.sort(), 'the manifest lists the loader\'s properties');
+  assert.deepEqual(fields.sort(), getters.sort(), "the manifest lists the loader's properties");
   for (const m of element.members.filter((x) => x.kind === 'method')) {
     assert.match(loader, new RegExp(`^\\s+${m.name}\\(`, 'm'), `loader has ${m.name}`);
     assert.match(types, new RegExp(`^\\s+${m.name}\\(`, 'm'), `.d.ts declares ${m.name}`);
@@ -156,7 +163,7 @@ test('npm package: the manifest lists exactly the custom properties the styleshe
   for (const p of read_) assert.ok(readme.includes(`\`${p}\``), `README lists ${p}`);
 });
 
-test('old pins say why: the JS pins behind the registry\'s newest, the crates kept back', () => {
+test("old pins say why: the JS pins behind the registry's newest, the crates kept back", () => {
   const notes = json('package.json')['//'];
   for (const name of ['openai', '@anthropic-ai/sdk', 'wrangler', 'esbuild', 'eventsource-parser']) {
     assert.ok(notes?.[name], `package.json "//" says why ${name} is pinned where it is`);

@@ -27,20 +27,27 @@ after(async () => {
 /** POSTs /api/chat with node:http and reads until the first delta; `close()` then drops the connection (FIN). */
 function openChat(content) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${s.edge.url}/api/chat`, {
-      method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN },
-    }, (res) => {
-      let got = '';
-      res.on('data', (d) => {
-        got += d;
-        if (got.includes('event: delta')) {
-          res.removeAllListeners('data');
-          res.on('data', () => {});
-          resolve({ status: res.statusCode, headers: res.headers, close: () => req.destroy() });
-        }
-      });
+    const req = http.request(
+      `${s.edge.url}/api/chat`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+      },
+      (res) => {
+        let got = '';
+        res.on('data', (d) => {
+          got += d;
+          if (got.includes('event: delta')) {
+            res.removeAllListeners('data');
+            res.on('data', () => {});
+            resolve({ status: res.statusCode, headers: res.headers, close: () => req.destroy() });
+          }
+        });
+      },
+    );
+    req.on('error', (e) => {
+      if (!req.destroyed) reject(e);
     });
-    req.on('error', (e) => { if (!req.destroyed) reject(e); });
     req.end(JSON.stringify({ messages: [{ role: 'user', content }] }));
   });
 }
@@ -48,10 +55,18 @@ function openChat(content) {
 /** The object's relay line for the request `requestId`, waiting up to `ms` for it. */
 async function relayLine(requestId, ms) {
   for (let waited = 0; waited <= ms; waited += 25) {
-    const line = s.edge.output().split('\n').map((l) => {
-      const i = l.indexOf('{"request_id"');
-      try { return i < 0 ? null : JSON.parse(l.slice(i)); } catch { return null; }
-    }).find((l) => l?.request_id === requestId && l.relay);
+    const line = s.edge
+      .output()
+      .split('\n')
+      .map((l) => {
+        const i = l.indexOf('{"request_id"');
+        try {
+          return i < 0 ? null : JSON.parse(l.slice(i));
+        } catch {
+          return null;
+        }
+      })
+      .find((l) => l?.request_id === requestId && l.relay);
     if (line) return line;
     await sleep(25);
   }
@@ -70,12 +85,18 @@ test('a client that closes (FIN) while the object relays: the relay gives up wit
     c.close();
     const line = await relayLine(requestId, 3000);
     // check
-    assert.ok(line, `run ${i}: the object's relay to the closed client never ended (no relay line 3 s after the close)`);
+    assert.ok(
+      line,
+      `run ${i}: the object's relay to the closed client never ended (no relay line 3 s after the close)`,
+    );
     const ms = Date.now() - left;
     console.log(`run ${i}: relay gave up ${ms} ms after the client closed: ${JSON.stringify(line)}`);
     assert.equal(line.relay, 'client_gone');
     assert.equal(line.stream_id, streamId);
-    assert.ok(Number.isInteger(line.written_through) && line.written_through >= 2, 'it had written the start and a delta');
+    assert.ok(
+      Number.isInteger(line.written_through) && line.written_through >= 2,
+      'it had written the start and a delta',
+    );
     const log = await s.edge.logFor(requestId, 10_000);
     assert.equal(log.outcome, 'complete', 'generation went on without the client');
     assert.equal(log.output_tokens, WORDS);

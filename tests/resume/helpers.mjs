@@ -26,7 +26,14 @@ export async function startStack({ streams = true, config = CONFIG, vars = {} } 
     vars: { ...KEYS, EDGECHAT_CONFIG: config, ...vars },
     upstreams: { openai: `${up.url}/v1`, anthropic: `${up.url}/v1` },
   });
-  return { up, edge, async stop() { await edge.stop(); await up.close(); } };
+  return {
+    up,
+    edge,
+    async stop() {
+      await edge.stop();
+      await up.close();
+    },
+  };
 }
 
 export function chat(edge, body, { headers = {}, signal } = {}) {
@@ -45,7 +52,10 @@ export function resume(edge, streamId, lastEventId, { headers = {}, signal } = {
 }
 
 export function stop(edge, streamId, { headers = {} } = {}) {
-  return fetch(`${edge.url}/api/chat/streams/${streamId}/stop`, { method: 'POST', headers: { origin: ORIGIN, ...headers } });
+  return fetch(`${edge.url}/api/chat/streams/${streamId}/stop`, {
+    method: 'POST',
+    headers: { origin: ORIGIN, ...headers },
+  });
 }
 
 /** The whole body as a string. */

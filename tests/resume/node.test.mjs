@@ -13,14 +13,22 @@ before(async () => {
   buildEdge();
   ({ fetchHandler } = await import('../../worker/node.mjs'));
   up = await startUpstream({ delayMs: 1 });
-  env = { ...KEYS, EDGECHAT_CONFIG: JSON.stringify(CONFIG), OPENAI_BASE_URL: `${up.url}/v1`, ANTHROPIC_BASE_URL: `${up.url}/v1` };
+  env = {
+    ...KEYS,
+    EDGECHAT_CONFIG: JSON.stringify(CONFIG),
+    OPENAI_BASE_URL: `${up.url}/v1`,
+    ANTHROPIC_BASE_URL: `${up.url}/v1`,
+  };
 });
 after(async () => {
   await up?.close();
 });
 
 const call = (path, init = {}) =>
-  fetchHandler(new Request(`http://127.0.0.1:8787${path}`, { ...init, headers: { origin: ORIGIN, ...init.headers } }), env);
+  fetchHandler(
+    new Request(`http://127.0.0.1:8787${path}`, { ...init, headers: { origin: ORIGIN, ...init.headers } }),
+    env,
+  );
 
 test('node: not resumable, stream routes 404, chat works', async () => {
   const cfg = await (await call('/api/config')).json();
@@ -36,5 +44,8 @@ test('node: not resumable, stream routes 404, chat works', async () => {
   assert.equal(res.status, 200);
   const ev = events(await res.text());
   assert.equal(ev[0].data.resumable, false);
-  assert.deepEqual(ev.slice(-2).map((e) => e.name), ['usage', 'done']);
+  assert.deepEqual(
+    ev.slice(-2).map((e) => e.name),
+    ['usage', 'done'],
+  );
 });

@@ -32,7 +32,11 @@ after(async () => {
 
 test('resume and stop need the same origin, site key and session subject', async () => {
   s.up.queue({ scenario: 'hold', after: 4 });
-  const res = await chat(s.edge, { messages: [{ role: 'user', content: 'mine mock:words=20' }] }, { headers: as('pk_test_a', 'alice') });
+  const res = await chat(
+    s.edge,
+    { messages: [{ role: 'user', content: 'mine mock:words=20' }] },
+    { headers: as('pk_test_a', 'alice') },
+  );
   assert.equal(res.status, 200);
   const id = res.headers.get('x-edgechat-stream-id');
   await s.up.waitFor((reqs) => reqs.some((r) => r.held));
@@ -50,7 +54,9 @@ test('resume and stop need the same origin, site key and session subject', async
   }
   assert.equal(s.up.requests()[0].aborted, false, 'nobody else stopped it');
   // a bad token is refused before any stream lookup
-  const bad = await resume(s.edge, id, 0, { headers: { 'x-edgechat-site-key': 'pk_test_a', authorization: 'Bearer e30.bad' } });
+  const bad = await resume(s.edge, id, 0, {
+    headers: { 'x-edgechat-site-key': 'pk_test_a', authorization: 'Bearer e30.bad' },
+  });
   assert.equal(bad.status, 401);
   // the owner can
   s.up.release();

@@ -12,12 +12,13 @@ import { CONFIG, KEYS, ORIGIN, events, text } from './helpers.mjs';
 test('a finished stream is replayed from storage after a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgechat-streams-'));
   const up = await startUpstream({ delayMs: 1 });
-  const start = () => startEdge({
-    streams: true,
-    persist: dir,
-    vars: { ...KEYS, EDGECHAT_CONFIG: CONFIG },
-    upstreams: { openai: `${up.url}/v1`, anthropic: `${up.url}/v1` },
-  });
+  const start = () =>
+    startEdge({
+      streams: true,
+      persist: dir,
+      vars: { ...KEYS, EDGECHAT_CONFIG: CONFIG },
+      upstreams: { openai: `${up.url}/v1`, anthropic: `${up.url}/v1` },
+    });
   try {
     let edge = await start();
     let original;
@@ -44,7 +45,9 @@ test('a finished stream is replayed from storage after a restart', async () => {
       });
       const t = await text(tail);
       assert.ok(t.length > 20 && original.endsWith(t.replace(/^retry: \d+\n\n/, '')));
-      const foreign = await fetch(`${edge.url}/api/chat/streams/${first.stream_id}`, { headers: { origin: 'http://localhost:1' } });
+      const foreign = await fetch(`${edge.url}/api/chat/streams/${first.stream_id}`, {
+        headers: { origin: 'http://localhost:1' },
+      });
       assert.equal(foreign.status, 404, 'the stored owner is checked too');
     } finally {
       await edge.stop();

@@ -5,7 +5,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startStack, chat, resume, text, readCut, frames, events, eventOf, normalize, sleep, ORIGIN,
+  startStack,
+  chat,
+  resume,
+  text,
+  readCut,
+  frames,
+  events,
+  eventOf,
+  normalize,
+  sleep,
+  ORIGIN,
 } from './helpers.mjs';
 
 const PROMPT = { messages: [{ role: 'user', content: 'Tell me about resumable streams mock:words=30 mock:delay=12' }] };
@@ -56,9 +66,10 @@ async function resumeAll(streamId, got, cuts = []) {
     assert.equal(res.status, 200, `resume after ${id}`);
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
     assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
-    const body = i < cuts.length
-      ? await readCut(res, controller, (b) => (b.length >= cuts[i] ? cuts[i] : false))
-      : await text(res);
+    const body =
+      i < cuts.length
+        ? await readCut(res, controller, (b) => (b.length >= cuts[i] ? cuts[i] : false))
+        : await text(res);
     const f = frames(body);
     if (i >= cuts.length || f.preamble) {
       assert.equal(f.preamble, refFrames.preamble, 'every stream response starts with the retry field');
@@ -81,8 +92,14 @@ test('the reference stream is resumable and complete', () => {
   assert.equal(ev[0].name, 'start');
   assert.equal(ev[0].data.resumable, true);
   assert.equal(ev[0].data.stream_id, '<stream>');
-  assert.deepEqual(ev.map((e) => e.id), ev.map((_, i) => i + 1));
-  assert.deepEqual(ev.slice(-2).map((e) => e.name), ['usage', 'done']);
+  assert.deepEqual(
+    ev.map((e) => e.id),
+    ev.map((_, i) => i + 1),
+  );
+  assert.deepEqual(
+    ev.slice(-2).map((e) => e.name),
+    ['usage', 'done'],
+  );
   assert.equal(ev.at(-1).data.stopped, false);
   assert.ok(ev.filter((e) => e.name === 'delta').length >= 30);
 });
@@ -104,7 +121,7 @@ test('cut anywhere, resume, and get exactly the uninterrupted stream', async () 
     ['between two deltas', ends[5] + shift(5)],
     ['mid-frame: after "id: N\\n"', ends[9] + shift(9) + 6],
     ['mid-frame: inside the data line', ends[14] + shift(14) + 30],
-    ['mid-frame: between a frame\'s two newlines', ends[19] + shift(19) - 1],
+    ["mid-frame: between a frame's two newlines", ends[19] + shift(19) - 1],
     ['inside the usage event', ends.at(-2) + shift(1) - 10],
     ['inside the done event', ends.at(-1) + shift(1) - 5],
     ['after everything', ends.at(-1) + shift(1)],
@@ -158,11 +175,21 @@ test('resume errors: unknown, foreign, malformed, ahead', async () => {
   const unknown = 'ab'.repeat(32);
   for (const [label, res, status, type] of [
     ['unknown id', await resume(s.edge, unknown, 0), 404, 'not_found'],
-    ['other origin', await resume(s.edge, streamId, 0, { headers: { origin: 'http://localhost:4000' } }), 404, 'not_found'],
+    [
+      'other origin',
+      await resume(s.edge, streamId, 0, { headers: { origin: 'http://localhost:4000' } }),
+      404,
+      'not_found',
+    ],
     ['bad Last-Event-ID', await resume(s.edge, streamId, 'x'), 400, 'bad_request'],
     ['ahead of the stream', await resume(s.edge, streamId, 100000), 400, 'bad_request'],
     ['malformed id', await resume(s.edge, 'xyz', 0), 404, 'not_found'],
-    ['wrong method', await fetch(`${s.edge.url}/api/chat/streams/${streamId}`, { method: 'POST', headers: { origin: ORIGIN } }), 405, 'method_not_allowed'],
+    [
+      'wrong method',
+      await fetch(`${s.edge.url}/api/chat/streams/${streamId}`, { method: 'POST', headers: { origin: ORIGIN } }),
+      405,
+      'method_not_allowed',
+    ],
   ]) {
     assert.equal(res.status, status, label);
     const body = await res.json();
@@ -175,7 +202,11 @@ test('resume errors: unknown, foreign, malformed, ahead', async () => {
 test('preflight for the stream routes allows Last-Event-ID', async () => {
   const res = await fetch(`${s.edge.url}/api/chat/streams/${'cd'.repeat(32)}`, {
     method: 'OPTIONS',
-    headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'last-event-id' },
+    headers: {
+      origin: ORIGIN,
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'last-event-id',
+    },
   });
   assert.equal(res.status, 204);
   assert.match(res.headers.get('access-control-allow-headers'), /last-event-id/);

@@ -24,7 +24,10 @@ test('config says resumable:false and streams carry no stream object', async () 
   assert.ok(!body.startsWith('retry:'));
   const ev = events(body);
   assert.equal(ev[0].data.resumable, false);
-  assert.deepEqual(ev.slice(-2).map((e) => e.name), ['usage', 'done']);
+  assert.deepEqual(
+    ev.slice(-2).map((e) => e.name),
+    ['usage', 'done'],
+  );
 });
 
 test('the stream routes answer a clear 404', async () => {
@@ -52,7 +55,11 @@ test('a client abort still logs usage (the stop of the stateless path)', async (
   s.up.reset();
   s.up.queue({ scenario: 'hold', after: 6 });
   const controller = new AbortController();
-  const res = await chat(s.edge, { messages: [{ role: 'user', content: 'abort me mock:words=40' }] }, { signal: controller.signal });
+  const res = await chat(
+    s.edge,
+    { messages: [{ role: 'user', content: 'abort me mock:words=40' }] },
+    { signal: controller.signal },
+  );
   const requestId = res.headers.get('x-request-id');
   await s.up.waitFor((reqs) => reqs.some((r) => r.held));
   controller.abort();
@@ -111,7 +118,11 @@ test('with the object bound, a complete answer fills the cache; a hit is served 
     assert.equal(second.headers.get('x-edgechat-stream-id'), null);
     const b = events(await text(second));
     assert.equal(b[0].data.resumable, false);
-    const deltas = (ev) => ev.filter((e) => e.name === 'delta').map((e) => e.data.text).join('');
+    const deltas = (ev) =>
+      ev
+        .filter((e) => e.name === 'delta')
+        .map((e) => e.data.text)
+        .join('');
     assert.equal(deltas(b), deltas(a));
     assert.equal(t.up.requests().length, 1, 'the hit did not reach the upstream');
   } finally {

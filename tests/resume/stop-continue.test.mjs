@@ -27,7 +27,10 @@ async function startHeld(model, after = 6) {
 }
 
 function deltas(ev) {
-  return ev.filter((e) => e.name === 'delta').map((e) => e.data.text).join('');
+  return ev
+    .filter((e) => e.name === 'delta')
+    .map((e) => e.data.text)
+    .join('');
 }
 
 test('stop aborts the upstream, ends with done stopped:true, keeps the partial text and bills it', async () => {
@@ -42,7 +45,10 @@ test('stop aborts the upstream, ends with done stopped:true, keeps the partial t
   const ev = events(body);
   const req = await s.up.waitFor((reqs) => reqs.find((r) => r.endedAt));
   assert.equal(req.aborted, true, 'the upstream saw the connection close');
-  assert.deepEqual(ev.slice(-2).map((e) => e.name), ['usage', 'done']);
+  assert.deepEqual(
+    ev.slice(-2).map((e) => e.name),
+    ['usage', 'done'],
+  );
   const done = ev.at(-1).data;
   assert.equal(done.stopped, true);
   assert.equal(done.stop_reason, null, 'no provider stop reason before the stop');
@@ -100,7 +106,10 @@ test('continue after a max_tokens stop: Anthropic prefill, trailing whitespace t
   const res = await chat(s.edge, {
     model: 'smart',
     continue: true,
-    messages: [{ role: 'user', content: 'Write a long story' }, { role: 'assistant', content: `${partial}  \n` }],
+    messages: [
+      { role: 'user', content: 'Write a long story' },
+      { role: 'assistant', content: `${partial}  \n` },
+    ],
   });
   assert.equal(res.status, 200);
   const ev = events(await text(res));
@@ -119,12 +128,18 @@ test('continue on an OpenAI-style model: the partial answer plus a continue inst
   const partial = deltas(first);
   const res = await chat(s.edge, {
     continue: true,
-    messages: [{ role: 'user', content: 'Write a long story' }, { role: 'assistant', content: partial }],
+    messages: [
+      { role: 'user', content: 'Write a long story' },
+      { role: 'assistant', content: partial },
+    ],
   });
   assert.equal(res.status, 200);
   assert.equal(events(await text(res)).at(-1).name, 'done');
   const sent = s.up.requests().at(-1).body.messages;
-  assert.deepEqual(sent.slice(-2).map((m) => m.role), ['assistant', 'user']);
+  assert.deepEqual(
+    sent.slice(-2).map((m) => m.role),
+    ['assistant', 'user'],
+  );
   assert.equal(sent.at(-2).content, partial);
   assert.match(sent.at(-1).content, /Continue/);
 });
@@ -132,7 +147,10 @@ test('continue on an OpenAI-style model: the partial answer plus a continue inst
 test('continue after a mid-stream failure falls back to the second provider', async () => {
   s.up.queue({ scenario: 'error', after: 6, match: 'chat/completions' });
   const first = events(await text(await chat(s.edge, ask('Tell me everything'))));
-  assert.deepEqual(first.slice(-2).map((e) => e.name), ['usage', 'error']);
+  assert.deepEqual(
+    first.slice(-2).map((e) => e.name),
+    ['usage', 'error'],
+  );
   assert.equal(first.at(-2).data.estimated, true);
   const partial = deltas(first);
   assert.ok(partial.length > 0);
@@ -140,7 +158,10 @@ test('continue after a mid-stream failure falls back to the second provider', as
   s.up.queue({ scenario: '503', match: 'chat/completions' });
   const res = await chat(s.edge, {
     continue: true,
-    messages: [{ role: 'user', content: 'Tell me everything' }, { role: 'assistant', content: partial }],
+    messages: [
+      { role: 'user', content: 'Tell me everything' },
+      { role: 'assistant', content: partial },
+    ],
   });
   assert.equal(res.status, 200);
   const ev = events(await text(res));
@@ -148,7 +169,13 @@ test('continue after a mid-stream failure falls back to the second provider', as
   assert.equal(ev[0].data.model, 'smart');
   assert.equal(ev.at(-1).name, 'done');
   const reqs = s.up.requests();
-  assert.deepEqual(reqs.slice(-2).map((r) => [r.path, r.status]), [['/v1/chat/completions', 503], ['/v1/messages', 200]]);
+  assert.deepEqual(
+    reqs.slice(-2).map((r) => [r.path, r.status]),
+    [
+      ['/v1/chat/completions', 503],
+      ['/v1/messages', 200],
+    ],
+  );
   const prefill = reqs.at(-1).body.messages.at(-1);
   assert.equal(prefill.role, 'assistant');
   const t = typeof prefill.content === 'string' ? prefill.content : prefill.content.map((b) => b.text).join('');
@@ -164,7 +191,10 @@ test('a stream cut by a failure records usage in the log line too', async () => 
   const res = await chat(s.edge, ask('Cut me off'), { signal: controller.signal });
   const body = await readCut(res, controller, () => false);
   const ev = events(body);
-  assert.deepEqual(ev.slice(-2).map((e) => e.name), ['usage', 'error']);
+  assert.deepEqual(
+    ev.slice(-2).map((e) => e.name),
+    ['usage', 'error'],
+  );
   assert.equal(ev.at(-1).data.truncated, true);
   const log = await s.edge.logFor(ev[0].data.request_id);
   assert.equal(log.outcome, 'truncated');

@@ -45,7 +45,9 @@ const user = (content) => [{ role: 'user', content }];
 const noKey = (text) => PROVIDER_KEYS.forEach((k) => assert.ok(!text.includes(k), `provider key ${k} leaked`));
 
 test('openai chat non-streaming through the edge: text, usage, alias rewritten, real key only upstream', async () => {
-  const { data, response } = await openai.chat.completions.create({ model: 'fast', messages: user('Hello node edge') }).withResponse();
+  const { data, response } = await openai.chat.completions
+    .create({ model: 'fast', messages: user('Hello node edge') })
+    .withResponse();
   assert.match(data.choices[0].message.content, /^Mock answer to: Hello node edge/);
   assert.equal(data.usage.completion_tokens, 24);
   noKey(JSON.stringify([...response.headers]));
@@ -56,7 +58,12 @@ test('openai chat non-streaming through the edge: text, usage, alias rewritten, 
 });
 
 test('openai chat streaming through the edge: deltas, finish reason, include_usage', async () => {
-  const stream = await openai.chat.completions.create({ model: 'fast', messages: user('Stream node'), stream: true, stream_options: { include_usage: true } });
+  const stream = await openai.chat.completions.create({
+    model: 'fast',
+    messages: user('Stream node'),
+    stream: true,
+    stream_options: { include_usage: true },
+  });
   let text = '';
   let usage = null;
   let finish = null;
@@ -82,7 +89,9 @@ test('openai responses streaming through the edge', async () => {
 
 test('anthropic messages stream through the edge', async () => {
   const client = new Anthropic({ apiKey: key, baseURL: edgeUrl, maxRetries: 0 });
-  const msg = await client.messages.stream({ model: 'claude', max_tokens: 100, messages: user('Claude via edge') }).finalMessage();
+  const msg = await client.messages
+    .stream({ model: 'claude', max_tokens: 100, messages: user('Claude via edge') })
+    .finalMessage();
   assert.match(msg.content[0].text, /^Mock answer to: Claude via edge/);
   assert.equal(msg.usage.output_tokens, 24);
   const [entry] = await mock.requests();
@@ -91,7 +100,10 @@ test('anthropic messages stream through the edge', async () => {
 
 test('errors come through as typed SDK exceptions without provider secrets', async () => {
   const bad = new OpenAI({ apiKey: 'pk_wrong', baseURL: `${edgeUrl}/v1`, maxRetries: 0 });
-  await assert.rejects(bad.chat.completions.create({ model: 'fast', messages: user('x') }), (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+  await assert.rejects(
+    bad.chat.completions.create({ model: 'fast', messages: user('x') }),
+    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401,
+  );
   await mock.queue({ scenario: '500', count: 5 });
   await assert.rejects(openai.chat.completions.create({ model: 'fast', messages: user('x') }), (e) => {
     assert.ok(e instanceof OpenAI.APIError && e.status >= 500, `got ${e}`);
@@ -99,7 +111,11 @@ test('errors come through as typed SDK exceptions without provider secrets', asy
     return true;
   });
   await mock.reset(); // the edge retried fewer times than queued
-  const stream = await openai.chat.completions.create({ model: 'fast', messages: user('x mock:error=3'), stream: true });
+  const stream = await openai.chat.completions.create({
+    model: 'fast',
+    messages: user('x mock:error=3'),
+    stream: true,
+  });
   await assert.rejects(async () => {
     for await (const _ of stream); // eslint-disable-line no-unused-vars
   }, OpenAI.APIError);

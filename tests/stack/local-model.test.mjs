@@ -37,7 +37,9 @@ test('a question typed into the widget is answered by the local model, progressi
   const lengths = [];
   const start = Date.now();
   while (Date.now() - start < 30_000) {
-    const [len, status] = await answer.evaluate((el) => [el.textContent.length, el.dataset.status]).catch(() => [0, 'streaming']);
+    const [len, status] = await answer
+      .evaluate((el) => [el.textContent.length, el.dataset.status])
+      .catch(() => [0, 'streaming']);
     if (len > 0 && lengths.at(-1) !== len) lengths.push(len);
     if (status && status !== 'streaming') break;
     await new Promise((r) => setTimeout(r, 15));

@@ -33,10 +33,18 @@ function startProxy(target) {
       up.end(body);
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    stop: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        stop: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(r);
+          }),
+      }),
+    ),
+  );
 }
 
 before(async () => {
@@ -48,7 +56,9 @@ before(async () => {
       EDGECHAT_CONFIG: {
         instructions: INSTRUCTIONS,
         // A small window keeps each turn's prompt short on this CPU; the edge must fit every request into it.
-        models: { local: { provider: 'openai-compatible', model: 'smollm2', label: 'Local model', context_tokens: 250 } },
+        models: {
+          local: { provider: 'openai-compatible', model: 'smollm2', label: 'Local model', context_tokens: 250 },
+        },
         allowed_origins: ['http://127.0.0.1:*'],
         limits: { max_tokens: 8, requests_per_minute: 0 },
       },
@@ -66,7 +76,9 @@ after(async () => {
   await model?.stop();
 });
 
-test(`a ${TURNS}-turn conversation is never refused and the model keeps the owner's instructions`, { timeout: 20 * 60_000 }, async () => {
+test(`a ${TURNS}-turn conversation is never refused and the model keeps the owner's instructions`, {
+  timeout: 20 * 60_000,
+}, async () => {
   const { page } = browser;
   await open(page, site.url);
   const statuses = {};
@@ -75,7 +87,8 @@ test(`a ${TURNS}-turn conversation is never refused and the model keeps the owne
     const status = await settled(page, 60_000);
     statuses[status] = (statuses[status] ?? 0) + 1;
     const answer = page.locator(sel.answer).last();
-    if (status !== 'done' && status !== 'truncated') assert.fail(`turn ${i} ended ${status}: ${await answer.textContent()}`);
+    if (status !== 'done' && status !== 'truncated')
+      assert.fail(`turn ${i} ended ${status}: ${await answer.textContent()}`);
     // `truncated` here is the 8-token cap ("cut off at the token limit"), a whole answer as far as the edge goes.
     if (status === 'truncated') assert.match(await answer.textContent(), /token limit/, `turn ${i}`);
   }

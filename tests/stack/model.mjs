@@ -16,7 +16,14 @@ export function startModel() {
       const m = out.match(/ready on (http:\/\/127\.0\.0\.1:\d+)/);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1], stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) });
+        resolve({
+          url: m[1],
+          stop: () =>
+            new Promise((r) => {
+              child.once('exit', r);
+              child.kill('SIGTERM');
+            }),
+        });
       }
     });
     child.once('exit', (code) => reject(new Error(`local model exited (${code}) before ready: ${out}`)));

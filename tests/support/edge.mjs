@@ -52,7 +52,16 @@ export function buildEdge({ force = false } = {}) {
   execFileSync('bash', [join(worker, 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-export async function startEdge({ vars = {}, upstreams = {}, durableObject = true, kv = true, cacheIndex = true, build = true, streams = false, persist } = {}) {
+export async function startEdge({
+  vars = {},
+  upstreams = {},
+  durableObject = true,
+  kv = true,
+  cacheIndex = true,
+  build = true,
+  streams = false,
+  persist,
+} = {}) {
   if (build) buildEdge();
   const bindings = {};
   for (const [k, v] of Object.entries(vars)) {
@@ -73,21 +82,26 @@ export async function startEdge({ vars = {}, upstreams = {}, durableObject = tru
     // worker/wrangler.toml's date and flags (enable_request_signal: request.signal aborts on disconnect).
     ...workerCompat(),
     bindings,
-    durableObjects: durableObject || streams || cacheIndex
-      ? {
-        ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}),
-        ...(streams ? { STREAMS: 'EdgechatStream' } : {}),
-        ...(cacheIndex ? { CACHE_INDEX: { className: 'EdgechatCacheIndex', useSQLite: true } } : {}),
-      }
-      : undefined,
+    durableObjects:
+      durableObject || streams || cacheIndex
+        ? {
+            ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}),
+            ...(streams ? { STREAMS: 'EdgechatStream' } : {}),
+            ...(cacheIndex ? { CACHE_INDEX: { className: 'EdgechatCacheIndex', useSQLite: true } } : {}),
+          }
+        : undefined,
     kvNamespaces: kv ? ['CACHE'] : undefined,
     durableObjectsPersist: persist,
     host: '127.0.0.1',
     port: 0,
     cf: false, // offline: never fetch request.cf data from the network
     handleRuntimeStdio(stdout, stderr) {
-      stdout.on('data', (d) => { output += d.toString(); });
-      stderr.on('data', (d) => { output += d.toString(); });
+      stdout.on('data', (d) => {
+        output += d.toString();
+      });
+      stderr.on('data', (d) => {
+        output += d.toString();
+      });
     },
   });
   const url = (await mf.ready).toString().replace(/\/$/, '');
@@ -116,7 +130,9 @@ function outputReaders(output) {
         try {
           const v = JSON.parse(line.slice(i));
           if (v && typeof v === 'object' && 'route' in v && 'request_id' in v) lines.push(v);
-        } catch { /* not a log line */ }
+        } catch {
+          /* not a log line */
+        }
       }
       return lines;
     },
@@ -129,7 +145,8 @@ function outputReaders(output) {
       for (;;) {
         const l = this.logs().find((x) => x.request_id === requestId && !x.kind);
         if (l) return l;
-        if (Date.now() > deadline) throw new Error(`no log line for request ${requestId}; output:\n${output().slice(-2000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`no log line for request ${requestId}; output:\n${output().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },
@@ -137,8 +154,16 @@ function outputReaders(output) {
 }
 
 /** The environment names worker/node.mjs reads from its process environment. */
-const NODE_ENV_NAMES = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'COMPAT_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL',
-  'COMPAT_BASE_URL', 'EDGECHAT_CONFIG', 'SESSION_SECRET'];
+const NODE_ENV_NAMES = [
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'COMPAT_API_KEY',
+  'OPENAI_BASE_URL',
+  'ANTHROPIC_BASE_URL',
+  'COMPAT_BASE_URL',
+  'EDGECHAT_CONFIG',
+  'SESSION_SECRET',
+];
 
 /**
  * The same edge on plain Node: `node worker/node.mjs --port 0 --no-dev-vars` (its `serve()`) in a child process of
@@ -157,12 +182,21 @@ export async function startNodeEdge({ vars = {}, upstreams = {}, build = true } 
   if (upstreams.openai) env.OPENAI_BASE_URL = upstreams.openai;
   if (upstreams.anthropic) env.ANTHROPIC_BASE_URL = upstreams.anthropic;
   if (upstreams.compat) env.COMPAT_BASE_URL = upstreams.compat;
-  const child = spawn(process.execPath, [join(worker, 'node.mjs'), '--port', '0', '--host', '127.0.0.1', '--no-dev-vars'], {
-    env, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(worker, 'node.mjs'), '--port', '0', '--host', '127.0.0.1', '--no-dev-vars'],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
-  child.stdout.on('data', (d) => { output += d.toString(); });
-  child.stderr.on('data', (d) => { output += d.toString(); });
+  child.stdout.on('data', (d) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d) => {
+    output += d.toString();
+  });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker/node.mjs did not start listening:\n${output}`)), 15_000);
@@ -174,7 +208,10 @@ export async function startNodeEdge({ vars = {}, upstreams = {}, build = true } 
       }
     };
     child.stdout.on('data', look);
-    exited.then((code) => { clearTimeout(timer); reject(new Error(`worker/node.mjs exited with ${code}:\n${output}`)); });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker/node.mjs exited with ${code}:\n${output}`));
+    });
   });
   return {
     runtime: 'node',
@@ -212,7 +249,11 @@ export function parseSse(text) {
     }
     if (!data.length) continue;
     const raw = data.join('\n');
-    try { ev.data = JSON.parse(raw); } catch { ev.data = raw; }
+    try {
+      ev.data = JSON.parse(raw);
+    } catch {
+      ev.data = raw;
+    }
     out.push(ev);
   }
   return out;
@@ -239,7 +280,10 @@ export function sseStream(res) {
         if (queue.length) return queue.shift();
         if (ended) return null;
         const { done, value } = await reader.read();
-        if (done) { ended = true; buf += '\n\n'; } else buf += decoder.decode(value, { stream: true });
+        if (done) {
+          ended = true;
+          buf += '\n\n';
+        } else buf += decoder.decode(value, { stream: true });
         const cut = buf.lastIndexOf('\n\n');
         if (cut >= 0) {
           queue.push(...parseSse(buf.slice(0, cut + 2)));
@@ -247,6 +291,8 @@ export function sseStream(res) {
         }
       }
     },
-    async cancel() { await reader.cancel().catch(() => {}); },
+    async cancel() {
+      await reader.cancel().catch(() => {});
+    },
   };
 }

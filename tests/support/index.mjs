@@ -9,6 +9,15 @@
 // - reading SSE through eventsource-parser (tests/support/sse.mjs)
 export { startUpstream, DEFAULT_KEYS } from '../upstream/server.mjs';
 export { startEdge, buildEdge } from './edge.mjs';
-export { launch, shot, startStatic, startBackend, browserEdgeVars, CHROMIUM_ARGS, ROOT, DIST } from '../browser/support/stack.mjs';
+export {
+  launch,
+  shot,
+  startStatic,
+  startBackend,
+  browserEdgeVars,
+  CHROMIUM_ARGS,
+  ROOT,
+  DIST,
+} from '../browser/support/stack.mjs';
 export { parseSse, readSse, readSseData, sseStream } from './sse.mjs';
 export { workerCompat, workerBuild } from './wrangler.mjs';

@@ -7,21 +7,33 @@ const STOP = { end: 'end_turn', length: 'max_tokens', tool: 'tool_use' };
 const frame = (obj) => `event: ${obj.type}\ndata: ${JSON.stringify(obj)}\n\n`;
 
 const ERROR_TYPES = {
-  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
-  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 503: 'api_error', 529: 'overloaded_error',
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  503: 'api_error',
+  529: 'overloaded_error',
 };
 
 /** The Anthropic error body: `{"type":"error","error":{"type","message"},"request_id"}`. */
 export function anthropicErrorBody(status, message, requestId) {
   const type = ERROR_TYPES[status] || (status >= 500 ? 'api_error' : 'invalid_request_error');
   const defaults = {
-    rate_limit_error: 'Number of request tokens has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.',
+    rate_limit_error:
+      'Number of request tokens has exceeded your per-minute rate limit (https://docs.anthropic.com/en/api/rate-limits); see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.',
     api_error: 'Internal server error',
     overloaded_error: 'Overloaded',
     not_found_error: 'Not found',
     authentication_error: 'invalid x-api-key',
   };
-  return { type: 'error', error: { type, message: message || defaults[type] || `Request failed with status ${status}` }, request_id: requestId };
+  return {
+    type: 'error',
+    error: { type, message: message || defaults[type] || `Request failed with status ${status}` },
+    request_id: requestId,
+  };
 }
 
 function startUsage(plan) {
@@ -87,7 +99,10 @@ export function messagesStream(plan, norm, ctx) {
   const frames = [];
   const push = (obj, terminal = false) => frames.push({ data: frame(obj), terminal });
   const msg = messagesJson(plan, norm);
-  push({ type: 'message_start', message: { ...msg, content: [], stop_reason: null, stop_sequence: null, usage: startUsage(plan) } });
+  push({
+    type: 'message_start',
+    message: { ...msg, content: [], stop_reason: null, stop_sequence: null, usage: startUsage(plan) },
+  });
   blocks(plan).forEach((b, index) => {
     if (b.type === 'thinking') {
       push({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
@@ -97,26 +112,37 @@ export function messagesStream(plan, norm, ctx) {
       }
       push({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: b.signature } });
     } else if (b.type === 'tool_use') {
-      push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
+      push({
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} },
+      });
       if (index === 0) push({ type: 'ping' });
-      for (const f of b.fragments) push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: f } });
+      for (const f of b.fragments)
+        push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: f } });
     } else {
       push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       if (index === 0) push({ type: 'ping' });
       const toks = b.tokens || plan.preamble;
-      for (const t of chunkTokens(toks, ctx.tokensPerChunk)) push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: t } });
+      for (const t of chunkTokens(toks, ctx.tokensPerChunk))
+        push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: t } });
     }
     push({ type: 'content_block_stop', index });
   });
   const u = startUsage(plan);
-  push({
-    type: 'message_delta',
-    delta: { stop_reason: STOP[plan.stop], stop_sequence: null },
-    usage: {
-      input_tokens: u.input_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: u.cache_read_input_tokens,
-      output_tokens: outputTokens(plan),
+  push(
+    {
+      type: 'message_delta',
+      delta: { stop_reason: STOP[plan.stop], stop_sequence: null },
+      usage: {
+        input_tokens: u.input_tokens,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: u.cache_read_input_tokens,
+        output_tokens: outputTokens(plan),
+      },
     },
-  }, true);
+    true,
+  );
   push({ type: 'message_stop' }, true);
   return {
     frames,

@@ -3,13 +3,29 @@ import { parseDirectives } from './generate.mjs';
 
 /** Scenario names the mock understands (besides a bare HTTP status such as `429` or `503`). */
 export const SCENARIOS = new Set([
-  'ok', 'reset', 'disconnect', 'stall', 'malformed', 'no-terminal', 'error', 'hold', 'long', 'slow',
+  'ok',
+  'reset',
+  'disconnect',
+  'stall',
+  'malformed',
+  'no-terminal',
+  'error',
+  'hold',
+  'long',
+  'slow',
 ]);
 
 const ALIASES = {
-  'error-event': 'error', 'midstream-error': 'error', notail: 'no-terminal', truncate: 'no-terminal',
-  'no-done': 'no-terminal', 'reset-before-first-byte': 'reset', econnreset: 'reset', overloaded: '529',
-  'rate-limit': '429', ratelimit: '429',
+  'error-event': 'error',
+  'midstream-error': 'error',
+  notail: 'no-terminal',
+  truncate: 'no-terminal',
+  'no-done': 'no-terminal',
+  'reset-before-first-byte': 'reset',
+  econnreset: 'reset',
+  overloaded: '529',
+  'rate-limit': '429',
+  ratelimit: '429',
 };
 
 const DEFAULT_AFTER = { disconnect: 4, stall: 4, malformed: 3, error: 4, hold: 2 };

@@ -2,12 +2,70 @@
 // schema, and embeddings. Everything here is a pure function of the request, so tests can predict it exactly.
 
 const VOCAB = [
-  'river', 'lantern', 'copper', 'meadow', 'signal', 'harbor', 'violet', 'engine', 'summit', 'pebble', 'orbit',
-  'canvas', 'thunder', 'willow', 'beacon', 'marble', 'falcon', 'garden', 'silver', 'compass', 'ember', 'glacier',
-  'anchor', 'prism', 'cedar', 'velvet', 'tunnel', 'meteor', 'quartz', 'saddle', 'timber', 'voyage', 'bridge',
-  'cobalt', 'dune', 'feather', 'granite', 'island', 'jasmine', 'kettle', 'ladder', 'mirror', 'nectar', 'oasis',
-  'parcel', 'quiver', 'ribbon', 'shadow', 'tundra', 'umber', 'valley', 'wander', 'yonder', 'zephyr', 'amber',
-  'basalt', 'cinder', 'delta', 'echo', 'fjord', 'grove', 'hollow', 'ivory', 'juniper',
+  'river',
+  'lantern',
+  'copper',
+  'meadow',
+  'signal',
+  'harbor',
+  'violet',
+  'engine',
+  'summit',
+  'pebble',
+  'orbit',
+  'canvas',
+  'thunder',
+  'willow',
+  'beacon',
+  'marble',
+  'falcon',
+  'garden',
+  'silver',
+  'compass',
+  'ember',
+  'glacier',
+  'anchor',
+  'prism',
+  'cedar',
+  'velvet',
+  'tunnel',
+  'meteor',
+  'quartz',
+  'saddle',
+  'timber',
+  'voyage',
+  'bridge',
+  'cobalt',
+  'dune',
+  'feather',
+  'granite',
+  'island',
+  'jasmine',
+  'kettle',
+  'ladder',
+  'mirror',
+  'nectar',
+  'oasis',
+  'parcel',
+  'quiver',
+  'ribbon',
+  'shadow',
+  'tundra',
+  'umber',
+  'valley',
+  'wander',
+  'yonder',
+  'zephyr',
+  'amber',
+  'basalt',
+  'cinder',
+  'delta',
+  'echo',
+  'fjord',
+  'grove',
+  'hollow',
+  'ivory',
+  'juniper',
 ];
 
 /** FNV-1a 32-bit hash of a string. */
@@ -67,7 +125,10 @@ export function parseDirectives(text) {
 
 /** The text with mock directives removed. */
 export function stripDirectives(text) {
-  return String(text || '').replace(/mock:[a-z0-9_-]+(?:=[0-9]+)?/gi, '').replace(/\s+/g, ' ').trim();
+  return String(text || '')
+    .replace(/mock:[a-z0-9_-]+(?:=[0-9]+)?/gi, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function sentenceWords(rand, n) {
@@ -137,7 +198,7 @@ export function valueForSchema(schema, seed, depth = 0) {
     case 'integer':
       return (hash32(seed) % 100) + (typeof s.minimum === 'number' ? s.minimum : 0);
     case 'number':
-      return ((hash32(seed) % 1000) / 10) + (typeof s.minimum === 'number' ? s.minimum : 0);
+      return (hash32(seed) % 1000) / 10 + (typeof s.minimum === 'number' ? s.minimum : 0);
     case 'boolean':
       return hash32(seed) % 2 === 0;
     case 'null':
@@ -163,7 +224,10 @@ export function fragment(text, seed) {
 /** Normalized hashed bag-of-words embedding of `text` with `dims` dimensions. */
 export function embed(text, dims = 256) {
   const v = new Float64Array(dims);
-  const words = String(text).toLowerCase().match(/[a-z0-9]+/g) || [];
+  const words =
+    String(text)
+      .toLowerCase()
+      .match(/[a-z0-9]+/g) || [];
   for (const w of words) {
     const h = hash32(w);
     v[h % dims] += (h >>> 16) & 1 ? 1 : -1;

@@ -1,7 +1,14 @@
 // Turns a provider request into a provider-neutral "plan" (reasoning, text tokens, tool calls, stop reason, usage)
 // that the wire renderers (openai.mjs, anthropic.mjs) serialize in each provider's exact format.
 import {
-  countTokens, fragment, hash32, markdownAnswer, plainAnswer, stripDirectives, tokenize, valueForSchema,
+  countTokens,
+  fragment,
+  hash32,
+  markdownAnswer,
+  plainAnswer,
+  stripDirectives,
+  tokenize,
+  valueForSchema,
 } from './generate.mjs';
 
 const DEFAULT_WORDS = 24;
@@ -45,14 +52,20 @@ function hasKey(obj, key, depth = 0) {
 function requireMessageObjects(list, name) {
   list.forEach((m, i) => {
     if (!m || typeof m !== 'object' || Array.isArray(m)) {
-      throw new RequestError(400, `Invalid type for '${name}[${i}]': expected an object.`, { param: `${name}[${i}]`, code: 'invalid_type' });
+      throw new RequestError(400, `Invalid type for '${name}[${i}]': expected an object.`, {
+        param: `${name}[${i}]`,
+        code: 'invalid_type',
+      });
     }
   });
 }
 
 function requireModel(body) {
   if (typeof body.model !== 'string' || !body.model) {
-    throw new RequestError(400, "Missing required parameter: 'model'.", { param: 'model', code: 'missing_required_parameter' });
+    throw new RequestError(400, "Missing required parameter: 'model'.", {
+      param: 'model',
+      code: 'missing_required_parameter',
+    });
   }
 }
 
@@ -60,21 +73,28 @@ function requireModel(body) {
 export function normalizeChat(body) {
   requireModel(body);
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    throw new RequestError(400, "Missing required parameter: 'messages'.", { param: 'messages', code: 'missing_required_parameter' });
+    throw new RequestError(400, "Missing required parameter: 'messages'.", {
+      param: 'messages',
+      code: 'missing_required_parameter',
+    });
   }
   const msgs = body.messages;
   requireMessageObjects(msgs, 'messages');
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
-  const tools = (Array.isArray(body.tools) ? body.tools : []).filter((t) => t && t.type === 'function' && t.function).map((t) => ({
-    name: t.function.name, parameters: t.function.parameters || { type: 'object', properties: {} },
-  }));
+  const tools = (Array.isArray(body.tools) ? body.tools : [])
+    .filter((t) => t && t.type === 'function' && t.function)
+    .map((t) => ({
+      name: t.function.name,
+      parameters: t.function.parameters || { type: 'object', properties: {} },
+    }));
   let toolChoice = body.tool_choice ?? 'auto';
   if (toolChoice && typeof toolChoice === 'object') toolChoice = { name: toolChoice.function?.name };
   const rf = body.response_format;
   let format = null;
   if (rf?.type === 'json_object') format = { type: 'json_object' };
-  if (rf?.type === 'json_schema') format = { type: 'json_schema', schema: rf.json_schema?.schema, name: rf.json_schema?.name };
+  if (rf?.type === 'json_schema')
+    format = { type: 'json_schema', schema: rf.json_schema?.schema, name: rf.json_schema?.name };
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   return {
     model: body.model,
@@ -98,18 +118,25 @@ export function normalizeChat(body) {
 export function normalizeResponses(body) {
   requireModel(body);
   if (body.input == null) {
-    throw new RequestError(400, "Missing required parameter: 'input'.", { param: 'input', code: 'missing_required_parameter' });
+    throw new RequestError(400, "Missing required parameter: 'input'.", {
+      param: 'input',
+      code: 'missing_required_parameter',
+    });
   }
   const items = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
-  if (!Array.isArray(items)) throw new RequestError(400, "Invalid type for 'input'.", { param: 'input', code: 'invalid_type' });
+  if (!Array.isArray(items))
+    throw new RequestError(400, "Invalid type for 'input'.", { param: 'input', code: 'invalid_type' });
   requireMessageObjects(items, 'input');
   const msgs = items.filter((i) => i && (i.role || i.type === 'message'));
   const last = items[items.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
   const lastIsToolResult = last?.type === 'function_call_output';
-  const tools = (Array.isArray(body.tools) ? body.tools : []).filter((t) => t && t.type === 'function').map((t) => ({
-    name: t.name, parameters: t.parameters || { type: 'object', properties: {} },
-  }));
+  const tools = (Array.isArray(body.tools) ? body.tools : [])
+    .filter((t) => t && t.type === 'function')
+    .map((t) => ({
+      name: t.name,
+      parameters: t.parameters || { type: 'object', properties: {} },
+    }));
   let toolChoice = body.tool_choice ?? 'auto';
   if (toolChoice && typeof toolChoice === 'object') toolChoice = { name: toolChoice.name };
   const tf = body.text?.format;
@@ -146,13 +173,21 @@ export function normalizeMessages(body) {
   const msgs = body.messages;
   requireMessageObjects(msgs, 'messages');
   const last = msgs[msgs.length - 1];
-  const lastUser = [...msgs].reverse().find((m) => m.role === 'user' && textOf(
-    Array.isArray(m.content) ? m.content.filter((p) => p?.type !== 'tool_result') : m.content));
-  const lastIsToolResult = last?.role === 'user' && Array.isArray(last.content) &&
-    last.content.some((p) => p?.type === 'tool_result');
-  const tools = (Array.isArray(body.tools) ? body.tools : []).filter((t) => t && t.name && (t.input_schema || !t.type)).map((t) => ({
-    name: t.name, parameters: t.input_schema || { type: 'object', properties: {} },
-  }));
+  const lastUser = [...msgs]
+    .reverse()
+    .find(
+      (m) =>
+        m.role === 'user' &&
+        textOf(Array.isArray(m.content) ? m.content.filter((p) => p?.type !== 'tool_result') : m.content),
+    );
+  const lastIsToolResult =
+    last?.role === 'user' && Array.isArray(last.content) && last.content.some((p) => p?.type === 'tool_result');
+  const tools = (Array.isArray(body.tools) ? body.tools : [])
+    .filter((t) => t && t.name && (t.input_schema || !t.type))
+    .map((t) => ({
+      name: t.name,
+      parameters: t.input_schema || { type: 'object', properties: {} },
+    }));
   const tc = body.tool_choice;
   let toolChoice = 'auto';
   if (tc?.type === 'any') toolChoice = 'required';
@@ -165,7 +200,9 @@ export function normalizeMessages(body) {
     model: body.model,
     promptText: [system, ...msgs.map((m) => textOf(m.content))].filter(Boolean).join('\n'),
     messageCount: msgs.length + (system ? 1 : 0),
-    lastUser: textOf(Array.isArray(lastUser?.content) ? lastUser.content.filter((p) => p?.type !== 'tool_result') : lastUser?.content),
+    lastUser: textOf(
+      Array.isArray(lastUser?.content) ? lastUser.content.filter((p) => p?.type !== 'tool_result') : lastUser?.content,
+    ),
     lastIsToolResult,
     toolResultText: lastIsToolResult ? textOf(last.content.filter((p) => p?.type === 'tool_result')) : '',
     tools,
@@ -190,7 +227,10 @@ function answerText(norm, opts) {
     return JSON.stringify(valueForSchema(norm.format.schema, norm.lastUser));
   }
   if (norm.format) {
-    return JSON.stringify({ answer: plainAnswer(norm.lastUser, 8), words: stripDirectives(norm.lastUser).split(' ').length });
+    return JSON.stringify({
+      answer: plainAnswer(norm.lastUser, 8),
+      words: stripDirectives(norm.lastUser).split(' ').length,
+    });
   }
   if (opts.markdown || /\bmarkdown\b/i.test(norm.lastUser)) return markdownAnswer(norm.lastUser, words);
   return plainAnswer(norm.lastUser, words);
@@ -212,14 +252,18 @@ function pickTool(norm) {
  */
 export function buildPlan(norm, opts = {}) {
   const seed = `${norm.model}|${norm.lastUser}`;
-  const idNum = hash32(seed + '|' + norm.promptText.length).toString(16).padStart(8, '0');
+  const idNum = hash32(seed + '|' + norm.promptText.length)
+    .toString(16)
+    .padStart(8, '0');
   let budget = norm.maxTokens ?? Infinity;
   let stop = 'end';
   const plan = { idSeed: idNum, reasoning: [], text: [], toolCalls: [], preamble: [], stop, usage: null };
 
   if (norm.reasoning || opts.reasoning) {
-    const r = tokenize(`Thinking about "${stripDirectives(norm.lastUser).split(' ').slice(0, 6).join(' ')}": ` +
-      'first recall the context, then compose a short answer.');
+    const r = tokenize(
+      `Thinking about "${stripDirectives(norm.lastUser).split(' ').slice(0, 6).join(' ')}": ` +
+        'first recall the context, then compose a short answer.',
+    );
     plan.reasoning = r.slice(0, Math.max(0, Math.min(r.length, budget)));
     budget -= plan.reasoning.length;
     if (plan.reasoning.length < r.length) stop = 'length';

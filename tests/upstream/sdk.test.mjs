@@ -28,7 +28,9 @@ beforeEach(() => up.reset());
 const user = (content) => [{ role: 'user', content }];
 
 test('openai chat non-streaming: text, usage, request id', async () => {
-  const { data, response } = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: user('Tell me a story'), max_tokens: 7 }).withResponse();
+  const { data, response } = await openai.chat.completions
+    .create({ model: 'gpt-4o-mini', messages: user('Tell me a story'), max_tokens: 7 })
+    .withResponse();
   assert.equal(data.choices[0].message.content, 'Mock answer to: Tell me a story');
   assert.equal(data.choices[0].finish_reason, 'length');
   assert.equal(data.usage.completion_tokens, 7);
@@ -38,7 +40,10 @@ test('openai chat non-streaming: text, usage, request id', async () => {
 
 test('openai chat streaming (create stream:true and the .stream() helper): text, usage, finish reason', async () => {
   const stream = await openai.chat.completions.create({
-    model: 'gpt-4o-mini', messages: user('Hello SDK'), stream: true, stream_options: { include_usage: true },
+    model: 'gpt-4o-mini',
+    messages: user('Hello SDK'),
+    stream: true,
+    stream_options: { include_usage: true },
   });
   let text = '';
   let usage = null;
@@ -52,14 +57,26 @@ test('openai chat streaming (create stream:true and the .stream() helper): text,
   assert.equal(finish, 'stop');
   assert.equal(usage.completion_tokens, 24);
 
-  const runner = openai.chat.completions.stream({ model: 'gpt-4o-mini', messages: user('Hello helper'), stream_options: { include_usage: true } });
+  const runner = openai.chat.completions.stream({
+    model: 'gpt-4o-mini',
+    messages: user('Hello helper'),
+    stream_options: { include_usage: true },
+  });
   const final = await runner.finalChatCompletion();
   assert.match(final.choices[0].message.content, /^Mock answer to: Hello helper/);
   assert.equal(final.usage.total_tokens, final.usage.prompt_tokens + 24);
 });
 
 test('openai chat streaming tool calls are assembled by the SDK helper', async () => {
-  const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' }, n: { type: 'integer' } } } } }];
+  const tools = [
+    {
+      type: 'function',
+      function: {
+        name: 'lookup',
+        parameters: { type: 'object', properties: { q: { type: 'string' }, n: { type: 'integer' } } },
+      },
+    },
+  ];
   const runner = openai.chat.completions.stream({ model: 'gpt-4o-mini', messages: user('use lookup'), tools });
   const final = await runner.finalChatCompletion();
   const call = final.choices[0].message.tool_calls[0];
@@ -70,9 +87,15 @@ test('openai chat streaming tool calls are assembled by the SDK helper', async (
 });
 
 test('openai chat json_schema via parse(): the SDK parses the structured output', async () => {
-  const schema = { type: 'object', properties: { city: { type: 'string' }, population: { type: 'integer' } }, required: ['city', 'population'], additionalProperties: false };
+  const schema = {
+    type: 'object',
+    properties: { city: { type: 'string' }, population: { type: 'integer' } },
+    required: ['city', 'population'],
+    additionalProperties: false,
+  };
   const res = await openai.chat.completions.parse({
-    model: 'gpt-4o-mini', messages: user('city facts'),
+    model: 'gpt-4o-mini',
+    messages: user('city facts'),
     response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } },
   });
   assert.equal(typeof res.choices[0].message.parsed.city, 'string');
@@ -82,7 +105,9 @@ test('openai chat json_schema via parse(): the SDK parses the structured output'
 test('openai responses streaming: the SDK ResponseStream accumulates text and usage', async () => {
   const stream = openai.responses.stream({ model: 'gpt-4o-mini', input: 'Hello responses' });
   let deltas = '';
-  stream.on('response.output_text.delta', (e) => { deltas += e.delta; });
+  stream.on('response.output_text.delta', (e) => {
+    deltas += e.delta;
+  });
   const final = await stream.finalResponse();
   assert.match(final.output_text, /^Mock answer to: Hello responses/);
   assert.equal(final.output_text, deltas);
@@ -93,8 +118,17 @@ test('openai responses streaming: the SDK ResponseStream accumulates text and us
 
 test('openai responses streaming with a function call and reasoning', async () => {
   const stream = openai.responses.stream({
-    model: 'o4-mini', input: 'call it', reasoning: { effort: 'low', summary: 'auto' },
-    tools: [{ type: 'function', name: 'fetch_page', parameters: { type: 'object', properties: { url: { type: 'string' } } }, strict: false }],
+    model: 'o4-mini',
+    input: 'call it',
+    reasoning: { effort: 'low', summary: 'auto' },
+    tools: [
+      {
+        type: 'function',
+        name: 'fetch_page',
+        parameters: { type: 'object', properties: { url: { type: 'string' } } },
+        strict: false,
+      },
+    ],
   });
   const final = await stream.finalResponse();
   const fc = final.output.find((o) => o.type === 'function_call');
@@ -105,22 +139,39 @@ test('openai responses streaming with a function call and reasoning', async () =
 
 test('openai embeddings: the SDK default (base64) decodes to the same vector as floats', async () => {
   const a = await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'red apple pie' });
-  const b = await openai.embeddings.create({ model: 'text-embedding-3-small', input: 'red apple pie', encoding_format: 'float' });
+  const b = await openai.embeddings.create({
+    model: 'text-embedding-3-small',
+    input: 'red apple pie',
+    encoding_format: 'float',
+  });
   assert.equal(a.data[0].embedding.length, 512);
   assert.ok(Math.abs(a.data[0].embedding[3] - b.data[0].embedding[3]) < 1e-6);
 });
 
 test('openai errors: typed exceptions with status; 401 AuthenticationError; mid-stream error throws APIError', async () => {
   up.queue('429');
-  await assert.rejects(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x') }), (e) => e instanceof OpenAI.RateLimitError && e.status === 429 && e.code === 'rate_limit_exceeded');
+  await assert.rejects(
+    openai.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x') }),
+    (e) => e instanceof OpenAI.RateLimitError && e.status === 429 && e.code === 'rate_limit_exceeded',
+  );
   const bad = new OpenAI({ apiKey: 'sk-wrong', baseURL: `${up.url}/v1`, maxRetries: 0 });
   await assert.rejects(bad.models.list(), (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
   up.queue('500');
-  await assert.rejects(openai.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x') }), (e) => e instanceof OpenAI.InternalServerError && e.status === 500);
-  const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x mock:error=3'), stream: true });
-  await assert.rejects(async () => {
-    for await (const _ of stream); // eslint-disable-line no-unused-vars
-  }, (e) => e instanceof OpenAI.APIError && /server had an error/.test(e.message));
+  await assert.rejects(
+    openai.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x') }),
+    (e) => e instanceof OpenAI.InternalServerError && e.status === 500,
+  );
+  const stream = await openai.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: user('x mock:error=3'),
+    stream: true,
+  });
+  await assert.rejects(
+    async () => {
+      for await (const _ of stream); // eslint-disable-line no-unused-vars
+    },
+    (e) => e instanceof OpenAI.APIError && /server had an error/.test(e.message),
+  );
 });
 
 test('openai retries 429 honouring retry-after-ms, then retry-after (seconds)', async () => {
@@ -138,14 +189,23 @@ test('openai retries 429 honouring retry-after-ms, then retry-after (seconds)', 
   assert.ok(Date.now() - t1 >= 950, `waited ${Date.now() - t1} ms for retry-after: 1`);
   up.reset();
   up.queue({ scenario: '429', count: 3, retryAfterMs: 5 });
-  await assert.rejects(client.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x') }), OpenAI.RateLimitError);
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o-mini', messages: user('x') }),
+    OpenAI.RateLimitError,
+  );
   assert.equal(up.requests().length, 3);
 });
 
 test('anthropic messages stream: text events, finalMessage usage and stop reason', async () => {
-  const stream = anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 100, messages: user('Hello Claude') });
+  const stream = anthropic.messages.stream({
+    model: 'claude-haiku-4-5',
+    max_tokens: 100,
+    messages: user('Hello Claude'),
+  });
   let text = '';
-  stream.on('text', (t) => { text += t; });
+  stream.on('text', (t) => {
+    text += t;
+  });
   const msg = await stream.finalMessage();
   assert.match(text, /^Mock answer to: Hello Claude/);
   assert.equal(msg.content[0].text, text);
@@ -155,27 +215,52 @@ test('anthropic messages stream: text events, finalMessage usage and stop reason
 });
 
 test('anthropic non-streaming, thinking stream, forced tool (structured output) and cache usage', async () => {
-  const m = await anthropic.messages.create({ model: 'claude-haiku-4-5', max_tokens: 4, messages: user('Short please') });
+  const m = await anthropic.messages.create({
+    model: 'claude-haiku-4-5',
+    max_tokens: 4,
+    messages: user('Short please'),
+  });
   assert.equal(m.stop_reason, 'max_tokens');
   assert.equal(m.content[0].text, 'Mock answer to: Short');
 
-  const t = await anthropic.messages.stream({
-    model: 'claude-sonnet-5-5', max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: user('think'),
-  }).finalMessage();
+  const t = await anthropic.messages
+    .stream({
+      model: 'claude-sonnet-5-5',
+      max_tokens: 2000,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: user('think'),
+    })
+    .finalMessage();
   assert.equal(t.content[0].type, 'thinking');
   assert.ok(t.content[0].thinking.length > 0 && t.content[0].signature.startsWith('sig_'));
   assert.equal(t.content[1].type, 'text');
 
-  const tools = [{ name: 'extract', input_schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } } } }];
-  const s = await anthropic.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 200, tools, tool_choice: { type: 'tool', name: 'extract' }, messages: user('Ann is 30') }).finalMessage();
+  const tools = [
+    {
+      name: 'extract',
+      input_schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } } },
+    },
+  ];
+  const s = await anthropic.messages
+    .stream({
+      model: 'claude-haiku-4-5',
+      max_tokens: 200,
+      tools,
+      tool_choice: { type: 'tool', name: 'extract' },
+      messages: user('Ann is 30'),
+    })
+    .finalMessage();
   assert.equal(s.stop_reason, 'tool_use');
   assert.equal(s.content[0].type, 'tool_use');
   assert.equal(typeof s.content[0].input.name, 'string');
   assert.equal(Number.isInteger(s.content[0].input.age), true);
 
   const c = await anthropic.messages.create({
-    model: 'claude-haiku-4-5', max_tokens: 50,
-    system: [{ type: 'text', text: 'A long cached system prompt with many words in it', cache_control: { type: 'ephemeral' } }],
+    model: 'claude-haiku-4-5',
+    max_tokens: 50,
+    system: [
+      { type: 'text', text: 'A long cached system prompt with many words in it', cache_control: { type: 'ephemeral' } },
+    ],
     messages: user('hi'),
   });
   assert.ok(c.usage.cache_read_input_tokens > 0);
@@ -183,9 +268,15 @@ test('anthropic non-streaming, thinking stream, forced tool (structured output) 
 
 test('anthropic errors: typed exceptions, mid-stream overloaded error event, retry on 529', async () => {
   up.queue({ scenario: '429', retryAfter: 0 });
-  await assert.rejects(anthropic.messages.create({ model: 'm', max_tokens: 5, messages: user('x') }), (e) => e instanceof Anthropic.RateLimitError && e.status === 429 && e.error.error.type === 'rate_limit_error');
+  await assert.rejects(
+    anthropic.messages.create({ model: 'm', max_tokens: 5, messages: user('x') }),
+    (e) => e instanceof Anthropic.RateLimitError && e.status === 429 && e.error.error.type === 'rate_limit_error',
+  );
   const bad = new Anthropic({ apiKey: 'sk-ant-wrong', baseURL: up.url, maxRetries: 0 });
-  await assert.rejects(bad.messages.create({ model: 'm', max_tokens: 5, messages: user('x') }), (e) => e instanceof Anthropic.AuthenticationError);
+  await assert.rejects(
+    bad.messages.create({ model: 'm', max_tokens: 5, messages: user('x') }),
+    (e) => e instanceof Anthropic.AuthenticationError,
+  );
   await assert.rejects(
     anthropic.messages.stream({ model: 'm', max_tokens: 100, messages: user('x mock:error=5') }).finalMessage(),
     (e) => e instanceof Anthropic.APIError && /overloaded/i.test(e.message),

@@ -9,12 +9,24 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { normalizeChat, normalizeMessages, normalizeResponses, buildPlan, RequestError } from './plan.mjs';
-import { chatJson, chatStream, responsesJson, responsesStream, openaiStatusError, openaiModels, openaiErrorBody } from './openai.mjs';
+import {
+  chatJson,
+  chatStream,
+  responsesJson,
+  responsesStream,
+  openaiStatusError,
+  openaiModels,
+  openaiErrorBody,
+} from './openai.mjs';
 import { messagesJson, messagesStream, anthropicErrorBody, anthropicModels } from './anthropic.mjs';
 import { contentModifiers, normalizeScenario, scenarioFromText } from './faults.mjs';
 import { embed, embeddingBase64, countTokens } from './generate.mjs';
 
-export const DEFAULT_KEYS = { openai: 'sk-test-openai-0000', anthropic: 'sk-ant-test-0000', compat: 'sk-test-compat-0000' };
+export const DEFAULT_KEYS = {
+  openai: 'sk-test-openai-0000',
+  anthropic: 'sk-ant-test-0000',
+  compat: 'sk-test-compat-0000',
+};
 const MAX_BODY = 32 * 1024 * 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,7 +36,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * frame as `[epoch ms with sub-ms precision, data]` in the request's `sends`, for benchmarks across processes).
  */
 export async function startUpstream({
-  port = 0, host = '127.0.0.1', keys = {}, delayMs = 3, tokensPerChunk = 1, recordSends = false,
+  port = 0,
+  host = '127.0.0.1',
+  keys = {},
+  delayMs = 3,
+  tokensPerChunk = 1,
+  recordSends = false,
 } = {}) {
   const k = { ...DEFAULT_KEYS, ...keys };
   const state = { queue: [], log: [], holds: new Set(), closers: new Set(), seq: 0 };
@@ -46,9 +63,22 @@ export async function startUpstream({
     const raw = await readBody(req);
     if (url.pathname.startsWith('/__mock/')) return control(req, res, url, raw);
     const entry = {
-      id: ++state.seq, method: req.method, path: url.pathname, query: url.search, headers: { ...req.headers },
-      body: null, rawBody: raw.toString('utf8'), receivedAt: Date.now(), scenario: 'ok', status: null,
-      stream: false, aborted: false, serverClosed: false, completed: false, eventsSent: 0, endedAt: null,
+      id: ++state.seq,
+      method: req.method,
+      path: url.pathname,
+      query: url.search,
+      headers: { ...req.headers },
+      body: null,
+      rawBody: raw.toString('utf8'),
+      receivedAt: Date.now(),
+      scenario: 'ok',
+      status: null,
+      stream: false,
+      aborted: false,
+      serverClosed: false,
+      completed: false,
+      eventsSent: 0,
+      endedAt: null,
     };
     if (recordSends) entry.sends = [];
     state.log.push(entry);
@@ -58,8 +88,10 @@ export async function startUpstream({
       if (!res.writableFinished && !entry.serverClosed) entry.aborted = true;
     });
     const route = url.pathname.replace(/^.*?(\/v1\/)/, '/v1/');
-    const anthropicRoute = route === '/v1/messages' || (route === '/v1/models' &&
-      (req.headers['x-api-key'] !== undefined || req.headers['anthropic-version'] !== undefined));
+    const anthropicRoute =
+      route === '/v1/messages' ||
+      (route === '/v1/models' &&
+        (req.headers['x-api-key'] !== undefined || req.headers['anthropic-version'] !== undefined));
     const provider = anthropicRoute ? 'anthropic' : 'openai';
     entry.provider = provider;
     const requestId = `req_${randomBytes(12).toString('hex')}`;
@@ -69,9 +101,14 @@ export async function startUpstream({
       res.writeHead(status, headers);
       res.end(JSON.stringify(body));
     };
-    const fail = (status, detail = {}, extra = {}) => send(status, provider === 'anthropic'
-      ? anthropicErrorBody(status, detail.message, requestId)
-      : openaiStatusError(status, detail), extra);
+    const fail = (status, detail = {}, extra = {}) =>
+      send(
+        status,
+        provider === 'anthropic'
+          ? anthropicErrorBody(status, detail.message, requestId)
+          : openaiStatusError(status, detail),
+        extra,
+      );
 
     const known = ['/v1/chat/completions', '/v1/responses', '/v1/messages', '/v1/embeddings', '/v1/models'];
     if (!known.includes(route)) return fail(404, { message: `Invalid URL (${req.method} ${url.pathname})` });
@@ -93,16 +130,23 @@ export async function startUpstream({
       if (m[1] !== k.openai && m[1] !== k.compat) return fail(401, { key: m[1] });
     }
 
-    if (route === '/v1/models') return send(200, provider === 'anthropic' ? anthropicModels() : openaiModels(1700000000));
+    if (route === '/v1/models')
+      return send(200, provider === 'anthropic' ? anthropicModels() : openaiModels(1700000000));
 
     let body;
     try {
       body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('not an object');
     } catch {
-      return fail(400, provider === 'anthropic'
-        ? { message: 'There was an error parsing the body of your request.' }
-        : { message: "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)" });
+      return fail(
+        400,
+        provider === 'anthropic'
+          ? { message: 'There was an error parsing the body of your request.' }
+          : {
+              message:
+                "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+            },
+      );
     }
     entry.body = body;
     entry.stream = body.stream === true;
@@ -137,7 +181,8 @@ export async function startUpstream({
       if (sc.retryAfterMs !== undefined) extra['retry-after-ms'] = String(sc.retryAfterMs);
       return fail(sc.status, { model: body.model, retryAfter: sc.retryAfter, message: sc.message }, extra);
     }
-    if (validation) return fail(validation.status, { message: validation.message, param: validation.param, code: validation.code });
+    if (validation)
+      return fail(validation.status, { message: validation.message, param: validation.param, code: validation.code });
 
     if (route === '/v1/embeddings') return send(200, embeddings(body));
 
@@ -147,12 +192,20 @@ export async function startUpstream({
     const headers = baseHeaders(provider, requestId, 200);
 
     if (!norm.stream) {
-      const json = route === '/v1/chat/completions' ? chatJson(plan, norm, ctx)
-        : route === '/v1/responses' ? responsesJson(plan, norm, ctx) : messagesJson(plan, norm);
+      const json =
+        route === '/v1/chat/completions'
+          ? chatJson(plan, norm, ctx)
+          : route === '/v1/responses'
+            ? responsesJson(plan, norm, ctx)
+            : messagesJson(plan, norm);
       return sendJsonWithFault(res, entry, sc, json, headers);
     }
-    const rendered = route === '/v1/chat/completions' ? chatStream(plan, norm, ctx)
-      : route === '/v1/responses' ? responsesStream(plan, norm, ctx) : messagesStream(plan, norm, ctx);
+    const rendered =
+      route === '/v1/chat/completions'
+        ? chatStream(plan, norm, ctx)
+        : route === '/v1/responses'
+          ? responsesStream(plan, norm, ctx)
+          : messagesStream(plan, norm, ctx);
     return streamFrames(res, entry, sc, rendered, headers, delay);
   }
 
@@ -193,14 +246,22 @@ export async function startUpstream({
 
   function sendError(res, entry, status, headers) {
     entry.status = status;
-    const body = entry.provider === 'anthropic' ? anthropicErrorBody(status, null, headers['request-id']) : openaiStatusError(status);
+    const body =
+      entry.provider === 'anthropic'
+        ? anthropicErrorBody(status, null, headers['request-id'])
+        : openaiStatusError(status);
     res.writeHead(status, { ...headers, 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   }
 
   async function streamFrames(res, entry, sc, rendered, headers, delay) {
     entry.status = 200;
-    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     res.flushHeaders();
     const { frames } = rendered;
     // `after`: a frame index; negative counts from the end; 'terminal' = where the terminal event(s) begin.
@@ -420,7 +481,8 @@ function readBody(req) {
 }
 
 function embeddings(body) {
-  const inputs = Array.isArray(body.input) && body.input.length && typeof body.input[0] !== 'number' ? body.input : [body.input];
+  const inputs =
+    Array.isArray(body.input) && body.input.length && typeof body.input[0] !== 'number' ? body.input : [body.input];
   const dims = typeof body.dimensions === 'number' ? body.dimensions : 512;
   let tokens = 0;
   const data = inputs.map((inp, index) => {
@@ -462,7 +524,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(2);
   }
   if (args.help) {
-    console.log('usage: node tests/upstream/server.mjs [--port N] [--host H] [--openai-key K] [--anthropic-key K] [--compat-key K] [--delay-ms N] [--record-sends]');
+    console.log(
+      'usage: node tests/upstream/server.mjs [--port N] [--host H] [--openai-key K] [--anthropic-key K] [--compat-key K] [--delay-ms N] [--record-sends]',
+    );
     process.exit(0);
   }
   const up = await startUpstream(args);

@@ -23,11 +23,24 @@ async function post(path, headers, body) {
   return { res, text: await res.text() };
 }
 
-const chatBody = (extra = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there mock' }], ...extra });
-const msgBody = (extra = {}) => ({ model: 'claude-haiku-4-5', max_tokens: 200, messages: [{ role: 'user', content: 'Hello there mock' }], ...extra });
+const chatBody = (extra = {}) => ({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Hello there mock' }],
+  ...extra,
+});
+const msgBody = (extra = {}) => ({
+  model: 'claude-haiku-4-5',
+  max_tokens: 200,
+  messages: [{ role: 'user', content: 'Hello there mock' }],
+  ...extra,
+});
 
 test('chat stream: role chunk first, content deltas, finish chunk, usage chunk with empty choices, [DONE]', async () => {
-  const { res, text } = await post('/v1/chat/completions', OA, chatBody({ stream: true, stream_options: { include_usage: true } }));
+  const { res, text } = await post(
+    '/v1/chat/completions',
+    OA,
+    chatBody({ stream: true, stream_options: { include_usage: true } }),
+  );
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^text\/event-stream/);
   assert.match(res.headers.get('x-request-id'), /^req_/);
@@ -50,7 +63,9 @@ test('chat stream: role chunk first, content deltas, finish chunk, usage chunk w
 
 test('chat stream without include_usage has no usage chunk and no usage field', async () => {
   const { text } = await post('/v1/chat/completions', OA, chatBody({ stream: true }));
-  const chunks = parseSse(text).slice(0, -1).map((e) => JSON.parse(e.data));
+  const chunks = parseSse(text)
+    .slice(0, -1)
+    .map((e) => JSON.parse(e.data));
   assert.ok(chunks.every((c) => !('usage' in c) && c.choices.length === 1));
 });
 
@@ -65,9 +80,23 @@ test('chat non-stream honours max_tokens with finish_reason length', async () =>
 });
 
 test('chat tool call: fragmented arguments that join into valid JSON matching the schema', async () => {
-  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, days: { type: 'integer' } }, required: ['city'] } } }];
+  const tools = [
+    {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        parameters: {
+          type: 'object',
+          properties: { city: { type: 'string' }, days: { type: 'integer' } },
+          required: ['city'],
+        },
+      },
+    },
+  ];
   const { text } = await post('/v1/chat/completions', OA, chatBody({ stream: true, tools }));
-  const chunks = parseSse(text).slice(0, -1).map((e) => JSON.parse(e.data));
+  const chunks = parseSse(text)
+    .slice(0, -1)
+    .map((e) => JSON.parse(e.data));
   const calls = chunks.flatMap((c) => c.choices[0].delta.tool_calls || []);
   assert.equal(calls[0].id.startsWith('call_'), true);
   assert.equal(calls[0].function.name, 'get_weather');
@@ -79,12 +108,31 @@ test('chat tool call: fragmented arguments that join into valid JSON matching th
 });
 
 test('chat json_schema answer is JSON shaped by the schema; markdown answer has a table and code fence', async () => {
-  const schema = { type: 'object', properties: { name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } } };
-  const a = JSON.parse((await post('/v1/chat/completions', OA, chatBody({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }))).text);
+  const schema = {
+    type: 'object',
+    properties: { name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } },
+  };
+  const a = JSON.parse(
+    (
+      await post(
+        '/v1/chat/completions',
+        OA,
+        chatBody({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }),
+      )
+    ).text,
+  );
   const parsed = JSON.parse(a.choices[0].message.content);
   assert.equal(typeof parsed.name, 'string');
   assert.ok(Array.isArray(parsed.tags));
-  const b = JSON.parse((await post('/v1/chat/completions', OA, chatBody({ messages: [{ role: 'user', content: 'reply in markdown please' }] }))).text);
+  const b = JSON.parse(
+    (
+      await post(
+        '/v1/chat/completions',
+        OA,
+        chatBody({ messages: [{ role: 'user', content: 'reply in markdown please' }] }),
+      )
+    ).text,
+  );
   const md = b.choices[0].message.content;
   assert.match(md, /^# /m);
   assert.match(md, /```js\n/);
@@ -95,8 +143,19 @@ test('responses stream: exact event sequence with increasing sequence_number', a
   const { text } = await post('/v1/responses', OA, { model: 'gpt-4o-mini', input: 'Hi there', stream: true });
   const ev = parseSse(text);
   const types = ev.map((e) => e.event);
-  assert.deepEqual(types.slice(0, 4), ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
-  assert.deepEqual(types.slice(-5), ['response.output_text.delta', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed']);
+  assert.deepEqual(types.slice(0, 4), [
+    'response.created',
+    'response.in_progress',
+    'response.output_item.added',
+    'response.content_part.added',
+  ]);
+  assert.deepEqual(types.slice(-5), [
+    'response.output_text.delta',
+    'response.output_text.done',
+    'response.content_part.done',
+    'response.output_item.done',
+    'response.completed',
+  ]);
   const data = ev.map((e) => JSON.parse(e.data));
   data.forEach((d, i) => {
     assert.equal(d.sequence_number, i);
@@ -104,13 +163,22 @@ test('responses stream: exact event sequence with increasing sequence_number', a
   });
   const done = data.at(-1).response;
   assert.equal(done.status, 'completed');
-  const joined = data.filter((d) => d.type === 'response.output_text.delta').map((d) => d.delta).join('');
+  const joined = data
+    .filter((d) => d.type === 'response.output_text.delta')
+    .map((d) => d.delta)
+    .join('');
   assert.equal(done.output[0].content[0].text, joined);
   assert.equal(done.usage.output_tokens, 24);
 });
 
 test('responses: max_output_tokens gives response.incomplete; reasoning gives a reasoning item first', async () => {
-  const { text } = await post('/v1/responses', OA, { model: 'o4-mini', input: 'Hi', stream: true, max_output_tokens: 30, reasoning: { effort: 'low', summary: 'auto' } });
+  const { text } = await post('/v1/responses', OA, {
+    model: 'o4-mini',
+    input: 'Hi',
+    stream: true,
+    max_output_tokens: 30,
+    reasoning: { effort: 'low', summary: 'auto' },
+  });
   const data = parseSse(text).map((e) => JSON.parse(e.data));
   assert.equal(data.at(-1).type, 'response.incomplete');
   assert.deepEqual(data.at(-1).response.incomplete_details, { reason: 'max_output_tokens' });
@@ -134,8 +202,12 @@ test('anthropic stream: message_start, content_block_start, ping, deltas, stop, 
 });
 
 test('anthropic: thinking block with signature, forced tool, max_tokens stop, cache tokens', async () => {
-  let { text } = await post('/v1/messages', AN, msgBody({ stream: true, thinking: { type: 'enabled', budget_tokens: 1024 } }));
-  let ev = parseSse(text).map((e) => JSON.parse(e.data));
+  let { text } = await post(
+    '/v1/messages',
+    AN,
+    msgBody({ stream: true, thinking: { type: 'enabled', budget_tokens: 1024 } }),
+  );
+  const ev = parseSse(text).map((e) => JSON.parse(e.data));
   assert.equal(ev[1].content_block.type, 'thinking');
   assert.ok(ev.some((e) => e.delta?.type === 'thinking_delta'));
   assert.ok(ev.some((e) => e.delta?.type === 'signature_delta'));
@@ -151,7 +223,11 @@ test('anthropic: thinking block with signature, forced tool, max_tokens stop, ca
   ({ text } = await post('/v1/messages', AN, msgBody({ max_tokens: 3 })));
   assert.equal(JSON.parse(text).stop_reason, 'max_tokens');
 
-  ({ text } = await post('/v1/messages', AN, msgBody({ system: [{ type: 'text', text: 'long system prompt here', cache_control: { type: 'ephemeral' } }] })));
+  ({ text } = await post(
+    '/v1/messages',
+    AN,
+    msgBody({ system: [{ type: 'text', text: 'long system prompt here', cache_control: { type: 'ephemeral' } }] }),
+  ));
   assert.ok(JSON.parse(text).usage.cache_read_input_tokens > 0);
 });
 
@@ -181,31 +257,48 @@ test('429 with retry-after and retry-after-ms, queued count then normal; 529 ove
     assert.equal(JSON.parse(text).error.code, 'rate_limit_exceeded');
   }
   assert.equal((await post('/v1/chat/completions', OA, chatBody())).res.status, 200);
-  const { res, text } = await post('/v1/messages', AN, msgBody({ messages: [{ role: 'user', content: 'hi mock:529' }] }));
+  const { res, text } = await post(
+    '/v1/messages',
+    AN,
+    msgBody({ messages: [{ role: 'user', content: 'hi mock:529' }] }),
+  );
   assert.equal(res.status, 529);
   assert.equal(JSON.parse(text).error.type, 'overloaded_error');
 });
 
 test('reset destroys the socket before the first byte', async () => {
   up.queue('reset');
-  await assert.rejects(fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody()) }));
+  await assert.rejects(
+    fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody()) }),
+  );
   assert.equal(up.requests()[0].serverClosed, true);
 });
 
 test('disconnect after N events: the client sees exactly N events then a broken stream', async () => {
   up.queue({ scenario: 'disconnect', after: 3 });
-  const res = await fetch(up.url + '/v1/messages', { method: 'POST', headers: AN, body: JSON.stringify(msgBody({ stream: true })) });
+  const res = await fetch(up.url + '/v1/messages', {
+    method: 'POST',
+    headers: AN,
+    body: JSON.stringify(msgBody({ stream: true })),
+  });
   let got = '';
   const dec = new TextDecoder();
   await assert.rejects(async () => {
     for await (const c of res.body) got += dec.decode(c, { stream: true });
   });
-  assert.deepEqual(parseSse(got).map((e) => e.event), ['message_start', 'content_block_start', 'ping']);
+  assert.deepEqual(
+    parseSse(got).map((e) => e.event),
+    ['message_start', 'content_block_start', 'ping'],
+  );
 });
 
 test('reset after N events: the client sees exactly N events, then the connection reset (ECONNRESET)', async () => {
   up.queue({ scenario: 'reset', after: 3 });
-  const res = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody({ stream: true })) });
+  const res = await fetch(up.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: OA,
+    body: JSON.stringify(chatBody({ stream: true })),
+  });
   let got = '';
   const dec = new TextDecoder();
   const err = await (async () => {
@@ -223,29 +316,56 @@ test('reset after N events: the client sees exactly N events, then the connectio
 });
 
 test('no-terminal ends cleanly without message_stop; error sends event: error; malformed sends bad JSON', async () => {
-  let { text } = await post('/v1/messages', AN, msgBody({ stream: true, messages: [{ role: 'user', content: 'x mock:no-terminal' }] }));
-  let types = parseSse(text).map((e) => e.event);
+  let { text } = await post(
+    '/v1/messages',
+    AN,
+    msgBody({ stream: true, messages: [{ role: 'user', content: 'x mock:no-terminal' }] }),
+  );
+  const types = parseSse(text).map((e) => e.event);
   assert.equal(types.includes('message_stop'), false);
   assert.equal(types.includes('message_delta'), false);
   assert.equal(types.at(-1), 'content_block_stop');
 
-  ({ text } = await post('/v1/messages', AN, msgBody({ stream: true, messages: [{ role: 'user', content: 'x mock:error=5' }] })));
+  ({ text } = await post(
+    '/v1/messages',
+    AN,
+    msgBody({ stream: true, messages: [{ role: 'user', content: 'x mock:error=5' }] }),
+  ));
   const ev = parseSse(text);
   assert.equal(ev.length, 6);
   assert.equal(ev.at(-1).event, 'error');
   assert.equal(JSON.parse(ev.at(-1).data).error.type, 'overloaded_error');
 
-  ({ text } = await post('/v1/chat/completions', OA, chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:error' }] })));
+  ({ text } = await post(
+    '/v1/chat/completions',
+    OA,
+    chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:error' }] }),
+  ));
   assert.equal(JSON.parse(parseSse(text).at(-1).data).error.type, 'server_error');
 
-  ({ text } = await post('/v1/chat/completions', OA, chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:malformed=2' }] })));
-  const bad = parseSse(text).filter((e) => { try { JSON.parse(e.data); return false; } catch { return e.data !== '[DONE]'; } });
+  ({ text } = await post(
+    '/v1/chat/completions',
+    OA,
+    chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:malformed=2' }] }),
+  ));
+  const bad = parseSse(text).filter((e) => {
+    try {
+      JSON.parse(e.data);
+      return false;
+    } catch {
+      return e.data !== '[DONE]';
+    }
+  });
   assert.equal(bad.length, 1);
 });
 
 test('hold: first events arrive, the rest only after release() (incremental streaming)', async () => {
   up.queue({ scenario: 'hold', after: 2 });
-  const res = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody({ stream: true })) });
+  const res = await fetch(up.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: OA,
+    body: JSON.stringify(chatBody({ stream: true })),
+  });
   const reader = res.body.getReader();
   const dec = new TextDecoder();
   let got = '';
@@ -265,7 +385,9 @@ test('hold: first events arrive, the rest only after release() (incremental stre
 test('stall keeps the socket open; the client abort is recorded as aborted: true', async () => {
   const ac = new AbortController();
   const res = await fetch(up.url + '/v1/responses', {
-    method: 'POST', headers: OA, signal: ac.signal,
+    method: 'POST',
+    headers: OA,
+    signal: ac.signal,
     body: JSON.stringify({ model: 'gpt-4o-mini', input: 'x mock:stall=3', stream: true }),
   });
   const reader = res.body.getReader();
@@ -299,7 +421,10 @@ test('request log records method, path, headers and parsed body; control endpoin
 });
 
 test('embeddings: deterministic, normalized, similar texts closer than unrelated ones; base64 decodes', async () => {
-  const body = { model: 'text-embedding-3-small', input: ['the cat sat on the mat', 'the cat sat on a mat', 'quarterly revenue grew fast'] };
+  const body = {
+    model: 'text-embedding-3-small',
+    input: ['the cat sat on the mat', 'the cat sat on a mat', 'quarterly revenue grew fast'],
+  };
   const j = JSON.parse((await post('/v1/embeddings', OA, body)).text);
   const [a, b, c] = j.data.map((d) => d.embedding);
   const dot = (x, y) => x.reduce((s, v, i) => s + v * y[i], 0);
@@ -315,7 +440,11 @@ test('unknown paths are 404 in provider format; any prefix before /v1/ is accept
   const r = await post('/v1/nope', OA, {});
   assert.equal(r.res.status, 404);
   assert.ok(JSON.parse(r.text).error.message);
-  const ok = await post('/compat/v1/chat/completions', { ...OA, authorization: 'Bearer sk-test-compat-0000' }, chatBody());
+  const ok = await post(
+    '/compat/v1/chat/completions',
+    { ...OA, authorization: 'Bearer sk-test-compat-0000' },
+    chatBody(),
+  );
   assert.equal(ok.res.status, 200);
   const models = await (await fetch(up.url + '/v1/models', { headers: OA })).json();
   assert.equal(models.object, 'list');
@@ -329,7 +458,13 @@ test('CLI prints one ready line with its URL and serves', async () => {
       s.close(() => r(p));
     });
   });
-  const child = spawn(process.execPath, [new URL('./server.mjs', import.meta.url).pathname, '--port', String(port), '--openai-key', 'sk-test-cli']);
+  const child = spawn(process.execPath, [
+    new URL('./server.mjs', import.meta.url).pathname,
+    '--port',
+    String(port),
+    '--openai-key',
+    'sk-test-cli',
+  ]);
   try {
     const line = await new Promise((resolve, reject) => {
       child.stdout.once('data', (d) => resolve(String(d)));
@@ -344,13 +479,21 @@ test('CLI prints one ready line with its URL and serves', async () => {
 });
 
 test('long answers have exactly N tokens; slow tokens are spaced by the delay', async () => {
-  let { text } = await post('/v1/chat/completions', OA, chatBody({ messages: [{ role: 'user', content: 'go mock:long=500' }] }));
+  let { text } = await post(
+    '/v1/chat/completions',
+    OA,
+    chatBody({ messages: [{ role: 'user', content: 'go mock:long=500' }] }),
+  );
   const j = JSON.parse(text);
   assert.equal(j.usage.completion_tokens, 500);
   assert.equal(j.choices[0].message.content.trim().split(/\s+/).length, 500);
   up.queue({ scenario: 'slow', delayMs: 40 });
   const t0 = Date.now();
-  ({ text } = await post('/v1/chat/completions', OA, chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:words=5' }] })));
+  ({ text } = await post(
+    '/v1/chat/completions',
+    OA,
+    chatBody({ stream: true, messages: [{ role: 'user', content: 'x mock:words=5' }] }),
+  ));
   assert.ok(Date.now() - t0 >= 40 * 6, `took ${Date.now() - t0} ms`);
   assert.equal(parseSse(text).length, 8);
 });
@@ -359,23 +502,44 @@ test('tool round trip: after a tool result the model answers with text; auto too
   const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
   const messages = [
     { role: 'user', content: 'find it' },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+    },
     { role: 'tool', tool_call_id: 'call_1', content: 'forty two' },
   ];
   const j = JSON.parse((await post('/v1/chat/completions', OA, chatBody({ tools, messages }))).text);
   assert.match(j.choices[0].message.content, /^Tool result received: forty two\./);
   assert.equal(j.choices[0].finish_reason, 'stop');
-  const a = JSON.parse((await post('/v1/messages', AN, msgBody({ tools: [{ name: 'lookup', input_schema: { type: 'object', properties: {} } }] }))).text);
-  assert.deepEqual(a.content.map((b) => b.type), ['text', 'tool_use']);
+  const a = JSON.parse(
+    (
+      await post(
+        '/v1/messages',
+        AN,
+        msgBody({ tools: [{ name: 'lookup', input_schema: { type: 'object', properties: {} } }] }),
+      )
+    ).text,
+  );
+  assert.deepEqual(
+    a.content.map((b) => b.type),
+    ['text', 'tool_use'],
+  );
   assert.equal(a.stop_reason, 'tool_use');
 });
 
 test('responses mid-stream error: an error event then response.failed', async () => {
   const { text } = await post('/v1/responses', OA, { model: 'gpt-4o-mini', input: 'x mock:error=4', stream: true });
   const data = parseSse(text).map((e) => JSON.parse(e.data));
-  assert.deepEqual(data.slice(-2).map((d) => d.type), ['error', 'response.failed']);
+  assert.deepEqual(
+    data.slice(-2).map((d) => d.type),
+    ['error', 'response.failed'],
+  );
   assert.equal(data.at(-1).response.status, 'failed');
-  assert.deepEqual(data.map((d) => d.sequence_number), data.map((_, i) => i));
+  assert.deepEqual(
+    data.map((d) => d.sequence_number),
+    data.map((_, i) => i),
+  );
 });
 
 test('shorthand scenarios: exact text in code-point chunks, drop after the text, error at the end, status', async () => {
@@ -388,7 +552,11 @@ test('shorthand scenarios: exact text in code-point chunks, drop after the text,
   assert.equal(ev.at(-2).usage.output_tokens, 3); // '#', ' Hi', '\n\nthére'
 
   up.queue({ text: 'partial before the drop', drop: true });
-  const res = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: JSON.stringify(chatBody({ stream: true })) });
+  const res = await fetch(up.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: OA,
+    body: JSON.stringify(chatBody({ stream: true })),
+  });
   let got = '';
   await assert.rejects(async () => {
     for await (const c of res.body) got += new TextDecoder().decode(c);
@@ -426,7 +594,11 @@ test('malformed bodies get 400 in the provider format, never a crash', async () 
     assert.equal(j.error.type, 'invalid_request_error');
     if (path === '/v1/messages') assert.equal(j.type, 'error');
   }
-  const raw = await fetch(up.url + '/v1/chat/completions', { method: 'POST', headers: OA, body: '{"model": "m", "messa' });
+  const raw = await fetch(up.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: OA,
+    body: '{"model": "m", "messa',
+  });
   assert.equal(raw.status, 400);
   assert.match((await raw.json()).error.message, /could not parse the JSON body/);
 });

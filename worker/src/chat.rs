@@ -47,9 +47,12 @@ impl ChatBody {
         let bad = |m: String| ApiError::bad_request(format!("invalid chat request: {m}"));
         let o = Obj::lenient(&v, "").map_err(bad)?;
         let messages = match o.get("messages") {
-            Some(Value::Array(items)) => {
-                items.iter().enumerate().map(|(i, m)| read_message(m, &format!("messages[{i}]"))).collect::<Result<Vec<_>, _>>().map_err(bad)?
-            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, m)| read_message(m, &format!("messages[{i}]")))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad)?,
             Some(_) => return Err(bad("messages must be an array".into())),
             None => return Err(bad("messages is required".into())),
         };
@@ -195,7 +198,9 @@ pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<Prep
         return Err(ApiError::bad_request("\"continue\": true needs the last message to be an assistant turn"));
     }
     if !body.continue_ && messages.last().map(|m| m.role) == Some(Role::Assistant) {
-        return Err(ApiError::bad_request("the last message is an assistant turn; send \"continue\": true to extend it"));
+        return Err(ApiError::bad_request(
+            "the last message is an assistant turn; send \"continue\": true to extend it",
+        ));
     }
     for m in &mut messages {
         m.interrupted = false;
@@ -235,7 +240,9 @@ pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<Prep
 
 /// The core's estimate of a request's prompt tokens: every turn, the system prompt, the reply priming.
 pub fn prompt_tokens(request: &ChatRequest) -> u64 {
-    use edgechat::conversation::{estimate_message_tokens, estimate_text_tokens, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS};
+    use edgechat::conversation::{
+        estimate_message_tokens, estimate_text_tokens, MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS,
+    };
     let system = request.system.as_deref().map_or(0, |s| MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(s));
     request.messages.iter().map(estimate_message_tokens).sum::<u64>() + system + REPLY_PRIMING_TOKENS
 }
@@ -247,8 +254,16 @@ pub fn response_format(v: &serde_json::Value) -> Result<ResponseFormat, ApiError
     match v.get("type").and_then(serde_json::Value::as_str) {
         Some("json_object") => Ok(ResponseFormat::JsonObject),
         Some("json_schema") => Ok(ResponseFormat::JsonSchema {
-            name: v.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| bad("json_schema needs a name"))?.to_string(),
-            schema: v.get("schema").filter(|s| s.is_object()).cloned().ok_or_else(|| bad("json_schema needs a schema object"))?,
+            name: v
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| bad("json_schema needs a name"))?
+                .to_string(),
+            schema: v
+                .get("schema")
+                .filter(|s| s.is_object())
+                .cloned()
+                .ok_or_else(|| bad("json_schema needs a schema object"))?,
             strict: v.get("strict").and_then(serde_json::Value::as_bool).unwrap_or(false),
         }),
         _ => Err(bad("type must be \"json_object\" or \"json_schema\"")),
@@ -329,16 +344,28 @@ mod tests {
 
     #[test]
     fn prepares_a_valid_request() {
-        let p = prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0}"#, &Caller::default()).unwrap();
+        let p =
+            prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0}"#, &Caller::default())
+                .unwrap();
         assert_eq!(p.alias, "fast");
         assert_eq!(p.request.model, "gpt-4o-mini");
         assert_eq!(p.request.max_tokens, Some(100));
         assert!(p.cache_plan(&config(), None).exact);
-        let sampling = prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0.5}"#, &Caller::default()).unwrap();
+        let sampling = prepare(
+            &config(),
+            br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0.5}"#,
+            &Caller::default(),
+        )
+        .unwrap();
         assert!(!sampling.cache_plan(&config(), None).exact);
         let header = Some(Control { mode: crate::cache::Mode::Use, ttl_s: None });
         assert!(sampling.cache_plan(&config(), header).exact, "x-edgechat-cache: use");
-        let bypass = prepare(&config(), br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0,"cache":"bypass"}"#, &Caller::default()).unwrap();
+        let bypass = prepare(
+            &config(),
+            br#"{"messages":[{"role":"user","content":"Hi"}],"temperature":0,"cache":"bypass"}"#,
+            &Caller::default(),
+        )
+        .unwrap();
         assert_eq!(bypass.cache_plan(&config(), header).status(), "bypass", "the body wins over the header");
         let smart = &config().models["smart"];
         assert!(p.request_for(&config(), smart).prompt_cache);
@@ -370,7 +397,10 @@ mod tests {
         assert_eq!(kind(br#"{"max_tokens":101,"messages":[{"role":"user","content":"x"}]}"#), "max_tokens_exceeded");
         assert_eq!(kind(br#"{"system":"x","messages":[{"role":"user","content":"x"}]}"#), "bad_request");
         assert_eq!(kind(br#"{"continue":true,"messages":[{"role":"user","content":"x"}]}"#), "bad_request");
-        assert_eq!(kind(br#"{"response_format":{"type":"xml"},"messages":[{"role":"user","content":"x"}]}"#), "bad_request");
+        assert_eq!(
+            kind(br#"{"response_format":{"type":"xml"},"messages":[{"role":"user","content":"x"}]}"#),
+            "bad_request"
+        );
         let p = prepare(&c, br#"{"response_format":{"type":"json_schema","name":"n","schema":{"type":"object"},"strict":true},"messages":[{"role":"user","content":"x"}]}"#, &Caller::default()).unwrap();
         assert!(matches!(p.request.response_format, Some(ResponseFormat::JsonSchema { strict: true, .. })));
     }
@@ -410,12 +440,19 @@ mod tests {
     fn owner_instructions_context_and_the_widget_prompt_compose_in_order() {
         let c = owner_config();
         let caller = Caller { site: Some("pk_a"), subject: Some("u1"), ctx: Some("Order #42 is late.") };
-        let p = prepare(&c, br#"{"model":"fast","system":"Answer in French.","messages":[{"role":"user","content":"Hi"}]}"#, &caller).unwrap();
+        let p = prepare(
+            &c,
+            br#"{"model":"fast","system":"Answer in French.","messages":[{"role":"user","content":"Hi"}]}"#,
+            &caller,
+        )
+        .unwrap();
         assert_eq!(
             p.request.system.as_deref(),
             Some("You are Acme's assistant.\n\nKeep it short.\n\nShop pages.\n\nContext:\nOrder #42 is late.\n\nAnswer in French.")
         );
-        let other = prepare(&c, br#"{"model":"smart","messages":[{"role":"user","content":"Hi"}]}"#, &Caller::default()).unwrap();
+        let other =
+            prepare(&c, br#"{"model":"smart","messages":[{"role":"user","content":"Hi"}]}"#, &Caller::default())
+                .unwrap();
         assert_eq!(other.request.system.as_deref(), Some("You are Acme's assistant."), "the widget cannot replace it");
     }
 
@@ -423,7 +460,11 @@ mod tests {
     fn a_summary_is_accepted_only_with_the_edges_token_for_this_caller() {
         let c = owner_config();
         let alice = Caller { site: Some("pk_a"), subject: Some("alice"), ctx: None };
-        let token = c.summary_signer().sign(&crate::prompt::Holder { site: Some("pk_a"), subject: Some("alice") }, 6, "We met.");
+        let token = c.summary_signer().sign(
+            &crate::prompt::Holder { site: Some("pk_a"), subject: Some("alice") },
+            6,
+            "We met.",
+        );
         let body = format!(
             r#"{{"model":"fast","summary":{{"text":"We met.","token":"{token}","covers":6}},"messages":[{{"role":"user","content":"And now?"}}]}}"#
         );
@@ -440,9 +481,19 @@ mod tests {
     #[test]
     fn auto_routes_by_task() {
         let c = owner_config();
-        let p = prepare(&c, br#"{"model":"auto","messages":[{"role":"user","content":"Fix this:\n```rust\nfn x(){}\n```"}]}"#, &Caller::default()).unwrap();
+        let p = prepare(
+            &c,
+            br#"{"model":"auto","messages":[{"role":"user","content":"Fix this:\n```rust\nfn x(){}\n```"}]}"#,
+            &Caller::default(),
+        )
+        .unwrap();
         assert_eq!((p.alias.as_str(), p.task), ("smart", Some(crate::task::Task::Code)));
-        let p = prepare(&c, br#"{"model":"auto","messages":[{"role":"user","content":"Hello there"}]}"#, &Caller::default()).unwrap();
+        let p = prepare(
+            &c,
+            br#"{"model":"auto","messages":[{"role":"user","content":"Hello there"}]}"#,
+            &Caller::default(),
+        )
+        .unwrap();
         assert_eq!((p.alias.as_str(), p.task), ("fast", Some(crate::task::Task::Chat)));
     }
 

@@ -110,7 +110,9 @@ impl CompatRequest {
                     Some(Value::String(s)) => vec![s.chars().count()],
                     Some(Value::Array(items)) => items
                         .iter()
-                        .map(|i| text_chars(i.get("content")) + text_chars(i.get("output")) + text_chars(i.get("arguments")))
+                        .map(|i| {
+                            text_chars(i.get("content")) + text_chars(i.get("output")) + text_chars(i.get("arguments"))
+                        })
                         .collect(),
                     _ => return Err(ApiError::bad_request("missing required parameter: input")),
                 };
@@ -244,7 +246,8 @@ impl CompatRequest {
         let mut r = ChatRequest::new(model_id, messages);
         r.system = (!system.is_empty()).then(|| system.join("\n\n"));
         r.stream = self.stream;
-        let max = ["max_completion_tokens", "max_tokens"].iter().find_map(|f| self.body.get(*f).and_then(Value::as_u64));
+        let max =
+            ["max_completion_tokens", "max_tokens"].iter().find_map(|f| self.body.get(*f).and_then(Value::as_u64));
         r.max_tokens = Some(max.map_or(max_tokens_cap, |m| m as u32));
         r.temperature = self.body.get("temperature").and_then(Value::as_f64).map(|t| t as f32);
         r.stop = match self.body.get("stop") {
@@ -342,9 +345,16 @@ impl CompatRequest {
         if let Some(Value::Array(tools)) = self.body.get("tools") {
             for t in tools {
                 let schema = t.get("input_schema").ok_or_else(|| {
-                    ApiError::bad_request(format!("tool {:?} has no input_schema (server tools cannot be translated)", str_at(t.get("name"))))
+                    ApiError::bad_request(format!(
+                        "tool {:?} has no input_schema (server tools cannot be translated)",
+                        str_at(t.get("name"))
+                    ))
                 })?;
-                r.tools.push(ToolSpec { name: str_at(t.get("name")), description: str_at(t.get("description")), parameters: schema.clone() });
+                r.tools.push(ToolSpec {
+                    name: str_at(t.get("name")),
+                    description: str_at(t.get("description")),
+                    parameters: schema.clone(),
+                });
             }
         }
         Ok(r)
@@ -436,19 +446,26 @@ mod tests {
 
     #[test]
     fn openai_chat_limits_and_cap() {
-        let mut r = parse(Format::OpenAiChat, br#"{"model":"fast","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        let mut r =
+            parse(Format::OpenAiChat, br#"{"model":"fast","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
         r.check_limits(&limits(), ProviderKind::OpenAiChat).unwrap();
         assert_eq!(r.body["max_completion_tokens"], 100);
         let up: Value = serde_json::from_slice(&r.upstream_body("gpt-4o-mini")).unwrap();
         assert_eq!(up["model"], "gpt-4o-mini");
-        let mut r = parse(Format::OpenAiChat, br#"{"model":"fast","max_tokens":101,"messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        let mut r = parse(
+            Format::OpenAiChat,
+            br#"{"model":"fast","max_tokens":101,"messages":[{"role":"user","content":"hi"}]}"#,
+        )
+        .unwrap();
         assert_eq!(r.check_limits(&limits(), ProviderKind::OpenAiChat).unwrap_err().kind, "max_tokens_exceeded");
     }
 
     #[test]
     fn anthropic_and_responses_limits() {
         let long = "x".repeat(51);
-        let body = format!(r#"{{"model":"m","max_tokens":10,"messages":[{{"role":"user","content":[{{"type":"text","text":"{long}"}}]}}]}}"#);
+        let body = format!(
+            r#"{{"model":"m","max_tokens":10,"messages":[{{"role":"user","content":[{{"type":"text","text":"{long}"}}]}}]}}"#
+        );
         let mut r = parse(Format::Anthropic, body.as_bytes()).unwrap();
         assert_eq!(r.check_limits(&limits(), ProviderKind::Anthropic).unwrap_err().kind, "message_too_long");
         let mut r2 = parse(Format::OpenAiResponses, br#"{"model":"m","input":"hello"}"#).unwrap();
@@ -475,7 +492,11 @@ mod tests {
         assert_eq!(c.messages[1].tool_calls[0].arguments, r#"{"city":"Paris"}"#);
         assert_eq!(c.messages[2].role, Role::Tool);
         assert_eq!((c.max_tokens, c.stop.clone()), (Some(20), vec!["END".to_string()]));
-        let img = parse(Format::Anthropic, br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image"}]}]}"#).unwrap();
+        let img = parse(
+            Format::Anthropic,
+            br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image"}]}]}"#,
+        )
+        .unwrap();
         assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image"));
         let resp = parse(Format::OpenAiResponses, br#"{"model":"m","input":"x"}"#).unwrap();
         assert!(resp.to_chat_request("m", 1).unwrap_err().message.contains("/v1/responses"));
@@ -500,19 +521,28 @@ mod tests {
         assert_eq!(c.messages[2].tool_call_id.as_deref(), Some("c1"));
         assert_eq!((c.max_tokens, c.stream, c.stop.clone()), (Some(64), true, vec!["END".to_string()]));
         assert_eq!(c.tools[0].name, "w");
-        let img = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]}"#).unwrap();
+        let img = parse(
+            Format::OpenAiChat,
+            br#"{"model":"m","messages":[{"role":"user","content":[{"type":"image_url"}]}]}"#,
+        )
+        .unwrap();
         assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image_url"));
     }
 
     #[test]
     fn owner_instructions_go_first_in_each_format() {
-        let mut chat = parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
+        let mut chat =
+            parse(Format::OpenAiChat, br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#).unwrap();
         chat.apply_instructions("Owner.");
         assert_eq!(chat.body["messages"][0], serde_json::json!({ "role": "system", "content": "Owner." }));
         let mut resp = parse(Format::OpenAiResponses, br#"{"model":"m","input":"hi","instructions":"Mine."}"#).unwrap();
         resp.apply_instructions("Owner.");
         assert_eq!(resp.body["instructions"], "Owner.\n\nMine.");
-        let mut msgs = parse(Format::Anthropic, br#"{"model":"m","max_tokens":5,"system":[{"type":"text","text":"Mine."}],"messages":[]}"#).unwrap();
+        let mut msgs = parse(
+            Format::Anthropic,
+            br#"{"model":"m","max_tokens":5,"system":[{"type":"text","text":"Mine."}],"messages":[]}"#,
+        )
+        .unwrap();
         msgs.apply_instructions("Owner.");
         assert_eq!(msgs.body["system"][0]["text"], "Owner.");
         assert_eq!(msgs.body["system"][1]["text"], "Mine.");

@@ -39,11 +39,7 @@ impl Env {
         K: Into<String>,
         V: Into<String>,
     {
-        let vars = pairs
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .filter(|(_, v)| !v.trim().is_empty())
-            .collect();
+        let vars = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).filter(|(_, v)| !v.trim().is_empty()).collect();
         Self { vars }
     }
 
@@ -322,7 +318,10 @@ impl Config {
         for e in models.values() {
             let base = providers.iter().find(|p| p.kind == e.provider).map(|p| p.base_url.as_str());
             if base.is_some_and(is_loopback_url) && pricing.get(&e.model).is_none() {
-                pricing.insert(e.model.clone(), ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None });
+                pricing.insert(
+                    e.model.clone(),
+                    ModelPrice { input: 0.0, output: 0.0, cache_read: None, cache_write: None },
+                );
             }
         }
         let aliases: Vec<&str> = models.keys().map(String::as_str).collect();
@@ -336,9 +335,8 @@ impl Config {
                 return Err(ConfigError(format!("summarize.model {:?} is not a configured model alias", s.model)));
             }
         }
-        let allowed_origins = raw
-            .allowed_origins
-            .unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
+        let allowed_origins =
+            raw.allowed_origins.unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
         Ok(Self {
             models,
             default_model,
@@ -426,9 +424,23 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         v,
         "",
         &[
-            "models", "default_model", "allow_model_ids", "allowed_origins", "site_keys", "limits", "retry", "cache",
-            "pricing", "allow_system_prompt", "simulated", "prompt_cache", "instructions", "summarize", "routing",
-            "provider_wait_ms", "sdk_instructions",
+            "models",
+            "default_model",
+            "allow_model_ids",
+            "allowed_origins",
+            "site_keys",
+            "limits",
+            "retry",
+            "cache",
+            "pricing",
+            "allow_system_prompt",
+            "simulated",
+            "prompt_cache",
+            "instructions",
+            "summarize",
+            "routing",
+            "provider_wait_ms",
+            "sdk_instructions",
         ],
     )?;
     Ok(RawConfig {
@@ -481,7 +493,14 @@ fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
         v,
         path,
         &[
-            "provider", "model", "label", "fallback", "instructions", "context_tokens", "summarize", "provider_rpm",
+            "provider",
+            "model",
+            "label",
+            "fallback",
+            "instructions",
+            "context_tokens",
+            "summarize",
+            "provider_rpm",
             "provider_tpm",
         ],
     )?;
@@ -514,9 +533,18 @@ fn read_limits(v: &Value, path: &str) -> Result<Limits, String> {
         v,
         path,
         &[
-            "max_tokens", "max_messages", "max_message_chars", "max_total_chars", "max_body_bytes",
-            "requests_per_minute", "concurrent_streams", "daily_tokens", "daily_spend_usd", "first_token_timeout_ms",
-            "stall_timeout_ms", "keepalive_ms",
+            "max_tokens",
+            "max_messages",
+            "max_message_chars",
+            "max_total_chars",
+            "max_body_bytes",
+            "requests_per_minute",
+            "concurrent_streams",
+            "daily_tokens",
+            "daily_spend_usd",
+            "first_token_timeout_ms",
+            "stall_timeout_ms",
+            "keepalive_ms",
         ],
     )?;
     let d = Limits::default();
@@ -538,7 +566,11 @@ fn read_limits(v: &Value, path: &str) -> Result<Limits, String> {
 }
 
 fn read_retry(v: &Value, path: &str) -> Result<RetryPolicy, String> {
-    let o = Obj::new(v, path, &["max_attempts", "base_delay_ms", "max_delay_ms", "max_retry_after_ms", "retryable_statuses"])?;
+    let o = Obj::new(
+        v,
+        path,
+        &["max_attempts", "base_delay_ms", "max_delay_ms", "max_retry_after_ms", "retryable_statuses"],
+    )?;
     let d = RetryPolicy::default();
     let statuses = match o.get("retryable_statuses") {
         None => d.retryable_statuses.clone(),
@@ -562,7 +594,11 @@ fn read_cache(v: &Value, path: &str) -> Result<CacheConfig, String> {
     let semantic = match o.get("semantic") {
         None => d.semantic.clone(),
         Some(s) => {
-            let s = Obj::new(s, &o.path("semantic"), &["enabled", "threshold", "embedding_model", "provider", "max_entries"])?;
+            let s = Obj::new(
+                s,
+                &o.path("semantic"),
+                &["enabled", "threshold", "embedding_model", "provider", "max_entries"],
+            )?;
             let sd = SemanticCacheConfig::default();
             SemanticCacheConfig {
                 enabled: s.bool("enabled")?.unwrap_or(sd.enabled),
@@ -679,7 +715,11 @@ mod tests {
         )]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("unknown alias"));
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"retry":{"max_attempts":0}}"#)]);
-        assert!(Config::from_env(&env).unwrap_err().0.starts_with("retry"), "{:?}", Config::from_env(&env).unwrap_err());
+        assert!(
+            Config::from_env(&env).unwrap_err().0.starts_with("retry"),
+            "{:?}",
+            Config::from_env(&env).unwrap_err()
+        );
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"pricing":{"m":{"input":-1,"output":1}}}"#)]);
         assert!(Config::from_env(&env).unwrap_err().0.contains("pricing.m.input must be a non-negative number"));
         let env = Env::from_pairs([("EDGECHAT_CONFIG", r#"{"limits":{"max_tokens":"many"}}"#)]);
@@ -722,7 +762,11 @@ mod tests {
         let usage = edgechat::Usage { input_tokens: 100, output_tokens: 10, ..edgechat::Usage::default() };
         assert_eq!(c.pricing.cost("smollm2", &usage), Some(0.0));
         let env = Env::from_pairs([("COMPAT_BASE_URL", "https://llm.example/v1")]);
-        assert_eq!(Config::from_env(&env).unwrap().pricing.cost("smollm2", &usage), None, "a remote server's price is unknown");
+        assert_eq!(
+            Config::from_env(&env).unwrap().pricing.cost("smollm2", &usage),
+            None,
+            "a remote server's price is unknown"
+        );
         assert!(is_loopback_url("http://localhost:11434/v1") && is_loopback_url("http://[::1]:8000"));
         assert!(!is_loopback_url("http://127example.com") && is_loopback_url("http://127.0.0.1"));
         assert!(!is_loopback_url("https://api.openai.com/v1"));

@@ -76,7 +76,11 @@ pub fn scrub(text: &str, secrets: &[String]) -> String {
 
 fn looks_like_key(w: &str) -> bool {
     let prefixed = ["sk-", "sk_", "pk-", "rk-", "key-", "sess-"].iter().any(|p| w.starts_with(p)) && w.len() > 6;
-    prefixed || (w.contains("***") && w.len() > 4) || (w.len() >= 32 && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && w.chars().any(|c| c.is_ascii_digit()))
+    prefixed
+        || (w.contains("***") && w.len() > 4)
+        || (w.len() >= 32
+            && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && w.chars().any(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -81,7 +81,9 @@ fn join(path: &str, field: &str) -> String {
 impl<'a> Obj<'a> {
     /// `value` as an object with only the `known` fields.
     pub fn new(value: &'a Value, path: &str, known: &[&str]) -> Result<Self, String> {
-        let map = value.as_object().ok_or_else(|| format!("{} must be an object", if path.is_empty() { "the configuration" } else { path }))?;
+        let map = value
+            .as_object()
+            .ok_or_else(|| format!("{} must be an object", if path.is_empty() { "the configuration" } else { path }))?;
         if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!("unknown field `{}`; expected one of: {}", join(path, k), known.join(", ")));
         }
@@ -90,7 +92,9 @@ impl<'a> Obj<'a> {
 
     /// `value` as an object; unknown fields are ignored (request bodies, which clients may extend).
     pub fn lenient(value: &'a Value, path: &str) -> Result<Self, String> {
-        let map = value.as_object().ok_or_else(|| format!("{} must be an object", if path.is_empty() { "the body" } else { path }))?;
+        let map = value
+            .as_object()
+            .ok_or_else(|| format!("{} must be an object", if path.is_empty() { "the body" } else { path }))?;
         Ok(Self { map, path: path.to_string() })
     }
 
@@ -138,7 +142,11 @@ impl<'a> Obj<'a> {
         })
     }
     /// An object whose every value is read by `read(value, path)`.
-    pub fn named<T>(&self, field: &str, read: impl Fn(&Value, &str) -> Result<T, String>) -> Result<Option<Named<T>>, String> {
+    pub fn named<T>(
+        &self,
+        field: &str,
+        read: impl Fn(&Value, &str) -> Result<T, String>,
+    ) -> Result<Option<Named<T>>, String> {
         let Some(v) = self.get(field) else { return Ok(None) };
         let map = v.as_object().ok_or_else(|| format!("{} must be an object", self.path(field)))?;
         let mut out = Named::default();

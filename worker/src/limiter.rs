@@ -156,7 +156,13 @@ impl Op {
                 },
                 now_ms: nums[4],
             }),
-            "release" => Some(Op::Release { key, lease: nums[0], tokens: nums[1], spend_usd: nums[2] as f64 / 1e6, now_ms: nums[3] }),
+            "release" => Some(Op::Release {
+                key,
+                lease: nums[0],
+                tokens: nums[1],
+                spend_usd: nums[2] as f64 / 1e6,
+                now_ms: nums[3],
+            }),
             "provider" => Some(Op::Provider {
                 key,
                 rpm: u32::try_from(nums[0]).ok()?,
@@ -234,7 +240,8 @@ impl Limiter {
     /// Applies one [`Op`]; `Release` answers `Allowed` with the released lease.
     pub fn apply(&mut self, op: Op) -> Decision {
         match op {
-            Op::Provider { key, rpm, tpm, tokens, now_ms } => match self.admit_provider(&key, rpm, tpm, tokens, now_ms) {
+            Op::Provider { key, rpm, tpm, tokens, now_ms } => match self.admit_provider(&key, rpm, tpm, tokens, now_ms)
+            {
                 Ok(()) => Decision::Allowed { lease: 0, left: Left::default() },
                 Err(wait_ms) => limited(
                     "rate_limited",
@@ -259,10 +266,18 @@ impl Limiter {
         let st = self.clients.entry(key.to_string()).or_default();
         roll(st, now_ms);
         if rule.daily_tokens > 0 && st.tokens >= rule.daily_tokens {
-            return limited("budget_exceeded", format!("daily token budget of {} is used up", rule.daily_tokens), until_next_day(now_ms));
+            return limited(
+                "budget_exceeded",
+                format!("daily token budget of {} is used up", rule.daily_tokens),
+                until_next_day(now_ms),
+            );
         }
         if rule.daily_spend_usd > 0.0 && st.spend_usd >= rule.daily_spend_usd {
-            return limited("budget_exceeded", format!("daily spend budget of {} micro-USD is used up", usd_to_micros(rule.daily_spend_usd)), until_next_day(now_ms));
+            return limited(
+                "budget_exceeded",
+                format!("daily spend budget of {} micro-USD is used up", usd_to_micros(rule.daily_spend_usd)),
+                until_next_day(now_ms),
+            );
         }
         if rule.rpm > 0 && st.requests.len() >= rule.rpm as usize {
             let oldest = st.requests.front().copied().unwrap_or(now_ms);
@@ -414,7 +429,9 @@ mod tests {
         lease(l.acquire("a", &r, 0));
         lease(l.acquire("a", &r, 10_000));
         match l.acquire("a", &r, 20_000) {
-            Decision::Limited { kind, retry_after_s, .. } => assert_eq!((kind.as_str(), retry_after_s), ("rate_limited", 40)),
+            Decision::Limited { kind, retry_after_s, .. } => {
+                assert_eq!((kind.as_str(), retry_after_s), ("rate_limited", 40))
+            }
             d => panic!("{d:?}"),
         }
         lease(l.acquire("b", &r, 20_000));
@@ -468,7 +485,11 @@ mod tests {
     fn wire_format_round_trips() {
         let ops = [
             Op::Release { key: "site:pk|ip:1.2.3.4".into(), lease: 3, tokens: 4, spend_usd: 0.5, now_ms: 9 },
-            Op::Acquire { key: "k|x".into(), rule: Rule { rpm: 1, concurrent: 2, daily_tokens: 3, daily_spend_usd: 0.25 }, now_ms: 7 },
+            Op::Acquire {
+                key: "k|x".into(),
+                rule: Rule { rpm: 1, concurrent: 2, daily_tokens: 3, daily_spend_usd: 0.25 },
+                now_ms: 7,
+            },
         ];
         for op in ops {
             assert_eq!(Op::decode(&op.encode()), Some(op));
@@ -476,7 +497,8 @@ mod tests {
         for d in [
             Decision::Allowed { lease: 5, left: Left::default() },
             Decision::Allowed { lease: 6, left: Left { tokens: Some(12), usd: Some(0.25) } },
-            limited("rate_limited", "a | b".into(), 3)] {
+            limited("rate_limited", "a | b".into(), 3),
+        ] {
             assert_eq!(Decision::decode(&d.encode()), Some(d));
         }
         assert_eq!(Op::decode("acquire|1|2"), None);
@@ -501,7 +523,9 @@ mod tests {
         let op = Op::Provider { key: "provider:gpt|x".into(), rpm: 3, tpm: 9, tokens: 4, now_ms: 7 };
         assert_eq!(Op::decode(&op.encode()), Some(op.clone()));
         match l.apply(Op::Provider { key: "p".into(), rpm: 0, tpm: 100, tokens: 50, now_ms: 10_001 }) {
-            Decision::Limited { kind, retry_after_s, .. } => assert_eq!((kind.as_str(), retry_after_s), ("rate_limited", 50)),
+            Decision::Limited { kind, retry_after_s, .. } => {
+                assert_eq!((kind.as_str(), retry_after_s), ("rate_limited", 50))
+            }
             d => panic!("{d:?}"),
         }
     }

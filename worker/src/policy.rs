@@ -12,9 +12,9 @@ pub fn origin_matches(patterns: &[String], origin: &str) -> bool {
             return true;
         }
         match p.strip_suffix(":*") {
-            Some(prefix) => origin
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || (rest.starts_with(':') && rest[1..].bytes().all(|b| b.is_ascii_digit()))),
+            Some(prefix) => origin.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || (rest.starts_with(':') && rest[1..].bytes().all(|b| b.is_ascii_digit()))
+            }),
             None => false,
         }
     })
@@ -93,10 +93,7 @@ pub fn authenticate(config: &Config, creds: &Credentials<'_>, now_s: u64) -> Res
     }
     let site = match &site_name {
         Some(k) => Some(
-            config
-                .site_keys
-                .get(k)
-                .ok_or_else(|| ApiError::unauthorized(format!("unknown site key {}", short(k))))?,
+            config.site_keys.get(k).ok_or_else(|| ApiError::unauthorized(format!("unknown site key {}", short(k))))?,
         ),
         None => None,
     };
@@ -348,7 +345,14 @@ mod tests {
 
     #[test]
     fn limits() {
-        let l = Limits { max_messages: 2, max_message_chars: 5, max_total_chars: 8, max_tokens: 100, max_body_bytes: 10, ..Limits::default() };
+        let l = Limits {
+            max_messages: 2,
+            max_message_chars: 5,
+            max_total_chars: 8,
+            max_tokens: 100,
+            max_body_bytes: 10,
+            ..Limits::default()
+        };
         assert_eq!(check_content_length(&l, Some("11")).unwrap_err().kind, "body_too_large");
         assert!(check_content_length(&l, Some("10")).is_ok());
         assert!(check_content_length(&l, None).is_ok());

@@ -48,17 +48,44 @@ impl Task {
     fn default_keywords(self) -> &'static [&'static str] {
         match self {
             Self::Code => &[
-                "```", "fn ", "def ", "function ", "class ", "#include", "import ", "traceback", "stack trace",
-                "compile", "compiler", "refactor", "regex", "sql", "javascript", "typescript", "python", "rust",
-                "bug in", "unit test",
+                "```",
+                "fn ",
+                "def ",
+                "function ",
+                "class ",
+                "#include",
+                "import ",
+                "traceback",
+                "stack trace",
+                "compile",
+                "compiler",
+                "refactor",
+                "regex",
+                "sql",
+                "javascript",
+                "typescript",
+                "python",
+                "rust",
+                "bug in",
+                "unit test",
             ],
             Self::Summarization => &["summarize", "summarise", "summary", "tl;dr", "tldr", "key points", "condense"],
             Self::Classification => {
                 &["classify", "categorize", "categorise", "which category", "sentiment", "label this", "tag this"]
             }
             Self::Reasoning => &[
-                "step by step", "prove", "proof", "why does", "why is", "reason about", "calculate", "solve",
-                "derive", "how many", "puzzle", "logic",
+                "step by step",
+                "prove",
+                "proof",
+                "why does",
+                "why is",
+                "reason about",
+                "calculate",
+                "solve",
+                "derive",
+                "how many",
+                "puzzle",
+                "logic",
             ],
             Self::Chat | Self::LongDocument => &[],
         }
@@ -225,7 +252,9 @@ mod tests {
         assert!(err(json!({ "tasks": { "chat": 3 } })).contains("must be a model alias"));
         assert!(err(json!({})).contains("routing.tasks is required"));
         assert!(err(json!({ "alias": "fast", "tasks": {} })).contains("already a model alias"));
-        assert!(err(json!({ "tasks": {}, "keywords": { "chat2": [] } })).contains("routing.keywords.chat2 is not a task"));
+        assert!(
+            err(json!({ "tasks": {}, "keywords": { "chat2": [] } })).contains("routing.keywords.chat2 is not a task")
+        );
         assert!(err(json!({ "tasks": {}, "extra": 1 })).contains("extra"));
     }
 }

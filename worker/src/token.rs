@@ -182,7 +182,11 @@ mod tests {
         assert_eq!(verify(b"secret", &forged, 1000), Err(TokenError::BadSignature));
         assert_eq!(verify(b"secret", "nodot", 1000), Err(TokenError::Malformed));
         assert_eq!(verify(b"secret", "a.!!", 1000), Err(TokenError::Malformed));
-        let no_exp = format!("{}.{}", b64url_encode(br#"{"sub":"x"}"#), b64url_encode(&sign(b"secret", b64url_encode(br#"{"sub":"x"}"#).as_bytes())));
+        let no_exp = format!(
+            "{}.{}",
+            b64url_encode(br#"{"sub":"x"}"#),
+            b64url_encode(&sign(b"secret", b64url_encode(br#"{"sub":"x"}"#).as_bytes()))
+        );
         assert_eq!(verify(b"secret", &no_exp, 1000), Err(TokenError::Malformed));
     }
 

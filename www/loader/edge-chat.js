@@ -54,7 +54,9 @@ class EdgeChat extends HTMLElement {
     const sheet = document.createElement('link');
     sheet.rel = 'stylesheet';
     sheet.href = stylesheet();
-    const styled = new Promise((done) => { sheet.onload = sheet.onerror = done; });
+    const styled = new Promise((done) => {
+      sheet.onload = sheet.onerror = done;
+    });
     const host = document.createElement('div');
     host.className = 'ec-host';
     host.title = ''; // the element's own `title` attribute must not become a tooltip over the whole widget
@@ -63,8 +65,15 @@ class EdgeChat extends HTMLElement {
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
-        this._widget = m.mount_edge_chat(host, attr('endpoint'), attr('site-key'), attr('title'), attr('mode', 'inline'),
-          this, attr('token-url') || undefined);
+        this._widget = m.mount_edge_chat(
+          host,
+          attr('endpoint'),
+          attr('site-key'),
+          attr('title'),
+          attr('mode', 'inline'),
+          this,
+          attr('token-url') || undefined,
+        );
       })
       .catch((err) => {
         host.textContent = `The chat could not load: ${err && err.message ? err.message : err}`;
@@ -87,14 +96,30 @@ class EdgeChat extends HTMLElement {
 
   // Properties mirror the attributes (`title` is HTMLElement's own); setting one re-mounts the widget, as the
   // attribute does. Declared for TypeScript in packages/edge-chat/edge-chat.d.ts.
-  get endpoint() { return this.getAttribute('endpoint') ?? ''; }
-  set endpoint(value) { this.setAttribute('endpoint', value); }
-  get siteKey() { return this.getAttribute('site-key') ?? ''; }
-  set siteKey(value) { this.setAttribute('site-key', value); }
-  get mode() { return this.getAttribute('mode') ?? 'inline'; }
-  set mode(value) { this.setAttribute('mode', value); }
-  get byok() { return this.hasAttribute('byok'); }
-  set byok(value) { this.toggleAttribute('byok', Boolean(value)); }
+  get endpoint() {
+    return this.getAttribute('endpoint') ?? '';
+  }
+  set endpoint(value) {
+    this.setAttribute('endpoint', value);
+  }
+  get siteKey() {
+    return this.getAttribute('site-key') ?? '';
+  }
+  set siteKey(value) {
+    this.setAttribute('site-key', value);
+  }
+  get mode() {
+    return this.getAttribute('mode') ?? 'inline';
+  }
+  set mode(value) {
+    this.setAttribute('mode', value);
+  }
+  get byok() {
+    return this.hasAttribute('byok');
+  }
+  set byok(value) {
+    this.toggleAttribute('byok', Boolean(value));
+  }
 }
 
 if (!customElements.get('edge-chat')) customElements.define('edge-chat', EdgeChat);

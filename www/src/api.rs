@@ -271,7 +271,13 @@ impl ChatError {
 
     /// A network-level failure.
     pub fn network(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Network, code: "network".into(), message: message.into(), retry_after_ms: None, retryable: true }
+        Self {
+            kind: ErrorKind::Network,
+            code: "network".into(),
+            message: message.into(),
+            retry_after_ms: None,
+            retryable: true,
+        }
     }
 
     /// A stream that ended without `done` or `error`.
@@ -287,14 +293,17 @@ impl ChatError {
 
     /// A resumable stream the edge no longer has (expired, or refused): the text so far is all there is.
     pub fn expired() -> Self {
-        Self {
-            message: "The answer could not be resumed.".into(),
-            ..Self::truncated()
-        }
+        Self { message: "The answer could not be resumed.".into(), ..Self::truncated() }
     }
 
     /// Classifies an edge error `type` (and HTTP status, when there was one).
-    pub fn from_edge(code: &str, message: String, status: Option<u16>, retry_after_ms: Option<u64>, truncated: bool) -> Self {
+    pub fn from_edge(
+        code: &str,
+        message: String,
+        status: Option<u16>,
+        retry_after_ms: Option<u64>,
+        truncated: bool,
+    ) -> Self {
         let kind = match code {
             _ if truncated => ErrorKind::Truncated,
             "rate_limited" | "budget_exceeded" => ErrorKind::RateLimited,
@@ -303,8 +312,17 @@ impl ChatError {
             "truncated" => ErrorKind::Truncated,
             "unauthorized" | "session_required" => ErrorKind::Auth,
             _ if status == Some(401) => ErrorKind::Auth,
-            "bad_request" | "body_too_large" | "invalid_json" | "origin_not_allowed" | "summary_invalid"
-            | "model_not_allowed" | "too_many_messages" | "message_too_long" | "conversation_too_long" | "max_tokens_exceeded" | "not_found"
+            "bad_request"
+            | "body_too_large"
+            | "invalid_json"
+            | "origin_not_allowed"
+            | "summary_invalid"
+            | "model_not_allowed"
+            | "too_many_messages"
+            | "message_too_long"
+            | "conversation_too_long"
+            | "max_tokens_exceeded"
+            | "not_found"
             | "method_not_allowed" => ErrorKind::Rejected,
             _ => ErrorKind::Provider,
         };
@@ -393,7 +411,9 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
             cost_usd: u.cost_usd,
             estimated: u.estimated,
         }),
-        W::Done(d) => EdgeEvent::Done { stopped: d.stopped, stop_reason: d.stop_reason.map(|r| r.as_str().to_string()) },
+        W::Done(d) => {
+            EdgeEvent::Done { stopped: d.stopped, stop_reason: d.stop_reason.map(|r| r.as_str().to_string()) }
+        }
         W::Error(e) => EdgeEvent::Error(ChatError::from_edge(&e.kind, e.message, None, e.retry_after_ms, e.truncated)),
         _ => return None,
     }))
@@ -411,11 +431,8 @@ pub fn tool_call_to_json(c: &ToolCall) -> JsValue {
 }
 
 fn js_err(context: &str, e: JsValue) -> ChatError {
-    let detail = e
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_default();
+    let detail =
+        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_default();
     ChatError::network(format!("{context}: {detail}"))
 }
 
@@ -463,7 +480,13 @@ pub fn request(method: &str, headers: &Headers, body: Option<&str>, signal: Opti
 }
 
 /// Sends `method url` with a body and headers; returns the response or the failure.
-pub async fn send(method: &str, url: &str, headers: &Headers, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, Failure> {
+pub async fn send(
+    method: &str,
+    url: &str,
+    headers: &Headers,
+    body: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, Failure> {
     fetch(url, &request(method, headers, body, signal)).await
 }
 
@@ -645,7 +668,14 @@ impl Cursor {
 /// Sends an edge request with the site key and the session token (a JSON body's content type, `extra`). After a
 /// `401`, with a token from the page's token endpoint, a new token is fetched and the request sent once more. A
 /// non-2xx answer is an error.
-async fn open(ep: &Endpoint, method: &str, path: &str, extra: Option<(&str, String)>, body: Option<&str>, signal: Option<&AbortSignal>) -> Result<Response, Failure> {
+async fn open(
+    ep: &Endpoint,
+    method: &str,
+    path: &str,
+    extra: Option<(&str, String)>,
+    body: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Result<Response, Failure> {
     // `set` fails only for a forbidden name or an invalid value: the header is left out.
     let h = Headers::new().unwrap_throw();
     if let Some((k, v)) = extra {
@@ -678,7 +708,12 @@ async fn open(ep: &Endpoint, method: &str, path: &str, extra: Option<(&str, Stri
 /// Opens a stream whose body [`read_events`] reads: `POST /api/chat` with `body`, or without one, the resumption
 /// of `cursor`'s stream (`GET /api/chat/streams/{id}` with `Last-Event-ID`: the events after it, then the live
 /// ones).
-pub async fn open_stream(ep: &Endpoint, body: Option<&str>, cursor: &Cursor, signal: &AbortSignal) -> Result<Response, Failure> {
+pub async fn open_stream(
+    ep: &Endpoint,
+    body: Option<&str>,
+    cursor: &Cursor,
+    signal: &AbortSignal,
+) -> Result<Response, Failure> {
     match body {
         Some(_) => open(ep, "POST", "/api/chat", None, body, Some(signal)).await,
         None => {

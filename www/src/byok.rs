@@ -46,7 +46,8 @@ impl ByokSettings {
     }
 
     fn config(&self) -> ProviderConfig {
-        let base = if self.base_url.trim().is_empty() { self.provider.default_base_url() } else { self.base_url.trim() };
+        let base =
+            if self.base_url.trim().is_empty() { self.provider.default_base_url() } else { self.base_url.trim() };
         ProviderConfig {
             kind: self.provider,
             base_url: base.trim_end_matches('/').to_string(),

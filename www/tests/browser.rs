@@ -21,9 +21,7 @@ fn container() -> Element {
 /// Tags of the rendered blocks: final ones (inside the `div.ec-chunk`s) then the tail's.
 fn tags(root: &Element) -> Vec<String> {
     let kids = root.query_selector_all(":scope > .ec-chunk > *, :scope > .ec-tail > *").unwrap();
-    (0..kids.length())
-        .map(|i| kids.item(i).unwrap().dyn_into::<Element>().unwrap().tag_name().to_lowercase())
-        .collect()
+    (0..kids.length()).map(|i| kids.item(i).unwrap().dyn_into::<Element>().unwrap().tag_name().to_lowercase()).collect()
 }
 
 /// The `i`-th rendered block.
@@ -163,7 +161,10 @@ async fn widget_mounts_with_input_and_reports_an_unreachable_edge() {
 #[wasm_bindgen_test]
 async fn bubble_mode_starts_closed() {
     let root: HtmlElement = container().dyn_into().unwrap();
-    let _handle = Widget::mount(&root, Options { endpoint: "http://127.0.0.1:9".into(), mode: Mode::Bubble, ..Options::default() });
+    let _handle = Widget::mount(
+        &root,
+        Options { endpoint: "http://127.0.0.1:9".into(), mode: Mode::Bubble, ..Options::default() },
+    );
     let launcher: HtmlElement = root.query_selector(".ec-launcher").unwrap().unwrap().dyn_into().unwrap();
     assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
     assert!(root.query_selector(".ec-panel").unwrap().is_none());

@@ -74,20 +74,32 @@ impl MessagesEncoder {
                 self.start(&mut out);
                 if !self.text_open {
                     self.text_open = true;
-                    out.push_str(&sse("content_block_start", &json!({ "type": "content_block_start", "index": self.index,
-                        "content_block": { "type": "text", "text": "" } })));
+                    out.push_str(&sse(
+                        "content_block_start",
+                        &json!({ "type": "content_block_start", "index": self.index,
+                        "content_block": { "type": "text", "text": "" } }),
+                    ));
                 }
-                out.push_str(&sse("content_block_delta", &json!({ "type": "content_block_delta", "index": self.index,
-                    "delta": { "type": "text_delta", "text": text } })));
+                out.push_str(&sse(
+                    "content_block_delta",
+                    &json!({ "type": "content_block_delta", "index": self.index,
+                    "delta": { "type": "text_delta", "text": text } }),
+                ));
             }
             StreamEvent::ToolCall { call } => {
                 self.start(&mut out);
                 self.close_text(&mut out);
                 let i = self.index;
-                out.push_str(&sse("content_block_start", &json!({ "type": "content_block_start", "index": i,
-                    "content_block": { "type": "tool_use", "id": call.id, "name": call.name, "input": {} } })));
-                out.push_str(&sse("content_block_delta", &json!({ "type": "content_block_delta", "index": i,
-                    "delta": { "type": "input_json_delta", "partial_json": call.arguments } })));
+                out.push_str(&sse(
+                    "content_block_start",
+                    &json!({ "type": "content_block_start", "index": i,
+                    "content_block": { "type": "tool_use", "id": call.id, "name": call.name, "input": {} } }),
+                ));
+                out.push_str(&sse(
+                    "content_block_delta",
+                    &json!({ "type": "content_block_delta", "index": i,
+                    "delta": { "type": "input_json_delta", "partial_json": call.arguments } }),
+                ));
                 out.push_str(&sse("content_block_stop", &json!({ "type": "content_block_stop", "index": i })));
                 self.index += 1;
             }
@@ -102,9 +114,12 @@ impl MessagesEncoder {
         let mut out = String::new();
         self.start(&mut out);
         self.close_text(&mut out);
-        out.push_str(&sse("message_delta", &json!({ "type": "message_delta",
+        out.push_str(&sse(
+            "message_delta",
+            &json!({ "type": "message_delta",
             "delta": { "stop_reason": anthropic_stop_reason(self.stop), "stop_sequence": null },
-            "usage": anthropic_usage(usage) })));
+            "usage": anthropic_usage(usage) }),
+        ));
         out.push_str(&sse("message_stop", &json!({ "type": "message_stop" })));
         out
     }
@@ -148,12 +163,26 @@ mod tests {
         let mut e = MessagesEncoder::new("msg_1".into(), "fast".into());
         let mut s = e.push(&StreamEvent::Start { id: None, model: None });
         s += &e.push(&StreamEvent::TextDelta { text: "Hi".into() });
-        s += &e.push(&StreamEvent::ToolCall { call: ToolCall { id: "t".into(), name: "f".into(), arguments: "{}".into() } });
+        s += &e.push(&StreamEvent::ToolCall {
+            call: ToolCall { id: "t".into(), name: "f".into(), arguments: "{}".into() },
+        });
         s += &e.push(&StreamEvent::Stop { reason: StopReason::ToolUse, raw: "tool_calls".into() });
         s += &e.finish(&Usage { input_tokens: 5, output_tokens: 2, ..Usage::default() });
         let names: Vec<&str> = s.lines().filter_map(|l| l.strip_prefix("event: ")).collect();
-        assert_eq!(names, ["message_start", "content_block_start", "content_block_delta", "content_block_stop",
-            "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
+        assert_eq!(
+            names,
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_stop",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_stop",
+                "message_delta",
+                "message_stop"
+            ]
+        );
         assert!(s.contains(r#""stop_reason":"tool_use""#));
         assert!(s.contains(r#""index":1"#));
         let m = message("msg", "fast", &ChatResponse { text: "x".into(), ..ChatResponse::default() });

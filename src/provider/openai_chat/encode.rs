@@ -134,7 +134,9 @@ mod tests {
         let mut e = ChunkEncoder::new("chatcmpl-1".into(), "smart".into(), 7, true);
         let mut s = e.push(&StreamEvent::Start { id: None, model: None });
         s += &e.push(&StreamEvent::TextDelta { text: "Hi".into() });
-        s += &e.push(&StreamEvent::ToolCall { call: ToolCall { id: "c".into(), name: "f".into(), arguments: "{}".into() } });
+        s += &e.push(&StreamEvent::ToolCall {
+            call: ToolCall { id: "c".into(), name: "f".into(), arguments: "{}".into() },
+        });
         s += &e.push(&StreamEvent::Stop { reason: StopReason::ToolUse, raw: "tool_use".into() });
         s += &e.finish(&Usage { input_tokens: 5, output_tokens: 2, ..Usage::default() });
         let datas: Vec<&str> = s.split("\n\n").filter(|l| !l.is_empty()).map(|l| &l[6..]).collect();
@@ -150,7 +152,8 @@ mod tests {
 
     #[test]
     fn non_streaming_completion() {
-        let r = ChatResponse { text: "Hello".into(), stop_reason: Some(StopReason::MaxTokens), ..ChatResponse::default() };
+        let r =
+            ChatResponse { text: "Hello".into(), stop_reason: Some(StopReason::MaxTokens), ..ChatResponse::default() };
         let c = completion("id", "smart", 1, &r);
         assert_eq!(c["choices"][0]["message"]["content"], "Hello");
         assert_eq!(c["choices"][0]["finish_reason"], "length");

@@ -21,13 +21,18 @@ export const app = {
 /** Opens the app at `path` with nothing stored: IndexedDB and localStorage of the origin are cleared first (from a
  * blank page of the same origin, so no open connection blocks the deletion). */
 export async function freshApp(page, base, path = '/') {
-  await page.route(`${base}/blank.html`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>blank</title>' }));
+  await page.route(`${base}/blank.html`, (r) =>
+    r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>blank</title>' }),
+  );
   await page.goto(`${base}/blank.html`);
-  await page.evaluate(() => new Promise((resolve) => {
-    localStorage.clear();
-    const r = indexedDB.deleteDatabase('edgechat-app');
-    r.onsuccess = r.onerror = r.onblocked = () => resolve();
-  }));
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        localStorage.clear();
+        const r = indexedDB.deleteDatabase('edgechat-app');
+        r.onsuccess = r.onerror = r.onblocked = () => resolve();
+      }),
+  );
   await page.goto(`${base}${path}`);
   if (path === '/' || path.startsWith('/t/')) await page.locator(app.input).waitFor({ timeout: 20000 });
 }
@@ -65,7 +70,13 @@ export async function axeCheck(page, what) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const list = bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  const list = bad.map(
+    (v) =>
+      `${v.impact} ${v.id}: ${v.help} — ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(' '))
+        .join(' | ')}`,
+  );
   assert.deepEqual(list, [], `axe on ${what}`);
   return result.violations;
 }

@@ -70,7 +70,11 @@ function fromDirective(text) {
   if (text.includes('mock:stall')) return { text: 'Partial answer before the stall', stall: true };
   if (text.includes('mock:truncate')) return { text: 'Partial answer that gets cut', end: 'truncate' };
   if (text.includes('mock:error'))
-    return { text: 'Partial', end: 'error', error: { type: 'upstream_error', message: 'The provider failed mid-answer', retryable: true } };
+    return {
+      text: 'Partial',
+      end: 'error',
+      error: { type: 'upstream_error', message: 'The provider failed mid-answer', retryable: true },
+    };
   if (text.includes('mock:markdown')) return { text: MARKDOWN_ANSWER };
   return { text: `Answer to: ${text.slice(0, 60)}\n\nSecond paragraph with **bold** text.` };
 }
@@ -128,7 +132,9 @@ export async function startMockEdge({ config = {}, port = 0, requireSession = fa
     const entry = { body, headers: req.headers, aborted: false, completed: false };
     log.push(entry);
     const messages = Array.isArray(body.messages) ? body.messages : [];
-    const chars = messages.reduce((n, m) => n + [...String(m.content ?? '')].length, 0) + [...String(body.summary?.text ?? '')].length;
+    const chars =
+      messages.reduce((n, m) => n + [...String(m.content ?? '')].length, 0) +
+      [...String(body.summary?.text ?? '')].length;
     if (body.summary) {
       const known = summaries.get(body.summary.token);
       if (!known || known.text !== body.summary.text || known.covers !== body.summary.covers) {
@@ -139,12 +145,22 @@ export async function startMockEdge({ config = {}, port = 0, requireSession = fa
     }
     if (messages.length > cfg.limits.max_messages) {
       entry.completed = true;
-      refuse(res, 400, 'too_many_messages', `${messages.length} messages exceed the limit of ${cfg.limits.max_messages}`);
+      refuse(
+        res,
+        400,
+        'too_many_messages',
+        `${messages.length} messages exceed the limit of ${cfg.limits.max_messages}`,
+      );
       return;
     }
     if (chars > cfg.limits.max_total_chars) {
       entry.completed = true;
-      refuse(res, 400, 'conversation_too_long', `the conversation has ${chars} characters; the limit is ${cfg.limits.max_total_chars}`);
+      refuse(
+        res,
+        400,
+        'conversation_too_long',
+        `the conversation has ${chars} characters; the limit is ${cfg.limits.max_total_chars}`,
+      );
       return;
     }
     res.on('close', () => {
@@ -180,7 +196,14 @@ export async function startMockEdge({ config = {}, port = 0, requireSession = fa
       });
       if (res.destroyed) return;
     }
-    send('start', { request_id: 'r1', stream_id: 's1', model: body.model, provider: 'openai-chat', resumable: false, ...plan.start });
+    send('start', {
+      request_id: 'r1',
+      stream_id: 's1',
+      model: body.model,
+      provider: 'openai-chat',
+      resumable: false,
+      ...plan.start,
+    });
     if (plan.summary) {
       const token = plan.summary.token ?? `sum-${++summarySeq}`;
       const text = plan.summary.text;
@@ -214,7 +237,14 @@ export async function startMockEdge({ config = {}, port = 0, requireSession = fa
       return;
     }
     const words = text.split(/\s+/).filter(Boolean).length;
-    send('usage', { input_tokens: 12, output_tokens: words, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: 0.000123, estimated: false });
+    send('usage', {
+      input_tokens: 12,
+      output_tokens: words,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 0,
+      cost_usd: 0.000123,
+      estimated: false,
+    });
     if (plan.end === 'error') {
       send('error', { retryable: true, truncated: false, retry_after_ms: null, ...plan.error });
     } else {
@@ -235,6 +265,10 @@ export async function startMockEdge({ config = {}, port = 0, requireSession = fa
       for (const r of holds) r();
       holds.clear();
     },
-    stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+    stop: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }

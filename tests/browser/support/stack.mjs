@@ -32,7 +32,9 @@ export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
   const DIST = dist;
   const open = new Set();
   if (!fs.existsSync(path.join(DIST, '.release'))) {
-    throw new Error(`${DIST} has no release build (a \`trunk serve\` debug build?): run tests/browser/run.sh, which runs trunk build --release`);
+    throw new Error(
+      `${DIST} has no release build (a \`trunk serve\` debug build?): run tests/browser/run.sh, which runs trunk build --release`,
+    );
   }
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -58,7 +60,10 @@ export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
     if (base === DIST && !path.extname(file) && !fs.existsSync(file)) file = path.join(DIST, 'index.html');
     try {
       const data = await fsp.readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
       res.end(data);
     } catch {
       res.writeHead(404).end('not found');
@@ -87,7 +92,11 @@ export async function startStatic({ edgeUrl, dist = DIST, proxies = {} }) {
       }
       return n;
     },
-    stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+    stop: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -98,7 +107,11 @@ function proxy(req, res, target) {
     res.upstream = upRes;
     // The edge dropped the connection mid-body: pass on what arrived, then close without the final chunk.
     // (Chromium may discard bytes that arrive in the same read as a broken chunked body's end, so leave a gap.)
-    const drop = () => setTimeout(() => { upRes.unpipe(res); res.socket?.end(); }, 30);
+    const drop = () =>
+      setTimeout(() => {
+        upRes.unpipe(res);
+        res.socket?.end();
+      }, 30);
     upRes.on('aborted', drop);
     upRes.on('error', drop);
     upRes.pipe(res);
@@ -111,8 +124,13 @@ function proxy(req, res, target) {
 }
 
 export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** A fresh browser context on a fresh --user-data-dir; dialogs are recorded (and dismissed) for the XSS suite.
@@ -130,7 +148,10 @@ export async function launch({ args = [] } = {}) {
   const consoleErrors = [];
   context.on('page', (p) => watch(p));
   function watch(p) {
-    p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+    p.on('dialog', (d) => {
+      dialogs.push(d.message());
+      d.dismiss().catch(() => {});
+    });
     p.on('pageerror', (e) => consoleErrors.push(String(e)));
   }
   context.pages().forEach(watch);
@@ -211,6 +232,9 @@ export async function startRealBackend({ streams = false, limits = {}, models = 
     release: () => up.release(),
     requests: () => up.requests().filter((r) => /\/(chat\/completions|messages)$/.test(r.path)),
     logs: () => edge.logs(),
-    stop: async () => { await edge.stop(); await up.close(); },
+    stop: async () => {
+      await edge.stop();
+      await up.close();
+    },
   };
 }

@@ -62,8 +62,11 @@ impl CachedAnswer {
     }
 
     fn to_value(&self) -> serde_json::Value {
-        let calls: Vec<serde_json::Value> =
-            self.tool_calls.iter().map(|c| serde_json::json!({ "id": c.id, "name": c.name, "arguments": c.arguments })).collect();
+        let calls: Vec<serde_json::Value> = self
+            .tool_calls
+            .iter()
+            .map(|c| serde_json::json!({ "id": c.id, "name": c.name, "arguments": c.arguments }))
+            .collect();
         let u = &self.usage;
         serde_json::json!({
             "provider": self.provider, "model": self.model, "reasoning": self.reasoning, "text": self.text,
@@ -85,7 +88,9 @@ impl CachedAnswer {
             tool_calls.push(ToolCall { id: f("id")?, name: f("name")?, arguments: f("arguments")? });
         }
         let stop = match v.get("stop") {
-            Some(serde_json::Value::Array(pair)) => Some((stop_reason(pair.first()?.as_str()?)?, pair.get(1)?.as_str()?.to_string())),
+            Some(serde_json::Value::Array(pair)) => {
+                Some((stop_reason(pair.first()?.as_str()?)?, pair.get(1)?.as_str()?.to_string()))
+            }
             _ => None,
         };
         let u: Vec<u64> = v.get("usage")?.as_array()?.iter().map(serde_json::Value::as_u64).collect::<Option<_>>()?;
@@ -243,7 +248,14 @@ mod tests {
         assert!(!a.complete);
         a.push(&StreamEvent::Done);
         a.push(&StreamEvent::ToolCall { call: ToolCall { id: "c".into(), name: "f".into(), arguments: "{}".into() } });
-        a.push(&StreamEvent::Usage { usage: Usage { input_tokens: 1, output_tokens: 2, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 } });
+        a.push(&StreamEvent::Usage {
+            usage: Usage {
+                input_tokens: 1,
+                output_tokens: 2,
+                cache_read_input_tokens: 3,
+                cache_creation_input_tokens: 4,
+            },
+        });
         let back = CachedAnswer::from_json(&a.to_json()).unwrap();
         assert_eq!(back, a);
         assert_eq!(serde_json::to_string(&a).unwrap(), a.to_json());

@@ -125,13 +125,15 @@ impl Control {
         }
         let mode = match cache.map(str::trim) {
             None | Some("") => Mode::Default,
-            Some(m) => mode(&m.to_ascii_lowercase())
-                .ok_or("x-edgechat-cache must be \"use\", \"bypass\" or \"refresh\"")?,
+            Some(m) => {
+                mode(&m.to_ascii_lowercase()).ok_or("x-edgechat-cache must be \"use\", \"bypass\" or \"refresh\"")?
+            }
         };
         let ttl_s = match ttl_header {
             None => None,
             Some(t) => Some(
-                ttl(t.trim().parse().ok()).ok_or("x-edgechat-cache-ttl must be a whole number of seconds, at least 1")?,
+                ttl(t.trim().parse().ok())
+                    .ok_or("x-edgechat-cache-ttl must be a whole number of seconds, at least 1")?,
             ),
         };
         Ok(Some(Self { mode, ttl_s }))
@@ -168,7 +170,13 @@ impl Plan {
     /// The plan of a request: `deterministic` (temperature 0) enables the exact cache by default; `eligible` is
     /// false where no cache may apply (a continuation, an SDK route without `cache.sdk`); `semantic_route` says
     /// whether the route has a semantic cache at all.
-    pub fn new(config: &CacheConfig, control: Control, deterministic: bool, eligible: bool, semantic_route: bool) -> Self {
+    pub fn new(
+        config: &CacheConfig,
+        control: Control,
+        deterministic: bool,
+        eligible: bool,
+        semantic_route: bool,
+    ) -> Self {
         let on = eligible && control.mode != Mode::Bypass;
         Self {
             exact: on && config.exact && (deterministic || control.mode == Mode::Use),
@@ -297,7 +305,8 @@ mod tests {
 
     #[test]
     fn keys_differ_by_route_provider_request_and_every_part_of_the_scope() {
-        let s = |site: Option<&str>, sub: Option<&str>| Scope { site: site.map(Into::into), subject: sub.map(Into::into) };
+        let s =
+            |site: Option<&str>, sub: Option<&str>| Scope { site: site.map(Into::into), subject: sub.map(Into::into) };
         let k = |route, p, body: &[u8], scope: &Scope| answer_key(route, p, body, scope);
         let a = s(Some("pk_a"), None);
         let base = k("chat", ProviderKind::OpenAiChat, b"{}", &a);
@@ -315,8 +324,14 @@ mod tests {
             assert_ne!(base, other);
         }
         // Parts are length-prefixed: moving a boundary changes the key.
-        assert_ne!(k("chat", ProviderKind::OpenAiChat, b"{}", &s(Some("ab"), Some("c"))), k("chat", ProviderKind::OpenAiChat, b"{}", &s(Some("a"), Some("bc"))));
-        assert_ne!(index_name(ProviderKind::OpenAiChat, "m", &a), index_name(ProviderKind::OpenAiChat, "m", &s(Some("pk_b"), None)));
+        assert_ne!(
+            k("chat", ProviderKind::OpenAiChat, b"{}", &s(Some("ab"), Some("c"))),
+            k("chat", ProviderKind::OpenAiChat, b"{}", &s(Some("a"), Some("bc")))
+        );
+        assert_ne!(
+            index_name(ProviderKind::OpenAiChat, "m", &a),
+            index_name(ProviderKind::OpenAiChat, "m", &s(Some("pk_b"), None))
+        );
     }
 
     #[test]

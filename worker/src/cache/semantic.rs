@@ -284,6 +284,10 @@ mod tests {
         assert!(SemanticHit::from_json("error|x").is_none());
         let e = entry("k", vec![0.5], 1);
         assert_eq!(SemanticEntry::from_value(&serde_json::from_str(&e.to_json()).unwrap()), Some(e));
-        assert_eq!(SemanticEntry::from_value(&serde_json::json!({"embedding": [1.0], "key": "k"})), None, "an old entry");
+        assert_eq!(
+            SemanticEntry::from_value(&serde_json::json!({"embedding": [1.0], "key": "k"})),
+            None,
+            "an old entry"
+        );
     }
 }

@@ -9,8 +9,8 @@ use super::js::{console_log, fetch, now_ms, read_all};
 use super::store::CacheStore;
 use super::Ctx;
 use crate::cache::{
-    at_str, chat_key, embedding_of, index_name, semantic_context, CachedAnswer, Plan, Scope, SemanticEntry, SemanticInsert, SemanticQuery,
-    StoredResponse,
+    at_str, chat_key, embedding_of, index_name, semantic_context, CachedAnswer, Plan, Scope, SemanticEntry,
+    SemanticInsert, SemanticQuery, StoredResponse,
 };
 use crate::chat::PreparedChat;
 use crate::config::{Config, ModelEntry};
@@ -79,7 +79,13 @@ pub(crate) enum Lookup {
 
 /// Looks `/api/chat` up: the exact cache, then the semantic index, in the request's scope. `request` is the
 /// request for the first model of the chain, as sent upstream.
-pub(crate) async fn lookup_chat(ctx: &Ctx, prepared: &PreparedChat, primary: &ModelEntry, request: &ChatRequest, plan: Plan) -> Lookup {
+pub(crate) async fn lookup_chat(
+    ctx: &Ctx,
+    prepared: &PreparedChat,
+    primary: &ModelEntry,
+    request: &ChatRequest,
+    plan: Plan,
+) -> Lookup {
     if !plan.active() {
         return Lookup::Miss(None);
     }
@@ -180,7 +186,13 @@ pub(crate) async fn load_response(store: &CacheStore, key: &str, plan: &Plan) ->
 }
 
 /// Stores an SDK route's complete response; returns the key, for the log line.
-pub(crate) async fn save_response(store: &CacheStore, key: &str, plan: &Plan, mut r: StoredResponse, request_id: &str) -> Option<String> {
+pub(crate) async fn save_response(
+    store: &CacheStore,
+    key: &str,
+    plan: &Plan,
+    mut r: StoredResponse,
+    request_id: &str,
+) -> Option<String> {
     let now = now_ms();
     r.stored_ms = now;
     r.expires_ms = plan.expires_ms(now);

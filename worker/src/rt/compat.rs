@@ -18,7 +18,7 @@ use crate::compat::{self, CompatRequest, Format};
 use crate::config::ModelEntry;
 use crate::error::ApiError;
 use crate::policy;
-use crate::stream::{round_usd, Encoder, Outcome, Settings, StreamMachine, Output};
+use crate::stream::{round_usd, Encoder, Outcome, Output, Settings, StreamMachine};
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 
@@ -71,10 +71,17 @@ pub(crate) async fn handle(
     }
     // The exact cache, when `cache.sdk` turns it on: whole responses, per route, streaming mode and scope.
     let deterministic = req.body.get("temperature").and_then(serde_json::Value::as_f64) == Some(0.0);
-    let plan = Plan::new(&ctx.config.cache, ctx.cache_control.unwrap_or_default(), deterministic, ctx.config.cache.sdk, false);
+    let plan =
+        Plan::new(&ctx.config.cache, ctx.cache_control.unwrap_or_default(), deterministic, ctx.config.cache.sdk, false);
     ctx.log.cache = plan.status();
     let cache_key = plan.active().then(|| {
-        let route = format!("sdk{}|{}|{}|{}", format.path(), req.stream, anthropic_version.as_deref().unwrap_or(""), anthropic_beta.as_deref().unwrap_or(""));
+        let route = format!(
+            "sdk{}|{}|{}|{}",
+            format.path(),
+            req.stream,
+            anthropic_version.as_deref().unwrap_or(""),
+            anthropic_beta.as_deref().unwrap_or("")
+        );
         answer_key(&route, entry.provider, &req.upstream_body(&entry.model), &Scope::of(&ctx.config, &ctx.principal))
     });
     if let (Some(key), true) = (&cache_key, plan.read) {
@@ -148,7 +155,12 @@ pub(crate) async fn handle(
                     let body = if format == Format::Anthropic {
                         anthropic::encode::message(&format!("msg_{}", ctx.request_id), &req.model, &r)
                     } else {
-                        openai_chat::encode::completion(&format!("chatcmpl-{}", ctx.request_id), &req.model, now_ms() / 1000, &r)
+                        openai_chat::encode::completion(
+                            &format!("chatcmpl-{}", ctx.request_id),
+                            &req.model,
+                            now_ms() / 1000,
+                            &r,
+                        )
                     };
                     (body.to_string(), r.usage, false)
                 }
@@ -163,8 +175,16 @@ pub(crate) async fn handle(
         ctx.log.cost_usd = cost;
         ctx.log.outcome = "complete";
         if let (Some(key), false) = (&cache_key, estimated) {
-            let content_type = headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
-            let r = StoredResponse { content_type, body: text.clone(), provider: up.entry.provider.as_str().into(), model: up.entry.model.clone(), usage, ..StoredResponse::default() };
+            let content_type =
+                headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+            let r = StoredResponse {
+                content_type,
+                body: text.clone(),
+                provider: up.entry.provider.as_str().into(),
+                model: up.entry.model.clone(),
+                usage,
+                ..StoredResponse::default()
+            };
             ctx.log.cache_key = cache::save_response(&ctx.cache, key, &plan, r, &ctx.request_id).await;
         }
         ctx.release(lease, usage.total_input_tokens() + usage.output_tokens, cost.unwrap_or(0.0)).await;
@@ -257,7 +277,15 @@ fn passthrough_request(
     }
 }
 
-async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, output: Output, prompt_tokens: u64, lease: u64, store: Option<(String, Plan)>) {
+async fn pump(
+    mut ctx: Ctx,
+    up: Upstream,
+    mut writer: Writer,
+    output: Output,
+    prompt_tokens: u64,
+    lease: u64,
+    store: Option<(String, Plan)>,
+) {
     let Upstream { abort, body, entry, .. } = up;
     let settings = Settings::from_config(&ctx.config, &entry.model, prompt_tokens, &ctx.secrets);
     let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
@@ -273,7 +301,14 @@ async fn pump(mut ctx: Ctx, up: Upstream, mut writer: Writer, output: Output, pr
     let recorded = writer.take_recording().and_then(|b| String::from_utf8(b).ok());
     if let (Some((key, plan)), Some(body), Outcome::Complete) = (&store, recorded, end.outcome) {
         let content_type = "text/event-stream; charset=utf-8".to_string();
-        let r = StoredResponse { content_type, body, provider: entry.provider.as_str().into(), model: entry.model.clone(), usage: end.usage, ..StoredResponse::default() };
+        let r = StoredResponse {
+            content_type,
+            body,
+            provider: entry.provider.as_str().into(),
+            model: entry.model.clone(),
+            usage: end.usage,
+            ..StoredResponse::default()
+        };
         ctx.log.cache_key = cache::save_response(&ctx.cache, key, plan, r, &ctx.request_id).await;
     }
     ctx.release(lease, end.usage.total_input_tokens() + end.usage.output_tokens, end.cost_usd.unwrap_or(0.0)).await;

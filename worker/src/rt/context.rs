@@ -33,7 +33,11 @@ pub(crate) struct Fitted {
 impl Fitted {
     /// The `summary` event's data.
     pub fn event(&self) -> Option<Summary> {
-        self.summary.as_ref().map(|(covers, text, token)| Summary { covers: *covers, text: text.clone(), token: token.clone() })
+        self.summary.as_ref().map(|(covers, text, token)| Summary {
+            covers: *covers,
+            text: text.clone(),
+            token: token.clone(),
+        })
     }
 }
 
@@ -43,10 +47,12 @@ pub(crate) async fn fit(ctx: &Ctx, prepared: &mut PreparedChat, entry: &ModelEnt
     let max_tokens = u64::from(prepared.request.max_tokens.unwrap_or(ctx.config.limits.max_tokens));
     let summarizer = entry.summarize.clone().or_else(|| ctx.config.summarize.clone());
     let reserve = summarizer.as_ref().map_or(0, |s| u64::from(s.max_tokens) + 16);
-    let drop = match prompt::fit(prepared.request.system.as_deref(), &prepared.request.messages, window, max_tokens, reserve)? {
-        Fit::Fits => return Ok(Fitted::default()),
-        Fit::Drop { drop } => drop,
-    };
+    let drop =
+        match prompt::fit(prepared.request.system.as_deref(), &prepared.request.messages, window, max_tokens, reserve)?
+        {
+            Fit::Fits => return Ok(Fitted::default()),
+            Fit::Drop { drop } => drop,
+        };
     let mut fitted = Fitted::default();
     let summary = match &summarizer {
         Some(s) => summarize(ctx, s, prepared, drop, &mut fitted).await,

@@ -15,8 +15,8 @@ use web_sys::{
 };
 
 pub use super::wait::Signal;
-use super::wait::{now, set_timeout};
 pub use super::wait::Timer;
+use super::wait::{now, set_timeout};
 
 #[wasm_bindgen]
 extern "C" {
@@ -159,7 +159,9 @@ impl ChunkReader {
             return Read::Done;
         }
         match Reflect::get(&v, &"value".into()) {
-            Ok(value) if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
+            Ok(value) if value.is_instance_of::<Uint8Array>() => {
+                Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec())
+            }
             Ok(value) if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
             _ => Read::Failed("stream yielded a non-byte chunk".into()),
         }
@@ -246,7 +248,13 @@ pub struct Sent {
 
 /// Sends a request with the global `fetch`; the returned controller aborts it. Aborted when `gone` is set before
 /// the response headers arrive.
-pub async fn fetch(method: &str, url: &str, headers: &[(String, String)], body: &[u8], gone: Option<&Signal>) -> Result<Sent, String> {
+pub async fn fetch(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    gone: Option<&Signal>,
+) -> Result<Sent, String> {
     let abort = AbortController::new().map_err(|e| js_error(&e))?;
     let h = Headers::new().map_err(|e| js_error(&e))?;
     for (k, v) in headers {
@@ -272,7 +280,11 @@ pub async fn fetch(method: &str, url: &str, headers: &[(String, String)], body: 
 }
 
 /// Reads a whole body, at most `limit` bytes, each read within `timeout_ms`.
-pub async fn read_all(stream: Option<web_sys::ReadableStream>, limit: usize, timeout_ms: u32) -> Result<Vec<u8>, ReadAllError> {
+pub async fn read_all(
+    stream: Option<web_sys::ReadableStream>,
+    limit: usize,
+    timeout_ms: u32,
+) -> Result<Vec<u8>, ReadAllError> {
     let Some(stream) = stream else { return Ok(Vec::new()) };
     let mut reader = ChunkReader::new(reader_of(&stream));
     let mut out = Vec::new();
@@ -317,7 +329,11 @@ pub fn response(status: u16, headers: &[(String, String)], body: &str) -> Respon
 /// A streaming response and the writer that feeds it. `gone` is this request's client-gone signal
 /// ([`client_gone`]); the body's stream failing (the runtime errors it on the first write after the client left)
 /// sets it too.
-pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal) -> Result<(Response, Writer), JsValue> {
+pub fn stream_response(
+    status: u16,
+    headers: &[(String, String)],
+    gone: &Signal,
+) -> Result<(Response, Writer), JsValue> {
     // One chunk in flight (the default strategy, and `Writer::ready` before the next upstream read), as before.
     let ts = web_sys::TransformStream::new()?;
     let writer = ts.writable().get_writer()?;
@@ -342,7 +358,18 @@ pub fn stream_response(status: u16, headers: &[(String, String)], gone: &Signal)
     let init = response_init(status, headers);
     let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
     let ignore = Reflect::get(&js_sys::global(), &"Boolean".into())?;
-    let writer = Writer { writer, gone: gone.clone(), settled, waker, written: 0, closed, callbacks: Some(callbacks), ignore, state: WriterState::Open, recording: None };
+    let writer = Writer {
+        writer,
+        gone: gone.clone(),
+        settled,
+        waker,
+        written: 0,
+        closed,
+        callbacks: Some(callbacks),
+        ignore,
+        state: WriterState::Open,
+        recording: None,
+    };
     Ok((resp, writer))
 }
 

@@ -26,7 +26,6 @@ use crate::limiter::{Decision, Op, Rule};
 use crate::log::LogLine;
 use crate::policy::{self, Credentials, Principal};
 
-
 /// The fetch handler: `export default { fetch: (req, env, ctx) => handle(req, env, ctx) }`.
 #[wasm_bindgen]
 pub fn handle(req: Request, env: JsValue, ctx: JsValue) -> js_sys::Promise {
@@ -96,7 +95,6 @@ impl Ctx {
         console_log(&self.scrub(&self.log.to_json()));
     }
 
-
     /// Counts the request and takes a stream slot; the lease is released by [`Ctx::release`].
     pub async fn acquire(&mut self) -> Result<u64, ApiError> {
         let key = self.log.client.clone();
@@ -126,14 +124,21 @@ impl Ctx {
         let key = format!("provider:{}", entry.model);
         let give_up_at = now_ms() + u64::from(self.config.provider_wait_ms);
         loop {
-            let op = Op::Provider { key: key.clone(), rpm: entry.provider_rpm, tpm: entry.provider_tpm, tokens, now_ms: now_ms() };
+            let op = Op::Provider {
+                key: key.clone(),
+                rpm: entry.provider_rpm,
+                tpm: entry.provider_tpm,
+                tokens,
+                now_ms: now_ms(),
+            };
             match self.limiter.apply(&key, op).await {
                 Ok(Decision::Allowed { .. }) => return Ok(()),
                 Ok(Decision::Limited { retry_after_s, .. }) => {
                     // Wait only when the window frees in time; otherwise say so at once.
                     let wait_ms = (retry_after_s * 1000).min(1000);
                     if now_ms() + retry_after_s * 1000 > give_up_at + 1000 || self.gone.is_set() {
-                        let msg = format!("the provider's per-minute limit for {} is reached; retry later", entry.model);
+                        let msg =
+                            format!("the provider's per-minute limit for {} is reached; retry later", entry.model);
                         return Err(ApiError::rate_limited("rate_limited", msg, retry_after_s));
                     }
                     js::sleep(wait_ms).await;
@@ -173,19 +178,29 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let env_pairs = Env::NAMES.iter().filter_map(|n| get_str(&env, n).map(|v| (*n, v)));
     let env_vars = Env::from_pairs(env_pairs);
     let secrets = env_vars.secrets();
-    let log = LogLine { request_id: request_id.clone(), route: path.to_string(), cache: "bypass", outcome: "error", ..LogLine::default() };
+    let log = LogLine {
+        request_id: request_id.clone(),
+        route: path.to_string(),
+        cache: "bypass",
+        outcome: "error",
+        ..LogLine::default()
+    };
     let config = match Config::cached(&env_vars) {
         Ok(c) => c,
         Err(e) => {
             console_log(&scrub(&crate::log::incident(&request_id, "config_error", e.to_string()), &secrets));
             let err = ApiError::new(500, "internal", "the edge's configuration is invalid (see its log)");
-            let h = vec![("x-request-id".to_string(), request_id.clone()), ("content-type".into(), "application/json".into())];
+            let h = vec![
+                ("x-request-id".to_string(), request_id.clone()),
+                ("content-type".into(), "application/json".into()),
+            ];
             return response(500, &h, &err.body(&request_id));
         }
     };
     let origin = header("origin");
     let cors_origin = origin.clone().filter(|o| {
-        policy::origin_matches(&config.allowed_origins, o) || config.site_keys.values().any(|s| policy::origin_matches(&s.origins, o))
+        policy::origin_matches(&config.allowed_origins, o)
+            || config.site_keys.values().any(|s| policy::origin_matches(&s.origins, o))
     });
     let mut ctx = Ctx {
         limiter: LimiterStore::from_env(&env),
@@ -217,7 +232,11 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         _ => return ctx.error(&ApiError::new(404, "not_found", format!("no route for {path}"))),
     };
     if method != expected {
-        return ctx.error(&ApiError::new(405, "method_not_allowed", format!("{path} accepts {expected}, not {method}")));
+        return ctx.error(&ApiError::new(
+            405,
+            "method_not_allowed",
+            format!("{path} accepts {expected}, not {method}"),
+        ));
     }
 
     // Authentication: origin, site key, session token.
@@ -234,11 +253,8 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         Ok(p) => ctx.principal = p,
         Err(e) => return ctx.error(&e),
     }
-    ctx.log.client = policy::client_key(
-        &ctx.principal,
-        header("cf-connecting-ip").as_deref(),
-        header("x-forwarded-for").as_deref(),
-    );
+    ctx.log.client =
+        policy::client_key(&ctx.principal, header("cf-connecting-ip").as_deref(), header("x-forwarded-for").as_deref());
 
     if path == "/api/config" {
         return api_config(&mut ctx);
@@ -250,7 +266,10 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     if let Err(e) = policy::check_content_length(&ctx.config.limits, header("content-length").as_deref()) {
         return ctx.error(&e);
     }
-    match crate::cache::Control::from_headers(header("x-edgechat-cache").as_deref(), header("x-edgechat-cache-ttl").as_deref()) {
+    match crate::cache::Control::from_headers(
+        header("x-edgechat-cache").as_deref(),
+        header("x-edgechat-cache-ttl").as_deref(),
+    ) {
         Ok(c) => ctx.cache_control = c,
         Err(e) => return ctx.error(&ApiError::bad_request(e)),
     }
@@ -261,9 +280,27 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     };
     match path {
         "/api/chat" => chat::handle(ctx, &body).await,
-        "/v1/chat/completions" => compat::handle(ctx, crate::compat::Format::OpenAiChat, &body, header("anthropic-version"), header("anthropic-beta")).await,
+        "/v1/chat/completions" => {
+            compat::handle(
+                ctx,
+                crate::compat::Format::OpenAiChat,
+                &body,
+                header("anthropic-version"),
+                header("anthropic-beta"),
+            )
+            .await
+        }
         "/v1/responses" => compat::handle(ctx, crate::compat::Format::OpenAiResponses, &body, None, None).await,
-        _ => compat::handle(ctx, crate::compat::Format::Anthropic, &body, header("anthropic-version"), header("anthropic-beta")).await,
+        _ => {
+            compat::handle(
+                ctx,
+                crate::compat::Format::Anthropic,
+                &body,
+                header("anthropic-version"),
+                header("anthropic-beta"),
+            )
+            .await
+        }
     }
 }
 
@@ -339,7 +376,9 @@ pub(crate) fn failed(ctx: &mut Ctx, f: &upstream::Failure, e: &ApiError) -> Resp
 pub(crate) fn upstream_api_error(f: &upstream::Failure, scrubbed: &str) -> ApiError {
     use edgechat::ErrorKind::*;
     match f.error.kind {
-        InvalidRequest | RequestTooLarge => ApiError::bad_request(format!("the provider rejected the request: {scrubbed}")),
+        InvalidRequest | RequestTooLarge => {
+            ApiError::bad_request(format!("the provider rejected the request: {scrubbed}"))
+        }
         Authentication | PermissionDenied => {
             ApiError::new(502, "upstream_error", "the provider refused the edge's credentials (check the provider key)")
         }

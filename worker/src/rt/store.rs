@@ -65,7 +65,6 @@ impl LimiterStore {
     }
 }
 
-
 /// The Durable Object's core: the same [`Limiter`], global for its client key. Exported to the JS class.
 #[wasm_bindgen]
 pub struct LimiterCore {
@@ -158,7 +157,9 @@ impl CacheStore {
             Some(kv) => {
                 let opts = Object::new();
                 let _ = Reflect::set(&opts, &"expirationTtl".into(), &JsValue::from_f64(ttl_s.max(60) as f64));
-                call_async(kv, "put", &[JsValue::from_str(key), JsValue::from_str(value), opts.into()]).await.map(|_| ())
+                call_async(kv, "put", &[JsValue::from_str(key), JsValue::from_str(value), opts.into()])
+                    .await
+                    .map(|_| ())
             }
         }
     }

@@ -63,9 +63,14 @@ fn owner_of(ctx: &Ctx) -> Owner {
     Owner { origin: ctx.cors_origin.clone(), site: ctx.principal.site.clone(), subject: ctx.principal.subject.clone() }
 }
 
-
 /// Sends one internal request to the object `stub`.
-async fn to_object(stub: &JsValue, method: &str, path: &str, headers: &[(&str, String)], body: Option<String>) -> Result<Response, String> {
+async fn to_object(
+    stub: &JsValue,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<String>,
+) -> Result<Response, String> {
     let init = Object::new();
     let h = Object::new();
     for (k, v) in headers {

@@ -6,7 +6,9 @@ use edgechat::retry::{Failure as Attempt, RetryDecision};
 use edgechat::{ErrorKind, HttpRequest, ProviderError, RateLimitInfo};
 use web_sys::AbortController;
 
-use super::js::{fetch, header_pairs, now_ms, random, read_all, reader_of, sleep, ChunkReader, Read, ReadAllError, Signal};
+use super::js::{
+    fetch, header_pairs, now_ms, random, read_all, reader_of, sleep, ChunkReader, Read, ReadAllError, Signal,
+};
 use crate::config::{Config, ModelEntry};
 
 /// The body of a successful upstream response.
@@ -111,7 +113,12 @@ pub async fn send(
             let (failure, what) = match fetch(&req.method, &req.url, &req.headers, &req.body, gone).await {
                 Err(msg) => (
                     fail(
-                        synthetic(entry.provider, 502, ErrorKind::ServerError, format!("connection to the provider failed: {msg}")),
+                        synthetic(
+                            entry.provider,
+                            502,
+                            ErrorKind::ServerError,
+                            format!("connection to the provider failed: {msg}"),
+                        ),
                         None,
                     ),
                     Attempt::Connection,
@@ -123,16 +130,31 @@ pub async fn send(
                         match first_body(config, &sent.response, streaming, gone).await {
                             Ok(body) => {
                                 stats.ttfb_ms = Some(now_ms().saturating_sub(started_ms));
-                                return Ok(Upstream { abort: sent.abort, headers, body, alias: alias.clone(), entry: entry.clone() });
+                                return Ok(Upstream {
+                                    abort: sent.abort,
+                                    headers,
+                                    body,
+                                    alias: alias.clone(),
+                                    entry: entry.clone(),
+                                });
                             }
                             Err(msg) => {
                                 sent.abort.abort();
-                                (fail(synthetic(entry.provider, 504, ErrorKind::ServerError, msg), None), Attempt::TimeoutBeforeFirstByte)
+                                (
+                                    fail(synthetic(entry.provider, 504, ErrorKind::ServerError, msg), None),
+                                    Attempt::TimeoutBeforeFirstByte,
+                                )
                             }
                         }
                     } else {
-                        let body = read_all(sent.response.body(), 64 * 1024, config.limits.stall_timeout_ms).await.unwrap_or_default();
-                        let ct = headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+                        let body = read_all(sent.response.body(), 64 * 1024, config.limits.stall_timeout_ms)
+                            .await
+                            .unwrap_or_default();
+                        let ct = headers
+                            .iter()
+                            .find(|(k, _)| k == "content-type")
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default();
                         let err = parse_error(entry.provider, status, &headers, &body, Some(now_ms()));
                         let what = Attempt::from(&err);
                         (fail(err, Some((status, ct, body))), what)
@@ -156,7 +178,12 @@ pub async fn send(
     Err(last.unwrap_or_else(|| {
         let entry = chain[0].1.clone();
         Failure {
-            error: synthetic(entry.provider, 400, ErrorKind::InvalidRequest, "no configured model can serve this request".into()),
+            error: synthetic(
+                entry.provider,
+                400,
+                ErrorKind::InvalidRequest,
+                "no configured model can serve this request".into(),
+            ),
             raw: None,
             entry,
             client_gone: false,
@@ -164,11 +191,18 @@ pub async fn send(
     }))
 }
 
-async fn first_body(config: &Config, resp: &web_sys::Response, streaming: bool, gone: Option<&Signal>) -> Result<Body, String> {
+async fn first_body(
+    config: &Config,
+    resp: &web_sys::Response,
+    streaming: bool,
+    gone: Option<&Signal>,
+) -> Result<Body, String> {
     if !streaming {
         return match read_all(resp.body(), 32 << 20, config.limits.stall_timeout_ms).await {
             Ok(b) => Ok(Body::Full(b)),
-            Err(ReadAllError::Timeout) => Err(format!("the provider sent nothing for {} ms", config.limits.stall_timeout_ms)),
+            Err(ReadAllError::Timeout) => {
+                Err(format!("the provider sent nothing for {} ms", config.limits.stall_timeout_ms))
+            }
             Err(ReadAllError::TooLarge) => Err("the provider's response is too large".into()),
             Err(ReadAllError::Failed(e)) => Err(format!("the provider's response failed: {e}")),
         };

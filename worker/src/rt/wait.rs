@@ -103,7 +103,11 @@ struct TimerInner {
 
 impl Default for Timer {
     fn default() -> Self {
-        let inner = Rc::new(TimerInner { armed_for: Cell::new(f64::NAN), id: RefCell::new(JsValue::UNDEFINED), waker: RefCell::default() });
+        let inner = Rc::new(TimerInner {
+            armed_for: Cell::new(f64::NAN),
+            id: RefCell::new(JsValue::UNDEFINED),
+            waker: RefCell::default(),
+        });
         let fired = inner.clone();
         let callback = Closure::<dyn FnMut()>::new(move || {
             fired.armed_for.set(f64::NAN);

@@ -489,7 +489,9 @@ impl StreamMachine {
                 self.bytes.extend_from_slice(s.as_bytes());
             }
             // A provider's own error already passed through; the edge's own findings get a frame.
-            Output::Passthrough { format, .. } if e.kind == "truncated" || e.kind == "stalled" || e.kind == "first_token_timeout" => {
+            Output::Passthrough { format, .. }
+                if e.kind == "truncated" || e.kind == "stalled" || e.kind == "first_token_timeout" =>
+            {
                 let s = output::error_frame(*format, &e.kind, &e.message);
                 self.bytes.extend_from_slice(s.as_bytes());
             }
@@ -541,7 +543,13 @@ pub fn error_report(e: &StreamError, secrets: &[String]) -> ErrorReport {
         StreamError::Truncated => (true, None, "the upstream stream ended before the answer was complete".into()),
         other => (false, None, scrub(&other.to_string(), secrets)),
     };
-    ErrorReport { kind: e.type_name().into(), message, retryable, truncated: matches!(e, StreamError::Truncated), retry_after_ms }
+    ErrorReport {
+        kind: e.type_name().into(),
+        message,
+        retryable,
+        truncated: matches!(e, StreamError::Truncated),
+        retry_after_ms,
+    }
 }
 
 /// The upstream sent nothing for `ms` after the answer began.

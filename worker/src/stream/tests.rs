@@ -189,7 +189,11 @@ fn first_token_timeout_before_any_text() {
 fn upstream_error_mid_stream_is_scrubbed() {
     let mut m = StreamMachine::new(
         ProviderKind::Anthropic,
-        Output::Widget { start: start("r", "r", "claude", ProviderKind::Anthropic, false), summary: None, framing: Framing::Sse },
+        Output::Widget {
+            start: start("r", "r", "claude", ProviderKind::Anthropic, false),
+            summary: None,
+            framing: Framing::Sse,
+        },
         settings(),
         0,
     );
@@ -323,7 +327,10 @@ fn translation_to_anthropic_and_openai() {
 
     let enc = Encoder::Chat(ChunkEncoder::new("chatcmpl-1".into(), "fast".into(), 1, true));
     let mut m = StreamMachine::new(ProviderKind::Anthropic, Output::Translate(enc), settings(), 0);
-    m.on_upstream(b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n", 1);
+    m.on_upstream(
+        b"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n",
+        1,
+    );
     m.on_upstream_end(2);
     let text = String::from_utf8(m.take_bytes().unwrap()).unwrap();
     assert!(text.trim_end().lines().last().unwrap().contains("\"code\":\"truncated\""), "{text}");

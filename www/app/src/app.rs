@@ -25,9 +25,10 @@ fn Shell() -> impl IntoView {
     let app = use_app();
     let nav = use_nav();
     let keys = window_event_listener(ev::keydown, move |e| {
-        let typing = e.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).is_some_and(|el| {
-            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
-        });
+        let typing =
+            e.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable")
+            });
         if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("k") {
             e.prevent_default();
             let id = app.new_thread();

@@ -20,11 +20,15 @@ struct Run {
 #[component]
 pub fn CompareScreen() -> impl IntoView {
     let app = use_app();
-    let models = Memo::new(move |_| app.config.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.models.clone()).unwrap_or_default()));
+    let models = Memo::new(move |_| {
+        app.config.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.models.clone()).unwrap_or_default())
+    });
     let question = RwSignal::new(String::new());
     // What the user picked; until then the first two models.
     let (pick_a, pick_b) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
-    let a = Signal::derive(move || pick_a.get().or_else(|| models.with(|m| m.first().map(|m| m.alias.clone()))).unwrap_or_default());
+    let a = Signal::derive(move || {
+        pick_a.get().or_else(|| models.with(|m| m.first().map(|m| m.alias.clone()))).unwrap_or_default()
+    });
     let b = Signal::derive(move || {
         pick_b.get().or_else(|| models.with(|m| m.get(1).or(m.first()).map(|m| m.alias.clone()))).unwrap_or_default()
     });
@@ -40,7 +44,13 @@ pub fn CompareScreen() -> impl IntoView {
             return;
         }
         let list = models.get_untracked();
-        let info = |alias: String| list.iter().find(|m| m.alias == alias).cloned().unwrap_or(ModelInfo { label: alias.clone(), alias, provider: String::new() });
+        let info = |alias: String| {
+            list.iter().find(|m| m.alias == alias).cloned().unwrap_or(ModelInfo {
+                label: alias.clone(),
+                alias,
+                provider: String::new(),
+            })
+        };
         let side = |m: ModelInfo| {
             let s = Session::ephemeral();
             s.chat.set_model(m.alias.clone());
@@ -54,7 +64,10 @@ pub fn CompareScreen() -> impl IntoView {
         }
         run.set(Some(next));
     };
-    let picker = move |label: &'static str, class: &'static str, value: Signal<String>, pick: RwSignal<Option<String>>| {
+    let picker = move |label: &'static str,
+                       class: &'static str,
+                       value: Signal<String>,
+                       pick: RwSignal<Option<String>>| {
         view! {
             <label class="field">{label}
                 <select class=class prop:value=move || value.get() on:change=move |ev| pick.set(Some(event_target_value(&ev)))>
@@ -100,7 +113,9 @@ pub fn CompareScreen() -> impl IntoView {
 #[component]
 fn Side(model: ModelInfo, session: Rc<Session>) -> impl IntoView {
     let live = Live::new(session);
-    let answer = Memo::new(move |_| live.read(|s| s.turns.last().filter(|t| t.role == edgechat::conversation::Role::Assistant).map(|t| t.id)));
+    let answer = Memo::new(move |_| {
+        live.read(|s| s.turns.last().filter(|t| t.role == edgechat::conversation::Role::Assistant).map(|t| t.id))
+    });
     let title = if model.label.is_empty() { model.alias.clone() } else { model.label.clone() };
     let label = format!("Answer of {title}");
     view! {

@@ -74,7 +74,9 @@ impl ThreadStore {
 impl Store for ThreadStore {
     fn get(&self, what: &str) -> Option<String> {
         match what {
-            "chat" => self.app.threads.with_untracked(|t| t.get(&self.id).map(|t| t.chat.clone())).filter(|c| !c.is_empty()),
+            "chat" => {
+                self.app.threads.with_untracked(|t| t.get(&self.id).map(|t| t.chat.clone())).filter(|c| !c.is_empty())
+            }
             // The draft is not part of the thread: it stays in this browser's localStorage.
             _ => window().local_storage().ok().flatten()?.get_item(&self.draft_key()).ok().flatten(),
         }
@@ -85,7 +87,11 @@ impl Store for ThreadStore {
             "chat" => self.app.set_chat(&self.id, value),
             _ => {
                 if let Some(st) = window().local_storage().ok().flatten() {
-                    let _ = if value.is_empty() { st.remove_item(&self.draft_key()) } else { st.set_item(&self.draft_key(), value) };
+                    let _ = if value.is_empty() {
+                        st.remove_item(&self.draft_key())
+                    } else {
+                        st.set_item(&self.draft_key(), value)
+                    };
                 }
             }
         }
@@ -141,7 +147,9 @@ impl AppCtx {
             }
             app.loaded.set(true);
             // An answer that was streaming when the page closed resumes now, in the background.
-            let streaming: Vec<String> = app.threads.with_untracked(|t| t.list.iter().filter(|t| t.digest.streaming).map(|t| t.id.clone()).collect());
+            let streaming: Vec<String> = app
+                .threads
+                .with_untracked(|t| t.list.iter().filter(|t| t.digest.streaming).map(|t| t.id.clone()).collect());
             for id in streaming {
                 app.session(&id);
             }
@@ -211,7 +219,8 @@ impl AppCtx {
     }
 
     fn set_chat(&self, id: &str, chat: &str) {
-        let changed = self.threads.try_update(|t| t.get_mut(id).is_some_and(|t| t.set_chat(chat, js::now()))).unwrap_or(false);
+        let changed =
+            self.threads.try_update(|t| t.get_mut(id).is_some_and(|t| t.set_chat(chat, js::now()))).unwrap_or(false);
         if changed {
             self.save(id);
         }

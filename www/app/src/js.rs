@@ -70,7 +70,11 @@ pub fn parse_number(text: &str) -> Option<f64> {
     };
     let (whole, fraction) = t.split_once('.').unwrap_or((t, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) || whole.len() + fraction.len() > 15 {
+    if (whole.is_empty() && fraction.is_empty())
+        || !digits(whole)
+        || !digits(fraction)
+        || whole.len() + fraction.len() > 15
+    {
         return None;
     }
     let int = |s: &str| s.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
@@ -138,7 +142,10 @@ pub fn download(name: &str, mime: &str, text: &str) {
         a.click();
     }
     // The download starts after this task: the URL must outlive it.
-    leptos::prelude::set_timeout(move || drop(web_sys::Url::revoke_object_url(&url)), std::time::Duration::from_secs(10));
+    leptos::prelude::set_timeout(
+        move || drop(web_sys::Url::revoke_object_url(&url)),
+        std::time::Duration::from_secs(10),
+    );
 }
 
 /// A file name from a title: letters, digits and dashes.

@@ -16,7 +16,8 @@ pub fn Markdown(live: Live, id: u32) -> impl IntoView {
     let root = NodeRef::<html::Div>::new();
     let dom = StoredValue::new_local(None::<MarkdownDom>);
     // Changes when text arrives or the answer ends: nothing else re-renders it.
-    let synced = Memo::new(move |_| live.turn(id, |t| (t.text.len(), t.status != Status::Streaming)).unwrap_or_default());
+    let synced =
+        Memo::new(move |_| live.turn(id, |t| (t.text.len(), t.status != Status::Streaming)).unwrap_or_default());
     Effect::new(move |_| {
         let (_, complete) = synced.get();
         let Some(el) = root.get() else { return };

@@ -92,10 +92,17 @@ impl Nav {
         if e.default_prevented() || e.button() != 0 || e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
             return;
         }
-        let link = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|t| t.closest("a[href]").ok().flatten());
+        let link = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|t| t.closest("a[href]").ok().flatten());
         let Some(a) = link.and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) else { return };
         let same_origin = a.origin() == window().location().origin().unwrap_or_default();
-        if !same_origin || !a.target().is_empty() || a.has_attribute("download") || Screen::of(&a.pathname()) == Screen::NotFound {
+        if !same_origin
+            || !a.target().is_empty()
+            || a.has_attribute("download")
+            || Screen::of(&a.pathname()) == Screen::NotFound
+        {
             return;
         }
         e.prevent_default();

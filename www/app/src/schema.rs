@@ -15,7 +15,9 @@ pub fn check(schema: &Json) -> Vec<String> {
     let mut errors = Vec::new();
     match schema {
         Json::Obj(_) => check_at(schema, "#", &mut errors),
-        _ => errors.push("#: the schema must be a JSON object, e.g. {\"type\": \"object\", \"properties\": {…}}".into()),
+        _ => {
+            errors.push("#: the schema must be a JSON object, e.g. {\"type\": \"object\", \"properties\": {…}}".into())
+        }
     }
     if errors.is_empty() && schema.get("type").and_then(Json::as_str) != Some("object") {
         errors.push("#: structured output needs an object at the top: \"type\": \"object\"".into());
@@ -41,7 +43,11 @@ fn check_at(s: &Json, at: &str, errors: &mut Vec<String>) {
                 };
                 for n in names {
                     if !n.as_str().is_some_and(|n| TYPES.contains(&n)) {
-                        err(format!("\"type\" must be one of {} (or a list of them), not {}", TYPES.join(", "), n.summary()));
+                        err(format!(
+                            "\"type\" must be one of {} (or a list of them), not {}",
+                            TYPES.join(", "),
+                            n.summary()
+                        ));
                     }
                 }
             }
@@ -98,7 +104,9 @@ fn check_at(s: &Json, at: &str, errors: &mut Vec<String>) {
                 }
                 None => err("\"pattern\" must be a string".into()),
             },
-            "$ref" | "$defs" | "definitions" => err(format!("\"{k}\" is not supported here: write the schema out in full")),
+            "$ref" | "$defs" | "definitions" => {
+                err(format!("\"{k}\" is not supported here: write the schema out in full"))
+            }
             _ if ANNOTATIONS.contains(&k.as_str()) => {}
             _ => err(format!("unknown keyword \"{k}\" (a typo?)")),
         }
@@ -284,7 +292,13 @@ mod tests {
                 obj(&[
                     ("name", obj(&[("type", Str("string".into())), ("minLength", Num(1.0))])),
                     ("age", obj(&[("type", Str("integer".into())), ("minimum", Num(0.0))])),
-                    ("tags", obj(&[("type", Str("array".into())), ("items", obj(&[("enum", Arr(vec![Str("a".into()), Str("b".into())]))]))])),
+                    (
+                        "tags",
+                        obj(&[
+                            ("type", Str("array".into())),
+                            ("items", obj(&[("enum", Arr(vec![Str("a".into()), Str("b".into())]))])),
+                        ]),
+                    ),
                 ]),
             ),
             ("required", Arr(vec![Str("name".into()), Str("age".into())])),
@@ -310,8 +324,13 @@ mod tests {
         assert!(errors[1].starts_with("#/properties/age: \"type\" must be one of"), "{errors:?}");
         assert!(errors[2].contains("unknown keyword \"minimun\""), "{errors:?}");
         assert_eq!(check(&Arr(vec![])).len(), 1);
-        assert_eq!(check(&obj(&[("type", Str("string".into()))])), vec!["#: structured output needs an object at the top: \"type\": \"object\"".to_string()]);
-        assert!(check(&obj(&[("type", Str("object".into())), ("$ref", Str("#/x".into()))]))[0].contains("not supported"));
+        assert_eq!(
+            check(&obj(&[("type", Str("string".into()))])),
+            vec!["#: structured output needs an object at the top: \"type\": \"object\"".to_string()]
+        );
+        assert!(
+            check(&obj(&[("type", Str("object".into())), ("$ref", Str("#/x".into()))]))[0].contains("not supported")
+        );
     }
 
     #[test]
@@ -322,7 +341,12 @@ mod tests {
 
     #[test]
     fn mismatches_are_listed_with_their_path() {
-        let v = obj(&[("name", Str(String::new())), ("age", Num(-1.5)), ("tags", Arr(vec![Str("c".into())])), ("extra", Null)]);
+        let v = obj(&[
+            ("name", Str(String::new())),
+            ("age", Num(-1.5)),
+            ("tags", Arr(vec![Str("c".into())])),
+            ("extra", Null),
+        ]);
         let errors = validate(&person(), &v);
         assert_eq!(
             errors,
@@ -333,16 +357,23 @@ mod tests {
                 "$.extra: no value is allowed here".to_string(),
             ]
         );
-        assert_eq!(validate(&person(), &obj(&[("name", Str("x".into()))])), vec!["$: the required property \"age\" is missing".to_string()]);
+        assert_eq!(
+            validate(&person(), &obj(&[("name", Str("x".into()))])),
+            vec!["$: the required property \"age\" is missing".to_string()]
+        );
         assert_eq!(validate(&person(), &Str("x".into())), vec!["$: expected object, got string \"x\"".to_string()]);
     }
 
     #[test]
     fn combinators() {
-        let s = obj(&[("anyOf", Arr(vec![obj(&[("type", Str("string".into()))]), obj(&[("type", Str("null".into()))])]))]);
+        let s =
+            obj(&[("anyOf", Arr(vec![obj(&[("type", Str("string".into()))]), obj(&[("type", Str("null".into()))])]))]);
         assert!(validate(&s, &Null).is_empty());
         assert_eq!(validate(&s, &Num(1.0)), vec!["$: matches none of the \"anyOf\" schemas".to_string()]);
-        let one = obj(&[("oneOf", Arr(vec![obj(&[("type", Str("number".into()))]), obj(&[("type", Str("integer".into()))])]))]);
+        let one = obj(&[(
+            "oneOf",
+            Arr(vec![obj(&[("type", Str("number".into()))]), obj(&[("type", Str("integer".into()))])]),
+        )]);
         assert_eq!(validate(&one, &Num(2.0)).len(), 1);
         assert!(validate(&one, &Num(2.5)).is_empty());
     }

@@ -6,7 +6,8 @@ const KEY: &str = "edgechat-app:theme";
 
 fn apply(theme: &str) {
     if let Some(root) = document().document_element() {
-        let _ = if theme == "auto" { root.remove_attribute("data-theme") } else { root.set_attribute("data-theme", theme) };
+        let _ =
+            if theme == "auto" { root.remove_attribute("data-theme") } else { root.set_attribute("data-theme", theme) };
     }
 }
 

@@ -10,7 +10,9 @@ use crate::threads::Usage;
 #[component]
 pub fn UsageScreen() -> impl IntoView {
     let app = use_app();
-    let rows = Memo::new(move |_| app.threads.with(|t| t.list.iter().map(|t| (t.id.clone(), t.title.clone(), t.digest.usage)).collect::<Vec<_>>()));
+    let rows = Memo::new(move |_| {
+        app.threads.with(|t| t.list.iter().map(|t| (t.id.clone(), t.title.clone(), t.digest.usage)).collect::<Vec<_>>())
+    });
     let total = Memo::new(move |_| app.threads.with(|t| t.total()));
     let cost = |u: &Usage| {
         if u.answers == 0 {

@@ -257,11 +257,7 @@ pub(crate) fn split(text: &str) -> Vec<Span> {
 pub fn parse_blocks(text: &str, partial: bool) -> Vec<Block> {
     let spans = split(text);
     let n = spans.len();
-    spans
-        .iter()
-        .enumerate()
-        .map(|(i, s)| parse_span(s, &text[s.start..s.end], partial && i + 1 == n))
-        .collect()
+    spans.iter().enumerate().map(|(i, s)| parse_span(s, &text[s.start..s.end], partial && i + 1 == n)).collect()
 }
 
 fn parse_span(span: &Span, src: &str, partial: bool) -> Block {

@@ -138,7 +138,9 @@ fn with_inlines(doc: &Document, tag: &str, content: &[Inline]) -> Element {
 /// Renders one block as a detached element.
 pub fn render_block(doc: &Document, block: &Block) -> Element {
     match block {
-        Block::Heading { level, content } => with_inlines(doc, ["h1", "h2", "h3", "h4", "h5", "h6"][(*level as usize).clamp(1, 6) - 1], content),
+        Block::Heading { level, content } => {
+            with_inlines(doc, ["h1", "h2", "h3", "h4", "h5", "h6"][(*level as usize).clamp(1, 6) - 1], content)
+        }
         Block::Paragraph(content) => with_inlines(doc, "p", content),
         Block::Code { lang, code } => render_code(doc, lang, code),
         Block::List { ordered, start, items } => {
@@ -246,7 +248,12 @@ pub fn render_inlines(doc: &Document, parent: &Node, content: &[Inline]) {
             Inline::Link { href, children } => {
                 let a = with_inlines(doc, "a", children);
                 if let Some(safe) = super::safe_href(href) {
-                    for (k, v) in [("href", safe), ("rel", "noopener noreferrer nofollow"), ("target", "_blank"), ("referrerpolicy", "no-referrer")] {
+                    for (k, v) in [
+                        ("href", safe),
+                        ("rel", "noopener noreferrer nofollow"),
+                        ("target", "_blank"),
+                        ("referrerpolicy", "no-referrer"),
+                    ] {
                         a.set_attribute(k, v).expect_throw("set attribute");
                     }
                 }

@@ -117,7 +117,10 @@ fn trailing_markup_only_line_is_hidden_in_the_tail() {
     assert!(u.finished.is_empty());
     assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Intro")]), Block::Heading { level: 2, content: vec![t("Hea")] }]);
     let u = md.push("d\n");
-    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Intro")]), Block::Heading { level: 2, content: vec![t("Head")] }]);
+    assert_eq!(
+        u.finished,
+        vec![Block::Paragraph(vec![t("Intro")]), Block::Heading { level: 2, content: vec![t("Head")] }]
+    );
 }
 
 #[test]
@@ -194,7 +197,10 @@ fn tables_lists_and_code_parse() {
 fn emphasis_rules() {
     assert_eq!(parse_inlines("snake_case_name", false), vec![t("snake_case_name")]);
     assert_eq!(parse_inlines("2 * 3 * 4", false), vec![t("2 * 3 * 4")]);
-    assert_eq!(parse_inlines("*a **b** c*", false), vec![Inline::Em(vec![t("a "), Inline::Strong(vec![t("b")]), t(" c")])]);
+    assert_eq!(
+        parse_inlines("*a **b** c*", false),
+        vec![Inline::Em(vec![t("a "), Inline::Strong(vec![t("b")]), t(" c")])]
+    );
     assert_eq!(parse_inlines("***x***", false), vec![Inline::Strong(vec![Inline::Em(vec![t("x")])])]);
     assert_eq!(parse_inlines("`a*b*`", false), vec![Inline::Code("a*b*".into())]);
 }
@@ -204,13 +210,31 @@ fn bare_urls_drop_trailing_punctuation() {
     let got = parse_inlines("see https://example.org/a_(b). ok", false);
     assert_eq!(
         got,
-        vec![t("see "), Inline::Link { href: "https://example.org/a_(b)".into(), children: vec![t("https://example.org/a_(b)")] }, t(". ok")]
+        vec![
+            t("see "),
+            Inline::Link { href: "https://example.org/a_(b)".into(), children: vec![t("https://example.org/a_(b)")] },
+            t(". ok")
+        ]
     );
 }
 
 #[test]
 fn arbitrary_input_never_panics() {
-    let junk = ["[", "](", "![](", "**_~~`", "| |\n|-|\n", "```\n```", "&#xFFFFFFFF;", "&#0;", "- \n-\n1.\n", "\\", "> > >", "[[]]()", "<>"];
+    let junk = [
+        "[",
+        "](",
+        "![](",
+        "**_~~`",
+        "| |\n|-|\n",
+        "```\n```",
+        "&#xFFFFFFFF;",
+        "&#0;",
+        "- \n-\n1.\n",
+        "\\",
+        "> > >",
+        "[[]]()",
+        "<>",
+    ];
     for a in junk {
         for b in junk {
             let s = format!("{a}{b}\n{b}{a}");

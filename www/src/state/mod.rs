@@ -101,9 +101,11 @@ impl Turn {
             .set("role", role)
             .set("text", self.text.as_str())
             .opt("reasoning", Some(self.reasoning.as_str()).filter(|r| !r.is_empty()))
-            .opt("tool_calls", (!self.tool_calls.is_empty()).then(|| {
-                self.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>()
-            }))
+            .opt(
+                "tool_calls",
+                (!self.tool_calls.is_empty())
+                    .then(|| self.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>()),
+            )
             .set("status", self.status.as_str())
             .opt("error", self.error.as_ref().map(ChatError::to_json))
             .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
@@ -114,7 +116,9 @@ impl Turn {
 
     /// A cut-off or stopped answer with text: the edge can carry it on (`"continue": true`).
     pub fn can_continue(&self) -> bool {
-        self.role == Role::Assistant && matches!(self.status, Status::Truncated | Status::Stopped) && !self.text.is_empty()
+        self.role == Role::Assistant
+            && matches!(self.status, Status::Truncated | Status::Stopped)
+            && !self.text.is_empty()
     }
 }
 

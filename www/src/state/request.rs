@@ -58,7 +58,13 @@ pub(super) struct Ask {
 /// How many of the oldest of `n` messages to leave out so that the rest fit `max_messages` and
 /// `max_total_chars` (`extra` characters are taken already, by a summary). `at(i)` is message `i`'s role (`true`:
 /// user) and length in characters. The newest message always stays, and what is sent starts with a user message.
-pub fn fit(n: usize, at: impl Fn(usize) -> (bool, usize), max_messages: Option<usize>, max_total_chars: Option<usize>, extra: usize) -> usize {
+pub fn fit(
+    n: usize,
+    at: impl Fn(usize) -> (bool, usize),
+    max_messages: Option<usize>,
+    max_total_chars: Option<usize>,
+    extra: usize,
+) -> usize {
     let (max_n, max_chars) = (max_messages.unwrap_or(usize::MAX), max_total_chars.unwrap_or(usize::MAX));
     let mut total = extra;
     let mut from = n;
@@ -109,7 +115,13 @@ impl State {
             let t = &self.turns[i];
             (t.role == Role::User, t.text.as_str(), t.role == Role::Assistant && t.status != Status::Done)
         });
-        api::chat_body(&self.model, messages, cont, ask.summary.as_ref().map(|s| s.wire().build()).as_ref(), &self.options)
+        api::chat_body(
+            &self.model,
+            messages,
+            cont,
+            ask.summary.as_ref().map(|s| s.wire().build()).as_ref(),
+            &self.options,
+        )
     }
 
     /// The turns of `ask` as the core's messages (bring-your-own-key builds the provider request from them).

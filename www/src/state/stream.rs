@@ -152,10 +152,13 @@ impl Chat {
     fn received(&self, id: u32, ev: EdgeEvent, cursor: &Cursor, carry: Option<UsageInfo>) {
         let started = matches!(ev, EdgeEvent::Start(_));
         let ended = matches!(ev, EdgeEvent::Done { .. } | EdgeEvent::Error(_));
-        self.apply(id, match (ev, carry) {
-            (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
-            (ev, _) => ev,
-        });
+        self.apply(
+            id,
+            match (ev, carry) {
+                (EdgeEvent::Usage(u), Some(c)) => EdgeEvent::Usage(c.plus(u)),
+                (ev, _) => ev,
+            },
+        );
         let pending = {
             let mut l = self.0.live.borrow_mut();
             l.cursor = Some(cursor.clone());
@@ -233,7 +236,8 @@ impl Chat {
             }
             EdgeEvent::Error(e) => {
                 let has_text = self.state().turns.iter().any(|t| t.id == id && !t.text.is_empty());
-                let status = if e.kind == ErrorKind::Truncated || has_text { Status::Truncated } else { Status::Failed };
+                let status =
+                    if e.kind == ErrorKind::Truncated || has_text { Status::Truncated } else { Status::Failed };
                 self.finish_with(id, status, Some(e));
             }
         }

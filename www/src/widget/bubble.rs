@@ -27,8 +27,7 @@ const FULL_WINDOW_MAX_WIDTH: f64 = 480.0;
 
 const ICON_CHAT: &str = r#"<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true" focusable="false"><path d="M5 4h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-7l-5 4v-4H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>"#;
 /// Also the panel's close button.
-pub(super) const ICON_CLOSE: &str =
-    r#"<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path d="M6 6l12 12M18 6L6 18"/></svg>"#;
+pub(super) const ICON_CLOSE: &str = r#"<svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false"><path d="M6 6l12 12M18 6L6 18"/></svg>"#;
 
 pub(super) struct Bubble {
     pub(super) launcher: HtmlElement,

@@ -16,9 +16,15 @@ impl Dom {
     pub(super) fn build(doc: &Document, section: &Element) -> Self {
         let d = add(doc, section, "details", "ec-byok");
         text(doc, &d, "summary", "", "Use your own API key");
-        text(doc, &d, "p", "ec-warn", "Your key is sent from this browser straight to the provider and kept only \
+        text(
+            doc,
+            &d,
+            "p",
+            "ec-warn",
+            "Your key is sent from this browser straight to the provider and kept only \
             in this tab (sessionStorage); it never reaches this site's server. Anyone with access to this browser \
-            tab, or script on this page, can read it. Use a key with a low spending limit.");
+            tab, or script on this page, can read it. Use a key with a low spending limit.",
+        );
         let field = |label: &str, tag: &str, class: &str| {
             let l = text(doc, &d, "label", "", &format!("{label} "));
             add(doc, &l, tag, class)
@@ -59,7 +65,12 @@ pub(super) fn on_click(ui: &Ui, class: &DomTokenList) {
     let value = |c: &str| field(c).map(|e| e.unchecked_into::<HtmlInputElement>().value()).unwrap_or_default();
     let kind = field(".ec-byok-provider").map(|e| e.unchecked_into::<HtmlSelectElement>().value());
     let kind: ProviderKind = kind.and_then(|k| k.parse().ok()).unwrap_or(ProviderKind::OpenAiChat);
-    let s = ByokSettings { provider: kind, base_url: value(".ec-byok-base"), model: value(".ec-byok-model"), api_key: value(".ec-byok-key") };
+    let s = ByokSettings {
+        provider: kind,
+        base_url: value(".ec-byok-base"),
+        model: value(".ec-byok-model"),
+        api_key: value(".ec-byok-key"),
+    };
     if s.model.trim().is_empty() || s.api_key.trim().is_empty() && kind != ProviderKind::OpenAiCompatible {
         return;
     }

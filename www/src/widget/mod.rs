@@ -241,7 +241,9 @@ impl Ui {
     /// Only the direction counts, not the distance to the end: by the time the event of the frame's own scroll
     /// arrives, more of the answer may have been added below.
     fn on_scroll(&self, e: &Event) {
-        let Some(log) = e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| t.class_list().contains("ec-log")) else {
+        let Some(log) =
+            e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| t.class_list().contains("ec-log"))
+        else {
             return;
         };
         let top = log.scroll_top();
@@ -428,8 +430,11 @@ struct Panel {
 
 /// The composer's Send button, or its Stop button while an answer streams.
 fn action_button(doc: &Document, busy: bool) -> Element {
-    let (class, kind, label) =
-        if busy { ("ec-btn ec-primary ec-stop", "button", "Stop") } else { ("ec-btn ec-primary ec-send", "submit", "Send") };
+    let (class, kind, label) = if busy {
+        ("ec-btn ec-primary ec-stop", "button", "Stop")
+    } else {
+        ("ec-btn ec-primary ec-send", "submit", "Send")
+    };
     let b = create(doc, "button", class);
     let _ = b.set_attribute("type", kind);
     b.set_text_content(Some(label));
@@ -547,8 +552,9 @@ impl Panel {
         let want = Notices {
             simulated: s.config.as_ref().is_some_and(|c| c.simulated) && !byok,
             #[cfg(feature = "byok")]
-            byok: s.byok.as_ref().map(|b| format!(
-                "Using your own key: messages go directly from this browser to {} ({}).", b.provider, b.model)),
+            byok: s.byok.as_ref().map(|b| {
+                format!("Using your own key: messages go directly from this browser to {} ({}).", b.provider, b.model)
+            }),
             #[cfg(not(feature = "byok"))]
             byok: None,
             config_error: s.config_error.clone(),
@@ -559,7 +565,13 @@ impl Panel {
         self.notices.1.drain(..).for_each(|n| n.remove());
         let frag = doc.create_document_fragment();
         if want.simulated {
-            let p = text(doc, &frag, "p", "ec-note ec-simulated", "Answers are simulated: no real model is behind this demo.");
+            let p = text(
+                doc,
+                &frag,
+                "p",
+                "ec-note ec-simulated",
+                "Answers are simulated: no real model is behind this demo.",
+            );
             let _ = p.set_attribute("role", "note");
             self.notices.1.push(p);
         }
@@ -569,7 +581,13 @@ impl Panel {
             self.notices.1.push(p);
         }
         if let Some(e) = &want.config_error {
-            let p = text(doc, &frag, "p", "ec-note ec-error-note", &format!("Could not load settings: {} ({}). ", e.summary(), e.message));
+            let p = text(
+                doc,
+                &frag,
+                "p",
+                "ec-note ec-error-note",
+                &format!("Could not load settings: {} ({}). ", e.summary(), e.message),
+            );
             let _ = p.set_attribute("role", "alert");
             button(doc, &p, "ec-btn ec-reload", "Retry");
             self.notices.1.push(p);

@@ -131,7 +131,8 @@ async fn stop(state: Shared, request_id: &str) -> Response {
         };
         std::future::poll_fn(|cx| if poll_changed(&state, seen, cx) { Poll::Ready(()) } else { Poll::Pending }).await;
     }
-    let h = vec![("content-type".to_string(), "application/json".to_string()), ("x-request-id".into(), request_id.into())];
+    let h =
+        vec![("content-type".to_string(), "application/json".to_string()), ("x-request-id".into(), request_id.into())];
     response(200, &h, &answer.body(&id))
 }
 
@@ -142,7 +143,8 @@ async fn restore(state: &Shared, storage: &JsValue) {
     let Some(n) = n.as_f64().filter(|n| *n >= 1.0 && *n <= 120.0) else { return };
     let mut json = String::new();
     for i in 0..n as usize {
-        match call_async(storage, "get", &[JsValue::from_str(&format!("p{i}"))]).await.ok().and_then(|v| v.as_string()) {
+        match call_async(storage, "get", &[JsValue::from_str(&format!("p{i}"))]).await.ok().and_then(|v| v.as_string())
+        {
             Some(p) => json.push_str(&p),
             None => return,
         }

@@ -13,7 +13,13 @@ use crate::rt::wait::{now, Signal, Timer};
 
 /// A streaming response that replays the log after `after`, then follows it live until the stream ends or the
 /// client goes away. `request_id` (of the request that opened it) names the relay in its log line.
-pub(in crate::rt::streams) fn subscribe(state: Shared, after: u64, preamble: String, gone: Signal, request_id: String) -> Response {
+pub(in crate::rt::streams) fn subscribe(
+    state: Shared,
+    after: u64,
+    preamble: String,
+    gone: Signal,
+    request_id: String,
+) -> Response {
     let headers = vec![
         ("content-type".to_string(), "text/event-stream; charset=utf-8".to_string()),
         ("cache-control".into(), "no-cache, no-transform".into()),
@@ -27,7 +33,14 @@ pub(in crate::rt::streams) fn subscribe(state: Shared, after: u64, preamble: Str
     resp
 }
 
-async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: String, keepalive_ms: u32, request_id: String) {
+async fn serve(
+    state: Shared,
+    mut writer: Writer,
+    mut cursor: u64,
+    preamble: String,
+    keepalive_ms: u32,
+    request_id: String,
+) {
     if !writer.write(preamble.as_bytes()) {
         return;
     }
@@ -87,7 +100,15 @@ async fn serve(state: Shared, mut writer: Writer, mut cursor: u64, preamble: Str
 /// that takes nothing of a write for WRITE_GIVE_UP_MS counts as gone, as in the stateless pumps: workerd may leave
 /// the write to a client that closed pending forever, firing nothing, and the relay would stay parked on it (that
 /// give-up is logged). Generation goes on; a live client resumes from its Last-Event-ID.
-async fn deliver(writer: &mut Writer, bytes: &[u8], keepalive: f64, timer: &Timer, state: &Shared, request_id: &str, cursor: u64) -> bool {
+async fn deliver(
+    writer: &mut Writer,
+    bytes: &[u8],
+    keepalive: f64,
+    timer: &Timer,
+    state: &Shared,
+    request_id: &str,
+    cursor: u64,
+) -> bool {
     let give_up_at = now() + f64::from(WRITE_GIVE_UP_MS);
     if !writer.write(bytes) {
         return false;
@@ -97,7 +118,10 @@ async fn deliver(writer: &mut Writer, bytes: &[u8], keepalive: f64, timer: &Time
     }
     if now() >= give_up_at {
         let id = state.borrow().stream_id.clone();
-        console_log(&crate::log::RelayGone { request_id, stream_id: &id, relay: "client_gone", written_through: cursor }.to_json());
+        console_log(
+            &crate::log::RelayGone { request_id, stream_id: &id, relay: "client_gone", written_through: cursor }
+                .to_json(),
+        );
     }
     false
 }

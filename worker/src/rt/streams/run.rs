@@ -14,7 +14,6 @@ use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
 use crate::chat::{self, PreparedChat};
 use crate::config::Config;
 use crate::error::{scrub, ApiError};
-use crate::stream::{self, Framing, Output, Settings, StreamMachine};
 use crate::limiter::Op;
 use crate::log::LogLine;
 use crate::resume::{self, StopState, StreamLog, StreamSettings};
@@ -22,6 +21,7 @@ use crate::rt::js::{call_async, console_log, get_str, now_ms, sleep, Signal};
 use crate::rt::pump;
 use crate::rt::store::{CacheStore, LimiterStore};
 use crate::rt::upstream::{self, Stats, Upstream};
+use crate::stream::{self, Framing, Output, Settings, StreamMachine};
 
 struct Run {
     state: Shared,
@@ -66,7 +66,13 @@ impl Run {
 }
 
 /// `POST /start`: sends upstream (retries, fallback), then answers with the live stream while the pump runs on.
-pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>, msg: StartMsg, gone: Signal) -> Response {
+pub(super) async fn begin(
+    state: Shared,
+    env: JsValue,
+    storage: Option<JsValue>,
+    msg: StartMsg,
+    gone: Signal,
+) -> Response {
     let request_id = msg.request_id.clone();
     if state.borrow().log.is_some() {
         return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
@@ -78,7 +84,8 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
             let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
                 .map_err(|e| ApiError::new(500, "internal", e))?;
             let o = &msg.owner;
-            let caller = chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
+            let caller =
+                chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
             let p = chat::prepare(&c, msg.body.as_bytes(), &caller)?;
             Ok((c, s, p))
         });
@@ -99,7 +106,8 @@ pub(super) async fn begin(state: Shared, env: JsValue, storage: Option<JsValue>,
                 ..LogLine::default()
             };
             console_log(&line.to_json());
-            let op = Op::Release { key: msg.client.clone(), lease: msg.lease, tokens: 0, spend_usd: 0.0, now_ms: now_ms() };
+            let op =
+                Op::Release { key: msg.client.clone(), lease: msg.lease, tokens: 0, spend_usd: 0.0, now_ms: now_ms() };
             let _ = LimiterStore::from_env(&env).apply(&msg.client, op).await;
             return json_error(&e, &request_id);
         }

@@ -52,7 +52,9 @@ fn ThreadView(id: String) -> impl IntoView {
     let app = use_app();
     let live = Live::new(app.session(&id));
     let key = StoredValue::new(id.clone());
-    let settings = Memo::new(move |_| key.with_value(|id| app.threads.with(|t| t.get(id).map(|t| t.settings.clone()).unwrap_or_default())));
+    let settings = Memo::new(move |_| {
+        key.with_value(|id| app.threads.with(|t| t.get(id).map(|t| t.settings.clone()).unwrap_or_default()))
+    });
     let blocked = Signal::derive(move || {
         let errors = settings.with(schema_errors);
         (!errors.is_empty()).then(|| "Fix the JSON Schema in the thread settings before sending.".to_string())
@@ -91,7 +93,9 @@ fn ThreadHeader(id: String, live: Live, settings_open: RwSignal<bool>) -> impl I
     let app = use_app();
     let nav = use_nav();
     let key = StoredValue::new(id);
-    let title = Memo::new(move |_| key.with_value(|id| app.threads.with(|t| t.get(id).map(|t| t.title.clone()).unwrap_or_default())));
+    let title = Memo::new(move |_| {
+        key.with_value(|id| app.threads.with(|t| t.get(id).map(|t| t.title.clone()).unwrap_or_default()))
+    });
     let renaming = RwSignal::new(false);
     let name_input = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
@@ -110,7 +114,10 @@ fn ThreadHeader(id: String, live: Live, settings_open: RwSignal<bool>) -> impl I
     };
     let export = move |ev: leptos::ev::MouseEvent, markdown: bool| {
         // The menu closes once a format is chosen.
-        let menu = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()).and_then(|e| e.closest("details").ok().flatten());
+        let menu = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|e| e.closest("details").ok().flatten());
         if let Some(menu) = menu {
             let _ = menu.remove_attribute("open");
         }
@@ -208,9 +215,11 @@ fn ThreadUsage(live: Live) -> impl IntoView {
 /// The conversation; it follows a streaming answer while the reader is at its bottom.
 #[component]
 fn Log(live: Live, #[prop(into)] structured: Signal<Option<String>>) -> impl IntoView {
-    let turns = Memo::new(move |_| live.read(|s| s.turns.iter().map(|t| (t.id, t.role == Role::User)).collect::<Vec<_>>()));
+    let turns =
+        Memo::new(move |_| live.read(|s| s.turns.iter().map(|t| (t.id, t.role == Role::User)).collect::<Vec<_>>()));
     let busy = Memo::new(move |_| live.read(|s| s.busy));
-    let config_error = Memo::new(move |_| live.read(|s| s.config_error.as_ref().map(|e| format!("{}: {}", e.summary(), e.message))));
+    let config_error =
+        Memo::new(move |_| live.read(|s| s.config_error.as_ref().map(|e| format!("{}: {}", e.summary(), e.message))));
     let simulated = Memo::new(move |_| live.read(|s| s.config.as_ref().is_some_and(|c| c.simulated)));
     let log = NodeRef::<html::Div>::new();
     let follow = StoredValue::new(true);

@@ -31,7 +31,8 @@ pub fn ThreadSettings(id: String, live: Live, #[prop(into)] settings: Signal<Set
         f(&mut s);
         save.with_value(|id| app.set_settings(id, s));
     };
-    let config = Memo::new(move |_| live.read(|s| s.config.as_ref().map(|c| (c.allow_system_prompt, c.limits.max_tokens))));
+    let config =
+        Memo::new(move |_| live.read(|s| s.config.as_ref().map(|c| (c.allow_system_prompt, c.limits.max_tokens))));
     let allow_system = move || config.get().is_some_and(|c| c.0);
     let max_limit = move || config.get().and_then(|c| c.1);
     let problem = RwSignal::new(None::<String>);

@@ -22,7 +22,11 @@ use crate::tree::JsonTree;
 pub fn Question(live: Live, id: u32) -> impl IntoView {
     let text = Memo::new(move |_| live.turn(id, |t| t.text.clone()).unwrap_or_default());
     // Edit is offered on the last question while nothing streams.
-    let editable = Memo::new(move |_| live.read(|s| !s.busy && s.turns.iter().rposition(|t| t.role == Role::User).is_some_and(|i| s.turns[i].id == id)));
+    let editable = Memo::new(move |_| {
+        live.read(|s| {
+            !s.busy && s.turns.iter().rposition(|t| t.role == Role::User).is_some_and(|i| s.turns[i].id == id)
+        })
+    });
     view! {
         <article class="turn question" aria-label="You">
             <div class="bubble">{text}</div>
@@ -73,7 +77,17 @@ pub fn Answer(
     inspecting: bool,
 ) -> impl IntoView {
     let look = Memo::new(move |_| live.read(|s| look(s, id)));
-    let l = move || look.get().unwrap_or(Look { status: Status::Done, empty: true, reconnecting: false, usage: None, error: None, last_idle: false, cont: false });
+    let l = move || {
+        look.get().unwrap_or(Look {
+            status: Status::Done,
+            empty: true,
+            reconnecting: false,
+            usage: None,
+            error: None,
+            last_idle: false,
+            cont: false,
+        })
+    };
     let inspect = RwSignal::new(inspecting);
     let panel_id = crate::js::unique_id("inspect");
     let panel = panel_id.clone();
@@ -213,7 +227,9 @@ fn check_answer(output: &str, schema: &str) -> Checked {
 /// the schema.
 #[component]
 fn StructuredAnswer(live: Live, id: u32, schema: String) -> impl IntoView {
-    let output = Memo::new(move |_| live.turn(id, |t| (t.status == Status::Streaming, t.status, structured_output(&t.text, &t.tool_calls))));
+    let output = Memo::new(move |_| {
+        live.turn(id, |t| (t.status == Status::Streaming, t.status, structured_output(&t.text, &t.tool_calls)))
+    });
     move || {
         let Some((streaming, status, out)) = output.get() else { return ().into_any() };
         if streaming || out.is_empty() || status == Status::Failed {

@@ -36,7 +36,13 @@ impl DbError {
 pub struct Db(IdbDatabase);
 
 /// A promise settled by `target`'s `success`/`complete` (with `result`) or `error`/`abort` (with `error`).
-fn settle(target: &web_sys::EventTarget, ok: &str, failed: &[&str], result: fn(&JsValue) -> JsValue, error: fn(&JsValue) -> JsValue) -> js_sys::Promise {
+fn settle(
+    target: &web_sys::EventTarget,
+    ok: &str,
+    failed: &[&str],
+    result: fn(&JsValue) -> JsValue,
+    error: fn(&JsValue) -> JsValue,
+) -> js_sys::Promise {
     js_sys::Promise::new(&mut |resolve, reject| {
         let t = target.clone();
         let done = Closure::once_into_js(move || {
@@ -67,11 +73,16 @@ fn tx_error(t: &JsValue) -> JsValue {
 }
 
 async fn request(req: &IdbRequest) -> Result<JsValue, DbError> {
-    JsFuture::from(settle(req, "success", &["error"], request_result, request_error)).await.map_err(|e| DbError::from_js(&e))
+    JsFuture::from(settle(req, "success", &["error"], request_result, request_error))
+        .await
+        .map_err(|e| DbError::from_js(&e))
 }
 
 async fn committed(tx: &IdbTransaction) -> Result<(), DbError> {
-    JsFuture::from(settle(tx, "complete", &["abort"], |_| JsValue::UNDEFINED, tx_error)).await.map(drop).map_err(|e| DbError::from_js(&e))
+    JsFuture::from(settle(tx, "complete", &["abort"], |_| JsValue::UNDEFINED, tx_error))
+        .await
+        .map(drop)
+        .map_err(|e| DbError::from_js(&e))
 }
 
 impl Db {

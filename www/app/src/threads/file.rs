@@ -63,8 +63,6 @@ pub fn to_json(t: &Thread) -> String {
     js::stringify(&out, 2)
 }
 
-
-
 /// Reads an exported thread: a new thread with id `id`, or why the file is refused.
 pub fn import(text: &str, id: String, now: f64) -> Result<Thread, String> {
     let v = js::parse(text).map_err(|e| format!("The file is not JSON ({e})."))?;

@@ -185,7 +185,13 @@ impl Thread {
     pub fn refresh(&mut self) {
         self.digest = digest(&self.chat);
         if !self.named {
-            self.title = self.digest.first_question.as_deref().map(title_from).filter(|t| !t.is_empty()).unwrap_or_else(|| UNTITLED.into());
+            self.title = self
+                .digest
+                .first_question
+                .as_deref()
+                .map(title_from)
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| UNTITLED.into());
         }
     }
 
@@ -354,7 +360,10 @@ mod tests {
 
     #[test]
     fn search_matches_title_and_text_case_insensitively() {
-        let list = Threads::from_records(vec![thread("a", "Deploy notes", "wrangler secret put"), thread("b", "Cooking", "pasta")]);
+        let list = Threads::from_records(vec![
+            thread("a", "Deploy notes", "wrangler secret put"),
+            thread("b", "Cooking", "pasta"),
+        ]);
         let ids = |q: &str| list.search(q).map(|t| t.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids("deploy"), ["a"]);
         assert_eq!(ids("PASTA"), ["b"]);
