@@ -10,7 +10,7 @@
 //! breakpoint on the system prompt) keeps hitting. A widget's prompt can add to the owner's, never replace it.
 
 use edgechat::conversation::{Conversation, Message, SUMMARY_MARKER};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -96,7 +96,7 @@ impl SummarySigner {
     }
 
     fn mac(&self, holder: &Holder<'_>, covers: u64, text: &str) -> Hmac<Sha256> {
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("any key length");
         for part in [holder.site.unwrap_or(""), holder.subject.unwrap_or("")] {
             m.update(&(part.len() as u64).to_le_bytes());
             m.update(part.as_bytes());

@@ -3,7 +3,7 @@
 //! Payload: `{"site":"pk_...","sub":"visitor-42","exp":1767225600}` (`exp` in Unix seconds; `site` optional).
 //! The host site's backend mints them with `SESSION_SECRET`; the edge verifies signature (constant time) and expiry.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
