@@ -123,7 +123,10 @@ test('scripts/dev.sh from a clean clone: ready line, a chat in the browser, Ctrl
     const [, url] = await dev.waitFor(/ready: open (http:\/\/127\.0\.0\.1:\d+\/)/, 25 * 60_000);
     const browser = await launch();
     try {
+      // The app is at / (its composer appears once it has the edge's config); the embed demo at /embed.html.
       await browser.page.goto(url);
+      await browser.page.locator('#composer-input').waitFor({ state: 'visible', timeout: 30_000 });
+      await browser.page.goto(`${url}embed.html`);
       const input = browser.page.locator('edge-chat .ec-input').first();
       await input.waitFor({ state: 'visible', timeout: 30_000 });
       await input.fill('What is the capital of Germany?');

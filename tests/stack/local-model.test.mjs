@@ -26,7 +26,7 @@ after(async () => {
 
 test('a question typed into the widget is answered by the local model, progressively, with usage shown', async () => {
   const { page } = browser;
-  await open(page, site.url);
+  await open(page, `${site.url}/embed.html`); // the embed demo (the app is at /)
   const config = await (await fetch(`${site.url}/api/config`)).json();
   assert.equal(config.default_model, 'local');
   assert.equal(config.simulated, false, 'a real local model is not a simulation');

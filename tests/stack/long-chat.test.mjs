@@ -80,7 +80,7 @@ test(`a ${TURNS}-turn conversation is never refused and the model keeps the owne
   timeout: 20 * 60_000,
 }, async () => {
   const { page } = browser;
-  await open(page, site.url);
+  await open(page, `${site.url}/embed.html`); // the embed demo (the app is at /)
   const statuses = {};
   for (let i = 0; i < TURNS; i++) {
     await send(page, `Turn ${i}: the word of this turn is w${i}. Say ok.`);

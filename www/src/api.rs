@@ -624,7 +624,7 @@ pub fn chat_body<'a>(
     messages: impl Iterator<Item = (bool, &'a str, bool)>,
     cont: bool,
     summary: Option<&JsValue>,
-    options: &RequestOptions,
+    options: Option<&RequestOptions>,
 ) -> String {
     let list = js_sys::Array::new();
     for (user, content, interrupted) in messages {
@@ -632,7 +632,11 @@ pub fn chat_body<'a>(
         let o = if interrupted { o.set("interrupted", true) } else { o };
         list.push(&o.build());
     }
-    let body = options.add_to(Obj::new().set("model", model).set("messages", list).opt("summary", summary));
+    let body = Obj::new().set("model", model).set("messages", list).opt("summary", summary);
+    let body = match options {
+        Some(o) => o.add_to(body),
+        None => body,
+    };
     json::stringify(&if cont { body.set("continue", true) } else { body }.build())
 }
 

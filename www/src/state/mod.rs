@@ -18,7 +18,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::AbortController;
 
-use crate::api::{self, ChatError, Config, Cursor, Endpoint, RequestOptions, UsageInfo};
+#[cfg(feature = "hooks")]
+use crate::api::RequestOptions;
+use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
@@ -135,7 +137,8 @@ pub struct State {
     pub config_error: Option<ChatError>,
     /// Selected model alias.
     pub model: String,
-    /// Optional request fields sent with every question (the widget sets none).
+    /// Optional request fields sent with every question (the app's settings; the widget has none: `hooks`).
+    #[cfg(feature = "hooks")]
     pub options: RequestOptions,
     /// The input box (persisted on every change).
     pub draft: String,
@@ -265,6 +268,7 @@ struct Inner {
     state: RefCell<State>,
     endpoint: Endpoint,
     store: Rc<dyn Store>,
+    #[cfg(feature = "hooks")]
     tracer: RefCell<Option<Tracer>>,
     live: RefCell<Live>,
     /// When the conversation was last saved (`Date.now()`), to save a streaming answer now and then.
@@ -301,6 +305,7 @@ impl Chat {
             }),
             endpoint,
             store,
+            #[cfg(feature = "hooks")]
             tracer: RefCell::default(),
             live: RefCell::default(),
             saved_at: Cell::new(0.0),
@@ -318,17 +323,24 @@ impl Chat {
         self.notify();
     }
 
-    /// Calls `tracer` with what each answer's stream does from now on (`None` stops the calls).
+    /// Calls `tracer` with what each answer's stream does from now on (`None` stops the calls). With the `hooks`
+    /// feature (the app's); the embed has no inspector and carries none of it.
+    #[cfg(feature = "hooks")]
     pub fn trace(&self, tracer: Option<Tracer>) {
         *self.0.tracer.borrow_mut() = tracer;
     }
 
+    #[cfg(feature = "hooks")]
     fn traced(&self, id: u32, what: Trace<'_>) {
         let tracer = self.0.tracer.borrow().clone();
         if let Some(t) = tracer {
             t(id, what);
         }
     }
+
+    #[cfg(not(feature = "hooks"))]
+    #[inline(always)]
+    fn traced(&self, _id: u32, _what: Trace<'_>) {}
 
     /// Lets go of the widget being removed: drops the connection of an answer in progress without ending it and
     /// saves nothing from now on, so the saved conversation still says where a resumable stream stands and the
@@ -447,6 +459,7 @@ impl Chat {
     }
 
     /// Sets the optional request fields sent with every question from now on.
+    #[cfg(feature = "hooks")]
     pub fn set_options(&self, options: RequestOptions) {
         self.update(|s| s.options = options);
     }

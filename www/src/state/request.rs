@@ -115,13 +115,12 @@ impl State {
             let t = &self.turns[i];
             (t.role == Role::User, t.text.as_str(), t.role == Role::Assistant && t.status != Status::Done)
         });
-        api::chat_body(
-            &self.model,
-            messages,
-            cont,
-            ask.summary.as_ref().map(|s| s.wire().build()).as_ref(),
-            &self.options,
-        )
+        let summary = ask.summary.as_ref().map(|s| s.wire().build());
+        #[cfg(feature = "hooks")]
+        let options = Some(&self.options);
+        #[cfg(not(feature = "hooks"))]
+        let options = None;
+        api::chat_body(&self.model, messages, cont, summary.as_ref(), options)
     }
 
     /// The turns of `ask` as the core's messages (bring-your-own-key builds the provider request from them).
