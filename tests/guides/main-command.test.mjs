@@ -120,7 +120,7 @@ test('scripts/dev.sh from a clean clone: ready line, a chat in the browser, Ctrl
   const modelPort = await freePort();
   const dev = runDev({ EDGECHAT_WEB_PORT: String(webPort), EDGECHAT_MODEL_PORT: String(modelPort) });
   try {
-    const [, url] = await dev.waitFor(/ready: open (http:\/\/127\.0\.0\.1:\d+\/)/, 25 * 60_000);
+    const [, url] = await dev.waitFor(/ready: open the app at (http:\/\/127\.0\.0\.1:\d+\/)/, 25 * 60_000);
     const browser = await launch();
     try {
       // The app is at / (its composer appears once it has the edge's config); the embed demo at /embed.html.
