@@ -28,12 +28,11 @@
 // by default; bench/edge/portkey/loopback.mjs, preloaded, keeps it on 127.0.0.1.
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { cpus, homedir, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamOnce, pct, median, ms } from './measure.mjs';
-import { freePort } from './raw-workerd.mjs';
+import { freePort, waitListening } from './raw-workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -108,23 +107,6 @@ async function idleRate(pid, msWindow = 2000) {
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, msWindow));
   return (cpuNs(pid) - c0) / (performance.now() - t0); // ns per wall ms
-}
-
-async function waitListening(port, child, what, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const sock = net.connect(port, '127.0.0.1', () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not start listening on ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Installs the Portkey gateway into the cache (once; again when bench/edge/portkey/package.json changes). */

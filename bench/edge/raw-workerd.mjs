@@ -24,10 +24,11 @@ export async function freePort() {
   });
 }
 
-async function waitListening(port, child, timeoutMs = 15000) {
+/** Resolves once `port` accepts connections; throws if `child` (named `what`) exits first or `timeoutMs` passes. */
+export async function waitListening(port, child, what = 'workerd', timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     const ok = await new Promise((resolve) => {
       const sock = net.connect(port, '127.0.0.1', () => {
         sock.destroy();
@@ -36,7 +37,7 @@ async function waitListening(port, child, timeoutMs = 15000) {
       sock.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error('workerd did not start listening');
+    if (Date.now() > deadline) throw new Error(`${what} did not start listening on ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
