@@ -1,4 +1,5 @@
-//! `/usage`: tokens and cost per thread and in total, from the answers' `usage` events.
+//! This browser's share: tokens and cost per thread and in total, from the answers' `usage` events (what the
+//! edge reported to this browser; no admin token needed).
 
 use leptos::prelude::*;
 
@@ -6,9 +7,9 @@ use crate::ctx::use_app;
 use crate::format;
 use crate::threads::Usage;
 
-/// `/usage`.
+/// The per-thread usage table.
 #[component]
-pub fn UsageScreen() -> impl IntoView {
+pub fn LocalUsage() -> impl IntoView {
     let app = use_app();
     let rows = Memo::new(move |_| {
         app.threads.with(|t| t.list.iter().map(|t| (t.id.clone(), t.title.clone(), t.digest.usage)).collect::<Vec<_>>())
@@ -24,11 +25,8 @@ pub fn UsageScreen() -> impl IntoView {
         }
     };
     view! {
-        <section class="screen usage-screen" aria-labelledby="usage-title">
-            <header class="screen-head">
-                <button type="button" class="btn icon drawer-toggle" aria-label="Show threads" on:click=move |_| app.open_drawer()>"☰"</button>
-                <h1 id="usage-title">"Usage"</h1>
-            </header>
+        <section class="local-usage" aria-labelledby="local-usage-title">
+            <h2 id="local-usage-title">"Your threads in this browser"</h2>
             <p class="note">"Tokens and cost of every answer, as the edge reported them in its usage events. "
                 "“+” means some answers had no known price; estimated counts are marked in each answer."</p>
             <div class="table-wrap" tabindex="0" role="region" aria-label="Usage per thread">
