@@ -96,13 +96,20 @@ export class EdgechatUsage extends DurableObject {
   /** Keeps one record (its JSON) and adds it to its hour's roll-up; `meta` (JSON): its key, bucket, cached, retention. */
   write(recordJson, metaJson) {
     // Test-only fault injection (docs/admin-api.md): a store that throws must never fail a request.
-    if (this.env.EDGECHAT_USAGE_FAULT === 'throw') throw new Error('usage store fault injected (EDGECHAT_USAGE_FAULT=throw)');
+    if (this.env.EDGECHAT_USAGE_FAULT === 'throw')
+      throw new Error('usage store fault injected (EDGECHAT_USAGE_FAULT=throw)');
     const r = JSON.parse(recordJson);
     const m = JSON.parse(metaJson);
     const hour = r.time - (r.time % 3_600_000);
     this.sql.exec(
       'INSERT OR REPLACE INTO records (time, id, model, alias, outcome, site_key, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      r.time, m.key, r.model, r.alias, r.outcome, r.site_key, recordJson,
+      r.time,
+      m.key,
+      r.model,
+      r.alias,
+      r.outcome,
+      r.site_key,
+      recordJson,
     );
     this.sql.exec(
       `INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
@@ -111,8 +118,19 @@ export class EdgechatUsage extends DurableObject {
          input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
          cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
          cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, cost_usd = cost_usd + excluded.cost_usd`,
-      hour, r.model ?? '', r.site_key ?? '', r.subject ?? '', r.task ?? '', r.outcome, m.bucket, m.cached,
-      r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.cost_usd ?? 0,
+      hour,
+      r.model ?? '',
+      r.site_key ?? '',
+      r.subject ?? '',
+      r.task ?? '',
+      r.outcome,
+      m.bucket,
+      m.cached,
+      r.input_tokens,
+      r.output_tokens,
+      r.cache_read_tokens,
+      r.cache_write_tokens,
+      r.cost_usd ?? 0,
     );
     const now = Date.now();
     if (now - this.prunedAt > 600_000) {

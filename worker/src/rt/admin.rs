@@ -27,7 +27,8 @@ pub(crate) async fn route(
     let Some(token) = ctx.config.admin_token.clone() else {
         return ctx.error(&ApiError::new(404, "not_found", format!("no route for {path}")));
     };
-    if !matches!(path, "/api/admin/usage" | "/api/admin/requests") {
+    // A preflight is a 404 as for an unknown route: no browser on another origin gets to send the token.
+    if method == "OPTIONS" || !matches!(path, "/api/admin/usage" | "/api/admin/requests") {
         return ctx.error(&ApiError::new(404, "not_found", format!("no route for {path}")));
     }
     if method != "GET" {

@@ -232,7 +232,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
 
     let stream = crate::resume::parse_stream_path(path);
     const ROUTES: &[&str] = &["/api/config", "/api/chat", "/v1/chat/completions", "/v1/responses", "/v1/messages"];
-    if path.starts_with("/api/admin/") && method != "OPTIONS" {
+    if path.starts_with("/api/admin/") {
         return admin::route(ctx, &env, &method, path, &url, header("authorization")).await;
     }
     if method == "OPTIONS" {
