@@ -77,6 +77,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     })
     .await;
     ctx.log.attempts = stats.attempts;
+    ctx.log.fallback = stats.fallback;
     ctx.log.ttfb_ms = stats.ttfb_ms;
     let up = match result {
         Ok(up) => up,

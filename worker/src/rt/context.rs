@@ -99,7 +99,11 @@ async fn summarize(
     .await;
     let mut line = LogLine {
         request_id: ctx.request_id.clone(),
+        time: started,
         route: "/api/chat".into(),
+        site_key: ctx.log.site_key.clone(),
+        subject: ctx.log.subject.clone(),
+        fallback: stats.fallback,
         client: ctx.log.client.clone(),
         alias: Some(s.model.clone()),
         attempts: stats.attempts,
@@ -151,5 +155,8 @@ async fn summarize(
     };
     line.duration_ms = now_ms().saturating_sub(started);
     console_log(&ctx.scrub(&line.to_json()));
+    if let Some(sink) = &ctx.usage {
+        sink.record(&line, Some(&ctx.js_ctx));
+    }
     text
 }
