@@ -1,326 +1,484 @@
-//! The edge's dashboard: every request the edge recorded (all users, all sites), from its admin API. The admin
-//! token is asked for once per tab ([`super::admin`]); then a range (24 h by hour, 7 or 30 days by day), the
+//! The edge's dashboard: every request the edge recorded (all users, all sites), from its admin API. It asks for
+//! the admin token once per tab ([`super::admin`]); then a range (24 h by hour, 7 or 30 days by day), the
 //! headline figures, the charts, the top site keys and subjects by cost, the daily budget, and the recent
 //! requests with filters and "Load more". It refreshes every 30 s while the tab is visible (pausable).
+//!
+//! Written as a small controller on the DOM (the state in a `RefCell`, the page drawn by [`super::draw`]) inside
+//! a Leptos component, as the widget is: the same screen as Leptos views and signals cost ~25 KB more wasm.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
 use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
+use web_sys::{Element, Event, HtmlInputElement, HtmlSelectElement};
 
 use super::admin::{self, AdminError, Filters, Range};
-use super::chart::{percent, Unit};
-use super::draw::{gauge, BarList, TimeChart};
-use super::model::{Metrics, Record};
-use super::overview::{budget_lines, Overview};
-use super::series::{moment, Step};
-use crate::{format, js};
+use super::draw::{self, add, set};
+use super::model::Record;
+use super::overview::Overview;
+use super::series::moment;
+use crate::js;
 
 /// Seconds between automatic refreshes.
-const REFRESH_S: u64 = 30;
+const REFRESH_S: i32 = 30;
+/// Rows per page of the table (the admin API's `limit`).
+const PAGE: usize = 50;
 
 /// The dashboard (asks for the admin token first).
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let token = RwSignal::new(admin::token());
-    let error = RwSignal::new(None::<AdminError>);
-    let range = RwSignal::new(Range::Day);
-    let data = RwSignal::new(None::<Overview>);
-    let loading = RwSignal::new(false);
-    let updated = RwSignal::new(None::<i64>);
-    let auto = RwSignal::new(true);
-    let filters = RwSignal::new(Filters::default());
-    let rows = RwSignal::new(Vec::<Record>::new());
-    let next = RwSignal::new(None::<String>);
-    let table_error = RwSignal::new(None::<String>);
-    let turn = StoredValue::new((0u32, 0u32));
-
-    // A refused token is forgotten; the form shows why.
-    let failed = move |e: AdminError| {
-        if matches!(e, AdminError::Refused | AdminError::NotEnabled) {
-            admin::set_token(None);
-            token.set(None);
-            data.set(None);
-            rows.set(Vec::new());
+    let host = NodeRef::<html::Section>::new();
+    let held = StoredValue::new_local(None::<Rc<Dash>>);
+    Effect::new(move |_| {
+        if let Some(el) = host.get() {
+            if held.with_value(Option::is_none) {
+                held.set_value(Some(Dash::mount(&el)));
+            }
         }
-        error.set(Some(e));
-    };
-    let load = move || {
-        let Some(t) = token.get_untracked() else { return };
-        let n = turn.with_value(|t| t.0) + 1;
-        turn.update_value(|t| t.0 = n);
-        let r = range.get_untracked();
-        let now = js::now() as i64;
-        let from = r.starts(now)[0];
-        loading.set(true);
-        spawn_local(async move {
-            let dim = r.buckets().0.dim();
-            let result = async {
-                let by_model = admin::usage(&t, from, now, &format!("{dim},model")).await?;
-                let by_time = admin::usage(&t, from, now, dim).await?;
-                let sites = admin::usage(&t, from, now, "site_key").await?;
-                let subjects = admin::usage(&t, from, now, "subject").await?;
-                Ok::<_, AdminError>(Overview::of(r, now, &by_model, &by_time, &sites, &subjects))
-            }
-            .await;
-            if turn.with_value(|t| t.0) != n {
-                return;
-            }
-            loading.set(false);
-            match result {
-                Ok(o) => {
-                    data.set(Some(o));
-                    error.set(None);
-                    updated.set(Some(now));
-                }
-                Err(e) => failed(e),
+    });
+    on_cleanup(move || {
+        if let Some(d) = held.try_update_value(Option::take).flatten() {
+            d.stop();
+        }
+    });
+    view! { <section class="dashboard" aria-labelledby="edge-usage-title" node_ref=host></section> }
+}
+
+#[derive(Default)]
+struct State {
+    token: Option<String>,
+    range: Option<Range>,
+    filters: Filters,
+    overview: Option<Overview>,
+    rows: Vec<Record>,
+    next: Option<String>,
+    paused: bool,
+    loading: bool,
+    updated: Option<i64>,
+    /// Why the token was refused or the figures could not be read.
+    error: Option<String>,
+    /// Why the table could not be read.
+    table_error: Option<String>,
+    /// The latest figures and table requests: an older answer arriving late is dropped.
+    turns: (u32, u32),
+}
+
+struct Ui {
+    form: Element,
+    input: HtmlInputElement,
+    error: Element,
+    board: Element,
+    ranges: Vec<Element>,
+    auto: HtmlInputElement,
+    status: Element,
+    figures: Element,
+    selects: [HtmlSelectElement; 3],
+    table_error: Element,
+    tbody: Element,
+    empty: Element,
+    more: Element,
+}
+
+/// An event listener kept while the dashboard lives.
+type Listener = Closure<dyn FnMut(Event)>;
+
+struct Dash {
+    state: RefCell<State>,
+    ui: Ui,
+    listeners: RefCell<Vec<Listener>>,
+    timer: Cell<Option<i32>>,
+    tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    stopped: Cell<bool>,
+}
+
+fn show(e: &Element, on: bool) {
+    let _ = if on { e.remove_attribute("hidden") } else { e.set_attribute("hidden", "") };
+}
+
+fn text(e: &Element, t: Option<&str>) {
+    e.set_text_content(t);
+    show(e, t.is_some());
+}
+
+fn button(parent: &Element, class: &str, label: &str) -> Element {
+    let b = add(parent, "button", class, label);
+    set(&b, "type", "button");
+    b
+}
+
+/// A `<label>` for `id` and its field (`tag`), in `parent`.
+fn field(parent: &Element, tag: &str, id: &str, label: &str) -> Element {
+    set(&add(parent, "label", "", label), "for", id);
+    let f = add(parent, tag, "", "");
+    set(&f, "id", id);
+    f
+}
+
+impl Dash {
+    /// Builds the dashboard in `root` and starts it (with the token of this tab, if there is one).
+    fn mount(root: &Element) -> Rc<Self> {
+        set(&add(root, "h2", "", "All requests on the edge"), "id", "edge-usage-title");
+        let form = add(root, "form", "token-form", "");
+        let row = add(&form, "div", "token-row", "");
+        let input = field(&row, "input", "admin-token", "Admin token");
+        for (k, v) in [("type", "password"), ("autocomplete", "off"), ("spellcheck", "false")] {
+            set(&input, k, v);
+        }
+        set(&input, "aria-describedby", "admin-token-note");
+        set(&add(&row, "button", "btn primary", "Show usage"), "type", "submit");
+        set(
+            &add(
+                &form,
+                "p",
+                "note",
+                "The edge's ADMIN_TOKEN. It is kept in this tab only (sessionStorage) and sent to this edge's \
+                 /api/admin/ routes; closing the tab forgets it.",
+            ),
+            "id",
+            "admin-token-note",
+        );
+        let error = add(root, "p", "error admin-error", "");
+        set(&error, "role", "alert");
+
+        let board = add(root, "div", "board", "");
+        let controls = add(&board, "div", "dash-controls", "");
+        let ranges = add(&controls, "div", "range", "");
+        set(&ranges, "role", "group");
+        set(&ranges, "aria-label", "Range");
+        let range_buttons: Vec<Element> = Range::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let b = button(&ranges, "btn", r.label());
+                set(&b, "data-range", &i.to_string());
+                b
+            })
+            .collect();
+        let label = add(&controls, "label", "check-field", "");
+        let auto = add(&label, "input", "auto-refresh", "");
+        set(&auto, "type", "checkbox");
+        let _ = label.append_with_str_1(&format!("Refresh every {REFRESH_S} s"));
+        let refresh = button(&controls, "btn refresh", "Refresh now");
+        let sign_out = button(&controls, "btn sign-out", "Sign out");
+        let status = add(&controls, "p", "note dash-status", "");
+        let figures = add(&board, "div", "figures-host", "");
+
+        let recent = add(&board, "section", "recent", "");
+        set(&recent, "aria-labelledby", "recent-title");
+        set(&add(&recent, "h2", "", "Recent requests"), "id", "recent-title");
+        let filters = add(&recent, "div", "row filters", "");
+        let selects = [("filter-model", "Model"), ("filter-outcome", "Outcome"), ("filter-site", "Site key")].map(
+            |(id, label)| {
+                let s = field(&add(&filters, "div", "field", ""), "select", id, label);
+                set(&add(&s, "option", "", "Any"), "value", "");
+                s.unchecked_into::<HtmlSelectElement>()
+            },
+        );
+        let table_error = add(&recent, "p", "error", "");
+        set(&table_error, "role", "alert");
+        let wrap = add(&recent, "div", "table-wrap", "");
+        for (k, v) in [("tabindex", "0"), ("role", "region"), ("aria-label", "Recent requests")] {
+            set(&wrap, k, v);
+        }
+        let table = add(&wrap, "table", "usage-table requests-table", "");
+        let head = add(&add(&table, "thead", "", ""), "tr", "", "");
+        for (h, num) in [
+            ("Time (UTC)", false),
+            ("Model", false),
+            ("Site key", false),
+            ("Subject", false),
+            ("Outcome", false),
+            ("Status", true),
+            ("Cache", false),
+            ("First byte", true),
+            ("Duration", true),
+            ("In", true),
+            ("Out", true),
+            ("Cost", true),
+        ] {
+            set(&add(&head, "th", if num { "num" } else { "" }, h), "scope", "col");
+        }
+        let tbody = add(&table, "tbody", "", "");
+        let empty = add(&recent, "p", "note", "No request matches.");
+        let more = button(&recent, "btn load-more", "Load more");
+
+        let dash = Rc::new(Self {
+            state: RefCell::new(State { token: admin::token(), ..State::default() }),
+            ui: Ui {
+                form: form.clone(),
+                input: input.unchecked_into(),
+                error,
+                board,
+                ranges: range_buttons,
+                auto: auto.unchecked_into(),
+                status,
+                figures,
+                selects: selects.clone(),
+                table_error,
+                tbody,
+                empty,
+                more: more.clone(),
+            },
+            listeners: RefCell::new(Vec::new()),
+            timer: Cell::new(None),
+            tick: RefCell::new(None),
+            stopped: Cell::new(false),
+        });
+        dash.on(&form, "submit", Self::sign_in);
+        dash.on(&ranges, "click", Self::pick_range);
+        dash.on(&dash.ui.auto, "change", |d, _| {
+            d.state.borrow_mut().paused = !d.ui.auto.checked();
+        });
+        dash.on(&refresh, "click", |d, _| d.refresh(true));
+        dash.on(&sign_out, "click", |d, _| {
+            admin::set_token(None);
+            *d.state.borrow_mut() = State::default();
+            d.redraw();
+            let _ = d.ui.input.focus();
+        });
+        for s in &selects {
+            dash.on(s, "change", Self::filter);
+        }
+        dash.on(&more, "click", |d, _| d.load_rows(true));
+        dash.start_timer();
+        dash.redraw();
+        dash.refresh(true);
+        dash
+    }
+
+    /// Calls `f` on each `event` at `target` while the dashboard lives.
+    fn on(self: &Rc<Self>, target: &Element, event: &str, f: fn(&Rc<Self>, &Event)) {
+        let weak: Weak<Self> = Rc::downgrade(self);
+        let c = Listener::new(move |e: Event| {
+            if let Some(d) = weak.upgrade() {
+                f(&d, &e);
             }
         });
-    };
-    let load_rows = move |more: bool| {
-        let Some(t) = token.get_untracked() else { return };
-        let before = if more { next.get_untracked() } else { None };
-        if more && before.is_none() {
+        let _ = target.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+        self.listeners.borrow_mut().push(c);
+    }
+
+    /// Every 30 s: the figures, and the table while it shows its first page; not while paused, signed out or
+    /// hidden (another tab, a minimised window).
+    fn start_timer(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            if let Some(d) = weak.upgrade() {
+                if !d.state.borrow().paused && !document().hidden() {
+                    let first_page = d.state.borrow().rows.len() <= PAGE;
+                    d.refresh(first_page);
+                }
+            }
+        });
+        self.timer.set(
+            window()
+                .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), REFRESH_S * 1000)
+                .ok(),
+        );
+        *self.tick.borrow_mut() = Some(tick);
+    }
+
+    /// Stops the timer and the listeners (the screen is closed).
+    fn stop(&self) {
+        self.stopped.set(true);
+        if let Some(t) = self.timer.take() {
+            window().clear_interval_with_handle(t);
+        }
+        self.tick.borrow_mut().take();
+        self.listeners.borrow_mut().clear();
+    }
+
+    fn sign_in(self: &Rc<Self>, e: &Event) {
+        e.prevent_default();
+        let t = self.ui.input.value().trim().to_string();
+        if t.is_empty() {
             return;
         }
-        let f = filters.get_untracked();
-        let n = turn.with_value(|t| t.1) + 1;
-        turn.update_value(|t| t.1 = n);
+        self.ui.input.set_value("");
+        admin::set_token(Some(&t));
+        {
+            let mut s = self.state.borrow_mut();
+            s.token = Some(t);
+            s.error = None;
+        }
+        self.redraw();
+        self.refresh(true);
+    }
+
+    fn pick_range(self: &Rc<Self>, e: &Event) {
+        let picked = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|b| b.get_attribute("data-range"))
+            .and_then(|i| Range::ALL.get(i.parse::<usize>().ok()?).copied());
+        if let Some(r) = picked {
+            self.state.borrow_mut().range = Some(r);
+            self.redraw();
+            self.refresh(false);
+        }
+    }
+
+    fn filter(self: &Rc<Self>, _: &Event) {
+        let [m, o, s] = &self.ui.selects;
+        self.state.borrow_mut().filters = Filters { model: m.value(), outcome: o.value(), site_key: s.value() };
+        self.load_rows(false);
+    }
+
+    /// Reads the figures again, and the table's first page with `table`.
+    fn refresh(self: &Rc<Self>, table: bool) {
+        self.load();
+        if table {
+            self.load_rows(false);
+        }
+    }
+
+    /// A refused token (or no admin API) signs out; any other failure is shown with what was there.
+    fn failed(&self, e: &AdminError) {
+        {
+            let mut s = self.state.borrow_mut();
+            if matches!(e, AdminError::Refused | AdminError::NotEnabled) {
+                admin::set_token(None);
+                *s = State::default();
+            }
+            s.loading = false;
+            s.error = Some(e.message());
+        }
+        self.redraw();
+    }
+
+    fn load(self: &Rc<Self>) {
+        let (token, range, turn) = {
+            let mut s = self.state.borrow_mut();
+            let Some(t) = s.token.clone() else { return };
+            s.turns.0 += 1;
+            s.loading = true;
+            (t, s.range.unwrap_or(Range::Day), s.turns.0)
+        };
+        self.draw_status();
+        let me = self.clone();
         spawn_local(async move {
-            let page = admin::requests(&t, &f, before.as_deref()).await;
-            if turn.with_value(|t| t.1) != n {
+            let now = js::now() as i64;
+            let from = range.starts(now)[0];
+            let dim = range.buckets().0.dim();
+            let result = async {
+                let by_model = admin::usage(&token, from, now, &format!("{dim},model")).await?;
+                let by_time = admin::usage(&token, from, now, dim).await?;
+                let sites = admin::usage(&token, from, now, "site_key").await?;
+                let subjects = admin::usage(&token, from, now, "subject").await?;
+                Ok::<_, AdminError>(Overview::of(range, now, &by_model, &by_time, &sites, &subjects))
+            }
+            .await;
+            if me.stopped.get() || me.state.borrow().turns.0 != turn {
+                return;
+            }
+            match result {
+                Ok(o) => {
+                    {
+                        let mut s = me.state.borrow_mut();
+                        s.overview = Some(o);
+                        s.loading = false;
+                        s.error = None;
+                        s.updated = Some(now);
+                    }
+                    me.redraw();
+                }
+                Err(e) => me.failed(&e),
+            }
+        });
+    }
+
+    fn load_rows(self: &Rc<Self>, more: bool) {
+        let (token, filters, before, turn) = {
+            let mut s = self.state.borrow_mut();
+            let Some(t) = s.token.clone() else { return };
+            if more && s.next.is_none() {
+                return;
+            }
+            s.turns.1 += 1;
+            (t, s.filters.clone(), if more { s.next.clone() } else { None }, s.turns.1)
+        };
+        let me = self.clone();
+        spawn_local(async move {
+            let page = admin::requests(&token, &filters, before.as_deref()).await;
+            if me.stopped.get() || me.state.borrow().turns.1 != turn {
                 return;
             }
             match page {
                 Ok(p) => {
-                    if more {
-                        rows.update(|r| r.extend(p.requests));
-                    } else {
-                        rows.set(p.requests);
+                    {
+                        let mut s = me.state.borrow_mut();
+                        if !more {
+                            s.rows.clear();
+                        }
+                        s.rows.extend(p.requests);
+                        s.next = p.next;
+                        s.table_error = None;
                     }
-                    next.set(p.next);
-                    table_error.set(None);
+                    me.draw_rows();
                 }
-                Err(e @ (AdminError::Refused | AdminError::NotEnabled)) => failed(e),
-                Err(e) => table_error.set(Some(e.message())),
+                Err(e @ (AdminError::Refused | AdminError::NotEnabled)) => me.failed(&e),
+                Err(e) => {
+                    me.state.borrow_mut().table_error = Some(e.message());
+                    me.draw_rows();
+                }
             }
         });
-    };
-    Effect::new(move |_| {
-        token.track();
-        range.track();
-        load();
-    });
-    Effect::new(move |_| {
-        token.track();
-        filters.track();
-        load_rows(false);
-    });
-    // Every 30 s while on, signed in and the tab is visible; the table only while it shows its first page.
-    if let Ok(h) = set_interval_with_handle(
-        move || {
-            if auto.get_untracked() && token.with_untracked(Option::is_some) && !document().hidden() {
-                load();
-                if rows.with_untracked(|r| r.len() <= 50) {
-                    load_rows(false);
-                }
-            }
-        },
-        std::time::Duration::from_secs(REFRESH_S),
-    ) {
-        on_cleanup(move || h.clear());
     }
 
-    let input = NodeRef::<html::Input>::new();
-    let sign_in = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(i) = input.get_untracked() else { return };
-        let t = i.value().trim().to_string();
-        if t.is_empty() {
-            return;
+    /// Everything from the state.
+    fn redraw(&self) {
+        let s = self.state.borrow();
+        let signed_in = s.token.is_some();
+        show(&self.ui.form, !signed_in);
+        show(&self.ui.board, signed_in);
+        text(&self.ui.error, s.error.as_deref());
+        let range = s.range.unwrap_or(Range::Day);
+        for (b, r) in self.ui.ranges.iter().zip(Range::ALL) {
+            set(b, "aria-pressed", if r == range { "true" } else { "false" });
         }
-        i.set_value("");
-        admin::set_token(Some(&t));
-        error.set(None);
-        token.set(Some(t));
-    };
-    let sign_out = move |_| {
-        admin::set_token(None);
-        token.set(None);
-        data.set(None);
-        rows.set(Vec::new());
-        next.set(None);
-        error.set(None);
-    };
-
-    view! {
-        <section class="dashboard" aria-labelledby="edge-usage-title">
-            <h2 id="edge-usage-title">"All requests on the edge"</h2>
-            <Show when=move || token.with(Option::is_none)>
-                <form class="token-form" on:submit=sign_in>
-                    <label for="admin-token">"Admin token"</label>
-                    <div class="token-row">
-                        <input id="admin-token" type="password" autocomplete="off" spellcheck="false" node_ref=input
-                            aria-describedby="admin-token-note"/>
-                        <button type="submit" class="btn primary">"Show usage"</button>
-                    </div>
-                    <p class="note" id="admin-token-note">"The edge's ADMIN_TOKEN. It is kept in this tab only (sessionStorage) and sent to this edge's /api/admin/ routes; closing the tab forgets it."</p>
-                </form>
-            </Show>
-            {move || error.get().map(|e| view! { <p class="error admin-error" role="alert">{e.message()}</p> })}
-            <Show when=move || token.with(Option::is_some)>
-                <div class="dash-controls">
-                    <div class="range" role="group" aria-label="Range">
-                        {Range::ALL.map(|r| view! {
-                            <button type="button" class="btn" aria-pressed=move || (range.get() == r).to_string()
-                                on:click=move |_| range.set(r)>{r.label()}</button>
-                        })}
-                    </div>
-                    <label class="check-field"><input type="checkbox" class="auto-refresh" prop:checked=move || auto.get()
-                        on:change=move |ev| auto.set(event_target_checked(&ev))/>{format!("Refresh every {REFRESH_S} s")}</label>
-                    <button type="button" class="btn refresh" on:click=move |_| { load(); load_rows(false); }>"Refresh now"</button>
-                    <button type="button" class="btn sign-out" on:click=sign_out>"Sign out"</button>
-                    <p class="note dash-status" role="status">{move || if loading.get() {
-                        "Loading…".to_string()
-                    } else {
-                        updated.get().map(|t| format!("Updated {} UTC", moment(t))).unwrap_or_default()
-                    }}</p>
-                </div>
-                {move || data.get().map(|o| view! { <Figures o=o/> })}
-                <Requests rows=rows next=next filters=filters error=table_error data=data more=move || load_rows(true)/>
-            </Show>
-        </section>
+        self.ui.auto.set_checked(!s.paused);
+        self.ui.figures.set_text_content(None);
+        if let Some(o) = &s.overview {
+            draw::figures(&self.ui.figures, o);
+            // The filters offer what the range holds (and keep a choice it no longer holds).
+            let choices = [&o.models, &o.outcome_names, &o.site_keys];
+            for (select, list) in self.ui.selects.iter().zip(choices) {
+                let current = select.value();
+                while select.length() > 1 {
+                    select.remove_with_index(1);
+                }
+                let extra = (!current.is_empty() && !list.contains(&current)).then_some(&current);
+                for v in list.iter().chain(extra) {
+                    set(&add(select, "option", "", v), "value", v);
+                }
+                select.set_value(&current);
+            }
+        }
+        drop(s);
+        self.draw_status();
+        self.draw_rows();
     }
-}
 
-/// The headline figures, the charts, the top lists and the budget.
-#[component]
-fn Figures(o: Overview) -> impl IntoView {
-    let t: Metrics = o.totals.clone();
-    let opt_ms = |v: Option<f64>| v.map_or_else(|| "–".to_string(), format::duration);
-    let rate = |v: Option<f64>| v.map_or_else(|| "–".to_string(), percent);
-    let per = if o.step == Step::Hour { "hour" } else { "day" };
-    let figures = [
-        ("requests", "Requests", format::count(t.requests)),
-        (
-            "tokens",
-            "Tokens in / out",
-            format!("{} / {}", format::count(t.input_tokens), format::count(t.output_tokens)),
-        ),
-        ("cost", "Cost", format::cost(t.cost_usd)),
-        ("errors", "Errors", format!("{} ({})", format::count(t.errors), rate(t.error_rate()))),
-        ("cache", "Cache hit rate", rate(t.cache_hit_rate())),
-        ("ttfb", "Time to first byte p50 / p95", format!("{} / {}", opt_ms(t.ttfb_p50_ms), opt_ms(t.ttfb_p95_ms))),
-    ];
-    view! {
-        <dl class="kpis">
-            {figures.into_iter().map(|(id, label, value)| view! {
-                <div class=format!("kpi kpi-{id}")><dt>{label}</dt><dd>{value}</dd></div>
-            }).collect_view()}
-        </dl>
-        <p class="note">{format!("Bars per {per} (UTC), stacked by model; hover a {per} for its figures.")}</p>
-        <div class="charts">
-            {o.charts.into_iter().map(|c| view! { <TimeChart chart=c/> }).collect_view()}
-            <BarList title="Outcomes" unit="share of requests" rows=o.outcomes empty="No requests in this range."/>
-            <BarList title="Top site keys by cost" unit="US$" rows=o.sites empty="No requests in this range."/>
-            <BarList title="Top subjects by cost" unit="US$" rows=o.subjects empty="No requests in this range."/>
-            <figure class="chart budget">
-                <figcaption><span class="chart-title">"Daily budget"</span>" "<span class="unit">"today, UTC"</span></figcaption>
-                {budget_lines(&o.budget).into_iter().map(|(label, text, used)| gauge(label, text, used)).collect_view()}
-            </figure>
-        </div>
+    fn draw_status(&self) {
+        let s = self.state.borrow();
+        let status = if s.loading {
+            "Loading…".to_string()
+        } else {
+            s.updated.map(|t| format!("Updated {} UTC", moment(t))).unwrap_or_default()
+        };
+        self.ui.status.set_text_content(Some(&status));
     }
-}
 
-/// A `<select>` of a filter: "any" and the values seen.
-fn filter_select(
-    id: &'static str,
-    label: &'static str,
-    filters: RwSignal<Filters>,
-    get: fn(&Filters) -> &String,
-    set: fn(&mut Filters, String),
-    choices: Signal<Vec<String>>,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <select id=id on:change=move |ev| {
-                let v = event_target_value(&ev);
-                filters.update(|f| set(f, v));
-            }>
-                <option value="" selected=move || filters.with(|f| get(f).is_empty())>"Any"</option>
-                {move || {
-                    let current = filters.with(|f| get(f).clone());
-                    let mut list = choices.get();
-                    if !current.is_empty() && !list.contains(&current) {
-                        list.push(current.clone());
-                    }
-                    list.into_iter().map(|v| {
-                        let (on, value) = (v == current, v.clone());
-                        view! { <option value=value selected=on>{v}</option> }
-                    }).collect_view()
-                }}
-            </select>
-        </div>
-    }
-}
-
-/// The recent requests, newest first, with filters and "Load more".
-#[component]
-fn Requests(
-    rows: RwSignal<Vec<Record>>,
-    next: RwSignal<Option<String>>,
-    filters: RwSignal<Filters>,
-    error: RwSignal<Option<String>>,
-    data: RwSignal<Option<Overview>>,
-    more: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let choices = |f: fn(&Overview) -> &Vec<String>| {
-        Signal::derive(move || data.with(|d| d.as_ref().map(|o| f(o).clone()).unwrap_or_default()))
-    };
-    let dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
-    view! {
-        <section class="recent" aria-labelledby="recent-title">
-            <h2 id="recent-title">"Recent requests"</h2>
-            <div class="row filters">
-                {filter_select("filter-model", "Model", filters, |f| &f.model, |f, v| f.model = v, choices(|o| &o.models))}
-                {filter_select("filter-outcome", "Outcome", filters, |f| &f.outcome, |f, v| f.outcome = v, choices(|o| &o.outcome_names))}
-                {filter_select("filter-site", "Site key", filters, |f| &f.site_key, |f, v| f.site_key = v, choices(|o| &o.site_keys))}
-            </div>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <div class="table-wrap" tabindex="0" role="region" aria-label="Recent requests">
-                <table class="usage-table requests-table">
-                    <thead><tr>
-                        <th scope="col">"Time (UTC)"</th><th scope="col">"Model"</th><th scope="col">"Site key"</th>
-                        <th scope="col">"Subject"</th><th scope="col">"Outcome"</th><th scope="col" class="num">"Status"</th>
-                        <th scope="col">"Cache"</th><th scope="col" class="num">"First byte"</th><th scope="col" class="num">"Duration"</th>
-                        <th scope="col" class="num">"In"</th><th scope="col" class="num">"Out"</th><th scope="col" class="num">"Cost"</th>
-                    </tr></thead>
-                    <tbody>
-                        <For each=move || rows.get() key=|r| r.id.clone() let:r>
-                            <tr data-id=r.id.clone()>
-                                <td class="nowrap">{moment(r.time as i64)}</td>
-                                <td>{if r.alias.is_empty() || r.alias == r.model { r.model.clone() } else { format!("{} → {}", r.alias, r.model) }}
-                                    {r.fallback.then_some(" (fallback)")}</td>
-                                <td>{dash(r.site_key.clone())}</td>
-                                <td>{dash(r.subject.clone())}</td>
-                                <td class=format!("outcome o-{}", r.outcome)>{r.outcome.clone()}
-                                    {r.error_type.clone().map(|e| format!(": {e}"))}</td>
-                                <td class="num">{r.status}</td>
-                                <td>{dash(r.cache.clone())}</td>
-                                <td class="num">{r.ttfb_ms.map_or_else(|| "–".into(), format::duration)}</td>
-                                <td class="num">{format::duration(r.duration_ms)}</td>
-                                <td class="num">{format::count(r.input_tokens)}</td>
-                                <td class="num">{format::count(r.output_tokens)}{r.estimated.then_some(" ≈")}</td>
-                                <td class="num">{Unit::Usd.full(r.cost_usd)}</td>
-                            </tr>
-                        </For>
-                    </tbody>
-                </table>
-            </div>
-            <Show when=move || rows.with(Vec::is_empty)><p class="note">"No request matches."</p></Show>
-            <Show when=move || next.with(Option::is_some)>
-                <button type="button" class="btn load-more" on:click=move |_| more()>"Load more"</button>
-            </Show>
-        </section>
+    fn draw_rows(&self) {
+        let s = self.state.borrow();
+        self.ui.tbody.set_text_content(None);
+        draw::request_rows(&self.ui.tbody, &s.rows);
+        text(&self.ui.table_error, s.table_error.as_deref());
+        show(&self.ui.empty, s.rows.is_empty());
+        show(&self.ui.more, s.next.is_some());
     }
 }

@@ -183,7 +183,8 @@ impl Overview {
                 name,
             })
             .collect();
-        let mut models: Vec<String> = Vec::new();
+        // Every model, in the charts' order, then those folded into `other`.
+        let mut models: Vec<String> = names.iter().filter(|n| *n != OTHER).cloned().collect();
         for g in &by_model.groups {
             if let Some(m) = g.key("model") {
                 if !models.iter().any(|x| x == m) {
@@ -191,7 +192,6 @@ impl Overview {
                 }
             }
         }
-        models.sort_by_key(|m| names.iter().position(|n| n == m).unwrap_or(names.len()));
         Self {
             step,
             models,

@@ -118,6 +118,23 @@ pub fn key_ms(key: &str) -> Option<i64> {
     Some(days_from_civil(y, m, d) * DAY + hour * HOUR)
 }
 
+/// Sorts a short list (stable insertion sort: `before(a, b)` puts `a` first). The lists here have a few dozen
+/// entries; the standard library's sort would add kilobytes of wasm per element type.
+pub fn sort<T>(v: &mut [T], before: impl Fn(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && before(&v[j], &v[j - 1]) {
+            v.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
+/// Most first, ties by name.
+fn rank(v: &mut [(String, u64)]) {
+    sort(v, |a, b| a.1 > b.1 || (a.1 == b.1 && a.0 < b.0));
+}
+
 /// A named row of values, one per bucket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -151,7 +168,7 @@ pub fn models(report: &Report) -> Vec<String> {
             None => per.push((name, g.metrics.requests)),
         }
     }
-    per.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rank(&mut per);
     let mut names: Vec<String> = per.into_iter().map(|(n, _)| n).collect();
     if names.len() > MAX_MODELS {
         names.truncate(MAX_MODELS - 1);
@@ -212,7 +229,7 @@ pub fn top(report: &Report, dim: &str, n: usize, none: &str) -> Vec<(String, f64
         .iter()
         .map(|g| (g.key(dim).unwrap_or(none).to_string(), g.metrics.cost_usd, g.metrics.requests))
         .collect();
-    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| a.0.cmp(&b.0)));
+    sort(&mut rows, |a, b| a.1 > b.1 || (a.1 == b.1 && (a.2 > b.2 || (a.2 == b.2 && a.0 < b.0))));
     rows.truncate(n);
     rows
 }
@@ -220,7 +237,7 @@ pub fn top(report: &Report, dim: &str, n: usize, none: &str) -> Vec<(String, f64
 /// Requests per outcome, most first.
 pub fn outcomes(m: &Metrics) -> Vec<(String, u64)> {
     let mut rows: Vec<(String, u64)> = m.outcomes.iter().filter(|(_, n)| *n > 0).cloned().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rank(&mut rows);
     rows
 }
 
