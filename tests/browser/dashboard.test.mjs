@@ -49,7 +49,7 @@ const pct = (share) => {
     ? `${Math.floor(tenths / 10)}.${tenths % 10}%`
     : `${Math.floor((tenths + 5) / 10)}%`;
 };
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const reEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const kpi = (id) => page.locator(`.kpi-${id} dd`).innerText();
 const tableIds = () => page.locator('.requests-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
@@ -58,6 +58,21 @@ const sameIds = async (list) => JSON.stringify(await tableIds()) === JSON.string
 const lastUsageCall = (groupBy) =>
   adminCalls.filter((c) => c.startsWith('/api/admin/usage') && c.endsWith(`group_by=${groupBy}`)).at(-1);
 const tokenKept = () => page.evaluate(() => sessionStorage.getItem('edgechat-app:admin-token'));
+
+/** A screenshot of the whole Usage screen at `width` (the screen scrolls inside the page: the viewport is made as
+ * tall as its content for the shot, then put back). */
+async function screenShot(name, width) {
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width, height: 800 });
+  const height = await page.evaluate(() => {
+    const screen = document.querySelector('.usage-screen');
+    screen.scrollTop = 0;
+    return screen.scrollHeight;
+  });
+  await page.setViewportSize({ width, height: Math.min(height + 4, 6000) });
+  await shot(page, name);
+  await page.setViewportSize(viewport);
+}
 
 async function signIn(token) {
   await page.locator('#admin-token').fill(token);
@@ -131,7 +146,7 @@ async function checkFigures(api, step) {
       `${name} ${n} in ${outcomes}`,
     );
   const b = byModel.budget;
-  assert.match(await page.locator('.gauge').first().innerText(), new RegExp(escape(cost(b.spent_today_usd))));
+  assert.match(await page.locator('.gauge').first().innerText(), new RegExp(reEscape(cost(b.spent_today_usd))));
   return byModel;
 }
 
@@ -153,7 +168,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
 
   await signIn(TOKEN);
   await loaded();
-  assert.equal(await page.locator('.admin-error').count(), 0, 'the error is gone');
+  assert.equal(await page.locator('.admin-error').isVisible(), false, 'the error is gone');
   assert.equal(await tokenKept(), TOKEN);
   assert.ok(
     await page.evaluate((t) => !Object.values(localStorage).some((v) => v.includes(t)), TOKEN),
@@ -174,7 +189,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
   await eventually(() => sameIds(first.requests), { what: 'the first page' });
   const cells = await page.locator('.requests-table tbody tr').first().locator('td').allInnerTexts();
   const r0 = first.requests[0];
-  assert.match(cells[1], new RegExp(escape(r0.model)));
+  assert.match(cells[1], new RegExp(reEscape(r0.model)));
   assert.equal(cells[2], r0.site_key ?? '–');
   assert.match(cells[4], new RegExp(`^${r0.outcome}`));
   assert.equal(cells[5], String(r0.status));
@@ -208,7 +223,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
   for (const f of ['#filter-model', '#filter-outcome', '#filter-site']) await page.locator(f).selectOption('');
   await eventually(() => sameIds(first.requests), { what: 'filters cleared' });
 
-  await shot(page, `app-dashboard${name}-light`);
+  await screenShot(`app-dashboard${name}-light`, 1200);
   await axeCheck(page, `dashboard${name}`);
 
   // Refresh now: new requests show.
@@ -225,7 +240,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
 
   // Dark, and a phone.
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
-  await shot(page, `app-dashboard${name}-dark`);
+  await screenShot(`app-dashboard${name}-dark`, 1200);
   await axeCheck(page, `dashboard${name}, dark`);
   await page.evaluate(() => document.documentElement.removeAttribute('data-theme'));
   await page.setViewportSize({ width: 360, height: 780 });
@@ -236,7 +251,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
   assert.ok(overflow <= 0, `the charts fit 360 px (overflow ${overflow})`);
   const label = await page.locator('.chart .y-axis span').first().boundingBox();
   assert.ok(label.x >= 0, 'axis labels stay on screen');
-  await shot(page, `app-dashboard${name}-360`);
+  await screenShot(`app-dashboard${name}-360`, 360);
   await page.setViewportSize({ width: 1200, height: 900 });
 
   // Sign out: the token is forgotten.

@@ -135,17 +135,17 @@ pub fn download(name: &str, mime: &str, text: &str) {
     options.set_type(mime);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let doc = leptos::prelude::document();
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     if let Ok(a) = doc.create_element("a").map(JsCast::unchecked_into::<web_sys::HtmlAnchorElement>) {
         a.set_href(&url);
         a.set_download(name);
         a.click();
     }
     // The download starts after this task: the URL must outlive it.
-    leptos::prelude::set_timeout(
-        move || drop(web_sys::Url::revoke_object_url(&url)),
-        std::time::Duration::from_secs(10),
-    );
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || drop(web_sys::Url::revoke_object_url(&url)));
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+    }
 }
 
 /// A file name from a title: letters, digits and dashes.

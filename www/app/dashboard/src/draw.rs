@@ -7,7 +7,6 @@
 //! values. The axis labels and the legend are HTML, so they keep their size on a phone. The plot is
 //! `role="img"` with a summary in words as its name; colours are the app's CSS variables (`--c0` … `--c8`).
 
-use leptos::prelude::document;
 use wasm_bindgen::UnwrapThrowExt;
 use web_sys::Element;
 
@@ -16,6 +15,16 @@ use super::model::Record;
 use super::overview::{budget_lines, Chart, Key, Overview, Row, BAD};
 use super::series::{moment, Step};
 use crate::format;
+
+/// The page's window.
+pub fn window() -> web_sys::Window {
+    web_sys::window().unwrap_throw()
+}
+
+/// The page's document.
+pub fn document() -> web_sys::Document {
+    window().document().unwrap_throw()
+}
 
 const SVG: &str = "http://www.w3.org/2000/svg";
 

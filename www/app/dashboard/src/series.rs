@@ -245,7 +245,7 @@ pub fn outcomes(m: &Metrics) -> Vec<(String, u64)> {
 mod tests {
     use super::*;
     use crate::json::Json;
-    use crate::usage::model::tests::{group, report, s};
+    use crate::model::tests::{group, report, s};
 
     #[test]
     fn bucket_keys_and_labels_are_utc() {
@@ -283,7 +283,7 @@ mod tests {
             ],
             group(&[], 12.0, 0.57, 120.0, 240.0),
         );
-        let r = crate::usage::model::Report::from_json(&body).unwrap();
+        let r = crate::model::Report::from_json(&body).unwrap();
         let models = models(&r);
         assert_eq!(models, ["fast", "smart"], "most requests first");
         let req = stacked(&r, Step::Hour, &starts, &models, |m| m.requests as f64);
@@ -302,9 +302,8 @@ mod tests {
                 group(&[("day", s("2026-12-07")), ("model", s(&format!("m{i}")))], f64::from(10 - i), 0.0, 0.0, 0.0)
             })
             .collect();
-        let r =
-            crate::usage::model::Report::from_json(&report(&["day", "model"], groups, group(&[], 0.0, 0.0, 0.0, 0.0)))
-                .unwrap();
+        let r = crate::model::Report::from_json(&report(&["day", "model"], groups, group(&[], 0.0, 0.0, 0.0, 0.0)))
+            .unwrap();
         let names = models(&r);
         assert_eq!(names, ["m0", "m1", "m2", "m3", "m4", OTHER]);
         let starts = [key_ms("2026-12-07").unwrap()];
@@ -320,12 +319,11 @@ mod tests {
             m.push(("ttfb_p95_ms".into(), Json::Num(800.0)));
             m.retain(|(k, v)| k != "ttfb_p95_ms" || *v != Json::Null);
         }
-        let r = crate::usage::model::Report::from_json(&report(&["hour"], vec![g1], group(&[], 4.0, 0.0, 0.0, 0.0)))
-            .unwrap();
+        let r = crate::model::Report::from_json(&report(&["hour"], vec![g1], group(&[], 4.0, 0.0, 0.0, 0.0))).unwrap();
         let starts = Step::Hour.buckets(key_ms("2026-12-07T11:00:00Z").unwrap(), 2);
         assert_eq!(per_bucket(&r, Step::Hour, &starts, |m| m.ttfb_p95_ms), [Some(800.0), None]);
 
-        let sites = crate::usage::model::Report::from_json(&report(
+        let sites = crate::model::Report::from_json(&report(
             &["site_key"],
             vec![
                 group(&[("site_key", s("pk_b"))], 2.0, 0.2, 0.0, 0.0),

@@ -83,13 +83,13 @@ impl Unit {
         }
     }
 
-    /// The axis caption: `requests`, `tokens (input + output)`, `US$`, `ms`, `% of requests`.
+    /// The axis caption: `requests`, `tokens (input + output)`, `cost, US$`, `ms, s`, `% of requests`.
     pub fn caption(self) -> &'static str {
         match self {
             Self::Requests => "requests",
             Self::Tokens => "tokens (input + output)",
             Self::Usd => "cost, US$",
-            Self::Ms => "time to first byte",
+            Self::Ms => "ms, s",
             Self::Share => "% of requests",
         }
     }
@@ -337,7 +337,7 @@ pub fn css_percent(per_mille: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::series::key_ms;
+    use crate::series::key_ms;
 
     #[test]
     fn units_read_at_a_glance() {

@@ -192,12 +192,12 @@ mod tests {
 
     #[test]
     fn ranges_end_with_the_current_bucket() {
-        let now = crate::usage::series::key_ms("2026-12-07T13:00:00Z").unwrap() + 5 * 60_000;
+        let now = crate::series::key_ms("2026-12-07T13:00:00Z").unwrap() + 5 * 60_000;
         let day = Range::Day.starts(now);
         assert_eq!((day.len(), *day.last().unwrap()), (24, now - 5 * 60_000));
         let week = Range::Week.starts(now);
         assert_eq!(week.len(), 7);
-        assert_eq!(*week.last().unwrap(), crate::usage::series::key_ms("2026-12-07").unwrap());
+        assert_eq!(*week.last().unwrap(), crate::series::key_ms("2026-12-07").unwrap());
         assert_eq!(Range::Month.starts(now).len(), 30);
         assert!(AdminError::NotEnabled.message().contains("not enabled"));
     }

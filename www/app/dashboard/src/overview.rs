@@ -240,8 +240,8 @@ pub fn budget_lines(b: &Budget) -> Vec<(&'static str, String, Option<f64>)> {
 mod tests {
     use super::*;
     use crate::json::Json;
-    use crate::usage::model::tests::{group, report, s};
-    use crate::usage::series::key_ms;
+    use crate::model::tests::{group, report, s};
+    use crate::series::key_ms;
 
     #[test]
     fn an_overview_of_a_day() {

@@ -3,50 +3,27 @@
 //! headline figures, the charts, the top site keys and subjects by cost, the daily budget, and the recent
 //! requests with filters and "Load more". It refreshes every 30 s while the tab is visible (pausable).
 //!
-//! Written as a small controller on the DOM (the state in a `RefCell`, the page drawn by [`super::draw`]) inside
-//! a Leptos component, as the widget is: the same screen as Leptos views and signals cost ~25 KB more wasm.
+//! A small controller on the DOM (the state in a `RefCell`, the page drawn by [`super::draw`]), as the widget is.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use leptos::html;
-use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, HtmlInputElement, HtmlSelectElement};
 
-use super::admin::{self, AdminError, Filters, Range};
-use super::draw::{self, add, set};
-use super::model::Record;
-use super::overview::Overview;
-use super::series::moment;
+use crate::admin::{self, AdminError, Filters, Range};
+use crate::draw::{self, add, set};
 use crate::js;
+use crate::model::Record;
+use crate::overview::Overview;
+use crate::series::moment;
 
 /// Seconds between automatic refreshes.
 const REFRESH_S: i32 = 30;
 /// Rows per page of the table (the admin API's `limit`).
 const PAGE: usize = 50;
-
-/// The dashboard (asks for the admin token first).
-#[component]
-pub fn Dashboard() -> impl IntoView {
-    let host = NodeRef::<html::Section>::new();
-    let held = StoredValue::new_local(None::<Rc<Dash>>);
-    Effect::new(move |_| {
-        if let Some(el) = host.get() {
-            if held.with_value(Option::is_none) {
-                held.set_value(Some(Dash::mount(&el)));
-            }
-        }
-    });
-    on_cleanup(move || {
-        if let Some(d) = held.try_update_value(Option::take).flatten() {
-            d.stop();
-        }
-    });
-    view! { <section class="dashboard" aria-labelledby="edge-usage-title" node_ref=host></section> }
-}
 
 #[derive(Default)]
 struct State {
@@ -86,7 +63,8 @@ struct Ui {
 /// An event listener kept while the dashboard lives.
 type Listener = Closure<dyn FnMut(Event)>;
 
-struct Dash {
+/// The dashboard: its state, its page, its listeners and timer.
+pub struct Dash {
     state: RefCell<State>,
     ui: Ui,
     listeners: RefCell<Vec<Listener>>,
@@ -120,7 +98,8 @@ fn field(parent: &Element, tag: &str, id: &str, label: &str) -> Element {
 
 impl Dash {
     /// Builds the dashboard in `root` and starts it (with the token of this tab, if there is one).
-    fn mount(root: &Element) -> Rc<Self> {
+    pub fn mount(root: &Element) -> Rc<Self> {
+        root.set_text_content(None);
         set(&add(root, "h2", "", "All requests on the edge"), "id", "edge-usage-title");
         let form = add(root, "form", "token-form", "");
         let row = add(&form, "div", "token-row", "");
@@ -268,14 +247,14 @@ impl Dash {
         let weak = Rc::downgrade(self);
         let tick = Closure::<dyn FnMut()>::new(move || {
             if let Some(d) = weak.upgrade() {
-                if !d.state.borrow().paused && !document().hidden() {
+                if !d.state.borrow().paused && !draw::document().hidden() {
                     let first_page = d.state.borrow().rows.len() <= PAGE;
                     d.refresh(first_page);
                 }
             }
         });
         self.timer.set(
-            window()
+            draw::window()
                 .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), REFRESH_S * 1000)
                 .ok(),
         );
@@ -283,10 +262,10 @@ impl Dash {
     }
 
     /// Stops the timer and the listeners (the screen is closed).
-    fn stop(&self) {
+    pub fn stop(&self) {
         self.stopped.set(true);
         if let Some(t) = self.timer.take() {
-            window().clear_interval_with_handle(t);
+            draw::window().clear_interval_with_handle(t);
         }
         self.tick.borrow_mut().take();
         self.listeners.borrow_mut().clear();
