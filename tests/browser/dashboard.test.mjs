@@ -21,14 +21,16 @@ import { waitForRecords } from '../usage/helpers.mjs';
 
 const TOKEN = 'admin-test-token-0000';
 let browser, page;
-/** The admin calls the page made (path and query). */
+/** The admin calls the page made (path and query), and every path it fetched. */
 let adminCalls = [];
+const fetched = [];
 
 before(async () => {
   browser = await launch();
   page = browser.page;
   page.on('request', (r) => {
     const u = new URL(r.url());
+    fetched.push(u.pathname);
     if (u.pathname.startsWith('/api/admin/')) adminCalls.push(u.pathname + u.search);
   });
 });
@@ -154,6 +156,14 @@ async function checkFigures(api, step) {
 async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRequests }) {
   adminCalls = [];
   await page.setViewportSize({ width: 1200, height: 900 });
+  // The dashboard is a module of its own: the chat does not load it, the Usage screen does.
+  fetched.length = 0;
+  await page.goto(`${web.url}/`);
+  await page.locator('#composer-input').waitFor({ timeout: 20000 });
+  assert.ok(!fetched.some((p) => p.startsWith('/dashboard/')), 'the chat does not load the dashboard');
+  await page.locator('.screen-link', { hasText: 'Usage' }).click();
+  await page.locator('#admin-token').waitFor({ timeout: 20000 });
+  assert.ok(fetched.includes('/dashboard/edgechat-dashboard_bg.wasm'), 'the Usage screen loads it');
   await page.goto(`${web.url}/usage`);
   await page.locator('#usage-title').waitFor({ timeout: 20000 });
   await page.locator('#admin-token').waitFor();
