@@ -3,7 +3,6 @@
 //! in-process store) and to the OpenTelemetry exporter when one is configured (`super::otel`). A failing store or
 //! collector is logged and counted, never the request's failure.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -31,11 +30,6 @@ extern "C" {
     fn otel_push(record_json: &str, exporter_json: &str) -> js_sys::Promise;
 }
 
-thread_local! {
-    /// Writes that failed in this isolate.
-    static FAILURES: Cell<u64> = const { Cell::new(0) };
-}
-
 /// An admin query's answer (see `usage_admin`).
 pub(crate) async fn admin(env: &JsValue, config: &Config, kind: &str, url: &str) -> Result<String, String> {
     let settings = config.usage.to_json(&config.limits);
@@ -59,21 +53,24 @@ impl Sink {
 
     /// Records `line` after the response: stores its record and hands its span to the exporter, in a task that
     /// `js_ctx.waitUntil` keeps alive (when given; a Durable Object's task lives as long as the object). Never
-    /// fails: a store error is logged (`usage_store_error`, with this isolate's count of failed writes).
+    /// fails: a store error is logged (`usage_store_error`: how many records were lost, and in this isolate so far).
     pub fn record(&self, line: &LogLine, js_ctx: Option<&JsValue>) {
+        if !self.config.usage.enabled && self.config.otel.is_none() {
+            return;
+        }
         let record = Record::from_log(line);
         let this = self.clone();
         let task = future_to_promise(async move {
             let settings = this.config.usage.to_json(&this.config.limits);
             let json = record.to_json();
-            if let Err(e) = JsFuture::from(usage_write(&this.env, &json, &settings)).await {
-                let failures = FAILURES.with(|f| {
-                    f.set(f.get() + 1);
-                    f.get()
-                });
-                let error: String = js_error(&e).chars().take(200).collect();
-                let detail = serde_json::json!({ "error": error, "failures": failures });
-                console_log(&crate::log::incident(&record.id, "usage_store_error", detail));
+            let written = match this.config.usage.enabled {
+                true => JsFuture::from(usage_write(&this.env, &json, &settings)).await.map(|_| ()),
+                false => Ok(()),
+            };
+            if let Err(e) = written {
+                // The store says how many records it lost, and how many in this isolate so far.
+                let error: String = js_error(&e).chars().take(300).collect();
+                console_log(&crate::log::incident(&record.id, "usage_store_error", error));
             }
             if let Some(exporter) = &this.config.otel {
                 let _ = JsFuture::from(otel_push(&json, &exporter.to_json())).await;

@@ -15,6 +15,8 @@ use crate::log::LogLine;
 /// `usage` in `EDGECHAT_CONFIG`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// Keep records (off: none are written; the admin API answers from what is there).
+    pub enabled: bool,
     /// Durable Objects the records are spread over (writes by a hash of the request id; reads ask all).
     pub shards: u32,
     /// Days raw records are kept (the `requests` listing).
@@ -27,16 +29,17 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { shards: 16, retention_days: 30, rollup_days: 400, memory_records: 10_000 }
+        Self { enabled: true, shards: 16, retention_days: 30, rollup_days: 400, memory_records: 10_000 }
     }
 }
 
 impl Settings {
     /// Reads the `usage` object.
     pub fn read(v: &serde_json::Value, path: &str) -> Result<Self, String> {
-        let o = Obj::new(v, path, &["shards", "retention_days", "rollup_days", "memory_records"])?;
+        let o = Obj::new(v, path, &["enabled", "shards", "retention_days", "rollup_days", "memory_records"])?;
         let d = Self::default();
         let s = Self {
+            enabled: o.bool("enabled")?.unwrap_or(d.enabled),
             shards: o.u32("shards")?.unwrap_or(d.shards),
             retention_days: o.u32("retention_days")?.unwrap_or(d.retention_days),
             rollup_days: o.u32("rollup_days")?.unwrap_or(d.rollup_days),
