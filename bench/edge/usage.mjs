@@ -8,14 +8,11 @@
 //
 //   node bench/edge/usage.mjs [--n 200] [--json]
 import http from 'node:http';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { startEdge } from '../../tests/support/edge.mjs';
 import { streamOnce, median, pct, ms } from './measure.mjs';
 import { benchVars, startUpstreamProcess, SITE_KEY } from './run.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;

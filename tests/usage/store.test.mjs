@@ -206,7 +206,7 @@ test('rows pre-summed by shards merge like memory rows', () => {
   assert.equal(g.ttfb_p95_ms, bucketValue(21));
 });
 
-test('spans carry the GenAI attributes; a summary span is its request span child', async () => {
+test('spans carry the GenAI attributes; a summary span is its request span child', () => {
   const r = {
     ...rec('0123456789abcdef', 1000, 'gpt-4o-mini', 'error', null, 0.25),
     alias: 'fast',
@@ -218,7 +218,7 @@ test('spans carry the GenAI attributes; a summary span is its request span child
     fallback: false,
     estimated: false,
   };
-  const s = await span(r);
+  const s = span(r);
   const a = Object.fromEntries(s.attributes.map((x) => [x.key, x.value]));
   assert.equal(a['gen_ai.provider.name'].stringValue, 'openai');
   assert.equal(a['gen_ai.request.model'].stringValue, 'fast');
@@ -227,7 +227,7 @@ test('spans carry the GenAI attributes; a summary span is its request span child
   assert.equal(a['error.type'].stringValue, '502');
   assert.equal(a['edgechat.cost_usd'].doubleValue, 0.25);
   assert.deepEqual([s.status.code, s.endTimeUnixNano, s.traceId.length, s.spanId.length], [2, '1007000000', 32, 16]);
-  const sum = await span({ ...r, kind: 'summary' });
+  const sum = span({ ...r, kind: 'summary' });
   assert.deepEqual([sum.traceId, sum.parentSpanId], [s.traceId, s.spanId]);
   const body = JSON.parse(exportBody([s, sum], '0.1.0'));
   assert.equal(body.resourceSpans[0].scopeSpans[0].spans.length, 2);

@@ -20,9 +20,11 @@ export const TIMEOUT_MS = 5000;
 
 const batch = { spans: [], timer: false, dropped: 0 };
 
-async function hexDigest(text, bytes) {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
-  return [...d.slice(0, bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+/** 16 hex digits of FNV-1a (64-bit) over `text`: cheap, stable ids derived from the request id. */
+function fnv64(text) {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) h = ((h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
 }
 
 const str = (key, v) => ({ key, value: { stringValue: v } });
@@ -34,13 +36,14 @@ export function providerName(kind) {
 }
 
 /**
- * The OTLP JSON span of a usage record. Its trace id derives from the request id, so a summarizer call's span and
- * its request's share a trace (the summary span is the request span's child).
+ * The OTLP JSON span of a usage record. Its ids derive from the request id (trace id: the id's FNV-1a hash and the
+ * id; the request's span id: the id), so a summarizer call's span and its request's share a trace (the summary span
+ * is the request span's child).
  */
-export async function span(r) {
-  const traceId = await hexDigest(`${r.id}\u0000`, 16);
-  const requestSpan = await hexDigest(`${r.id}\u0000chat\u0000`, 8);
-  const spanId = r.kind === 'chat' ? requestSpan : await hexDigest(`${r.id}\u0000${r.kind}\u0000`, 8);
+export function span(r) {
+  const traceId = `${fnv64(r.id)}${r.id.padStart(16, '0').slice(-16)}`;
+  const requestSpan = r.id.padStart(16, '0').slice(-16);
+  const spanId = r.kind === 'chat' ? requestSpan : fnv64(`${r.id}.${r.kind}`);
   const requested = r.alias ?? r.model ?? '';
   const attributes = [
     str('gen_ai.operation.name', 'chat'),
@@ -103,12 +106,11 @@ export function exportBody(spans, version) {
  * `exporterJson`: `{"url", "headers": [[k, v], …], "version"}` (worker/src/otel.rs). Never rejects.
  */
 export async function otelPush(recordJson, exporterJson) {
-  const exporter = JSON.parse(exporterJson);
   if (batch.spans.length >= MAX_QUEUE) {
     batch.dropped += 1;
     return;
   }
-  batch.spans.push(await span(JSON.parse(recordJson)));
+  batch.spans.push(span(JSON.parse(recordJson)));
   let spans;
   if (batch.spans.length >= MAX_BATCH) {
     spans = batch.spans.splice(0, MAX_BATCH);
@@ -121,6 +123,7 @@ export async function otelPush(recordJson, exporterJson) {
     return;
   }
   if (!spans.length) return;
+  const exporter = JSON.parse(exporterJson);
   let error = null;
   try {
     const res = await fetch(exporter.url, {
