@@ -6,7 +6,7 @@
 // figures and the difference (target: within 0.2 ms median), and checks the "on" edge kept every record and exported
 // every span.
 //
-//   node bench/edge/usage.mjs [--n 200] [--json]
+//   node bench/edge/usage.mjs [--n 200] [--json] [--control]   (--control: both edges off, an A/A run)
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { startEdge } from '../../tests/support/edge.mjs';
@@ -18,6 +18,8 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const n = Number(arg('n', 200));
+// --control: both edges off (an A/A run: the difference two workerd processes show with nothing changed).
+const control = process.argv.includes('--control');
 const ADMIN_TOKEN = 'bench-admin-token-0000';
 
 /** A local OTLP/HTTP sink: 200 for every export, counting the spans. */
@@ -54,7 +56,7 @@ function vars(upUrl, on, sinkUrl) {
 const up = await startUpstreamProcess({ recordSends: false });
 const sink = await startSink();
 const build = process.env.EDGECHAT_EDGE_NO_BUILD !== '1';
-const on = await startEdge({ vars: vars(up.url, true, sink.url), build });
+const on = await startEdge({ vars: vars(up.url, !control, sink.url), build });
 const off = await startEdge({ vars: vars(up.url, false, sink.url), build: false });
 const body = { model: 'fast', messages: [{ role: 'user', content: 'bench mock:words=8' }] };
 const paths = {
@@ -83,7 +85,7 @@ try {
     }
   }
   // The "on" edge kept every request (warm-up included) and exported every span.
-  const expected = n + 10;
+  const expected = control ? 0 : n + 10;
   const deadline = Date.now() + 10_000;
   let kept = 0;
   while (Date.now() < deadline) {
@@ -91,6 +93,7 @@ try {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     kept = (await res.json()).totals.requests;
+    if (control) break;
     if (kept >= expected && sink.spans() >= expected) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -109,9 +112,8 @@ try {
   };
   if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
   else {
-    console.log(
-      `usage store + OTel on vs off, /api/chat at c=1, n=${n} each, interleaved (load ${result.load.toFixed(2)})`,
-    );
+    const what = control ? 'A/A control: both edges off' : 'usage store + OTel on vs off';
+    console.log(`${what}, /api/chat at c=1, n=${n} each, interleaved (load ${result.load.toFixed(2)})`);
     for (const name of ['direct', 'on', 'off'])
       console.log(`  ${name.padEnd(6)} TTFB median ${ms(median(ttfb[name]))}  p99 ${ms(pct(ttfb[name], 99))}`);
     console.log(`  added TTFB median: on ${ms(result.added_median_ms.on)}, off ${ms(result.added_median_ms.off)}`);
