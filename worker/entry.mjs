@@ -93,11 +93,19 @@ export class EdgechatUsage extends DurableObject {
     this.prunedAt = 0;
   }
 
-  /** Keeps one record (its JSON) and adds it to its hour's roll-up; `meta` (JSON): its key, bucket, cached, retention. */
-  write(recordJson, metaJson) {
+  /** Keeps a batch (JSON `[[recordJson, metaJson], …]`, from worker/src/usage/store.mjs) in one transaction. */
+  writeMany(batchJson) {
     // Test-only fault injection (docs/admin-api.md): a store that throws must never fail a request.
     if (this.env.EDGECHAT_USAGE_FAULT === 'throw')
       throw new Error('usage store fault injected (EDGECHAT_USAGE_FAULT=throw)');
+    this.ctx.storage.transactionSync(() => {
+      for (const [record, meta] of JSON.parse(batchJson)) this.write(record, meta);
+    });
+    return 'ok';
+  }
+
+  /** Keeps one record (its JSON) and adds it to its hour's roll-up; `meta` (JSON): its key, bucket, cached, retention. */
+  write(recordJson, metaJson) {
     const r = JSON.parse(recordJson);
     const m = JSON.parse(metaJson);
     const hour = r.time - (r.time % 3_600_000);

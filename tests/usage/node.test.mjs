@@ -24,7 +24,9 @@ test('node: records and aggregates from the in-process store, bounded to usage.m
   ]) {
     if (scenario) t.up.queue({ scenario, match: '/chat/completions' });
     const res = await t.chat({ model: 'fast', messages: [{ role: 'user', content }] });
-    const events = res.status === 200 ? await readSse(res) : (await res.text(), []);
+    let events = [];
+    if (res.status === 200) events = await readSse(res);
+    else await res.text();
     seen.push({ id: res.headers.get('x-request-id'), usage: widgetUsage(events), status: res.status });
   }
   const records = await waitForRecords(t.edge, 3);

@@ -5,13 +5,15 @@
 
 use web_sys::Response;
 
+use serde_json::Value;
+
 use super::js::response;
-use super::usage::UsageStore;
 use super::Ctx;
 use crate::error::ApiError;
-use crate::usage::aggregate::{requests_json, usage_json};
-use crate::usage::query::{RequestsQuery, UsageQuery};
 use crate::usage::secret_eq;
+
+/// The parameters an admin query's `400` may name.
+const PARAMS: &[&str] = &["from", "to", "group_by", "limit", "before", "model", "outcome", "site_key", "query"];
 
 /// Serves `path` (under `/api/admin/`).
 pub(crate) async fn route(
@@ -45,23 +47,24 @@ pub(crate) async fn route(
         ctx.write_log();
         return response(401, &h, &e.body(&ctx.request_id));
     }
-    let store = UsageStore::from_env(env);
-    let now = super::js::now_ms();
-    let answer = if path == "/api/admin/usage" {
-        let q = match UsageQuery::parse(url, now) {
-            Ok(q) => q,
-            Err(e) => return ctx.error(&e),
-        };
-        store.usage(&q, &ctx.config).await.map(|(rows, today)| usage_json(&q, &rows, today, &ctx.config.limits))
-    } else {
-        let q = match RequestsQuery::parse(url) {
-            Ok(q) => q,
-            Err(e) => return ctx.error(&e),
-        };
-        store.requests(&q, &ctx.config).await.map(|listed| requests_json(listed, q.limit as usize))
-    };
+    // Parameters, the fan-out to the shards and the merge are usage/store.mjs's.
+    let kind = if path == "/api/admin/usage" { "usage" } else { "requests" };
+    let answer = super::usage::admin(env, &ctx.config, kind, url).await;
+    let answer = answer.and_then(|text| {
+        let mut v: Value = serde_json::from_str(&text).map_err(|_| "the usage store answered no JSON".to_string())?;
+        if let Some(bad) = v.get("bad") {
+            let param = bad["param"].as_str().and_then(|p| PARAMS.iter().find(|k| **k == p)).copied();
+            let message = bad["message"].as_str().unwrap_or("a parameter is not valid").to_string();
+            return Ok(Err(ApiError::bad_param(param.unwrap_or("query"), message)));
+        }
+        match v.get_mut("ok").map(Value::take) {
+            Some(ok) => Ok(Ok(ok.to_string())),
+            None => Err(v["fail"].as_str().unwrap_or("the usage store failed").to_string()),
+        }
+    });
     match answer {
-        Ok(body) => {
+        Ok(Err(e)) => ctx.error(&e),
+        Ok(Ok(body)) => {
             ctx.log.status = 200;
             ctx.log.outcome = "complete";
             ctx.write_log();

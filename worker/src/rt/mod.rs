@@ -6,7 +6,6 @@ mod chat;
 mod compat;
 mod context;
 mod js;
-mod otel;
 mod pump;
 mod store;
 mod streams;

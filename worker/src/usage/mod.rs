@@ -1,15 +1,11 @@
-//! The usage store's pure side: one [`Record`] per request (built from its [`LogLine`]), the hourly roll-up it adds
-//! to, the admin API's queries ([`query`]), merging what the stores answer into the admin API's JSON
-//! ([`aggregate`]) and the in-process store that serves when no `USAGE` Durable Object is bound ([`memory`]).
+//! The usage store's Rust side: one [`Record`] per request, built from its [`LogLine`] (the log line and the record
+//! are one set of fields), its settings, and the hashing of subjects. The rest is JavaScript (`store.mjs` here,
+//! imported through wasm-bindgen by `rt/usage.rs`), which costs the edge's wasm nothing: which shard keeps a
+//! record, its hourly roll-up, the in-process store, and the admin API's parameters, fan-out and merge.
 //!
 //! Where records live: with the `USAGE` binding, in `usage.shards` SQLite Durable Objects (`EdgechatUsage` in
-//! `worker/entry.mjs`, SQL only), the shard chosen by a hash of the request id; without it, in the isolate's (on
-//! Node: the process's) bounded [`memory::MemoryStore`]. Both answer the same rows, merged here.
-
-pub mod aggregate;
-pub mod memory;
-pub mod query;
-pub mod time;
+//! `worker/entry.mjs`), the shard chosen by a hash of the request id; without it, in the isolate's (on Node: the
+//! process's) bounded in-memory store (`MemoryShard` in `store.mjs`). docs/admin-api.md has the whole design.
 
 use serde::Serialize;
 
@@ -19,6 +15,8 @@ use crate::log::LogLine;
 /// `usage` in `EDGECHAT_CONFIG`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// Keep records (off: none are written; the admin API answers from what is there).
+    pub enabled: bool,
     /// Durable Objects the records are spread over (writes by a hash of the request id; reads ask all).
     pub shards: u32,
     /// Days raw records are kept (the `requests` listing).
@@ -31,16 +29,17 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { shards: 16, retention_days: 30, rollup_days: 400, memory_records: 10_000 }
+        Self { enabled: true, shards: 16, retention_days: 30, rollup_days: 400, memory_records: 10_000 }
     }
 }
 
 impl Settings {
     /// Reads the `usage` object.
     pub fn read(v: &serde_json::Value, path: &str) -> Result<Self, String> {
-        let o = Obj::new(v, path, &["shards", "retention_days", "rollup_days", "memory_records"])?;
+        let o = Obj::new(v, path, &["enabled", "shards", "retention_days", "rollup_days", "memory_records"])?;
         let d = Self::default();
         let s = Self {
+            enabled: o.bool("enabled")?.unwrap_or(d.enabled),
             shards: o.u32("shards")?.unwrap_or(d.shards),
             retention_days: o.u32("retention_days")?.unwrap_or(d.retention_days),
             rollup_days: o.u32("rollup_days")?.unwrap_or(d.rollup_days),
@@ -55,14 +54,18 @@ impl Settings {
         Ok(s)
     }
 
-    /// How long records are kept, ms.
-    pub fn retention_ms(&self) -> u64 {
-        u64::from(self.retention_days) * time::DAY_MS
-    }
-
-    /// How long roll-ups are kept, ms.
-    pub fn rollup_ms(&self) -> u64 {
-        u64::from(self.rollup_days) * time::DAY_MS
+    /// What `store.mjs` needs to know (JSON), with the daily limits the admin API's `budget` shows.
+    pub fn to_json(&self, limits: &crate::config::Limits) -> String {
+        const DAY_MS: u64 = 86_400_000;
+        format!(
+            "{{\"shards\":{},\"retention_ms\":{},\"rollup_ms\":{},\"memory_records\":{},\"daily_spend_usd\":{},\"daily_tokens\":{}}}",
+            self.shards,
+            u64::from(self.retention_days) * DAY_MS,
+            u64::from(self.rollup_days) * DAY_MS,
+            self.memory_records,
+            limits.daily_spend_usd,
+            limits.daily_tokens
+        )
     }
 }
 
@@ -162,30 +165,6 @@ impl Record {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
-
-    /// Whether a cache answered it.
-    pub fn cached(&self) -> bool {
-        matches!(self.cache, Some("exact" | "semantic"))
-    }
-
-    /// All four token counts.
-    pub fn tokens(&self) -> u64 {
-        self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
-    }
-
-    /// Its key in a store (the cursor's id): the request id, with `.summary` for a summarizer call's record.
-    pub fn key(&self) -> String {
-        if self.kind == "chat" {
-            self.id.clone()
-        } else {
-            format!("{}.{}", self.id, self.kind)
-        }
-    }
-
-    /// The shard (of `shards`) that keeps it.
-    pub fn shard(&self, shards: u32) -> u32 {
-        shard_of(&self.id, shards)
-    }
 }
 
 /// A low-cardinality error type from the log line's `error`: `"502:the provider failed …"` becomes `"502"`, an
@@ -197,14 +176,9 @@ pub fn error_type(e: &str) -> String {
     }
 }
 
-/// FNV-1a of the request id modulo `shards`: random ids spread writes evenly.
-pub fn shard_of(id: &str, shards: u32) -> u32 {
-    let h = id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    h % shards.max(1)
-}
-
 /// The session subject as stored and logged: HMAC-SHA256 keyed by the edge's salt (derived from its secrets), first
-/// 16 hex digits. The same user groups together; the id itself is not kept.
+/// The session subject as stored and logged: HMAC-SHA256 of it keyed by `salt`, the first 16 hex digits. The same
+/// user groups together; the id itself is not kept.
 pub fn hash_subject(salt: &[u8], subject: &str) -> String {
     use hmac::{Hmac, KeyInit, Mac};
     let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(salt).expect("any key length");
@@ -217,27 +191,6 @@ pub fn hash_subject(salt: &[u8], subject: &str) -> String {
 pub fn subject_of(config: &crate::config::Config, subject: &str) -> String {
     let salt = format!("edgechat-usage:{}", config.session_secret.as_deref().unwrap_or(""));
     hash_subject(salt.as_bytes(), subject)
-}
-
-/// The time-to-first-byte histogram bucket of the roll-ups: `-1` for none, `0` under 1 ms, else
-/// `1 + floor(10 * log10(ms))` (ten buckets a decade, capped at 70 = 10^7 ms). A percentile read from a bucket is its
-/// geometric midpoint, within 12.2 % of every value in it ([`bucket_value`]).
-pub fn ttfb_bucket(ttfb_ms: Option<u64>) -> i32 {
-    match ttfb_ms {
-        None => -1,
-        Some(0) => 0,
-        Some(ms) => (1 + (10.0 * (ms as f64).log10() + 1e-9).floor() as i32).min(70),
-    }
-}
-
-/// The value a percentile in bucket `b` reports: the geometric midpoint of `[10^((b-1)/10), 10^(b/10))` ms (0.5 ms
-/// for bucket 0), rounded to 0.1 ms.
-pub fn bucket_value(b: i32) -> f64 {
-    if b <= 0 {
-        return 0.5;
-    }
-    let v = 10f64.powf((f64::from(b) - 0.5) / 10.0);
-    (v * 10.0).round() / 10.0
 }
 
 /// Constant-time equality of two secrets (compares their SHA-256 digests byte by byte, all of them): how long it
