@@ -1,5 +1,5 @@
-// FAKE admin API: a stand-in for the edge's `GET /api/admin/usage` and `GET /api/admin/requests` (worker/README.md,
-// "Admin API") that serves their documented contract from request records the test makes up. It lets the dashboard
+// FAKE admin API: a stand-in for the edge's `GET /api/admin/usage` and `GET /api/admin/requests` (docs/admin-api.md)
+// that serves their documented contract from request records the test makes up. It lets the dashboard
 // be tested with records spread over days (the real edge only has what a test sent in the last minute); the real
 // edge's own test is tests/browser/dashboard.test.mjs's first part. Not an implementation of the edge: only the
 // contract's shapes, filters, cursor and errors.

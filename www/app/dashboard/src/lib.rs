@@ -1,7 +1,7 @@
 //! # edgechat dashboard
 //!
 //! The Usage screen's view of the edge (www/README.md, "The app"): every request the edge recorded, from its admin
-//! API (`GET /api/admin/usage`, `GET /api/admin/requests`; worker/README.md), as figures, SVG charts, top lists, the
+//! API (`GET /api/admin/usage`, `GET /api/admin/requests`; docs/admin-api.md), as figures, SVG charts, top lists, the
 //! daily budget and a table of recent requests. A wasm module of its own that the app (`www/app/src/usage/`)
 //! imports when the Usage screen opens, so the app's first load does not carry it (~45 KB brotli); built by
 //! `www/scripts/build-dashboard.sh` into `dist/dashboard/`.

@@ -1,4 +1,4 @@
-//! The edge's admin API bodies (`GET /api/admin/usage`, `GET /api/admin/requests`; worker/README.md) read into
+//! The edge's admin API bodies (`GET /api/admin/usage`, `GET /api/admin/requests`; docs/admin-api.md) read into
 //! plain structs. A body that is not the documented shape is an error naming what is missing, never a panic.
 
 use crate::json::Json;

@@ -207,33 +207,20 @@ impl Overview {
     }
 }
 
-/// A budget line: `(label, used, limit)` as text and the share used (`None` without a limit).
+/// The budget lines: `(label, what was used, share of the limit)` (`None` without a limit). The limits are per
+/// client (site key + user, or + IP) while today's figures are every client's together (docs/admin-api.md), so
+/// the share says how much of one client's allowance the whole edge spent.
 pub fn budget_lines(b: &Budget) -> Vec<(&'static str, String, Option<f64>)> {
-    let spend = match b.daily_spend_usd {
+    let line = |used: f64, limit: Option<f64>, unit: Unit| match limit {
         Some(limit) if limit > 0.0 => (
-            format!(
-                "{} of {} ({})",
-                Unit::Usd.full(b.spent_today_usd),
-                Unit::Usd.full(limit),
-                chart::percent(b.spent_today_usd / limit)
-            ),
-            Some(b.spent_today_usd / limit),
+            format!("{} of one client's {} ({})", unit.full(used), unit.full(limit), chart::percent(used / limit)),
+            Some(used / limit),
         ),
-        _ => (format!("{} (no daily limit)", Unit::Usd.full(b.spent_today_usd)), None),
+        _ => (format!("{} (no daily limit)", unit.full(used)), None),
     };
-    let tokens = match b.daily_tokens {
-        Some(limit) if limit > 0 => (
-            format!(
-                "{} of {} ({})",
-                Unit::Tokens.full(b.tokens_today as f64),
-                Unit::Tokens.full(limit as f64),
-                chart::percent(b.tokens_today as f64 / limit as f64)
-            ),
-            Some(b.tokens_today as f64 / limit as f64),
-        ),
-        _ => (format!("{} (no daily limit)", Unit::Tokens.full(b.tokens_today as f64)), None),
-    };
-    vec![("Spend today", spend.0, spend.1), ("Tokens today", tokens.0, tokens.1)]
+    let spend = line(b.spent_today_usd, b.daily_spend_usd, Unit::Usd);
+    let tokens = line(b.tokens_today as f64, b.daily_tokens.map(|t| t as f64), Unit::Tokens);
+    vec![("Spent today, all clients", spend.0, spend.1), ("Tokens today, all clients", tokens.0, tokens.1)]
 }
 
 #[cfg(test)]
@@ -301,7 +288,7 @@ mod tests {
         assert_eq!(o.totals.requests, 7);
         assert_eq!(o.charts[3].keys[0].value, "–", "no time to first byte recorded");
         let b = budget_lines(&o.budget);
-        assert_eq!(b[0], ("Spend today", "$1.2500 of $5.0000 (25%)".to_string(), Some(0.25)));
+        assert_eq!(b[0], ("Spent today, all clients", "$1.2500 of one client's $5.0000 (25%)".to_string(), Some(0.25)));
         assert_eq!(b[1].1, "4,200 tokens (no daily limit)");
     }
 }
