@@ -6,7 +6,8 @@
 // figures and the difference (target: within 0.2 ms median), and checks the "on" edge kept every record and exported
 // every span.
 //
-//   node bench/edge/usage.mjs [--n 200] [--json] [--control]   (--control: both edges off, an A/A run)
+//   node bench/edge/usage.mjs [--n 200] [--json] [--control] [--swap]
+//     --control: both edges off (an A/A run); --swap: start the "off" edge's process first
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { startEdge } from '../../tests/support/edge.mjs';
@@ -56,8 +57,11 @@ function vars(upUrl, on, sinkUrl) {
 const up = await startUpstreamProcess({ recordSends: false });
 const sink = await startSink();
 const build = process.env.EDGECHAT_EDGE_NO_BUILD !== '1';
-const on = await startEdge({ vars: vars(up.url, !control, sink.url), build });
-const off = await startEdge({ vars: vars(up.url, false, sink.url), build: false });
+// --swap: start the "off" edge first (the process started first answered ~1 ms sooner in A/A runs).
+const swap = process.argv.includes('--swap');
+const startOn = () => startEdge({ vars: vars(up.url, !control, sink.url), build: build && !swap });
+const startOff = () => startEdge({ vars: vars(up.url, false, sink.url), build: build && swap });
+const [on, off] = swap ? await startOff().then(async (o) => [await startOn(), o]) : [await startOn(), await startOff()];
 const body = { model: 'fast', messages: [{ role: 'user', content: 'bench mock:words=8' }] };
 const paths = {
   direct: () =>

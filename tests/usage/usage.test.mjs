@@ -17,6 +17,7 @@ import {
   responsesUsage,
   METRICS,
   sum,
+  sleep,
 } from './helpers.mjs';
 
 const SITE = 'pk_shop';
@@ -285,7 +286,7 @@ test('workerd: the admin API needs the bearer token, is never CORS-exposed, and 
   assert.equal((await admin(t.edge, '/api/admin/other')).status, 404);
 });
 
-test('workerd: a resumable stream stopped by id is recorded as stopped; without ADMIN_TOKEN the routes are 404', async () => {
+test('workerd: a resumable stream stopped by id is recorded as stopped; usage.enabled false keeps nothing; without ADMIN_TOKEN the routes are 404', async () => {
   stopped = await setup({ edgeConfig: config({ usage: { shards: 2 } }), streams: true, vars: { ADMIN_TOKEN } });
   stopped.up.queue({ scenario: 'hold', after: 4 });
   const res = await stopped.chat({ messages: [{ role: 'user', content: 'stop me mock:words=40' }] });
@@ -302,6 +303,19 @@ test('workerd: a resumable stream stopped by id is recorded as stopped; without 
   assert.equal(rec.id, res.headers.get('x-request-id'));
   for (const m of Object.keys(usage)) assert.equal(rec[m], usage[m], m);
   assert.equal(rec.estimated, true);
+
+  // usage.enabled: false keeps nothing (the admin API still answers).
+  const disabled = await setup({ edgeConfig: config({ usage: { enabled: false } }), vars: { ADMIN_TOKEN } });
+  try {
+    const r = await disabled.chat({ messages: [{ role: 'user', content: 'not kept' }] });
+    assert.equal((await readSse(r)).at(-1).event, 'done');
+    await disabled.edge.logFor(r.headers.get('x-request-id'));
+    await sleep(400); // longer than a batch waits
+    const u = await (await admin(disabled.edge, '/api/admin/usage')).json();
+    assert.equal(u.totals.requests, 0);
+  } finally {
+    await disabled.stop();
+  }
 
   const none = await setup({ edgeConfig: config(), vars: {} });
   try {

@@ -5,8 +5,6 @@
 
 use web_sys::Response;
 
-use serde_json::Value;
-
 use super::js::response;
 use super::Ctx;
 use crate::error::ApiError;
@@ -50,17 +48,15 @@ pub(crate) async fn route(
     // Parameters, the fan-out to the shards and the merge are usage/store.mjs's.
     let kind = if path == "/api/admin/usage" { "usage" } else { "requests" };
     let answer = super::usage::admin(env, &ctx.config, kind, url).await;
-    let answer = answer.and_then(|text| {
-        let mut v: Value = serde_json::from_str(&text).map_err(|_| "the usage store answered no JSON".to_string())?;
-        if let Some(bad) = v.get("bad") {
-            let param = bad["param"].as_str().and_then(|p| PARAMS.iter().find(|k| **k == p)).copied();
-            let message = bad["message"].as_str().unwrap_or("a parameter is not valid").to_string();
-            return Ok(Err(ApiError::bad_param(param.unwrap_or("query"), message)));
+    let answer = answer.and_then(|text| match text.split_once('\n') {
+        Some(("ok", body)) => Ok(Ok(body.to_string())),
+        Some(("bad", rest)) => {
+            let (param, message) = rest.split_once('\n').unwrap_or(("query", rest));
+            let param = PARAMS.iter().find(|k| **k == param).copied().unwrap_or("query");
+            Ok(Err(ApiError::bad_param(param, message.to_string())))
         }
-        match v.get_mut("ok").map(Value::take) {
-            Some(ok) => Ok(Ok(ok.to_string())),
-            None => Err(v["fail"].as_str().unwrap_or("the usage store failed").to_string()),
-        }
+        Some(("fail", why)) => Err(why.to_string()),
+        _ => Err("the usage store answered nothing it should".to_string()),
     });
     match answer {
         Ok(Err(e)) => ctx.error(&e),

@@ -18,7 +18,7 @@ extern "C" {
     /// Keeps one record (rejects when the store fails).
     #[wasm_bindgen(js_name = usageWrite)]
     fn usage_write(env: &JsValue, record_json: &str, settings_json: &str) -> js_sys::Promise;
-    /// Answers an admin query: `{"ok": …}`, `{"bad": {"param", "message"}}` or `{"fail": "…"}` (JSON).
+    /// Answers an admin query: `ok\n<JSON>`, `bad\n<param>\n<message>` or `fail\n<why>`.
     #[wasm_bindgen(js_name = usageAdmin)]
     fn usage_admin(env: &JsValue, kind: &str, url: &str, settings_json: &str, now: f64) -> js_sys::Promise;
 }

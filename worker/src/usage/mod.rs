@@ -82,7 +82,8 @@ pub struct Record {
     pub time: u64,
     /// Route.
     pub route: String,
-    /// `chat` (the request) or `summary` (the summarizer call made for it).
+    /// `chat` (the request), or a call the edge made for it: `summary` (the summarizer), `classify` (`auto`'s
+    /// classifier).
     pub kind: &'static str,
     /// The site key used.
     pub site_key: Option<String>,

@@ -376,9 +376,9 @@ export function requestsJson(listed, limit) {
 }
 
 /**
- * Serves an admin query (`kind` "usage" or "requests"; the route, auth and logging are Rust's). Answers JSON:
- * `{"ok": <the answer>}`, `{"bad": {"param", "message"}}` for a bad parameter, or `{"fail": "<why>"}` when a store
- * failed.
+ * Serves an admin query (`kind` "usage" or "requests"; the route, auth and logging are Rust's). Answers a line of
+ * what it is, then its text: `ok\n<the answer's JSON>`, `bad\n<param>\n<message>` for a bad parameter, or
+ * `fail\n<why>` when a store failed.
  */
 export async function usageAdmin(env, kind, url, settingsJson, now) {
   const s = JSON.parse(settingsJson);
@@ -390,22 +390,16 @@ export async function usageAdmin(env, kind, url, settingsJson, now) {
     const answers = shards
       ? (await Promise.all(shards.map((st) => st[kind](shardQuery)))).map((a) => JSON.parse(a))
       : [kind === 'usage' ? memory.usage(q) : memory.requests(q)];
-    if (kind === 'requests') return `{"ok":${requestsJson(answers.flat(), q.limit)}}`;
+    if (kind === 'requests') return `ok\n${requestsJson(answers.flat(), q.limit)}`;
     const today = { cost_usd: 0, tokens: 0 };
     for (const a of answers) {
       today.cost_usd += a.today.cost_usd;
       today.tokens += a.today.tokens;
     }
-    return JSON.stringify({
-      ok: usageJson(
-        q,
-        answers.flatMap((a) => a.rows),
-        today,
-        s,
-      ),
-    });
+    const rows = answers.flatMap((a) => a.rows);
+    return `ok\n${JSON.stringify(usageJson(q, rows, today, s))}`;
   } catch (e) {
-    if (e instanceof BadParam) return JSON.stringify({ bad: { param: e.param, message: e.message } });
-    return JSON.stringify({ fail: String(e?.message ?? e).slice(0, 200) });
+    if (e instanceof BadParam) return `bad\n${e.param}\n${e.message}`;
+    return `fail\n${String(e?.message ?? e).slice(0, 200)}`;
   }
 }
