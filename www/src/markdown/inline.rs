@@ -476,7 +476,7 @@ impl Parser<'_> {
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             return 0;
         }
-        let len = rest.find(|c: char| c.is_whitespace() || c == '<').unwrap_or(rest.len());
+        let len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
         let mut url = &rest[..len];
         loop {
             let trimmed = url.trim_end_matches(['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~']);
@@ -626,7 +626,8 @@ fn is_uri(s: &str) -> bool {
     (2..=32).contains(&scheme.len())
         && scheme[0].is_ascii_alphabetic()
         && scheme.iter().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(b))
-        && !s.chars().any(|c| c.is_control() || c == ' ' || c == '<' || c == '>')
+        // Quotes are allowed by CommonMark, refused here (an autolink that looks like an attribute break stays text).
+        && !s.chars().any(|c| c.is_control() || matches!(c, ' ' | '<' | '>' | '"' | '\''))
 }
 
 fn is_email(s: &str) -> bool {

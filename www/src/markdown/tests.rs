@@ -18,6 +18,11 @@ const DOCS: &[&str] = &[
     "~~gone~~ and snake_case_word and 2 * 3 * 4 &amp; &lt;b&gt; \\*not em\\*",
     "Line with two spaces  \nbreak and https://example.org/path). end",
     "héllo wörld — ünïcode ✓\n\n- ✓ item\n",
+    "- [x] done\n- [ ] todo\n  more\n- [X] also\n\n1. [ ] numbered\n",
+    "A paragraph\n    whose next line is indented\nstays one.\n\n    but this is code\n\nTitle\n=====\n\nSub\n---\n",
+    "See [the docs](/docs/a.md) and [ref][r], [r] too.\n\n[r]: ./rel/path \"Title\"\n",
+    "- loose\n\n- list\n\n> quote\nlazy\n\n***\n\tcode with tab\n",
+    "*a **b** c* __d__ _e_ ***f*** [x *y*](https://e.example) `c`\n",
 ];
 
 fn item(blocks: Vec<Block>) -> Item {
@@ -268,4 +273,85 @@ fn arbitrary_input_never_panics() {
             let _ = streamed(&[a, b, a]);
         }
     }
+}
+
+#[test]
+fn task_items_keep_their_text_and_state() {
+    // Reproduces #14: `- [x] done` rendered as `x] done`.
+    let got = parse_blocks("- [x] done\n- [ ] todo\n- [X] up\n- [y] no\n- [x]\n", false);
+    let Block::List { items, tight: true, .. } = &got[0] else { panic!("{got:?}") };
+    let tasks: Vec<Option<bool>> = items.iter().map(|i| i.task).collect();
+    assert_eq!(tasks, [Some(true), Some(false), Some(true), None, None]);
+    assert_eq!(items[0].blocks, vec![Block::Paragraph(vec![t("done")])]);
+    assert_eq!(items[3].blocks, vec![Block::Paragraph(vec![t("[y] no")])]);
+    let html = render::to_html(&got);
+    assert!(html.contains(r#"<li class="ec-task"><input type="checkbox" disabled="" checked=""> done</li>"#), "{html}");
+    assert!(html.contains(r#"<input type="checkbox" disabled=""> todo"#), "{html}");
+    // Streamed one character at a time, the same.
+    let doc = "- [x] done\n";
+    let pieces: Vec<String> = doc.chars().map(String::from).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    assert_eq!(streamed(&refs), one_shot(doc));
+}
+
+#[test]
+fn an_indented_next_line_continues_the_paragraph() {
+    // Reproduces #14: rendered differently streamed than whole.
+    let doc = "Some text\n    indented continuation\n";
+    assert_eq!(one_shot(doc), vec![Block::Paragraph(vec![t("Some text\nindented continuation")])]);
+    for i in 0..=doc.len() {
+        assert_eq!(streamed(&[&doc[..i], &doc[i..]]), one_shot(doc), "split at {i}");
+    }
+}
+
+#[test]
+fn relative_links_are_links() {
+    let got = pi("[a](/docs/x.md) [b](./y) [c](#top) [d](<with space>)", false);
+    let hrefs: Vec<&str> = got
+        .iter()
+        .filter_map(|i| match i {
+            Inline::Link { href, .. } => Some(href.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hrefs, ["/docs/x.md", "./y", "#top", "with%20space"]);
+}
+
+#[test]
+fn setext_headings_indented_code_and_loose_lists() {
+    assert_eq!(one_shot("Title\n===\n"), vec![Block::Heading { level: 1, content: vec![t("Title")] }]);
+    assert_eq!(one_shot("    let x;\n"), vec![Block::Code { lang: String::new(), code: "let x;\n".into() }]);
+    assert!(matches!(&one_shot("- a\n\n- b\n")[0], Block::List { tight: false, .. }));
+    assert!(matches!(&one_shot("- a\n- b\n")[0], Block::List { tight: true, .. }));
+    let html = render::to_html(&one_shot("- a\n\n- b\n"));
+    assert_eq!(html, "<ul><li><p>a</p></li><li><p>b</p></li></ul>\n");
+}
+
+#[test]
+fn a_definition_after_final_blocks_restarts_the_rendering() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("[a] is used first.\n\nThen more.\n\n");
+    assert_eq!(u.finished.len(), 2);
+    assert_eq!(u.finished[0], Block::Paragraph(vec![t("[a] is used first.")]));
+    md.push("[a]: https://a.example\n");
+    let f = md.finish();
+    assert!(f.restart, "the first paragraph was final without the definition");
+    assert_eq!(f.blocks, one_shot("[a] is used first.\n\nThen more.\n\n[a]: https://a.example\n"));
+    assert!(matches!(&f.blocks[0], Block::Paragraph(p) if matches!(p[0], Inline::Link { .. })));
+    // Defined before use: no restart.
+    let mut md = IncrementalMarkdown::new();
+    md.push("[a]: https://a.example\n\n[a] used.\n\nmore\n");
+    assert!(!md.finish().restart);
+}
+
+#[test]
+fn html_output_is_inert() {
+    let html = render::to_html(&one_shot(
+        "<script>alert(1)</script>\n\n[x](javascript:alert(1)) [y](JaVaScRiPt:alert(1)) [z](vbscript:x) \
+         [w](data:text/html,<b>) <javascript:alert(1)> ![i](javascript:x) [ok](\"onclick=\"x)\n",
+    ));
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.to_lowercase().contains("href=\"javascript"), "{html}");
+    assert!(!html.contains("href=\"vbscript") && !html.contains("href=\"data"), "{html}");
+    assert!(html.contains(r#"href="%22onclick=%22x""#), "{html}");
 }
