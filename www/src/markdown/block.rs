@@ -666,11 +666,7 @@ impl Doc {
             K::Fence { .. } => {
                 let (info, code) = node.text.split_once('\n').unwrap_or((&node.text, ""));
                 // While the opening line is still arriving, its info string may be half a word: no language yet.
-                let lang = if partial && node.open && code.is_empty() && !node.text.ends_with('\n') {
-                    String::new()
-                } else {
-                    super::inline::unescape(info.split([' ', '\t']).find(|w| !w.is_empty()).unwrap_or(""))
-                };
+                let lang = super::inline::unescape(info.split([' ', '\t']).find(|w| !w.is_empty()).unwrap_or(""));
                 Block::Code { lang, code: code.to_string() }
             }
             K::Indented => Block::Code { lang: String::new(), code: node.text.clone() },
@@ -715,7 +711,8 @@ fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partia
         _ => return None,
     };
     let rest = node.text[4..].trim_start_matches([' ', '\t']).trim_end_matches(['\n', ' ', '\t']);
-    if rest.is_empty() {
+    // `- [x]` alone is no task; while streaming, it is the start of one.
+    if rest.is_empty() && !partial {
         return None;
     }
     blocks[0] = Block::Paragraph(parse_inlines(rest, refs, partial));

@@ -120,8 +120,8 @@ impl IncrementalMarkdown {
     }
 }
 
-/// Drops a final, incomplete line made only of markup characters (`#`, `-`, `1.`, `|`, backticks …): until more
-/// arrives it is unknown what it starts, and showing it raw would flicker.
+/// Drops a final, incomplete line made only of markup characters (`#`, `-`, `1.`, `|`, backticks …) or opening a
+/// fence: until more arrives it is unknown what it starts, and showing it raw would flicker.
 fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
     let line_start = tail.rfind('\n').map_or(0, |i| i + 1);
     let last = tail[line_start..].trim();
@@ -129,7 +129,9 @@ fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
         && last.len() <= 12
         && last.bytes().all(|b| b"#>-*+|`~=_.):0123456789 ".contains(&b))
         && !last.bytes().all(|b| b.is_ascii_digit());
-    if markup_only {
+    // A fence line whose info string is still arriving: its language would show half a word.
+    let fence = last.starts_with("```") || last.starts_with("~~~");
+    if markup_only || fence {
         std::borrow::Cow::Owned(tail[..line_start].to_string())
     } else {
         std::borrow::Cow::Borrowed(tail)

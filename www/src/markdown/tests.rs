@@ -355,3 +355,17 @@ fn html_output_is_inert() {
     assert!(!html.contains("href=\"vbscript") && !html.contains("href=\"data"), "{html}");
     assert!(html.contains(r#"href="%22onclick=%22x""#), "{html}");
 }
+
+#[test]
+fn tail_shows_no_half_fence_info_and_an_early_checkbox() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("Intro\n```ru");
+    assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Intro")])], "the fence line waits for its info string");
+    let u = md.push("st\nfn");
+    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Intro")])]);
+    assert_eq!(u.tail, vec![Block::Code { lang: "rust".into(), code: "fn\n".into() }]);
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("- [x]");
+    let Block::List { items, .. } = &u.tail[0] else { panic!("{:?}", u.tail) };
+    assert_eq!(items[0].task, Some(true), "a checkbox as soon as the marker is complete");
+}
