@@ -5,6 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { language, tokenize } from '../../www/highlight/ec-highlight.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: code samples, not templates
 const SAMPLES = {
   js: 'import x from "y";\n// note\nconst a = `t ${1}` + 0x1f; function f() { return null; }\n',
   ts: 'interface A { b: string }\nexport type T = A | null; /* c */ let n: number = 3.5e2;\n',

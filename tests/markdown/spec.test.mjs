@@ -56,10 +56,32 @@ function render(texts) {
 }
 
 const VOID = new Set(['br', 'hr', 'img', 'input']);
-const BLOCK = new Set(['p', 'li', 'ul', 'ol', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'pre', 'table', 'thead', 'tbody', 'tr', 'td', 'th', 'div']);
+const BLOCK = new Set([
+  'p',
+  'li',
+  'ul',
+  'ol',
+  'blockquote',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'pre',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'td',
+  'th',
+  'div',
+]);
 const decode = (s) =>
   s.replace(/&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot);/gi, (_, e) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : +e.slice(1));
+    if (e[0] === '#')
+      return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : +e.slice(1));
     return { amp: '&', lt: '<', gt: '>', quot: '"' }[e.toLowerCase()];
   });
 
@@ -93,7 +115,6 @@ const url = (u) => {
     return u;
   }
 };
-const text = (n) => (typeof n === 'string' ? n : n.kids.map(text).join(''));
 
 /** The tree reduced to what is compared: tags, the attributes that carry meaning (a href percent-decoded, ol start,
  * code class, input type/checked/disabled), text with whitespace runs collapsed (exact inside pre), whitespace-only
@@ -106,15 +127,21 @@ function normalize(node, pre = false) {
   }
   const cls = node.attrs.class ?? '';
   if (node.tag === 'div' && cls === 'ec-code-head') return '';
-  if (node.tag === 'div' && (cls === 'ec-code' || cls === 'ec-table')) return node.kids.map((k) => normalize(k, pre)).join('');
-  if (node.tag === 'img') return normalize({ tag: 'a', attrs: { href: node.attrs.src ?? '' }, kids: [`image: ${node.attrs.alt ?? ''}`] });
+  if (node.tag === 'div' && (cls === 'ec-code' || cls === 'ec-table'))
+    return node.kids.map((k) => normalize(k, pre)).join('');
+  if (node.tag === 'img')
+    return normalize({ tag: 'a', attrs: { href: node.attrs.src ?? '' }, kids: [`image: ${node.attrs.alt ?? ''}`] });
   const keep = { a: ['href'], ol: ['start'], code: ['class'], input: ['type', 'checked', 'disabled'] }[node.tag] ?? [];
   const attrs = keep
     .filter((k) => k in node.attrs)
     .map((k) => ` ${k}="${k === 'href' ? url(node.attrs[k]) : node.attrs[k]}"`)
     .join('');
   const inPre = pre || node.tag === 'pre';
-  const parts = node.kids.map((k) => ({ text: typeof k === 'string', block: BLOCK.has(k.tag), s: normalize(k, inPre) }));
+  const parts = node.kids.map((k) => ({
+    text: typeof k === 'string',
+    block: BLOCK.has(k.tag),
+    s: normalize(k, inPre),
+  }));
   // Whitespace next to a block boundary does not render.
   if (!inPre)
     parts.forEach((p, i) => {
@@ -149,9 +176,12 @@ test('CommonMark spec: conformance and streaming invariance', () => {
     else failing.push({ number: e.number, section: e.section, markdown: e.markdown, want, got });
   });
   if (process.env.MARKDOWN_SPEC_VERBOSE)
-    for (const f of failing) console.log(`#${f.number} ${f.section}\n${JSON.stringify(f.markdown)}\n  want ${f.want}\n  got  ${f.got}`);
+    for (const f of failing)
+      console.log(`#${f.number} ${f.section}\n${JSON.stringify(f.markdown)}\n  want ${f.want}\n  got  ${f.got}`);
   for (const v of variant)
-    console.log(`streaming differs: #${v.number} ${JSON.stringify(v.markdown)} (${v.name})\n  whole    ${v.whole}  streamed ${v.html}`);
+    console.log(
+      `streaming differs: #${v.number} ${JSON.stringify(v.markdown)} (${v.name})\n  whole    ${v.whole}  streamed ${v.html}`,
+    );
   const byDesign = examples.length - compared;
   console.log(
     `CommonMark ${examples.length} examples: ${pass} pass, ${compared - pass} differ, ${byDesign} different by design; ` +

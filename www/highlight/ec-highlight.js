@@ -13,7 +13,9 @@ const JS_KW =
 const LANGS = {
   js: { kw: w(JS_KW), lit: w('true false null undefined NaN Infinity'), q: '"\'`', line: '//', block: 1 },
   ts: {
-    kw: w(`${JS_KW} abstract as declare enum implements interface keyof namespace private protected public readonly type satisfies`),
+    kw: w(
+      `${JS_KW} abstract as declare enum implements interface keyof namespace private protected public readonly type satisfies`,
+    ),
     lit: w('true false null undefined NaN Infinity'),
     types: w('string number boolean any unknown never object symbol bigint'),
     q: '"\'`',
@@ -46,7 +48,9 @@ const LANGS = {
       'break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var',
     ),
     lit: w('true false nil iota'),
-    types: w('int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 float32 float64 string bool byte rune error any'),
+    types: w(
+      'int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 float32 float64 string bool byte rune error any',
+    ),
     q: '"\'`',
     line: '//',
     block: 1,
@@ -199,7 +203,7 @@ export function tokenize(src, L) {
       j = until(`"${hashes}`, i + 2 + hashes.length);
       cls = 's';
     } else if (L.rust && c === "'" && !/^'(\\.|[^\\'\n])'/.test(src.slice(i, i + 12))) {
-      j = i + 1 + (src.slice(i + 1).match(/^\w*/)[0].length);
+      j = i + 1 + src.slice(i + 1).match(/^\w*/)[0].length;
       cls = 't'; // a lifetime
     } else if (L.q?.includes(c)) {
       j = i + 1;
@@ -210,7 +214,8 @@ export function tokenize(src, L) {
       j = i + src.slice(i).match(/^(0x[\da-f_]+|[\d_]*\.?[\d_]+(e[+-]?\d+)?)[\w%]*/i)[0].length;
       cls = 'n';
     } else if (L.vars && c === '$') {
-      j = i + 1 + (src[i + 1] === '{' ? until('}', i) - i - 1 : src.slice(i + 1).match(/^(\w+|[@#?$!*\d-]?)/)[0].length);
+      j =
+        i + 1 + (src[i + 1] === '{' ? until('}', i) - i - 1 : src.slice(i + 1).match(/^(\w+|[@#?$!*\d-]?)/)[0].length);
       cls = 'v';
     } else if (L.css) {
       j = css(src, i, put);
@@ -254,7 +259,16 @@ function css(src, i, put) {
     return i + 1;
   }
   const t = m[0];
-  const cls = t[0] === '@' ? 'k' : t[0] === '#' || /^-?[\d.]/.test(t) ? 'n' : /\s*:/.test(rest.slice(t.length, t.length + 3)) && !/[{]/.test(t) ? 'a' : src[i + t.length] === '(' ? 'f' : '';
+  const cls =
+    t[0] === '@'
+      ? 'k'
+      : t[0] === '#' || /^-?[\d.]/.test(t)
+        ? 'n'
+        : /\s*:/.test(rest.slice(t.length, t.length + 3)) && !/[{]/.test(t)
+          ? 'a'
+          : src[i + t.length] === '('
+            ? 'f'
+            : '';
   put(cls, t);
   return i + t.length;
 }
