@@ -369,3 +369,66 @@ fn tail_shows_no_half_fence_info_and_an_early_checkbox() {
     let Block::List { items, .. } = &u.tail[0] else { panic!("{:?}", u.tail) };
     assert_eq!(items[0].task, Some(true), "a checkbox as soon as the marker is complete");
 }
+
+#[test]
+fn random_markup_streams_as_whole_and_never_panics() {
+    // A deterministic pseudo-random property test: texts made of markup characters, split at random places,
+    // render the same as whole (the spec suite covers the spec's examples; this covers their mixtures).
+    const ALPHABET: &[&str] = &[
+        "*",
+        "_",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "<",
+        ">",
+        "#",
+        "-",
+        "+",
+        "1.",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        "|",
+        "~~",
+        "\\",
+        "&amp;",
+        ":",
+        "a",
+        "b c",
+        "[x] ",
+        "```",
+        "    ",
+        "---",
+        "===",
+        "https://e.example/x",
+        "é",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as usize % n
+    };
+    for _ in 0..1500 {
+        let len = 1 + next(40);
+        let doc: String = (0..len).map(|_| ALPHABET[next(ALPHABET.len())]).collect();
+        let whole = one_shot(&doc);
+        let bounds: Vec<usize> = doc.char_indices().map(|(i, _)| i).chain([doc.len()]).collect();
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        while at + 1 < bounds.len() {
+            let to = (at + 1 + next(6)).min(bounds.len() - 1);
+            pieces.push(&doc[bounds[at]..bounds[to]]);
+            at = to;
+        }
+        assert_eq!(streamed(&pieces), whole, "doc {doc:?} in pieces {pieces:?}");
+        let _ = parse_blocks(&doc, true);
+    }
+}
