@@ -766,7 +766,7 @@ fn delimiter_row(line: &str) -> Option<Vec<Align>> {
 
 /// A paragraph that is a GFM table: a header row with a `|`, then a delimiter row with as many cells.
 fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
-    let rows: Vec<&str> = text.lines().collect();
+    let rows: Vec<&str> = text.split('\n').collect();
     let first = *rows.first()?;
     if !first.contains('|') {
         return None;

@@ -134,16 +134,11 @@ fn append(parent: &Node, child: &Node) {
     parent.append_child(child).expect_throw("append child");
 }
 
-#[wasm_bindgen(inline_js = r#"
-let hl, loading;
-// The highlighter (ec-highlight.js, next to the glue: this file is snippets/<crate>/inline0.js) loads on the first
-// code block with a language, never before.
-export function ec_highlight(code, lang) {
-  if (hl) return hl.highlight(code, lang);
-  loading ??= import('../../ec-highlight.js').then((m) => { hl = m; });
-  loading.then(() => code.isConnected && hl.highlight(code, lang), () => {});
-}
-"#)]
+// The highlighter (ec-highlight.js, next to the glue: this snippet is snippets/<crate>-<hash>/inline0.js) loads on
+// the first code block with a language, never before; a block rendered meanwhile is highlighted once it loaded, if
+// still in the page. (Kept short: the snippet is part of the embed.)
+#[wasm_bindgen(inline_js = "let h,l;export function ec_highlight(c,g){if(h)return h.highlight(c,g);\
+l??=import('../../ec-highlight.js').then(m=>{h=m});l.then(()=>c.isConnected&&h.highlight(c,g),()=>{})}")]
 extern "C" {
     /// Highlights a code block's `<code>` element (spans with class names and text only), loading the highlighter
     /// module on first use.

@@ -53,9 +53,16 @@ impl Refs {
     }
 }
 
+/// Case-folded (ASCII only: Unicode case tables would cost the embed ~8 KB) with whitespace runs as one space.
 fn normalize_label(s: &str) -> String {
-    let folded = s.to_lowercase().replace(['ẞ', 'ß'], "ss");
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for w in s.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&w.to_ascii_lowercase());
+    }
+    out
 }
 
 /// `url` made safe to use as an `href`: characters that may not appear raw in a URL (space, controls, quotes,
@@ -66,7 +73,10 @@ pub fn safe_href(url: &str) -> Option<String> {
     let mut out = String::with_capacity(url.len());
     for c in url.chars() {
         if c <= ' ' || c == '\u{7f}' || "\"<>`\\^{}|".contains(c) {
-            out.push_str(&format!("%{:02X}", c as u32));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[(c as usize >> 4) & 15] as char);
+            out.push(HEX[c as usize & 15] as char);
         } else {
             out.push(c);
         }
@@ -92,7 +102,7 @@ pub fn parse_inlines(s: &str, refs: &Refs, partial: bool) -> Vec<Inline> {
     if partial {
         wrap_open(&mut p.toks);
     }
-    text_of(&p.toks)
+    text_of(p.toks)
 }
 
 #[derive(Debug)]
@@ -130,7 +140,7 @@ fn is_punct(c: char) -> bool {
             && matches!(c, '\u{a1}'..='\u{bf}' | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205e}' | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{ff01}'..='\u{ff0f}' | '€'))
 }
 
-fn text_of(toks: &[Tok]) -> Vec<Inline> {
+fn text_of(toks: impl IntoIterator<Item = Tok>) -> Vec<Inline> {
     let mut out: Vec<Inline> = Vec::new();
     let push_text = |out: &mut Vec<Inline>, s: &str| {
         if let Some(Inline::Text(t)) = out.last_mut() {
@@ -141,10 +151,10 @@ fn text_of(toks: &[Tok]) -> Vec<Inline> {
     };
     for t in toks {
         match t {
-            Tok::Text(s) => push_text(&mut out, s),
-            Tok::Delim { ch, n, .. } => push_text(&mut out, &(*ch as char).to_string().repeat(*n)),
-            Tok::Bracket { image, .. } => push_text(&mut out, if *image { "![" } else { "[" }),
-            Tok::Node(i) => out.push(i.clone()),
+            Tok::Text(s) => push_text(&mut out, &s),
+            Tok::Delim { ch, n, .. } => push_text(&mut out, &std::iter::repeat_n(ch as char, n).collect::<String>()),
+            Tok::Bracket { image, .. } => push_text(&mut out, if image { "![" } else { "[" }),
+            Tok::Node(i) => out.push(i),
         }
     }
     out
@@ -166,7 +176,7 @@ fn flat(inl: &[Inline], out: &mut String) {
 fn wrap_open(toks: &mut Vec<Tok>) {
     while let Some(i) = toks.iter().rposition(|t| matches!(t, Tok::Delim { open: true, n: 1.., .. })) {
         let Tok::Delim { ch, n, .. } = toks[i] else { break };
-        let inner = text_of(&toks[i + 1..]);
+        let inner = text_of(toks.split_off(i + 1));
         toks.truncate(i);
         if inner.is_empty() {
             continue;
@@ -336,13 +346,15 @@ impl Parser<'_> {
             } else {
                 1
             };
-            let inner = text_of(&toks[oi + 1..ci]);
+            let tail = toks.split_off(ci);
+            let inner = text_of(toks.split_off(oi + 1));
             let node = match (ch, used) {
                 (b'~', _) => Inline::Del(inner),
                 (_, 1) => Inline::Em(inner),
                 _ => Inline::Strong(inner),
             };
-            toks.splice(oi + 1..ci, [Tok::Node(node)]);
+            toks.push(Tok::Node(node));
+            toks.extend(tail);
             ci = oi + 2;
             if let Tok::Delim { n, .. } = &mut toks[oi] {
                 *n -= used;
@@ -362,7 +374,7 @@ impl Parser<'_> {
         if !self.partial {
             for t in &mut self.toks[bottom..] {
                 if let Tok::Delim { ch, n, .. } = t {
-                    *t = Tok::Text((*ch as char).to_string().repeat(*n));
+                    *t = Tok::Text(std::iter::repeat_n(*ch as char, *n).collect());
                 }
             }
         }
@@ -401,7 +413,7 @@ impl Parser<'_> {
                 None if self.partial && !s[i + 2..].contains(')') && !image => {
                     // The URL is still arriving: show the label as a pending link.
                     self.emphasis(oi + 1);
-                    let label = text_of(&self.toks[oi + 1..]);
+                    let label = text_of(self.toks.split_off(oi + 1));
                     self.toks.truncate(oi);
                     self.toks.push(Tok::Node(Inline::PendingLink(label)));
                     return b.len() - i;
@@ -427,7 +439,7 @@ impl Parser<'_> {
             return 0;
         };
         self.emphasis(oi + 1);
-        let label = text_of(&self.toks[oi + 1..]);
+        let label = text_of(self.toks.split_off(oi + 1));
         self.toks.truncate(oi);
         let Some(href) = safe_href(&dest) else {
             // An unsafe destination: the whole source stays text.
@@ -537,7 +549,7 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
     Some((c, semi + 1))
 }
 
-/// The named references model text uses; the full HTML list (2,125 names) would cost the embed ~15 KB.
+/// The named references model text uses most; the full HTML list (2,125 names) would cost the embed ~15 KB.
 const ENTITIES: &[(&str, char)] = &[
     ("amp", '&'),
     ("lt", '<'),
@@ -553,41 +565,14 @@ const ENTITIES: &[(&str, char)] = &[
     ("ndash", '–'),
     ("laquo", '«'),
     ("raquo", '»'),
-    ("lsquo", '‘'),
-    ("rsquo", '’'),
-    ("ldquo", '“'),
-    ("rdquo", '”'),
     ("middot", '·'),
-    ("bull", '•'),
     ("deg", '°'),
     ("times", '×'),
-    ("divide", '÷'),
-    ("plusmn", '±'),
     ("euro", '€'),
-    ("pound", '£'),
-    ("yen", '¥'),
-    ("cent", '¢'),
-    ("sect", '§'),
-    ("para", '¶'),
     ("frac12", '½'),
-    ("frac14", '¼'),
     ("frac34", '¾'),
-    ("larr", '←'),
-    ("rarr", '→'),
-    ("uarr", '↑'),
-    ("darr", '↓'),
-    ("ne", '≠'),
-    ("le", '≤'),
-    ("ge", '≥'),
-    ("auml", 'ä'),
-    ("ouml", 'ö'),
-    ("uuml", 'ü'),
-    ("Auml", 'Ä'),
-    ("Ouml", 'Ö'),
-    ("Uuml", 'Ü'),
-    ("szlig", 'ß'),
-    ("eacute", 'é'),
     ("AElig", 'Æ'),
+    ("rarr", '→'),
 ];
 
 /// Backslash escapes and entities resolved (link destinations, titles, info strings).

@@ -99,12 +99,15 @@ impl IncrementalMarkdown {
         }
         let tail = &self.text[self.committed..];
         let doc = block::Doc::parse(&hide_trailing_markup(tail), true);
-        let mut refs = self.refs.clone();
-        for (k, v) in &doc.refs.0 {
-            refs.insert(k, v.clone());
+        // The tail's own definitions count for it only until it is parsed again.
+        let known = self.refs.0.len();
+        for (k, v) in doc.refs.0.iter() {
+            self.refs.insert(k, v.clone());
         }
         let n = doc.top().len();
-        Update { finished, tail: doc.blocks(0..n, &refs, true) }
+        let tail = doc.blocks(0..n, &self.refs, true);
+        self.refs.0.truncate(known);
+        Update { finished, tail }
     }
 
     /// Ends the text: returns the remaining blocks, parsed strictly. Everything is final afterwards.
