@@ -573,6 +573,9 @@ const ENTITIES: &[(&str, char)] = &[
     ("frac34", '¾'),
     ("AElig", 'Æ'),
     ("rarr", '→'),
+    ("auml", 'ä'),
+    ("ouml", 'ö'),
+    ("uuml", 'ü'),
 ];
 
 /// Backslash escapes and entities resolved (link destinations, titles, info strings).
