@@ -22,6 +22,7 @@ suites=(
   "harness||node --test tests/harness/"
   "worker-unit||cargo test --locked -p edgechat-worker"
   "app-unit||cargo test --locked -p edgechat-app -p edgechat-dashboard"
+  "markdown|npm|cargo test --locked -p edgechat-www --lib markdown && node --test tests/markdown/"
   "build-edge|edge|bash worker/build.sh"
   "widget-wasm|bindgen browser|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat-www --features leptos --target wasm32-unknown-unknown"
   "upstream|npm|node --test --test-concurrency=1 tests/upstream/ && EDGECHAT_OPENAI_SDK=openai-7 EDGECHAT_ANTHROPIC_SDK=anthropic-sdk-latest node --test tests/upstream/sdk.test.mjs"

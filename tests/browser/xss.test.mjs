@@ -36,6 +36,7 @@ const PAYLOADS = [
   '<video src=x onerror=alert(1)></video><audio src=x onerror=alert(1)></audio>',
   '<link rel=stylesheet href="https://evil.example/x.css"><base href="https://evil.example/">',
   '[ok](https://ok.example/safe) and [mail](mailto:someone@example.com)',
+  '[relative ok](/docs/page.md "t") and [ref link][r]\n\n[r]: <./a b.html>',
 ];
 
 let edge, web, browser, page;
@@ -134,7 +135,8 @@ test('every payload renders inert, streamed in small chunks and as one piece', a
   assert.deepEqual(r.attrs, [], "no attributes beyond the renderer's own");
   assert.equal(r.inShadow, 0, 'no active elements in the widget');
   for (const l of r.links) {
-    assert.match(l.href, /^(https?:|mailto:)/i, `unsafe href ${l.href}`);
+    // http(s), mailto, or relative (no scheme, not `//host`).
+    assert.match(l.href, /^(https?:|mailto:|(?![a-z][a-z0-9+.-]*:|\/\/))/i, `unsafe href ${l.href}`);
     assert.equal(l.target, '_blank');
     assert.match(l.rel, /noopener/);
     assert.match(l.rel, /noreferrer/);
@@ -142,6 +144,7 @@ test('every payload renders inert, streamed in small chunks and as one piece', a
   const hrefs = r.links.map((l) => l.href);
   assert.ok(hrefs.includes('https://ok.example/safe'));
   assert.ok(hrefs.includes('mailto:someone@example.com'));
+  assert.ok(hrefs.includes('/docs/page.md') && hrefs.includes('./a%20b.html'), 'relative links are links');
   assert.ok(hrefs.includes('https://evil.example/pixel.png'), 'a markdown image becomes a link');
   assert.ok(!hrefs.some((h) => h.includes('onmouseover')), 'autolink with a quote is not a link');
   // Payload text is shown, literally.

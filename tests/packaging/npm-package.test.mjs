@@ -50,9 +50,17 @@ test('npm pack: the tarball holds the release widget, the byok variant, types, m
     'dist/edgechat.css',
     'dist/byok/edgechat-www.js',
     'dist/byok/edgechat-www_bg.wasm',
+    'dist/ec-highlight.js',
+    'dist/byok/ec-highlight.js',
   ]) {
     assert.ok(files.includes(f), `tarball has ${f}: ${files.join(', ')}`);
   }
+  // The glue's snippet, which loads the code highlighter on first use.
+  for (const dir of ['dist', 'dist/byok'])
+    assert.ok(
+      files.some((f) => new RegExp(`^${dir}/snippets/edgechat-www-[^/]+/inline0\\.js$`).test(f)),
+      `${dir} has the glue's snippet: ${files.join(', ')}`,
+    );
   assert.ok(
     !files.some((f) => f.includes('index.html') || f.startsWith('dist/examples') || f === 'prepack.mjs'),
     files.join(', '),

@@ -21,3 +21,5 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name edgechat-w
   "$out/edgechat-www_bg.wasm" -o "$out/edgechat-www_bg.wasm"
 "$bin/terser" "$out/edgechat-www.js" --module --compress --mangle --output "$out/edgechat-www.js.min"
 mv "$out/edgechat-www.js.min" "$out/edgechat-www.js"
+# The code highlighter next to this variant's glue (its snippet imports it from two folders up).
+"$bin/terser" "$root/www/highlight/ec-highlight.js" --module --compress --mangle --output "$out/ec-highlight.js"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the embeddable widget (`<edge-chat>`: crate edgechat-www with its `embed` feature, the custom element's
 # JS exports) into DIR next to the app that Trunk builds: the loader, the JS glue and wasm, the stylesheet, the
-# demo page (embed.html) and the plain-page example (examples/). Called by post-build.sh for every Trunk build.
+# demo page (embed.html), the plain-page example (examples/) and the code highlighter (ec-highlight.js, loaded on
+# first use). Called by post-build.sh for every Trunk build.
 #   sh www/scripts/build-embed.sh DIR [release|debug]
 # release: wasm-release profile, wasm-opt -Oz with the app's feature list (www/app/index.html), name section
 # stripped; the hook then minifies the JS and CSS. debug (`trunk serve`): the dev profile, no wasm-opt.
@@ -25,6 +26,8 @@ if [ "$profile" = release ]; then
     --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue \
     --enable-reference-types "$out/edgechat-www_bg.wasm" -o "$out/edgechat-www_bg.wasm"
 fi
-cp "$www/loader/edge-chat.js" "$www/style/edgechat.css" "$www/embed.html" "$out/"
+# ec-highlight.js: the code highlighter, which the glue's snippet (snippets/edgechat-www-*/inline0.js) imports from
+# two folders up on the first code block with a language.
+cp "$www/loader/edge-chat.js" "$www/style/edgechat.css" "$www/embed.html" "$www/highlight/ec-highlight.js" "$out/"
 mkdir -p "$out/examples"
-cp -R "$www/examples/." "$out/examples/"
+cp "$www"/examples/*.html "$out/examples/"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Trunk post_build hook, on the staging dir, after Trunk built the app (www/app/index.html):
 #  1. builds the embeddable widget next to it (build-embed.sh: edge-chat.js, edgechat-www.js/_bg.wasm,
-#     edgechat.css, embed.html, examples/), in the build's profile, and the app's edge dashboard, which the
-#     Usage screen imports (build-dashboard.sh: dashboard/);
+#     edgechat.css, embed.html, examples/, and ec-highlight.js, which the app loads from there too), in the
+#     build's profile, and the app's edge dashboard, which the Usage screen imports (build-dashboard.sh:
+#     dashboard/);
 # release builds only:
 #  2. minifies the JS glue (the app's and the widget's) and the loader with terser (Trunk's --minify breaks on
 #     wasm-bindgen 0.2.130's JS), and the widget's stylesheet with esbuild (wrangler's exact-pinned dependency);
@@ -14,7 +15,8 @@ profile="${TRUNK_PROFILE:-debug}"
 sh "$here/build-embed.sh" "$TRUNK_STAGING_DIR" "$profile"
 sh "$here/build-dashboard.sh" "$TRUNK_STAGING_DIR/dashboard" "$profile"
 [ "$profile" = "release" ] || exit 0
-for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js"; do
+for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js" \
+  "$TRUNK_STAGING_DIR/ec-highlight.js"; do
   "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done

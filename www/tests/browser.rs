@@ -203,3 +203,26 @@ fn final_blocks_are_grouped_in_chunks() {
     assert_eq!(chunks.item(0).unwrap().child_nodes().length(), edgechat_www::markdown::dom::CHUNK as u32);
     assert_eq!(tags(&root).len(), 40);
 }
+
+#[wasm_bindgen_test]
+fn task_items_are_disabled_checkboxes_and_streaming_renders_as_whole() {
+    // #14: `- [x] done` lost its `[`; a late link definition and an indented continuation line rendered
+    // differently streamed than whole.
+    let text = "- [x] done\n- [ ] todo\n\nSee [docs] and a para\n    indented continuation.\n\n[docs]: /docs/a.md\n";
+    let (a, b) = (container(), container());
+    let mut streamed = MarkdownDom::new(a.clone());
+    for c in text.chars() {
+        streamed.push(&c.to_string());
+    }
+    streamed.finish();
+    MarkdownDom::new(b.clone()).sync(text, true);
+    assert_eq!(a.inner_html(), b.inner_html());
+    let boxes = a.query_selector_all("li.ec-task > input[type=checkbox][disabled]").unwrap();
+    assert_eq!(boxes.length(), 2);
+    let first: web_sys::HtmlInputElement = boxes.item(0).unwrap().dyn_into().unwrap();
+    let second: web_sys::HtmlInputElement = boxes.item(1).unwrap().dyn_into().unwrap();
+    assert!(first.checked() && !second.checked());
+    assert_eq!(a.query_selector("li").unwrap().unwrap().text_content().unwrap(), " done");
+    let link = a.query_selector("a").unwrap().unwrap();
+    assert_eq!(link.get_attribute("href").as_deref(), Some("/docs/a.md"));
+}

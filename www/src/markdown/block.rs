@@ -1,10 +1,12 @@
-//! Block structure: splitting text into top-level block spans, and parsing one span into a [`Block`].
+//! Block structure, after CommonMark's parsing strategy (spec appendix "A parsing strategy"): each line first
+//! continues the open blocks it can (block quotes, list items, fenced code …), then may open new ones; a block that
+//! a line does not continue is closed and never changes again. Closing depends only on the lines so far, which is
+//! what lets [`super::IncrementalMarkdown`] commit every top-level block once the next one has started.
 //!
-//! The split is *prefix-stable*: whether a line continues the current block depends only on that block's lines
-//! and the line itself, never on lines further down. That is what lets [`super::IncrementalMarkdown`] commit every
-//! block once the next one has started on a complete line.
+//! GFM additions: pipe tables (a paragraph whose first two lines are a header and a delimiter row) and task list
+//! items (`- [ ]`, `- [x]`). Raw HTML blocks are not recognised: their lines are paragraph text.
 
-use super::inline::{parse_inlines, Inline};
+use super::inline::{parse_inlines, parse_link_def, Inline, Refs};
 
 /// Column alignment of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,10 +21,19 @@ pub enum Align {
     Right,
 }
 
+/// One list item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// A GFM task item: `Some(true)` for `[x]`/`[X]`, `Some(false)` for `[ ]`.
+    pub task: Option<bool>,
+    /// The item's blocks.
+    pub blocks: Vec<Block>,
+}
+
 /// One block of markdown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
-    /// `# Title` (levels 1 to 6).
+    /// `# Title` or a setext heading (levels 1 to 6).
     Heading {
         /// 1 to 6.
         level: u8,
@@ -31,21 +42,23 @@ pub enum Block {
     },
     /// A paragraph of inline content.
     Paragraph(Vec<Inline>),
-    /// A fenced code block.
+    /// A fenced or indented code block.
     Code {
         /// First word of the info string (`rust` in ```` ```rust ````), may be empty.
         lang: String,
         /// The code, without the fences.
         code: String,
     },
-    /// A bullet or ordered list; each item is a list of blocks.
+    /// A bullet or ordered list.
     List {
         /// `1.` style list.
         ordered: bool,
         /// Number of the first item of an ordered list.
         start: u64,
+        /// No blank line between items or their blocks: paragraphs render without `<p>`.
+        tight: bool,
         /// Items.
-        items: Vec<Vec<Block>>,
+        items: Vec<Item>,
     },
     /// `> quoted` blocks.
     Quote(Vec<Block>),
@@ -62,312 +75,655 @@ pub enum Block {
     Rule,
 }
 
-/// Kind of a block span while splitting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Paragraph,
-    Heading,
-    Rule,
-    Code { fence: u8, len: usize, closed: bool },
+enum K {
+    Doc,
     Quote,
-    List { ordered: bool },
-    Table,
+    /// `ch`: the bullet character or the ordered delimiter (`.` or `)`).
+    List {
+        ordered: bool,
+        ch: u8,
+        start: u64,
+    },
+    /// `width`: columns of marker offset and padding a continuation line needs.
+    Item {
+        width: usize,
+    },
+    Para,
+    Heading(u8),
+    Fence {
+        ch: u8,
+        len: usize,
+        indent: usize,
+    },
+    Indented,
+    Rule,
 }
 
-/// A block's byte range within the text that was split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Span {
-    kind: Kind,
-    /// Byte offset of the block's first line.
-    pub(crate) start: usize,
-    /// Byte offset just past the block's last line (including its trailing blank lines).
-    pub(crate) end: usize,
-    /// A blank line followed the block's content.
-    blank_after: bool,
+struct Node {
+    k: K,
+    kids: Vec<usize>,
+    parent: usize,
+    open: bool,
+    text: String,
+    /// First and last line (the last set when the block closes).
+    start: usize,
+    end: usize,
 }
 
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
+/// A parsed document: a tree of nodes over the text's lines, and the link reference definitions found.
+pub(crate) struct Doc {
+    nodes: Vec<Node>,
+    tip: usize,
+    /// Step 1 matched every open block, or the unmatched ones were closed already.
+    all_closed: bool,
+    line_no: usize,
+    /// Byte offset at which each line starts.
+    pub(crate) line_starts: Vec<usize>,
+    pub(crate) refs: Refs,
 }
 
-fn is_blank(line: &str) -> bool {
-    line.trim().is_empty()
+/// The current line and a cursor into it (CommonMark's offset/column, tabs as stops of 4).
+struct Line<'a> {
+    s: &'a [u8],
+    str: &'a str,
+    off: usize,
+    col: usize,
+    part_tab: bool,
+    nn: usize,
+    nn_col: usize,
+    indent: usize,
+    blank: bool,
 }
 
-/// `(fence char, fence length)` when `line` opens a fenced code block.
-fn fence_open(line: &str) -> Option<(u8, usize)> {
-    if indent(line) > 3 {
-        return None;
+impl Line<'_> {
+    fn find_nn(&mut self) {
+        let (mut i, mut c) = (self.off, self.col);
+        while let Some(&b) = self.s.get(i) {
+            match b {
+                b' ' => c += 1,
+                b'\t' => c += 4 - c % 4,
+                _ => break,
+            }
+            i += 1;
+        }
+        self.blank = i >= self.s.len();
+        self.nn = i;
+        self.nn_col = c;
+        self.indent = c - self.col;
     }
-    let t = line.trim_start();
-    let c = *t.as_bytes().first()?;
+
+    fn advance_nn(&mut self) {
+        self.off = self.nn;
+        self.col = self.nn_col;
+        self.part_tab = false;
+    }
+
+    fn advance(&mut self, mut count: usize, columns: bool) {
+        while count > 0 {
+            let Some(&b) = self.s.get(self.off) else { break };
+            if b == b'\t' {
+                let to_tab = 4 - self.col % 4;
+                if columns {
+                    self.part_tab = to_tab > count;
+                    let n = to_tab.min(count);
+                    self.col += n;
+                    if !self.part_tab {
+                        self.off += 1;
+                    }
+                    count -= n;
+                } else {
+                    self.part_tab = false;
+                    self.col += to_tab;
+                    self.off += 1;
+                    count -= 1;
+                }
+            } else {
+                self.part_tab = false;
+                self.off += 1;
+                self.col += 1;
+                count -= 1;
+            }
+        }
+    }
+
+    fn peek(&self, i: usize) -> Option<u8> {
+        self.s.get(i).copied()
+    }
+
+    fn rest(&self) -> &str {
+        &self.str[self.off.min(self.s.len())..]
+    }
+}
+
+fn space_or_tab(b: Option<u8>) -> bool {
+    matches!(b, Some(b' ' | b'\t'))
+}
+
+/// `#`…`######` followed by a space, tab or the end: the level and the marker's length.
+fn atx(s: &[u8]) -> Option<(u8, usize)> {
+    let n = s.iter().take_while(|&&b| b == b'#').count();
+    ((1..=6).contains(&n) && (n == s.len() || space_or_tab(s.get(n).copied()))).then_some((n as u8, n))
+}
+
+fn fence(s: &[u8]) -> Option<(u8, usize)> {
+    let c = *s.first()?;
     if c != b'`' && c != b'~' {
         return None;
     }
-    let len = t.bytes().take_while(|&b| b == c).count();
-    if len < 3 || (c == b'`' && t[len..].contains('`')) {
+    let n = s.iter().take_while(|&&b| b == c).count();
+    (n >= 3 && !(c == b'`' && s[n..].contains(&b'`'))).then_some((c, n))
+}
+
+fn is_rule(s: &[u8]) -> bool {
+    let Some(&c) = s.first() else { return false };
+    matches!(c, b'*' | b'_' | b'-')
+        && s.iter().all(|&b| b == c || b == b' ' || b == b'\t')
+        && s.iter().filter(|&&b| b == c).count() >= 3
+}
+
+/// `=` or `-` underline: its level.
+fn setext(s: &[u8]) -> Option<u8> {
+    let c = *s.first()?;
+    if c != b'=' && c != b'-' {
         return None;
     }
-    Some((c, len))
+    let n = s.iter().take_while(|&&b| b == c).count();
+    s[n..].iter().all(|&b| b == b' ' || b == b'\t').then_some(if c == b'=' { 1 } else { 2 })
 }
 
-fn fence_close(line: &str, fence: u8, len: usize) -> bool {
-    let t = line.trim();
-    t.len() >= len && t.bytes().all(|b| b == fence)
-}
-
-fn heading_level(line: &str) -> Option<u8> {
-    if indent(line) > 3 {
-        return None;
-    }
-    let t = line.trim_start();
-    let n = t.bytes().take_while(|&b| b == b'#').count();
-    let rest = &t[n..];
-    ((1..=6).contains(&n) && (rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t'))).then_some(n as u8)
-}
-
-fn is_rule(line: &str) -> bool {
-    if indent(line) > 3 {
-        return false;
-    }
-    let t: Vec<u8> = line.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    t.len() >= 3 && matches!(t[0], b'-' | b'*' | b'_') && t.iter().all(|&b| b == t[0])
-}
-
-/// `(ordered, start number, content column)` when `line` starts a list item.
-pub(crate) fn list_marker(line: &str) -> Option<(bool, u64, usize)> {
-    let ind = indent(line);
-    let t = &line[ind..];
-    let b = t.as_bytes();
-    let (ordered, start, mlen) = match b.first()? {
-        b'-' | b'*' | b'+' => (false, 1, 1),
-        b'0'..=b'9' => {
-            let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits > 9 || !matches!(b.get(digits), Some(b'.' | b')')) {
-                return None;
-            }
-            (true, t[..digits].parse().ok()?, digits + 1)
-        }
-        _ => return None,
-    };
-    match b.get(mlen) {
-        None => Some((ordered, start, ind + mlen + 1)),
-        Some(b' ' | b'\t') => {
-            let spaces = t[mlen..].bytes().take_while(|&c| c == b' ').count().clamp(1, 4);
-            Some((ordered, start, ind + mlen + spaces))
-        }
-        _ => None,
-    }
-}
-
-fn is_table_row(line: &str) -> bool {
-    indent(line) <= 3 && line.trim_start().starts_with('|')
-}
-
-/// The kind of block `line` starts (a paragraph when nothing more specific).
-fn start_kind(line: &str) -> Kind {
-    if let Some((fence, len)) = fence_open(line) {
-        Kind::Code { fence, len, closed: false }
-    } else if heading_level(line).is_some() {
-        Kind::Heading
-    } else if is_rule(line) {
-        Kind::Rule
-    } else if indent(line) <= 3 && line.trim_start().starts_with('>') {
-        Kind::Quote
-    } else if let Some((ordered, _, _)) = list_marker(line).filter(|_| indent(line) <= 3) {
-        Kind::List { ordered }
-    } else if is_table_row(line) {
-        Kind::Table
-    } else {
-        Kind::Paragraph
-    }
-}
-
-/// Lines of `text` with the byte offset just past each (its `\n` included); the last may lack its `\n`.
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+/// Splits text into lines (without their `\n` / `\r\n`), keeping each line's start offset.
+fn split_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
     let mut pos = 0;
-    std::iter::from_fn(move || {
-        if pos >= text.len() {
-            return None;
-        }
-        let start = pos;
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
-        pos = end;
-        Some((end, text[start..end].trim_end_matches(['\n', '\r'])))
-    })
-}
-
-/// Whether `line` (not blank) continues the open block `span`.
-fn continues(span: &mut Span, line: &str) -> bool {
-    let blank_after = span.blank_after;
-    match &mut span.kind {
-        Kind::Code { fence, len, closed } => {
-            if *closed {
-                return false;
-            }
-            if fence_close(line, *fence, *len) {
-                *closed = true;
-            }
-            true
-        }
-        Kind::Heading | Kind::Rule => false,
-        Kind::Paragraph | Kind::Quote | Kind::Table if blank_after => false,
-        Kind::Paragraph => start_kind(line) == Kind::Paragraph,
-        Kind::Quote => line.trim_start().starts_with('>') && indent(line) <= 3,
-        Kind::Table => is_table_row(line),
-        Kind::List { ordered } => {
-            if indent(line) >= 2 {
-                return true;
-            }
-            if let Some((o, _, _)) = list_marker(line) {
-                return o == *ordered && !is_rule(line);
-            }
-            !blank_after && start_kind(line) == Kind::Paragraph
-        }
-    }
-}
-
-/// Splits `text` into top-level block spans, in order, covering all of `text` after any leading blank lines.
-pub(crate) fn split(text: &str) -> Vec<Span> {
-    let mut spans: Vec<Span> = Vec::new();
-    let mut start = 0;
-    for (end, line) in lines(text) {
-        let line_start = std::mem::replace(&mut start, end);
-        if let Some(last) = spans.last_mut() {
-            let in_code = matches!(last.kind, Kind::Code { closed: false, .. });
-            if is_blank(line) && !in_code {
-                last.blank_after = true;
-                last.end = end;
-                continue;
-            }
-            if continues(last, line) {
-                last.end = end;
-                continue;
-            }
-        } else if is_blank(line) {
-            continue;
-        }
-        let kind = start_kind(line);
-        spans.push(Span { kind, start: line_start, end, blank_after: false });
-    }
-    spans
-}
-
-/// Parses a whole text into blocks. `partial` means the text may still grow (see [`parse_inlines`]).
-pub fn parse_blocks(text: &str, partial: bool) -> Vec<Block> {
-    let spans = split(text);
-    let n = spans.len();
-    spans.iter().enumerate().map(|(i, s)| parse_span(s, &text[s.start..s.end], partial && i + 1 == n)).collect()
-}
-
-fn parse_span(span: &Span, src: &str, partial: bool) -> Block {
-    match span.kind {
-        Kind::Heading => {
-            let t = src.trim();
-            let level = heading_level(t).unwrap_or(1);
-            let mut body = t[level as usize..].trim();
-            let stripped = body.trim_end_matches('#');
-            if stripped.is_empty() || stripped.ends_with(' ') {
-                body = stripped.trim_end();
-            }
-            Block::Heading { level, content: parse_inlines(body, partial) }
-        }
-        Kind::Rule => Block::Rule,
-        Kind::Paragraph => Block::Paragraph(parse_inlines(&join_paragraph(src), partial)),
-        Kind::Code { fence, len, .. } => parse_code(src, fence, len, partial),
-        Kind::Quote => {
-            let inner: String = lines(src)
-                .map(|(_, l)| {
-                    let t = l.trim_start();
-                    let t = t.strip_prefix('>').unwrap_or(t);
-                    let t = t.strip_prefix(' ').unwrap_or(t);
-                    format!("{t}\n")
-                })
-                .collect();
-            Block::Quote(parse_blocks(&inner, partial))
-        }
-        Kind::List { ordered } => parse_list(src, ordered, partial),
-        Kind::Table => parse_table(src, partial),
-    }
-}
-
-fn join_paragraph(src: &str) -> String {
-    let mut out = String::with_capacity(src.len());
-    for (_, l) in lines(src) {
-        if is_blank(l) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(l.trim_start());
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+        out.push((pos, text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end])));
+        pos = end + 1;
     }
     out
 }
 
-fn parse_code(src: &str, fence: u8, len: usize, partial: bool) -> Block {
-    let mut it = lines(src);
-    let (_, first) = it.next().unwrap_or((0, ""));
-    let base = indent(first);
-    let info = first.trim_start().trim_start_matches(fence as char).trim();
-    // While the opening line is still arriving, its info string may be half a word: show no language yet.
-    let lang = if partial && !src.contains('\n') { "" } else { info.split_whitespace().next().unwrap_or("") };
-    let mut code = String::new();
-    let body: Vec<&str> = it.map(|(_, l)| l).collect();
-    for (i, line) in body.iter().enumerate() {
-        let last = i + 1 == body.len();
-        if fence_close(line, fence, len) {
-            break;
+impl Doc {
+    /// Parses `text` line by line. With `close`, every block is closed at the end (a complete document);
+    /// without, the blocks still open at the end stay open (more lines may follow).
+    pub(crate) fn parse(text: &str, close: bool) -> Self {
+        let root = Node { k: K::Doc, kids: Vec::new(), parent: 0, open: true, text: String::new(), start: 0, end: 0 };
+        let mut d = Doc {
+            nodes: vec![root],
+            tip: 0,
+            all_closed: true,
+            line_no: 0,
+            line_starts: Vec::new(),
+            refs: Refs::default(),
+        };
+        let lines = split_lines(text);
+        for (start, line) in &lines {
+            d.line_starts.push(*start);
+            d.line(line);
+            d.line_no += 1;
         }
-        // A half-arrived closing fence at the very end is markup, not code.
-        if last && partial && !src.ends_with('\n') && !line.trim().is_empty() {
-            let t = line.trim();
-            if t.bytes().all(|b| b == fence) {
+        if close {
+            while d.tip != 0 {
+                d.finalize(d.tip, d.line_no.saturating_sub(1));
+            }
+        }
+        d
+    }
+
+    fn add(&mut self, k: K, container: usize, line: usize) -> usize {
+        let mut c = container;
+        while !self.can_contain(c, k) {
+            self.finalize(c, line.saturating_sub(1));
+            c = self.nodes[c].parent;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            k,
+            kids: Vec::new(),
+            parent: c,
+            open: true,
+            text: String::new(),
+            start: line,
+            end: line,
+        });
+        self.nodes[c].kids.push(id);
+        self.tip = id;
+        id
+    }
+
+    fn can_contain(&self, parent: usize, k: K) -> bool {
+        match self.nodes[parent].k {
+            K::Doc | K::Quote | K::Item { .. } => !matches!(k, K::Item { .. }),
+            K::List { .. } => matches!(k, K::Item { .. }),
+            _ => false,
+        }
+    }
+
+    fn last_open_kid(&self, n: usize) -> Option<usize> {
+        self.nodes[n].kids.last().copied().filter(|&k| self.nodes[k].open)
+    }
+
+    /// Closes `n` (at line `line`) and makes its parent the tip.
+    fn finalize(&mut self, n: usize, line: usize) {
+        let parent = self.nodes[n].parent;
+        self.nodes[n].open = false;
+        self.nodes[n].end = line;
+        match self.nodes[n].k {
+            K::Para => {
+                let mut text = std::mem::take(&mut self.nodes[n].text);
+                while text.starts_with('[') {
+                    let Some(used) = parse_link_def(&text, &mut self.refs) else { break };
+                    text.drain(..used);
+                }
+                if text.trim().is_empty() {
+                    self.nodes[parent].kids.retain(|&k| k != n);
+                }
+                self.nodes[n].text = text;
+            }
+            K::Indented => {
+                let text = &mut self.nodes[n].text;
+                let mut lines: Vec<&str> = text.split('\n').collect();
+                while lines.last().is_some_and(|l| l.trim_matches([' ', '\t']).is_empty()) {
+                    lines.pop();
+                }
+                let n_lines = lines.len();
+                *text = lines.join("\n") + "\n";
+                self.nodes[n].end = self.nodes[n].start + n_lines.saturating_sub(1);
+            }
+            K::Item { .. } | K::List { .. } => {
+                let node = &self.nodes[n];
+                self.nodes[n].end = node.kids.last().map_or(node.start, |&k| self.nodes[k].end);
+            }
+            _ => {}
+        }
+        self.tip = parent;
+    }
+
+    fn close_unmatched(&mut self, old_tip: usize, matched: usize) {
+        if self.all_closed {
+            return;
+        }
+        self.all_closed = true;
+        let mut t = old_tip;
+        while t != matched && t != 0 {
+            let p = self.nodes[t].parent;
+            self.finalize(t, self.line_no.saturating_sub(1));
+            t = p;
+        }
+    }
+
+    fn add_line(&mut self, ln: &mut Line<'_>) {
+        if ln.part_tab {
+            ln.off += 1;
+            let n = 4 - ln.col % 4;
+            self.nodes[self.tip].text.extend(std::iter::repeat_n(' ', n));
+        }
+        let tip = self.tip;
+        self.nodes[tip].text.push_str(ln.rest());
+        self.nodes[tip].text.push('\n');
+    }
+
+    fn line(&mut self, s: &str) {
+        let mut ln = Line {
+            s: s.as_bytes(),
+            str: s,
+            off: 0,
+            col: 0,
+            part_tab: false,
+            nn: 0,
+            nn_col: 0,
+            indent: 0,
+            blank: false,
+        };
+        let mut container = 0;
+        let old_tip = self.tip;
+        // 1. Which open blocks the line continues.
+        while let Some(kid) = self.last_open_kid(container) {
+            container = kid;
+            ln.find_nn();
+            let ok = match self.nodes[container].k {
+                K::Quote => {
+                    if ln.indent <= 3 && ln.peek(ln.nn) == Some(b'>') {
+                        ln.advance_nn();
+                        ln.advance(1, false);
+                        if space_or_tab(ln.peek(ln.off)) {
+                            ln.advance(1, true);
+                        }
+                        true
+                    } else {
+                        false
+                    }
+                }
+                K::Item { width } => {
+                    if ln.blank {
+                        if self.nodes[container].kids.is_empty() {
+                            false
+                        } else {
+                            ln.advance_nn();
+                            true
+                        }
+                    } else if ln.indent >= width {
+                        ln.advance(width, true);
+                        true
+                    } else {
+                        false
+                    }
+                }
+                K::Fence { ch, len, indent } => {
+                    let closing = ln.indent <= 3
+                        && ln.peek(ln.nn) == Some(ch)
+                        && fence(&ln.s[ln.nn..]).is_some_and(|(c, n)| c == ch && n >= len)
+                        && ln.s[ln.nn..].iter().skip_while(|&&b| b == ch).all(|&b| b == b' ' || b == b'\t');
+                    if closing {
+                        self.finalize(container, self.line_no);
+                        return;
+                    }
+                    let mut i = indent;
+                    while i > 0 && space_or_tab(ln.peek(ln.off)) {
+                        ln.advance(1, true);
+                        i -= 1;
+                    }
+                    true
+                }
+                K::Indented => {
+                    if ln.indent >= 4 {
+                        ln.advance(4, true);
+                        true
+                    } else if ln.blank {
+                        ln.advance_nn();
+                        true
+                    } else {
+                        false
+                    }
+                }
+                K::Para => !ln.blank,
+                K::Heading(_) | K::Rule => false,
+                K::Doc | K::List { .. } => true,
+            };
+            if !ok {
+                container = self.nodes[container].parent;
                 break;
             }
         }
-        let strip = indent(line).min(base);
-        code.push_str(&line[strip..]);
-        code.push('\n');
-    }
-    Block::Code { lang: lang.to_string(), code }
-}
-
-fn parse_list(src: &str, ordered: bool, partial: bool) -> Block {
-    let mut items: Vec<String> = Vec::new();
-    let mut start = 1;
-    let mut content_col = 2;
-    let mut base: Option<usize> = None;
-    for (_, line) in lines(src) {
-        let base_indent = *base.get_or_insert(indent(line));
-        let marker = list_marker(line).filter(|&(o, _, _)| o == ordered && !is_rule(line));
-        match marker {
-            Some((_, n, col)) if indent(line) <= base_indent + 1 => {
-                if items.is_empty() {
-                    start = n;
+        self.all_closed = container == old_tip;
+        let last_matched = container;
+        let mut matched_leaf = matches!(self.nodes[container].k, K::Fence { .. } | K::Indented);
+        // 2. New block starts.
+        while !matched_leaf {
+            ln.find_nn();
+            let rest = &ln.s[ln.nn..];
+            let indented = ln.indent >= 4;
+            let first = rest.first().copied();
+            if !indented
+                && !matches!(first, Some(b'#' | b'`' | b'~' | b'*' | b'+' | b'_' | b'=' | b'>' | b'-' | b'0'..=b'9'))
+            {
+                ln.advance_nn();
+                break;
+            }
+            let is_para = self.nodes[container].k == K::Para;
+            if !indented && first == Some(b'>') {
+                ln.advance_nn();
+                ln.advance(1, false);
+                if space_or_tab(ln.peek(ln.off)) {
+                    ln.advance(1, true);
                 }
-                content_col = col;
-                items.push(format!("{}\n", line.get(col..).unwrap_or("")));
+                self.close_unmatched(old_tip, last_matched);
+                container = self.add(K::Quote, container, self.line_no);
+                continue;
             }
-            _ => {
-                let Some(item) = items.last_mut() else { continue };
-                let strip = indent(line).min(content_col);
-                item.push_str(&line[strip..]);
-                item.push('\n');
+            if let Some((level, n)) = atx(rest).filter(|_| !indented) {
+                ln.advance_nn();
+                ln.advance(n, false);
+                self.close_unmatched(old_tip, last_matched);
+                container = self.add(K::Heading(level), container, self.line_no);
+                let mut t = ln.rest().trim_matches([' ', '\t']);
+                let stripped = t.trim_end_matches('#');
+                if stripped.is_empty() {
+                    t = "";
+                } else if stripped.ends_with([' ', '\t']) {
+                    t = stripped.trim_end_matches([' ', '\t']);
+                }
+                self.nodes[container].text = t.to_string();
+                matched_leaf = true;
+                continue;
             }
+            if let Some((ch, len)) = fence(rest).filter(|_| !indented) {
+                let indent = ln.indent;
+                self.close_unmatched(old_tip, last_matched);
+                container = self.add(K::Fence { ch, len, indent }, container, self.line_no);
+                ln.advance_nn();
+                ln.advance(len, false);
+                // The rest of the line (the info string) becomes the first line of text.
+                matched_leaf = true;
+                continue;
+            }
+            if let Some(level) = setext(rest).filter(|_| !indented && is_para) {
+                // A paragraph made only of link reference definitions is no heading.
+                let mut text = self.nodes[container].text.clone();
+                let mut refs = Refs::default();
+                while text.starts_with('[') {
+                    let Some(used) = parse_link_def(&text, &mut refs) else { break };
+                    text.drain(..used);
+                }
+                if !text.trim().is_empty() {
+                    self.close_unmatched(old_tip, last_matched);
+                    let mut t = std::mem::take(&mut self.nodes[container].text);
+                    // Definitions before the heading text still count.
+                    while t.starts_with('[') {
+                        let Some(used) = parse_link_def(&t, &mut self.refs) else { break };
+                        t.drain(..used);
+                    }
+                    self.nodes[container].text = t;
+                    self.nodes[container].k = K::Heading(level);
+                    ln.off = ln.s.len();
+                    matched_leaf = true;
+                    continue;
+                }
+            }
+            if !indented && is_rule(rest) {
+                self.close_unmatched(old_tip, last_matched);
+                container = self.add(K::Rule, container, self.line_no);
+                ln.off = ln.s.len();
+                matched_leaf = true;
+                continue;
+            }
+            if !indented || matches!(self.nodes[container].k, K::List { .. }) {
+                if let Some((ordered, ch, start, width)) = self.list_marker(&mut ln, is_para) {
+                    self.close_unmatched(old_tip, last_matched);
+                    let tip_k = self.nodes[self.tip].k;
+                    let same = matches!(tip_k, K::List { ordered: o, ch: c, .. } if o == ordered && c == ch);
+                    if !same {
+                        container = self.add(K::List { ordered, ch, start }, container, self.line_no);
+                    } else {
+                        container = self.tip;
+                    }
+                    container = self.add(K::Item { width }, container, self.line_no);
+                    continue;
+                }
+            }
+            if indented && !ln.blank && self.nodes[self.tip].k != K::Para {
+                ln.advance(4, true);
+                self.close_unmatched(old_tip, last_matched);
+                container = self.add(K::Indented, container, self.line_no);
+                matched_leaf = true;
+                continue;
+            }
+            ln.advance_nn();
+            break;
+        }
+        // 3. The rest of the line.
+        if !self.all_closed && !ln.blank && self.nodes[self.tip].k == K::Para {
+            self.add_line(&mut ln);
+            return;
+        }
+        self.close_unmatched(old_tip, last_matched);
+        match self.nodes[container].k {
+            K::Fence { .. } | K::Indented | K::Para => self.add_line(&mut ln),
+            K::Heading(_) | K::Rule => {}
+            _ if ln.off < ln.s.len() && !ln.blank => {
+                container = self.add(K::Para, container, self.line_no);
+                let _ = container;
+                ln.advance_nn();
+                self.add_line(&mut ln);
+            }
+            _ => {}
+        }
+        if matches!(self.nodes[self.tip].k, K::Heading(_) | K::Rule) {
+            // A heading or rule is one line.
+            let t = self.tip;
+            self.finalize(t, self.line_no);
         }
     }
-    let n = items.len();
-    let items = items.iter().enumerate().map(|(i, it)| parse_blocks(it, partial && i + 1 == n)).collect();
-    Block::List { ordered, start, items }
+
+    /// A list marker at the cursor: `(ordered, bullet or delimiter, start, width)`; advances past it.
+    fn list_marker(&self, ln: &mut Line<'_>, in_para: bool) -> Option<(bool, u8, u64, usize)> {
+        if ln.indent >= 4 {
+            return None;
+        }
+        let rest = &ln.s[ln.nn..];
+        let (ordered, ch, start, mlen) = match rest.first()? {
+            c @ (b'-' | b'*' | b'+') => (false, *c, 1, 1),
+            b'0'..=b'9' => {
+                let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+                let d = *rest.get(digits)?;
+                if digits > 9 || (d != b'.' && d != b')') {
+                    return None;
+                }
+                let start: u64 = ln.str[ln.nn..ln.nn + digits].parse().ok()?;
+                if in_para && start != 1 {
+                    return None;
+                }
+                (true, d, start, digits + 1)
+            }
+            _ => return None,
+        };
+        let next = rest.get(mlen).copied();
+        if !(next.is_none() || space_or_tab(next)) {
+            return None;
+        }
+        if in_para && rest[mlen..].iter().all(|&b| b == b' ' || b == b'\t') {
+            return None;
+        }
+        let marker_offset = ln.indent;
+        ln.advance_nn();
+        ln.advance(mlen, true);
+        let (start_col, start_off) = (ln.col, ln.off);
+        loop {
+            ln.advance(1, true);
+            if !(ln.col - start_col < 5 && space_or_tab(ln.peek(ln.off))) {
+                break;
+            }
+        }
+        let blank_item = ln.peek(ln.off).is_none();
+        let spaces = ln.col - start_col;
+        let padding = if !(1..5).contains(&spaces) || blank_item {
+            ln.col = start_col;
+            ln.off = start_off;
+            ln.part_tab = false;
+            if space_or_tab(ln.peek(ln.off)) {
+                ln.advance(1, true);
+            }
+            mlen + 1
+        } else {
+            mlen + spaces
+        };
+        Some((ordered, ch, start, marker_offset + padding))
+    }
+
+    /// The top-level blocks: `(first line, node)`.
+    pub(crate) fn top(&self) -> Vec<(usize, bool)> {
+        self.nodes[0].kids.iter().map(|&k| (self.nodes[k].start, self.nodes[k].open)).collect()
+    }
+
+    /// The blocks of top-level nodes `range`, inline content parsed with `refs`; `partial`: the last may grow.
+    pub(crate) fn blocks(&self, range: std::ops::Range<usize>, refs: &Refs, partial: bool) -> Vec<Block> {
+        let kids = &self.nodes[0].kids[range];
+        let n = kids.len();
+        kids.iter().enumerate().filter_map(|(i, &k)| self.block(k, refs, partial && i + 1 == n)).collect()
+    }
+
+    fn kids(&self, n: usize, refs: &Refs, partial: bool) -> Vec<Block> {
+        let kids = &self.nodes[n].kids;
+        let len = kids.len();
+        kids.iter().enumerate().filter_map(|(i, &k)| self.block(k, refs, partial && i + 1 == len)).collect()
+    }
+
+    fn block(&self, n: usize, refs: &Refs, partial: bool) -> Option<Block> {
+        let node = &self.nodes[n];
+        Some(match node.k {
+            K::Doc => return None,
+            K::Quote => Block::Quote(self.kids(n, refs, partial)),
+            K::Heading(level) => Block::Heading { level, content: parse_inlines(node.text.trim_end(), refs, partial) },
+            K::Rule => Block::Rule,
+            K::Para => {
+                let text = node.text.trim_end_matches(['\n', ' ', '\t']);
+                if text.is_empty() {
+                    return None;
+                }
+                table(text, refs, partial).unwrap_or_else(|| Block::Paragraph(parse_inlines(text, refs, partial)))
+            }
+            K::Fence { .. } => {
+                let (info, code) = node.text.split_once('\n').unwrap_or((&node.text, ""));
+                // While the opening line is still arriving, its info string may be half a word: no language yet.
+                let lang = super::inline::unescape(info.split([' ', '\t']).find(|w| !w.is_empty()).unwrap_or(""));
+                Block::Code { lang, code: code.to_string() }
+            }
+            K::Indented => Block::Code { lang: String::new(), code: node.text.clone() },
+            K::List { ordered, start, .. } => {
+                let kids = &node.kids;
+                // Loose when an item or a block in an item is followed by a blank line before its next sibling.
+                let gap = |a: usize, b: usize| self.nodes[b].start > self.nodes[a].end + 1;
+                let tight = kids.windows(2).all(|w| !gap(w[0], w[1]))
+                    && kids.iter().all(|&it| self.nodes[it].kids.windows(2).all(|w| !gap(w[0], w[1])));
+                let len = kids.len();
+                let items = kids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &it)| {
+                        let mut blocks = self.kids(it, refs, partial && i + 1 == len);
+                        let task = task_marker(&mut blocks, &self.nodes[it], self, refs, partial && i + 1 == len);
+                        Item { task, blocks }
+                    })
+                    .collect();
+                Block::List { ordered, start, tight, items }
+            }
+            K::Item { .. } => return None,
+        })
+    }
 }
 
-/// Cells of a table row, split on unescaped `|` outside code spans.
+/// A GFM task item: the item's first paragraph starts with `[ ]`, `[x]` or `[X]` and a space or tab. The marker is
+/// removed from the paragraph (re-parsed without it, so the rest keeps its inline structure).
+fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partial: bool) -> Option<bool> {
+    let &first = item.kids.first()?;
+    let node = &doc.nodes[first];
+    if node.k != K::Para || !matches!(blocks.first(), Some(Block::Paragraph(_))) {
+        return None;
+    }
+    let t = node.text.as_bytes();
+    if t.len() < 4 || t[0] != b'[' || t[2] != b']' || !matches!(t[3], b' ' | b'\t' | b'\n') {
+        return None;
+    }
+    let checked = match t[1] {
+        b' ' => false,
+        b'x' | b'X' => true,
+        _ => return None,
+    };
+    let rest = node.text[4..].trim_start_matches([' ', '\t']).trim_end_matches(['\n', ' ', '\t']);
+    // `- [x]` alone is no task; while streaming, it is the start of one.
+    if rest.is_empty() && !partial {
+        return None;
+    }
+    blocks[0] = Block::Paragraph(parse_inlines(rest, refs, partial));
+    Some(checked)
+}
+
+/// Cells of a table row, split on unescaped `|` (a `\|` stays in the cell as `|`).
 fn cells(line: &str) -> Vec<String> {
     let t = line.trim();
     let t = t.strip_prefix('|').unwrap_or(t);
     let mut out = vec![String::new()];
-    let mut in_code = false;
     let mut chars = t.chars().peekable();
     while let Some(c) = chars.next() {
         let cur = out.len() - 1;
@@ -376,13 +732,8 @@ fn cells(line: &str) -> Vec<String> {
                 chars.next();
                 out[cur].push('|');
             }
-            '|' if !in_code => out.push(String::new()),
-            _ => {
-                if c == '`' {
-                    in_code = !in_code;
-                }
-                out[cur].push(c);
-            }
+            '|' => out.push(String::new()),
+            _ => out[cur].push(c),
         }
     }
     if out.len() > 1 && out.last().is_some_and(|s| s.trim().is_empty()) {
@@ -392,8 +743,11 @@ fn cells(line: &str) -> Vec<String> {
 }
 
 fn delimiter_row(line: &str) -> Option<Vec<Align>> {
-    let cs = cells(line);
-    cs.iter()
+    if !line.contains('-') || !line.bytes().all(|b| b"|:- \t".contains(&b)) {
+        return None;
+    }
+    cells(line)
+        .iter()
         .map(|c| {
             let (l, r) = (c.starts_with(':'), c.ends_with(':'));
             let dashes = c.trim_matches(':');
@@ -410,28 +764,23 @@ fn delimiter_row(line: &str) -> Option<Vec<Align>> {
         .collect()
 }
 
-fn parse_table(src: &str, partial: bool) -> Block {
-    let rows: Vec<&str> = lines(src).map(|(_, l)| l).filter(|l| !is_blank(l)).collect();
-    let head = cells(rows.first().copied().unwrap_or(""));
-    let align = rows.get(1).and_then(|l| delimiter_row(l)).filter(|a| a.len() == head.len());
-    let Some(align) = align else {
-        // While the delimiter row has not arrived, show the header row as a table already (no flicker);
-        // a finished block without one is just a paragraph.
-        if partial && rows.len() == 1 {
-            return Block::Table {
-                head: head.iter().map(|c| parse_inlines(c, partial)).collect(),
-                align: vec![Align::None; head.len()],
-                rows: Vec::new(),
-            };
-        }
-        if partial && rows.len() == 2 && rows[1].bytes().all(|b| b"|:- ".contains(&b)) {
-            return Block::Table {
-                head: head.iter().map(|c| parse_inlines(c, partial)).collect(),
-                align: vec![Align::None; head.len()],
-                rows: Vec::new(),
-            };
-        }
-        return Block::Paragraph(parse_inlines(&join_paragraph(src), partial));
+/// A paragraph that is a GFM table: a header row with a `|`, then a delimiter row with as many cells.
+fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
+    let rows: Vec<&str> = text.split('\n').collect();
+    let first = *rows.first()?;
+    if !first.contains('|') {
+        return None;
+    }
+    let head = cells(first);
+    let inl = |c: &String| parse_inlines(c, refs, partial);
+    let Some(align) = rows.get(1).and_then(|l| delimiter_row(l)).filter(|a| a.len() == head.len()) else {
+        // While the delimiter row is still arriving, show the header row as a table already (no flicker).
+        let arriving = rows.len() == 1 || rows.len() == 2 && rows[1].bytes().all(|b| b"|:- ".contains(&b));
+        return (partial && first.trim_start().starts_with('|') && arriving).then(|| Block::Table {
+            head: head.iter().map(inl).collect(),
+            align: vec![Align::None; head.len()],
+            rows: Vec::new(),
+        });
     };
     let width = head.len();
     let body = rows[2..]
@@ -439,26 +788,15 @@ fn parse_table(src: &str, partial: bool) -> Block {
         .map(|r| {
             let mut cs = cells(r);
             cs.resize(width, String::new());
-            cs.iter().map(|c| parse_inlines(c, false)).collect()
+            cs.iter().map(inl).collect()
         })
         .collect();
-    Block::Table { head: head.iter().map(|c| parse_inlines(c, false)).collect(), align, rows: body }
+    Some(Block::Table { head: head.iter().map(inl).collect(), align, rows: body })
 }
 
-impl Span {
-    /// Whether no later line can belong to this block: a complete heading or rule line, a closed fence, or a
-    /// paragraph, quote or table followed by a blank line. (A list may go on after a blank line.)
-    pub(crate) fn is_closed(&self, text: &str) -> bool {
-        match self.kind {
-            Kind::Heading | Kind::Rule => text[self.start..self.end].ends_with('\n'),
-            Kind::Code { closed, .. } => closed && text[self.start..self.end].ends_with('\n'),
-            Kind::Paragraph | Kind::Quote | Kind::Table => self.blank_after,
-            Kind::List { .. } => false,
-        }
-    }
-}
-
-/// Whether the span's first line is complete (ends with `\n`) in `text`.
-pub(crate) fn first_line_complete(text: &str, span: &Span) -> bool {
-    text[span.start..].contains('\n')
+/// Parses a whole text into blocks. `partial` means the text may still grow (see [`parse_inlines`]).
+pub fn parse_blocks(text: &str, partial: bool) -> Vec<Block> {
+    let doc = Doc::parse(text, true);
+    let n = doc.nodes[0].kids.len();
+    doc.blocks(0..n, &doc.refs, partial)
 }

@@ -1,10 +1,13 @@
-//! Blocks to DOM nodes. Model text only ever becomes text nodes; element names and attributes come from a closed
-//! set chosen here, and a link's `href` is set only after [`super::safe_href`] accepted it.
+//! Blocks to DOM nodes through [`render`]: model text only ever becomes text nodes; element names and attributes
+//! come from the closed set there. A code block with a language is highlighted by `ec-highlight.js`, a separate
+//! module loaded on the first such block (spans with class names and text only).
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::UnwrapThrowExt;
 use web_sys::{Document, Element, Node};
 
-use super::{Align, Block, IncrementalMarkdown, Inline};
+use super::render::{self, Sink};
+use super::{Block, IncrementalMarkdown};
 
 /// Final blocks per `div.ec-chunk`.
 pub const CHUNK: usize = 16;
@@ -58,7 +61,13 @@ impl MarkdownDom {
     /// Renders the text as complete (strict parse of the tail).
     pub fn finish(&mut self) {
         let rest = self.md.finish();
-        for b in &rest {
+        if rest.restart {
+            // A link definition arrived after blocks were final: render the whole text again.
+            let md = std::mem::take(&mut self.md);
+            *self = Self::new(self.root.clone());
+            self.md = md;
+        }
+        for b in &rest.blocks {
             self.append_final(b);
         }
         self.tail.set_text_content(None);
@@ -125,146 +134,61 @@ fn append(parent: &Node, child: &Node) {
     parent.append_child(child).expect_throw("append child");
 }
 
-fn text(doc: &Document, parent: &Node, s: &str) {
-    append(parent, &doc.create_text_node(s));
+// The highlighter (ec-highlight.js, next to the glue: this snippet is snippets/<crate>-<hash>/inline0.js) loads on
+// the first code block with a language, never before; a block rendered meanwhile is highlighted once it loaded, if
+// still in the page. (Kept short: the snippet is part of the embed.)
+#[wasm_bindgen(inline_js = "let h,l;export function ec_highlight(c,g){if(h)return h.highlight(c,g);\
+l??=import('../../ec-highlight.js').then(m=>{h=m});l.then(()=>c.isConnected&&h.highlight(c,g),()=>{})}")]
+extern "C" {
+    /// Highlights a code block's `<code>` element (spans with class names and text only), loading the highlighter
+    /// module on first use.
+    fn ec_highlight(code: &Element, lang: &str);
 }
 
-fn with_inlines(doc: &Document, tag: &str, content: &[Inline]) -> Element {
-    let e = el(doc, tag);
-    render_inlines(doc, &e, content);
-    e
+/// Builds detached DOM elements from [`render`] calls.
+struct DomSink<'a> {
+    doc: &'a Document,
+    stack: Vec<Element>,
+    /// The first element opened: the block's root.
+    root: Option<Element>,
+}
+
+impl Sink for DomSink<'_> {
+    fn open(&mut self, tag: &'static str) {
+        let e = el(self.doc, tag);
+        match self.stack.last() {
+            Some(parent) => append(parent, &e),
+            None => self.root = Some(e.clone()),
+        }
+        self.stack.push(e);
+    }
+
+    fn attr(&mut self, name: &'static str, value: &str) {
+        if let Some(e) = self.stack.last() {
+            e.set_attribute(name, value).expect_throw("set attribute");
+        }
+    }
+
+    fn text(&mut self, s: &str) {
+        if let Some(e) = self.stack.last() {
+            append(e, &self.doc.create_text_node(s));
+        }
+    }
+
+    fn close(&mut self) {
+        self.stack.pop();
+    }
+
+    fn code(&mut self, lang: &str) {
+        if let Some(e) = self.stack.last() {
+            ec_highlight(e, lang);
+        }
+    }
 }
 
 /// Renders one block as a detached element.
 pub fn render_block(doc: &Document, block: &Block) -> Element {
-    match block {
-        Block::Heading { level, content } => {
-            with_inlines(doc, ["h1", "h2", "h3", "h4", "h5", "h6"][(*level as usize).clamp(1, 6) - 1], content)
-        }
-        Block::Paragraph(content) => with_inlines(doc, "p", content),
-        Block::Code { lang, code } => render_code(doc, lang, code),
-        Block::List { ordered, start, items } => {
-            let list = el(doc, if *ordered { "ol" } else { "ul" });
-            if *ordered && *start != 1 {
-                list.set_attribute("start", &start.to_string()).expect_throw("set start");
-            }
-            for item in items {
-                let li = el(doc, "li");
-                for (i, b) in item.iter().enumerate() {
-                    match b {
-                        // A tight item's leading paragraph renders inline, without a <p>.
-                        Block::Paragraph(content) if i == 0 => render_inlines(doc, &li, content),
-                        _ => append(&li, &render_block(doc, b)),
-                    }
-                }
-                append(&list, &li);
-            }
-            list
-        }
-        Block::Quote(blocks) => {
-            let q = el(doc, "blockquote");
-            for b in blocks {
-                append(&q, &render_block(doc, b));
-            }
-            q
-        }
-        Block::Table { head, align, rows } => render_table(doc, head, align, rows),
-        Block::Rule => el(doc, "hr"),
-    }
-}
-
-fn render_code(doc: &Document, lang: &str, code: &str) -> Element {
-    let wrap = el(doc, "div");
-    wrap.set_class_name("ec-code");
-    let head = el(doc, "div");
-    head.set_class_name("ec-code-head");
-    let label = el(doc, "span");
-    label.set_text_content(Some(if lang.is_empty() { "code" } else { lang }));
-    append(&head, &label);
-    let button = el(doc, "button");
-    button.set_class_name("ec-copy");
-    for (k, v) in [("type", "button"), ("aria-label", "Copy code")] {
-        button.set_attribute(k, v).expect_throw("set attribute");
-    }
-    button.set_text_content(Some("Copy"));
-    append(&head, &button);
-    let pre = el(doc, "pre");
-    let c = el(doc, "code");
-    c.set_text_content(Some(code));
-    append(&pre, &c);
-    append(&wrap, &head);
-    append(&wrap, &pre);
-    wrap
-}
-
-fn render_table(doc: &Document, head: &[Vec<Inline>], align: &[Align], rows: &[Vec<Vec<Inline>>]) -> Element {
-    let wrap = el(doc, "div");
-    wrap.set_class_name("ec-table");
-    let table = el(doc, "table");
-    let row = |cells: &[Vec<Inline>], tag: &str| {
-        let tr = el(doc, "tr");
-        for (i, cell) in cells.iter().enumerate() {
-            let c = with_inlines(doc, tag, cell);
-            let class = match align.get(i) {
-                Some(Align::Left) => "ec-l",
-                Some(Align::Center) => "ec-c",
-                Some(Align::Right) => "ec-r",
-                _ => "",
-            };
-            if !class.is_empty() {
-                c.set_class_name(class);
-            }
-            append(&tr, &c);
-        }
-        tr
-    };
-    let thead = el(doc, "thead");
-    append(&thead, &row(head, "th"));
-    append(&table, &thead);
-    if !rows.is_empty() {
-        let tbody = el(doc, "tbody");
-        for r in rows {
-            append(&tbody, &row(r, "td"));
-        }
-        append(&table, &tbody);
-    }
-    append(&wrap, &table);
-    wrap
-}
-
-/// Appends inline content to `parent`.
-pub fn render_inlines(doc: &Document, parent: &Node, content: &[Inline]) {
-    for i in content {
-        match i {
-            Inline::Text(s) => text(doc, parent, s),
-            Inline::Code(s) => {
-                let c = el(doc, "code");
-                c.set_text_content(Some(s));
-                append(parent, &c);
-            }
-            Inline::Strong(c) => append(parent, &with_inlines(doc, "strong", c)),
-            Inline::Em(c) => append(parent, &with_inlines(doc, "em", c)),
-            Inline::Del(c) => append(parent, &with_inlines(doc, "del", c)),
-            Inline::Link { href, children } => {
-                let a = with_inlines(doc, "a", children);
-                if let Some(safe) = super::safe_href(href) {
-                    for (k, v) in [
-                        ("href", safe),
-                        ("rel", "noopener noreferrer nofollow"),
-                        ("target", "_blank"),
-                        ("referrerpolicy", "no-referrer"),
-                    ] {
-                        a.set_attribute(k, v).expect_throw("set attribute");
-                    }
-                }
-                append(parent, &a);
-            }
-            Inline::PendingLink(c) => {
-                let s = with_inlines(doc, "span", c);
-                s.set_class_name("ec-link-pending");
-                append(parent, &s);
-            }
-            Inline::Break => append(parent, &el(doc, "br")),
-        }
-    }
+    let mut sink = DomSink { doc, stack: Vec::new(), root: None };
+    render::block(&mut sink, block);
+    sink.root.expect_throw("a block renders one element")
 }

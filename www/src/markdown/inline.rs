@@ -1,8 +1,10 @@
-//! Inline markdown: code spans, emphasis, strikethrough, links, autolinks, entities, hard breaks.
+//! Inline markdown after CommonMark's algorithm (spec appendix "Phase 2: inline structure"): code spans,
+//! emphasis by the delimiter-run rules, links (inline, reference, autolinks, GFM bare `http(s)://` URLs), images,
+//! entities, escapes, hard breaks; GFM `~~strikethrough~~`.
 //!
-//! Model output is untrusted: nothing here produces markup. Raw HTML stays text, links are kept only with an
-//! `http`, `https` or `mailto` scheme (anything else is shown as the literal source text), and images become
-//! links (never loaded).
+//! Model output is untrusted: nothing here produces markup. Raw HTML stays text, a link keeps its destination only
+//! through [`safe_href`] (`http`, `https`, `mailto` or relative; otherwise the source stays literal text), and
+//! images become links (never loaded).
 
 /// One piece of inline content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +21,7 @@ pub enum Inline {
     Del(Vec<Inline>),
     /// A link whose `href` passed [`safe_href`].
     Link {
-        /// The URL, scheme checked.
+        /// The URL, scheme checked and escaped.
         href: String,
         /// The label.
         children: Vec<Inline>,
@@ -30,117 +32,240 @@ pub enum Inline {
     Break,
 }
 
-/// `url` if its scheme is `http`, `https` or `mailto` and it has no whitespace, control characters, quotes,
-/// angle brackets, backticks or backslashes (none of which a valid URL contains unescaped).
-pub fn safe_href(url: &str) -> Option<&str> {
-    let u = url.trim();
-    let head: String = u.chars().take(8).collect::<String>().to_ascii_lowercase();
-    let scheme_ok = head.starts_with("http://") || head.starts_with("https://") || head.starts_with("mailto:");
-    let bad = |c: char| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '`' | '\\');
-    (scheme_ok && !u.chars().any(bad)).then_some(u)
+/// Link reference definitions: normalized label and destination, first definition first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refs(pub(crate) Vec<(String, String)>);
+
+impl Refs {
+    fn get(&self, label: &str) -> Option<&str> {
+        let key = normalize_label(label);
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Adds `label` unless defined already; whether it was new.
+    pub(crate) fn insert(&mut self, label: &str, dest: String) -> bool {
+        let key = normalize_label(label);
+        let new = !self.0.iter().any(|(k, _)| *k == key);
+        if new {
+            self.0.push((key, dest));
+        }
+        new
+    }
 }
 
-/// Parses inline content. `partial` means the text is still growing: unclosed emphasis and code are shown as
-/// formatted already, a link whose URL is incomplete as [`Inline::PendingLink`], and lone trailing delimiters are
-/// hidden, so nothing flips from raw markup to formatting as more text arrives.
-pub fn parse_inlines(s: &str, partial: bool) -> Vec<Inline> {
-    let mut p = Parser { s, b: s.as_bytes(), partial, out: Vec::new(), buf: String::new() };
-    p.run(0, s.len());
-    p.flush();
-    p.out
+/// Case-folded (ASCII only: Unicode case tables would cost the embed ~8 KB) with whitespace runs as one space.
+fn normalize_label(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&w.to_ascii_lowercase());
+    }
+    out
+}
+
+/// `url` made safe to use as an `href`: characters that may not appear raw in a URL (space, controls, quotes,
+/// angle brackets, backtick, backslash, `|`, `^`, `{`, `}`) are percent-encoded, then the URL is kept only when it
+/// is relative (no scheme, not `//host`) or its scheme is `http`, `https` or `mailto`.
+pub fn safe_href(url: &str) -> Option<String> {
+    let url = url.trim_matches(|c: char| c <= ' ');
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        if c <= ' ' || c == '\u{7f}' || "\"<>`\\^{}|".contains(c) {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[(c as usize >> 4) & 15] as char);
+            out.push(HEX[c as usize & 15] as char);
+        } else {
+            out.push(c);
+        }
+    }
+    let scheme_len = out.find(':').filter(|&i| {
+        let s = out.as_bytes();
+        s[0].is_ascii_alphabetic() && s[..i].iter().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+    });
+    let ok = match scheme_len {
+        Some(i) => ["http", "https", "mailto"].contains(&out[..i].to_ascii_lowercase().as_str()),
+        None => !out.starts_with("//"),
+    };
+    ok.then_some(out)
+}
+
+/// Parses inline content; link references resolve through `refs`. `partial` means the text is still growing:
+/// unclosed emphasis and code are shown as formatted already, a link whose URL is incomplete as
+/// [`Inline::PendingLink`], and a lone trailing delimiter is hidden, so little flips as more text arrives.
+pub fn parse_inlines(s: &str, refs: &Refs, partial: bool) -> Vec<Inline> {
+    let mut p = Parser { s, b: s.as_bytes(), refs, partial, toks: Vec::new() };
+    p.run();
+    p.emphasis(0);
+    if partial {
+        wrap_open(&mut p.toks);
+    }
+    text_of(p.toks)
+}
+
+#[derive(Debug)]
+enum Tok {
+    Text(String),
+    Node(Inline),
+    /// A run of `*`, `_` or `~`: character, count left, original count, can open, can close.
+    Delim {
+        ch: u8,
+        n: usize,
+        orig: usize,
+        open: bool,
+        close: bool,
+    },
+    /// `[` or `![`: image, active, a bracket follows it, source offset after it.
+    Bracket {
+        image: bool,
+        active: bool,
+        after: bool,
+        pos: usize,
+    },
 }
 
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
+    refs: &'a Refs,
     partial: bool,
-    out: Vec<Inline>,
-    buf: String,
+    toks: Vec<Tok>,
 }
 
-fn run_len(b: &[u8], i: usize, c: u8) -> usize {
-    b[i..].iter().take_while(|&&x| x == c).count()
+fn is_punct(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || (!c.is_ascii()
+            && matches!(c, '\u{a1}'..='\u{bf}' | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205e}' | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{ff01}'..='\u{ff0f}' | '€'))
+}
+
+fn text_of(toks: impl IntoIterator<Item = Tok>) -> Vec<Inline> {
+    let mut out: Vec<Inline> = Vec::new();
+    let push_text = |out: &mut Vec<Inline>, s: &str| {
+        if let Some(Inline::Text(t)) = out.last_mut() {
+            t.push_str(s);
+        } else if !s.is_empty() {
+            out.push(Inline::Text(s.to_string()));
+        }
+    };
+    for t in toks {
+        match t {
+            Tok::Text(s) => push_text(&mut out, &s),
+            Tok::Delim { ch, n, .. } => push_text(&mut out, &std::iter::repeat_n(ch as char, n).collect::<String>()),
+            Tok::Bracket { image, .. } => push_text(&mut out, if image { "![" } else { "[" }),
+            Tok::Node(i) => out.push(i),
+        }
+    }
+    out
+}
+
+/// Plain text of inline content (an image's alt text).
+fn flat(inl: &[Inline], out: &mut String) {
+    for i in inl {
+        match i {
+            Inline::Text(s) | Inline::Code(s) => out.push_str(s),
+            Inline::Strong(c) | Inline::Em(c) | Inline::Del(c) | Inline::PendingLink(c) => flat(c, out),
+            Inline::Link { children, .. } => flat(children, out),
+            Inline::Break => out.push('\n'),
+        }
+    }
+}
+
+/// While streaming: an opener still waiting for its closer formats everything after it; a trailing one is hidden.
+fn wrap_open(toks: &mut Vec<Tok>) {
+    while let Some(i) = toks.iter().rposition(|t| matches!(t, Tok::Delim { open: true, n: 1.., .. })) {
+        let Tok::Delim { ch, n, .. } = toks[i] else { break };
+        let inner = text_of(toks.split_off(i + 1));
+        toks.truncate(i);
+        if inner.is_empty() {
+            continue;
+        }
+        let node = match (ch, n) {
+            (b'~', _) => Inline::Del(inner),
+            (_, 1) => Inline::Em(inner),
+            (_, 2) => Inline::Strong(inner),
+            _ => Inline::Strong(vec![Inline::Em(inner)]),
+        };
+        toks.push(Tok::Node(node));
+    }
 }
 
 impl Parser<'_> {
-    fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            self.out.push(Inline::Text(std::mem::take(&mut self.buf)));
+    fn text(&mut self, s: &str) {
+        if let Some(Tok::Text(t)) = self.toks.last_mut() {
+            t.push_str(s);
+        } else {
+            self.toks.push(Tok::Text(s.to_string()));
         }
     }
 
-    fn push(&mut self, node: Inline) {
-        self.flush();
-        self.out.push(node);
+    fn char_before(&self, i: usize) -> Option<char> {
+        self.s[..i].chars().next_back()
     }
 
-    fn sub(&self, from: usize, to: usize, partial: bool) -> Vec<Inline> {
-        parse_inlines(&self.s[from..to], partial)
-    }
-
-    /// Parses `s[from..to]`, appending to `out`.
-    fn run(&mut self, from: usize, to: usize) {
+    fn run(&mut self) {
         let (s, b) = (self.s, self.b);
-        let mut i = from;
-        while i < to {
+        let mut i = 0;
+        while i < b.len() {
             let c = b[i];
             let next = b.get(i + 1).copied();
-            let consumed = match c {
-                b'\\' if next.is_some_and(|n| n.is_ascii_punctuation()) => {
-                    self.buf.push(next.unwrap_or(b'\\') as char);
-                    2
-                }
+            let used = match c {
                 b'\\' if next == Some(b'\n') => {
-                    self.push(Inline::Break);
+                    self.toks.push(Tok::Node(Inline::Break));
+                    2 + self.skip_spaces(i + 2)
+                }
+                b'\\' if next.is_some_and(|n| n.is_ascii_punctuation()) => {
+                    self.text(&s[i + 1..i + 2]);
                     2
                 }
                 b'\n' => {
-                    if self.buf.ends_with("  ") {
-                        let t = self.buf.trim_end_matches(' ').len();
-                        self.buf.truncate(t);
-                        self.push(Inline::Break);
-                    } else {
-                        self.buf.push('\n');
+                    let hard = matches!(self.toks.last(), Some(Tok::Text(t)) if t.ends_with("  "));
+                    if let Some(Tok::Text(t)) = self.toks.last_mut() {
+                        let keep = t.trim_end_matches(' ').len();
+                        t.truncate(keep);
                     }
-                    1
+                    if hard {
+                        self.toks.push(Tok::Node(Inline::Break));
+                    } else {
+                        self.text("\n");
+                    }
+                    1 + self.skip_spaces(i + 1)
                 }
-                b'`' => self.code_span(i, to),
-                b'*' | b'_' => self.emphasis(i, to, c),
-                b'~' if next == Some(b'~') => self.delimited(i, to, "~~", Inline::Del),
-                b'!' if next == Some(b'[') => self.link(i + 1, to, true).map_or(1, |n| n + 1),
-                b'[' => self.link(i, to, false).unwrap_or(1),
-                b'<' => self.autolink(i, to),
-                b'h' | b'H' if self.at_word_start(i) => self.bare_url(i, to),
-                b'&' => self.entity(i, to),
+                b'`' => self.code_span(i),
+                b'*' | b'_' | b'~' => self.delim(i, c),
+                b'[' => self.bracket(i, false),
+                b'!' if next == Some(b'[') => self.bracket(i + 1, true) + 1,
+                b']' => self.close_bracket(i),
+                b'<' => self.autolink(i),
+                b'&' => self.entity(i),
+                b'h' | b'H' if i == 0 || !b[i - 1].is_ascii_alphanumeric() => self.bare_url(i),
                 _ => 0,
             };
-            if consumed == 0 {
+            if used == 0 {
                 let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
-                self.buf.push(ch);
-                i += ch.len_utf8();
+                let len = ch.len_utf8();
+                self.text(&s[i..i + len]);
+                i += len;
             } else {
-                i += consumed;
+                i += used;
             }
         }
     }
 
-    fn at_word_start(&self, i: usize) -> bool {
-        i == 0 || !self.b[i - 1].is_ascii_alphanumeric()
+    fn skip_spaces(&self, i: usize) -> usize {
+        self.b[i.min(self.b.len())..].iter().take_while(|&&c| c == b' ' || c == b'\t').count()
     }
 
-    fn literal(&mut self, from: usize, len: usize) -> usize {
-        self.buf.push_str(&self.s[from..from + len]);
-        len
-    }
-
-    fn code_span(&mut self, i: usize, to: usize) -> usize {
-        let n = run_len(&self.b[..to], i, b'`');
+    fn code_span(&mut self, i: usize) -> usize {
+        let b = self.b;
+        let n = b[i..].iter().take_while(|&&c| c == b'`').count();
         let mut j = i + n;
-        while j < to {
-            if self.b[j] == b'`' {
-                let m = run_len(&self.b[..to], j, b'`');
+        while j < b.len() {
+            if b[j] == b'`' {
+                let m = b[j..].iter().take_while(|&&c| c == b'`').count();
                 if m == n {
-                    self.push(Inline::Code(trim_code(&self.s[i + n..j])));
+                    self.toks.push(Tok::Node(Inline::Code(code_text(&self.s[i + n..j]))));
                     return j + m - i;
                 }
                 j += m;
@@ -149,168 +274,217 @@ impl Parser<'_> {
             }
         }
         if self.partial {
-            let rest = &self.s[i + n..to];
+            let rest = &self.s[i + n..];
             if !rest.is_empty() {
-                self.push(Inline::Code(trim_code(rest)));
+                self.toks.push(Tok::Node(Inline::Code(code_text(rest))));
             }
-            return to - i;
+            return b.len() - i;
         }
-        self.literal(i, n)
+        self.text(&self.s[i..i + n]);
+        n
     }
 
-    /// Finds the closing `delim` for an opener ending at `from`, skipping code spans and escapes.
-    fn closer(&self, from: usize, to: usize, delim: &str) -> Option<usize> {
-        let (b, c) = (self.b, delim.as_bytes()[0]);
-        let mut j = from;
-        while j < to {
-            match b[j] {
-                b'\\' => j += 2,
-                b'`' => {
-                    let n = run_len(&b[..to], j, b'`');
-                    let close = self.s[j + n..to].find(&self.s[j..j + n]).map(|k| j + n + k);
-                    j = close.map_or(j + n, |k| k + n);
-                }
-                x if x == c && self.s[j..to].starts_with(delim) => {
-                    let run = run_len(&b[..to], j, c);
-                    let after = b.get(j + run).copied();
-                    let ok_before = j > from && !b[j - 1].is_ascii_whitespace();
-                    let ok_after = c != b'_' || !after.is_some_and(|a| a.is_ascii_alphanumeric());
-                    if ok_before && ok_after && (run == delim.len() || delim.len() >= 2) {
-                        return Some(j + run - delim.len());
-                    }
-                    j += run;
-                }
-                _ => j += 1,
-            }
+    fn delim(&mut self, i: usize, c: u8) -> usize {
+        let n = self.b[i..].iter().take_while(|&&x| x == c).count();
+        if c == b'~' && n > 2 {
+            self.text(&self.s[i..i + n]);
+            return n;
         }
-        None
-    }
-
-    fn emphasis(&mut self, i: usize, to: usize, c: u8) -> usize {
-        let n = run_len(&self.b[..to], i, c).min(3);
-        let next = self.b.get(i + n).copied();
-        let left_flanking = next.is_some_and(|x| !x.is_ascii_whitespace());
-        let intraword = c == b'_' && i > 0 && self.b[i - 1].is_ascii_alphanumeric();
-        if self.partial && i + n == to {
+        let before = self.char_before(i).unwrap_or(' ');
+        let after = self.s[i + n..].chars().next().unwrap_or(' ');
+        let (ws_a, ws_b) = (after.is_whitespace(), before.is_whitespace());
+        let (p_a, p_b) = (is_punct(after), is_punct(before));
+        let left = !ws_a && (!p_a || ws_b || p_b);
+        let right = !ws_b && (!p_b || ws_a || p_a);
+        let (open, close) = if c == b'_' { (left && (!right || p_b), right && (!left || p_a)) } else { (left, right) };
+        if self.partial && i + n == self.b.len() {
             return n; // a lone trailing delimiter: wait for what follows
         }
-        if !left_flanking || intraword {
-            return self.literal(i, run_len(&self.b[..to], i, c));
-        }
-        match n {
-            1 => self.delimited(i, to, if c == b'*' { "*" } else { "_" }, Inline::Em),
-            2 => self.delimited(i, to, if c == b'*' { "**" } else { "__" }, Inline::Strong),
-            _ => {
-                let d = if c == b'*' { "***" } else { "___" };
-                self.delimited(i, to, d, |inner| Inline::Strong(vec![Inline::Em(inner)]))
-            }
-        }
+        self.toks.push(Tok::Delim { ch: c, n, orig: n, open, close });
+        n
     }
 
-    fn delimited(&mut self, i: usize, to: usize, delim: &str, wrap: fn(Vec<Inline>) -> Inline) -> usize {
-        let open = i + delim.len();
-        if let Some(j) = self.closer(open, to, delim) {
-            let inner = self.sub(open, j, false);
-            self.push(wrap(inner));
-            return j + delim.len() - i;
-        }
-        if self.partial {
-            if open < to {
-                let inner = self.sub(open, to, true);
-                self.push(wrap(inner));
+    /// The delimiter algorithm ("process emphasis") over the tokens from `bottom`.
+    fn emphasis(&mut self, bottom: usize) {
+        let toks = &mut self.toks;
+        let mut ci = bottom;
+        while ci < toks.len() {
+            let Tok::Delim { ch, n: cn, orig: co, open: c_open, close: true } = toks[ci] else {
+                ci += 1;
+                continue;
+            };
+            if cn == 0 {
+                ci += 1;
+                continue;
             }
-            return to - i;
-        }
-        self.literal(i, delim.len())
-    }
-
-    /// `[label](url)` starting at `i` (the `[`). Returns bytes consumed, or `None` to treat `[` as text.
-    fn link(&mut self, i: usize, to: usize, image: bool) -> Option<usize> {
-        let b = self.b;
-        let mut depth = 0usize;
-        let mut j = i;
-        let close = loop {
-            if j >= to {
-                return None;
-            }
-            match b[j] {
-                b'\\' => j += 1,
-                b'[' => depth += 1,
-                b']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break j;
+            let found = (bottom..ci).rev().find(|&oi| match toks[oi] {
+                Tok::Delim { ch: oc, n: on, orig: oo, open: true, close: o_close } => {
+                    oc == ch
+                        && on > 0
+                        && if ch == b'~' {
+                            oo == co
+                        } else {
+                            !((o_close || c_open) && (oo + co) % 3 == 0 && !(oo % 3 == 0 && co % 3 == 0))
+                        }
+                }
+                _ => false,
+            });
+            let Some(oi) = found else {
+                if !c_open {
+                    if let Tok::Delim { close, .. } = &mut toks[ci] {
+                        *close = false;
                     }
                 }
-                _ => {}
+                ci += 1;
+                continue;
+            };
+            let Tok::Delim { n: on, .. } = toks[oi] else { break };
+            let used = if ch == b'~' {
+                cn
+            } else if on >= 2 && cn >= 2 {
+                2
+            } else {
+                1
+            };
+            let tail = toks.split_off(ci);
+            let inner = text_of(toks.split_off(oi + 1));
+            let node = match (ch, used) {
+                (b'~', _) => Inline::Del(inner),
+                (_, 1) => Inline::Em(inner),
+                _ => Inline::Strong(inner),
+            };
+            toks.push(Tok::Node(node));
+            toks.extend(tail);
+            ci = oi + 2;
+            if let Tok::Delim { n, .. } = &mut toks[oi] {
+                *n -= used;
             }
-            j += 1;
-        };
-        if b.get(close + 1) != Some(&b'(') {
-            return None;
-        }
-        let url_start = close + 2;
-        let mut depth = 1usize;
-        let mut k = url_start;
-        let end = loop {
-            if k >= to {
-                if self.partial && !image {
-                    let label = self.sub(i + 1, close, false);
-                    self.push(Inline::PendingLink(label));
-                    return Some(to - i);
-                }
-                return if self.partial { Some(to - i) } else { None };
+            if let Tok::Delim { n, .. } = &mut toks[ci] {
+                *n -= used;
             }
-            match b[k] {
-                b'(' => depth += 1,
-                b')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break k;
-                    }
-                }
-                b'\n' => return None,
-                _ => {}
+            if matches!(toks[oi], Tok::Delim { n: 0, .. }) {
+                toks.remove(oi);
+                ci -= 1;
             }
-            k += 1;
-        };
-        let dest = self.s[url_start..end].trim();
-        let url = dest.split_whitespace().next().unwrap_or("");
-        let url = url.strip_prefix('<').and_then(|u| u.strip_suffix('>')).unwrap_or(url);
-        let label = &self.s[i + 1..close];
-        let consumed = end + 1 - i;
-        match safe_href(url) {
-            Some(href) => {
-                let children = if image {
-                    vec![Inline::Text(format!("image: {}", if label.is_empty() { href } else { label }))]
-                } else {
-                    self.sub(i + 1, close, false)
-                };
-                self.push(Inline::Link { href: href.to_string(), children });
-            }
-            None => {
-                let start = if image { i - 1 } else { i };
-                self.buf.push_str(&self.s[start..end + 1]);
+            if matches!(toks[ci], Tok::Delim { n: 0, .. }) {
+                toks.remove(ci);
             }
         }
-        Some(consumed)
+        // Delimiters left over are text; while streaming, openers stay for `wrap_open`.
+        if !self.partial {
+            for t in &mut self.toks[bottom..] {
+                if let Tok::Delim { ch, n, .. } = t {
+                    *t = Tok::Text(std::iter::repeat_n(*ch as char, *n).collect());
+                }
+            }
+        }
     }
 
-    fn autolink(&mut self, i: usize, to: usize) -> usize {
-        let rest = &self.s[i + 1..to];
-        if let Some(k) = rest.find('>') {
-            let url = &rest[..k];
-            if let Some(href) = safe_href(url).filter(|h| h.len() == url.len()) {
-                self.push(Inline::Link { href: href.to_string(), children: vec![Inline::Text(href.to_string())] });
-                return k + 2;
-            }
+    fn bracket(&mut self, i: usize, image: bool) -> usize {
+        if let Some(Tok::Bracket { after, .. }) = self.toks.iter_mut().rev().find(|t| matches!(t, Tok::Bracket { .. }))
+        {
+            *after = true;
         }
-        self.literal(i, 1)
+        self.toks.push(Tok::Bracket { image, active: true, after: false, pos: i + 1 });
+        1
     }
 
-    fn bare_url(&mut self, i: usize, to: usize) -> usize {
-        let rest = &self.s[i..to];
-        let lower: String = rest.chars().take(8).collect::<String>().to_ascii_lowercase();
+    fn close_bracket(&mut self, i: usize) -> usize {
+        let Some(oi) = self.toks.iter().rposition(|t| matches!(t, Tok::Bracket { .. })) else {
+            return 0;
+        };
+        let Tok::Bracket { image, active, after, pos } = self.toks[oi] else { return 0 };
+        let unlink = |toks: &mut Vec<Tok>| {
+            toks[oi] = Tok::Text(if image { "![" } else { "[" }.to_string());
+        };
+        if !active {
+            unlink(&mut self.toks);
+            return 0;
+        }
+        let (b, s) = (self.b, self.s);
+        let mut dest: Option<String> = None;
+        let mut used = 1;
+        if b.get(i + 1) == Some(&b'(') {
+            match inline_dest(s, i + 2) {
+                Some((d, end)) => {
+                    dest = Some(d);
+                    used = end - i;
+                }
+                None if self.partial && !s[i + 2..].contains(')') && !image => {
+                    // The URL is still arriving: show the label as a pending link.
+                    self.emphasis(oi + 1);
+                    let label = text_of(self.toks.split_off(oi + 1));
+                    self.toks.truncate(oi);
+                    self.toks.push(Tok::Node(Inline::PendingLink(label)));
+                    return b.len() - i;
+                }
+                None => {}
+            }
+        }
+        if dest.is_none() {
+            let (label, end) = match link_label(s, i + 1) {
+                Some((l, e)) if !l.trim().is_empty() => (Some(l), e),
+                Some((_, e)) if !after => (Some(&s[pos..i]), e),
+                Some(_) => (None, i + 1),
+                None if !after => (Some(&s[pos..i]), i + 1),
+                None => (None, i + 1),
+            };
+            if let Some(d) = label.filter(|l| l.len() <= 999).and_then(|l| self.refs.get(l)) {
+                dest = Some(d.to_string());
+                used = end - i;
+            }
+        }
+        let Some(dest) = dest else {
+            unlink(&mut self.toks);
+            return 0;
+        };
+        self.emphasis(oi + 1);
+        let label = text_of(self.toks.split_off(oi + 1));
+        self.toks.truncate(oi);
+        let Some(href) = safe_href(&dest) else {
+            // An unsafe destination: the whole source stays text.
+            let start = if image { pos - 2 } else { pos - 1 };
+            self.text(&s[start..i + used]);
+            return used;
+        };
+        let children = if image {
+            let mut alt = String::from("image: ");
+            flat(&label, &mut alt);
+            vec![Inline::Text(alt)]
+        } else {
+            // No links inside links: earlier `[` become plain brackets.
+            for t in &mut self.toks {
+                if let Tok::Bracket { image: false, active, .. } = t {
+                    *active = false;
+                }
+            }
+            label
+        };
+        self.toks.push(Tok::Node(Inline::Link { href, children }));
+        used
+    }
+
+    fn autolink(&mut self, i: usize) -> usize {
+        let rest = &self.s[i + 1..];
+        let Some(k) = rest.find(['>', '<', ' ', '\n']).filter(|&k| rest.as_bytes()[k] == b'>') else { return 0 };
+        let inner = &rest[..k];
+        let href = if is_uri(inner) {
+            safe_href(inner)
+        } else if is_email(inner) {
+            safe_href(&format!("mailto:{inner}"))
+        } else {
+            return 0;
+        };
+        match href {
+            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(inner.into())] })),
+            None => self.text(&self.s[i..i + k + 2]),
+        }
+        k + 2
+    }
+
+    fn bare_url(&mut self, i: usize) -> usize {
+        let rest = &self.s[i..];
+        let lower = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
         if !(lower.starts_with("http://") || lower.starts_with("https://")) {
             return 0;
         }
@@ -328,55 +502,264 @@ impl Parser<'_> {
             }
             url = trimmed;
         }
-        if url.len() <= 8 || (self.partial && i + len == to) {
+        if url.len() <= 8 || (self.partial && i + len == self.s.len()) {
             // Too short to be a URL, or still arriving: plain text for now.
-            return self.literal(i, url.len().max(1));
+            self.text(&rest[..url.len().max(1)]);
+            return url.len().max(1);
         }
         match safe_href(url) {
-            Some(href) => {
-                self.push(Inline::Link { href: href.to_string(), children: vec![Inline::Text(href.to_string())] });
-                url.len()
-            }
-            None => self.literal(i, url.len()),
+            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(url.into())] })),
+            None => self.text(url),
         }
+        url.len()
     }
 
-    fn entity(&mut self, i: usize, to: usize) -> usize {
-        let rest = &self.s[i + 1..to];
-        let Some(semi) = rest.find(';').filter(|&k| (2..=8).contains(&k)) else {
-            return self.literal(i, 1);
-        };
-        let name = &rest[..semi];
-        let ch = match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some('\u{a0}'),
-            _ => name.strip_prefix('#').and_then(|num| {
-                let code = match num.strip_prefix(['x', 'X']) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => num.parse().ok(),
-                };
-                code.and_then(char::from_u32).filter(|&c| c != '\0')
-            }),
-        };
-        match ch {
-            Some(c) => {
-                self.buf.push(c);
-                semi + 2
+    fn entity(&mut self, i: usize) -> usize {
+        match entity_at(&self.s[i..]) {
+            Some((c, len)) => {
+                self.text(c.encode_utf8(&mut [0; 4]));
+                len
             }
-            None => self.literal(i, 1),
+            None => 0,
         }
     }
 }
 
-fn trim_code(s: &str) -> String {
+/// The entity or numeric character reference at the start of `s` (which starts with `&`): character and length.
+fn entity_at(s: &str) -> Option<(char, usize)> {
+    let semi = s.bytes().skip(1).take(33).position(|b| b == b';')? + 1;
+    let name = &s[1..semi];
+    let c = if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) if (1..=6).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                u32::from_str_radix(hex, 16).ok()
+            }
+            None if (1..=7).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit()) => num.parse().ok(),
+            _ => None,
+        }?;
+        if code == 0 {
+            '\u{fffd}'
+        } else {
+            char::from_u32(code).unwrap_or('\u{fffd}')
+        }
+    } else {
+        let i = ENTITIES.iter().position(|(n, _)| *n == name)?;
+        ENTITIES[i].1
+    };
+    Some((c, semi + 1))
+}
+
+/// The named references model text uses most; the full HTML list (2,125 names) would cost the embed ~15 KB.
+const ENTITIES: &[(&str, char)] = &[
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", '\u{a0}'),
+    ("copy", '©'),
+    ("reg", '®'),
+    ("trade", '™'),
+    ("hellip", '…'),
+    ("mdash", '—'),
+    ("ndash", '–'),
+    ("laquo", '«'),
+    ("raquo", '»'),
+    ("middot", '·'),
+    ("deg", '°'),
+    ("times", '×'),
+    ("euro", '€'),
+    ("frac12", '½'),
+    ("frac34", '¾'),
+    ("AElig", 'Æ'),
+    ("rarr", '→'),
+    ("auml", 'ä'),
+    ("ouml", 'ö'),
+    ("uuml", 'ü'),
+];
+
+/// Backslash escapes and entities resolved (link destinations, titles, info strings).
+pub(crate) fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < s.len() {
+        if b[i] == b'\\' && b.get(i + 1).is_some_and(|c| c.is_ascii_punctuation()) {
+            out.push(b[i + 1] as char);
+            i += 2;
+        } else if let Some((c, len)) = (b[i] == b'&').then(|| entity_at(&s[i..])).flatten() {
+            out.push(c);
+            i += len;
+        } else {
+            let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn code_text(s: &str) -> String {
     let s = s.replace('\n', " ");
-    if s.len() >= 2 && s.starts_with(' ') && s.ends_with(' ') && !s.trim().is_empty() {
+    if s.len() >= 2 && s.starts_with(' ') && s.ends_with(' ') && !s.bytes().all(|b| b == b' ') {
         s[1..s.len() - 1].to_string()
     } else {
         s
     }
+}
+
+fn is_uri(s: &str) -> bool {
+    let Some(colon) = s.find(':') else { return false };
+    let scheme = &s.as_bytes()[..colon];
+    (2..=32).contains(&scheme.len())
+        && scheme[0].is_ascii_alphabetic()
+        && scheme.iter().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(b))
+        // Quotes are allowed by CommonMark, refused here (an autolink that looks like an attribute break stays text).
+        && !s.chars().any(|c| c.is_control() || matches!(c, ' ' | '<' | '>' | '"' | '\''))
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((user, host)) = s.split_once('@') else { return false };
+    !user.is_empty()
+        && user.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b))
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+fn spaces_nl(s: &str, mut i: usize) -> usize {
+    let b = s.as_bytes();
+    let mut nl = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b' ' | b'\t' => {}
+            b'\n' if !nl => nl = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    i
+}
+
+/// A link destination at `i`: the unescaped destination and the offset after it.
+fn link_dest(s: &str, i: usize) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    if b.get(i) == Some(&b'<') {
+        let mut j = i + 1;
+        while let Some(&c) = b.get(j) {
+            match c {
+                b'>' => return Some((unescape(&s[i + 1..j]), j + 1)),
+                b'<' | b'\n' => return None,
+                b'\\' => j += 1,
+                _ => {}
+            }
+            j += 1;
+        }
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut j = i;
+    while let Some(&c) = b.get(j) {
+        match c {
+            b'\\' if b.get(j + 1).is_some_and(|n| n.is_ascii_punctuation()) => j += 1,
+            b'(' => depth += 1,
+            b')' if depth == 0 => break,
+            b')' => depth -= 1,
+            c if c <= b' ' || c == 0x7f => break,
+            _ => {}
+        }
+        j += 1;
+    }
+    (j > i && depth == 0).then(|| (unescape(&s[i..j]), j))
+}
+
+/// A link title at `i`: the offset after it.
+fn link_title(s: &str, i: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let close = match b.get(i)? {
+        b'"' => b'"',
+        b'\'' => b'\'',
+        b'(' => b')',
+        _ => return None,
+    };
+    let mut j = i + 1;
+    while let Some(&c) = b.get(j) {
+        if c == b'\\' {
+            j += 2;
+            continue;
+        }
+        if c == close {
+            return Some(j + 1);
+        }
+        if close == b')' && c == b'(' {
+            return None;
+        }
+        j += 1;
+    }
+    None
+}
+
+/// `(dest "title")` after `](`, starting at `i`: destination and the offset after `)`.
+fn inline_dest(s: &str, i: usize) -> Option<(String, usize)> {
+    let b = s.as_bytes();
+    let mut j = spaces_nl(s, i);
+    let mut dest = String::new();
+    if b.get(j) != Some(&b')') {
+        let (d, e) = link_dest(s, j)?;
+        dest = d;
+        let k = spaces_nl(s, e);
+        j = match link_title(s, k).filter(|_| k > e) {
+            Some(t) => spaces_nl(s, t),
+            None => k,
+        };
+    }
+    (b.get(j) == Some(&b')')).then_some((dest, j + 1))
+}
+
+/// A link label `[…]` at `i`: its text and the offset after `]`.
+fn link_label(s: &str, i: usize) -> Option<(&str, usize)> {
+    let b = s.as_bytes();
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut j = i + 1;
+    while let Some(&c) = b.get(j) {
+        match c {
+            b'\\' => j += 1,
+            b'[' => return None,
+            b']' => return (j - i <= 1000).then_some((&s[i + 1..j], j + 1)),
+            _ => {}
+        }
+        j += 1;
+    }
+    None
+}
+
+/// A link reference definition at the start of `s`: stores it in `refs`, returns the bytes it used.
+pub(crate) fn parse_link_def(s: &str, refs: &mut Refs) -> Option<usize> {
+    let (label, e) = link_label(s, 0)?;
+    if label.trim().is_empty() || s.as_bytes().get(e) != Some(&b':') {
+        return None;
+    }
+    let d = spaces_nl(s, e + 1);
+    let (dest, de) = link_dest(s, d)?;
+    if dest.is_empty() && !s[d..].starts_with("<>") {
+        return None;
+    }
+    let line_end = |k: usize| {
+        let k2 = s[k..].bytes().take_while(|&c| c == b' ' || c == b'\t').count() + k;
+        match s.as_bytes().get(k2) {
+            None => Some(k2),
+            Some(b'\n') => Some(k2 + 1),
+            _ => None,
+        }
+    };
+    let t = spaces_nl(s, de);
+    let end = link_title(s, t).filter(|_| t > de).and_then(line_end).or_else(|| line_end(de))?;
+    refs.insert(label, dest);
+    Some(end)
 }

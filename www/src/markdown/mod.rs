@@ -1,20 +1,25 @@
-//! A small block-level incremental markdown renderer for streamed, untrusted model output.
+//! An incremental CommonMark renderer for streamed, untrusted model output.
 //!
 //! Text arrives in pieces. [`IncrementalMarkdown::push`] appends a piece and returns the blocks that became final
 //! (rendered once by the caller and kept) plus the blocks of the still-growing tail (re-rendered every time). A
-//! block is final once the next block has started on a complete line, so the work per piece depends on the size of
-//! the tail, not of the whole answer. [`dom::MarkdownDom`] turns the blocks into DOM nodes with text content only.
+//! top-level block is final once a complete line has closed it (CommonMark closes a block only on the lines so
+//! far), so the work per piece depends on the size of the tail, not of the whole answer, and the final rendering
+//! equals rendering the whole text at once. [`dom::MarkdownDom`] turns the blocks into DOM nodes with text content
+//! only; [`render`] holds the one block-to-markup mapping, which also writes HTML text for the native tests.
 //!
-//! Supported: ATX headings, paragraphs, fenced code, bullet and ordered lists (nested), block quotes, GFM pipe
-//! tables, thematic breaks; inline code, strong, emphasis, strikethrough, links, autolinks, bare URLs, entities,
-//! hard breaks. Raw HTML is text. Images become links.
+//! Supported: CommonMark blocks (ATX and setext headings, paragraphs, fenced and indented code, bullet and ordered
+//! lists, tight or loose, block quotes, thematic breaks, link reference definitions) and inlines (code spans,
+//! emphasis, links inline and by reference, autolinks, entities, escapes, hard breaks); GFM pipe tables, task list
+//! items, `~~strikethrough~~` and bare `http(s)://` URLs. Different by design: raw HTML is text, images become links,
+//! a link with another scheme than `http`, `https`, `mailto` or none (relative) stays literal text.
 
 mod block;
 pub mod dom;
 mod inline;
+pub mod render;
 
-pub use block::{parse_blocks, Align, Block};
-pub use inline::{parse_inlines, safe_href, Inline};
+pub use block::{parse_blocks, Align, Block, Item};
+pub use inline::{parse_inlines, safe_href, Inline, Refs};
 
 /// Blocks produced by one [`IncrementalMarkdown::push`].
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -25,7 +30,17 @@ pub struct Update {
     pub tail: Vec<Block>,
 }
 
-/// Incremental parser state: the text so far and how much of it is final.
+/// What [`IncrementalMarkdown::finish`] returns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Finish {
+    /// A link reference definition arrived after blocks that were final already (they may use it): discard every
+    /// final block rendered so far; `blocks` is then the whole text.
+    pub restart: bool,
+    /// The last blocks (or all of them with `restart`): render them after the final ones.
+    pub blocks: Vec<Block>,
+}
+
+/// Incremental parser state: the text so far, how much of it is final, and the link definitions seen.
 ///
 /// Calling order: [`push`](Self::push) each piece as it arrives; at the end of the answer
 /// [`finish`](Self::finish), which returns the last blocks (the tail parsed strictly). Pushing after `finish`
@@ -34,6 +49,9 @@ pub struct Update {
 pub struct IncrementalMarkdown {
     text: String,
     committed: usize,
+    refs: Refs,
+    /// A definition arrived after final blocks had been returned.
+    stale: bool,
 }
 
 impl IncrementalMarkdown {
@@ -52,42 +70,61 @@ impl IncrementalMarkdown {
         self.committed
     }
 
+    fn learn(&mut self, refs: &Refs) {
+        for (k, v) in &refs.0 {
+            if self.refs.insert(k, v.clone()) && self.committed > 0 {
+                self.stale = true;
+            }
+        }
+    }
+
     /// Appends `piece`; returns the blocks that became final and the current tail.
     pub fn push(&mut self, piece: &str) -> Update {
         self.text.push_str(piece);
         let pending = &self.text[self.committed..];
-        let spans = block::split(pending);
-        let n = spans.len();
-        let keep = match spans.last() {
-            Some(last) if block::first_line_complete(pending, last) => 1,
-            Some(_) => 2,
-            None => 0,
-        };
-        let mut k = n.saturating_sub(keep);
-        // A block nothing can continue is final even before the next one starts.
-        while k < n && spans[k].is_closed(pending) {
-            k += 1;
-        }
-        let mut finished = Vec::with_capacity(k);
-        if k > 0 {
-            for s in &spans[..k] {
-                finished.extend(parse_blocks(&pending[s.start..s.end], false));
+        let complete = pending.rfind('\n').map_or(0, |i| i + 1);
+        let mut finished = Vec::new();
+        if complete > 0 {
+            let doc = block::Doc::parse(&pending[..complete], false);
+            let top = doc.top();
+            // Every top-level block but the open last one is closed, and nothing later can change it.
+            let k = top.iter().take_while(|(_, open)| !open).count();
+            if k > 0 {
+                let end = top.get(k).map_or(complete, |&(line, _)| doc.line_starts[line]);
+                let committed_before = self.committed;
+                self.learn(&doc.refs);
+                finished = doc.blocks(0..k, &self.refs, false);
+                self.committed = committed_before + end;
             }
-            self.committed += spans.get(k).map_or(spans[k - 1].end, |s| s.start);
         }
-        Update { finished, tail: parse_blocks(&hide_trailing_markup(&self.text[self.committed..]), true) }
+        let tail = &self.text[self.committed..];
+        let doc = block::Doc::parse(&hide_trailing_markup(tail), true);
+        // The tail's own definitions count for it only until it is parsed again.
+        let known = self.refs.0.len();
+        for (k, v) in doc.refs.0.iter() {
+            self.refs.insert(k, v.clone());
+        }
+        let n = doc.top().len();
+        let tail = doc.blocks(0..n, &self.refs, true);
+        self.refs.0.truncate(known);
+        Update { finished, tail }
     }
 
     /// Ends the text: returns the remaining blocks, parsed strictly. Everything is final afterwards.
-    pub fn finish(&mut self) -> Vec<Block> {
-        let rest = parse_blocks(&self.text[self.committed..], false);
+    pub fn finish(&mut self) -> Finish {
+        let doc = block::Doc::parse(&self.text[self.committed..], true);
+        self.learn(&doc.refs);
         self.committed = self.text.len();
-        rest
+        if std::mem::take(&mut self.stale) {
+            return Finish { restart: true, blocks: parse_blocks(&self.text, false) };
+        }
+        let n = doc.top().len();
+        Finish { restart: false, blocks: doc.blocks(0..n, &self.refs, false) }
     }
 }
 
-/// Drops a final, incomplete line made only of markup characters (`#`, `-`, `1.`, `|`, backticks …): until more
-/// arrives it is unknown what it starts, and showing it raw would flicker.
+/// Drops a final, incomplete line made only of markup characters (`#`, `-`, `1.`, `|`, backticks …) or opening a
+/// fence: until more arrives it is unknown what it starts, and showing it raw would flicker.
 fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
     let line_start = tail.rfind('\n').map_or(0, |i| i + 1);
     let last = tail[line_start..].trim();
@@ -95,7 +132,9 @@ fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
         && last.len() <= 12
         && last.bytes().all(|b| b"#>-*+|`~=_.):0123456789 ".contains(&b))
         && !last.bytes().all(|b| b.is_ascii_digit());
-    if markup_only {
+    // A fence line whose info string is still arriving: its language would show half a word.
+    let fence = last.starts_with("```") || last.starts_with("~~~");
+    if markup_only || fence {
         std::borrow::Cow::Owned(tail[..line_start].to_string())
     } else {
         std::borrow::Cow::Borrowed(tail)

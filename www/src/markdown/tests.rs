@@ -18,7 +18,20 @@ const DOCS: &[&str] = &[
     "~~gone~~ and snake_case_word and 2 * 3 * 4 &amp; &lt;b&gt; \\*not em\\*",
     "Line with two spaces  \nbreak and https://example.org/path). end",
     "héllo wörld — ünïcode ✓\n\n- ✓ item\n",
+    "- [x] done\n- [ ] todo\n  more\n- [X] also\n\n1. [ ] numbered\n",
+    "A paragraph\n    whose next line is indented\nstays one.\n\n    but this is code\n\nTitle\n=====\n\nSub\n---\n",
+    "See [the docs](/docs/a.md) and [ref][r], [r] too.\n\n[r]: ./rel/path \"Title\"\n",
+    "- loose\n\n- list\n\n> quote\nlazy\n\n***\n\tcode with tab\n",
+    "*a **b** c* __d__ _e_ ***f*** [x *y*](https://e.example) `c`\n",
 ];
+
+fn item(blocks: Vec<Block>) -> Item {
+    Item { task: None, blocks }
+}
+
+fn pi(s: &str, partial: bool) -> Vec<Inline> {
+    parse_inlines(s, &Refs::default(), partial)
+}
 
 fn one_shot(doc: &str) -> Vec<Block> {
     parse_blocks(doc, false)
@@ -30,7 +43,11 @@ fn streamed(pieces: &[&str]) -> Vec<Block> {
     for p in pieces {
         out.extend(md.push(p).finished);
     }
-    out.extend(md.finish());
+    let f = md.finish();
+    if f.restart {
+        out.clear();
+    }
+    out.extend(f.blocks);
     out
 }
 
@@ -100,12 +117,12 @@ fn tail_work_stays_bounded_as_the_answer_grows() {
 
 #[test]
 fn partial_emphasis_and_code_render_formatted_without_flicker() {
-    assert_eq!(parse_inlines("a **bo", true), vec![t("a "), Inline::Strong(vec![t("bo")])]);
-    assert_eq!(parse_inlines("a **", true), vec![t("a ")]);
-    assert_eq!(parse_inlines("run `cargo b", true), vec![t("run "), Inline::Code("cargo b".into())]);
-    assert_eq!(parse_inlines("see [docs](https://ex", true), vec![t("see "), Inline::PendingLink(vec![t("docs")])]);
+    assert_eq!(pi("a **bo", true), vec![t("a "), Inline::Strong(vec![t("bo")])]);
+    assert_eq!(pi("a **", true), vec![t("a ")]);
+    assert_eq!(pi("run `cargo b", true), vec![t("run "), Inline::Code("cargo b".into())]);
+    assert_eq!(pi("see [docs](https://ex", true), vec![t("see "), Inline::PendingLink(vec![t("docs")])]);
     // Strict parse: unclosed markup is literal text.
-    assert_eq!(parse_inlines("a **bo", false), vec![t("a **bo")]);
+    assert_eq!(pi("a **bo", false), vec![t("a **bo")]);
 }
 
 #[test]
@@ -132,7 +149,7 @@ fn partial_closing_fence_is_not_shown_as_code() {
 
 #[test]
 fn unsafe_links_are_text_and_safe_links_keep_their_href() {
-    let got = parse_inlines("[a](javascript:alert(1)) [b](https://ok.example/p?q=1) [c](data:text/html,x)", false);
+    let got = pi("[a](javascript:alert(1)) [b](https://ok.example/p?q=1) [c](data:text/html,x)", false);
     assert_eq!(
         got,
         vec![
@@ -142,18 +159,28 @@ fn unsafe_links_are_text_and_safe_links_keep_their_href() {
         ]
     );
     assert_eq!(safe_href(" JAVASCRIPT:alert(1)"), None);
-    assert_eq!(safe_href("HTTPS://x.example"), Some("HTTPS://x.example"));
-    assert_eq!(safe_href("https://x.example/\u{0}"), None);
-    assert_eq!(safe_href("mailto:a@b.example"), Some("mailto:a@b.example"));
+    assert_eq!(safe_href("HTTPS://x.example"), Some("HTTPS://x.example".into()));
+    // Characters a URL may not hold raw are percent-encoded, so they can neither end the attribute nor hide a scheme.
+    assert_eq!(safe_href("https://x.example/a\u{0}b"), Some("https://x.example/a%00b".into()));
+    assert_eq!(safe_href("java\tscript:alert(1)"), Some("java%09script:alert(1)".into()));
+    assert_eq!(safe_href("vbscript:x"), None);
+    assert_eq!(safe_href("data:text/html,x"), None);
+    // Relative links are links.
+    assert_eq!(safe_href("/docs/a b.html#x"), Some("/docs/a%20b.html#x".into()));
+    assert_eq!(safe_href("page.md"), Some("page.md".into()));
+    assert_eq!(safe_href("mailto:a@b.example"), Some("mailto:a@b.example".into()));
     assert_eq!(safe_href("//evil.example"), None);
-    assert_eq!(safe_href("https://ok.example/\"onmouseover=\"x"), None);
+    assert_eq!(
+        safe_href("https://ok.example/\"onmouseover=\"x"),
+        Some("https://ok.example/%22onmouseover=%22x".into())
+    );
 }
 
 #[test]
 fn images_become_links_never_images() {
-    let got = parse_inlines("![cat](https://e.example/cat.png)", false);
+    let got = pi("![cat](https://e.example/cat.png)", false);
     assert_eq!(got, vec![Inline::Link { href: "https://e.example/cat.png".into(), children: vec![t("image: cat")] }]);
-    let got = parse_inlines("![x](javascript:alert(1))", false);
+    let got = pi("![x](javascript:alert(1))", false);
     assert_eq!(got, vec![t("![x](javascript:alert(1))")]);
 }
 
@@ -165,7 +192,7 @@ fn raw_html_and_entities_stay_text() {
 
 #[test]
 fn tables_lists_and_code_parse() {
-    let got = parse_blocks("| a | b |\n|:-:|--:|\n| `x|y` | 2 |\n", false);
+    let got = parse_blocks("| a | b |\n|:-:|--:|\n| `x\\|y` | 2 |\n", false);
     assert_eq!(
         got,
         vec![Block::Table {
@@ -180,12 +207,18 @@ fn tables_lists_and_code_parse() {
         vec![Block::List {
             ordered: true,
             start: 3,
+            tight: true,
             items: vec![
-                vec![Block::Paragraph(vec![t("c")])],
-                vec![
+                item(vec![Block::Paragraph(vec![t("c")])]),
+                item(vec![
                     Block::Paragraph(vec![t("d")]),
-                    Block::List { ordered: false, start: 1, items: vec![vec![Block::Paragraph(vec![t("e")])]] }
-                ],
+                    Block::List {
+                        ordered: false,
+                        start: 1,
+                        tight: true,
+                        items: vec![item(vec![Block::Paragraph(vec![t("e")])])]
+                    }
+                ]),
             ],
         }]
     );
@@ -195,19 +228,16 @@ fn tables_lists_and_code_parse() {
 
 #[test]
 fn emphasis_rules() {
-    assert_eq!(parse_inlines("snake_case_name", false), vec![t("snake_case_name")]);
-    assert_eq!(parse_inlines("2 * 3 * 4", false), vec![t("2 * 3 * 4")]);
-    assert_eq!(
-        parse_inlines("*a **b** c*", false),
-        vec![Inline::Em(vec![t("a "), Inline::Strong(vec![t("b")]), t(" c")])]
-    );
-    assert_eq!(parse_inlines("***x***", false), vec![Inline::Strong(vec![Inline::Em(vec![t("x")])])]);
-    assert_eq!(parse_inlines("`a*b*`", false), vec![Inline::Code("a*b*".into())]);
+    assert_eq!(pi("snake_case_name", false), vec![t("snake_case_name")]);
+    assert_eq!(pi("2 * 3 * 4", false), vec![t("2 * 3 * 4")]);
+    assert_eq!(pi("*a **b** c*", false), vec![Inline::Em(vec![t("a "), Inline::Strong(vec![t("b")]), t(" c")])]);
+    assert_eq!(pi("***x***", false), vec![Inline::Em(vec![Inline::Strong(vec![t("x")])])]);
+    assert_eq!(pi("`a*b*`", false), vec![Inline::Code("a*b*".into())]);
 }
 
 #[test]
 fn bare_urls_drop_trailing_punctuation() {
-    let got = parse_inlines("see https://example.org/a_(b). ok", false);
+    let got = pi("see https://example.org/a_(b). ok", false);
     assert_eq!(
         got,
         vec![
@@ -242,5 +272,163 @@ fn arbitrary_input_never_panics() {
             let _ = parse_blocks(&s, false);
             let _ = streamed(&[a, b, a]);
         }
+    }
+}
+
+#[test]
+fn task_items_keep_their_text_and_state() {
+    // Reproduces #14: `- [x] done` rendered as `x] done`.
+    let got = parse_blocks("- [x] done\n- [ ] todo\n- [X] up\n- [y] no\n- [x]\n", false);
+    let Block::List { items, tight: true, .. } = &got[0] else { panic!("{got:?}") };
+    let tasks: Vec<Option<bool>> = items.iter().map(|i| i.task).collect();
+    assert_eq!(tasks, [Some(true), Some(false), Some(true), None, None]);
+    assert_eq!(items[0].blocks, vec![Block::Paragraph(vec![t("done")])]);
+    assert_eq!(items[3].blocks, vec![Block::Paragraph(vec![t("[y] no")])]);
+    let html = render::to_html(&got);
+    assert!(html.contains(r#"<li class="ec-task"><input type="checkbox" disabled="" checked=""> done</li>"#), "{html}");
+    assert!(html.contains(r#"<input type="checkbox" disabled=""> todo"#), "{html}");
+    // Streamed one character at a time, the same.
+    let doc = "- [x] done\n";
+    let pieces: Vec<String> = doc.chars().map(String::from).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    assert_eq!(streamed(&refs), one_shot(doc));
+}
+
+#[test]
+fn an_indented_next_line_continues_the_paragraph() {
+    // Reproduces #14: rendered differently streamed than whole.
+    let doc = "Some text\n    indented continuation\n";
+    assert_eq!(one_shot(doc), vec![Block::Paragraph(vec![t("Some text\nindented continuation")])]);
+    for i in 0..=doc.len() {
+        assert_eq!(streamed(&[&doc[..i], &doc[i..]]), one_shot(doc), "split at {i}");
+    }
+}
+
+#[test]
+fn relative_links_are_links() {
+    let got = pi("[a](/docs/x.md) [b](./y) [c](#top) [d](<with space>)", false);
+    let hrefs: Vec<&str> = got
+        .iter()
+        .filter_map(|i| match i {
+            Inline::Link { href, .. } => Some(href.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hrefs, ["/docs/x.md", "./y", "#top", "with%20space"]);
+}
+
+#[test]
+fn setext_headings_indented_code_and_loose_lists() {
+    assert_eq!(one_shot("Title\n===\n"), vec![Block::Heading { level: 1, content: vec![t("Title")] }]);
+    assert_eq!(one_shot("    let x;\n"), vec![Block::Code { lang: String::new(), code: "let x;\n".into() }]);
+    assert!(matches!(&one_shot("- a\n\n- b\n")[0], Block::List { tight: false, .. }));
+    assert!(matches!(&one_shot("- a\n- b\n")[0], Block::List { tight: true, .. }));
+    let html = render::to_html(&one_shot("- a\n\n- b\n"));
+    assert_eq!(html, "<ul><li><p>a</p></li><li><p>b</p></li></ul>\n");
+}
+
+#[test]
+fn a_definition_after_final_blocks_restarts_the_rendering() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("[a] is used first.\n\nThen more.\n\n");
+    assert_eq!(u.finished.len(), 2);
+    assert_eq!(u.finished[0], Block::Paragraph(vec![t("[a] is used first.")]));
+    md.push("[a]: https://a.example\n");
+    let f = md.finish();
+    assert!(f.restart, "the first paragraph was final without the definition");
+    assert_eq!(f.blocks, one_shot("[a] is used first.\n\nThen more.\n\n[a]: https://a.example\n"));
+    assert!(matches!(&f.blocks[0], Block::Paragraph(p) if matches!(p[0], Inline::Link { .. })));
+    // Defined before use: no restart.
+    let mut md = IncrementalMarkdown::new();
+    md.push("[a]: https://a.example\n\n[a] used.\n\nmore\n");
+    assert!(!md.finish().restart);
+}
+
+#[test]
+fn html_output_is_inert() {
+    let html = render::to_html(&one_shot(
+        "<script>alert(1)</script>\n\n[x](javascript:alert(1)) [y](JaVaScRiPt:alert(1)) [z](vbscript:x) \
+         [w](data:text/html,<b>) <javascript:alert(1)> ![i](javascript:x) [ok](\"onclick=\"x)\n",
+    ));
+    assert!(!html.contains("<script"), "{html}");
+    assert!(!html.to_lowercase().contains("href=\"javascript"), "{html}");
+    assert!(!html.contains("href=\"vbscript") && !html.contains("href=\"data"), "{html}");
+    assert!(html.contains(r#"href="%22onclick=%22x""#), "{html}");
+}
+
+#[test]
+fn tail_shows_no_half_fence_info_and_an_early_checkbox() {
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("Intro\n```ru");
+    assert_eq!(u.tail, vec![Block::Paragraph(vec![t("Intro")])], "the fence line waits for its info string");
+    let u = md.push("st\nfn");
+    assert_eq!(u.finished, vec![Block::Paragraph(vec![t("Intro")])]);
+    assert_eq!(u.tail, vec![Block::Code { lang: "rust".into(), code: "fn\n".into() }]);
+    let mut md = IncrementalMarkdown::new();
+    let u = md.push("- [x]");
+    let Block::List { items, .. } = &u.tail[0] else { panic!("{:?}", u.tail) };
+    assert_eq!(items[0].task, Some(true), "a checkbox as soon as the marker is complete");
+}
+
+#[test]
+fn random_markup_streams_as_whole_and_never_panics() {
+    // A deterministic pseudo-random property test: texts made of markup characters, split at random places,
+    // render the same as whole (the spec suite covers the spec's examples; this covers their mixtures).
+    const ALPHABET: &[&str] = &[
+        "*",
+        "_",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "<",
+        ">",
+        "#",
+        "-",
+        "+",
+        "1.",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\t",
+        "|",
+        "~~",
+        "\\",
+        "&amp;",
+        ":",
+        "a",
+        "b c",
+        "[x] ",
+        "```",
+        "    ",
+        "---",
+        "===",
+        "https://e.example/x",
+        "é",
+    ];
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as usize % n
+    };
+    for _ in 0..1500 {
+        let len = 1 + next(40);
+        let doc: String = (0..len).map(|_| ALPHABET[next(ALPHABET.len())]).collect();
+        let whole = one_shot(&doc);
+        let bounds: Vec<usize> = doc.char_indices().map(|(i, _)| i).chain([doc.len()]).collect();
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        while at + 1 < bounds.len() {
+            let to = (at + 1 + next(6)).min(bounds.len() - 1);
+            pieces.push(&doc[bounds[at]..bounds[to]]);
+            at = to;
+        }
+        assert_eq!(streamed(&pieces), whole, "doc {doc:?} in pieces {pieces:?}");
+        let _ = parse_blocks(&doc, true);
     }
 }
