@@ -135,6 +135,7 @@ fn read_message(v: &Value, path: &str) -> Result<Message, String> {
         tool_calls,
         tool_call_id: o.str("tool_call_id")?,
         interrupted: o.bool("interrupted")?.unwrap_or(false),
+        is_error: o.bool("is_error")?.unwrap_or(false),
     })
 }
 
