@@ -20,6 +20,7 @@ pub mod resume;
 pub mod stream;
 pub mod task;
 pub mod token;
+pub mod tools;
 
 #[cfg(target_arch = "wasm32")]
 mod rt;
