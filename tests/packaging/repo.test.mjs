@@ -129,7 +129,10 @@ test('npm package: package.json exports, files and metadata', () => {
 });
 
 test('npm package: custom-elements.json and the .d.ts describe the element the loader defines', () => {
-  const list = /observedAttributes = (\[[^\]]*\])/.exec(loader)[1].replaceAll("'", '"').replace(/,\s*\]$/, ']');
+  const list = /observedAttributes = (\[[^\]]*\])/
+    .exec(loader)[1]
+    .replaceAll("'", '"')
+    .replace(/,\s*\]$/, ']');
   const observed = JSON.parse(list);
   // Attributes the stylesheet reads (`:host([position=…])`) take effect without the loader observing them.
   const css = read('www/style/edgechat.css');
@@ -162,12 +165,15 @@ test('npm package: custom-elements.json and the .d.ts describe the element the l
   assert.match(types, /'edge-chat': EdgeChatElement/, 'HTMLElementTagNameMap');
 });
 
-test('npm package: the .d.ts and the READMEs list exactly the widget\'s strings keys', () => {
+test("npm package: the .d.ts and the READMEs list exactly the widget's strings keys", () => {
   const rust = read('www/src/widget/strings.rs');
   const keys = [...rust.matchAll(/^\s+[A-Z]\w* "(\w+)" "/gm)].map((m) => m[1]);
   assert.ok(keys.length > 40, `${keys.length} keys`);
   const block = /export interface EdgeChatStrings \{([\s\S]*?)\n\}/.exec(types)[1];
-  assert.deepEqual([...block.matchAll(/^\s+(\w+)\?: string;/gm)].map((m) => m[1]), keys);
+  assert.deepEqual(
+    [...block.matchAll(/^\s+(\w+)\?: string;/gm)].map((m) => m[1]),
+    keys,
+  );
   const docs = read('www/README.md');
   for (const k of keys) assert.ok(docs.includes(`| \`${k}\` |`), `www/README.md lists strings key ${k}`);
 });
