@@ -99,7 +99,9 @@ async fn greeting_suggestions_strings_and_tools_reach_the_widget_through_the_com
     let mut strings = Strings::default();
     assert!(strings.set("send", "Envoyer"));
     assert!(!strings.set("no-such-key", "x"), "unknown keys are refused");
-    let tool = Tool::new("now", "The time", r#"{"type":"object"}"#, |_| js_sys::Promise::resolve(&wasm_bindgen::JsValue::from_str("10:00")));
+    let tool = Tool::new("now", "The time", r#"{"type":"object"}"#, |_| {
+        js_sys::Promise::resolve(&wasm_bindgen::JsValue::from_str("10:00"))
+    });
     let _handle = leptos::mount::mount_to(root.clone(), move || {
         leptos::view! {
             <ChatWidget endpoint="http://127.0.0.1:9" greeting=Some("Bonjour !".to_string())

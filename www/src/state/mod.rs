@@ -4,6 +4,10 @@
 //! never dead-ends: once the edge has summarized its earliest turns, the summary goes back instead of them, and
 //! only the newest messages that fit the edge's limits are sent (`request.rs`).
 //!
+//! Client tools the page registers run here too (`tools.rs`): an answer that asks for tools has its calls run and
+//! the next step asked, up to the edge's step cap. What happens is reported to an [`EventSink`] (`events.rs`; the
+//! widget makes DOM events of it).
+//!
 //! Framework-free: [`Chat`] holds a [`State`] and calls its one watcher (the view, [`crate::widget`]) after every
 //! change; the watcher reads the state and brings the DOM up to date. Where the conversation is saved is a
 //! [`Store`] (the widget's: `localStorage`); an inspector can follow each answer's stream with [`Chat::trace`].
@@ -429,7 +433,8 @@ impl Chat {
                     turn.served = served.is_object().then_some(served);
                     turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
                     turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
-                    turn.tool_results = json::array(&t, "tool_results").iter().filter_map(ToolResult::from_json).collect();
+                    turn.tool_results =
+                        json::array(&t, "tool_results").iter().filter_map(ToolResult::from_json).collect();
                     turn.answer_open_calls("the page was closed before the tool finished");
                     turn.error = ChatError::from_json(&json::get(&t, "error"));
                     turn.usage = usage.is_object().then(|| UsageInfo::from_json(&usage));

@@ -128,7 +128,8 @@ impl State {
             let o = Obj::new().set("role", if t.role == Role::User { "user" } else { "assistant" });
             let o = o.set("content", t.text.as_str());
             let o = if t.role == Role::Assistant && t.status != Status::Done { o.set("interrupted", true) } else { o };
-            let calls = t.sends_calls().then(|| t.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>());
+            let calls =
+                t.sends_calls().then(|| t.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>());
             list.push(&o.opt("tool_calls", calls).build());
             for r in t.tool_results.iter().filter(|_| t.sends_calls()) {
                 list.push(&r.message());

@@ -113,7 +113,11 @@ impl ToolResult {
     }
 
     pub(super) fn from_json(v: &JsValue) -> Option<Self> {
-        Some(Self { call_id: json::string(v, "id")?, content: json::string(v, "content")?, is_error: json::flag(v, "error") })
+        Some(Self {
+            call_id: json::string(v, "id")?,
+            content: json::string(v, "content")?,
+            is_error: json::flag(v, "error"),
+        })
     }
 
     /// A tool turn for the request body (the core's `Message` shape).
@@ -200,7 +204,8 @@ impl Chat {
         let this = self.clone();
         spawn_local(async move {
             let signal = ctl.signal();
-            let calls = this.state().turns.iter().find(|t| t.id == id).map(|t| t.tool_calls.clone()).unwrap_or_default();
+            let calls =
+                this.state().turns.iter().find(|t| t.id == id).map(|t| t.tool_calls.clone()).unwrap_or_default();
             for call in &calls {
                 if signal.aborted() {
                     break;
@@ -226,7 +231,9 @@ impl Chat {
 
     fn emit_tool_errors(&self, id: u32) {
         let turn = self.state().turns.iter().find(|t| t.id == id).cloned();
-        for (call, result) in turn.iter().flat_map(|t| t.tool_calls.iter().filter_map(|c| Some((c, t.result_of(&c.id)?)))) {
+        for (call, result) in
+            turn.iter().flat_map(|t| t.tool_calls.iter().filter_map(|c| Some((c, t.result_of(&c.id)?))))
+        {
             self.emit(ChatEvent::ToolCall { call, result });
         }
     }

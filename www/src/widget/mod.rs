@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
 
-use crate::api::{ChatError, Endpoint, ErrorKind, ModelInfo};
+use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::session::Session;
 use crate::state::{Chat, State, Tool};
 
@@ -24,6 +24,7 @@ mod strings;
 mod turn;
 
 use bubble::Bubble;
+use strings::error_label;
 pub use strings::{Strings, S, STRINGS};
 use turn::{Look, TurnDom};
 
@@ -558,7 +559,13 @@ impl Panel {
         }
     }
 
-    fn render(&mut self, doc: &Document, s: &State, t: &Strings, (greeting, suggestions): (&Option<String>, &[String])) {
+    fn render(
+        &mut self,
+        doc: &Document,
+        s: &State,
+        t: &Strings,
+        (greeting, suggestions): (&Option<String>, &[String]),
+    ) {
         toggle_attr(&self.new_chat, "disabled", s.turns.is_empty());
         self.render_picker(doc, s, t);
         #[cfg(feature = "byok")]
@@ -717,7 +724,8 @@ impl Panel {
             if let Some(p) = &s.problem {
                 // The one problem the model reports: a message over the edge's length limit.
                 let max = s.config.as_ref().and_then(|c| c.limits.max_message_chars);
-                let e = text(doc, &self.form, "p", "ec-problem", &max.map_or_else(|| p.clone(), |m| t.n(S::TooLong, m)));
+                let e =
+                    text(doc, &self.form, "p", "ec-problem", &max.map_or_else(|| p.clone(), |m| t.n(S::TooLong, m)));
                 let _ = e.set_attribute("role", "alert");
                 self.problem = Some((p.clone(), e));
             }
@@ -726,21 +734,5 @@ impl Panel {
             self.focus_seen = s.focus_input;
             let _ = self.input.focus();
         }
-    }
-}
-
-/// An error's short label (with the wait, when rate limited), in the page's words.
-pub(super) fn error_label(e: &ChatError, t: &Strings) -> String {
-    let label = t.get(match e.kind {
-        ErrorKind::RateLimited => S::RateLimited,
-        ErrorKind::Network => S::NetworkError,
-        ErrorKind::Truncated => S::CutOff,
-        ErrorKind::Provider => S::ProviderError,
-        ErrorKind::Rejected => S::Refused,
-        ErrorKind::Auth => S::SignedOut,
-    });
-    match e.retry_after_ms {
-        Some(ms) if e.kind == ErrorKind::RateLimited => format!("{label}: {}", t.n(S::TryAgain, ms.div_ceil(1000).max(1))),
-        _ => label.to_string(),
     }
 }

@@ -5,6 +5,8 @@
 
 use wasm_bindgen::JsValue;
 
+use crate::api::{ChatError, ErrorKind};
+
 macro_rules! strings {
     ($($id:ident $key:literal $text:literal)*) => {
         /// One text of the widget (its key and English default: [`STRINGS`]).
@@ -98,5 +100,23 @@ impl Strings {
     /// The text `s` with `{n}` filled in.
     pub fn n(&self, s: S, n: impl std::fmt::Display) -> String {
         self.get(s).replace("{n}", &n.to_string())
+    }
+}
+
+/// An error's short label (with the wait, when rate limited), in the page's words.
+pub(crate) fn error_label(e: &ChatError, t: &Strings) -> String {
+    let label = t.get(match e.kind {
+        ErrorKind::RateLimited => S::RateLimited,
+        ErrorKind::Network => S::NetworkError,
+        ErrorKind::Truncated => S::CutOff,
+        ErrorKind::Provider => S::ProviderError,
+        ErrorKind::Rejected => S::Refused,
+        ErrorKind::Auth => S::SignedOut,
+    });
+    match e.retry_after_ms {
+        Some(ms) if e.kind == ErrorKind::RateLimited => {
+            format!("{label}: {}", t.n(S::TryAgain, ms.div_ceil(1000).max(1)))
+        }
+        _ => label.to_string(),
     }
 }

@@ -5,7 +5,8 @@
 use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
-use super::{add, button, create, error_label, set, text, Strings, S};
+use super::strings::error_label;
+use super::{add, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
 use crate::state::{Status, Turn};
@@ -176,7 +177,11 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, waiting: Option<&str>, s: &Strin
                     text(doc, &out, "span", "", s.get(S::ToolFailed));
                 }
                 text(doc, &out, "pre", "", &r.content);
-                if r.is_error { "error" } else { "done" }
+                if r.is_error {
+                    "error"
+                } else {
+                    "done"
+                }
             }
             None if waiting == Some(c.id.as_str()) => {
                 let ask = add(doc, &li, "div", "ec-confirm");
