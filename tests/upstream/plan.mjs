@@ -365,8 +365,9 @@ export function buildPlan(norm, opts = {}) {
     if (plan.reasoning.length < r.length) stop = 'length';
   }
 
-  const tool = stop === 'end' && !opts.toolCalls ? pickTool(norm) : null;
-  if (stop === 'end' && Array.isArray(opts.toolCalls)) {
+  // Queued calls are exactly the calls; queued text is exactly the answer (no tool of the model's own choosing).
+  const tool = stop === 'end' && !opts.toolCalls && typeof opts.text !== 'string' ? pickTool(norm) : null;
+  if (stop === 'end' && opts.toolCalls?.length) {
     // Calls queued by a test, in parallel, exactly as given (each must name a tool the request offers).
     opts.toolCalls.forEach((c, i) => {
       if (!norm.tools.some((t) => t.name === c.name)) {
