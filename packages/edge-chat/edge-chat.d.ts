@@ -127,7 +127,7 @@ export interface EdgeChatTool {
   timeout_ms?: number;
 }
 
-/** Replacements for the widget's texts. `{n}` (and in `usage` / `usageDetail`: `{i}`, `{o}`, `{c}`, `{cost}`) are filled in. */
+/** Replacements for the widget's texts. `{n}` (and in `usage` / `usageDetail`: `{i}`, `{o}`, `{c}`, `{$}`) are filled in. */
 export interface EdgeChatStrings {
   title?: string;
   close?: string;

@@ -74,22 +74,13 @@ impl Mounted {
     }
 }
 
-/// The page's tool objects; entries without a name or a `run` function are left out (with a console warning).
+/// The page's tool objects; entries without a name or a `run` function are left out.
 #[cfg(feature = "embed")]
 fn tools_from_js(v: &JsValue) -> Vec<state::Tool> {
     if !js_sys::Array::is_array(v) {
         return Vec::new();
     }
-    js_sys::Array::from(v)
-        .iter()
-        .filter_map(|t| {
-            let tool = state::Tool::from_js(&t);
-            if tool.is_none() {
-                web_sys::console::warn_2(&"edge-chat: a tool needs a name and a run function:".into(), &t);
-            }
-            tool
-        })
-        .collect()
+    js_sys::Array::from(v).iter().filter_map(|t| state::Tool::from_js(&t)).collect()
 }
 
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each

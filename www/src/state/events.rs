@@ -74,14 +74,13 @@ impl super::State {
     /// many steps that is.
     pub fn loop_usage(&self, id: u32) -> (UsageInfo, usize) {
         let end = self.turns.iter().position(|t| t.id == id).map_or(0, |i| i + 1);
-        let steps = self.turns[..end].iter().rev().take_while(|t| t.role == edgechat::conversation::Role::Assistant);
-        let mut n = 0;
         let mut total: Option<UsageInfo> = None;
-        for u in steps.filter_map(|t| {
+        let mut n = 0;
+        for t in self.turns[..end].iter().rev().take_while(|t| t.role == edgechat::conversation::Role::Assistant) {
             n += 1;
-            t.usage
-        }) {
-            total = Some(total.map_or(u, |t| t.plus(u)));
+            if let Some(u) = t.usage {
+                total = Some(total.map_or(u, |t| t.plus(u)));
+            }
         }
         (total.unwrap_or_default(), n)
     }

@@ -295,7 +295,7 @@ struct Inner {
     /// The widget was removed: nothing is saved any more (the next widget restores what was saved last).
     detached: Cell<bool>,
     /// The page's tools.
-    tools: RefCell<Rc<[Tool]>>,
+    tools: RefCell<Rc<Vec<Tool>>>,
     /// A call's time limit when its tool sets none.
     tool_timeout_ms: Cell<u32>,
     /// Resolves the confirmation the view shows.
@@ -337,7 +337,7 @@ impl Chat {
             next_id: Cell::new(0),
             watcher: RefCell::default(),
             detached: Cell::new(false),
-            tools: RefCell::new(Rc::from(Vec::new())),
+            tools: RefCell::default(),
             tool_timeout_ms: Cell::new(DEFAULT_TIMEOUT_MS),
             confirm: RefCell::default(),
             events: RefCell::default(),

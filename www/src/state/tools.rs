@@ -155,7 +155,7 @@ impl Turn {
 impl Chat {
     /// Replaces the page's tools (sent with every request from now on; calls already asked for use the new set).
     pub fn set_tools(&self, tools: Vec<Tool>) {
-        *self.0.tools.borrow_mut() = Rc::from(tools);
+        *self.0.tools.borrow_mut() = Rc::new(tools);
     }
 
     /// How long a call may run when its tool sets no `timeout_ms` (default [`DEFAULT_TIMEOUT_MS`]).
@@ -179,76 +179,64 @@ impl Chat {
     }
 
     /// After answer `id` ended: when it asks for tools, runs them and asks again with the results — unless the
-    /// question already had its `max_steps` steps, or the page has no tools.
+    /// question already had its `max_steps` steps, or the page has no tools (the calls then get error results).
     pub(super) fn tool_step(&self, id: u32) {
-        let steps = {
+        let (calls, steps) = {
             let s = self.state();
             let Some(i) = s.turns.iter().position(|t| t.id == id) else { return };
             if !s.turns[i].sends_calls() || !s.turns[i].tool_results.is_empty() {
                 return;
             }
             // Answers since the question that asked for tools: this one and the steps before it.
-            s.turns[..=i].iter().rev().take_while(|t| t.role == edgechat::conversation::Role::Assistant).count() as u32
+            let steps = s.turns[..=i].iter().rev().take_while(|t| t.role == edgechat::conversation::Role::Assistant);
+            (s.turns[i].tool_calls.clone(), steps.count() as u32)
         };
         let max = self.state().config.as_ref().and_then(|c| c.max_tool_steps).unwrap_or(DEFAULT_MAX_STEPS);
-        if steps > max || self.0.tools.borrow().is_empty() {
-            let why = if steps > max { "tool step limit reached" } else { "this page has no tools" };
-            self.update_turn(id, |t| t.answer_open_calls(why));
-            self.persist();
-            self.emit_tool_errors(id);
-            return;
-        }
+        let blocked = if steps > max {
+            Some("tool step limit reached")
+        } else if self.0.tools.borrow().is_empty() {
+            Some("this page has no tools")
+        } else {
+            None
+        };
         let Ok(ctl) = AbortController::new() else { return };
         *self.0.live.borrow_mut() = Live { abort: Some(ctl.clone()), ..Live::default() };
         self.update(|s| s.busy = true);
         let this = self.clone();
         spawn_local(async move {
             let signal = ctl.signal();
-            let calls =
-                this.state().turns.iter().find(|t| t.id == id).map(|t| t.tool_calls.clone()).unwrap_or_default();
             for call in &calls {
-                if signal.aborted() {
-                    break;
-                }
-                let result = this.run_call(call, &signal).await;
+                let result = match blocked {
+                    Some(why) => ToolResult::error(&call.id, why),
+                    None if signal.aborted() => ToolResult::error(&call.id, STOPPED),
+                    None => this.run_call(call, &signal).await,
+                };
                 this.update_turn(id, |t| t.tool_results.push(result.clone()));
                 this.persist();
                 this.emit(ChatEvent::ToolCall { call, result: &result });
             }
-            let stopped = signal.aborted();
-            this.update_turn(id, |t| t.answer_open_calls("stopped by the user"));
             *this.0.live.borrow_mut() = Live::default();
             this.update(|s| {
                 s.busy = false;
                 s.confirm = None;
             });
-            this.persist();
-            if !stopped {
+            if blocked.is_none() && !signal.aborted() {
                 this.answer();
             }
         });
     }
 
-    fn emit_tool_errors(&self, id: u32) {
-        let turn = self.state().turns.iter().find(|t| t.id == id).cloned();
-        for (call, result) in
-            turn.iter().flat_map(|t| t.tool_calls.iter().filter_map(|c| Some((c, t.result_of(&c.id)?))))
-        {
-            self.emit(ChatEvent::ToolCall { call, result });
-        }
-    }
-
     /// Runs one call: asks first when its tool wants confirmation, then calls it within its timeout.
     async fn run_call(&self, call: &ToolCall, signal: &AbortSignal) -> ToolResult {
         let tool = self.0.tools.borrow().iter().find(|t| t.name == call.name).cloned();
-        let Some(tool) = tool else { return ToolResult::error(&call.id, &format!("no tool named {}", call.name)) };
+        let Some(tool) = tool else { return ToolResult::error(&call.id, &["no tool named ", &call.name].concat()) };
         if tool.confirm {
             let asked = Promise::new(&mut |resolve, _| *self.0.confirm.borrow_mut() = Some(resolve));
             self.update(|s| s.confirm = Some(call.id.clone()));
             let answer = race(asked, signal, None).await;
             self.update(|s| s.confirm = None);
             if !matches!(answer, Ok(v) if v.is_truthy()) {
-                let why = if signal.aborted() { "stopped by the user" } else { "the user declined to run this tool" };
+                let why = if signal.aborted() { STOPPED } else { "the user declined to run this tool" };
                 return ToolResult::error(&call.id, why);
             }
         }
@@ -268,27 +256,27 @@ async fn invoke(tool: &Tool, arguments: &str, signal: &AbortSignal, timeout_ms: 
     match race(Promise::resolve(&out), signal, Some(timeout_ms)).await {
         Ok(v) if v.is_undefined() => Ok("null".into()),
         Ok(v) => Some(json::stringify(&v)).filter(|s| !s.is_empty()).ok_or_else(|| "the result is not JSON".into()),
-        Err(e) if e.as_string().as_deref() == Some(TIMED_OUT) => Err(format!("timed out after {timeout_ms} ms")),
-        Err(_) if signal.aborted() => Err("stopped by the user".into()),
+        Err(e) if e.as_string().as_deref() == Some(TIMED_OUT) => {
+            Err(["timed out after ", &timeout_ms.to_string(), " ms"].concat())
+        }
+        Err(_) if signal.aborted() => Err(STOPPED.into()),
         Err(e) => Err(message(&e)),
     }
 }
 
 const TIMED_OUT: &str = "edgechat:timeout";
+const STOPPED: &str = "stopped by the user";
 
 /// `work`, unless `signal` aborts or `timeout_ms` passes first (then an error: the abort event, [`TIMED_OUT`]).
 async fn race(work: Promise, signal: &AbortSignal, timeout_ms: Option<u32>) -> Result<JsValue, JsValue> {
-    let s = signal.clone();
-    let stop = Promise::new(&mut |_, reject| s.set_onabort(Some(&reject)));
-    let all = js_sys::Array::of2(&work, &stop);
-    if let (Some(ms), Some(w)) = (timeout_ms, web_sys::window()) {
-        let timer = Promise::new(&mut |_, reject| {
+    let end = Promise::new(&mut |_, reject| {
+        signal.set_onabort(Some(&reject));
+        if let (Some(ms), Some(w)) = (timeout_ms, web_sys::window()) {
             let ms = ms.min(i32::MAX as u32) as i32;
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(&reject, ms, &TIMED_OUT.into());
-        });
-        all.push(&timer);
-    }
-    let r = JsFuture::from(Promise::race(&all)).await;
+        }
+    });
+    let r = JsFuture::from(Promise::race(&js_sys::Array::of2(&work, &end))).await;
     signal.set_onabort(None);
     r
 }

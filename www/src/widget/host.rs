@@ -57,7 +57,7 @@ fn dispatch(target: &EventTarget, name: &str, detail: &JsValue) {
     init.set_bubbles(true);
     init.set_composed(true);
     init.set_detail(detail);
-    if let Ok(ev) = CustomEvent::new_with_event_init_dict(&format!("edgechat:{name}"), &init) {
+    if let Ok(ev) = CustomEvent::new_with_event_init_dict(&["edgechat:", name].concat(), &init) {
         let _ = target.dispatch_event(&ev);
     }
 }

@@ -724,8 +724,13 @@ impl Panel {
             if let Some(p) = &s.problem {
                 // The one problem the model reports: a message over the edge's length limit.
                 let max = s.config.as_ref().and_then(|c| c.limits.max_message_chars);
-                let e =
-                    text(doc, &self.form, "p", "ec-problem", &max.map_or_else(|| p.clone(), |m| t.n(S::TooLong, m)));
+                let e = text(
+                    doc,
+                    &self.form,
+                    "p",
+                    "ec-problem",
+                    &max.map_or_else(|| p.clone(), |m| t.n(S::TooLong, m as u64)),
+                );
                 let _ = e.set_attribute("role", "alert");
                 self.problem = Some((p.clone(), e));
             }

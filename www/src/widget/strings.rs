@@ -1,6 +1,6 @@
 //! Every text the widget shows, each replaceable: the element's `strings` property (`el.strings = { send: 'Envoyer'
 //! }`), [`Options::strings`](super::Options::strings) from Rust. A text missing from it keeps its English default.
-//! `{n}`, `{i}`, `{o}`, `{c}`, `{cost}` in a text are filled in. The keys and defaults are [`STRINGS`] (www/README.md
+//! `{n}`, `{i}`, `{o}`, `{c}`, `{$}` in a text are filled in. The keys and defaults are [`STRINGS`] (www/README.md
 //! lists them too).
 
 use wasm_bindgen::JsValue;
@@ -54,7 +54,7 @@ strings! {
     ToolFailed "toolFailed" "Failed:"
     TooLong "tooLong" "Your message is longer than the {n} characters allowed."
     Usage "usage" "{i} in · {o} out"
-    UsageDetail "usageDetail" "Input tokens: {i}, cached: {c}, output tokens: {o}, cost: {cost}"
+    UsageDetail "usageDetail" "Input tokens: {i}, cached: {c}, output tokens: {o}, cost: {$}"
     Unknown "unknown" "unknown"
     Estimated "estimated" "(estimated)"
     Steps "steps" "{n} steps"
@@ -98,9 +98,29 @@ impl Strings {
     }
 
     /// The text `s` with `{n}` filled in.
-    pub fn n(&self, s: S, n: impl std::fmt::Display) -> String {
-        self.get(s).replace("{n}", &n.to_string())
+    pub fn n(&self, s: S, n: u64) -> String {
+        fill(self.get(s), &[('n', &n.to_string())])
     }
+}
+
+/// `text` with each `{k}` of `values` (`(k, value)`, `k` one character) replaced; other braces stay.
+pub fn fill(text: &str, values: &[(char, &str)]) -> String {
+    let mut parts = text.split('{');
+    let mut out = String::from(parts.next().unwrap_or_default());
+    for p in parts {
+        let mut cs = p.chars();
+        let key = cs.next();
+        let value = values.iter().find(|(c, _)| Some(*c) == key).filter(|_| cs.next() == Some('}'));
+        match value {
+            Some((_, v)) => out.push_str(v),
+            None => {
+                out.push('{');
+                cs = p.chars();
+            }
+        }
+        out.push_str(cs.as_str());
+    }
+    out
 }
 
 /// An error's short label (with the wait, when rate limited), in the page's words.
@@ -115,7 +135,7 @@ pub(crate) fn error_label(e: &ChatError, t: &Strings) -> String {
     });
     match e.retry_after_ms {
         Some(ms) if e.kind == ErrorKind::RateLimited => {
-            format!("{label}: {}", t.n(S::TryAgain, ms.div_ceil(1000).max(1)))
+            [label, ": ", &t.n(S::TryAgain, ms.div_ceil(1000).max(1))].concat()
         }
         _ => label.to_string(),
     }

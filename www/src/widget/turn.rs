@@ -5,7 +5,7 @@
 use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
-use super::strings::error_label;
+use super::strings::{error_label, fill};
 use super::{add, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
@@ -211,14 +211,26 @@ fn dollars(c: f64, places: u32) -> String {
 
 /// The footnote (the question's `total` over its `steps`) and its tooltip (this request's `own` usage).
 fn usage_note(total: &UsageInfo, steps: usize, own: &UsageInfo, s: &Strings) -> (String, String) {
-    let fill = |t: &str, u: &UsageInfo| {
+    let note = |t: S, u: &UsageInfo| {
         let cost = u.cost_usd.map_or_else(|| s.get(S::Unknown).to_string(), |c| dollars(c, 6));
-        let t = t.replace("{i}", &u.input_tokens.to_string()).replace("{o}", &u.output_tokens.to_string());
-        t.replace("{c}", &u.cache_read_input_tokens.to_string()).replace("{cost}", &cost)
+        let (i, o, c) =
+            (u.input_tokens.to_string(), u.output_tokens.to_string(), u.cache_read_input_tokens.to_string());
+        let mut t = fill(s.get(t), &[('i', &i), ('o', &o), ('c', &c), ('$', &cost)]);
+        if u.estimated {
+            t = [&t, " ", s.get(S::Estimated)].concat();
+        }
+        t
     };
-    let est = |u: &UsageInfo| if u.estimated { format!(" {}", s.get(S::Estimated)) } else { String::new() };
-    let cost = total.cost_usd.map(|c| format!(" · {}", dollars(c, 4))).unwrap_or_default();
-    let steps = if steps > 1 { format!(" · {}", s.n(S::Steps, steps)) } else { String::new() };
-    let short = format!("{}{cost}{}{steps}", fill(s.get(S::Usage), total), est(total));
-    (short, format!("{}{}", fill(s.get(S::UsageDetail), own), est(own)))
+    let mut short =
+        fill(s.get(S::Usage), &[('i', &total.input_tokens.to_string()), ('o', &total.output_tokens.to_string())]);
+    if let Some(c) = total.cost_usd {
+        short = [&short, " · ", &dollars(c, 4)].concat();
+    }
+    if total.estimated {
+        short = [&short, " ", s.get(S::Estimated)].concat();
+    }
+    if steps > 1 {
+        short = [&short, " · ", &s.n(S::Steps, steps as u64)].concat();
+    }
+    (short, note(S::UsageDetail, own))
 }
