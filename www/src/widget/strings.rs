@@ -140,3 +140,32 @@ pub(crate) fn error_label(e: &ChatError, t: &Strings) -> String {
         _ => label.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_known_one_letter_placeholders_only() {
+        let v = [('n', "3"), ('$', "$0.01")];
+        assert_eq!(fill("{n} steps, {$}", &v), "3 steps, $0.01");
+        assert_eq!(fill("{x} {n", &v), "{x} {n", "unknown or unclosed braces stay");
+        assert_eq!(fill("{{n}}", &v), "{3}");
+        assert_eq!(fill("é{n}ü", &v), "é3ü");
+        assert_eq!(fill("", &v), "");
+    }
+
+    #[test]
+    fn replaced_texts_win_and_the_rest_stay_english() {
+        let mut s = Strings::default();
+        assert!(s.set("send", "Envoyer") && s.set("send", "Envoi"));
+        assert!(!s.set("nope", "x"));
+        assert_eq!((s.get(S::Send), s.get(S::Stop)), ("Envoi", "Stop"));
+        assert_eq!(s.n(S::TooLong, 8000), "Your message is longer than the 8000 characters allowed.");
+        assert_eq!(STRINGS.len(), S::TryAgain as usize + 1, "one key per text");
+        let mut keys: Vec<_> = STRINGS.iter().map(|(k, _)| k).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), STRINGS.len(), "distinct keys");
+    }
+}
