@@ -5,6 +5,7 @@
 //! results appended (a new answer turn). At most the edge's `max_steps` steps follow a question; calls beyond are
 //! not run. A call that is not run (the limit, a Stop, the user's no, a tool the page does not have, a page closed
 //! meanwhile) still gets an error result, so the history always answers every call and the next question can go.
+//! On a page without tools nothing runs and the calls stay out of the history, as before client tools.
 
 use std::rc::Rc;
 
@@ -129,9 +130,10 @@ impl ToolResult {
 }
 
 impl Turn {
-    /// A finished answer whose calls go back with their results (an interrupted one's calls are never sent).
+    /// A finished answer whose calls the page's tools took up: they go back with their results. The calls of an
+    /// interrupted answer, and of one on a page without tools, are shown but never sent (only the text goes).
     pub fn sends_calls(&self) -> bool {
-        self.status == Status::Done && !self.tool_calls.is_empty()
+        self.status == Status::Done && !self.tool_calls.is_empty() && !self.tool_results.is_empty()
     }
 
     /// The result of call `id`, once it is in.
@@ -139,7 +141,8 @@ impl Turn {
         self.tool_results.iter().find(|r| r.call_id == id)
     }
 
-    /// Error results for every call without one (`why`), so the history answers them all.
+    /// Error results for every call without one (`why`), so the history answers them all (once any call has a
+    /// result: calls none of which ran are not sent at all).
     pub(super) fn answer_open_calls(&mut self, why: &str) {
         if !self.sends_calls() {
             return;
@@ -184,7 +187,8 @@ impl Chat {
         let (calls, steps) = {
             let s = self.state();
             let Some(i) = s.turns.iter().position(|t| t.id == id) else { return };
-            if !s.turns[i].sends_calls() || !s.turns[i].tool_results.is_empty() {
+            let t = &s.turns[i];
+            if t.status != Status::Done || t.tool_calls.is_empty() || !t.tool_results.is_empty() {
                 return;
             }
             // Answers since the question that asked for tools: this one and the steps before it.
@@ -192,13 +196,11 @@ impl Chat {
             (s.turns[i].tool_calls.clone(), steps.count() as u32)
         };
         let max = self.state().config.as_ref().and_then(|c| c.max_tool_steps).unwrap_or(DEFAULT_MAX_STEPS);
-        let blocked = if steps > max {
-            Some("tool step limit reached")
-        } else if self.0.tools.borrow().is_empty() {
-            Some("this page has no tools")
-        } else {
-            None
-        };
+        // A page without tools leaves the calls unanswered and unsent (structured output's forced tool, say).
+        if self.0.tools.borrow().is_empty() {
+            return;
+        }
+        let blocked = (steps > max).then_some("tool step limit reached");
         let Ok(ctl) = AbortController::new() else { return };
         *self.0.live.borrow_mut() = Live { abort: Some(ctl.clone()), ..Live::default() };
         self.update(|s| s.busy = true);

@@ -14,7 +14,7 @@ use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, 
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::session::Session;
-use crate::state::{Chat, State, Tool};
+use crate::state::{Chat, State, Status, Tool};
 
 mod bubble;
 #[cfg(feature = "byok")]
@@ -684,7 +684,12 @@ impl Panel {
                 empty: t.text.is_empty(),
                 reconnecting: t.reconnecting,
                 usage: t.usage.map(|_| s.loop_usage(t.id)),
-                calls: (t.tool_calls.len(), t.tool_results.len(), s.confirm.clone()),
+                calls: (
+                    t.tool_calls.len(),
+                    t.tool_results.len(),
+                    s.confirm.clone(),
+                    s.busy && i + 1 == s.turns.len() && t.status == Status::Done,
+                ),
                 retry: i + 1 == s.turns.len() && idle,
                 cont: i + 1 == s.turns.len() && idle && t.can_continue() && !s.byok_active(),
                 edit: last_user == Some(i) && idle,

@@ -19,8 +19,8 @@ pub(super) struct Look {
     pub(super) reconnecting: bool,
     /// The usage of the question's tool steps up to this answer, and how many steps that is.
     pub(super) usage: Option<(UsageInfo, usize)>,
-    /// Tool calls shown, their results in, and the call waiting for the user's answer.
-    pub(super) calls: (usize, usize, Option<String>),
+    /// Tool calls shown, their results in, the call waiting for the user's answer, and whether its tools run now.
+    pub(super) calls: (usize, usize, Option<String>, bool),
     /// Last turn and idle: Retry and Regenerate.
     pub(super) retry: bool,
     /// Continue is offered.
@@ -122,7 +122,7 @@ impl TurnDom {
             self.parts.push(p);
         }
         if !t.tool_calls.is_empty() {
-            self.parts.push(calls(doc, frag, t, look.calls.2.as_deref(), s));
+            self.parts.push(calls(doc, frag, t, (look.calls.2.as_deref(), look.calls.3), s));
         }
         if look.reconnecting {
             let p = text(doc, frag, "p", "ec-reconnecting", s.get(S::Reconnecting));
@@ -162,7 +162,7 @@ impl TurnDom {
 
 /// The answer's tool calls: each call's name and arguments, then its result (text in a `<pre>`, never markup),
 /// the question whether to run it, or that it is running.
-fn calls(doc: &Document, frag: &Node, t: &Turn, waiting: Option<&str>, s: &Strings) -> Element {
+fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>, bool), s: &Strings) -> Element {
     let list = add(doc, frag, "ul", "ec-calls");
     let _ = list.set_attribute("aria-label", s.get(S::ToolCalls));
     for c in &t.tool_calls {
@@ -191,7 +191,7 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, waiting: Option<&str>, s: &Strin
                 button(doc, &ask, "ec-btn ec-deny", s.get(S::Deny));
                 "confirm"
             }
-            None if t.sends_calls() => {
+            None if active => {
                 let _ = text(doc, &li, "span", "ec-running", s.get(S::Running)).set_attribute("role", "status");
                 "running"
             }
