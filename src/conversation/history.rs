@@ -6,8 +6,8 @@
 //! - an assistant turn has text or tool calls; its tool calls have non-empty, distinct ids and non-empty names;
 //! - every tool call of an assistant turn is answered by a tool turn before any other turn follows;
 //! - a tool turn answers a call of the nearest assistant turn before it, once;
-//! - fields only make sense on their role (`tool_calls` on assistant, `tool_call_id` on tool, `interrupted` on
-//!   assistant).
+//! - fields only make sense on their role (`tool_calls` on assistant, `tool_call_id` and `is_error` on tool,
+//!   `interrupted` on assistant).
 //!
 //! An assistant turn may open the history (a widget's greeting) and may follow another assistant turn (a
 //! continuation); trimming removes a leading assistant turn before a request is sent (see [`super::trim`]).
@@ -276,6 +276,9 @@ fn check_fields(message: &Message) -> Result<(), ConversationError> {
     }
     if message.role != Role::Tool && message.tool_call_id.is_some() {
         return misplaced("tool_call_id");
+    }
+    if message.role != Role::Tool && message.is_error {
+        return misplaced("is_error");
     }
     Ok(())
 }

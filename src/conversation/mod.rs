@@ -72,6 +72,10 @@ pub struct Message {
     /// An assistant turn cut off before it finished (stopped, truncated, failed). Kept in history.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// For a tool turn: the tool failed and `content` says why (Anthropic's `tool_result` `is_error`; the OpenAI
+    /// APIs have no flag and get the content alone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
 }
 
 impl Message {
@@ -83,6 +87,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: None,
             interrupted: false,
+            is_error: false,
         }
     }
     /// An assistant turn.
@@ -92,6 +97,10 @@ impl Message {
     /// A tool result answering call `tool_call_id`.
     pub fn tool(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
         Self { role: Role::Tool, tool_call_id: Some(tool_call_id.into()), ..Self::user(content) }
+    }
+    /// A tool's failure answering call `tool_call_id`: `content` says what went wrong ([`Message::is_error`]).
+    pub fn tool_error(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        Self { is_error: true, ..Self::tool(tool_call_id, content) }
     }
 }
 

@@ -212,8 +212,8 @@ pub(crate) fn validate(kind: ProviderKind, config: &ProviderConfig, req: &ChatRe
     if kind != ProviderKind::OpenAiCompatible && api_key(config).is_none() {
         return fail("an API key is required (only openai-compatible servers may go without)".into());
     }
-    if req.tools.iter().any(|t| t.name.trim().is_empty()) {
-        return fail("a tool has an empty name".into());
+    if let Err(e) = super::tools::check_names(&req.tools) {
+        return fail(e.to_string());
     }
     let mut open: Vec<&str> = Vec::new();
     for (i, m) in req.messages.iter().enumerate() {

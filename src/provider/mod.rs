@@ -43,7 +43,7 @@ pub struct ProviderConfig {
     pub extra_headers: Vec<(String, String)>,
 }
 
-/// A tool the model may call.
+/// A tool the model may call. [`ToolSpec::check`] / [`check_tools`] say whether every provider accepts it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolSpec {
     /// Function name.
@@ -159,5 +159,7 @@ mod decoder;
 mod error;
 mod headers;
 mod json;
+mod tools;
 
 pub use decoder::StreamDecoder;
+pub use tools::{check_tools, ToolSpecError, MAX_TOOL_NAME_LEN};

@@ -97,7 +97,7 @@ test("a fresh project installs the tarball and its TypeScript sees the element's
   writeFileSync(
     join(project, 'src', 'main.ts'),
     `import 'edge-chat';
-import type { EdgeChatAttributes, EdgeChatElement } from 'edge-chat';
+import type { EdgeChatAttributes, EdgeChatElement, EdgeChatTool, EdgeChatUsageDetail } from 'edge-chat';
 
 const chat: EdgeChatElement = document.createElement('edge-chat');
 chat.endpoint = new URLSearchParams(location.search).get('edge') ?? '';
@@ -109,8 +109,45 @@ chat.sessionToken = null;
 chat.mode = 'sideways';
 chat.mode = 'inline';
 const found: EdgeChatElement | null = document.querySelector('edge-chat');
-const props: EdgeChatAttributes = { 'site-key': 'pk_x', byok: true };
+const props: EdgeChatAttributes = { 'site-key': 'pk_x', byok: true, greeting: 'Hi', suggestions: 'a|b', dir: 'rtl' };
 console.log(found, props);
+// The rest of the element's API: texts, client tools, methods, events (typed on the element and on the document).
+chat.greeting = 'Hello! Ask about your order.';
+chat.suggestions = ['Where is my order?'];
+chat.strings = { send: 'Envoyer', tooLong: 'Trop long ({n})' };
+// @ts-expect-error: only known strings keys
+chat.strings = { sned: 'x' };
+chat.strings = {};
+const lookup: EdgeChatTool = {
+  name: 'lookup_order',
+  parameters: { type: 'object', properties: { number: { type: 'string' } } },
+  run: async (args) => ({ number: args.number, status: 'shipped' }),
+  confirm: false,
+  timeout_ms: 5000,
+};
+// @ts-expect-error: parameters is an object schema
+const bad: EdgeChatTool = { name: 'x', parameters: { type: 'string' }, run: () => 1 };
+console.log(bad);
+// Typed, not run here (this edge allows no client tools; tests/browser/tools.test.mjs runs them).
+function withTools(c: EdgeChatElement): boolean {
+  c.tools = [lookup];
+  c.toolTimeout = 10000;
+  const sent: boolean = c.send('Hi');
+  c.clear();
+  c.open();
+  c.close();
+  return sent;
+}
+console.log(withTools);
+chat.addEventListener('edgechat:usage', (e) => {
+  const u: EdgeChatUsageDetail = e.detail;
+  console.log(u.total.output_tokens, u.steps);
+});
+document.addEventListener('edgechat:tool-call', (e) => console.log(e.detail.name, e.detail.is_error));
+document.addEventListener('edgechat:message', (e) => {
+  (window as unknown as { heard: string[] }).heard.push(\`\${e.detail.role}:\${e.detail.status}\`);
+});
+(window as unknown as { heard: string[] }).heard = [];
 document.body.append(chat);
 `,
   );
@@ -180,6 +217,9 @@ test('the bundled page chats through the real edge in Chromium: the widget strea
     { timeout: 15000 },
   );
   assert.match(await answer.locator('.ec-md').innerText(), /Mock answer to: Hello from a Vite bundle/);
+  // The page's listener on `document` heard the composed events; the replaced text shows.
+  assert.deepEqual(await page.evaluate(() => window.heard), ['user:done', 'assistant:done']);
+  assert.equal(await chat.locator('.ec-send').innerText(), 'Send', 'strings were reset to {}');
   assert.deepEqual(browser.consoleErrors, []);
   await shot(page, 'npm-package-vite');
   const sent = up.requests().filter((r) => /chat\/completions$/.test(r.path));

@@ -129,7 +129,11 @@ test('npm package: package.json exports, files and metadata', () => {
 });
 
 test('npm package: custom-elements.json and the .d.ts describe the element the loader defines', () => {
-  const observed = JSON.parse(/observedAttributes = (\[[^\]]*\])/.exec(loader)[1].replaceAll("'", '"'));
+  const list = /observedAttributes = (\[[^\]]*\])/
+    .exec(loader)[1]
+    .replaceAll("'", '"')
+    .replace(/,\s*\]$/, ']');
+  const observed = JSON.parse(list);
   // Attributes the stylesheet reads (`:host([position=…])`) take effect without the loader observing them.
   const css = read('www/style/edgechat.css');
   const styled = [...css.matchAll(/:host\(\[([\w-]+)[=\]]/g)].map((m) => m[1]).filter((n) => !observed.includes(n));
@@ -149,9 +153,29 @@ test('npm package: custom-elements.json and the .d.ts describe the element the l
     assert.match(loader, new RegExp(`^\\s+${m.name}\\(`, 'm'), `loader has ${m.name}`);
     assert.match(types, new RegExp(`^\\s+${m.name}\\(`, 'm'), `.d.ts declares ${m.name}`);
   }
-  assert.deepEqual(element.events, []);
-  assert.doesNotMatch(loader, /dispatchEvent/, 'the loader dispatches no events (else list them)');
+  // Events: the widget dispatches them (www/src/widget/host.rs) as `edgechat:<name>`; the manifest and the .d.ts list
+  // exactly those.
+  const host = read('www/src/widget/host.rs');
+  const dispatched = [...host.matchAll(/(?:=> \(|^\s+\(?)"([\w-]+)",/gm)].map((m) => `edgechat:${m[1]}`);
+  assert.ok(host.includes('set_composed(true)') && host.includes('set_bubbles(true)'), 'composed, bubbling events');
+  assert.deepEqual(element.events.map((e) => e.name).sort(), [...dispatched].sort());
+  assert.deepEqual(dispatched.sort(), ['edgechat:error', 'edgechat:message', 'edgechat:tool-call', 'edgechat:usage']);
+  for (const e of dispatched) assert.match(types, new RegExp(`'${e}': CustomEvent<`), `.d.ts declares ${e}`);
+  assert.doesNotMatch(loader, /dispatchEvent/, 'the loader dispatches none of its own (else list them)');
   assert.match(types, /'edge-chat': EdgeChatElement/, 'HTMLElementTagNameMap');
+});
+
+test("npm package: the .d.ts and the READMEs list exactly the widget's strings keys", () => {
+  const rust = read('www/src/widget/strings.rs');
+  const keys = [...rust.matchAll(/^\s+[A-Z]\w* "(\w+)" "/gm)].map((m) => m[1]);
+  assert.ok(keys.length > 40, `${keys.length} keys`);
+  const block = /export interface EdgeChatStrings \{([\s\S]*?)\n\}/.exec(types)[1];
+  assert.deepEqual(
+    [...block.matchAll(/^\s+(\w+)\?: string;/gm)].map((m) => m[1]),
+    keys,
+  );
+  const docs = read('www/README.md');
+  for (const k of keys) assert.ok(docs.includes(`| \`${k}\` |`), `www/README.md lists strings key ${k}`);
 });
 
 test('npm package: the manifest lists exactly the custom properties the stylesheet reads from the page', () => {

@@ -229,9 +229,9 @@ function outputItems(plan) {
       summary: [{ type: 'summary_text', text: plan.reasoning.join('') }],
     });
   }
-  for (const c of plan.toolCalls) {
+  for (const [i, c] of plan.toolCalls.entries()) {
     items.push({
-      id: `fc_mock${plan.idSeed}`,
+      id: `fc_mock${plan.idSeed}${i || ''}`,
       type: 'function_call',
       status: 'completed',
       arguments: c.args,

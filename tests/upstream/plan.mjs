@@ -69,6 +69,99 @@ function requireModel(body) {
   }
 }
 
+// Tool turns are checked as the real APIs check them: every call answered right after it, every result answering a
+// call of the turn before, with the providers' own error messages.
+
+/** Chat Completions: tool messages follow the assistant message with `tool_calls`, one per call id. */
+function checkChatToolTurns(msgs) {
+  let open = null;
+  msgs.forEach((m, i) => {
+    if (m.role === 'tool') {
+      if (!open || !open.has(m.tool_call_id)) {
+        throw new RequestError(
+          400,
+          "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+          { param: `messages.[${i}].role` },
+        );
+      }
+      if (typeof m.content !== 'string' && !Array.isArray(m.content)) {
+        throw new RequestError(400, `Invalid type for 'messages[${i}].content'.`, { param: `messages[${i}].content` });
+      }
+      open.delete(m.tool_call_id);
+      return;
+    }
+    if (open?.size) {
+      throw new RequestError(
+        400,
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. " +
+          `The following tool_call_ids did not have response messages: ${[...open].join(', ')}`,
+        { param: 'messages' },
+      );
+    }
+    open = m.role === 'assistant' && Array.isArray(m.tool_calls) ? new Set(m.tool_calls.map((c) => c.id)) : null;
+  });
+}
+
+/** Responses: every `function_call_output` has a `function_call` with its `call_id` before it. */
+function checkResponsesToolItems(items) {
+  const calls = new Set();
+  for (const it of items) {
+    if (it.type === 'function_call') calls.add(it.call_id);
+    if (it.type === 'function_call_output') {
+      if (!calls.has(it.call_id)) {
+        throw new RequestError(400, `No tool call found for function call output with call_id ${it.call_id}.`, {
+          param: 'input',
+        });
+      }
+      if (typeof it.output !== 'string' && !Array.isArray(it.output)) {
+        throw new RequestError(400, "Invalid type for 'output'.", { param: 'input' });
+      }
+    }
+  }
+}
+
+/** Anthropic: the user message after `tool_use` blocks starts with a `tool_result` for each, and no other. */
+function checkAnthropicToolBlocks(msgs) {
+  msgs.forEach((m, i) => {
+    const blocks = Array.isArray(m.content) ? m.content : [];
+    const uses = m.role === 'assistant' ? blocks.filter((b) => b?.type === 'tool_use').map((b) => b.id) : [];
+    const prev = msgs[i - 1];
+    const asked =
+      prev?.role === 'assistant' && Array.isArray(prev.content)
+        ? prev.content.filter((b) => b?.type === 'tool_use').map((b) => b.id)
+        : [];
+    const results = blocks.filter((b) => b?.type === 'tool_result');
+    for (const r of results) {
+      if (m.role !== 'user' || !asked.includes(r.tool_use_id)) {
+        throw new RequestError(
+          400,
+          `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${r.tool_use_id}. ` +
+            'Each `tool_result` block must have a corresponding `tool_use` block in the previous message.',
+        );
+      }
+      if (r.is_error !== undefined && typeof r.is_error !== 'boolean') {
+        throw new RequestError(400, `messages.${i}.content: is_error: Input should be a valid boolean`);
+      }
+    }
+    if (uses.length) {
+      const next = msgs[i + 1];
+      const answered = new Set(
+        Array.isArray(next?.content)
+          ? next.content.filter((b) => b?.type === 'tool_result').map((b) => b.tool_use_id)
+          : [],
+      );
+      const missing = uses.filter((id) => !answered.has(id));
+      if (next && missing.length) {
+        throw new RequestError(
+          400,
+          `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ` +
+            `${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+        );
+      }
+    }
+  });
+}
+
 /** Normalizes a Chat Completions request body. Throws RequestError on a body the real API rejects. */
 export function normalizeChat(body) {
   requireModel(body);
@@ -80,6 +173,7 @@ export function normalizeChat(body) {
   }
   const msgs = body.messages;
   requireMessageObjects(msgs, 'messages');
+  checkChatToolTurns(msgs);
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
   const tools = (Array.isArray(body.tools) ? body.tools : [])
@@ -127,6 +221,7 @@ export function normalizeResponses(body) {
   if (!Array.isArray(items))
     throw new RequestError(400, "Invalid type for 'input'.", { param: 'input', code: 'invalid_type' });
   requireMessageObjects(items, 'input');
+  checkResponsesToolItems(items);
   const msgs = items.filter((i) => i && (i.role || i.type === 'message'));
   const last = items[items.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
@@ -172,6 +267,7 @@ export function normalizeMessages(body) {
   }
   const msgs = body.messages;
   requireMessageObjects(msgs, 'messages');
+  checkAnthropicToolBlocks(msgs);
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs]
     .reverse()
@@ -269,8 +365,26 @@ export function buildPlan(norm, opts = {}) {
     if (plan.reasoning.length < r.length) stop = 'length';
   }
 
-  const tool = stop === 'end' ? pickTool(norm) : null;
-  if (tool) {
+  // Queued calls are exactly the calls; queued text is exactly the answer (no tool of the model's own choosing).
+  const tool = stop === 'end' && !opts.toolCalls && typeof opts.text !== 'string' ? pickTool(norm) : null;
+  if (stop === 'end' && opts.toolCalls?.length) {
+    // Calls queued by a test, in parallel, exactly as given (each must name a tool the request offers).
+    opts.toolCalls.forEach((c, i) => {
+      if (!norm.tools.some((t) => t.name === c.name)) {
+        throw new Error(`queued tool call ${c.name} names no tool of the request (${norm.tools.map((t) => t.name)})`);
+      }
+      const args = typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments ?? {});
+      const frags = fragment(args, `${seed}|${c.name}|${i}`);
+      plan.toolCalls.push({
+        id: `call_${idNum}${i}${hash32(c.name).toString(16)}`,
+        name: c.name,
+        args,
+        fragments: frags,
+      });
+    });
+    stop = 'tool';
+    if (typeof opts.text === 'string') plan.preamble = tokenize(opts.text);
+  } else if (tool) {
     const args = JSON.stringify(valueForSchema(tool.parameters, `${norm.lastUser}|${tool.name}`));
     let frags = fragment(args, `${seed}|${tool.name}`);
     if (frags.length > budget) {

@@ -37,6 +37,8 @@ pub struct ChatBody {
     /// Per-request cache control (`true`: the exact cache even when the temperature is not 0; `"bypass"`,
     /// `"refresh"`, `{"ttl": N}`).
     pub cache: Option<Control>,
+    /// The page's client tools (`[{"name", "description", "parameters"}]`), checked by [`crate::tools::accept`].
+    pub tools: Option<Value>,
 }
 
 impl ChatBody {
@@ -69,6 +71,7 @@ impl ChatBody {
             response_format: o.get("response_format").cloned(),
             continue_: o.bool("continue").map_err(bad)?.unwrap_or(false),
             cache: o.get("cache").map(Control::from_json).transpose().map_err(bad)?,
+            tools: o.get("tools").cloned(),
             summary: match o.get("summary") {
                 None => None,
                 Some(v) => Some(SummaryIn::read(v).map_err(bad)?),
@@ -135,6 +138,7 @@ fn read_message(v: &Value, path: &str) -> Result<Message, String> {
         tool_calls,
         tool_call_id: o.str("tool_call_id")?,
         interrupted: o.bool("interrupted")?.unwrap_or(false),
+        is_error: o.bool("is_error")?.unwrap_or(false),
     })
 }
 
@@ -223,7 +227,9 @@ pub fn prepare_as(
     for m in &mut messages {
         m.interrupted = false;
     }
+    let tools = crate::tools::accept(crate::tools::policy(config, caller.site), body.tools.as_ref(), &messages)?;
     let mut request = ChatRequest::new(entry.model.clone(), messages);
+    request.tools = tools;
     let site = caller.site.and_then(|k| config.site_keys.get(k));
     let base_system = crate::prompt::compose(&crate::prompt::Parts {
         global: config.instructions.as_deref(),

@@ -214,6 +214,8 @@ pub struct SiteKey {
     pub instructions: Option<String>,
     /// Cache answers per session subject: one user's answers are never served to another.
     pub cache_per_subject: bool,
+    /// Client tools pages using this key may send (`None`: none; `crate::tools`).
+    pub client_tools: Option<crate::tools::ClientTools>,
 }
 
 /// The resolved configuration the handler uses.
@@ -229,6 +231,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Publishable site keys.
     pub site_keys: Named<SiteKey>,
+    /// Client tools for callers without a site key (admitted by origin; `None`: none).
+    pub client_tools: Option<crate::tools::ClientTools>,
     /// Limits.
     pub limits: Limits,
     /// Retry policy (the core's).
@@ -353,6 +357,7 @@ impl Config {
             allow_model_ids: raw.allow_model_ids.unwrap_or(true),
             allowed_origins,
             site_keys: raw.site_keys,
+            client_tools: raw.client_tools,
             limits: raw.limits,
             retry: raw.retry,
             cache: raw.cache,
@@ -418,6 +423,7 @@ struct RawConfig {
     allow_model_ids: Option<bool>,
     allowed_origins: Option<Vec<String>>,
     site_keys: Named<SiteKey>,
+    client_tools: Option<crate::tools::ClientTools>,
     limits: Limits,
     retry: RetryPolicy,
     cache: CacheConfig,
@@ -443,6 +449,7 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
             "allow_model_ids",
             "allowed_origins",
             "site_keys",
+            "client_tools",
             "limits",
             "retry",
             "cache",
@@ -464,6 +471,7 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         allow_model_ids: o.bool("allow_model_ids")?,
         allowed_origins: o.strings("allowed_origins")?,
         site_keys: o.named("site_keys", read_site_key)?.unwrap_or_default(),
+        client_tools: client_tools(&o)?,
         limits: match o.get("limits") {
             Some(l) => read_limits(l, &o.path("limits"))?,
             None => Limits::default(),
@@ -538,14 +546,23 @@ fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
 }
 
 fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
-    let o = Obj::new(v, path, &["origins", "allow_no_origin", "require_session", "instructions", "cache_per_subject"])?;
+    let o = Obj::new(
+        v,
+        path,
+        &["origins", "allow_no_origin", "require_session", "instructions", "cache_per_subject", "client_tools"],
+    )?;
     Ok(SiteKey {
         origins: o.strings("origins")?.ok_or_else(|| format!("{} is required", o.path("origins")))?,
         allow_no_origin: o.bool("allow_no_origin")?.unwrap_or(false),
         require_session: o.bool("require_session")?.unwrap_or(false),
         instructions: o.str("instructions")?,
         cache_per_subject: o.bool("cache_per_subject")?.unwrap_or(false),
+        client_tools: client_tools(&o)?,
     })
+}
+
+fn client_tools(o: &Obj<'_>) -> Result<Option<crate::tools::ClientTools>, String> {
+    o.get("client_tools").map_or(Ok(None), |v| crate::tools::ClientTools::read(v, &o.path("client_tools")))
 }
 
 fn read_limits(v: &Value, path: &str) -> Result<Limits, String> {

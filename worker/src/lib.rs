@@ -21,6 +21,7 @@ pub mod resume;
 pub mod stream;
 pub mod task;
 pub mod token;
+pub mod tools;
 pub mod usage;
 
 #[cfg(target_arch = "wasm32")]

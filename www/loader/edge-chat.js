@@ -5,6 +5,10 @@
 // `token-url="/edgechat-token"` (the widget fetches {token, expires_at} with the page's cookies and refreshes it).
 // A bubble's corner: position="bottom-right" (default) or "bottom-left" (read by the stylesheet, so not observed here).
 // With the `byok` attribute the element loads the bring-your-own-key variant (byok/, a larger wasm) instead.
+// `greeting="…"` and `suggestions="First question|Second question"` fill an empty conversation; the `strings`
+// property replaces any UI text, the `tools` property registers client tools; methods send(text), clear(), open(),
+// close(); events edgechat:message, edgechat:usage, edgechat:error, edgechat:tool-call (composed, bubbling; the
+// wasm dispatches them on this element). All declared in packages/edge-chat/edge-chat.d.ts.
 // The wasm, its JS glue and the stylesheet are loaded relative to this file. The widget lives in a shadow root,
 // so the page's CSS cannot break it and it cannot break the page.
 // Every file is named literally in `new URL('./…', import.meta.url)` / `import('./…')` (never built from a variable)
@@ -27,7 +31,19 @@ const load = (byok) => {
 };
 
 class EdgeChat extends HTMLElement {
-  static observedAttributes = ['endpoint', 'site-key', 'title', 'mode', 'byok', 'session-token', 'token-url'];
+  // Messages sent before the widget loaded.
+  _queued = [];
+  static observedAttributes = [
+    'endpoint',
+    'site-key',
+    'title',
+    'mode',
+    'byok',
+    'session-token',
+    'token-url',
+    'greeting',
+    'suggestions',
+  ];
 
   // The widget reads it before every request, so a new token needs no remount. Kept in memory only; once set,
   // the property wins over the attribute.
@@ -42,7 +58,18 @@ class EdgeChat extends HTMLElement {
   connectedCallback() {
     // A property set before this class was defined (the script loads late) is an own property shadowing the
     // accessor: move it over.
-    for (const p of ['endpoint', 'siteKey', 'mode', 'byok', 'sessionToken']) {
+    for (const p of [
+      'endpoint',
+      'siteKey',
+      'mode',
+      'byok',
+      'sessionToken',
+      'greeting',
+      'suggestions',
+      'strings',
+      'tools',
+      'toolTimeout',
+    ]) {
       if (Object.hasOwn(this, p)) {
         const value = this[p];
         delete this[p];
@@ -73,12 +100,46 @@ class EdgeChat extends HTMLElement {
           attr('mode', 'inline'),
           this,
           attr('token-url') || undefined,
+          {
+            greeting: this.greeting || undefined,
+            suggestions: this.suggestions,
+            strings: this.strings,
+            tools: this.tools,
+            toolTimeout: this.toolTimeout,
+          },
         );
+        if (this._openAsked !== undefined) this._widget.set_open(this._openAsked);
+        for (const text of this._queued.splice(0)) this._widget.send(text);
       })
       .catch((err) => {
         host.textContent = `The chat could not load: ${err && err.message ? err.message : err}`;
         console.error('edge-chat:', err);
       });
+  }
+
+  // Sends `text` as the user's message (queued until the widget has loaded); false when it was not sent (blank, an
+  // answer in progress, too long).
+  send(text) {
+    if (this._widget) return this._widget.send(String(text));
+    this._queued.push(String(text));
+    return true;
+  }
+
+  // Starts a new, empty conversation.
+  clear() {
+    this._widget?.clear();
+  }
+
+  // Opens the bubble's panel (mode="bubble"; an inline widget is always open).
+  open() {
+    this._openAsked = true;
+    this._widget?.set_open(true);
+  }
+
+  // Closes the bubble's panel.
+  close() {
+    this._openAsked = false;
+    this._widget?.set_open(false);
   }
 
   disconnectedCallback() {
@@ -88,10 +149,7 @@ class EdgeChat extends HTMLElement {
   }
 
   attributeChangedCallback(name, old, value) {
-    if (this._widget && old !== value && name !== 'session-token') {
-      this.disconnectedCallback();
-      this.connectedCallback();
-    }
+    if (old !== value && name !== 'session-token') this._remount();
   }
 
   // Properties mirror the attributes (`title` is HTMLElement's own); setting one re-mounts the widget, as the
@@ -119,6 +177,54 @@ class EdgeChat extends HTMLElement {
   }
   set byok(value) {
     this.toggleAttribute('byok', Boolean(value));
+  }
+  get greeting() {
+    return this.getAttribute('greeting') ?? '';
+  }
+  set greeting(value) {
+    this.setAttribute('greeting', value);
+  }
+  // Attribute `suggestions`: starter questions separated by `|`.
+  get suggestions() {
+    return (this.getAttribute('suggestions') ?? '')
+      .split('|')
+      .map((q) => q.trim())
+      .filter(Boolean);
+  }
+  set suggestions(value) {
+    this.setAttribute('suggestions', Array.isArray(value) ? value.join('|') : String(value));
+  }
+  // Replacements for the widget's texts ({ send: 'Envoyer', … }); setting it re-mounts the widget.
+  get strings() {
+    return this._strings ?? {};
+  }
+  set strings(value) {
+    this._strings = value ?? {};
+    this._remount();
+  }
+  // Client tools: [{ name, description, parameters, run: async (args) => result, confirm?, timeout_ms? }].
+  // Used from the next request on (no re-mount).
+  get tools() {
+    return this._tools ?? [];
+  }
+  set tools(value) {
+    this._tools = Array.isArray(value) ? value : [];
+    this._widget?.set_tools(this._tools);
+  }
+  // A tool call's time limit in ms when its tool sets no `timeout_ms` (default 30000); re-mounts the widget.
+  get toolTimeout() {
+    return this._toolTimeout;
+  }
+  set toolTimeout(value) {
+    this._toolTimeout = value == null ? undefined : Number(value);
+    this._remount();
+  }
+
+  _remount() {
+    if (this._widget) {
+      this.disconnectedCallback();
+      this.connectedCallback();
+    }
   }
 }
 

@@ -84,6 +84,8 @@ pub struct Config {
     pub resumable: bool,
     /// A request may carry its own system prompt ([`RequestOptions::system`]).
     pub allow_system_prompt: bool,
+    /// Tool steps after a question the edge takes (`client_tools.max_steps`), when it takes client tools.
+    pub max_tool_steps: Option<u32>,
 }
 
 impl Config {
@@ -120,6 +122,7 @@ impl Config {
             simulated: json::flag(c, "simulated"),
             resumable: json::flag(c, "resumable"),
             allow_system_prompt: json::flag(c, "allow_system_prompt"),
+            max_tool_steps: json::uint(&json::get(c, "client_tools"), "max_steps").map(|n| n.min(100) as u32),
         }
     }
 }
@@ -367,7 +370,7 @@ pub enum EdgeEvent {
     Delta(String),
     /// Reasoning text.
     Reasoning(String),
-    /// A complete tool call the model asked for (shown, never run: the widget has no tools).
+    /// A complete tool call the model asked for (run once the answer ends, when the page has the tool).
     ToolCall(ToolCall),
     /// Usage and cost.
     Usage(UsageInfo),
@@ -619,24 +622,19 @@ impl RequestOptions {
     }
 }
 
-/// The `POST /api/chat` body: `{"model", "messages"}` in the core's `Message` shape (each message given as
-/// `(from the user, content, interrupted)`), the `options` that are set, `"continue": true` to carry on the
-/// partial assistant turn the messages end with, and `summary` (`{"text", "token", "covers"}`) when the messages
-/// are the ones after an edge-made summary.
-pub fn chat_body<'a>(
+/// The `POST /api/chat` body: `{"model", "messages"}` (`messages` in the core's `Message` shape), the `options`
+/// that are set, `"continue": true` to carry on the partial assistant turn the messages end with, `summary`
+/// (`{"text", "token", "covers"}`) when the messages are the ones after an edge-made summary, and the page's client
+/// `tools` (`[{"name", "description", "parameters"}]`).
+pub fn chat_body(
     model: &str,
-    messages: impl Iterator<Item = (bool, &'a str, bool)>,
+    messages: js_sys::Array,
     cont: bool,
     summary: Option<&JsValue>,
     options: Option<&RequestOptions>,
+    tools: Option<js_sys::Array>,
 ) -> String {
-    let list = js_sys::Array::new();
-    for (user, content, interrupted) in messages {
-        let o = Obj::new().set("role", if user { "user" } else { "assistant" }).set("content", content);
-        let o = if interrupted { o.set("interrupted", true) } else { o };
-        list.push(&o.build());
-    }
-    let body = Obj::new().set("model", model).set("messages", list).opt("summary", summary);
+    let body = Obj::new().set("model", model).set("messages", messages).opt("summary", summary).opt("tools", tools);
     let body = match options {
         Some(o) => o.add_to(body),
         None => body,

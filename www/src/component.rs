@@ -5,12 +5,15 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::widget::{Mode, Options, Widget};
+use crate::state::Tool;
+use crate::widget::{Mode, Options, Strings, Widget};
 
 /// The chat widget. Needs the stylesheet [`crate::STYLES`] in scope (the custom element adds it to its shadow root).
 /// Props may be plain values or signals; when one changes the widget is mounted anew with it (as the custom element
 /// does when an attribute changes): the conversation is kept, an answer in progress on a resumable edge resumes. A
-/// new `session_token` is handed to the mounted widget instead (a signed-in user's refreshed token).
+/// new `session_token` is handed to the mounted widget instead (a signed-in user's refreshed token). `tools` are
+/// the page's client tools (Rust functions: [`Tool::new`]); the widget's DOM events (`edgechat:message`, …) are
+/// dispatched on the component's `<div class="ec-host">`.
 #[component]
 pub fn ChatWidget(
     /// Base URL of the edge (`/api/...` is appended); empty for this page's origin.
@@ -31,9 +34,25 @@ pub fn ChatWidget(
     /// The host site's session token endpoint (`{"token", "expires_at"}`), instead of `session_token`.
     #[prop(into, optional)]
     token_url: Signal<Option<String>>,
+    /// The assistant's first words in an empty conversation (never sent).
+    #[prop(into, optional)]
+    greeting: Signal<Option<String>>,
+    /// Starter questions offered in an empty conversation.
+    #[prop(into, optional)]
+    suggestions: Signal<Vec<String>>,
+    /// Replacements for the widget's texts (see [`crate::STRINGS`]).
+    #[prop(into, optional)]
+    strings: Signal<Strings>,
+    /// Client tools the model may call (the edge must allow them for the site key).
+    #[prop(optional)]
+    tools: Vec<Tool>,
+    /// A tool call's time limit when its tool sets none (default 30 s).
+    #[prop(optional)]
+    tool_timeout_ms: Option<u32>,
 ) -> impl IntoView {
     let host = NodeRef::<html::Div>::new();
     let mounted = StoredValue::new_local(None::<Widget>);
+    let tools = StoredValue::new_local(tools);
     Effect::new(move |_| {
         let options = Options {
             endpoint: endpoint.get(),
@@ -42,6 +61,11 @@ pub fn ChatWidget(
             mode: mode.get(),
             session_token: session_token.get_untracked(),
             token_url: token_url.get(),
+            greeting: greeting.get(),
+            suggestions: suggestions.get(),
+            strings: strings.get(),
+            tools: tools.get_value(),
+            tool_timeout_ms,
         };
         if let Some(el) = host.get() {
             // The old widget goes first: it lets go of the conversation the new one restores.

@@ -34,16 +34,17 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(feature = "leptos")]
 pub use component::ChatWidget;
-pub use widget::{Mode, Options, Widget};
+pub use widget::{Mode, Options, Strings, Widget, S, STRINGS};
 
 /// The widget's stylesheet (the custom element loads the same file, `style/edgechat.css`, into its shadow root).
 pub const STYLES: &str = include_str!("../style/edgechat.css");
 
 #[cfg(feature = "embed")]
-/// A mounted widget; dropping it (or calling [`Mounted::unmount`]) removes the widget and its listeners.
+/// A mounted widget; dropping it (or calling [`Mounted::unmount`]) removes the widget and its listeners. The
+/// element's methods (`send`, `clear`, `open`, `close`) and its `tools` property call these.
 #[wasm_bindgen]
 pub struct Mounted {
-    _widget: Widget,
+    widget: Widget,
 }
 
 #[cfg(feature = "embed")]
@@ -51,11 +52,42 @@ pub struct Mounted {
 impl Mounted {
     /// Removes the widget.
     pub fn unmount(self) {}
+
+    /// Sends `text` as the user's message; `false` when it was not sent.
+    pub fn send(&self, text: &str) -> bool {
+        self.widget.send(text)
+    }
+
+    /// Starts a new conversation.
+    pub fn clear(&self) {
+        self.widget.clear();
+    }
+
+    /// Opens or closes the bubble's panel.
+    pub fn set_open(&self, open: bool) {
+        self.widget.set_open(open);
+    }
+
+    /// Replaces the client tools (`[{name, description, parameters, run, confirm?, timeout_ms?}]`).
+    pub fn set_tools(&self, tools: JsValue) {
+        self.widget.set_tools(tools_from_js(&tools));
+    }
+}
+
+/// The page's tool objects; entries without a name or a `run` function are left out.
+#[cfg(feature = "embed")]
+fn tools_from_js(v: &JsValue) -> Vec<state::Tool> {
+    if !js_sys::Array::is_array(v) {
+        return Vec::new();
+    }
+    js_sys::Array::from(v).iter().filter_map(|t| state::Tool::from_js(&t)).collect()
 }
 
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
 /// request the widget reads `element.sessionToken` (the element's property, which falls back to its
-/// `session-token` attribute); without one it fetches tokens from `token_url`, if given.
+/// `session-token` attribute); without one it fetches tokens from `token_url`, if given. `extra` carries the rest
+/// of the element's settings: `{greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The
+/// widget's events are dispatched on `element`.
 #[cfg(feature = "embed")]
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
@@ -65,11 +97,24 @@ pub fn mount_edge_chat(
     site_key: String,
     title: String,
     mode: String,
-    element: JsValue,
+    element: web_sys::Element,
     token_url: Option<String>,
+    extra: JsValue,
 ) -> Mounted {
-    let options = Options { endpoint, site_key: Some(site_key), title, mode: Mode::parse(&mode), ..Options::default() };
-    Mounted { _widget: Widget::mount_with(&container, options, session::Session::new(element, token_url)) }
+    let options = Options {
+        endpoint,
+        site_key: Some(site_key),
+        title,
+        mode: Mode::parse(&mode),
+        greeting: json::string(&extra, "greeting"),
+        suggestions: json::array(&extra, "suggestions").iter().filter_map(|q| q.as_string()).collect(),
+        strings: Strings::from_js(&json::get(&extra, "strings")),
+        tools: tools_from_js(&json::get(&extra, "tools")),
+        tool_timeout_ms: json::uint(&extra, "toolTimeout").map(|n| n.min(u64::from(u32::MAX)) as u32),
+        ..Options::default()
+    };
+    let session = session::Session::new(element.clone().into(), token_url);
+    Mounted { widget: Widget::mount_with(&container, options, session, &element) }
 }
 
 /// Incremental markdown rendering for plain JavaScript (also what `bench/widget` measures):

@@ -88,3 +88,35 @@ async fn a_new_session_token_goes_to_the_mounted_widget_without_a_remount() {
     let now = root.query_selector(".ec-widget").unwrap().expect("still mounted");
     assert!(now.is_same_node(Some(&widget)), "the same widget, not mounted anew");
 }
+
+#[wasm_bindgen_test]
+async fn greeting_suggestions_strings_and_tools_reach_the_widget_through_the_component() {
+    use edgechat_www::state::Tool;
+    use edgechat_www::Strings;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let mut strings = Strings::default();
+    assert!(strings.set("send", "Envoyer"));
+    assert!(!strings.set("no-such-key", "x"), "unknown keys are refused");
+    let tool = Tool::new("now", "The time", r#"{"type":"object"}"#, |_| {
+        js_sys::Promise::resolve(&wasm_bindgen::JsValue::from_str("10:00"))
+    });
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        leptos::view! {
+            <ChatWidget endpoint="http://127.0.0.1:9" greeting=Some("Bonjour !".to_string())
+                suggestions=vec!["Quelle heure est-il ?".to_string()] strings=strings.clone() tools=vec![tool.clone()]/>
+        }
+    });
+    let text = |sel: &str| root.query_selector(sel).unwrap().and_then(|e| e.text_content());
+    for _ in 0..10 {
+        if text(".ec-greeting").is_some() {
+            break;
+        }
+        tick().await;
+    }
+    assert_eq!(text(".ec-greeting").as_deref(), Some("Bonjour !"));
+    assert_eq!(text(".ec-suggestion").as_deref(), Some("Quelle heure est-il ?"));
+    assert_eq!(text(".ec-send").as_deref(), Some("Envoyer"));
+    assert_eq!(text(".ec-new").as_deref(), Some("New chat"), "a text not replaced stays English");
+}

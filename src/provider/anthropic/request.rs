@@ -72,6 +72,8 @@ enum Block<'a> {
         tool_use_id: &'a str,
         #[serde(skip_serializing_if = "str::is_empty")]
         content: &'a str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        is_error: bool,
         #[serde(skip_serializing_if = "Option::is_none")]
         cache_control: Option<CacheControl>,
     },
@@ -121,7 +123,13 @@ fn messages(req: &ChatRequest) -> Result<Vec<Msg<'_>>, BuildError> {
             }
             Role::Tool => {
                 let id = m.tool_call_id.as_deref().unwrap_or_default();
-                ("user", vec![Block::ToolResult { tool_use_id: id, content: &m.content, cache_control: None }])
+                let block = Block::ToolResult {
+                    tool_use_id: id,
+                    content: &m.content,
+                    is_error: m.is_error,
+                    cache_control: None,
+                };
+                ("user", vec![block])
             }
             Role::Assistant => {
                 let mut blocks = Vec::new();

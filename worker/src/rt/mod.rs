@@ -353,7 +353,7 @@ fn api_config(ctx: &mut Ctx) -> Response {
             serde_json::json!({ "alias": alias, "label": e.label.clone().unwrap_or_else(|| alias.clone()), "provider": e.provider.as_str() })
         }))
         .collect();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "models": models,
         "default_model": c.default_model,
         "limits": {
@@ -367,6 +367,9 @@ fn api_config(ctx: &mut Ctx) -> Response {
         "resumable": ctx.streams.is_some(),
         "simulated": c.simulated,
     });
+    if let Some(t) = crate::tools::policy(c, ctx.principal.site.as_deref()) {
+        body["client_tools"] = t.to_json();
+    }
     let mut h = ctx.headers();
     h.push(("content-type".into(), "application/json".into()));
     h.push(("cache-control".into(), "no-store".into()));

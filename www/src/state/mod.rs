@@ -4,6 +4,10 @@
 //! never dead-ends: once the edge has summarized its earliest turns, the summary goes back instead of them, and
 //! only the newest messages that fit the edge's limits are sent (`request.rs`).
 //!
+//! Client tools the page registers run here too (`tools.rs`): an answer that asks for tools has its calls run and
+//! the next step asked, up to the edge's step cap. What happens is reported to an [`EventSink`] (`events.rs`; the
+//! widget makes DOM events of it).
+//!
 //! Framework-free: [`Chat`] holds a [`State`] and calls its one watcher (the view, [`crate::widget`]) after every
 //! change; the watcher reads the state and brings the DOM up to date. Where the conversation is saved is a
 //! [`Store`] (the widget's: `localStorage`); an inspector can follow each answer's stream with [`Chat::trace`].
@@ -25,10 +29,14 @@ use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
 
+mod events;
 mod request;
 mod stream;
+mod tools;
 
+pub use events::{ChatEvent, EventSink};
 pub use request::{fit, Summary};
+pub use tools::{Tool, ToolResult, DEFAULT_MAX_STEPS, DEFAULT_TIMEOUT_MS};
 
 /// How an assistant turn ended (or that it is still streaming).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +87,10 @@ pub struct Turn {
     pub text: String,
     /// The model's reasoning so far (shown apart, never sent back).
     pub reasoning: String,
-    /// Tool calls the model asked for (shown; this widget runs no tools).
+    /// Tool calls the model asked for (run when the page has tools: `tools.rs`).
     pub tool_calls: Vec<ToolCall>,
+    /// Their results, in the order they came in (every call of a finished answer gets one).
+    pub tool_results: Vec<ToolResult>,
     /// How it ended.
     pub status: Status,
     /// The error, when it failed or was cut off.
@@ -107,6 +117,11 @@ impl Turn {
                 "tool_calls",
                 (!self.tool_calls.is_empty())
                     .then(|| self.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>()),
+            )
+            .opt(
+                "tool_results",
+                (!self.tool_results.is_empty())
+                    .then(|| self.tool_results.iter().map(ToolResult::to_json).collect::<js_sys::Array>()),
             )
             .set("status", self.status.as_str())
             .opt("error", self.error.as_ref().map(ChatError::to_json))
@@ -151,6 +166,8 @@ pub struct State {
     pub byok: Option<ByokSettings>,
     /// Incremented to ask the view to focus the input.
     pub focus_input: u32,
+    /// The tool call waiting for the user's yes or no ([`Chat::confirm_tool`]).
+    pub confirm: Option<String>,
 }
 
 impl State {
@@ -277,6 +294,14 @@ struct Inner {
     watcher: RefCell<Option<Watcher>>,
     /// The widget was removed: nothing is saved any more (the next widget restores what was saved last).
     detached: Cell<bool>,
+    /// The page's tools.
+    tools: RefCell<Rc<Vec<Tool>>>,
+    /// A call's time limit when its tool sets none.
+    tool_timeout_ms: Cell<u32>,
+    /// Resolves the confirmation the view shows.
+    confirm: RefCell<Option<js_sys::Function>>,
+    /// Who hears what happens ([`Chat::on_event`]).
+    events: RefCell<Option<EventSink>>,
 }
 
 /// The widget's state and actions (a cheap handle; clones share one chat).
@@ -312,6 +337,10 @@ impl Chat {
             next_id: Cell::new(0),
             watcher: RefCell::default(),
             detached: Cell::new(false),
+            tools: RefCell::default(),
+            tool_timeout_ms: Cell::new(DEFAULT_TIMEOUT_MS),
+            confirm: RefCell::default(),
+            events: RefCell::default(),
         }));
         chat.restore();
         chat
@@ -404,6 +433,9 @@ impl Chat {
                     turn.served = served.is_object().then_some(served);
                     turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
                     turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
+                    turn.tool_results =
+                        json::array(&t, "tool_results").iter().filter_map(ToolResult::from_json).collect();
+                    turn.answer_open_calls("the page was closed before the tool finished");
                     turn.error = ChatError::from_json(&json::get(&t, "error"));
                     turn.usage = usage.is_object().then(|| UsageInfo::from_json(&usage));
                 });
@@ -479,6 +511,7 @@ impl Chat {
             text,
             reasoning: String::new(),
             tool_calls: Vec::new(),
+            tool_results: Vec::new(),
             status,
             error: None,
             usage: None,
@@ -509,21 +542,31 @@ impl Chat {
 
     /// Sends the draft as a new user turn. When it cannot be sent (too long) it stays, with [`State::problem`] set.
     pub fn send_draft(&self) {
-        let (text, max) = {
+        let draft = self.state().draft.clone();
+        if self.send(&draft) {
+            self.set_draft(String::new());
+        }
+    }
+
+    /// Sends `text` as a new user turn (not while an answer is in progress, nor blank text); `false` when it was
+    /// not sent (too long: [`State::problem`] says so).
+    pub fn send(&self, text: &str) -> bool {
+        let max = {
             let s = self.state();
-            if s.draft.trim().is_empty() || s.busy {
-                return;
+            if text.trim().is_empty() || s.busy {
+                return false;
             }
-            (s.draft.clone(), s.config.as_ref().and_then(|c| c.limits.max_message_chars))
+            s.config.as_ref().and_then(|c| c.limits.max_message_chars)
         };
         if let Some(max) = max.filter(|&m| text.chars().count() > m) {
             self.update(|s| s.problem = Some(format!("Your message is longer than the {max} characters allowed.")));
-            return;
+            return false;
         }
         self.update(|s| s.problem = None);
-        self.push_turn(Role::User, text, Status::Done);
-        self.set_draft(String::new());
+        let id = self.push_turn(Role::User, text.to_string(), Status::Done);
+        self.emit_turn(id);
         self.answer();
+        true
     }
 
     /// Stops the streaming answer (before or after its first token). A resumable stream is stopped by id (closing
@@ -554,7 +597,8 @@ impl Chat {
         }
     }
 
-    /// Drops the last answer and asks again (regenerate, and retry after an error).
+    /// Drops the last answer and asks again (regenerate, and retry after an error). In a tool loop only the last
+    /// step is asked again: the tools that ran are not run twice.
     pub fn regenerate(&self) {
         if self.state().busy {
             return;
@@ -564,7 +608,7 @@ impl Chat {
                 s.turns.pop();
             }
             s.forget_summary_beyond();
-            s.turns.last().is_some_and(|t| t.role == Role::User)
+            s.turns.last().is_some_and(|t| t.role == Role::User || t.sends_calls())
         });
         if asks {
             self.answer();

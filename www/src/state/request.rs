@@ -49,7 +49,7 @@ impl Summary {
 
 /// One request's conversation.
 pub(super) struct Ask {
-    /// The turns it sends, in order.
+    /// The turn of each message it sends, in order (an answer with tool calls sends its results after it).
     pub(super) turns: Vec<usize>,
     /// The summary they follow.
     pub(super) summary: Option<Summary>,
@@ -92,7 +92,7 @@ impl State {
         let from = summary.as_ref().map_or(0, |s| s.start);
         let mut turns = Vec::new();
         for (i, t) in self.turns[..end].iter().enumerate().skip(from) {
-            if t.role == Role::User || !t.text.is_empty() {
+            if t.role == Role::User || !t.text.is_empty() || t.sends_calls() {
                 turns.push(i);
             }
         }
@@ -100,42 +100,71 @@ impl State {
             let limits = self.config.as_ref().map(|c| c.limits.clone()).unwrap_or_default();
             let at = |i: usize| {
                 let t = &self.turns[turns[i]];
-                (t.role == Role::User, t.text.chars().count())
+                let results: usize = t.tool_results.iter().map(|r| r.content.chars().count()).sum();
+                (t.role == Role::User, t.text.chars().count() + results)
             };
             let extra = summary.as_ref().map_or(0, |s| s.text.chars().count());
             let left_out = fit(turns.len(), at, limits.max_messages, limits.max_total_chars, extra);
             turns = turns.split_off(left_out);
         }
+        let messages = |i: &usize| {
+            let t = &self.turns[*i];
+            1 + if t.sends_calls() { t.tool_results.len() } else { 0 }
+        };
+        let turns = turns.iter().flat_map(|i| std::iter::repeat_n(*i, messages(i))).collect();
         Ask { turns, summary }
     }
 
-    /// The `POST /api/chat` body of `ask` (cut-off answers marked interrupted).
-    pub(super) fn body(&self, ask: &Ask, cont: bool) -> String {
-        let messages = ask.turns.iter().map(|&i| {
+    /// The `POST /api/chat` body of `ask` (cut-off answers marked interrupted, the results after the calls of an
+    /// answer that asked for tools) with the page's `tools`.
+    pub(super) fn body(&self, ask: &Ask, cont: bool, tools: Option<js_sys::Array>) -> String {
+        let list = js_sys::Array::new();
+        let mut last = None;
+        for &i in &ask.turns {
+            if last.replace(i) == Some(i) {
+                continue;
+            }
             let t = &self.turns[i];
-            (t.role == Role::User, t.text.as_str(), t.role == Role::Assistant && t.status != Status::Done)
-        });
+            let o = Obj::new().set("role", if t.role == Role::User { "user" } else { "assistant" });
+            let o = o.set("content", t.text.as_str());
+            let o = if t.role == Role::Assistant && t.status != Status::Done { o.set("interrupted", true) } else { o };
+            let calls =
+                t.sends_calls().then(|| t.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>());
+            list.push(&o.opt("tool_calls", calls).build());
+            for r in t.tool_results.iter().filter(|_| t.sends_calls()) {
+                list.push(&r.message());
+            }
+        }
         let summary = ask.summary.as_ref().map(|s| s.wire().build());
         #[cfg(feature = "hooks")]
         let options = Some(&self.options);
         #[cfg(not(feature = "hooks"))]
         let options = None;
-        api::chat_body(&self.model, messages, cont, summary.as_ref(), options)
+        api::chat_body(&self.model, list, cont, summary.as_ref(), options, tools)
     }
 
     /// The turns of `ask` as the core's messages (bring-your-own-key builds the provider request from them).
     #[cfg(feature = "byok")]
     pub(super) fn messages(&self, ask: &Ask) -> Vec<Message> {
-        ask.turns
-            .iter()
-            .map(|&i| {
-                let t = &self.turns[i];
-                let text = t.text.clone();
-                let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
-                m.interrupted = t.role == Role::Assistant && t.status != Status::Done;
-                m
-            })
-            .collect()
+        let mut out = Vec::new();
+        let mut last = None;
+        for &i in &ask.turns {
+            if last.replace(i) == Some(i) {
+                continue;
+            }
+            let t = &self.turns[i];
+            let text = t.text.clone();
+            let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
+            m.interrupted = t.role == Role::Assistant && t.status != Status::Done;
+            if t.sends_calls() {
+                m.tool_calls = t.tool_calls.clone();
+            }
+            out.push(m);
+            for r in t.tool_results.iter().filter(|_| t.sends_calls()) {
+                out.push(Message { is_error: r.is_error, ..Message::tool(&r.call_id, &r.content) });
+            }
+        }
+        out
     }
 }
 

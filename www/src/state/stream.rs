@@ -66,6 +66,8 @@ impl Chat {
             }
             this.finish_with(id, Status::Truncated, Some(ChatError::truncated()));
             this.done(id);
+            this.emit_turn(id);
+            this.tool_step(id);
         });
     }
 
@@ -75,7 +77,7 @@ impl Chat {
         let Job::Ask(cont) = *job else { return (None, false) };
         let s = self.state();
         let ask = s.ask(id, cont, true);
-        let body = s.body(&ask, cont);
+        let body = s.body(&ask, cont, self.tool_specs());
         drop(s);
         let covers = ask.summary.as_ref().map(|s| s.covers);
         self.0.live.borrow_mut().basis = Some((ask.turns, covers.unwrap_or(0)));
@@ -216,10 +218,13 @@ impl Chat {
                 t.text.push_str(&text);
                 t.reconnecting = false;
             }),
-            EdgeEvent::Usage(u) => self.update_turn(id, |t| {
-                t.usage = Some(u);
-                t.reconnecting = false;
-            }),
+            EdgeEvent::Usage(u) => {
+                self.update_turn(id, |t| {
+                    t.usage = Some(u);
+                    t.reconnecting = false;
+                });
+                self.emit_usage(id, u);
+            }
             EdgeEvent::Done { stopped, budget: true, .. } => {
                 // Cut by the edge, not by the person: say why; Continue picks up after the budget resets.
                 let message = "The budget ran out during this answer. Continue after it resets.".into();

@@ -32,6 +32,8 @@ pub(super) const ICON_CLOSE: &str = r#"<svg viewBox="0 0 24 24" width="22" heigh
 pub(super) struct Bubble {
     pub(super) launcher: HtmlElement,
     title: String,
+    /// The launcher label's suffix while an answer is unread.
+    new_answer: String,
     /// An answer ended while the panel was closed: the launcher shows a dot until it is opened.
     unread: Cell<bool>,
     /// An answer was streaming at the last change.
@@ -43,13 +45,14 @@ pub(super) struct Bubble {
 }
 
 impl Bubble {
-    pub(super) fn build(doc: &Document, root: &Element, title: &str) -> Self {
+    pub(super) fn build(doc: &Document, root: &Element, title: &str, new_answer: &str) -> Self {
         let launcher: HtmlElement = add(doc, root, "button", "ec-launcher").unchecked_into();
         let _ = launcher.set_attribute("type", "button");
         float(&launcher);
         let b = Self {
             launcher,
             title: title.to_string(),
+            new_answer: new_answer.to_string(),
             unread: Cell::default(),
             was_busy: Cell::default(),
             locked: RefCell::default(),
@@ -64,7 +67,7 @@ impl Bubble {
         let l = &self.launcher;
         let dot = if self.unread.get() { r#"<span class="ec-unread"></span>"# } else { "" };
         l.set_inner_html(&[if open { ICON_CLOSE } else { ICON_CHAT }, dot].concat());
-        let label = if self.unread.get() { format!("{} (new answer)", self.title) } else { self.title.clone() };
+        let label = if self.unread.get() { format!("{} {}", self.title, self.new_answer) } else { self.title.clone() };
         set(l, &[("aria-label", &label), ("aria-expanded", if open { "true" } else { "false" })]);
     }
 

@@ -14,14 +14,18 @@ use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, 
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::session::Session;
-use crate::state::{Chat, State};
+use crate::state::{Chat, State, Status, Tool};
 
 mod bubble;
 #[cfg(feature = "byok")]
 mod byok;
+mod host;
+mod strings;
 mod turn;
 
 use bubble::Bubble;
+use strings::error_label;
+pub use strings::{Strings, S, STRINGS};
 use turn::{Look, TurnDom};
 
 /// How the widget sits on the page.
@@ -53,7 +57,7 @@ pub struct Options {
     pub endpoint: String,
     /// Publishable site key.
     pub site_key: Option<String>,
-    /// Title shown in the header (empty: "Chat").
+    /// Title shown in the header (empty: the `title` string, "Chat").
     pub title: String,
     /// Inline panel or floating bubble.
     pub mode: Mode,
@@ -62,6 +66,16 @@ pub struct Options {
     /// Where to fetch session tokens from instead (`GET` with the page's cookies, answering `{"token",
     /// "expires_at"}`); kept in memory and fetched again before they expire.
     pub token_url: Option<String>,
+    /// Shown in an empty conversation, as the assistant's first words (never sent to the model).
+    pub greeting: Option<String>,
+    /// Starter questions offered in an empty conversation; a click sends one.
+    pub suggestions: Vec<String>,
+    /// The widget's texts ([`STRINGS`] keys); those not given stay English.
+    pub strings: Strings,
+    /// Client tools the model may call (the edge must allow them for the site key: `client_tools`).
+    pub tools: Vec<Tool>,
+    /// How long a tool call may run when its tool sets no `timeout_ms` (default 30 s).
+    pub tool_timeout_ms: Option<u32>,
 }
 
 /// A mounted widget. Dropping it removes the widget and its listeners and drops the connection of an answer in
@@ -77,6 +91,9 @@ struct Ui {
     /// Bubble mode's launcher and floating panel.
     bubble: Option<Bubble>,
     title: String,
+    strings: Strings,
+    greeting: Option<String>,
+    suggestions: Vec<String>,
     open: Cell<bool>,
     /// The DOM is being updated: an event it fires synchronously (a `change` on blur when the input takes the
     /// focus) is not acted on, since the state is borrowed for the update.
@@ -99,27 +116,37 @@ impl Widget {
     /// stylesheet [`crate::STYLES`] in scope.
     pub fn mount(container: &Element, options: Options) -> Self {
         let session = Session::with_token(options.session_token.clone(), options.token_url.clone());
-        Self::mount_with(container, options, session)
+        Self::mount_with(container, options, session, container)
     }
 
-    /// [`Widget::mount`] with the session given apart (the custom element's reads its `sessionToken` property).
-    pub(crate) fn mount_with(container: &Element, options: Options, session: Session) -> Self {
+    /// [`Widget::mount`] with the session given apart (the custom element's reads its `sessionToken` property) and
+    /// the element the page hears the widget's events on (`host`).
+    pub(crate) fn mount_with(container: &Element, options: Options, session: Session, host: &Element) -> Self {
         let doc = container.owner_document().or_else(|| web_sys::window()?.document()).expect_throw("no document");
         let bubble = options.mode == Mode::Bubble;
+        let strings = options.strings;
         let title = match options.title.trim() {
-            "" => "Chat".to_string(),
+            "" => strings.get(S::Title).to_string(),
             t => t.to_string(),
         };
         let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
-        let bubble = bubble.then(|| Bubble::build(&doc, &root, &title));
+        let bubble = bubble.then(|| Bubble::build(&doc, &root, &title, strings.get(S::NewAnswer)));
         let site_key = options.site_key.filter(|k| !k.is_empty());
         let chat = Chat::new(Endpoint { base: options.endpoint, site_key, session: Rc::new(session) });
+        chat.set_tools(options.tools);
+        if let Some(ms) = options.tool_timeout_ms {
+            chat.set_tool_timeout(ms);
+        }
+        host::forward(&chat, host.clone().into());
         let ui = Rc::new(Ui {
             doc,
             chat: chat.clone(),
             root,
             bubble,
             title,
+            strings,
+            greeting: options.greeting.filter(|g| !g.trim().is_empty()),
+            suggestions: options.suggestions.into_iter().filter(|q| !q.trim().is_empty()).collect(),
             open: Cell::new(false),
             rendering: Cell::new(false),
             panel: RefCell::default(),
@@ -177,12 +204,36 @@ impl Widget {
     pub fn set_session_token(&self, token: Option<String>) {
         self.ui.chat.session().set_token(token);
     }
+
+    /// Sends `text` as the user's message (`false`: not sent — blank, an answer in progress, or too long).
+    pub fn send(&self, text: &str) -> bool {
+        self.ui.follow.set(true);
+        self.ui.chat.send(text)
+    }
+
+    /// Starts a new, empty conversation (stopping an answer in progress).
+    pub fn clear(&self) {
+        self.ui.chat.new_conversation();
+    }
+
+    /// Opens (`true`) or closes the bubble's panel; an inline widget is always open.
+    pub fn set_open(&self, open: bool) {
+        if self.ui.bubble.is_some() {
+            self.ui.set_open(open, false);
+        }
+    }
+
+    /// Replaces the client tools (used from the next request on).
+    pub fn set_tools(&self, tools: Vec<Tool>) {
+        self.ui.chat.set_tools(tools);
+    }
 }
 
 impl Drop for Widget {
     fn drop(&mut self) {
         let ui = &self.ui;
         ui.chat.watch(None);
+        ui.chat.on_event(None);
         ui.chat.detach();
         if let (Some(id), Some(w)) = (ui.frame.take(), web_sys::window()) {
             let _ = w.cancel_animation_frame(id);
@@ -212,7 +263,7 @@ impl Ui {
     fn render(&self, s: &State) {
         self.rendering.set(true);
         if let Some(p) = self.panel.borrow_mut().as_mut() {
-            p.render(&self.doc, s);
+            p.render(&self.doc, s, &self.strings, (&self.greeting, &self.suggestions));
         }
         self.rendering.set(false);
         if let Some(b) = &self.bubble {
@@ -268,7 +319,13 @@ impl Ui {
         let _ = self.root.class_list().toggle_with_force("ec-open", open);
         let built = self.panel.borrow().is_some();
         if open && !built {
-            let panel = Panel::build(&self.doc, &self.root, &self.title, self.bubble.is_some(), &self.chat.state());
+            let panel = Panel::build(
+                &self.doc,
+                &self.root,
+                (&self.title, &self.strings),
+                self.bubble.is_some(),
+                &self.chat.state(),
+            );
             if let Some(b) = &self.bubble {
                 b.toggled(&self.doc, Some(&panel.section));
             }
@@ -313,7 +370,14 @@ impl Ui {
         } else if class.contains("ec-reload") {
             chat.load_config();
         } else if class.contains("ec-copy") {
-            copy_code(&button);
+            copy_code(&button, self.strings.get(S::Copied));
+        } else if class.contains("ec-suggestion") {
+            let text = button.text_content().unwrap_or_default();
+            self.ask(|c| {
+                c.send(&text);
+            });
+        } else if class.contains("ec-allow") || class.contains("ec-deny") {
+            chat.confirm_tool(class.contains("ec-allow"));
         } else {
             #[cfg(feature = "byok")]
             byok::on_click(self, &class);
@@ -357,12 +421,12 @@ fn closest(e: &Event, selector: &str) -> Option<Element> {
     e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
 }
 
-fn copy_code(button: &Element) {
+fn copy_code(button: &Element, copied: &str) {
     let code = button.closest(".ec-code").ok().flatten().and_then(|c| c.query_selector("code").ok().flatten());
     let text = code.and_then(|c| c.text_content()).unwrap_or_default();
     if let Some(w) = web_sys::window() {
         let _ = w.navigator().clipboard().write_text(&text);
-        button.set_text_content(Some("Copied"));
+        button.set_text_content(Some(copied));
     }
 }
 
@@ -429,11 +493,11 @@ struct Panel {
 }
 
 /// The composer's Send button, or its Stop button while an answer streams.
-fn action_button(doc: &Document, busy: bool) -> Element {
+fn action_button(doc: &Document, busy: bool, t: &Strings) -> Element {
     let (class, kind, label) = if busy {
-        ("ec-btn ec-primary ec-stop", "button", "Stop")
+        ("ec-btn ec-primary ec-stop", "button", t.get(S::Stop))
     } else {
-        ("ec-btn ec-primary ec-send", "submit", "Send")
+        ("ec-btn ec-primary ec-send", "submit", t.get(S::Send))
     };
     let b = create(doc, "button", class);
     let _ = b.set_attribute("type", kind);
@@ -451,28 +515,29 @@ struct Notices {
 
 impl Panel {
     /// A `closable` panel (bubble mode) has a close button in its header.
-    fn build(doc: &Document, root: &Element, title: &str, closable: bool, s: &State) -> Self {
+    fn build(doc: &Document, root: &Element, (title, t): (&str, &Strings), closable: bool, s: &State) -> Self {
         let section = add(doc, root, "section", "ec-panel");
         let _ = section.set_attribute("aria-label", title);
         let header = add(doc, &section, "header", "ec-header");
         text(doc, &header, "h2", "ec-title", title);
         if closable {
             let close = add(doc, &header, "button", "ec-btn ec-close");
-            set(&close, &[("type", "button"), ("aria-label", "Close")]);
+            set(&close, &[("type", "button"), ("aria-label", t.get(S::Close))]);
             close.set_inner_html(bubble::ICON_CLOSE);
         }
         let tools = add(doc, &header, "div", "ec-tools");
-        let new_chat = button(doc, &tools, "ec-btn ec-new", "New chat");
-        let clear = button(doc, &tools, "ec-btn ec-clear", "Clear all");
-        let _ = clear.set_attribute("title", "Delete the saved conversation, draft and key from this browser");
+        let new_chat = button(doc, &tools, "ec-btn ec-new", t.get(S::NewChat));
+        let clear = button(doc, &tools, "ec-btn ec-clear", t.get(S::ClearAll));
+        let _ = clear.set_attribute("title", t.get(S::ClearAllHint));
         #[cfg(feature = "byok")]
         let byok = byok::Dom::build(doc, &section);
         let log = add(doc, &section, "div", "ec-log");
-        set(&log, &[("role", "log"), ("aria-live", "polite"), ("aria-label", "Conversation"), ("aria-busy", "false")]);
+        let label = t.get(S::Conversation);
+        set(&log, &[("role", "log"), ("aria-live", "polite"), ("aria-label", label), ("aria-busy", "false")]);
         let form = add(doc, &section, "form", "ec-composer");
         let input: HtmlTextAreaElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
-        set(&input, &[("aria-label", "Message"), ("rows", "2"), ("placeholder", "Message…")]);
-        let send = action_button(doc, false);
+        set(&input, &[("aria-label", t.get(S::Message)), ("rows", "2"), ("placeholder", t.get(S::Placeholder))]);
+        let send = action_button(doc, false, t);
         let _ = form.append_child(&send);
         Self {
             section,
@@ -494,20 +559,37 @@ impl Panel {
         }
     }
 
-    fn render(&mut self, doc: &Document, s: &State) {
+    fn render(
+        &mut self,
+        doc: &Document,
+        s: &State,
+        t: &Strings,
+        (greeting, suggestions): (&Option<String>, &[String]),
+    ) {
         toggle_attr(&self.new_chat, "disabled", s.turns.is_empty());
-        self.render_picker(doc, s);
+        self.render_picker(doc, s, t);
         #[cfg(feature = "byok")]
         self.byok.render(s);
-        self.render_notices(doc, s);
+        self.render_notices(doc, s, t);
         if self.action.0 != s.busy {
             // `action` shows the busy state last rendered: set once per answer, not per token.
             let _ = self.log.set_attribute("aria-busy", if s.busy { "true" } else { "false" });
         }
         match (&self.empty, s.turns.is_empty()) {
             (None, true) => {
-                let p = create(doc, "p", "ec-empty");
-                p.set_text_content(Some("Ask anything. Enter sends, Shift+Enter adds a line."));
+                // An empty conversation: the greeting (or a hint) and the starter questions.
+                let p = create(doc, "div", "ec-empty");
+                match greeting {
+                    Some(g) => drop(text(doc, &p, "p", "ec-greeting", g)),
+                    None => drop(text(doc, &p, "p", "", t.get(S::Empty))),
+                }
+                if !suggestions.is_empty() {
+                    let list = add(doc, &p, "div", "ec-suggestions");
+                    set(&list, &[("role", "group"), ("aria-label", t.get(S::Suggestions))]);
+                    for q in suggestions {
+                        button(doc, &list, "ec-btn ec-suggestion", q);
+                    }
+                }
                 let _ = self.log.prepend_with_node_1(&p);
                 self.empty = Some(p);
             }
@@ -517,11 +599,11 @@ impl Panel {
             }
             _ => {}
         }
-        self.render_turns(doc, s);
-        self.render_composer(doc, s);
+        self.render_turns(doc, s, t);
+        self.render_composer(doc, s, t);
     }
 
-    fn render_picker(&mut self, doc: &Document, s: &State) {
+    fn render_picker(&mut self, doc: &Document, s: &State, t: &Strings) {
         let models = s.config.as_ref().map(|c| c.models.as_slice()).unwrap_or_default();
         let want = !models.is_empty() && !s.byok_active();
         if self.picker.as_ref().is_some_and(|(m, ..)| !want || m != models) {
@@ -531,7 +613,7 @@ impl Panel {
         }
         if want && self.picker.is_none() {
             let label = create(doc, "label", "ec-model");
-            text(doc, &label, "span", "ec-sr", "Model");
+            text(doc, &label, "span", "ec-sr", t.get(S::Model));
             let select: HtmlSelectElement = add(doc, &label, "select", "").unchecked_into();
             for m in models {
                 let o = text(doc, &select, "option", "", if m.label.is_empty() { &m.alias } else { &m.label });
@@ -547,7 +629,7 @@ impl Panel {
         }
     }
 
-    fn render_notices(&mut self, doc: &Document, s: &State) {
+    fn render_notices(&mut self, doc: &Document, s: &State, t: &Strings) {
         let byok = s.byok_active();
         let want = Notices {
             simulated: s.config.as_ref().is_some_and(|c| c.simulated) && !byok,
@@ -565,13 +647,7 @@ impl Panel {
         self.notices.1.drain(..).for_each(|n| n.remove());
         let frag = doc.create_document_fragment();
         if want.simulated {
-            let p = text(
-                doc,
-                &frag,
-                "p",
-                "ec-note ec-simulated",
-                "Answers are simulated: no real model is behind this demo.",
-            );
+            let p = text(doc, &frag, "p", "ec-note ec-simulated", t.get(S::Simulated));
             let _ = p.set_attribute("role", "note");
             self.notices.1.push(p);
         }
@@ -581,22 +657,17 @@ impl Panel {
             self.notices.1.push(p);
         }
         if let Some(e) = &want.config_error {
-            let p = text(
-                doc,
-                &frag,
-                "p",
-                "ec-note ec-error-note",
-                &format!("Could not load settings: {} ({}). ", e.summary(), e.message),
-            );
+            let note = format!("{} {} ({}). ", t.get(S::SettingsError), error_label(e, t), e.message);
+            let p = text(doc, &frag, "p", "ec-note ec-error-note", &note);
             let _ = p.set_attribute("role", "alert");
-            button(doc, &p, "ec-btn ec-reload", "Retry");
+            button(doc, &p, "ec-btn ec-reload", t.get(S::Retry));
             self.notices.1.push(p);
         }
         let _ = self.section.insert_before(&frag, Some(&self.log));
         self.notices.0 = want;
     }
 
-    fn render_turns(&mut self, doc: &Document, s: &State) {
+    fn render_turns(&mut self, doc: &Document, s: &State, strings: &Strings) {
         // Turns are only ever appended or dropped from the end; keep the DOM of the common prefix.
         let keep = self.turns.iter().zip(&s.turns).take_while(|(d, t)| d.id == t.id).count();
         self.turns.drain(keep..).for_each(|d| d.root.remove());
@@ -612,13 +683,18 @@ impl Panel {
                 status: t.status,
                 empty: t.text.is_empty(),
                 reconnecting: t.reconnecting,
-                usage: t.usage,
-                calls: t.tool_calls.len(),
+                usage: t.usage.map(|_| s.loop_usage(t.id)),
+                calls: (
+                    t.tool_calls.len(),
+                    t.tool_results.len(),
+                    s.confirm.clone(),
+                    s.busy && i + 1 == s.turns.len() && t.status == Status::Done,
+                ),
                 retry: i + 1 == s.turns.len() && idle,
                 cont: i + 1 == s.turns.len() && idle && t.can_continue() && !s.byok_active(),
                 edit: last_user == Some(i) && idle,
             };
-            self.turns[i].render(doc, t, look);
+            self.turns[i].render(doc, t, look, strings);
         }
         let at = s.summary.as_ref().map(|m| m.start).filter(|&i| i < self.turns.len());
         if self.summarized.as_ref().map(|m| m.0) != at {
@@ -626,7 +702,7 @@ impl Panel {
                 e.remove();
             }
             if let Some(i) = at {
-                let e = text(doc, &self.log, "p", "ec-summarized", "Earlier turns summarized");
+                let e = text(doc, &self.log, "p", "ec-summarized", strings.get(S::Summarized));
                 let _ = e.set_attribute("role", "note");
                 let _ = self.turns[i].root.before_with_node_1(&e);
                 self.summarized = Some((i, e));
@@ -634,12 +710,12 @@ impl Panel {
         }
     }
 
-    fn render_composer(&mut self, doc: &Document, s: &State) {
+    fn render_composer(&mut self, doc: &Document, s: &State, t: &Strings) {
         if self.input.value() != s.draft {
             self.input.set_value(&s.draft);
         }
         if self.action.0 != s.busy {
-            let next = action_button(doc, s.busy);
+            let next = action_button(doc, s.busy, t);
             let _ = self.action.1.replace_with_with_node_1(&next);
             self.action = (s.busy, next);
         }
@@ -651,7 +727,15 @@ impl Panel {
                 e.remove();
             }
             if let Some(p) = &s.problem {
-                let e = text(doc, &self.form, "p", "ec-problem", p);
+                // The one problem the model reports: a message over the edge's length limit.
+                let max = s.config.as_ref().and_then(|c| c.limits.max_message_chars);
+                let e = text(
+                    doc,
+                    &self.form,
+                    "p",
+                    "ec-problem",
+                    &max.map_or_else(|| p.clone(), |m| t.n(S::TooLong, m as u64)),
+                );
                 let _ = e.set_attribute("role", "alert");
                 self.problem = Some((p.clone(), e));
             }

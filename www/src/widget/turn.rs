@@ -5,7 +5,8 @@
 use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
-use super::{add, button, create, set, text};
+use super::strings::{error_label, fill};
+use super::{add, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
 use crate::state::{Status, Turn};
@@ -16,9 +17,10 @@ pub(super) struct Look {
     pub(super) status: Status,
     pub(super) empty: bool,
     pub(super) reconnecting: bool,
-    pub(super) usage: Option<UsageInfo>,
-    /// Tool calls shown.
-    pub(super) calls: usize,
+    /// The usage of the question's tool steps up to this answer, and how many steps that is.
+    pub(super) usage: Option<(UsageInfo, usize)>,
+    /// Tool calls shown, their results in, the call waiting for the user's answer, and whether its tools run now.
+    pub(super) calls: (usize, usize, Option<String>, bool),
     /// Last turn and idle: Retry and Regenerate.
     pub(super) retry: bool,
     /// Continue is offered.
@@ -55,7 +57,7 @@ impl TurnDom {
         Self { id: t.id, root, md, reasoning: None, look: None, error: None, parts: Vec::new() }
     }
 
-    pub(super) fn render(&mut self, doc: &Document, t: &Turn, look: Look) {
+    pub(super) fn render(&mut self, doc: &Document, t: &Turn, look: Look, strings: &Strings) {
         if let Some((md, synced)) = &mut self.md {
             // An answer's text only grows while it streams (a continued answer too).
             let now = (t.text.len(), t.status != Status::Streaming);
@@ -66,7 +68,7 @@ impl TurnDom {
         }
         if self.reasoning.as_ref().map_or(0, |r| r.2) != t.reasoning.len() {
             if let Some(md) = self.md.as_ref().map(|(md, ..)| md.root().clone()) {
-                self.render_reasoning(doc, &t.reasoning, &md);
+                self.render_reasoning(doc, &t.reasoning, &md, strings.get(S::Reasoning));
             }
         }
         if self.look.as_ref() == Some(&look) && self.error.as_ref() == t.error.as_ref() {
@@ -77,17 +79,17 @@ impl TurnDom {
         let frag = doc.create_document_fragment();
         if self.md.is_none() {
             if look.edit {
-                self.parts.push(button(doc, &frag, "ec-btn ec-link ec-edit", "Edit"));
+                self.parts.push(button(doc, &frag, "ec-btn ec-link ec-edit", strings.get(S::Edit)));
             }
         } else {
-            self.assistant_parts(doc, &frag, &look, t);
+            self.assistant_parts(doc, &frag, &look, t, strings);
         }
         let _ = self.root.append_child(&frag);
         self.look = Some(look);
     }
 
     /// Appends what arrived of the reasoning (a text node grows; nothing is re-rendered).
-    fn render_reasoning(&mut self, doc: &Document, reasoning: &str, md: &Element) {
+    fn render_reasoning(&mut self, doc: &Document, reasoning: &str, md: &Element, label: &str) {
         let shown = self.reasoning.as_ref().map_or(0, |r| r.2);
         if reasoning.is_empty() || reasoning.len() < shown || !reasoning.is_char_boundary(shown) {
             if let Some((details, ..)) = self.reasoning.take() {
@@ -99,7 +101,7 @@ impl TurnDom {
         }
         let (_, node, len) = self.reasoning.get_or_insert_with(|| {
             let details = create(doc, "details", "ec-reasoning");
-            text(doc, &details, "summary", "", "Reasoning");
+            text(doc, &details, "summary", "", label);
             let body = add(doc, &details, "div", "ec-reasoning-text");
             let node = doc.create_text_node("");
             let _ = body.append_child(&node);
@@ -110,61 +112,94 @@ impl TurnDom {
         *len = reasoning.len();
     }
 
-    fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look, t: &Turn) {
+    fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look, t: &Turn, s: &Strings) {
         let _ = self.root.set_attribute("data-status", look.status.as_str());
         let streaming = look.status == Status::Streaming;
-        if streaming && look.empty {
+        if streaming && look.empty && t.tool_calls.is_empty() {
             let p = add(doc, frag, "p", "ec-thinking");
             let _ = add(doc, &p, "span", "ec-dots").set_attribute("aria-hidden", "true");
-            let _ = p.append_with_str_1("Thinking…");
+            let _ = p.append_with_str_1(s.get(S::Thinking));
             self.parts.push(p);
         }
         if !t.tool_calls.is_empty() {
-            let list = add(doc, frag, "ul", "ec-calls");
-            let _ = list.set_attribute("aria-label", "Tool calls");
-            for c in &t.tool_calls {
-                let li = add(doc, &list, "li", "");
-                let _ = li.append_with_str_1("Tool call ");
-                text(doc, &li, "code", "ec-call-name", &c.name);
-                let _ = li.append_with_str_1(" ");
-                text(doc, &li, "code", "ec-call-args", &c.arguments);
-            }
-            self.parts.push(list);
+            self.parts.push(calls(doc, frag, t, (look.calls.2.as_deref(), look.calls.3), s));
         }
         if look.reconnecting {
-            let p = text(doc, frag, "p", "ec-reconnecting", "Reconnecting…");
+            let p = text(doc, frag, "p", "ec-reconnecting", s.get(S::Reconnecting));
             let _ = p.set_attribute("role", "status");
             self.parts.push(p);
         }
         if look.status == Status::Stopped {
-            self.parts.push(text(doc, frag, "p", "ec-badge ec-stopped", "Stopped"));
+            self.parts.push(text(doc, frag, "p", "ec-badge ec-stopped", s.get(S::Stopped)));
         }
         if let Some(e) = &self.error {
             let d = add(doc, frag, "div", "ec-error");
             set(&d, &[("role", "alert"), ("data-kind", e.kind.as_str())]);
-            text(doc, &d, "strong", "", &e.summary());
+            text(doc, &d, "strong", "", &error_label(e, s));
             let _ = d.append_with_str_1(" ");
             text(doc, &d, "span", "", &e.message);
             if look.retry {
-                button(doc, &d, "ec-btn ec-retry", "Retry");
+                button(doc, &d, "ec-btn ec-retry", s.get(S::Retry));
             }
             self.parts.push(d);
         }
         let meta = add(doc, frag, "div", "ec-meta");
-        if let Some(u) = &look.usage {
-            let (short, long) = usage_note(u);
+        if let (Some((total, steps)), Some(own)) = (&look.usage, &t.usage) {
+            let (short, long) = usage_note(total, *steps, own, s);
             let small = text(doc, &meta, "small", "ec-usage", &short);
             let _ = small.set_attribute("title", &long);
         }
         if look.cont {
-            let b = button(doc, &meta, "ec-btn ec-link ec-continue", "Continue");
-            let _ = b.set_attribute("aria-label", "Continue this answer from where it stopped");
+            let b = button(doc, &meta, "ec-btn ec-link ec-continue", s.get(S::Continue));
+            let _ = b.set_attribute("aria-label", s.get(S::ContinueHint));
         }
         if look.retry && look.status != Status::Failed && !streaming {
-            button(doc, &meta, "ec-btn ec-link ec-regen", "Regenerate");
+            button(doc, &meta, "ec-btn ec-link ec-regen", s.get(S::Regenerate));
         }
         self.parts.push(meta);
     }
+}
+
+/// The answer's tool calls: each call's name and arguments, then its result (text in a `<pre>`, never markup),
+/// the question whether to run it, or that it is running.
+fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>, bool), s: &Strings) -> Element {
+    let list = add(doc, frag, "ul", "ec-calls");
+    let _ = list.set_attribute("aria-label", s.get(S::ToolCalls));
+    for c in &t.tool_calls {
+        let li = add(doc, &list, "li", "ec-call");
+        text(doc, &li, "code", "ec-call-name", &c.name);
+        let _ = li.append_with_str_1(" ");
+        text(doc, &li, "code", "ec-call-args", &c.arguments);
+        let state = match t.result_of(&c.id) {
+            Some(r) => {
+                let out = add(doc, &li, "div", "ec-result");
+                if r.is_error {
+                    text(doc, &out, "span", "", s.get(S::ToolFailed));
+                }
+                text(doc, &out, "pre", "", &r.content);
+                if r.is_error {
+                    "error"
+                } else {
+                    "done"
+                }
+            }
+            None if waiting == Some(c.id.as_str()) => {
+                let ask = add(doc, &li, "div", "ec-confirm");
+                let _ = ask.set_attribute("role", "group");
+                text(doc, &ask, "span", "", s.get(S::Confirm));
+                button(doc, &ask, "ec-btn ec-primary ec-allow", s.get(S::Allow));
+                button(doc, &ask, "ec-btn ec-deny", s.get(S::Deny));
+                "confirm"
+            }
+            None if active => {
+                let _ = text(doc, &li, "span", "ec-running", s.get(S::Running)).set_attribute("role", "status");
+                "running"
+            }
+            None => "asked",
+        };
+        let _ = li.set_attribute("data-state", state);
+    }
+    list
 }
 
 /// `$0.0012`-style, `places` decimals, without pulling float formatting into the wasm.
@@ -174,17 +209,28 @@ fn dollars(c: f64, places: u32) -> String {
     format!("${}.{:0width$}", n / scale, n % scale, width = places as usize)
 }
 
-/// The footnote and its tooltip.
-fn usage_note(u: &UsageInfo) -> (String, String) {
-    let cost = u.cost_usd.map(|c| format!(" · {}", dollars(c, 4))).unwrap_or_default();
-    let est = if u.estimated { " (estimated)" } else { "" };
-    let short = format!("{} in · {} out{cost}{est}", u.input_tokens, u.output_tokens);
-    let long = format!(
-        "Input tokens: {}, cached: {}, output tokens: {}, cost: {}{est}",
-        u.input_tokens,
-        u.cache_read_input_tokens,
-        u.output_tokens,
-        u.cost_usd.map_or("unknown".to_string(), |c| dollars(c, 6))
-    );
-    (short, long)
+/// The footnote (the question's `total` over its `steps`) and its tooltip (this request's `own` usage).
+fn usage_note(total: &UsageInfo, steps: usize, own: &UsageInfo, s: &Strings) -> (String, String) {
+    let note = |t: S, u: &UsageInfo| {
+        let cost = u.cost_usd.map_or_else(|| s.get(S::Unknown).to_string(), |c| dollars(c, 6));
+        let (i, o, c) =
+            (u.input_tokens.to_string(), u.output_tokens.to_string(), u.cache_read_input_tokens.to_string());
+        let mut t = fill(s.get(t), &[('i', &i), ('o', &o), ('c', &c), ('$', &cost)]);
+        if u.estimated {
+            t = [&t, " ", s.get(S::Estimated)].concat();
+        }
+        t
+    };
+    let mut short =
+        fill(s.get(S::Usage), &[('i', &total.input_tokens.to_string()), ('o', &total.output_tokens.to_string())]);
+    if let Some(c) = total.cost_usd {
+        short = [&short, " · ", &dollars(c, 4)].concat();
+    }
+    if total.estimated {
+        short = [&short, " ", s.get(S::Estimated)].concat();
+    }
+    if steps > 1 {
+        short = [&short, " · ", &s.n(S::Steps, steps as u64)].concat();
+    }
+    (short, note(S::UsageDetail, own))
 }
