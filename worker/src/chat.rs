@@ -1,7 +1,7 @@
 //! `POST /api/chat`: the widget's request body, validated against the policy and turned into a core
 //! [`ChatRequest`].
 
-use edgechat::conversation::{Message, Role};
+use edgechat::conversation::{Attachment, AttachmentKind, Message, Role};
 use edgechat::provider::{ChatRequest, ProviderKind};
 use edgechat::structured::ResponseFormat;
 use edgechat::ToolCall;
@@ -129,12 +129,39 @@ fn read_message(v: &Value, path: &str) -> Result<Message, String> {
             tool_calls.push(ToolCall { id: need("id")?, name: need("name")?, arguments: need("arguments")? });
         }
     }
+    let mut attachments = Vec::new();
+    if let Some(files) = o.get("attachments") {
+        let files = files.as_array().ok_or_else(|| format!("{} must be an array", o.path("attachments")))?;
+        for (i, a) in files.iter().enumerate() {
+            attachments.push(read_attachment(a, &format!("{}[{i}]", o.path("attachments")))?);
+        }
+    }
     Ok(Message {
         role,
         content: o.str("content")?.unwrap_or_default(),
         tool_calls,
         tool_call_id: o.str("tool_call_id")?,
         interrupted: o.bool("interrupted")?.unwrap_or(false),
+        attachments,
+    })
+}
+
+/// One attachment in the core's `conversation::Attachment` JSON shape (checked later, with the model known).
+fn read_attachment(v: &Value, path: &str) -> Result<Attachment, String> {
+    let o = Obj::new(v, path, &["kind", "media_type", "name", "data", "url", "width", "height"])?;
+    let kind = match o.str("kind")?.as_deref() {
+        Some("image") => AttachmentKind::Image,
+        Some("document") => AttachmentKind::Document,
+        _ => return Err(format!("{} must be \"image\" or \"document\"", o.path("kind"))),
+    };
+    Ok(Attachment {
+        kind,
+        media_type: o.str("media_type")?.ok_or_else(|| format!("{} is required", o.path("media_type")))?,
+        name: o.str("name")?,
+        data: o.str("data")?,
+        url: o.str("url")?,
+        width: o.u32("width")?,
+        height: o.u32("height")?,
     })
 }
 
@@ -181,6 +208,9 @@ pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<Prep
         (_, m) => (None, m),
     };
     let (alias, entry) = policy::resolve_model(config, model)?;
+    let site = caller.site.and_then(|k| config.site_keys.get(k));
+    let files = crate::attach::seen_in(&body.messages)?;
+    crate::attach::check(&crate::attach::AttachLimits::of(&config.limits, site), alias, entry, &files)?;
     if body.system.is_some() && !config.allow_system_prompt {
         return Err(ApiError::bad_request("a system prompt is not allowed on this edge (allow_system_prompt is off)"));
     }
@@ -206,7 +236,6 @@ pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<Prep
         m.interrupted = false;
     }
     let mut request = ChatRequest::new(entry.model.clone(), messages);
-    let site = caller.site.and_then(|k| config.site_keys.get(k));
     let base_system = crate::prompt::compose(&crate::prompt::Parts {
         global: config.instructions.as_deref(),
         model: entry.instructions.as_deref(),

@@ -24,6 +24,11 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "bad_request", message)
     }
+    /// The same error under another documented `kind` (a more precise 400).
+    pub fn with_kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
     /// 401 `unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(401, "unauthorized", message)
