@@ -50,6 +50,18 @@ export function imageInfo(buf) {
   return null;
 }
 
+/** A PNG header of `w` x `h` (signature and IHDR: what a provider reads first), for tests. */
+export function pngOf(w, h) {
+  const b = Buffer.alloc(33);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
+  b.writeUInt32BE(13, 8);
+  b.write('IHDR', 12, 'latin1');
+  b.writeUInt32BE(w, 16);
+  b.writeUInt32BE(h, 20);
+  b.set([8, 6, 0, 0, 0], 24);
+  return b;
+}
+
 function decode(data, fail) {
   if (typeof data !== 'string' || !data || data.length % 4 !== 0 || !B64.test(data)) fail();
   return Buffer.from(data, 'base64');

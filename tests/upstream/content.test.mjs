@@ -3,7 +3,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startUpstream } from './server.mjs';
-import { imageInfo } from './content.mjs';
+import { imageInfo, pngOf } from './content.mjs';
 
 let up;
 const OA = { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' };
@@ -15,17 +15,6 @@ before(async () => {
 after(() => up.close());
 beforeEach(() => up.reset());
 
-/** A PNG header of `w` x `h` (signature and IHDR: what a provider reads first). */
-export function pngOf(w, h) {
-  const b = Buffer.alloc(33);
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
-  b.writeUInt32BE(13, 8);
-  b.write('IHDR', 12, 'latin1');
-  b.writeUInt32BE(w, 16);
-  b.writeUInt32BE(h, 20);
-  b.set([8, 6, 0, 0, 0], 24);
-  return b;
-}
 const PNG = pngOf(640, 480).toString('base64');
 const PDF = Buffer.from('%PDF-1.4\n%EOF\n').toString('base64');
 
