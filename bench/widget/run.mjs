@@ -56,6 +56,9 @@ function printSizes(title, s) {
 const widgetFiles = ['edge-chat.js', 'edgechat-www.js', 'edgechat-www_bg.wasm', 'edgechat.css'].map((f) =>
   path.join(DIST, f),
 );
+// The wasm-bindgen snippets the glue imports statically (the attach feature's one-line loader).
+const glue = fs.existsSync(widgetFiles[1]) ? fs.readFileSync(widgetFiles[1], 'utf8') : '';
+for (const m of glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)) widgetFiles.push(path.join(DIST, m[1]));
 for (const f of widgetFiles)
   if (!fs.existsSync(f)) throw new Error(`missing ${f}: build dist/ first (tests/browser/run.sh)`);
 const deepChat = path.join(ROOT, 'node_modules/deep-chat/dist/deepChat.bundle.js');
@@ -65,6 +68,8 @@ const deepChatVersion = JSON.parse(
 const ours = sizes(widgetFiles);
 const theirs = sizes([deepChat]);
 printSizes('edgechat widget (everything it loads)', ours);
+// Loaded only when a file is first attached (www/attach/edgechat-attach.js: read, downscale).
+printSizes('edgechat widget: the attach module (loaded on first use)', sizes([path.join(DIST, 'edgechat-attach.js')]));
 printSizes(`deep-chat ${deepChatVersion} (dist bundle)`, theirs);
 console.log(
   `\n  brotli: edgechat ${KB(ours.br)} vs deep-chat ${KB(theirs.br)} (edgechat/deep-chat = ${(ours.br / theirs.br).toFixed(2)}); target <= 80 KB: ${ours.br <= 80 * 1024 ? 'met' : 'NOT met'}`,

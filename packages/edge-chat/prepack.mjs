@@ -1,7 +1,7 @@
 // `npm pack` / `npm publish` run this first: copies the widget from the repo's release build (dist/, made by
 // `trunk build --release`, which also builds the bring-your-own-key variant into dist/byok/) and the licence files
 // into this package. Only the files the element loads are copied: not the demo page or the examples.
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const here = import.meta.dirname;
@@ -12,8 +12,10 @@ const FILES = [
   'edgechat-www.js',
   'edgechat-www_bg.wasm',
   'edgechat.css',
+  'edgechat-attach.js',
   'byok/edgechat-www.js',
   'byok/edgechat-www_bg.wasm',
+  'byok/edgechat-attach.js',
 ];
 
 if (!existsSync(join(from, '.release'))) {
@@ -21,6 +23,11 @@ if (!existsSync(join(from, '.release'))) {
     `prepack: ${from} is not a release build (no .release stamp). Run \`trunk build --release\` at the repo root first.`,
   );
   process.exit(1);
+}
+// The wasm-bindgen snippets each glue file imports (the attach feature's loader), by the paths it names.
+for (const glue of ['edgechat-www.js', 'byok/edgechat-www.js']) {
+  const text = existsSync(join(from, glue)) ? readFileSync(join(from, glue), 'utf8') : '';
+  for (const m of text.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)) FILES.push(join(dirname(glue), m[1]));
 }
 const to = join(here, 'dist');
 rmSync(to, { recursive: true, force: true });

@@ -21,3 +21,5 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name edgechat-w
   "$out/edgechat-www_bg.wasm" -o "$out/edgechat-www_bg.wasm"
 "$bin/terser" "$out/edgechat-www.js" --module --compress --mangle --output "$out/edgechat-www.js.min"
 mv "$out/edgechat-www.js.min" "$out/edgechat-www.js"
+# The attach feature's file reader, found next to the glue (www/src/state/attach.rs).
+"$bin/terser" "$root/www/attach/edgechat-attach.js" --module --compress --mangle --output "$out/edgechat-attach.js"

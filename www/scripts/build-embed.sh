@@ -25,6 +25,6 @@ if [ "$profile" = release ]; then
     --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue \
     --enable-reference-types "$out/edgechat-www_bg.wasm" -o "$out/edgechat-www_bg.wasm"
 fi
-cp "$www/loader/edge-chat.js" "$www/style/edgechat.css" "$www/embed.html" "$out/"
+cp "$www/loader/edge-chat.js" "$www/style/edgechat.css" "$www/embed.html" "$www/attach/edgechat-attach.js" "$out/"
 mkdir -p "$out/examples"
 cp -R "$www/examples/." "$out/examples/"

@@ -12,7 +12,8 @@ bin="$here/../../node_modules/.bin"
 profile="${TRUNK_PROFILE:-debug}"
 sh "$here/build-embed.sh" "$TRUNK_STAGING_DIR" "$profile"
 [ "$profile" = "release" ] || exit 0
-for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js"; do
+for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js" \
+  "$TRUNK_STAGING_DIR/edgechat-attach.js"; do
   "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done

@@ -25,6 +25,7 @@ use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
 
+pub mod attach;
 mod request;
 mod stream;
 
@@ -92,11 +93,17 @@ pub struct Turn {
     /// How the edge served the answer: its `start` event's data (`model`, the alias that served; `task`, what
     /// `auto` routed it as; `trimmed`, the messages the edge left out), as sent.
     pub served: Option<JsValue>,
+    /// A user turn's files, in the edge's attachment JSON ([`attach`]).
+    pub files: Vec<JsValue>,
 }
 
 impl Turn {
-    /// Saved form; `stream` is where a streaming answer's resumable stream stands.
-    fn to_json(&self, stream: Option<&Cursor>) -> JsValue {
+    /// Saved form; `stream` is where a streaming answer's resumable stream stands; `lean` leaves the files' bytes
+    /// out (the storage is full).
+    fn to_json(&self, stream: Option<&Cursor>, lean: bool) -> JsValue {
+        let files = (!self.files.is_empty()).then(|| {
+            self.files.iter().map(|f| if lean { attach::without_data(f) } else { f.clone() }).collect::<js_sys::Array>()
+        });
         let role = if self.role == Role::User { "user" } else { "assistant" };
         let resumable = stream.filter(|c| self.status == Status::Streaming && !c.stream_id.is_empty());
         Obj::new()
@@ -109,6 +116,7 @@ impl Turn {
                     .then(|| self.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>()),
             )
             .set("status", self.status.as_str())
+            .opt("attachments", files)
             .opt("error", self.error.as_ref().map(ChatError::to_json))
             .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
             .opt("served", self.served.clone())
@@ -142,6 +150,8 @@ pub struct State {
     pub options: RequestOptions,
     /// The input box (persisted on every change).
     pub draft: String,
+    /// Files attached to the draft ([`Chat::attach`]; not saved until sent).
+    pub files: Vec<JsValue>,
     /// Why the draft could not be sent (too long).
     pub problem: Option<String>,
     /// The edge's summary of the earliest turns, sent instead of them.
@@ -226,12 +236,18 @@ pub enum Trace<'a> {
 pub type Tracer = Rc<dyn Fn(u32, Trace<'_>)>;
 
 /// Where a chat keeps its conversation (`"chat"`: JSON text) and the unsent draft (`"draft"`). Writes that fail
-/// are the store's to report.
+/// are the store's to report, or [`Store::try_set`]'s to answer.
 pub trait Store {
     /// The text saved under `what`.
     fn get(&self, what: &str) -> Option<String>;
     /// Saves `value` under `what`.
     fn set(&self, what: &str, value: &str);
+    /// Saves `value` under `what`; `false` when the store refused it (full): the conversation is then saved
+    /// without its files' bytes. The default trusts [`Store::set`].
+    fn try_set(&self, what: &str, value: &str) -> bool {
+        self.set(what, value);
+        true
+    }
     /// Forgets `what`.
     fn remove(&self, what: &str);
 }
@@ -252,9 +268,11 @@ impl Store for LocalStore {
     }
 
     fn set(&self, what: &str, value: &str) {
-        if let Some(st) = local() {
-            let _ = st.set_item(&self.key(what), value);
-        }
+        self.try_set(what, value);
+    }
+
+    fn try_set(&self, what: &str, value: &str) -> bool {
+        local().is_some_and(|st| st.set_item(&self.key(what), value).is_ok())
     }
 
     fn remove(&self, what: &str) {
@@ -401,6 +419,7 @@ impl Chat {
                 let usage = json::get(&t, "usage");
                 let served = json::get(&t, "served");
                 self.update_turn(id, |turn| {
+                    turn.files = json::array(&t, "attachments");
                     turn.served = served.is_object().then_some(served);
                     turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
                     turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
@@ -432,11 +451,11 @@ impl Chat {
             return;
         }
         let stream = self.0.live.borrow().cursor.clone();
-        let saved = {
+        let saved = |lean: bool| {
             let s = self.state();
             let turns = js_sys::Array::new();
             for (i, t) in s.turns.iter().enumerate() {
-                turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len())));
+                turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len()), lean));
             }
             let saved = Obj::new()
                 .set("turns", turns)
@@ -446,7 +465,12 @@ impl Chat {
             json::stringify(&saved)
         };
         // The state is not borrowed while the store runs (it may read it).
-        self.0.store.set("chat", &saved);
+        let full = saved(false);
+        if !self.0.store.try_set("chat", &full) && self.state().turns.iter().any(|t| !t.files.is_empty()) {
+            // Storage full: keep the text, not the files' bytes, and say so.
+            self.0.store.set("chat", &saved(true));
+            self.update(|s| s.problem = Some(attach::words::STORAGE_FULL.into()));
+        }
         self.0.saved_at.set(js_sys::Date::now());
     }
 
@@ -484,6 +508,7 @@ impl Chat {
             usage: None,
             reconnecting: false,
             served: None,
+            files: Vec::new(),
         };
         self.update(|s| s.turns.push(turn));
         id
@@ -511,7 +536,7 @@ impl Chat {
     pub fn send_draft(&self) {
         let (text, max) = {
             let s = self.state();
-            if s.draft.trim().is_empty() || s.busy {
+            if (s.draft.trim().is_empty() && s.files.is_empty()) || s.busy {
                 return;
             }
             (s.draft.clone(), s.config.as_ref().and_then(|c| c.limits.max_message_chars))
@@ -521,7 +546,9 @@ impl Chat {
             return;
         }
         self.update(|s| s.problem = None);
-        self.push_turn(Role::User, text, Status::Done);
+        let id = self.push_turn(Role::User, text, Status::Done);
+        let files = self.update(|s| std::mem::take(&mut s.files));
+        self.update_turn(id, |t| t.files = files);
         self.set_draft(String::new());
         self.answer();
     }
@@ -579,6 +606,9 @@ impl Chat {
         let text = self.update(|s| {
             let i = s.turns.iter().rposition(|t| t.role == Role::User)?;
             let text = std::mem::take(&mut s.turns[i].text);
+            // Its files go back to the draft too (those whose bytes are still here).
+            let files = std::mem::take(&mut s.turns[i].files);
+            s.files.extend(files.into_iter().filter(attach::kept));
             s.turns.truncate(i);
             s.forget_summary_beyond();
             Some(text)
@@ -632,6 +662,7 @@ impl Chat {
             s.turns.clear();
             s.summary = None;
             s.draft.clear();
+            s.files.clear();
             s.problem = None;
             #[cfg(feature = "byok")]
             {

@@ -109,11 +109,27 @@ impl State {
         Ask { turns, summary }
     }
 
-    /// The `POST /api/chat` body of `ask` (cut-off answers marked interrupted).
+    /// The `POST /api/chat` body of `ask` (cut-off answers marked interrupted). Files go with their turns, the
+    /// newest first as far as the edge's `max_attachments` allows (every request carries the conversation);
+    /// files whose bytes were not kept stay behind.
     pub(super) fn body(&self, ask: &Ask, cont: bool) -> String {
-        let messages = ask.turns.iter().map(|&i| {
+        let mut budget = self.config.as_ref().map_or(0, |c| c.limits.max_attachments);
+        let mut files: Vec<Vec<JsValue>> = vec![Vec::new(); ask.turns.len()];
+        for (k, &i) in ask.turns.iter().enumerate().rev() {
+            let kept: Vec<JsValue> = self.turns[i].files.iter().filter(|f| super::attach::kept(f)).cloned().collect();
+            let n = kept.len().min(budget);
+            budget -= n;
+            files[k] = kept[kept.len() - n..].to_vec();
+        }
+        let messages = ask.turns.iter().zip(&files).map(|(&i, files)| {
             let t = &self.turns[i];
-            (t.role == Role::User, t.text.as_str(), t.role == Role::Assistant && t.status != Status::Done)
+            // A message of files only whose files were all left behind still says something.
+            let text = if t.text.is_empty() && files.is_empty() && t.role == Role::User {
+                super::attach::words::NOT_KEPT
+            } else {
+                t.text.as_str()
+            };
+            (t.role == Role::User, text, t.role == Role::Assistant && t.status != Status::Done, files.as_slice())
         });
         let summary = ask.summary.as_ref().map(|s| s.wire().build());
         #[cfg(feature = "hooks")]
