@@ -333,6 +333,15 @@ impl PreparedChat {
         Plan::new(&config.cache, control, self.deterministic, !self.continue_, true)
     }
 
+    /// Whether model `entry` takes every file of the conversation (`vision` for images, `documents` for PDFs): a
+    /// fallback that does not is skipped.
+    pub fn takes_files(&self, entry: &ModelEntry) -> bool {
+        self.request.messages.iter().flat_map(|m| &m.attachments).all(|a| match a.kind {
+            AttachmentKind::Image => entry.vision,
+            AttachmentKind::Document => entry.documents,
+        })
+    }
+
     /// The request for one model of the chain (`entry` may be a fallback).
     pub fn request_for(&self, config: &Config, entry: &ModelEntry) -> ChatRequest {
         let mut r = self.request.clone();
@@ -432,6 +441,28 @@ mod tests {
         );
         let p = prepare(&c, br#"{"response_format":{"type":"json_schema","name":"n","schema":{"type":"object"},"strict":true},"messages":[{"role":"user","content":"x"}]}"#, &Caller::default()).unwrap();
         assert!(matches!(p.request.response_format, Some(ResponseFormat::JsonSchema { strict: true, .. })));
+    }
+
+    #[test]
+    fn attachments_are_read_checked_for_the_model_and_estimated() {
+        let c = Config::from_env(&Env::from_pairs([(
+            "EDGECHAT_CONFIG",
+            r#"{"models":{"fast":{"provider":"openai-chat","model":"gpt-4o-mini","fallback":["local"]},
+                          "local":{"provider":"openai-compatible","model":"smollm2"}}}"#,
+        )]))
+        .unwrap();
+        let body = r#"{"model":"fast","messages":[{"role":"user","content":"","attachments":[
+            {"kind":"image","media_type":"image/png","data":"AAAA","width":1000,"height":1000}]}]}"#;
+        let p = prepare(&c, body.as_bytes(), &Caller::default()).unwrap();
+        assert_eq!(p.request.messages[0].attachments[0].width, Some(1000));
+        assert!(p.prompt_tokens > 1334, "the image's tokens count: {}", p.prompt_tokens);
+        assert!(p.takes_files(&c.models["fast"]) && !p.takes_files(&c.models["local"]), "the fallback is skipped");
+        let e = prepare(&c, body.replace("fast", "local").as_bytes(), &Caller::default()).unwrap_err();
+        assert_eq!((e.status, e.kind), (400, "attachment_not_supported"));
+        let e = prepare(&c, body.replace("\"width\"", "\"depth\"").as_bytes(), &Caller::default()).unwrap_err();
+        assert!(e.message.contains("messages[0].attachments[0]"), "{}", e.message);
+        let e = prepare(&c, body.replace("AAAA", "A-A").as_bytes(), &Caller::default()).unwrap_err();
+        assert_eq!(e.kind, "invalid_attachment");
     }
 
     #[test]
