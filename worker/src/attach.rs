@@ -310,8 +310,8 @@ mod tests {
     fn each_refusal_names_its_kind() {
         let img = seen(AttachmentKind::Image, "image/png", 5);
         let kind = |e: &ModelEntry, s: &[Seen]| check(&limits(), "fast", e, s).unwrap_err().kind;
-        assert_eq!(check(&limits(), "fast", &entry(true, false), &[img.clone()]), Ok(()));
-        assert_eq!(kind(&entry(false, true), &[img.clone()]), "attachment_not_supported");
+        assert_eq!(check(&limits(), "fast", &entry(true, false), std::slice::from_ref(&img)), Ok(()));
+        assert_eq!(kind(&entry(false, true), std::slice::from_ref(&img)), "attachment_not_supported");
         let pdf = seen(AttachmentKind::Document, "application/pdf", 5);
         assert_eq!(kind(&entry(true, false), &[pdf]), "attachment_not_supported");
         assert_eq!(kind(&entry(true, true), &[img.clone(), img.clone(), img.clone()]), "too_many_attachments");

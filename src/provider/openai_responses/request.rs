@@ -48,6 +48,7 @@ enum Content<'a> {
 /// An input content part (<https://platform.openai.com/docs/api-reference/responses/create>, `input[].content[]`).
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)] // the wire's names
 enum Part<'a> {
     InputText {
         text: &'a str,
