@@ -149,6 +149,11 @@ impl State {
                 let text = t.text.clone();
                 let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
                 m.interrupted = t.role == Role::Assistant && t.status != Status::Done;
+                if t.role == Role::User {
+                    // Files in the edge's JSON are the core's `Attachment` shape; the provider's builder checks them.
+                    let kept = t.files.iter().filter(|f| super::attach::kept(f));
+                    m.attachments = kept.filter_map(|f| serde_json::from_str(&json::stringify(f)).ok()).collect();
+                }
                 m
             })
             .collect()

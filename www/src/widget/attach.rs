@@ -86,7 +86,9 @@ impl Ui {
         let class = button.class_list();
         if class.contains("ec-attach") {
             if let Some(p) = self.panel.borrow().as_ref() {
-                p.attach.input.click();
+                // After this listener returns: the picker's own click bubbles to the same listener.
+                let input = p.attach.input.clone();
+                wasm_bindgen_futures::spawn_local(async move { input.click() });
             }
         } else if class.contains("ec-file-remove") {
             let i = button.get_attribute("data-index").and_then(|i| i.parse().ok()).unwrap_or(usize::MAX);

@@ -74,7 +74,8 @@ pub fn DraftFiles(live: Live) -> impl IntoView {
             hidden=move || accept.with(String::is_empty)
             on:click=move |_| {
                 if let Some(p) = picker.get() {
-                    p.click();
+                    // After this handler returns: the picker's own click is delegated to the same listener.
+                    wasm_bindgen_futures::spawn_local(async move { p.click() });
                 }
             }>"+"</button>
         <input type="file" multiple hidden tabindex="-1" class="file-input" node_ref=picker accept=move || accept.get()
