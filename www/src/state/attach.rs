@@ -105,6 +105,8 @@ impl Chat {
                 .set("documents", documents)
                 .build()
         };
+        // Copied now: a picker's list empties when its value is reset, a paste's or drop's after the event.
+        let files: JsValue = js_sys::Array::from(&files).into();
         let this = self.clone();
         spawn_local(async move {
             let read = async {
