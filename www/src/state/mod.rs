@@ -414,12 +414,12 @@ impl Chat {
                 // An answer saved mid-stream with a resumable stream id is resumed below; others are cut off.
                 let cursor = Cursor::from_json(&json::get(&t, "stream")).filter(|_| status == "streaming");
                 let status = if cursor.is_some() { Status::Streaming } else { Status::from_name(&status) };
-                let id = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
+                let text = json::string(&t, "text").unwrap_or_default();
+                let id = self.push_turn_with(role, text, status, json::array(&t, "attachments"));
                 resume = cursor.map(|c| (id, c));
                 let usage = json::get(&t, "usage");
                 let served = json::get(&t, "served");
                 self.update_turn(id, |turn| {
-                    turn.files = json::array(&t, "attachments");
                     turn.served = served.is_object().then_some(served);
                     turn.reasoning = json::string(&t, "reasoning").unwrap_or_default();
                     turn.tool_calls = json::array(&t, "tool_calls").iter().map(api::tool_call_from_json).collect();
@@ -495,6 +495,11 @@ impl Chat {
     }
 
     fn push_turn(&self, role: Role, text: String, status: Status) -> u32 {
+        self.push_turn_with(role, text, status, Vec::new())
+    }
+
+    /// [`Chat::push_turn`] of a turn with files (they are there when the view first shows it).
+    fn push_turn_with(&self, role: Role, text: String, status: Status, files: Vec<JsValue>) -> u32 {
         let id = self.0.next_id.get();
         self.0.next_id.set(id + 1);
         let turn = Turn {
@@ -508,7 +513,7 @@ impl Chat {
             usage: None,
             reconnecting: false,
             served: None,
-            files: Vec::new(),
+            files,
         };
         self.update(|s| s.turns.push(turn));
         id
@@ -546,9 +551,8 @@ impl Chat {
             return;
         }
         self.update(|s| s.problem = None);
-        let id = self.push_turn(Role::User, text, Status::Done);
-        let files = self.update(|s| std::mem::take(&mut s.files));
-        self.update_turn(id, |t| t.files = files);
+        let files = std::mem::take(&mut self.0.state.borrow_mut().files);
+        self.push_turn_with(Role::User, text, Status::Done, files);
         self.set_draft(String::new());
         self.answer();
     }
