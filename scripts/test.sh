@@ -27,6 +27,7 @@ suites=(
   "upstream|npm|node --test --test-concurrency=1 tests/upstream/ && EDGECHAT_OPENAI_SDK=openai-7 EDGECHAT_ANTHROPIC_SDK=anthropic-sdk-latest node --test tests/upstream/sdk.test.mjs"
   "edge|edge|node --test --test-concurrency=1 tests/edge/"
   "resume|edge|node --test --test-concurrency=1 tests/resume/"
+  "usage|edge sdk|node --test --test-concurrency=1 tests/usage/"
   "sdk|edge sdk|bash tests/sdk/run.sh"
   "local-model|npm model|node --test --test-concurrency=1 tests/local-model/"
   "browser|trunk edge browser|bash tests/browser/run.sh"

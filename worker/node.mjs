@@ -1,6 +1,7 @@
 // Runs the edge on plain Node 20 (node:http) — and exports the fetch handler for Deno (`Deno.serve(fetchHandler)`)
 // or any runtime with the Fetch API. Same wasm, same behaviour as in workerd; without Durable Objects or KV the
-// limiter and the cache live in process memory.
+// limiter, the cache and the usage store live in process memory (the usage store is single-process: each process
+// counts only its own requests; docs/admin-api.md).
 //
 //   node worker/node.mjs [--port 8787] [--host 127.0.0.1] [--no-dev-vars]
 //                                    (reads worker/.dev.vars unless --no-dev-vars, then the environment)
@@ -23,6 +24,11 @@ const NAMES = [
   'COMPAT_BASE_URL',
   'EDGECHAT_CONFIG',
   'SESSION_SECRET',
+  'ADMIN_TOKEN',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'EDGECHAT_USAGE_FAULT',
 ];
 
 /** `KEY=value` lines of a `.dev.vars` file (quotes stripped, `#` comments skipped). */

@@ -38,7 +38,7 @@ import { loadavg, cpus } from 'node:os';
 import { streamOnce, eventDelays, pct, median, ms } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SITE_KEY = 'pk_bench_0000';
+export const SITE_KEY = 'pk_bench_0000';
 const ORIGIN = 'http://127.0.0.1:8080';
 
 const CLIENT_MODES = ['one', 'distinct'];

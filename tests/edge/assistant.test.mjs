@@ -263,3 +263,65 @@ for (const runtime of RUNTIMES) {
     }
   });
 }
+
+for (const runtime of RUNTIMES) {
+  test(`${runtime}: auto with a classifier model: its answer routes the request; nonsense or a failure leaves it to the rules`, async () => {
+    // The classifier is `smart` (Anthropic, /messages); the chat tasks go to `fast` (OpenAI), code to `smart`.
+    const classified = config({
+      routing: { tasks: { chat: 'fast', code: 'smart' }, classifier: { model: 'smart', max_tokens: 6 } },
+    });
+    const t = await setup({ edgeConfig: classified, runtime });
+    try {
+      const ask = async (q) => {
+        const before = t.up.requests().length;
+        const res = await t.chat({ model: 'auto', messages: [{ role: 'user', content: q }] });
+        assert.equal(res.status, 200, await res.clone().text());
+        const events = await readSse(res);
+        const id = res.headers.get('x-request-id');
+        const log = await t.edge.logFor(id);
+        const side = t.edge.logs().find((l) => l.request_id === id && l.kind === 'classify');
+        return { start: events.find((e) => e.event === 'start').data, log, side, sent: t.up.requests().slice(before) };
+      };
+      // No keyword says code, but the classifier does.
+      t.up.queue({ text: 'code', match: '/messages' });
+      let r = await ask('my build breaks on this line, what now?');
+      assert.deepEqual([r.start.task, r.start.model, r.log.task, r.log.alias], ['code', 'smart', 'code', 'smart']);
+      const asked = JSON.parse(r.sent[0].rawBody);
+      assert.equal(r.sent[0].path, '/v1/messages');
+      assert.equal(asked.stream ?? false, false);
+      assert.equal(asked.max_tokens, 6);
+      assert.match(JSON.stringify(asked.system), /You route requests to models/);
+      const content = asked.messages.at(-1).content;
+      const text = typeof content === 'string' ? content : content.map((b) => b.text).join('');
+      assert.equal(text, 'my build breaks on this line, what now?');
+      assert.equal(r.sent.length, 2, 'the classifier, then the answer');
+      // Its own log line, billed: the answer's line is the request's, with its own usage.
+      assert.equal(r.side.outcome, 'complete');
+      assert.equal(r.side.alias, 'smart');
+      assert.ok(r.side.cost_usd > 0 && r.side.input_tokens > 0, JSON.stringify(r.side));
+      // An answer that names no task: the rules decide (chat → fast).
+      t.up.queue({ text: 'banana', match: '/messages' });
+      r = await ask('what is the weather like on Mars?');
+      assert.deepEqual([r.start.task, r.start.model], ['chat', 'fast']);
+      assert.equal(r.side.outcome, 'complete');
+      // The classifier failing (every attempt): the rules decide, and the question is still answered.
+      t.up.queue({ scenario: '503', count: 3, match: '/messages' });
+      r = await ask('Why does this not compile?\n```rust\nfn main() {}\n```');
+      assert.deepEqual([r.start.task, r.start.model], ['code', 'smart']);
+      assert.equal(r.side.outcome, 'error');
+      assert.equal(r.log.outcome, 'complete');
+      // A requested schema decides by itself: the classifier is not asked.
+      const before = t.up.requests().length;
+      const res = await t.chat({
+        model: 'auto',
+        response_format: { type: 'json_schema', name: 'x', schema: { type: 'object' }, strict: true },
+        messages: [{ role: 'user', content: 'label this: great product' }],
+      });
+      assert.equal(res.status, 200);
+      await readSse(res);
+      assert.equal(t.up.requests().length - before, 1);
+    } finally {
+      await t.stop();
+    }
+  });
+}

@@ -42,6 +42,7 @@ for (const runtime of RUNTIMES) {
       const body = await res.json();
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(body.error.type, kind);
+      assert.equal(body.error.param, 'messages');
       assert.match(body.error.message, message);
       assert.equal(t.up.requests().length, before, 'nothing reached the provider');
     }

@@ -16,6 +16,7 @@
 //   persist       directory for Durable Object storage (survives stop/start); default in memory
 //   kv            bind the CACHE KV namespace (default true); false = in-isolate cache
 //   cacheIndex    bind the CACHE_INDEX Durable Object (semantic cache indexes; default true); false = in-isolate
+//   usage         bind the USAGE Durable Object (usage store shards; default true); false = in-isolate store
 //   build         build when sources are newer than worker/pkg (default true)
 //
 // `startNodeEdge({ vars, upstreams, build })` runs the same build on plain Node instead (`node worker/node.mjs`, a
@@ -35,7 +36,7 @@ function newestMtime(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (/\.(rs|toml)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    else if (/\.(rs|toml|mjs)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -60,6 +61,7 @@ export async function startEdge({
   cacheIndex = true,
   build = true,
   streams = false,
+  usage = true,
   persist,
 } = {}) {
   if (build) buildEdge();
@@ -83,11 +85,12 @@ export async function startEdge({
     ...workerCompat(),
     bindings,
     durableObjects:
-      durableObject || streams || cacheIndex
+      durableObject || streams || cacheIndex || usage
         ? {
             ...(durableObject ? { LIMITER: 'EdgechatLimiter' } : {}),
             ...(streams ? { STREAMS: 'EdgechatStream' } : {}),
             ...(cacheIndex ? { CACHE_INDEX: { className: 'EdgechatCacheIndex', useSQLite: true } } : {}),
+            ...(usage ? { USAGE: { className: 'EdgechatUsage', useSQLite: true } } : {}),
           }
         : undefined,
     kvNamespaces: kv ? ['CACHE'] : undefined,
@@ -163,6 +166,11 @@ const NODE_ENV_NAMES = [
   'COMPAT_BASE_URL',
   'EDGECHAT_CONFIG',
   'SESSION_SECRET',
+  'ADMIN_TOKEN',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'EDGECHAT_USAGE_FAULT',
 ];
 
 /**

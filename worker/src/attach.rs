@@ -87,7 +87,14 @@ pub fn seen_in(messages: &[Message]) -> Result<Vec<Seen>, ApiError> {
 }
 
 fn invalid(path: &str, why: &str) -> ApiError {
-    ApiError::bad_request(format!("{path}: {why}")).with_kind("invalid_attachment")
+    refuse(path, "invalid_attachment", format!("{path}: {why}"))
+}
+
+/// A `400` of `kind` about the file at `path`; `param` names the body's field it is in.
+fn refuse(path: &str, kind: &'static str, message: String) -> ApiError {
+    let mut e = ApiError::bad_request(message).with_kind(kind);
+    e.param = Some(if path.starts_with("input") { "input" } else { "messages" });
+    e
 }
 
 /// Checks the files of a request for model `alias` against its capabilities and the limits.
@@ -96,12 +103,12 @@ pub fn check(limits: &AttachLimits, alias: &str, entry: &ModelEntry, seen: &[See
         return Ok(());
     }
     if seen.len() > limits.max_attachments {
-        return Err(ApiError::bad_request(format!(
+        let m = format!(
             "the request carries {} attachments; at most {} are allowed (max_attachments)",
             seen.len(),
             limits.max_attachments
-        ))
-        .with_kind("too_many_attachments"));
+        );
+        return Err(refuse(&seen[0].path, "too_many_attachments", m));
     }
     for s in seen {
         let (able, what, cap) = match s.kind {
@@ -109,27 +116,22 @@ pub fn check(limits: &AttachLimits, alias: &str, entry: &ModelEntry, seen: &[See
             AttachmentKind::Document => (entry.documents, "documents", "documents"),
         };
         if !able {
-            return Err(ApiError::bad_request(format!(
+            let m = format!(
                 "{}: model {alias:?} does not take {what} ({cap} is off for it); choose a model with {cap}",
                 s.path
-            ))
-            .with_kind("attachment_not_supported"));
+            );
+            return Err(refuse(&s.path, "attachment_not_supported", m));
         }
         if !s.media_type.is_empty() && !limits.types.iter().any(|t| t == &s.media_type) {
-            return Err(ApiError::bad_request(format!(
-                "{}: type {:?} is not allowed here (attachment_types: {})",
-                s.path,
-                s.media_type,
-                limits.types.join(", ")
-            ))
-            .with_kind("attachment_type_not_allowed"));
+            let allowed = limits.types.join(", ");
+            let m = format!("{}: type {:?} is not allowed here (attachment_types: {allowed})", s.path, s.media_type);
+            return Err(refuse(&s.path, "attachment_type_not_allowed", m));
         }
         if s.bytes > limits.max_attachment_bytes {
-            return Err(ApiError::bad_request(format!(
-                "{}: the file has {} bytes; at most {} are allowed (max_attachment_bytes)",
-                s.path, s.bytes, limits.max_attachment_bytes
-            ))
-            .with_kind("attachment_too_large"));
+            let max = limits.max_attachment_bytes;
+            let m =
+                format!("{}: the file has {} bytes; at most {max} are allowed (max_attachment_bytes)", s.path, s.bytes);
+            return Err(refuse(&s.path, "attachment_too_large", m));
         }
     }
     Ok(())

@@ -182,6 +182,9 @@ pub struct PreparedChat {
     pub continue_: bool,
     /// The task `auto` routed it as.
     pub task: Option<crate::task::Task>,
+    /// `auto` with a classifier model and nothing decided by size or schema: ask it about this question (then
+    /// [`prepare_as`] with its answer), else keep the rules' task.
+    pub ask: Option<(crate::task::Classifier, String)>,
     /// The summary the request carried (verified), to be replaced if the edge summarizes again.
     pub summary: Option<SummaryIn>,
     /// The system prompt without the summary (owner's instructions, context, the widget's prompt).
@@ -190,6 +193,16 @@ pub struct PreparedChat {
 
 /// Parses and validates the body of `POST /api/chat`.
 pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<PreparedChat, ApiError> {
+    prepare_as(config, body, caller, None)
+}
+
+/// [`prepare`], with `auto`'s task given (the classifier model's answer) instead of found by the rules.
+pub fn prepare_as(
+    config: &Config,
+    body: &[u8],
+    caller: &Caller<'_>,
+    given: Option<crate::task::Task>,
+) -> Result<PreparedChat, ApiError> {
     let body = std::str::from_utf8(body)
         .map_err(|e| ApiError::new(400, "invalid_json", format!("request body is not UTF-8: {e}")))?;
     let body = ChatBody::parse(body)?;
@@ -197,12 +210,17 @@ pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<Prep
         let holder = crate::prompt::Holder { site: caller.site, subject: caller.subject };
         config.summary_signer().verify(&holder, sm.covers, &sm.text, &sm.token)?;
     }
+    let mut ask = None;
     let (task, model) = match (&config.routing, body.model.as_deref()) {
         (Some(r), Some(m)) if m == r.alias => {
             let question = body.messages.iter().rev().find(|m| m.role == Role::User).map_or("", |m| m.content.as_str());
             let est: u64 = body.messages.iter().map(edgechat::conversation::estimate_message_tokens).sum();
             let structured = matches!(&body.response_format, Some(v) if !v.is_null());
-            let t = r.classify(&crate::task::Signals { question, prompt_tokens: est, structured });
+            let signals = crate::task::Signals { question, prompt_tokens: est, structured };
+            if given.is_none() {
+                ask = r.classifier_for(&signals).map(|c| (c.clone(), question.to_string()));
+            }
+            let t = given.unwrap_or_else(|| r.classify(&signals));
             (Some(t), Some(r.alias_for(t, &config.default_model)))
         }
         (_, m) => (None, m),
@@ -262,6 +280,7 @@ pub fn prepare(config: &Config, body: &[u8], caller: &Caller<'_>) -> Result<Prep
         deterministic: body.temperature == Some(0.0),
         continue_: body.continue_,
         task,
+        ask,
         summary: body.summary,
         base_system,
     })
@@ -555,6 +574,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.alias.as_str(), p.task), ("fast", Some(crate::task::Task::Chat)));
+        assert!(p.ask.is_none(), "no classifier configured");
+    }
+
+    #[test]
+    fn auto_with_a_classifier_asks_it_and_takes_its_answer() {
+        let mut c = owner_config();
+        let mut v =
+            serde_json::json!({ "tasks": { "chat": "fast", "code": "smart" }, "classifier": { "model": "fast" } });
+        c.routing = Some(crate::task::Routing::from_json(&v, &["fast", "smart"]).unwrap());
+        let body = br#"{"model":"auto","messages":[{"role":"user","content":"my build breaks on this line"}]}"#;
+        let p = prepare(&c, body, &Caller::default()).unwrap();
+        assert_eq!(p.task, Some(crate::task::Task::Chat), "the rules' task until the classifier answers");
+        let (classifier, question) = p.ask.expect("ask the classifier");
+        assert_eq!((classifier.model.as_str(), question.as_str()), ("fast", "my build breaks on this line"));
+        let p = prepare_as(&c, body, &Caller::default(), Some(crate::task::Task::Code)).unwrap();
+        assert_eq!((p.alias.as_str(), p.task), ("smart", Some(crate::task::Task::Code)));
+        assert!(p.ask.is_none());
+        // A prompt over long_document_tokens decides by itself: nothing to ask.
+        v["long_document_tokens"] = 5.into();
+        c.routing = Some(crate::task::Routing::from_json(&v, &["fast", "smart"]).unwrap());
+        let p = prepare(&c, body, &Caller::default()).unwrap();
+        assert_eq!(p.task, Some(crate::task::Task::LongDocument));
+        assert!(p.ask.is_none());
     }
 
     #[test]

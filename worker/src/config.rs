@@ -30,6 +30,10 @@ impl Env {
         "COMPAT_BASE_URL",
         "EDGECHAT_CONFIG",
         "SESSION_SECRET",
+        "ADMIN_TOKEN",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_HEADERS",
     ];
 
     /// An environment from name/value pairs (empty values count as unset).
@@ -50,7 +54,7 @@ impl Env {
 
     /// Every secret value (provider keys, session secret): these must never appear in any output.
     pub fn secrets(&self) -> Vec<String> {
-        ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "COMPAT_API_KEY", "SESSION_SECRET"]
+        ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "COMPAT_API_KEY", "SESSION_SECRET", "ADMIN_TOKEN"]
             .iter()
             .filter_map(|n| self.get(n))
             .filter(|v| v.len() >= 6)
@@ -286,6 +290,12 @@ pub struct Config {
     /// Apply the owner's instructions (top level and the alias's) on the SDK routes too (off: those callers send
     /// their own prompts).
     pub sdk_instructions: bool,
+    /// The usage store (`usage`).
+    pub usage: crate::usage::Settings,
+    /// The admin API's bearer token (`ADMIN_TOKEN`; `None`: the admin routes are `404`).
+    pub admin_token: Option<String>,
+    /// Where OpenTelemetry spans go (`OTEL_EXPORTER_OTLP_*`; `None`: nowhere).
+    pub otel: Option<crate::otel::Exporter>,
     providers: Vec<ProviderConfig>,
 }
 
@@ -395,6 +405,9 @@ impl Config {
             routing,
             provider_wait_ms: raw.provider_wait_ms.unwrap_or(2_000),
             sdk_instructions: raw.sdk_instructions,
+            usage: raw.usage,
+            admin_token: env.get("ADMIN_TOKEN").map(str::to_string),
+            otel: crate::otel::Exporter::from_env(env).map_err(ConfigError)?,
             providers,
         })
     }
@@ -456,6 +469,7 @@ struct RawConfig {
     routing: Option<Value>,
     provider_wait_ms: Option<u32>,
     sdk_instructions: bool,
+    usage: crate::usage::Settings,
 }
 
 fn read_raw(v: &Value) -> Result<RawConfig, String> {
@@ -480,6 +494,7 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
             "routing",
             "provider_wait_ms",
             "sdk_instructions",
+            "usage",
         ],
     )?;
     Ok(RawConfig {
@@ -509,6 +524,11 @@ fn read_raw(v: &Value) -> Result<RawConfig, String> {
         routing: o.get("routing").cloned(),
         provider_wait_ms: o.u32("provider_wait_ms")?,
         sdk_instructions: o.bool("sdk_instructions")?.unwrap_or(false),
+        usage: o
+            .get("usage")
+            .map(|u| crate::usage::Settings::read(u, &o.path("usage")))
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 

@@ -13,12 +13,14 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for `Retry-After` (429 and 503).
     pub retry_after_s: Option<u64>,
+    /// The request parameter at fault (`param` in the body), for a `400` about one.
+    pub param: Option<&'static str>,
 }
 
 impl ApiError {
     /// A new error.
     pub fn new(status: u16, kind: &'static str, message: impl Into<String>) -> Self {
-        Self { status, kind, message: message.into(), retry_after_s: None }
+        Self { status, kind, message: message.into(), retry_after_s: None, param: None }
     }
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -28,6 +30,10 @@ impl ApiError {
     pub fn with_kind(mut self, kind: &'static str) -> Self {
         self.kind = kind;
         self
+    }
+    /// 400 `bad_request` about the request parameter `param`.
+    pub fn bad_param(param: &'static str, message: impl Into<String>) -> Self {
+        Self { param: Some(param), ..Self::bad_request(message) }
     }
     /// 401 `unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -44,7 +50,11 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self, request_id: &str) -> String {
-        json!({ "error": { "type": self.kind, "message": self.message, "request_id": request_id } }).to_string()
+        let mut e = json!({ "type": self.kind, "message": self.message, "request_id": request_id });
+        if let Some(p) = self.param {
+            e["param"] = p.into();
+        }
+        json!({ "error": e }).to_string()
     }
 }
 

@@ -15,12 +15,14 @@ pub mod jsonread;
 pub mod limiter;
 pub mod log;
 pub mod meter;
+pub mod otel;
 pub mod policy;
 pub mod prompt;
 pub mod resume;
 pub mod stream;
 pub mod task;
 pub mod token;
+pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 mod rt;

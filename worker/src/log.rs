@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 pub struct LogLine {
     /// Request id (also the `x-request-id` header).
     pub request_id: String,
+    /// When the request arrived, Unix ms.
+    pub time: u64,
     /// Route (`/api/chat`, `/v1/messages`, …).
     pub route: String,
     /// Rate-limit identity of the caller.
@@ -23,6 +25,16 @@ pub struct LogLine {
     pub status: u16,
     /// Upstream attempts made (retries and fallbacks included).
     pub attempts: u32,
+    /// A fallback model served (or last failed): not the alias's own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
+    /// The site key used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_key: Option<String>,
+    /// The session subject, salted and hashed (`crate::usage::hash_subject`): groups one user's requests without
+    /// keeping their id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// `hit`, `miss`, `refresh` or `bypass`.
     pub cache: &'static str,
     /// On a hit: `exact` or `semantic` (with the similarity score).

@@ -1,6 +1,8 @@
 //! Routing by task: the `auto` alias classifies each request with rules (its size, code in the question, a
-//! requested JSON schema, keyword sets) and a table maps the task to the alias that serves it — cheap models for
-//! classification and summaries, strong ones for reasoning and code, a long-context one for long documents.
+//! requested JSON schema, keyword sets) — or, when `routing.classifier` names a cheap model, asks that model for
+//! the task whenever size and schema leave it open — and a table maps the task to the alias that serves it: cheap
+//! models for classification and summaries, strong ones for reasoning and code, a long-context one for long
+//! documents.
 
 use serde_json::Value;
 
@@ -106,6 +108,44 @@ pub struct Routing {
     /// Keyword sets per task (lower case, matched as substrings of the newest user turn), replacing the built-in
     /// set of the tasks they name.
     pub keywords: Vec<(Task, Vec<String>)>,
+    /// A model that names the task in place of the keyword rules (`routing.classifier`).
+    pub classifier: Option<Classifier>,
+}
+
+/// `routing.classifier`: `{"model": "<alias>", "max_tokens": N}`. Asked with the newest user turn; its answer must
+/// name a task, or the rules decide (as they do when the call fails).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classifier {
+    /// The alias asked (a configured model alias).
+    pub model: String,
+    /// Its answer's cap (a task name is a few tokens).
+    pub max_tokens: u32,
+}
+
+/// At most this much of the question goes to the classifier (characters, from its start).
+const CLASSIFIER_QUESTION_CHARS: usize = 2_000;
+
+/// The classifier's system prompt and user turn for `question`.
+pub fn classifier_request(question: &str) -> (String, String) {
+    let names: Vec<&str> = Task::ALL.iter().filter(|t| **t != Task::LongDocument).map(|t| t.as_str()).collect();
+    let system = format!(
+        "You route requests to models. Name the task of the user's message with exactly one word from this list: {}. \
+         code: writing, fixing or explaining code; reasoning: maths, logic, multi-step problems; summarization: \
+         condensing a text; classification: labelling or extracting into categories; chat: anything else. Answer \
+         with the word only.",
+        names.join(", ")
+    );
+    let cut = question.char_indices().nth(CLASSIFIER_QUESTION_CHARS).map_or(question.len(), |(i, _)| i);
+    (system, question[..cut].to_string())
+}
+
+/// The task a classifier's answer names: its first word that is a task name (case and punctuation ignored).
+pub fn parse_label(answer: &str) -> Option<Task> {
+    answer
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .find_map(|w| Task::from_name(&w.to_ascii_lowercase()))
 }
 
 /// What the classifier looks at.
@@ -122,7 +162,7 @@ pub struct Signals<'a> {
 impl Routing {
     /// Reads the `routing` section; `aliases` are the configured model aliases (every target must be one).
     pub fn from_json(v: &Value, aliases: &[&str]) -> Result<Self, String> {
-        let o = Obj::new(v, "routing", &["alias", "label", "tasks", "long_document_tokens", "keywords"])?;
+        let o = Obj::new(v, "routing", &["alias", "label", "tasks", "long_document_tokens", "keywords", "classifier"])?;
         let alias = o.str("alias")?.unwrap_or_else(|| "auto".into());
         if aliases.contains(&alias.as_str()) {
             return Err(format!("routing.alias {alias:?} is already a model alias"));
@@ -161,8 +201,24 @@ impl Routing {
             Some(_) => return Err("routing.keywords must be an object of task to keyword list".into()),
             None => {}
         }
+        let classifier = match o.get("classifier") {
+            None | Some(Value::Null) => None,
+            Some(c) => {
+                let c = Obj::new(c, "routing.classifier", &["model", "max_tokens"])?;
+                let model = c.str("model")?.ok_or("routing.classifier.model is required (a model alias)")?;
+                if !aliases.contains(&model.as_str()) {
+                    return Err(format!("routing.classifier.model: {model:?} is not a configured model alias"));
+                }
+                let max_tokens = c.u64("max_tokens")?.unwrap_or(8);
+                if !(1..=256).contains(&max_tokens) {
+                    return Err("routing.classifier.max_tokens must be 1..=256".into());
+                }
+                Some(Classifier { model, max_tokens: max_tokens as u32 })
+            }
+        };
         Ok(Self {
             label: o.str("label")?.unwrap_or_else(|| "Auto".into()),
+            classifier,
             alias,
             tasks,
             long_document_tokens: o.u64("long_document_tokens")?.unwrap_or(16_000),
@@ -170,13 +226,23 @@ impl Routing {
         })
     }
 
-    /// The task of a request.
-    pub fn classify(&self, s: &Signals<'_>) -> Task {
+    /// The task the request's size or requested schema decides, whatever the question says.
+    pub fn decided(&self, s: &Signals<'_>) -> Option<Task> {
         if s.prompt_tokens >= self.long_document_tokens {
-            return Task::LongDocument;
+            return Some(Task::LongDocument);
         }
-        if s.structured {
-            return Task::Classification;
+        s.structured.then_some(Task::Classification)
+    }
+
+    /// The classifier to ask about this request: configured, and nothing [`Self::decided`] it already.
+    pub fn classifier_for(&self, s: &Signals<'_>) -> Option<&Classifier> {
+        self.classifier.as_ref().filter(|_| self.decided(s).is_none())
+    }
+
+    /// The task of a request, by the rules.
+    pub fn classify(&self, s: &Signals<'_>) -> Task {
+        if let Some(t) = self.decided(s) {
+            return t;
         }
         let q = s.question.to_lowercase();
         for t in [Task::Code, Task::Summarization, Task::Classification, Task::Reasoning] {
@@ -244,6 +310,33 @@ mod tests {
     }
 
     #[test]
+    fn the_classifier_is_asked_only_when_size_and_schema_leave_the_task_open() {
+        let v = json!({ "tasks": { "chat": "fast", "code": "smart" }, "long_document_tokens": 1000,
+            "classifier": { "model": "fast" } });
+        let r = Routing::from_json(&v, &["fast", "smart"]).unwrap();
+        assert_eq!(r.classifier, Some(Classifier { model: "fast".into(), max_tokens: 8 }));
+        assert!(r.classifier_for(&sig("hello")).is_some());
+        assert!(r.classifier_for(&Signals { prompt_tokens: 1000, ..sig("hello") }).is_none());
+        assert!(r.classifier_for(&Signals { structured: true, ..sig("hello") }).is_none());
+        assert!(routing().classifier_for(&sig("hello")).is_none(), "not configured");
+    }
+
+    #[test]
+    fn the_classifier_answer_names_a_task_or_nothing() {
+        assert_eq!(parse_label("code"), Some(Task::Code));
+        assert_eq!(parse_label("  Reasoning.\n"), Some(Task::Reasoning));
+        assert_eq!(parse_label("Task: summarization"), Some(Task::Summarization));
+        assert_eq!(parse_label("**classification**"), Some(Task::Classification));
+        assert_eq!(parse_label("I think this is poetry"), None);
+        assert_eq!(parse_label(""), None);
+        let (system, user) = classifier_request(&"x".repeat(5_000));
+        assert!(system.contains("this list: classification, code, summarization, reasoning, chat."), "{system}");
+        assert!(!system.contains("long_document"), "size decides that one");
+        assert_eq!(user.len(), CLASSIFIER_QUESTION_CHARS);
+        assert_eq!(classifier_request("é".repeat(3_000).as_str()).1.chars().count(), CLASSIFIER_QUESTION_CHARS);
+    }
+
+    #[test]
     fn bad_tables_are_refused_with_the_field_named() {
         let aliases = ["fast", "smart"];
         let err = |v: Value| Routing::from_json(&v, &aliases).unwrap_err();
@@ -256,5 +349,11 @@ mod tests {
             err(json!({ "tasks": {}, "keywords": { "chat2": [] } })).contains("routing.keywords.chat2 is not a task")
         );
         assert!(err(json!({ "tasks": {}, "extra": 1 })).contains("extra"));
+        assert!(
+            err(json!({ "tasks": {}, "classifier": { "model": "gpt-9" } })).contains("not a configured model alias")
+        );
+        assert!(err(json!({ "tasks": {}, "classifier": {} })).contains("routing.classifier.model is required"));
+        assert!(err(json!({ "tasks": {}, "classifier": { "model": "fast", "max_tokens": 0 } })).contains("1..=256"));
+        assert!(err(json!({ "tasks": {}, "classifier": { "model": "fast", "x": 1 } })).contains("x"));
     }
 }

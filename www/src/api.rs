@@ -395,6 +395,8 @@ pub enum EdgeEvent {
         stopped: bool,
         /// Normalized stop reason (`max_tokens` means the answer is cut off by the limit).
         stop_reason: Option<String>,
+        /// The edge ended it because a daily budget ran out mid-answer (`reason: "budget"`).
+        budget: bool,
     },
     /// The stream failed.
     Error(ChatError),
@@ -429,9 +431,11 @@ pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatErr
             cost_usd: u.cost_usd,
             estimated: u.estimated,
         }),
-        W::Done(d) => {
-            EdgeEvent::Done { stopped: d.stopped, stop_reason: d.stop_reason.map(|r| r.as_str().to_string()) }
-        }
+        W::Done(d) => EdgeEvent::Done {
+            stopped: d.stopped,
+            stop_reason: d.stop_reason.map(|r| r.as_str().to_string()),
+            budget: d.reason.as_deref() == Some("budget"),
+        },
         W::Error(e) => EdgeEvent::Error(ChatError::from_edge(&e.kind, e.message, None, e.retry_after_ms, e.truncated)),
         _ => return None,
     }))

@@ -170,7 +170,7 @@ impl Direct {
                 }
                 Ok(StreamEvent::Done) => {
                     self.ended = true;
-                    on_event(EdgeEvent::Done { stopped: false, stop_reason: self.stop_reason.take() });
+                    on_event(EdgeEvent::Done { stopped: false, stop_reason: self.stop_reason.take(), budget: false });
                 }
                 Ok(_) => {}
                 Err(e) => {

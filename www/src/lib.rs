@@ -97,3 +97,8 @@ impl MarkdownStream {
         self.0.finish();
     }
 }
+
+/// The embed's global allocator: Talc is a few KB smaller than Rust's default (dlmalloc) in wasm.
+#[cfg(all(feature = "embed", target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

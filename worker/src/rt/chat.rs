@@ -26,28 +26,52 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         Ok(p) => p,
         Err(e) => return ctx.error(&e),
     };
-    ctx.log.alias = Some(prepared.alias.clone());
-    ctx.log.task = prepared.task.map(crate::task::Task::as_str);
-    let chain = upstream::chain(&ctx.config, &prepared.alias);
-    let primary = chain[0].1.clone();
-    ctx.log.provider = Some(primary.provider.as_str().into());
-    ctx.log.model = Some(primary.model.clone());
-    let primary_req = prepared.request_for(&ctx.config, &primary);
-    if let Err(e) = build_request(&ctx.config.provider(primary.provider), &primary_req) {
-        return ctx.error(&ApiError::bad_request(e.to_string()));
-    }
+    let mut primary = match check(&mut ctx, &prepared) {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
     let lease = match ctx.acquire().await {
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
     };
+    // `auto` with a classifier model: it names the task (a call of its own, billed with this request).
+    let (mut asked_tokens, mut asked_usd) = (0, 0.0);
+    if let Some((classifier, question)) = prepared.ask.take() {
+        if let Some(c) = super::context::classify(&ctx, &classifier, &question).await {
+            (asked_tokens, asked_usd) = (c.tokens, c.usd);
+            if let Some(task) = c.task.filter(|t| Some(*t) != prepared.task) {
+                let p = &ctx.principal;
+                let caller =
+                    chat::Caller { site: p.site.as_deref(), subject: p.subject.as_deref(), ctx: p.ctx.as_deref() };
+                let routed = chat::prepare_as(&ctx.config, body, &caller, Some(task));
+                let next = match routed {
+                    Ok(p) => {
+                        prepared = p;
+                        check(&mut ctx, &prepared)
+                    }
+                    Err(e) => Err(ctx.error(&e)),
+                };
+                match next {
+                    Ok(p) => primary = p,
+                    Err(resp) => {
+                        ctx.release(lease, asked_tokens, asked_usd).await;
+                        return resp;
+                    }
+                }
+            }
+        }
+    }
     // The turns that no longer fit the model's context are summarized (or dropped) before anything else.
-    let fitted = match super::context::fit(&ctx, &mut prepared, &primary).await {
+    let mut fitted = match super::context::fit(&ctx, &mut prepared, &primary).await {
         Ok(f) => f,
         Err(e) => {
-            ctx.release(lease, 0, 0.0).await;
+            ctx.release(lease, asked_tokens, asked_usd).await;
             return ctx.error(&e);
         }
     };
+    fitted.extra_tokens += asked_tokens;
+    fitted.extra_usd += asked_usd;
+    let chain = upstream::chain(&ctx.config, &prepared.alias);
     let cap = u64::from(prepared.request.max_tokens.unwrap_or(ctx.config.limits.max_tokens));
     if let Err(e) = ctx.admit_provider(&primary, prepared.prompt_tokens + cap).await {
         ctx.release(lease, fitted.extra_tokens, fitted.extra_usd).await;
@@ -79,6 +103,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     })
     .await;
     ctx.log.attempts = stats.attempts;
+    ctx.log.fallback = stats.fallback;
     ctx.log.ttfb_ms = stats.ttfb_ms;
     let up = match result {
         Ok(up) => up,
@@ -114,6 +139,21 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     });
     super::wait_until(&js_ctx, &done);
     resp
+}
+
+/// Logs the alias and task a request is routed to and checks its primary model can take it (the model that serves,
+/// or the response refusing the request).
+fn check(ctx: &mut Ctx, prepared: &PreparedChat) -> Result<crate::config::ModelEntry, Response> {
+    ctx.log.alias = Some(prepared.alias.clone());
+    ctx.log.task = prepared.task.map(crate::task::Task::as_str);
+    let primary = upstream::chain(&ctx.config, &prepared.alias)[0].1.clone();
+    ctx.log.provider = Some(primary.provider.as_str().into());
+    ctx.log.model = Some(primary.model.clone());
+    let primary_req = prepared.request_for(&ctx.config, &primary);
+    match build_request(&ctx.config.provider(primary.provider), &primary_req) {
+        Ok(_) => Ok(primary),
+        Err(e) => Err(ctx.error(&ApiError::bad_request(e.to_string()))),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -113,6 +113,7 @@ pub(crate) async fn handle(
     })
     .await;
     ctx.log.attempts = stats.attempts;
+    ctx.log.fallback = stats.fallback;
     ctx.log.ttfb_ms = stats.ttfb_ms;
     let up = match result {
         Ok(up) => up,

@@ -1,6 +1,7 @@
 //! Fitting a `/api/chat` request into its model's context window (`crate::prompt::fit` decides how many turns
 //! go): the turns that no longer fit are summarized by the configured summarizer — a separate upstream call with
-//! its own log line (`kind: "summary"`) and cost — or, without one (or when it fails), dropped.
+//! its own log line (`kind: "summary"`) and cost — or, without one (or when it fails), dropped. `auto`'s classifier
+//! model is asked the same way (`kind: "classify"`).
 
 use edgechat::protocol::Summary;
 use edgechat::provider::{build_request, decode_response, ChatRequest};
@@ -85,33 +86,82 @@ async fn summarize(
 ) -> Option<String> {
     let previous = prepared.summary.as_ref().map(|p| p.text.as_str());
     let (system, messages) = prompt::summary_request(previous, &prepared.request.messages[..drop]);
-    let chain = upstream::chain(&ctx.config, &s.model);
+    let answer =
+        side_call(ctx, &s.model, "summary", system, messages, s.max_tokens, |l| l.summarized = drop as u64).await?;
+    fitted.extra_tokens = answer.tokens;
+    fitted.extra_usd = answer.usd;
+    Some(answer.text)
+}
+
+/// Asks `auto`'s classifier model for the task of `question` (its own log line, `kind: "classify"`). `None` when
+/// the call failed; a `task` of `None` when its answer named no task. Either way the rules' task stands.
+pub(crate) async fn classify(ctx: &Ctx, c: &crate::task::Classifier, question: &str) -> Option<Classified> {
+    let (system, user) = crate::task::classifier_request(question);
+    let messages = vec![edgechat::conversation::Message::user(user)];
+    let a = side_call(ctx, &c.model, "classify", system, messages, c.max_tokens, |_| {}).await?;
+    Some(Classified { task: crate::task::parse_label(&a.text), tokens: a.tokens, usd: a.usd })
+}
+
+/// What the classifier model said, and what asking it cost (billed with the request).
+pub(crate) struct Classified {
+    /// The task it named.
+    pub task: Option<crate::task::Task>,
+    /// Its tokens.
+    pub tokens: u64,
+    /// Its cost.
+    pub usd: f64,
+}
+
+/// A non-empty answer of a [`side_call`] and what it cost.
+struct SideAnswer {
+    text: String,
+    tokens: u64,
+    usd: f64,
+}
+
+/// A call the edge makes for itself on the way to an answer (a summary, the task): one non-streaming request to
+/// `alias`'s chain, logged as its own line of `kind` (after `note` adds to it). `None` when it failed or answered
+/// nothing; the caller then goes on without it.
+async fn side_call(
+    ctx: &Ctx,
+    alias: &str,
+    kind: &'static str,
+    system: String,
+    messages: Vec<edgechat::conversation::Message>,
+    max_tokens: u32,
+    note: impl FnOnce(&mut LogLine),
+) -> Option<SideAnswer> {
+    let chain = upstream::chain(&ctx.config, alias);
     let started = now_ms();
     let mut stats = Stats::default();
     let config = &ctx.config;
     let result = upstream::send(config, &chain, false, started, &mut stats, Some(&ctx.gone), &|e| {
         let mut r = ChatRequest::new(e.model.clone(), messages.clone());
         r.system = Some(system.clone());
-        r.max_tokens = Some(s.max_tokens);
+        r.max_tokens = Some(max_tokens);
         r.stream = false;
         build_request(&config.provider(e.provider), &r).ok()
     })
     .await;
     let mut line = LogLine {
         request_id: ctx.request_id.clone(),
+        time: started,
         route: "/api/chat".into(),
+        site_key: ctx.log.site_key.clone(),
+        subject: ctx.log.subject.clone(),
+        fallback: stats.fallback,
         client: ctx.log.client.clone(),
-        alias: Some(s.model.clone()),
+        alias: Some(alias.to_string()),
         attempts: stats.attempts,
         cache: "bypass",
         limiter: ctx.log.limiter,
         ttfb_ms: stats.ttfb_ms,
-        kind: Some("summary"),
-        summarized: drop as u64,
+        kind: Some(kind),
         outcome: "error",
         ..LogLine::default()
     };
-    let text = match result {
+    note(&mut line);
+    let answer = match result {
         Ok(up) => {
             line.provider = Some(up.entry.provider.as_str().into());
             line.model = Some(up.entry.model.clone());
@@ -127,12 +177,11 @@ async fn summarize(
                     line.set_usage(&usage, false);
                     line.cost_usd = cost;
                     line.outcome = "complete";
-                    fitted.extra_tokens = usage.total_input_tokens() + usage.output_tokens;
-                    fitted.extra_usd = cost.unwrap_or(0.0);
-                    Some(r.text.trim().to_string())
+                    let tokens = usage.total_input_tokens() + usage.output_tokens;
+                    Some(SideAnswer { text: r.text.trim().to_string(), tokens, usd: cost.unwrap_or(0.0) })
                 }
                 Ok(_) => {
-                    line.error = Some("empty_summary".into());
+                    line.error = Some(format!("empty_{kind}"));
                     None
                 }
                 Err(e) => {
@@ -151,5 +200,8 @@ async fn summarize(
     };
     line.duration_ms = now_ms().saturating_sub(started);
     console_log(&ctx.scrub(&line.to_json()));
-    text
+    if let Some(sink) = &ctx.usage {
+        sink.record(&line, Some(&ctx.js_ctx));
+    }
+    answer
 }

@@ -1,5 +1,6 @@
 //! Runtime glue (wasm32 only): the fetch entry, routing, and per-route handlers over the pure policy modules.
 
+mod admin;
 mod cache;
 mod chat;
 mod compat;
@@ -9,6 +10,7 @@ mod pump;
 mod store;
 mod streams;
 mod upstream;
+mod usage;
 mod wait;
 
 use std::rc::Rc;
@@ -58,6 +60,8 @@ pub(crate) struct Ctx {
     pub cache_control: Option<crate::cache::Control>,
     /// What the client may still spend today (from the limiter when the request was admitted).
     pub budget: crate::stream::Budget,
+    /// Where the request's usage record goes (`None`: a route that is not recorded).
+    pub usage: Option<usage::Sink>,
 }
 
 impl Ctx {
@@ -93,6 +97,9 @@ impl Ctx {
     pub fn write_log(&mut self) {
         self.log.duration_ms = now_ms().saturating_sub(self.started_ms);
         console_log(&self.scrub(&self.log.to_json()));
+        if let Some(sink) = &self.usage {
+            sink.record(&self.log, Some(&self.js_ctx));
+        }
     }
 
     /// Counts the request and takes a stream slot; the lease is released by [`Ctx::release`].
@@ -180,6 +187,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let secrets = env_vars.secrets();
     let log = LogLine {
         request_id: request_id.clone(),
+        time: started_ms,
         route: path.to_string(),
         cache: "bypass",
         outcome: "error",
@@ -217,11 +225,15 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         gone: client_gone(&req),
         cache_control: None,
         budget: crate::stream::Budget::default(),
+        usage: None,
     };
     ctx.log.limiter = ctx.limiter.name();
 
     let stream = crate::resume::parse_stream_path(path);
     const ROUTES: &[&str] = &["/api/config", "/api/chat", "/v1/chat/completions", "/v1/responses", "/v1/messages"];
+    if path.starts_with("/api/admin/") {
+        return admin::route(ctx, &env, &method, path, &url, header("authorization")).await;
+    }
     if method == "OPTIONS" {
         return preflight(&mut ctx, origin.as_deref(), ROUTES.contains(&path) || stream.is_some());
     }
@@ -238,6 +250,9 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
             format!("{path} accepts {expected}, not {method}"),
         ));
     }
+    if crate::usage::RECORDED_ROUTES.contains(&path) {
+        ctx.usage = Some(usage::Sink::new(&env, ctx.config.clone()));
+    }
 
     // Authentication: origin, site key, session token.
     let auth = header("authorization");
@@ -253,6 +268,8 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         Ok(p) => ctx.principal = p,
         Err(e) => return ctx.error(&e),
     }
+    ctx.log.site_key = ctx.principal.site.clone();
+    ctx.log.subject = ctx.principal.subject.as_deref().map(|s| crate::usage::subject_of(&ctx.config, s));
     ctx.log.client =
         policy::client_key(&ctx.principal, header("cf-connecting-ip").as_deref(), header("x-forwarded-for").as_deref());
 

@@ -57,6 +57,8 @@ pub struct Stats {
     pub attempts: u32,
     /// ms from the start of the request to the first body byte.
     pub ttfb_ms: Option<u64>,
+    /// The last attempt went to a fallback model (not the chain's first).
+    pub fallback: bool,
 }
 
 /// The aliases to try, primary first, without repeats.
@@ -103,8 +105,9 @@ pub async fn send(
     build: &dyn Fn(&ModelEntry) -> Option<HttpRequest>,
 ) -> Result<Upstream, Failure> {
     let mut last: Option<Failure> = None;
-    for (alias, entry) in chain {
+    for (i, (alias, entry)) in chain.iter().enumerate() {
         let Some(req) = build(entry) else { continue };
+        stats.fallback = i > 0;
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -220,7 +220,16 @@ impl Chat {
                 t.usage = Some(u);
                 t.reconnecting = false;
             }),
-            EdgeEvent::Done { stopped, stop_reason } => {
+            EdgeEvent::Done { stopped, budget: true, .. } => {
+                // Cut by the edge, not by the person: say why; Continue picks up after the budget resets.
+                let message = "The budget ran out during this answer. Continue after it resets.".into();
+                let e = ChatError {
+                    retryable: false,
+                    ..ChatError::from_edge("budget_exceeded", message, None, None, false)
+                };
+                self.finish_with(id, if stopped { Status::Stopped } else { Status::Truncated }, Some(e));
+            }
+            EdgeEvent::Done { stopped, stop_reason, .. } => {
                 if stopped {
                     self.finish_with(id, Status::Stopped, None);
                 } else if stop_reason.as_deref() == Some("max_tokens") {

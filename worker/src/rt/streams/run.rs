@@ -41,6 +41,8 @@ impl Run {
     fn write_log(&mut self) {
         self.log.duration_ms = now_ms().saturating_sub(self.msg.started_ms);
         console_log(&self.scrub(&self.log.to_json()));
+        // The object lives on for its clients (and its alarm): the record's task needs no waitUntil.
+        crate::rt::usage::Sink::new(&self.env, self.config.clone()).record(&self.log, None);
     }
 
     async fn release(&self, tokens: u64, spend_usd: f64) {
@@ -95,7 +97,9 @@ pub(super) async fn begin(
             console_log(&scrub(&crate::log::incident(&request_id, "stream_start_error", &e.message), &secrets));
             let line = LogLine {
                 request_id: request_id.clone(),
+                time: msg.started_ms,
                 route: "/api/chat".into(),
+                site_key: msg.owner.site.clone(),
                 client: msg.client.clone(),
                 status: e.status,
                 cache: "bypass",
@@ -106,6 +110,11 @@ pub(super) async fn begin(
                 ..LogLine::default()
             };
             console_log(&line.to_json());
+            if let Ok(config) = Config::cached(&vars) {
+                let mut line = line;
+                line.subject = msg.owner.subject.as_deref().map(|s| crate::usage::subject_of(&config, s));
+                crate::rt::usage::Sink::new(&env, config).record(&line, None);
+            }
             let op =
                 Op::Release { key: msg.client.clone(), lease: msg.lease, tokens: 0, spend_usd: 0.0, now_ms: now_ms() };
             let _ = LimiterStore::from_env(&env).apply(&msg.client, op).await;
@@ -114,7 +123,10 @@ pub(super) async fn begin(
     };
     let log = LogLine {
         request_id: request_id.clone(),
+        time: msg.started_ms,
         route: "/api/chat".into(),
+        site_key: msg.owner.site.clone(),
+        subject: msg.owner.subject.as_deref().map(|s| crate::usage::subject_of(&config, s)),
         client: msg.client.clone(),
         alias: Some(prepared.alias.clone()),
         cache: match msg.cache.as_str() {
@@ -140,6 +152,7 @@ pub(super) async fn begin(
     })
     .await;
     run.log.attempts = stats.attempts;
+    run.log.fallback = stats.fallback;
     run.log.ttfb_ms = stats.ttfb_ms;
     let up = match result {
         Ok(up) => up,
