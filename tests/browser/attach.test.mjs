@@ -184,7 +184,8 @@ test('a full localStorage keeps the text and says the file was not kept', async 
       }
     }
     // Free ~40 KB: room for the conversation's text, not for its image (~1 MB).
-    for (let k = i - 1; k >= 0 && localStorage.getItem(`fill-${k}`).length < 40_000; k--) localStorage.removeItem(`fill-${k}`);
+    for (let k = i - 1; k >= 0 && localStorage.getItem(`fill-${k}`).length < 40_000; k--)
+      localStorage.removeItem(`fill-${k}`);
   });
   const noisy = (await image(600, 400, 'image/png', true)).toString('base64');
   await transfer('paste', w.input, [{ name: 'noise.png', type: 'image/png', b64: noisy }]);
