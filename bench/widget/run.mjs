@@ -58,7 +58,8 @@ const widgetFiles = ['edge-chat.js', 'edgechat-www.js', 'edgechat-www_bg.wasm', 
 );
 // The wasm-bindgen snippets the glue imports statically (the attach feature's one-line loader).
 const glue = fs.existsSync(widgetFiles[1]) ? fs.readFileSync(widgetFiles[1], 'utf8') : '';
-for (const m of glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)) widgetFiles.push(path.join(DIST, m[1]));
+for (const f of new Set([...glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)].map((m) => m[1])))
+  widgetFiles.push(path.join(DIST, f));
 for (const f of widgetFiles)
   if (!fs.existsSync(f)) throw new Error(`missing ${f}: build dist/ first (tests/browser/run.sh)`);
 const deepChat = path.join(ROOT, 'node_modules/deep-chat/dist/deepChat.bundle.js');

@@ -27,7 +27,10 @@ if (!existsSync(join(from, '.release'))) {
 // The wasm-bindgen snippets each glue file imports (the attach feature's loader), by the paths it names.
 for (const glue of ['edgechat-www.js', 'byok/edgechat-www.js']) {
   const text = existsSync(join(from, glue)) ? readFileSync(join(from, glue), 'utf8') : '';
-  for (const m of text.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)) FILES.push(join(dirname(glue), m[1]));
+  for (const m of text.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)) {
+    const f = join(dirname(glue), m[1]);
+    if (!FILES.includes(f)) FILES.push(f);
+  }
 }
 const to = join(here, 'dist');
 rmSync(to, { recursive: true, force: true });
