@@ -25,7 +25,7 @@ pub mod words {
     pub const STORAGE_FULL: &str =
         "This browser's storage is full: the conversation was saved, but its attached files were not kept.";
     /// More files than the edge takes per message.
-    pub const TOO_MANY: &str = "Too many files: the rest were not attached (at most";
+    pub const TOO_MANY: &str = "Too many files: the rest were not attached.";
 }
 
 /// Longest side of an image as sent (Anthropic scales larger images down to it; OpenAI's high detail reads it).
@@ -80,8 +80,14 @@ impl State {
     pub fn accept_types(&self) -> String {
         let (vision, documents) = self.accepts();
         let types = self.config.as_ref().map(|c| c.limits.attachment_types.as_slice()).unwrap_or_default();
-        let ok = |t: &&String| if t.starts_with("image/") { vision } else { documents };
-        types.iter().filter(ok).cloned().collect::<Vec<_>>().join(",")
+        let mut out = String::new();
+        for t in types.iter().filter(|t| if t.starts_with("image/") { vision } else { documents }) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(t);
+        }
+        out
     }
 }
 
@@ -121,18 +127,23 @@ impl Chat {
                     return;
                 }
             };
-            let mut errors: Vec<String> = json::array(&out, "errors").iter().filter_map(JsValue::as_string).collect();
+            // The reasons, one sentence each.
+            let mut errors = String::new();
+            for e in json::array(&out, "errors").iter().filter_map(JsValue::as_string) {
+                errors.push_str(&e);
+                errors.push(' ');
+            }
             this.update(|s| {
                 let max = s.config.as_ref().map_or(0, |c| c.limits.max_attachments);
                 for f in json::array(&out, "files") {
                     if s.files.len() < max {
                         s.files.push(f);
                     } else {
-                        errors.push(format!("{} {max}).", words::TOO_MANY));
+                        errors.push_str(words::TOO_MANY);
                         break;
                     }
                 }
-                s.problem = (!errors.is_empty()).then(|| errors.join(" "));
+                s.problem = (!errors.is_empty()).then(|| errors.trim_end().to_string());
             });
         });
     }

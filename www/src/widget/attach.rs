@@ -51,7 +51,7 @@ impl AttachDom {
 
 /// Previews of `list` inside `parent`; `removable` adds a remove button to each (the draft's).
 pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: bool) {
-    for (i, f) in list.iter().enumerate() {
+    for f in list {
         let name = attach::name(f);
         let item = add(doc, parent, "span", "ec-file");
         match attach::preview_url(f) {
@@ -66,7 +66,7 @@ pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: 
         if removable {
             let b = add(doc, &item, "button", "ec-btn ec-file-remove");
             let label = format!("{} {name}", words::REMOVE);
-            set(&b, &[("type", "button"), ("aria-label", &label), ("title", &label), ("data-index", &i.to_string())]);
+            set(&b, &[("type", "button"), ("aria-label", &label), ("title", &label)]);
             b.set_text_content(Some("×"));
         }
     }
@@ -91,7 +91,13 @@ impl Ui {
                 wasm_bindgen_futures::spawn_local(async move { input.click() });
             }
         } else if class.contains("ec-file-remove") {
-            let i = button.get_attribute("data-index").and_then(|i| i.parse().ok()).unwrap_or(usize::MAX);
+            // Its preview's place among the draft's previews.
+            let mut i = 0;
+            let mut item = button.parent_element().and_then(|p| p.previous_element_sibling());
+            while let Some(e) = item {
+                i += 1;
+                item = e.previous_element_sibling();
+            }
             self.chat.remove_file(i);
         } else {
             return false;
