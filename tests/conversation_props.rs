@@ -141,7 +141,7 @@ proptest! {
                 let tool_calls = (0..calls)
                     .map(|i| ToolCall { id: ["a", "b", "c"][i].into(), name: "f".into(), arguments: String::new() })
                     .collect();
-                Message { role, content, tool_calls, tool_call_id: id, interrupted: false, is_error: false }
+                Message { role, content, tool_calls, tool_call_id: id, interrupted: false, is_error: false, attachments: Vec::new() }
             })
             .collect();
         let c = Conversation { system: None, messages };

@@ -63,6 +63,10 @@ const glueSnippets = () =>
 const widgetFiles = ['edge-chat.js', 'edgechat-www.js', 'edgechat-www_bg.wasm', 'edgechat.css', ...glueSnippets()].map(
   (f) => path.join(DIST, f),
 );
+// The wasm-bindgen snippets the glue imports statically (the attach feature's one-line loader).
+const glue = fs.existsSync(widgetFiles[1]) ? fs.readFileSync(widgetFiles[1], 'utf8') : '';
+for (const f of new Set([...glue.matchAll(/["']\.\/(snippets\/[^"']+\.js)["']/g)].map((m) => m[1])))
+  widgetFiles.push(path.join(DIST, f));
 for (const f of widgetFiles)
   if (!fs.existsSync(f)) throw new Error(`missing ${f}: build dist/ first (tests/browser/run.sh)`);
 const deepChat = path.join(ROOT, 'node_modules/deep-chat/dist/deepChat.bundle.js');
@@ -72,6 +76,8 @@ const deepChatVersion = JSON.parse(
 const ours = sizes(widgetFiles);
 const theirs = sizes([deepChat]);
 printSizes('edgechat widget (everything it loads)', ours);
+// Loaded only when a file is first attached (www/attach/edgechat-attach.js: read, downscale).
+printSizes('edgechat widget: the attach module (loaded on first use)', sizes([path.join(DIST, 'edgechat-attach.js')]));
 printSizes(`deep-chat ${deepChatVersion} (dist bundle)`, theirs);
 if (fs.existsSync(path.join(DIST, 'ec-highlight.js')))
   printSizes(

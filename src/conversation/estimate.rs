@@ -10,7 +10,8 @@
 //! - any other non-ASCII character (accented Latin, Cyrillic, Greek, Arabic, Hebrew, Indic, …): 1/2 token.
 //!
 //! Each turn adds [`MESSAGE_OVERHEAD_TOKENS`] (role and framing), each tool call [`TOOL_CALL_OVERHEAD_TOKENS`]
-//! plus its name, id and arguments, and a request adds [`REPLY_PRIMING_TOKENS`]. The heuristic leans high
+//! plus its name, id and arguments, each attachment [`estimate_attachment_tokens`], and a request adds
+//! [`REPLY_PRIMING_TOKENS`]. The heuristic leans high
 //! for most text, so a budget computed from it errs on the safe side. It knows nothing about what the
 //! provider adds around the conversation (tool definitions, schemas), which is where calibration comes in.
 //!
@@ -127,7 +128,50 @@ pub fn estimate_message_tokens(message: &Message) -> u64 {
         })
         .sum();
     let id = message.tool_call_id.as_deref().map_or(0, estimate_text_tokens);
-    MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(&message.content) + calls + id
+    let files: u64 = message.attachments.iter().map(estimate_attachment_tokens).sum();
+    MESSAGE_OVERHEAD_TOKENS + estimate_text_tokens(&message.content) + calls + id + files
+}
+
+/// Longest side an image keeps before Anthropic scales it down (and the widget's downscale target).
+pub const IMAGE_MAX_SIDE: u32 = 1568;
+/// Tokens of an image whose size is unknown: the most an image costs under [`estimate_image_tokens`]'s rule
+/// (Anthropic scales anything larger down to about 1.15 megapixels, ~1,600 tokens).
+pub const IMAGE_UNKNOWN_TOKENS: u64 = 1_600;
+/// Tokens per PDF page (its text plus the page image both providers add), an upper-range figure.
+pub const DOCUMENT_PAGE_TOKENS: u64 = 3_000;
+/// Bytes per PDF page assumed when the page count is unknown (it always is: the core does not parse PDFs).
+pub const DOCUMENT_PAGE_BYTES: u64 = 100_000;
+
+/// Tokens of a `width` x `height` image by Anthropic's rule, `ceil(w * h / 750)`, after scaling the long side to
+/// [`IMAGE_MAX_SIDE`] and capped at [`IMAGE_UNKNOWN_TOKENS`]. One rule for every provider: OpenAI's tile rule
+/// (`85 + 170` per 512-px tile at high detail, after fitting 2048 px and a 768-px short side) gives 765 for a
+/// 1024x1024 image where this gives 1,399, so the estimate errs high there, as the text heuristic does.
+///
+/// ```
+/// use edgechat::conversation::estimate_image_tokens;
+/// assert_eq!(estimate_image_tokens(1000, 1000), 1334);
+/// assert_eq!(estimate_image_tokens(200, 200), 54);
+/// assert_eq!(estimate_image_tokens(4000, 3000), 1600); // scaled to 1568x1176, then capped
+/// ```
+pub fn estimate_image_tokens(width: u32, height: u32) -> u64 {
+    let (w, h) = (u64::from(width.max(1)), u64::from(height.max(1)));
+    let long = w.max(h);
+    let max = u64::from(IMAGE_MAX_SIDE);
+    let (w, h) = if long > max { (w * max / long, h * max / long) } else { (w, h) };
+    (w * h).div_ceil(750).min(IMAGE_UNKNOWN_TOKENS)
+}
+
+/// Heuristic tokens of one attachment: an image by [`estimate_image_tokens`] when its size is known, else
+/// [`IMAGE_UNKNOWN_TOKENS`]; a document [`DOCUMENT_PAGE_TOKENS`] per [`DOCUMENT_PAGE_BYTES`] of its bytes
+/// (at least one page; a document by URL counts one page).
+pub fn estimate_attachment_tokens(a: &super::Attachment) -> u64 {
+    match a.kind {
+        super::AttachmentKind::Image => match (a.width, a.height) {
+            (Some(w), Some(h)) => estimate_image_tokens(w, h),
+            _ => IMAGE_UNKNOWN_TOKENS,
+        },
+        super::AttachmentKind::Document => a.byte_len().div_ceil(DOCUMENT_PAGE_BYTES).max(1) * DOCUMENT_PAGE_TOKENS,
+    }
 }
 
 /// Heuristic tokens of a system prompt (0 when there is none).

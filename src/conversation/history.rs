@@ -2,7 +2,7 @@
 //!
 //! The rules are the ones providers enforce (OpenAI Chat Completions and Anthropic Messages reject a request that
 //! breaks them), checked here so the caller gets a typed error before a round trip:
-//! - a user turn has non-blank text;
+//! - a user turn has non-blank text or an attachment, and its attachments pass [`Attachment::check`](super::Attachment::check);
 //! - an assistant turn has text or tool calls; its tool calls have non-empty, distinct ids and non-empty names;
 //! - every tool call of an assistant turn is answered by a tool turn before any other turn follows;
 //! - a tool turn answers a call of the nearest assistant turn before it, once;
@@ -74,6 +74,14 @@ pub enum ConversationError {
         role: Role,
         /// The offending field's serde name.
         field: &'static str,
+    },
+    /// An attachment of a user turn breaks a rule of [`Attachment::check`](super::Attachment::check) (type, source, encoding).
+    #[error("attachment {index}: {reason}")]
+    InvalidAttachment {
+        /// Position of the attachment in the turn.
+        index: usize,
+        /// The broken rule.
+        reason: String,
     },
     /// [`Conversation::extend_last_assistant`] was called but the last turn is not an assistant turn.
     #[error("the last turn is not an assistant turn")]
@@ -239,8 +247,11 @@ fn check_next(history: &[Message], message: &Message) -> Result<(), Conversation
     check_fields(message)?;
     match message.role {
         Role::User => {
-            if message.content.trim().is_empty() {
+            if message.content.trim().is_empty() && message.attachments.is_empty() {
                 return Err(ConversationError::EmptyUserMessage);
+            }
+            for (index, a) in message.attachments.iter().enumerate() {
+                a.check().map_err(|reason| ConversationError::InvalidAttachment { index, reason })?;
             }
             ensure_no_pending(history)
         }
@@ -279,6 +290,9 @@ fn check_fields(message: &Message) -> Result<(), ConversationError> {
     }
     if message.role != Role::Tool && message.is_error {
         return misplaced("is_error");
+    }
+    if message.role != Role::User && !message.attachments.is_empty() {
+        return misplaced("attachments");
     }
     Ok(())
 }

@@ -30,14 +30,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::ToolCall;
 
+pub mod attachment;
 pub mod estimate;
 pub mod history;
 pub mod limits;
 pub mod trim;
 
+pub use attachment::{Attachment, AttachmentKind, Source, DOCUMENT_TYPES, IMAGE_TYPES};
 pub use estimate::{
-    estimate_message_tokens, estimate_text_tokens, Calibration, TokenCounter, MAX_CALIBRATION_RATIO,
-    MESSAGE_OVERHEAD_TOKENS, MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS,
+    estimate_attachment_tokens, estimate_image_tokens, estimate_message_tokens, estimate_text_tokens, Calibration,
+    TokenCounter, IMAGE_MAX_SIDE, IMAGE_UNKNOWN_TOKENS, MAX_CALIBRATION_RATIO, MESSAGE_OVERHEAD_TOKENS,
+    MIN_CALIBRATION_RATIO, REPLY_PRIMING_TOKENS, TOOL_CALL_OVERHEAD_TOKENS,
 };
 pub use history::{validate_messages, ConversationError, InvalidTurn};
 pub use limits::{message_chars, ConversationLimits, LimitError};
@@ -76,6 +79,9 @@ pub struct Message {
     /// APIs have no flag and get the content alone).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub is_error: bool,
+    /// Files of a user turn (images, PDFs), sent before its text ([`attachment`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {
@@ -88,7 +94,12 @@ impl Message {
             tool_call_id: None,
             interrupted: false,
             is_error: false,
+            attachments: Vec::new(),
         }
+    }
+    /// A user turn with files.
+    pub fn user_with(content: impl Into<String>, attachments: Vec<Attachment>) -> Self {
+        Self { attachments, ..Self::user(content) }
     }
     /// An assistant turn.
     pub fn assistant(content: impl Into<String>) -> Self {

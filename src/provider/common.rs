@@ -200,7 +200,8 @@ impl ToolCalls {
 }
 
 /// Checks what every provider requires of a request: a model, at least one message, tool results that answer a
-/// call of the assistant turn before them, and tool calls that are answered before the next user turn.
+/// call of the assistant turn before them, tool calls that are answered before the next user turn, and
+/// attachments only on user turns, each passing [`crate::conversation::Attachment::check`].
 pub(crate) fn validate(kind: ProviderKind, config: &ProviderConfig, req: &ChatRequest) -> Result<(), BuildError> {
     let fail = |message: String| Err(BuildError { provider: kind, message });
     if req.model.trim().is_empty() {
@@ -217,6 +218,14 @@ pub(crate) fn validate(kind: ProviderKind, config: &ProviderConfig, req: &ChatRe
     }
     let mut open: Vec<&str> = Vec::new();
     for (i, m) in req.messages.iter().enumerate() {
+        if m.role != Role::User && !m.attachments.is_empty() {
+            return fail(format!("message {i}: only user turns carry attachments"));
+        }
+        for (j, a) in m.attachments.iter().enumerate() {
+            if let Err(e) = a.check() {
+                return fail(format!("message {i}, attachment {j}: {e}"));
+            }
+        }
         match m.role {
             Role::Tool => {
                 let Some(id) = m.tool_call_id.as_deref() else {

@@ -477,7 +477,10 @@ test('keyboard: Ctrl+K new thread, / search, Enter and Shift+Enter, Esc stops; e
   assert.equal(await page.locator(app.input).inputValue(), 'line one\nline two');
   await page.keyboard.press('Enter');
   assert.equal(await settledAnswer(page), 'done');
-  assert.equal(await page.locator(app.question).last().innerText(), 'line one\nline two\nEdit');
+  // Edit appears once nothing is busy, which may be a render after the answer's status.
+  await eventually(async () => (await page.locator(app.question).last().innerText()) === 'line one\nline two\nEdit', {
+    what: 'the question with Edit',
+  });
   await page
     .locator('body')
     .click({ position: { x: 5, y: 5 } })
@@ -487,9 +490,11 @@ test('keyboard: Ctrl+K new thread, / search, Enter and Shift+Enter, Esc stops; e
   await eventually(async () => (await page.evaluate(() => document.activeElement.id)) === 'thread-search', {
     what: 'the search box focused',
   });
-  // Tab reaches the composer and Send, from the search box.
+  // Tab reaches the composer, the attach button and Send, from the search box.
   await page.locator(app.input).focus();
   await page.keyboard.type('x');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Attach files');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Send');
   // Esc stops a streaming answer wherever the focus is.

@@ -18,7 +18,14 @@ before(async () => {
         pk_server_0000: { origins: [], allow_no_origin: true },
         pk_sess_0000: { origins: [ORIGIN], require_session: true },
       },
-      limits: { max_tokens: 256, max_messages: 4, max_message_chars: 100, max_total_chars: 250, max_body_bytes: 2048 },
+      limits: {
+        max_tokens: 256,
+        max_messages: 4,
+        max_message_chars: 100,
+        max_total_chars: 250,
+        max_body_bytes: 2048,
+        max_attachments: 0,
+      },
     }),
   });
 });

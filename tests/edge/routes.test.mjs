@@ -34,10 +34,13 @@ test('GET /api/config describes models and limits, with CORS for an allowed orig
   assert.equal(cfg.default_model, 'fast');
   assert.deepEqual(
     cfg.models.find((m) => m.alias === 'smart'),
-    { alias: 'smart', label: 'Smart', provider: 'anthropic' },
+    { alias: 'smart', label: 'Smart', provider: 'anthropic', vision: true, documents: true },
   );
   assert.deepEqual(Object.keys(cfg.limits).sort(), [
+    'attachment_types',
     'keepalive_ms',
+    'max_attachment_bytes',
+    'max_attachments',
     'max_message_chars',
     'max_messages',
     'max_tokens',
@@ -257,10 +260,10 @@ test('untranslatable pairs get a 400 naming the limitation', async () => {
   res = await t.post('/v1/messages', {
     model: 'fast',
     max_tokens: 10,
-    messages: [{ role: 'user', content: [{ type: 'image', source: {} }] }],
+    messages: [{ role: 'user', content: [{ type: 'search_result', source: 'x', title: 't', content: [] }] }],
   });
   assert.equal(res.status, 400);
-  assert.match(JSON.parse(await record(res)).error.message, /"image" cannot be translated/);
+  assert.match(JSON.parse(await record(res)).error.message, /"search_result" cannot be translated/);
 });
 
 test('/v1/messages over an OpenAI model is translated: the Anthropic SDK streams text and tool use', async () => {

@@ -1,5 +1,6 @@
 // Turns a provider request into a provider-neutral "plan" (reasoning, text tokens, tool calls, stop reason, usage)
 // that the wire renderers (openai.mjs, anthropic.mjs) serialize in each provider's exact format.
+import { anthropicParts, chatParts, responsesParts } from './content.mjs';
 import {
   countTokens,
   fragment,
@@ -174,6 +175,7 @@ export function normalizeChat(body) {
   const msgs = body.messages;
   requireMessageObjects(msgs, 'messages');
   checkChatToolTurns(msgs);
+  const files = msgs.flatMap((m, i) => (m.role === 'user' ? chatParts(m.content, `messages[${i}].content`) : []));
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
   const tools = (Array.isArray(body.tools) ? body.tools : [])
@@ -205,6 +207,7 @@ export function normalizeChat(body) {
     cache: body.prompt_cache_key != null,
     stream: body.stream === true,
     includeUsage: body.stream_options?.include_usage === true,
+    files,
   };
 }
 
@@ -222,6 +225,7 @@ export function normalizeResponses(body) {
     throw new RequestError(400, "Invalid type for 'input'.", { param: 'input', code: 'invalid_type' });
   requireMessageObjects(items, 'input');
   checkResponsesToolItems(items);
+  const files = items.flatMap((m, i) => (m.role === 'user' ? responsesParts(m.content, `input[${i}].content`) : []));
   const msgs = items.filter((i) => i && (i.role || i.type === 'message'));
   const last = items[items.length - 1];
   const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
@@ -255,6 +259,7 @@ export function normalizeResponses(body) {
     cache: body.prompt_cache_key != null,
     stream: body.stream === true,
     includeUsage: true,
+    files,
   };
 }
 
@@ -268,6 +273,7 @@ export function normalizeMessages(body) {
   const msgs = body.messages;
   requireMessageObjects(msgs, 'messages');
   checkAnthropicToolBlocks(msgs);
+  const files = msgs.flatMap((m, i) => (m.role === 'user' ? anthropicParts(m.content, `messages.${i}.content`) : []));
   const last = msgs[msgs.length - 1];
   const lastUser = [...msgs]
     .reverse()
@@ -309,6 +315,7 @@ export function normalizeMessages(body) {
     cache: hasKey(body, 'cache_control'),
     stream: body.stream === true,
     includeUsage: true,
+    files,
   };
 }
 

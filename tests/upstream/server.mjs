@@ -183,6 +183,8 @@ export async function startUpstream({
     }
     if (validation)
       return fail(validation.status, { message: validation.message, param: validation.param, code: validation.code });
+    // The files the request carried, as the provider would see them (type, size, image dimensions), for tests.
+    entry.files = (norm?.files ?? []).map(({ bytes, ...f }) => (bytes ? { ...f, size: bytes.length } : f));
 
     if (route === '/v1/embeddings') return send(200, embeddings(body));
 

@@ -1,7 +1,7 @@
 //! `POST /api/chat`: the widget's request body, validated against the policy and turned into a core
 //! [`ChatRequest`].
 
-use edgechat::conversation::{Message, Role};
+use edgechat::conversation::{Attachment, AttachmentKind, Message, Role};
 use edgechat::provider::{ChatRequest, ProviderKind};
 use edgechat::structured::ResponseFormat;
 use edgechat::ToolCall;
@@ -132,6 +132,13 @@ fn read_message(v: &Value, path: &str) -> Result<Message, String> {
             tool_calls.push(ToolCall { id: need("id")?, name: need("name")?, arguments: need("arguments")? });
         }
     }
+    let mut attachments = Vec::new();
+    if let Some(files) = o.get("attachments") {
+        let files = files.as_array().ok_or_else(|| format!("{} must be an array", o.path("attachments")))?;
+        for (i, a) in files.iter().enumerate() {
+            attachments.push(read_attachment(a, &format!("{}[{i}]", o.path("attachments")))?);
+        }
+    }
     Ok(Message {
         role,
         content: o.str("content")?.unwrap_or_default(),
@@ -139,6 +146,26 @@ fn read_message(v: &Value, path: &str) -> Result<Message, String> {
         tool_call_id: o.str("tool_call_id")?,
         interrupted: o.bool("interrupted")?.unwrap_or(false),
         is_error: o.bool("is_error")?.unwrap_or(false),
+        attachments,
+    })
+}
+
+/// One attachment in the core's `conversation::Attachment` JSON shape (checked later, with the model known).
+fn read_attachment(v: &Value, path: &str) -> Result<Attachment, String> {
+    let o = Obj::new(v, path, &["kind", "media_type", "name", "data", "url", "width", "height"])?;
+    let kind = match o.str("kind")?.as_deref() {
+        Some("image") => AttachmentKind::Image,
+        Some("document") => AttachmentKind::Document,
+        _ => return Err(format!("{} must be \"image\" or \"document\"", o.path("kind"))),
+    };
+    Ok(Attachment {
+        kind,
+        media_type: o.str("media_type")?.ok_or_else(|| format!("{} is required", o.path("media_type")))?,
+        name: o.str("name")?,
+        data: o.str("data")?,
+        url: o.str("url")?,
+        width: o.u32("width")?,
+        height: o.u32("height")?,
     })
 }
 
@@ -203,6 +230,9 @@ pub fn prepare_as(
         (_, m) => (None, m),
     };
     let (alias, entry) = policy::resolve_model(config, model)?;
+    let site = caller.site.and_then(|k| config.site_keys.get(k));
+    let files = crate::attach::seen_in(&body.messages)?;
+    crate::attach::check(&crate::attach::AttachLimits::of(&config.limits, site), alias, entry, &files)?;
     if body.system.is_some() && !config.allow_system_prompt {
         return Err(ApiError::bad_request("a system prompt is not allowed on this edge (allow_system_prompt is off)"));
     }
@@ -230,7 +260,6 @@ pub fn prepare_as(
     let tools = crate::tools::accept(crate::tools::policy(config, caller.site), body.tools.as_ref(), &messages)?;
     let mut request = ChatRequest::new(entry.model.clone(), messages);
     request.tools = tools;
-    let site = caller.site.and_then(|k| config.site_keys.get(k));
     let base_system = crate::prompt::compose(&crate::prompt::Parts {
         global: config.instructions.as_deref(),
         model: entry.instructions.as_deref(),
@@ -327,6 +356,15 @@ impl PreparedChat {
     pub fn cache_plan(&self, config: &Config, header: Option<Control>) -> Plan {
         let control = self.cache.or(header).unwrap_or_default();
         Plan::new(&config.cache, control, self.deterministic, !self.continue_, true)
+    }
+
+    /// Whether model `entry` takes every file of the conversation (`vision` for images, `documents` for PDFs): a
+    /// fallback that does not is skipped.
+    pub fn takes_files(&self, entry: &ModelEntry) -> bool {
+        self.request.messages.iter().flat_map(|m| &m.attachments).all(|a| match a.kind {
+            AttachmentKind::Image => entry.vision,
+            AttachmentKind::Document => entry.documents,
+        })
     }
 
     /// The request for one model of the chain (`entry` may be a fallback).
@@ -428,6 +466,28 @@ mod tests {
         );
         let p = prepare(&c, br#"{"response_format":{"type":"json_schema","name":"n","schema":{"type":"object"},"strict":true},"messages":[{"role":"user","content":"x"}]}"#, &Caller::default()).unwrap();
         assert!(matches!(p.request.response_format, Some(ResponseFormat::JsonSchema { strict: true, .. })));
+    }
+
+    #[test]
+    fn attachments_are_read_checked_for_the_model_and_estimated() {
+        let c = Config::from_env(&Env::from_pairs([(
+            "EDGECHAT_CONFIG",
+            r#"{"models":{"fast":{"provider":"openai-chat","model":"gpt-4o-mini","fallback":["local"]},
+                          "local":{"provider":"openai-compatible","model":"smollm2"}}}"#,
+        )]))
+        .unwrap();
+        let body = r#"{"model":"fast","messages":[{"role":"user","content":"","attachments":[
+            {"kind":"image","media_type":"image/png","data":"AAAA","width":1000,"height":1000}]}]}"#;
+        let p = prepare(&c, body.as_bytes(), &Caller::default()).unwrap();
+        assert_eq!(p.request.messages[0].attachments[0].width, Some(1000));
+        assert!(p.prompt_tokens > 1334, "the image's tokens count: {}", p.prompt_tokens);
+        assert!(p.takes_files(&c.models["fast"]) && !p.takes_files(&c.models["local"]), "the fallback is skipped");
+        let e = prepare(&c, body.replace("fast", "local").as_bytes(), &Caller::default()).unwrap_err();
+        assert_eq!((e.status, e.kind), (400, "attachment_not_supported"));
+        let e = prepare(&c, body.replace("\"width\"", "\"depth\"").as_bytes(), &Caller::default()).unwrap_err();
+        assert!(e.message.contains("messages[0].attachments[0]"), "{}", e.message);
+        let e = prepare(&c, body.replace("AAAA", "A-A").as_bytes(), &Caller::default()).unwrap_err();
+        assert_eq!(e.kind, "invalid_attachment");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The provider-compatible endpoints (`/v1/chat/completions`, `/v1/responses`, `/v1/messages`): the client's
 //! body is checked against the same policy, its model rewritten to the real provider model and its output cap
 //! applied; the provider's bytes then pass through unchanged. When the alias maps to a provider of another
-//! format, an OpenAI Chat Completions request is translated through the core [`ChatRequest`]
-//! (see [`crate::translate`]); other cross-format pairs are refused with a 400 naming the limitation.
+//! format, an OpenAI Chat Completions or Anthropic Messages request is translated through the core
+//! [`ChatRequest`], images and PDFs included ([`crate::attach`]); a Responses request to another format is refused
+//! with a 400 naming the limitation.
 
 use edgechat::conversation::{Message, Role};
 use edgechat::provider::{ChatRequest, ProviderKind, ToolSpec};
@@ -158,6 +159,20 @@ impl CompatRequest {
         Ok(())
     }
 
+    /// Checks the files the body carries (every format's image and file parts, [`crate::attach::seen_in_body`])
+    /// against model `alias`'s capabilities and `limits`, and adds their estimated tokens to the prompt's.
+    pub fn check_attachments(
+        &mut self,
+        limits: &crate::attach::AttachLimits,
+        alias: &str,
+        entry: &crate::config::ModelEntry,
+    ) -> Result<(), ApiError> {
+        let (seen, tokens) = crate::attach::seen_in_body(self.format, &self.body)?;
+        crate::attach::check(limits, alias, entry, &seen)?;
+        self.prompt_tokens += tokens;
+        Ok(())
+    }
+
     /// Puts the owner's `instructions` before the client's own system prompt, in the endpoint's format: a leading
     /// `system` message (Chat Completions), the front of `instructions` (Responses) or of `system` (Messages).
     /// Only with `sdk_instructions` on: SDK callers are usually servers with prompts of their own.
@@ -216,12 +231,16 @@ impl CompatRequest {
         }
         let mut system = Vec::new();
         let mut messages = Vec::new();
-        for m in array(&self.body, "messages")? {
+        for (i, m) in array(&self.body, "messages")?.iter().enumerate() {
             let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
+            if role == "user" {
+                let (text, files) = user_parts(self.format, m.get("content"), &format!("messages[{i}]"))?;
+                messages.push(Message::user_with(text, files));
+                continue;
+            }
             let content = plain_text(m.get("content"))?;
             match role {
                 "system" | "developer" => system.push(content),
-                "user" => messages.push(Message::user(content)),
                 "assistant" => {
                     let mut msg = Message::assistant(content);
                     if let Some(Value::Array(calls)) = m.get("tool_calls") {
@@ -282,11 +301,11 @@ impl CompatRequest {
 }
 
 impl CompatRequest {
-    /// Translates an Anthropic Messages body into a core request (text, tool use and tool results; other
-    /// content blocks such as images are refused).
+    /// Translates an Anthropic Messages body into a core request (text, images and documents of user turns, tool
+    /// use and tool results; other content blocks are refused).
     fn anthropic_to_chat_request(&self, model_id: &str, max_tokens_cap: u32) -> Result<ChatRequest, ApiError> {
         let mut messages = Vec::new();
-        for m in array(&self.body, "messages")? {
+        for (i, m) in array(&self.body, "messages")?.iter().enumerate() {
             let role = m.get("role").and_then(Value::as_str).unwrap_or_default();
             let blocks: Vec<Value> = match m.get("content") {
                 Some(Value::String(s)) => vec![serde_json::json!({ "type": "text", "text": s })],
@@ -295,9 +314,14 @@ impl CompatRequest {
             };
             let mut text = String::new();
             let mut calls = Vec::new();
-            for b in &blocks {
+            let mut files = Vec::new();
+            for (j, b) in blocks.iter().enumerate() {
                 match (role, b.get("type").and_then(Value::as_str)) {
                     (_, Some("text")) => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or_default()),
+                    ("user", Some("image" | "document")) => {
+                        let path = format!("messages[{i}].content[{j}]");
+                        files.extend(crate::attach::part_to_attachment(Format::Anthropic, b, &path)?);
+                    }
                     ("assistant", Some("thinking" | "redacted_thinking")) => {}
                     ("assistant", Some("tool_use")) => calls.push(ToolCall {
                         id: str_at(b.get("id")),
@@ -320,7 +344,7 @@ impl CompatRequest {
                 }
             }
             match role {
-                "user" if !text.is_empty() => messages.push(Message::user(text)),
+                "user" if !text.is_empty() || !files.is_empty() => messages.push(Message::user_with(text, files)),
                 "user" => {}
                 "assistant" => {
                     let mut msg = Message::assistant(text);
@@ -411,6 +435,24 @@ fn prompt_tokens<'a>(turns: impl IntoIterator<Item = &'a Value>, system: Option<
     }
     each_text(system, &mut |s| text.push(s));
     text.tokens() + n * MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS
+}
+
+/// A user turn's content in an OpenAI format: its text parts joined, its file parts as core attachments.
+fn user_parts(
+    format: Format,
+    v: Option<&Value>,
+    path: &str,
+) -> Result<(String, Vec<edgechat::conversation::Attachment>), ApiError> {
+    let Some(Value::Array(parts)) = v else { return Ok((plain_text(v)?, Vec::new())) };
+    let mut text = String::new();
+    let mut files = Vec::new();
+    for (j, p) in parts.iter().enumerate() {
+        match crate::attach::part_to_attachment(format, p, &format!("{path}.content[{j}]"))? {
+            Some(a) => files.push(a),
+            None => text.push_str(&plain_text(Some(&Value::Array(vec![p.clone()])))?),
+        }
+    }
+    Ok((text, files))
 }
 
 fn plain_text(v: Option<&Value>) -> Result<String, ApiError> {
@@ -527,6 +569,43 @@ mod tests {
         )
         .unwrap();
         assert!(img.to_chat_request("m", 1).unwrap_err().message.contains("image_url"));
+    }
+
+    #[test]
+    fn translates_images_and_documents_between_formats() {
+        let chat = parse(
+            Format::OpenAiChat,
+            br#"{"model":"m","messages":[{"role":"system","content":"S"},{"role":"user","content":[
+                {"type":"text","text":"What is it?"},
+                {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},
+                {"type":"file","file":{"filename":"a.pdf","file_data":"data:application/pdf;base64,BBBB"}}]}]}"#,
+        )
+        .unwrap();
+        let c = chat.to_chat_request("claude-x", 64).unwrap();
+        let files = &c.messages[0].attachments;
+        assert_eq!(c.messages[0].content, "What is it?");
+        assert_eq!((files[0].media_type.as_str(), files[0].data.as_deref()), ("image/png", Some("AAAA")));
+        assert_eq!((files[1].name.as_deref(), files[1].data.as_deref()), (Some("a.pdf"), Some("BBBB")));
+        let anthropic = parse(
+            Format::Anthropic,
+            br#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[
+                {"type":"image","source":{"type":"url","url":"https://x.example/cat.png"}},
+                {"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"BBBB"},"title":"r.pdf"}]}]}"#,
+        )
+        .unwrap();
+        let c = anthropic.to_chat_request("gpt-4o", 64).unwrap();
+        let files = &c.messages[0].attachments;
+        assert_eq!((c.messages[0].content.as_str(), files.len()), ("", 2), "a turn of files only");
+        assert_eq!(files[0].url.as_deref(), Some("https://x.example/cat.png"));
+        assert_eq!(files[1].name.as_deref(), Some("r.pdf"));
+        let bad = parse(
+            Format::OpenAiChat,
+            br#"{"model":"m","messages":[{"role":"system","content":"S"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x/a.png"}}]}]}"#,
+        )
+        .unwrap();
+        let e = bad.to_chat_request("m", 1).unwrap_err();
+        assert_eq!(e.kind, "invalid_attachment");
+        assert!(e.message.starts_with("messages[1].content[0]"), "{}", e.message);
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub struct ModelEntry {
     pub provider_rpm: u32,
     /// The provider account's tokens per minute for this model, across all clients (0: not limited).
     pub provider_tpm: u64,
+    /// The model takes images (default: [`crate::attach::default_caps`]).
+    pub vision: bool,
+    /// The model takes PDF documents (default: [`crate::attach::default_caps`]).
+    pub documents: bool,
 }
 
 /// `summarize`: which alias summarizes turns that no longer fit, and how long a summary may be.
@@ -113,8 +117,14 @@ pub struct Limits {
     pub max_message_chars: usize,
     /// Most characters over all messages and the system prompt.
     pub max_total_chars: usize,
-    /// Largest request body in bytes.
+    /// Largest request body in bytes, not counting attachments (see [`Limits::body_limit`]).
     pub max_body_bytes: usize,
+    /// Most attachments per request (over all its turns).
+    pub max_attachments: usize,
+    /// Largest attachment, decoded bytes.
+    pub max_attachment_bytes: u64,
+    /// MIME types an attachment sent as bytes may have.
+    pub attachment_types: Vec<String>,
     /// Requests per minute per client (0 = unlimited).
     pub requests_per_minute: u32,
     /// Streams open at once per client (0 = unlimited).
@@ -140,6 +150,13 @@ impl Default for Limits {
             max_message_chars: 8000,
             max_total_chars: 60_000,
             max_body_bytes: 256 * 1024,
+            max_attachments: 4,
+            max_attachment_bytes: 4 * 1024 * 1024,
+            attachment_types: edgechat::conversation::IMAGE_TYPES
+                .iter()
+                .chain(edgechat::conversation::DOCUMENT_TYPES)
+                .map(|t| t.to_string())
+                .collect(),
             requests_per_minute: 30,
             concurrent_streams: 3,
             daily_tokens: 200_000,
@@ -148,6 +165,17 @@ impl Default for Limits {
             stall_timeout_ms: 30_000,
             keepalive_ms: 5_000,
         }
+    }
+}
+
+impl Limits {
+    /// The largest body the edge reads: `max_body_bytes` plus room for `max_attachments` files of
+    /// `max_attachment_bytes` each, base64-encoded (4 bytes per 3), so files within the caps are never refused
+    /// for the body's size. The attachment checks then hold each file to its cap.
+    pub fn body_limit(&self) -> usize {
+        let per_file = self.max_attachment_bytes.div_ceil(3).saturating_mul(4).saturating_add(64);
+        let files = per_file.saturating_mul(self.max_attachments as u64);
+        self.max_body_bytes.saturating_add(usize::try_from(files).unwrap_or(usize::MAX))
     }
 }
 
@@ -216,6 +244,12 @@ pub struct SiteKey {
     pub cache_per_subject: bool,
     /// Client tools pages using this key may send (`None`: none; `crate::tools`).
     pub client_tools: Option<crate::tools::ClientTools>,
+    /// Most attachments per request on pages using this key (only lower than `limits.max_attachments`).
+    pub max_attachments: Option<usize>,
+    /// Largest attachment on pages using this key (only lower than `limits.max_attachment_bytes`).
+    pub max_attachment_bytes: Option<u64>,
+    /// Attachment types allowed on pages using this key (only those also in `limits.attachment_types`).
+    pub attachment_types: Option<Vec<String>>,
 }
 
 /// The resolved configuration the handler uses.
@@ -349,6 +383,11 @@ impl Config {
                 return Err(ConfigError(format!("summarize.model {:?} is not a configured model alias", s.model)));
             }
         }
+        let mut limits = raw.limits;
+        if !models.values().any(|e| e.vision || e.documents) {
+            // No model takes files: none are accepted, and the body limit stays `max_body_bytes`.
+            limits.max_attachments = 0;
+        }
         let allowed_origins =
             raw.allowed_origins.unwrap_or_else(|| DEV_ORIGINS.iter().map(|s| s.to_string()).collect());
         Ok(Self {
@@ -358,7 +397,7 @@ impl Config {
             allowed_origins,
             site_keys: raw.site_keys,
             client_tools: raw.client_tools,
-            limits: raw.limits,
+            limits,
             retry: raw.retry,
             cache: raw.cache,
             pricing,
@@ -530,11 +569,18 @@ fn read_model(v: &Value, path: &str) -> Result<ModelEntry, String> {
             "summarize",
             "provider_rpm",
             "provider_tpm",
+            "vision",
+            "documents",
         ],
     )?;
+    let provider = read_provider(&o, "provider")?.ok_or_else(|| format!("{} is required", o.path("provider")))?;
+    let model: String = o.str("model")?.ok_or_else(|| format!("{} is required", o.path("model")))?;
+    let (vision, documents) = crate::attach::default_caps(provider, &model);
     Ok(ModelEntry {
-        provider: read_provider(&o, "provider")?.ok_or_else(|| format!("{} is required", o.path("provider")))?,
-        model: o.str("model")?.ok_or_else(|| format!("{} is required", o.path("model")))?,
+        vision: o.bool("vision")?.unwrap_or(vision),
+        documents: o.bool("documents")?.unwrap_or(documents),
+        provider,
+        model,
         label: o.str("label")?,
         fallback: o.strings("fallback")?.unwrap_or_default(),
         instructions: o.str("instructions")?,
@@ -549,7 +595,17 @@ fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
     let o = Obj::new(
         v,
         path,
-        &["origins", "allow_no_origin", "require_session", "instructions", "cache_per_subject", "client_tools"],
+        &[
+            "origins",
+            "allow_no_origin",
+            "require_session",
+            "instructions",
+            "cache_per_subject",
+            "client_tools",
+            "max_attachments",
+            "max_attachment_bytes",
+            "attachment_types",
+        ],
     )?;
     Ok(SiteKey {
         origins: o.strings("origins")?.ok_or_else(|| format!("{} is required", o.path("origins")))?,
@@ -558,6 +614,9 @@ fn read_site_key(v: &Value, path: &str) -> Result<SiteKey, String> {
         instructions: o.str("instructions")?,
         cache_per_subject: o.bool("cache_per_subject")?.unwrap_or(false),
         client_tools: client_tools(&o)?,
+        max_attachments: o.u64("max_attachments")?.map(|n| n as usize),
+        max_attachment_bytes: o.u64("max_attachment_bytes")?,
+        attachment_types: o.strings("attachment_types")?,
     })
 }
 
@@ -575,6 +634,9 @@ fn read_limits(v: &Value, path: &str) -> Result<Limits, String> {
             "max_message_chars",
             "max_total_chars",
             "max_body_bytes",
+            "max_attachments",
+            "max_attachment_bytes",
+            "attachment_types",
             "requests_per_minute",
             "concurrent_streams",
             "daily_tokens",
@@ -592,6 +654,9 @@ fn read_limits(v: &Value, path: &str) -> Result<Limits, String> {
         max_message_chars: size("max_message_chars", d.max_message_chars)?,
         max_total_chars: size("max_total_chars", d.max_total_chars)?,
         max_body_bytes: size("max_body_bytes", d.max_body_bytes)?,
+        max_attachments: size("max_attachments", d.max_attachments)?,
+        max_attachment_bytes: o.u64("max_attachment_bytes")?.unwrap_or(d.max_attachment_bytes),
+        attachment_types: o.strings("attachment_types")?.unwrap_or(d.attachment_types),
         requests_per_minute: o.u32("requests_per_minute")?.unwrap_or(d.requests_per_minute),
         concurrent_streams: o.u32("concurrent_streams")?.unwrap_or(d.concurrent_streams),
         daily_tokens: o.u64("daily_tokens")?.unwrap_or(d.daily_tokens),
@@ -693,6 +758,8 @@ fn provider_configs(env: &Env) -> Vec<ProviderConfig> {
 /// Models offered when `EDGECHAT_CONFIG` names none: whatever the configured providers can serve.
 fn default_models(env: &Env) -> Named<ModelEntry> {
     let entry = |provider, model: &str, label: &str| ModelEntry {
+        vision: crate::attach::default_caps(provider, model).0,
+        documents: crate::attach::default_caps(provider, model).1,
         provider,
         model: model.into(),
         label: Some(label.into()),

@@ -26,6 +26,11 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "bad_request", message)
     }
+    /// The same error under another documented `kind` (a more precise 400).
+    pub fn with_kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
     /// 400 `bad_request` about the request parameter `param`.
     pub fn bad_param(param: &'static str, message: impl Into<String>) -> Self {
         Self { param: Some(param), ..Self::bad_request(message) }

@@ -5,6 +5,7 @@
 //! `cargo test -p edgechat-worker`. The runtime glue (`rt`, wasm32 only) binds them to the Workers fetch API.
 #![deny(missing_docs)]
 
+pub mod attach;
 pub mod cache;
 pub mod chat;
 pub mod compat;

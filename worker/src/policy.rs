@@ -183,14 +183,24 @@ pub fn resolve_model<'c>(config: &'c Config, requested: Option<&str>) -> Result<
 /// Rejects a body whose declared `Content-Length` is over the limit (before reading it).
 pub fn check_content_length(limits: &Limits, content_length: Option<&str>) -> Result<(), ApiError> {
     match content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
-        Some(n) if n > limits.max_body_bytes as u64 => Err(body_too_large(limits)),
+        Some(n) if n > limits.body_limit() as u64 => Err(body_too_large(limits)),
         _ => Ok(()),
     }
 }
 
 /// The error for a body over the limit.
 pub fn body_too_large(limits: &Limits) -> ApiError {
-    ApiError::new(413, "body_too_large", format!("request body exceeds {} bytes", limits.max_body_bytes))
+    ApiError::new(
+        413,
+        "body_too_large",
+        format!(
+            "request body exceeds {} bytes ({} of text and {} attachments of at most {} bytes each, base64)",
+            limits.body_limit(),
+            limits.max_body_bytes,
+            limits.max_attachments,
+            limits.max_attachment_bytes
+        ),
+    )
 }
 
 /// Applies the output token cap: a request over it is refused; a request without one gets the cap.
@@ -351,10 +361,16 @@ mod tests {
             max_total_chars: 8,
             max_tokens: 100,
             max_body_bytes: 10,
+            max_attachments: 2,
+            max_attachment_bytes: 30,
             ..Limits::default()
         };
-        assert_eq!(check_content_length(&l, Some("11")).unwrap_err().kind, "body_too_large");
-        assert!(check_content_length(&l, Some("10")).is_ok());
+        // 10 bytes of text plus two files of 30 bytes as base64 (40 each, with 64 of JSON around each).
+        assert_eq!(l.body_limit(), 10 + 2 * (40 + 64));
+        assert_eq!(check_content_length(&l, Some("219")).unwrap_err().kind, "body_too_large");
+        assert!(check_content_length(&l, Some("218")).is_ok());
+        let none = Limits { max_attachments: 0, ..l.clone() };
+        assert_eq!(check_content_length(&none, Some("11")).unwrap_err().kind, "body_too_large");
         assert!(check_content_length(&l, None).is_ok());
         assert_eq!(cap_max_tokens(&l, Some(101)).unwrap_err().kind, "max_tokens_exceeded");
         assert_eq!(cap_max_tokens(&l, None).unwrap(), 100);

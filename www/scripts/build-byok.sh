@@ -23,3 +23,5 @@ wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name edgechat-w
 mv "$out/edgechat-www.js.min" "$out/edgechat-www.js"
 # The code highlighter next to this variant's glue (its snippet imports it from two folders up).
 "$bin/terser" "$root/www/highlight/ec-highlight.js" --module --compress --mangle --output "$out/ec-highlight.js"
+# The attach feature's file reader, found next to the glue (www/src/state/attach.rs).
+"$bin/terser" "$root/www/attach/edgechat-attach.js" --module --compress --mangle --output "$out/edgechat-attach.js"

@@ -27,7 +27,9 @@ if [ "$profile" = release ]; then
     --enable-reference-types "$out/edgechat-www_bg.wasm" -o "$out/edgechat-www_bg.wasm"
 fi
 # ec-highlight.js: the code highlighter, which the glue's snippet (snippets/edgechat-www-*/inline0.js) imports from
-# two folders up on the first code block with a language.
-cp "$www/loader/edge-chat.js" "$www/style/edgechat.css" "$www/embed.html" "$www/highlight/ec-highlight.js" "$out/"
+# two folders up on the first code block with a language; edgechat-attach.js: the attach feature's file reader
+# (www/src/state/attach.rs), loaded on first use.
+cp "$www/loader/edge-chat.js" "$www/style/edgechat.css" "$www/embed.html" "$www/highlight/ec-highlight.js" \
+  "$www/attach/edgechat-attach.js" "$out/"
 mkdir -p "$out/examples"
 cp "$www"/examples/*.html "$out/examples/"

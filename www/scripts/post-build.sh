@@ -16,7 +16,7 @@ sh "$here/build-embed.sh" "$TRUNK_STAGING_DIR" "$profile"
 sh "$here/build-dashboard.sh" "$TRUNK_STAGING_DIR/dashboard" "$profile"
 [ "$profile" = "release" ] || exit 0
 for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.js" "$TRUNK_STAGING_DIR/edge-chat.js" \
-  "$TRUNK_STAGING_DIR/ec-highlight.js"; do
+  "$TRUNK_STAGING_DIR/ec-highlight.js" "$TRUNK_STAGING_DIR/edgechat-attach.js"; do
   "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done

@@ -43,6 +43,10 @@ pub struct ModelInfo {
     pub label: String,
     /// Provider name (informational).
     pub provider: String,
+    /// The model takes images.
+    pub vision: bool,
+    /// The model takes PDF documents.
+    pub documents: bool,
 }
 
 /// Limits the edge enforces (the widget checks the message length before sending, and sends only the newest
@@ -59,6 +63,12 @@ pub struct Limits {
     pub max_tokens: Option<u32>,
     /// The edge writes at least this often on a stream (a `: ping` comment while nothing else comes).
     pub keepalive_ms: Option<u32>,
+    /// Files per request (0: the edge takes none).
+    pub max_attachments: usize,
+    /// Largest file, bytes.
+    pub max_attachment_bytes: u64,
+    /// MIME types a file may have.
+    pub attachment_types: Vec<String>,
 }
 
 impl Limits {
@@ -99,6 +109,8 @@ impl Config {
                     alias: json::string(m, "alias")?,
                     label: json::string(m, "label").unwrap_or_default(),
                     provider: json::string(m, "provider").unwrap_or_default(),
+                    vision: json::flag(m, "vision"),
+                    documents: json::flag(m, "documents"),
                 })
             })
             .collect();
@@ -117,6 +129,12 @@ impl Config {
                     max_total_chars: json::uint(&l, "max_total_chars").map(|n| n as usize),
                     max_tokens: json::uint(&l, "max_tokens").map(|n| n.min(u64::from(u32::MAX)) as u32),
                     keepalive_ms: json::uint(&l, "keepalive_ms").map(|n| n.min(u64::from(u32::MAX)) as u32),
+                    max_attachments: json::uint(&l, "max_attachments").unwrap_or(0) as usize,
+                    max_attachment_bytes: json::uint(&l, "max_attachment_bytes").unwrap_or(0),
+                    attachment_types: json::array(&l, "attachment_types")
+                        .iter()
+                        .filter_map(JsValue::as_string)
+                        .collect(),
                 }
             },
             simulated: json::flag(c, "simulated"),

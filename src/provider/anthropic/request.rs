@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{API_VERSION, DEFAULT_MAX_TOKENS, JSON_TOOL_NAME};
-use crate::conversation::Role;
+use crate::conversation::{AttachmentKind, Role, Source};
 use crate::http::HttpRequest;
 use crate::provider::common::{api_key, check_temperature, endpoint, post_json, sent_tool_calls, to_body, validate};
 use crate::provider::{BuildError, ChatRequest, ProviderConfig, ProviderKind};
@@ -77,6 +77,26 @@ enum Block<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         cache_control: Option<CacheControl>,
     },
+    Image {
+        source: FileSource<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+    Document {
+        source: FileSource<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<CacheControl>,
+    },
+}
+
+/// An image or document source (<https://docs.anthropic.com/en/api/messages>, `content[].source`).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum FileSource<'a> {
+    Base64 { media_type: &'a str, data: &'a str },
+    Url { url: &'a str },
 }
 
 impl Block<'_> {
@@ -84,7 +104,9 @@ impl Block<'_> {
         match self {
             Block::Text { cache_control, .. }
             | Block::ToolUse { cache_control, .. }
-            | Block::ToolResult { cache_control, .. } => *cache_control = EPHEMERAL,
+            | Block::ToolResult { cache_control, .. }
+            | Block::Image { cache_control, .. }
+            | Block::Document { cache_control, .. } => *cache_control = EPHEMERAL,
         }
     }
 }
@@ -116,10 +138,30 @@ fn messages(req: &ChatRequest) -> Result<Vec<Msg<'_>>, BuildError> {
     for (i, m) in req.messages.iter().enumerate() {
         let (role, blocks) = match m.role {
             Role::User => {
-                if m.content.is_empty() {
+                if m.content.is_empty() && m.attachments.is_empty() {
                     return fail(format!("message {i} is an empty user turn"));
                 }
-                ("user", vec![Block::Text { text: Cow::Borrowed(&m.content), cache_control: None }])
+                // Files first: Anthropic advises images before the text about them.
+                let mut blocks: Vec<Block<'_>> = m
+                    .attachments
+                    .iter()
+                    .map(|a| {
+                        let source = match a.source() {
+                            Source::Data(data) => FileSource::Base64 { media_type: &a.media_type, data },
+                            Source::Url(url) => FileSource::Url { url },
+                        };
+                        match a.kind {
+                            AttachmentKind::Image => Block::Image { source, cache_control: None },
+                            AttachmentKind::Document => {
+                                Block::Document { source, title: a.name.as_deref(), cache_control: None }
+                            }
+                        }
+                    })
+                    .collect();
+                if !m.content.is_empty() {
+                    blocks.push(Block::Text { text: Cow::Borrowed(&m.content), cache_control: None });
+                }
+                ("user", blocks)
             }
             Role::Tool => {
                 let id = m.tool_call_id.as_deref().unwrap_or_default();

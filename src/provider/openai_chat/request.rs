@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::conversation::Role;
+use crate::conversation::{Attachment, AttachmentKind, Message, Role, Source};
 use crate::http::HttpRequest;
 use crate::provider::common::{api_key, check_temperature, endpoint, post_json, sent_tool_calls, to_body, validate};
 use crate::provider::{BuildError, ChatRequest, ProviderConfig, ProviderKind, ToolSpec};
@@ -39,11 +39,70 @@ struct StreamOptions {
 struct Msg<'a> {
     role: &'static str,
     /// `null` only for an assistant turn that is nothing but tool calls.
-    content: Option<&'a str>,
+    content: Option<Content<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<CallOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_call_id: Option<&'a str>,
+}
+
+/// A turn's content: plain text, or content parts when a user turn carries files.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    Text(&'a str),
+    Parts(Vec<Part<'a>>),
+}
+
+/// A user content part (<https://platform.openai.com/docs/api-reference/chat/create>, `messages[].content[]`).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Part<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: ImageUrl },
+    File { file: FileData<'a> },
+}
+
+#[derive(Serialize)]
+struct ImageUrl {
+    url: String,
+}
+
+#[derive(Serialize)]
+struct FileData<'a> {
+    filename: &'a str,
+    file_data: String,
+}
+
+/// A user turn's content: its text alone, or its files (before the text) as content parts. Chat Completions
+/// takes a file only as bytes (`file_data`), so a document by URL is refused.
+fn user_content(kind: ProviderKind, i: usize, m: &Message) -> Result<Content<'_>, BuildError> {
+    if m.attachments.is_empty() {
+        return Ok(Content::Text(&m.content));
+    }
+    let mut parts = Vec::with_capacity(m.attachments.len() + 1);
+    for a in &m.attachments {
+        parts.push(part(kind, i, a)?);
+    }
+    if !m.content.is_empty() {
+        parts.push(Part::Text { text: &m.content });
+    }
+    Ok(Content::Parts(parts))
+}
+
+fn part(kind: ProviderKind, i: usize, a: &Attachment) -> Result<Part<'_>, BuildError> {
+    Ok(match (a.kind, a.source()) {
+        (AttachmentKind::Image, _) => Part::ImageUrl { image_url: ImageUrl { url: a.url_or_data_url() } },
+        (AttachmentKind::Document, Source::Data(_)) => {
+            Part::File { file: FileData { filename: a.file_name(), file_data: a.url_or_data_url() } }
+        }
+        (AttachmentKind::Document, Source::Url(_)) => {
+            return Err(BuildError {
+                provider: kind,
+                message: format!("message {i}: Chat Completions takes documents as bytes only, not by URL"),
+            })
+        }
+    })
 }
 
 #[derive(Serialize)]
@@ -99,17 +158,27 @@ fn tools(specs: &[ToolSpec]) -> Vec<Tool<'_>> {
         .collect()
 }
 
-fn messages(req: &ChatRequest) -> Vec<Msg<'_>> {
+fn messages(kind: ProviderKind, req: &ChatRequest) -> Result<Vec<Msg<'_>>, BuildError> {
     let mut out = Vec::with_capacity(req.messages.len() + 1);
     if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
-        out.push(Msg { role: "system", content: Some(system), tool_calls: Vec::new(), tool_call_id: None });
+        out.push(Msg {
+            role: "system",
+            content: Some(Content::Text(system)),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        });
     }
-    for m in &req.messages {
+    for (i, m) in req.messages.iter().enumerate() {
         let msg = match m.role {
-            Role::User => Msg { role: "user", content: Some(&m.content), tool_calls: Vec::new(), tool_call_id: None },
+            Role::User => Msg {
+                role: "user",
+                content: Some(user_content(kind, i, m)?),
+                tool_calls: Vec::new(),
+                tool_call_id: None,
+            },
             Role::Tool => Msg {
                 role: "tool",
-                content: Some(&m.content),
+                content: Some(Content::Text(&m.content)),
                 tool_calls: Vec::new(),
                 tool_call_id: m.tool_call_id.as_deref(),
             },
@@ -121,7 +190,7 @@ fn messages(req: &ChatRequest) -> Vec<Msg<'_>> {
                 }
                 Msg {
                     role: "assistant",
-                    content: if m.content.is_empty() { None } else { Some(&m.content) },
+                    content: if m.content.is_empty() { None } else { Some(Content::Text(&m.content)) },
                     tool_calls: calls
                         .iter()
                         .map(|c| CallOut {
@@ -136,7 +205,7 @@ fn messages(req: &ChatRequest) -> Vec<Msg<'_>> {
         };
         out.push(msg);
     }
-    out
+    Ok(out)
 }
 
 pub(crate) fn build_request(config: &ProviderConfig, req: &ChatRequest) -> Result<HttpRequest, BuildError> {
@@ -148,7 +217,7 @@ pub(crate) fn build_request(config: &ProviderConfig, req: &ChatRequest) -> Resul
     }
     let body = Body {
         model: &req.model,
-        messages: messages(req),
+        messages: messages(kind, req)?,
         max_completion_tokens: req.max_tokens.filter(|_| !compatible),
         max_tokens: req.max_tokens.filter(|_| compatible),
         temperature: req.temperature,

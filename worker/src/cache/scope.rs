@@ -258,9 +258,19 @@ pub fn index_name(provider: ProviderKind, model: &str, scope: &Scope) -> String 
 }
 
 /// What a semantic match must share besides a similar conversation: the system prompt as sent upstream (the
-/// composed prompt, once there is one), structured output, tools and stop sequences. Hex.
+/// composed prompt, once there is one), structured output, tools, stop sequences and the SHA-256 of every
+/// attachment (the embedding sees only text: the same question about another image is another question). Hex.
 pub fn semantic_context(request: &ChatRequest) -> String {
-    let parts = json!([request.system, request.response_format, request.tools, request.stop]);
+    let mut parts = json!([request.system, request.response_format, request.tools, request.stop]);
+    let files: Vec<String> = request
+        .messages
+        .iter()
+        .flat_map(|m| &m.attachments)
+        .map(|a| hex(&Sha256::digest(a.url_or_data_url().as_bytes())))
+        .collect();
+    if let (false, Value::Array(p)) = (files.is_empty(), &mut parts) {
+        p.push(json!(files));
+    }
     let mut h = Sha256::new();
     field(&mut h, &parts.to_string());
     hex(&h.finalize())[..32].to_string()
@@ -347,6 +357,25 @@ mod tests {
         assert_eq!(key, chat_key(ProviderKind::OpenAiChat, &r, &scope), "streaming or not: the same answer");
         r.messages.push(edgechat::conversation::Message::user("more"));
         assert_eq!(ctx, semantic_context(&r), "the conversation itself is what is embedded");
+    }
+
+    #[test]
+    fn attachments_feed_the_key_and_the_semantic_context() {
+        use edgechat::conversation::{Attachment, AttachmentKind, Message};
+        let scope = Scope::default();
+        let with = |data: &str| {
+            let a = Attachment::from_data(AttachmentKind::Image, "image/png", data);
+            ChatRequest::new("m", vec![Message::user_with("What is this?", vec![a])])
+        };
+        let text = ChatRequest::new("m", vec![Message::user("What is this?")]);
+        let (cat, dog) = (with("Y2F0"), with("ZG9n"));
+        let key = |r: &ChatRequest| chat_key(ProviderKind::OpenAiChat, r, &scope);
+        assert_ne!(key(&cat), key(&dog), "same text, other image: another answer");
+        assert_ne!(key(&cat), key(&text));
+        assert_eq!(key(&cat), key(&with("Y2F0")));
+        assert_ne!(semantic_context(&cat), semantic_context(&dog), "the embedding sees only the text");
+        assert_ne!(semantic_context(&cat), semantic_context(&text));
+        assert_eq!(semantic_context(&cat), semantic_context(&with("Y2F0")));
     }
 
     #[test]

@@ -97,7 +97,9 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     let mut stats = Stats::default();
     let config = ctx.config.clone();
     let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(&ctx.gone), &|entry| {
-        build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
+        // A fallback that cannot take the conversation's files is skipped.
+        let req = prepared.takes_files(entry).then(|| prepared.request_for(&config, entry))?;
+        build_request(&config.provider(entry.provider), &req).ok()
     })
     .await;
     ctx.log.attempts = stats.attempts;

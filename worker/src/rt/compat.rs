@@ -43,6 +43,11 @@ pub(crate) async fn handle(
     if let Err(e) = req.check_limits(&ctx.config.limits, entry.provider) {
         return ctx.error(&e);
     }
+    let site = ctx.principal.site.as_deref().and_then(|k| ctx.config.site_keys.get(k));
+    let files = crate::attach::AttachLimits::of(&ctx.config.limits, site);
+    if let Err(e) = req.check_attachments(&files, &alias, &entry) {
+        return ctx.error(&e);
+    }
     if ctx.config.sdk_instructions {
         let parts = crate::prompt::Parts {
             global: ctx.config.instructions.as_deref(),
@@ -57,7 +62,11 @@ pub(crate) async fn handle(
         None
     } else {
         match req.to_chat_request(&entry.model, ctx.config.limits.max_tokens) {
-            Ok(r) => Some(r),
+            // What the provider's builder refuses (a document by URL to Chat Completions) is the client's error.
+            Ok(r) => match build_request(&ctx.config.provider(entry.provider), &r) {
+                Ok(_) => Some(r),
+                Err(e) => return ctx.error(&crate::error::ApiError::bad_request(e.to_string())),
+            },
             Err(e) => return ctx.error(&e),
         }
     };

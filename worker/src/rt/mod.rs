@@ -290,7 +290,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         Ok(c) => ctx.cache_control = c,
         Err(e) => return ctx.error(&ApiError::bad_request(e)),
     }
-    let body = match read_all(req.body(), ctx.config.limits.max_body_bytes, 30_000).await {
+    let body = match read_all(req.body(), ctx.config.limits.body_limit(), 30_000).await {
         Ok(b) => b,
         Err(ReadAllError::TooLarge) => return ctx.error(&policy::body_too_large(&ctx.config.limits)),
         Err(_) => return ctx.error(&ApiError::bad_request("could not read the request body")),
@@ -350,9 +350,11 @@ fn api_config(ctx: &mut Ctx) -> Response {
     let auto = c.routing.iter().map(|r| serde_json::json!({ "alias": r.alias, "label": r.label, "provider": "auto" }));
     let models: Vec<serde_json::Value> = auto
         .chain(c.models.iter().map(|(alias, e)| {
-            serde_json::json!({ "alias": alias, "label": e.label.clone().unwrap_or_else(|| alias.clone()), "provider": e.provider.as_str() })
+            serde_json::json!({ "alias": alias, "label": e.label.clone().unwrap_or_else(|| alias.clone()), "provider": e.provider.as_str(), "vision": e.vision, "documents": e.documents })
         }))
         .collect();
+    let site = ctx.principal.site.as_deref().and_then(|k| c.site_keys.get(k));
+    let files = crate::attach::AttachLimits::of(&c.limits, site);
     let mut body = serde_json::json!({
         "models": models,
         "default_model": c.default_model,
@@ -362,6 +364,9 @@ fn api_config(ctx: &mut Ctx) -> Response {
             "max_message_chars": c.limits.max_message_chars,
             "max_total_chars": c.limits.max_total_chars,
             "keepalive_ms": c.limits.keepalive_ms,
+            "max_attachments": files.max_attachments,
+            "max_attachment_bytes": files.max_attachment_bytes,
+            "attachment_types": files.types,
         },
         "allow_system_prompt": c.allow_system_prompt,
         "resumable": ctx.streams.is_some(),

@@ -49,6 +49,8 @@ pub fn CompareScreen() -> impl IntoView {
                 label: alias.clone(),
                 alias,
                 provider: String::new(),
+                vision: false,
+                documents: false,
             })
         };
         let side = |m: ModelInfo| {

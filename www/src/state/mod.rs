@@ -29,6 +29,7 @@ use crate::api::{self, ChatError, Config, Cursor, Endpoint, UsageInfo};
 use crate::byok::ByokSettings;
 use crate::json::{self, Obj};
 
+pub mod attach;
 mod events;
 mod request;
 mod stream;
@@ -102,11 +103,17 @@ pub struct Turn {
     /// How the edge served the answer: its `start` event's data (`model`, the alias that served; `task`, what
     /// `auto` routed it as; `trimmed`, the messages the edge left out), as sent.
     pub served: Option<JsValue>,
+    /// A user turn's files, in the edge's attachment JSON ([`attach`]).
+    pub files: Vec<JsValue>,
 }
 
 impl Turn {
-    /// Saved form; `stream` is where a streaming answer's resumable stream stands.
-    fn to_json(&self, stream: Option<&Cursor>) -> JsValue {
+    /// Saved form; `stream` is where a streaming answer's resumable stream stands; `lean` leaves the files' bytes
+    /// out (the storage is full).
+    fn to_json(&self, stream: Option<&Cursor>, lean: bool) -> JsValue {
+        let files = (!self.files.is_empty()).then(|| {
+            self.files.iter().map(|f| if lean { attach::without_data(f) } else { f.clone() }).collect::<js_sys::Array>()
+        });
         let role = if self.role == Role::User { "user" } else { "assistant" };
         let resumable = stream.filter(|c| self.status == Status::Streaming && !c.stream_id.is_empty());
         Obj::new()
@@ -124,6 +131,7 @@ impl Turn {
                     .then(|| self.tool_results.iter().map(ToolResult::to_json).collect::<js_sys::Array>()),
             )
             .set("status", self.status.as_str())
+            .opt("attachments", files)
             .opt("error", self.error.as_ref().map(ChatError::to_json))
             .opt("usage", self.usage.as_ref().map(UsageInfo::to_json))
             .opt("served", self.served.clone())
@@ -157,6 +165,8 @@ pub struct State {
     pub options: RequestOptions,
     /// The input box (persisted on every change).
     pub draft: String,
+    /// Files attached to the draft ([`Chat::attach`]; not saved until sent).
+    pub files: Vec<JsValue>,
     /// Why the draft could not be sent (too long).
     pub problem: Option<String>,
     /// The edge's summary of the earliest turns, sent instead of them.
@@ -243,12 +253,18 @@ pub enum Trace<'a> {
 pub type Tracer = Rc<dyn Fn(u32, Trace<'_>)>;
 
 /// Where a chat keeps its conversation (`"chat"`: JSON text) and the unsent draft (`"draft"`). Writes that fail
-/// are the store's to report.
+/// are the store's to report, or [`Store::try_set`]'s to answer.
 pub trait Store {
     /// The text saved under `what`.
     fn get(&self, what: &str) -> Option<String>;
     /// Saves `value` under `what`.
     fn set(&self, what: &str, value: &str);
+    /// Saves `value` under `what`; `false` when the store refused it (full): the conversation is then saved
+    /// without its files' bytes. The default trusts [`Store::set`].
+    fn try_set(&self, what: &str, value: &str) -> bool {
+        self.set(what, value);
+        true
+    }
     /// Forgets `what`.
     fn remove(&self, what: &str);
 }
@@ -269,9 +285,11 @@ impl Store for LocalStore {
     }
 
     fn set(&self, what: &str, value: &str) {
-        if let Some(st) = local() {
-            let _ = st.set_item(&self.key(what), value);
-        }
+        self.try_set(what, value);
+    }
+
+    fn try_set(&self, what: &str, value: &str) -> bool {
+        local().is_some_and(|st| st.set_item(&self.key(what), value).is_ok())
     }
 
     fn remove(&self, what: &str) {
@@ -425,7 +443,8 @@ impl Chat {
                 // An answer saved mid-stream with a resumable stream id is resumed below; others are cut off.
                 let cursor = Cursor::from_json(&json::get(&t, "stream")).filter(|_| status == "streaming");
                 let status = if cursor.is_some() { Status::Streaming } else { Status::from_name(&status) };
-                let id = self.push_turn(role, json::string(&t, "text").unwrap_or_default(), status);
+                let text = json::string(&t, "text").unwrap_or_default();
+                let id = self.push_turn_with(role, text, status, json::array(&t, "attachments"));
                 resume = cursor.map(|c| (id, c));
                 let usage = json::get(&t, "usage");
                 let served = json::get(&t, "served");
@@ -464,11 +483,11 @@ impl Chat {
             return;
         }
         let stream = self.0.live.borrow().cursor.clone();
-        let saved = {
+        let saved = |lean: bool| {
             let s = self.state();
             let turns = js_sys::Array::new();
             for (i, t) in s.turns.iter().enumerate() {
-                turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len())));
+                turns.push(&t.to_json(stream.as_ref().filter(|_| i + 1 == s.turns.len()), lean));
             }
             let saved = Obj::new()
                 .set("turns", turns)
@@ -478,7 +497,12 @@ impl Chat {
             json::stringify(&saved)
         };
         // The state is not borrowed while the store runs (it may read it).
-        self.0.store.set("chat", &saved);
+        let full = saved(false);
+        if !self.0.store.try_set("chat", &full) && self.state().turns.iter().any(|t| !t.files.is_empty()) {
+            // Storage full: keep the text, not the files' bytes, and say so.
+            self.0.store.set("chat", &saved(true));
+            self.update(|s| s.problem = Some(attach::words::STORAGE_FULL.into()));
+        }
         self.0.saved_at.set(js_sys::Date::now());
     }
 
@@ -503,6 +527,11 @@ impl Chat {
     }
 
     fn push_turn(&self, role: Role, text: String, status: Status) -> u32 {
+        self.push_turn_with(role, text, status, Vec::new())
+    }
+
+    /// [`Chat::push_turn`] of a turn with files (they are there when the view first shows it).
+    fn push_turn_with(&self, role: Role, text: String, status: Status, files: Vec<JsValue>) -> u32 {
         let id = self.0.next_id.get();
         self.0.next_id.set(id + 1);
         let turn = Turn {
@@ -517,6 +546,7 @@ impl Chat {
             usage: None,
             reconnecting: false,
             served: None,
+            files,
         };
         self.update(|s| s.turns.push(turn));
         id
@@ -540,20 +570,27 @@ impl Chat {
         });
     }
 
-    /// Sends the draft as a new user turn. When it cannot be sent (too long) it stays, with [`State::problem`] set.
+    /// Sends the draft (and the files picked for it) as a new user turn. When it cannot be sent (too long) it
+    /// stays, with [`State::problem`] set.
     pub fn send_draft(&self) {
         let draft = self.state().draft.clone();
-        if self.send(&draft) {
+        if self.send_turn(&draft, true) {
             self.set_draft(String::new());
         }
     }
 
     /// Sends `text` as a new user turn (not while an answer is in progress, nor blank text); `false` when it was
-    /// not sent (too long: [`State::problem`] says so).
+    /// not sent (too long: [`State::problem`] says so). The composer's files stay for its own send.
     pub fn send(&self, text: &str) -> bool {
+        self.send_turn(text, false)
+    }
+
+    /// A new user turn of `text`, with the composer's files when `with_files` (a turn of files alone is allowed).
+    fn send_turn(&self, text: &str, with_files: bool) -> bool {
         let max = {
             let s = self.state();
-            if text.trim().is_empty() || s.busy {
+            let files = with_files && !s.files.is_empty();
+            if (text.trim().is_empty() && !files) || s.busy {
                 return false;
             }
             s.config.as_ref().and_then(|c| c.limits.max_message_chars)
@@ -563,7 +600,8 @@ impl Chat {
             return false;
         }
         self.update(|s| s.problem = None);
-        let id = self.push_turn(Role::User, text.to_string(), Status::Done);
+        let files = if with_files { std::mem::take(&mut self.0.state.borrow_mut().files) } else { Vec::new() };
+        let id = self.push_turn_with(Role::User, text.to_string(), Status::Done, files);
         self.emit_turn(id);
         self.answer();
         true
@@ -623,6 +661,9 @@ impl Chat {
         let text = self.update(|s| {
             let i = s.turns.iter().rposition(|t| t.role == Role::User)?;
             let text = std::mem::take(&mut s.turns[i].text);
+            // Its files go back to the draft too (those whose bytes are still here).
+            let files = std::mem::take(&mut s.turns[i].files);
+            s.files.extend(files.into_iter().filter(attach::kept));
             s.turns.truncate(i);
             s.forget_summary_beyond();
             Some(text)
@@ -676,6 +717,7 @@ impl Chat {
             s.turns.clear();
             s.summary = None;
             s.draft.clear();
+            s.files.clear();
             s.problem = None;
             #[cfg(feature = "byok")]
             {

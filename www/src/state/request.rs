@@ -116,18 +116,39 @@ impl State {
     }
 
     /// The `POST /api/chat` body of `ask` (cut-off answers marked interrupted, the results after the calls of an
-    /// answer that asked for tools) with the page's `tools`.
+    /// answer that asked for tools) with the page's `tools`. Files go with their turns, the newest first as far as
+    /// the edge's `max_attachments` allows (every request carries the conversation); files whose bytes were not
+    /// kept stay behind.
     pub(super) fn body(&self, ask: &Ask, cont: bool, tools: Option<js_sys::Array>) -> String {
+        let mut budget = self.config.as_ref().map_or(0, |c| c.limits.max_attachments);
+        let mut files: Vec<Vec<JsValue>> = vec![Vec::new(); self.turns.len()];
+        let mut last = None;
+        for &i in ask.turns.iter().rev() {
+            if last.replace(i) == Some(i) {
+                continue;
+            }
+            let kept: Vec<JsValue> = self.turns[i].files.iter().filter(|f| super::attach::kept(f)).cloned().collect();
+            let n = kept.len().min(budget);
+            budget -= n;
+            files[i] = kept[kept.len() - n..].to_vec();
+        }
         let list = js_sys::Array::new();
         let mut last = None;
         for &i in &ask.turns {
             if last.replace(i) == Some(i) {
                 continue;
             }
-            let t = &self.turns[i];
+            let (t, files) = (&self.turns[i], &files[i]);
+            // A message of files only whose files were all left behind still says something.
+            let text = if t.text.is_empty() && files.is_empty() && t.role == Role::User {
+                super::attach::words::NOT_KEPT
+            } else {
+                t.text.as_str()
+            };
             let o = Obj::new().set("role", if t.role == Role::User { "user" } else { "assistant" });
-            let o = o.set("content", t.text.as_str());
+            let o = o.set("content", text);
             let o = if t.role == Role::Assistant && t.status != Status::Done { o.set("interrupted", true) } else { o };
+            let o = o.opt("attachments", (!files.is_empty()).then(|| files.iter().collect::<js_sys::Array>()));
             let calls =
                 t.sends_calls().then(|| t.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>());
             list.push(&o.opt("tool_calls", calls).build());
@@ -156,6 +177,11 @@ impl State {
             let text = t.text.clone();
             let mut m = if t.role == Role::User { Message::user(text) } else { Message::assistant(text) };
             m.interrupted = t.role == Role::Assistant && t.status != Status::Done;
+            if t.role == Role::User {
+                // Files in the edge's JSON are the core's `Attachment` shape; the provider's builder checks them.
+                let kept = t.files.iter().filter(|f| super::attach::kept(f));
+                m.attachments = kept.filter_map(|f| serde_json::from_str(&json::stringify(f)).ok()).collect();
+            }
             if t.sends_calls() {
                 m.tool_calls = t.tool_calls.clone();
             }

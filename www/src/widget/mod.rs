@@ -16,6 +16,7 @@ use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::session::Session;
 use crate::state::{Chat, State, Status, Tool};
 
+mod attach;
 mod bubble;
 #[cfg(feature = "byok")]
 mod byok;
@@ -165,6 +166,9 @@ impl Widget {
             ("submit", Ui::on_submit),
             // `scroll` does not bubble: the root hears the log's in the capture phase.
             ("scroll", Ui::on_scroll),
+            ("paste", Ui::on_paste),
+            ("dragover", Ui::on_drag),
+            ("drop", Ui::on_drag),
         ] {
             ui.listen(&me, event, handler);
         }
@@ -351,7 +355,8 @@ impl Ui {
         let Some(button) = closest(e, "button") else { return };
         let class = button.class_list();
         let chat = &self.chat;
-        if class.contains("ec-launcher") {
+        if self.on_attach_click(&button) {
+        } else if class.contains("ec-launcher") {
             self.set_open(!self.open.get(), true);
         } else if class.contains("ec-close") {
             self.set_open(false, true);
@@ -405,6 +410,9 @@ impl Ui {
     }
 
     fn on_change(&self, e: &Event) {
+        if self.on_attach_change(e) {
+            return;
+        }
         if let Some(select) = closest(e, ".ec-model select") {
             self.chat.set_model(select.unchecked_into::<HtmlSelectElement>().value());
         }
@@ -485,6 +493,8 @@ struct Panel {
     summarized: Option<(usize, Element)>,
     form: Element,
     input: HtmlTextAreaElement,
+    /// The attach button, file picker and previews.
+    attach: attach::AttachDom,
     /// The Send or the Stop button (`true`: Stop).
     action: (bool, Element),
     problem: Option<(String, Element)>,
@@ -539,6 +549,7 @@ impl Panel {
         set(&input, &[("aria-label", t.get(S::Message)), ("rows", "2"), ("placeholder", t.get(S::Placeholder))]);
         let send = action_button(doc, false, t);
         let _ = form.append_child(&send);
+        let attach = attach::AttachDom::build(doc, &form, &send);
         Self {
             section,
             tools,
@@ -553,6 +564,7 @@ impl Panel {
             summarized: None,
             form,
             input,
+            attach,
             action: (false, send),
             problem: None,
             focus_seen: s.focus_input,
@@ -719,8 +731,9 @@ impl Panel {
             let _ = self.action.1.replace_with_with_node_1(&next);
             self.action = (s.busy, next);
         }
+        self.attach.render(doc, s);
         if !s.busy {
-            toggle_attr(&self.action.1, "disabled", s.draft.trim().is_empty());
+            toggle_attr(&self.action.1, "disabled", s.draft.trim().is_empty() && s.files.is_empty());
         }
         if self.problem.as_ref().map(|(p, _)| p) != s.problem.as_ref() {
             if let Some((_, e)) = self.problem.take() {

@@ -47,7 +47,12 @@ impl TurnDom {
     pub(super) fn build(doc: &Document, t: &Turn) -> Self {
         let (root, md) = if t.role == Role::User {
             let root = create(doc, "div", "ec-turn ec-user");
-            text(doc, &root, "div", "ec-bubble", &t.text);
+            if !t.files.is_empty() {
+                super::attach::files(doc, &add(doc, &root, "div", "ec-files"), &t.files, false);
+            }
+            if !t.text.is_empty() {
+                text(doc, &root, "div", "ec-bubble", &t.text);
+            }
             (root, None)
         } else {
             let root = create(doc, "div", "ec-turn ec-assistant");

@@ -146,7 +146,9 @@ pub(super) async fn begin(
     let mut stats = Stats::default();
     let config = run.config.clone();
     let result = upstream::send(&config, &chain, true, run.msg.started_ms, &mut stats, None, &|entry| {
-        build_request(&config.provider(entry.provider), &prepared.request_for(&config, entry)).ok()
+        // A fallback that cannot take the conversation's files is skipped.
+        let req = prepared.takes_files(entry).then(|| prepared.request_for(&config, entry))?;
+        build_request(&config.provider(entry.provider), &req).ok()
     })
     .await;
     run.log.attempts = stats.attempts;

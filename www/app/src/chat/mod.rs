@@ -3,6 +3,7 @@
 //! edit, retry, continue, resume.
 
 mod composer;
+mod files;
 pub mod inspect;
 mod settings;
 pub mod turn;

@@ -29,7 +29,10 @@ pub fn Question(live: Live, id: u32) -> impl IntoView {
     });
     view! {
         <article class="turn question" aria-label="You">
-            <div class="bubble">{text}</div>
+            <super::files::QuestionFiles live id/>
+            <Show when=move || !text.with(String::is_empty)>
+                <div class="bubble">{text}</div>
+            </Show>
             <Show when=move || editable.get()>
                 <button type="button" class="link edit" on:click=move |_| live.chat().edit_last()>"Edit"</button>
             </Show>
