@@ -5,6 +5,11 @@
 //! `cargo test -p edgechat-worker`. The runtime glue (`rt`, wasm32 only) binds them to the Workers fetch API.
 #![deny(missing_docs)]
 
+/// The wasm allocator: Talc, a few KB smaller than Rust's default (dlmalloc) and faster.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub mod attach;
 pub mod cache;
 pub mod chat;

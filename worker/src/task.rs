@@ -105,8 +105,8 @@ pub struct Routing {
     pub tasks: Vec<(Task, String)>,
     /// Estimated prompt tokens from which a request is a long document.
     pub long_document_tokens: u64,
-    /// Keyword sets per task (lower case, matched as substrings of the newest user turn), replacing the built-in
-    /// set of the tasks they name.
+    /// Keyword sets per task (matched as substrings of the newest user turn, ignoring the case of ASCII letters —
+    /// no Unicode case tables in the edge's wasm), replacing the built-in set of the tasks they name.
     pub keywords: Vec<(Task, Vec<String>)>,
     /// A model that names the task in place of the keyword rules (`routing.classifier`).
     pub classifier: Option<Classifier>,
@@ -193,7 +193,9 @@ impl Routing {
                     let t = task(k, "routing.keywords")?;
                     let words = v
                         .as_array()
-                        .and_then(|a| a.iter().map(|w| w.as_str().map(str::to_lowercase)).collect::<Option<Vec<_>>>())
+                        .and_then(|a| {
+                            a.iter().map(|w| w.as_str().map(str::to_ascii_lowercase)).collect::<Option<Vec<_>>>()
+                        })
                         .ok_or_else(|| format!("routing.keywords.{k} must be an array of strings"))?;
                     keywords.push((t, words));
                 }
@@ -244,7 +246,7 @@ impl Routing {
         if let Some(t) = self.decided(s) {
             return t;
         }
-        let q = s.question.to_lowercase();
+        let q = s.question.to_ascii_lowercase();
         for t in [Task::Code, Task::Summarization, Task::Classification, Task::Reasoning] {
             let hit = match self.keywords.iter().find(|(k, _)| *k == t) {
                 Some((_, words)) => words.iter().any(|w| q.contains(w.as_str())),
