@@ -123,7 +123,9 @@ impl Chat {
             let out = match read.await {
                 Ok(v) => v,
                 Err(_) => {
-                    this.update(|s| s.problem = Some("The file reader could not be loaded.".into()));
+                    this.update(|s| {
+                        s.problem = Some(super::Problem::Said("The file reader could not be loaded.".into()))
+                    });
                     return;
                 }
             };
@@ -143,7 +145,7 @@ impl Chat {
                         break;
                     }
                 }
-                s.problem = (!errors.is_empty()).then(|| errors.trim_end().to_string());
+                s.problem = (!errors.is_empty()).then(|| super::Problem::Said(errors.trim_end().to_string()));
             });
         });
     }

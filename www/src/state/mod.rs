@@ -147,6 +147,25 @@ impl Turn {
     }
 }
 
+/// What the composer says about the draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The draft is longer than the edge's `max_message_chars` (this many): a text a page may replace.
+    TooLong(usize),
+    /// Anything else, in words (files the edge would refuse, a full storage).
+    Said(String),
+}
+
+impl Problem {
+    /// In English.
+    pub fn text(&self) -> String {
+        match self {
+            Self::TooLong(max) => format!("Your message is longer than the {max} characters allowed."),
+            Self::Said(words) => words.clone(),
+        }
+    }
+}
+
 /// Everything the view shows.
 #[derive(Debug, Default)]
 pub struct State {
@@ -167,8 +186,8 @@ pub struct State {
     pub draft: String,
     /// Files attached to the draft ([`Chat::attach`]; not saved until sent).
     pub files: Vec<JsValue>,
-    /// Why the draft could not be sent (too long).
-    pub problem: Option<String>,
+    /// What the composer says about the draft (too long, files refused, storage full) until it changes.
+    pub problem: Option<Problem>,
     /// The edge's summary of the earliest turns, sent instead of them.
     pub summary: Option<Summary>,
     /// Bring-your-own-key settings, when enabled.
@@ -501,7 +520,7 @@ impl Chat {
         if !self.0.store.try_set("chat", &full) && self.state().turns.iter().any(|t| !t.files.is_empty()) {
             // Storage full: keep the text, not the files' bytes, and say so.
             self.0.store.set("chat", &saved(true));
-            self.update(|s| s.problem = Some(attach::words::STORAGE_FULL.into()));
+            self.update(|s| s.problem = Some(Problem::Said(attach::words::STORAGE_FULL.into())));
         }
         self.0.saved_at.set(js_sys::Date::now());
     }
@@ -596,7 +615,7 @@ impl Chat {
             s.config.as_ref().and_then(|c| c.limits.max_message_chars)
         };
         if let Some(max) = max.filter(|&m| text.chars().count() > m) {
-            self.update(|s| s.problem = Some(format!("Your message is longer than the {max} characters allowed.")));
+            self.update(|s| s.problem = Some(Problem::TooLong(max)));
             return false;
         }
         self.update(|s| s.problem = None);

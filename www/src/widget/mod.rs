@@ -14,7 +14,7 @@ use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, 
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::session::Session;
-use crate::state::{Chat, State, Status, Tool};
+use crate::state::{Chat, Problem, State, Status, Tool};
 
 mod attach;
 mod bubble;
@@ -497,7 +497,7 @@ struct Panel {
     attach: attach::AttachDom,
     /// The Send or the Stop button (`true`: Stop).
     action: (bool, Element),
-    problem: Option<(String, Element)>,
+    problem: Option<(Problem, Element)>,
     /// The last focus request handled (see [`State::focus_input`]).
     focus_seen: u32,
 }
@@ -740,15 +740,11 @@ impl Panel {
                 e.remove();
             }
             if let Some(p) = &s.problem {
-                // The one problem the model reports: a message over the edge's length limit.
-                let max = s.config.as_ref().and_then(|c| c.limits.max_message_chars);
-                let e = text(
-                    doc,
-                    &self.form,
-                    "p",
-                    "ec-problem",
-                    &max.map_or_else(|| p.clone(), |m| t.n(S::TooLong, m as u64)),
-                );
+                let words = match p {
+                    Problem::TooLong(max) => t.n(S::TooLong, *max as u64),
+                    Problem::Said(words) => words.clone(),
+                };
+                let e = text(doc, &self.form, "p", "ec-problem", &words);
                 let _ = e.set_attribute("role", "alert");
                 self.problem = Some((p.clone(), e));
             }

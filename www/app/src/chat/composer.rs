@@ -14,7 +14,7 @@ pub fn Composer(live: Live, #[prop(into)] blocked: Signal<Option<String>>) -> im
     let draft = Memo::new(move |_| live.read(|s| s.draft.clone()));
     let empty = Memo::new(move |_| live.read(|s| s.draft.trim().is_empty() && s.files.is_empty()));
     let busy = Memo::new(move |_| live.read(|s| s.busy));
-    let problem = Memo::new(move |_| live.read(|s| s.problem.clone()));
+    let problem = Memo::new(move |_| live.read(|s| s.problem.as_ref().map(|p| p.text())));
     let focus = Memo::new(move |_| live.read(|s| s.focus_input));
     Effect::new(move |seen: Option<u32>| {
         let now = focus.get();
