@@ -2,7 +2,7 @@
 // The modules are copied into a temporary directory next to a generated Cap'n Proto config; outbound fetches may
 // reach loopback (workerd's default `restrictPeers` would block the local mock upstream).
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -162,6 +162,12 @@ export function edgeWorker(vars, { pkg = join(root, 'worker', 'pkg') } = {}) {
       { name: 'entry.mjs', path: join(root, 'worker', 'entry.mjs'), type: 'esModule' },
       { name: 'pkg/edgechat_worker.js', path: join(pkg, 'edgechat_worker.js'), type: 'esModule' },
       { name: 'pkg/edgechat_worker_bg.wasm', path: join(pkg, 'edgechat_worker_bg.wasm'), type: 'wasm' },
+      // The JS the wasm imports (wasm-bindgen snippets: the usage store, OpenTelemetry), by the paths it names.
+      ...(existsSync(join(pkg, 'snippets'))
+        ? readdirSync(join(pkg, 'snippets'), { recursive: true })
+            .filter((f) => /\.m?js$/.test(f))
+            .map((f) => ({ name: `pkg/snippets/${f}`, path: join(pkg, 'snippets', f), type: 'esModule' }))
+        : []),
     ],
   };
 }
