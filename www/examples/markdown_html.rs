@@ -11,17 +11,7 @@ use std::io::{BufRead, Write};
 use edgechat_www::markdown::{parse_blocks, render, Block, IncrementalMarkdown};
 
 fn streamed(pieces: &[&str]) -> Vec<Block> {
-    let mut md = IncrementalMarkdown::new();
-    let mut out = Vec::new();
-    for p in pieces {
-        out.extend(md.push(p).finished);
-    }
-    let f = md.finish();
-    if f.restart {
-        out.clear();
-    }
-    out.extend(f.blocks);
-    out
+    IncrementalMarkdown::stream_all(pieces)
 }
 
 /// Splits `text` into pieces of `sizes` characters (cycling).

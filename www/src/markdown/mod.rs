@@ -60,6 +60,23 @@ impl IncrementalMarkdown {
         Self::default()
     }
 
+    /// The blocks a reader of `pieces`, streamed in order, ends up with: every finished block, then those of
+    /// `finish` (which replace all of them when it restarts). What the streaming-invariance tests compare with a
+    /// whole render.
+    pub fn stream_all(pieces: &[&str]) -> Vec<Block> {
+        let mut md = Self::new();
+        let mut out = Vec::new();
+        for p in pieces {
+            out.extend(md.push(p).finished);
+        }
+        let f = md.finish();
+        if f.restart {
+            out.clear();
+        }
+        out.extend(f.blocks);
+        out
+    }
+
     /// All text pushed so far.
     pub fn text(&self) -> &str {
         &self.text

@@ -38,17 +38,7 @@ fn one_shot(doc: &str) -> Vec<Block> {
 }
 
 fn streamed(pieces: &[&str]) -> Vec<Block> {
-    let mut md = IncrementalMarkdown::new();
-    let mut out = Vec::new();
-    for p in pieces {
-        out.extend(md.push(p).finished);
-    }
-    let f = md.finish();
-    if f.restart {
-        out.clear();
-    }
-    out.extend(f.blocks);
-    out
+    IncrementalMarkdown::stream_all(pieces)
 }
 
 #[test]
