@@ -11,25 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { ENV_NAMES } from './env-names.mjs';
 import { initSync, handle } from './pkg/edgechat_worker.js';
 
 initSync({ module: readFileSync(new URL('./pkg/edgechat_worker_bg.wasm', import.meta.url)) });
-
-const NAMES = [
-  'OPENAI_API_KEY',
-  'ANTHROPIC_API_KEY',
-  'COMPAT_API_KEY',
-  'OPENAI_BASE_URL',
-  'ANTHROPIC_BASE_URL',
-  'COMPAT_BASE_URL',
-  'EDGECHAT_CONFIG',
-  'SESSION_SECRET',
-  'ADMIN_TOKEN',
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_HEADERS',
-  'EDGECHAT_USAGE_FAULT',
-];
 
 /** `KEY=value` lines of a `.dev.vars` file (quotes stripped, `#` comments skipped). */
 export function parseDevVars(text) {
@@ -48,7 +33,7 @@ export function parseDevVars(text) {
 export function envFromProcess(source = process.env, { devVars = true } = {}) {
   const file = fileURLToPath(new URL('./.dev.vars', import.meta.url));
   const env = devVars && existsSync(file) ? parseDevVars(readFileSync(file, 'utf8')) : {};
-  for (const n of NAMES) if (source[n] !== undefined) env[n] = source[n];
+  for (const n of ENV_NAMES) if (source[n] !== undefined) env[n] = source[n];
   return env;
 }
 

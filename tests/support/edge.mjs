@@ -26,6 +26,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { workerCompat } from './wrangler.mjs';
+import { ENV_NAMES } from '../../worker/env-names.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const worker = join(root, 'worker');
@@ -156,23 +157,6 @@ function outputReaders(output) {
   };
 }
 
-/** The environment names worker/node.mjs reads from its process environment. */
-const NODE_ENV_NAMES = [
-  'OPENAI_API_KEY',
-  'ANTHROPIC_API_KEY',
-  'COMPAT_API_KEY',
-  'OPENAI_BASE_URL',
-  'ANTHROPIC_BASE_URL',
-  'COMPAT_BASE_URL',
-  'EDGECHAT_CONFIG',
-  'SESSION_SECRET',
-  'ADMIN_TOKEN',
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_HEADERS',
-  'EDGECHAT_USAGE_FAULT',
-];
-
 /**
  * The same edge on plain Node: `node worker/node.mjs --port 0 --no-dev-vars` (its `serve()`) in a child process of
  * its own, as it runs in production, so a crash is the process exiting — not a failure inside the test's process.
@@ -183,7 +167,7 @@ const NODE_ENV_NAMES = [
 export async function startNodeEdge({ vars = {}, upstreams = {}, build = true } = {}) {
   if (build) buildEdge();
   const env = { ...process.env };
-  for (const n of NODE_ENV_NAMES) delete env[n];
+  for (const n of ENV_NAMES) delete env[n];
   for (const [k, v] of Object.entries(vars)) {
     if (v !== undefined && v !== null) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
