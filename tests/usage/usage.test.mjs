@@ -328,3 +328,39 @@ test('workerd: a resumable stream stopped by id is recorded as stopped; usage.en
     await none.stop();
   }
 });
+
+test('workerd: a shard prunes records past retention_days and roll-ups past rollup_days, at most every ten minutes', async () => {
+  // A record of this suite as the template (the exact JSON the edge writes), written straight into a fresh edge's
+  // one shard with the times changed: the shard's first write prunes, the next ones within ten minutes do not.
+  const before = (await allRecords(t.edge)).length;
+  await readSse(await t.chat({ messages: [{ role: 'user', content: 'a record to copy' }] }));
+  const [template] = await waitForRecords(t.edge, before + 1);
+  const fresh = await setup({
+    edgeConfig: config({ usage: { shards: 1, retention_days: 1, rollup_days: 1 } }),
+    vars: { ADMIN_TOKEN },
+  });
+  try {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const meta = (id) => JSON.stringify({ key: id, bucket: 0, cached: 0, keep_records_ms: DAY, keep_rollups_ms: DAY });
+    const rec = (id, time) => [JSON.stringify({ ...template, id, time, model: `m-${id}` }), meta(id)];
+    const ns = await fresh.edge.mf.getDurableObjectNamespace('USAGE');
+    const shard = ns.get(ns.idFromName('usage-0'));
+    // Written in this order: `old` first, so the prune its write runs sees it past retention.
+    assert.equal(
+      await shard.writeMany(JSON.stringify([rec('old', now - 3 * DAY), rec('recent', now - DAY / 2), rec('now', now)])),
+      'ok',
+    );
+    // Within ten minutes of that prune: kept, though past retention.
+    assert.equal(await shard.writeMany(JSON.stringify([rec('late', now - 3 * DAY)])), 'ok');
+
+    const ids = (await allRecords(fresh.edge)).map((r) => r.id);
+    assert.deepEqual(ids, ['now', 'recent', 'late']);
+    const from = new Date(now - 4 * DAY).toISOString();
+    const to = new Date(now + DAY).toISOString();
+    const u = await (await admin(fresh.edge, `/api/admin/usage?group_by=model&from=${from}&to=${to}`)).json();
+    assert.deepEqual(u.groups.map((g) => g.model).sort(), ['m-late', 'm-now', 'm-recent'], 'the old roll-up is gone');
+  } finally {
+    await fresh.stop();
+  }
+});
