@@ -219,6 +219,49 @@ test('Stop while a tool waits: the loop ends, its calls are answered as stopped,
   assert.equal(await lastAnswer(page).locator('.ec-md').innerText(), 'All right.');
 });
 
+test('a reload while a tool waits: the call that ran keeps its result, the open one is answered, the chat goes on', async () => {
+  await load();
+  edge.queue({
+    toolCalls: [
+      { name: 'lookup_order', arguments: { number: '5' } },
+      { name: 'cancel_order', arguments: { number: '5' } },
+    ],
+  });
+  await ask('Look up order 5 and cancel it');
+  await page.locator('edge-chat .ec-allow').waitFor();
+  assert.deepEqual(await page.evaluate(() => window.ran), [['lookup_order', '5']], 'the first call ran');
+
+  // The page goes away while the second call waits for the user.
+  await load();
+  await idle(1);
+  assert.deepEqual(await page.locator('edge-chat .ec-call').evaluateAll((l) => l.map((e) => e.dataset.state)), [
+    'done',
+    'error',
+  ]);
+  assert.match(
+    await page.locator('edge-chat .ec-call').nth(1).locator('.ec-result').innerText(),
+    /page was closed before the tool finished/,
+  );
+  assert.equal(await page.locator('edge-chat .ec-allow').count(), 0, 'no confirmation left to answer');
+  assert.equal(chats().length, 1, 'nothing was sent on the reload');
+
+  edge.queue({ text: 'Noted.' });
+  await ask('What happened?');
+  await idle(2);
+  assert.deepEqual(await page.evaluate(() => window.ran), [], 'nothing ran again after the reload');
+  const sent = chats().at(-1).body.messages;
+  const results = sent.filter((m) => m.role === 'tool');
+  assert.deepEqual(
+    results.map((m) => m.tool_call_id),
+    sent.find((m) => m.tool_calls)?.tool_calls.map((c) => c.id),
+    'the history answers every call',
+  );
+  assert.equal(JSON.parse(results[0].content).status, 'shipped');
+  assert.match(JSON.parse(results[1].content).error, /page was closed/);
+  assert.equal(sent.at(-1).content, 'What happened?');
+  assert.equal(await lastAnswer(page).locator('.ec-md').innerText(), 'Noted.');
+});
+
 test('host API: send(), clear(), open()/close() on a bubble, sessionToken; greeting and suggestions', async () => {
   await load('?mode=bubble&greeting=Hi! Ask me about orders.&suggestions=Where is my order?|How do refunds work?');
   const el = page.locator('edge-chat');
