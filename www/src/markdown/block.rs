@@ -6,7 +6,7 @@
 //! GFM additions: pipe tables (a paragraph whose first two lines are a header and a delimiter row) and task list
 //! items (`- [ ]`, `- [x]`). Raw HTML blocks are not recognised: their lines are paragraph text.
 
-use super::inline::{parse_inlines, parse_link_def, Inline, Refs};
+use super::inline::{has, parse_inlines, parse_link_def, Inline, Refs};
 
 /// Column alignment of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,7 +212,7 @@ fn fence(s: &[u8]) -> Option<(u8, usize)> {
         return None;
     }
     let n = s.iter().take_while(|&&b| b == c).count();
-    (n >= 3 && !(c == b'`' && s[n..].contains(&b'`'))).then_some((c, n))
+    (n >= 3 && !(c == b'`' && s.iter().skip(n).any(|&b| b == b'`'))).then_some((c, n))
 }
 
 fn is_rule(s: &[u8]) -> bool {
@@ -590,7 +590,8 @@ impl Doc {
                 if digits > 9 || (d != b'.' && d != b')') {
                     return None;
                 }
-                let start: u64 = ln.str[ln.nn..ln.nn + digits].parse().ok()?;
+                // At most 9 digits: no overflow.
+                let start = rest[..digits].iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0'));
                 if in_para && start != 1 {
                     return None;
                 }
@@ -638,22 +639,23 @@ impl Doc {
 
     /// The blocks of top-level nodes `range`, inline content parsed with `refs`; `partial`: the last may grow.
     pub(crate) fn blocks(&self, range: std::ops::Range<usize>, refs: &Refs, partial: bool) -> Vec<Block> {
-        let kids = &self.nodes[0].kids[range];
-        let n = kids.len();
-        kids.iter().enumerate().filter_map(|(i, &k)| self.block(k, refs, partial && i + 1 == n)).collect()
+        self.blocks_of(&self.nodes[0].kids[range], refs, partial)
     }
 
-    fn kids(&self, n: usize, refs: &Refs, partial: bool) -> Vec<Block> {
-        let kids = &self.nodes[n].kids;
-        let len = kids.len();
-        kids.iter().enumerate().filter_map(|(i, &k)| self.block(k, refs, partial && i + 1 == len)).collect()
+    /// The blocks of nodes `kids`; `partial`: the last may grow.
+    fn blocks_of(&self, kids: &[usize], refs: &Refs, partial: bool) -> Vec<Block> {
+        let mut out = Vec::with_capacity(kids.len());
+        for (i, &k) in kids.iter().enumerate() {
+            out.extend(self.block(k, refs, partial && i + 1 == kids.len()));
+        }
+        out
     }
 
     fn block(&self, n: usize, refs: &Refs, partial: bool) -> Option<Block> {
         let node = &self.nodes[n];
         Some(match node.k {
             K::Doc => return None,
-            K::Quote => Block::Quote(self.kids(n, refs, partial)),
+            K::Quote => Block::Quote(self.blocks_of(&node.kids, refs, partial)),
             K::Heading(level) => Block::Heading { level, content: parse_inlines(node.text.trim_end(), refs, partial) },
             K::Rule => Block::Rule,
             K::Para => {
@@ -681,7 +683,7 @@ impl Doc {
                     .iter()
                     .enumerate()
                     .map(|(i, &it)| {
-                        let mut blocks = self.kids(it, refs, partial && i + 1 == len);
+                        let mut blocks = self.blocks_of(&self.nodes[it].kids, refs, partial && i + 1 == len);
                         let task = task_marker(&mut blocks, &self.nodes[it], self, refs, partial && i + 1 == len);
                         Item { task, blocks }
                     })
@@ -743,7 +745,7 @@ fn cells(line: &str) -> Vec<String> {
 }
 
 fn delimiter_row(line: &str) -> Option<Vec<Align>> {
-    if !line.contains('-') || !line.bytes().all(|b| b"|:- \t".contains(&b)) {
+    if !has(line, b'-') || !line.bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' ' | b'\t')) {
         return None;
     }
     cells(line)
@@ -768,14 +770,15 @@ fn delimiter_row(line: &str) -> Option<Vec<Align>> {
 fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
     let rows: Vec<&str> = text.split('\n').collect();
     let first = *rows.first()?;
-    if !first.contains('|') {
+    if !has(first, b'|') {
         return None;
     }
     let head = cells(first);
     let inl = |c: &String| parse_inlines(c, refs, partial);
     let Some(align) = rows.get(1).and_then(|l| delimiter_row(l)).filter(|a| a.len() == head.len()) else {
         // While the delimiter row is still arriving, show the header row as a table already (no flicker).
-        let arriving = rows.len() == 1 || rows.len() == 2 && rows[1].bytes().all(|b| b"|:- ".contains(&b));
+        let arriving =
+            rows.len() == 1 || rows.len() == 2 && rows[1].bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' '));
         return (partial && first.trim_start().starts_with('|') && arriving).then(|| Block::Table {
             head: head.iter().map(inl).collect(),
             align: vec![Align::None; head.len()],

@@ -65,6 +65,12 @@ fn normalize_label(s: &str) -> String {
     out
 }
 
+/// Whether `s` holds the ASCII byte `b`. A byte loop: `str::contains(char)` brings a memchr searcher into the
+/// wasm for nothing (the texts searched here are short).
+pub(crate) fn has(s: &str, b: u8) -> bool {
+    s.bytes().any(|c| c == b)
+}
+
 /// `url` made safe to use as an `href`: characters that may not appear raw in a URL (space, controls, quotes,
 /// angle brackets, backtick, backslash, `|`, `^`, `{`, `}`) are percent-encoded, then the URL is kept only when it
 /// is relative (no scheme, not `//host`) or its scheme is `http`, `https` or `mailto`.
@@ -72,7 +78,7 @@ pub fn safe_href(url: &str) -> Option<String> {
     let url = url.trim_matches(|c: char| c <= ' ');
     let mut out = String::with_capacity(url.len());
     for c in url.chars() {
-        if c <= ' ' || c == '\u{7f}' || "\"<>`\\^{}|".contains(c) {
+        if c <= ' ' || matches!(c, '\u{7f}' | '"' | '<' | '>' | '`' | '\\' | '^' | '{' | '}' | '|') {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
             out.push('%');
             out.push(HEX[(c as usize >> 4) & 15] as char);
@@ -83,10 +89,10 @@ pub fn safe_href(url: &str) -> Option<String> {
     }
     let scheme_len = out.find(':').filter(|&i| {
         let s = out.as_bytes();
-        s[0].is_ascii_alphabetic() && s[..i].iter().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+        s[0].is_ascii_alphabetic() && s[..i].iter().all(|&b| scheme_byte(b))
     });
     let ok = match scheme_len {
-        Some(i) => ["http", "https", "mailto"].contains(&out[..i].to_ascii_lowercase().as_str()),
+        Some(i) => ["http", "https", "mailto"].iter().any(|s| s.eq_ignore_ascii_case(&out[..i])),
         None => !out.starts_with("//"),
     };
     ok.then_some(out)
@@ -410,7 +416,7 @@ impl Parser<'_> {
                     dest = Some(d);
                     used = end - i;
                 }
-                None if self.partial && !s[i + 2..].contains(')') && !image => {
+                None if self.partial && !has(&s[i + 2..], b')') && !image => {
                     // The URL is still arriving: show the label as a pending link.
                     self.emphasis(oi + 1);
                     let label = text_of(self.toks.split_off(oi + 1));
@@ -471,7 +477,7 @@ impl Parser<'_> {
         let href = if is_uri(inner) {
             safe_href(inner)
         } else if is_email(inner) {
-            safe_href(&format!("mailto:{inner}"))
+            safe_href(&(String::from("mailto:") + inner))
         } else {
             return 0;
         };
@@ -484,8 +490,8 @@ impl Parser<'_> {
 
     fn bare_url(&mut self, i: usize) -> usize {
         let rest = &self.s[i..];
-        let lower = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        let starts = |p: &str| rest.as_bytes().get(..p.len()).is_some_and(|r| r.eq_ignore_ascii_case(p.as_bytes()));
+        if !(starts("http://") || starts("https://")) {
             return 0;
         }
         let len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
@@ -530,13 +536,18 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
     let semi = s.bytes().skip(1).take(33).position(|b| b == b';')? + 1;
     let name = &s[1..semi];
     let c = if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) if (1..=6).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                u32::from_str_radix(hex, 16).ok()
-            }
-            None if (1..=7).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit()) => num.parse().ok(),
-            _ => None,
-        }?;
+        // `&#x` and 1 to 6 hex digits, or `&#` and 1 to 7 decimal ones.
+        let (digits, radix, max) = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => (hex, 16, 6),
+            None => (num, 10, 7),
+        };
+        if !(1..=max).contains(&digits.len()) {
+            return None;
+        }
+        let mut code = 0;
+        for b in digits.bytes() {
+            code = code * radix + (b as char).to_digit(radix)?;
+        }
         if code == 0 {
             '\u{fffd}'
         } else {
@@ -608,12 +619,17 @@ fn code_text(s: &str) -> String {
     }
 }
 
+/// A byte allowed in a URI scheme after its first letter.
+fn scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+}
+
 fn is_uri(s: &str) -> bool {
     let Some(colon) = s.find(':') else { return false };
     let scheme = &s.as_bytes()[..colon];
     (2..=32).contains(&scheme.len())
         && scheme[0].is_ascii_alphabetic()
-        && scheme.iter().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(b))
+        && scheme.iter().all(|&b| scheme_byte(b))
         // Quotes are allowed by CommonMark, refused here (an autolink that looks like an attribute break stays text).
         && !s.chars().any(|c| c.is_control() || matches!(c, ' ' | '<' | '>' | '"' | '\''))
 }
@@ -621,7 +637,7 @@ fn is_uri(s: &str) -> bool {
 fn is_email(s: &str) -> bool {
     let Some((user, host)) = s.split_once('@') else { return false };
     !user.is_empty()
-        && user.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b))
+        && user.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~' | b'-'))
         && host.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63

@@ -147,7 +147,13 @@ fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
     let last = tail[line_start..].trim();
     let markup_only = !last.is_empty()
         && last.len() <= 12
-        && last.bytes().all(|b| b"#>-*+|`~=_.):0123456789 ".contains(&b))
+        && last.bytes().all(|b| {
+            b.is_ascii_digit()
+                || matches!(
+                    b,
+                    b'#' | b'>' | b'-' | b'*' | b'+' | b'|' | b'`' | b'~' | b'=' | b'_' | b'.' | b')' | b':' | b' '
+                )
+        })
         && !last.bytes().all(|b| b.is_ascii_digit());
     // A fence line whose info string is still arriving: its language would show half a word.
     let fence = last.starts_with("```") || last.starts_with("~~~");
