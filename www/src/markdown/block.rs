@@ -6,7 +6,8 @@
 //! GFM additions: pipe tables (a paragraph whose first two lines are a header and a delimiter row) and task list
 //! items (`- [ ]`, `- [x]`). Raw HTML blocks are not recognised: their lines are paragraph text.
 
-use super::inline::{has, parse_inlines, parse_link_def, Inline, Refs};
+use super::bytes::{has, trim_end, trim_start};
+use super::inline::{parse_inlines, parse_link_def, Inline, Refs};
 
 /// Column alignment of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +233,14 @@ fn setext(s: &[u8]) -> Option<u8> {
     s[n..].iter().all(|&b| b == b' ' || b == b'\t').then_some(if c == b'=' { 1 } else { 2 })
 }
 
+/// Removes the link reference definitions that start a paragraph's `text`, adding them to `refs`.
+fn take_defs(text: &mut String, refs: &mut Refs) {
+    while text.starts_with('[') {
+        let Some(used) = parse_link_def(text, refs) else { break };
+        text.drain(..used);
+    }
+}
+
 /// Splits text into lines (without their `\n` / `\r\n`), keeping each line's start offset.
 fn split_lines(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
@@ -312,23 +321,29 @@ impl Doc {
         match self.nodes[n].k {
             K::Para => {
                 let mut text = std::mem::take(&mut self.nodes[n].text);
-                while text.starts_with('[') {
-                    let Some(used) = parse_link_def(&text, &mut self.refs) else { break };
-                    text.drain(..used);
-                }
+                take_defs(&mut text, &mut self.refs);
                 if text.trim().is_empty() {
                     self.nodes[parent].kids.retain(|&k| k != n);
                 }
                 self.nodes[n].text = text;
             }
             K::Indented => {
+                // Trailing blank lines are not part of the block: cut after the last line with other than spaces
+                // and tabs (every line ends in `\n`).
                 let text = &mut self.nodes[n].text;
-                let mut lines: Vec<&str> = text.split('\n').collect();
-                while lines.last().is_some_and(|l| l.trim_matches([' ', '\t']).is_empty()) {
-                    lines.pop();
-                }
-                let n_lines = lines.len();
-                *text = lines.join("\n") + "\n";
+                let b = text.as_bytes();
+                let n_lines = match b.iter().rposition(|&c| !matches!(c, b' ' | b'\t' | b'\n')) {
+                    Some(last) => {
+                        let end = last + b[last..].iter().position(|&c| c == b'\n').unwrap_or(b.len() - last);
+                        text.truncate(end);
+                        text.bytes().filter(|&c| c == b'\n').count() + 1
+                    }
+                    None => {
+                        text.clear();
+                        0
+                    }
+                };
+                text.push('\n');
                 self.nodes[n].end = self.nodes[n].start + n_lines.saturating_sub(1);
             }
             K::Item { .. } | K::List { .. } => {
@@ -477,12 +492,14 @@ impl Doc {
                 ln.advance(n, false);
                 self.close_unmatched(old_tip, last_matched);
                 container = self.add(K::Heading(level), container, self.line_no);
-                let mut t = ln.rest().trim_matches([' ', '\t']);
-                let stripped = t.trim_end_matches('#');
+                // A closing sequence of `#` counts only after a space or tab.
+                let mut t = trim_start(trim_end(ln.rest(), b" \t"), b" \t");
+                let stripped = trim_end(t, b"#");
+                let before = trim_end(stripped, b" \t");
                 if stripped.is_empty() {
                     t = "";
-                } else if stripped.ends_with([' ', '\t']) {
-                    t = stripped.trim_end_matches([' ', '\t']);
+                } else if before.len() < stripped.len() {
+                    t = before;
                 }
                 self.nodes[container].text = t.to_string();
                 matched_leaf = true;
@@ -501,20 +518,15 @@ impl Doc {
             if let Some(level) = setext(rest).filter(|_| !indented && is_para) {
                 // A paragraph made only of link reference definitions is no heading.
                 let mut text = self.nodes[container].text.clone();
-                let mut refs = Refs::default();
-                while text.starts_with('[') {
-                    let Some(used) = parse_link_def(&text, &mut refs) else { break };
-                    text.drain(..used);
-                }
+                let mut defs = Refs::default();
+                take_defs(&mut text, &mut defs);
                 if !text.trim().is_empty() {
                     self.close_unmatched(old_tip, last_matched);
-                    let mut t = std::mem::take(&mut self.nodes[container].text);
                     // Definitions before the heading text still count.
-                    while t.starts_with('[') {
-                        let Some(used) = parse_link_def(&t, &mut self.refs) else { break };
-                        t.drain(..used);
+                    for (label, dest) in defs.0 {
+                        self.refs.insert(&label, dest);
                     }
-                    self.nodes[container].text = t;
+                    self.nodes[container].text = text;
                     self.nodes[container].k = K::Heading(level);
                     ln.off = ln.s.len();
                     matched_leaf = true;
@@ -659,7 +671,7 @@ impl Doc {
             K::Heading(level) => Block::Heading { level, content: parse_inlines(node.text.trim_end(), refs, partial) },
             K::Rule => Block::Rule,
             K::Para => {
-                let text = node.text.trim_end_matches(['\n', ' ', '\t']);
+                let text = trim_end(&node.text, b"\n \t");
                 if text.is_empty() {
                     return None;
                 }
@@ -668,7 +680,9 @@ impl Doc {
             K::Fence { .. } => {
                 let (info, code) = node.text.split_once('\n').unwrap_or((&node.text, ""));
                 // While the opening line is still arriving, its info string may be half a word: no language yet.
-                let lang = super::inline::unescape(info.split([' ', '\t']).find(|w| !w.is_empty()).unwrap_or(""));
+                let info = trim_start(info, b" \t");
+                let word = &info[..info.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(info.len())];
+                let lang = super::inline::unescape(word);
                 Block::Code { lang, code: code.to_string() }
             }
             K::Indented => Block::Code { lang: String::new(), code: node.text.clone() },
@@ -712,7 +726,7 @@ fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partia
         b'x' | b'X' => true,
         _ => return None,
     };
-    let rest = node.text[4..].trim_start_matches([' ', '\t']).trim_end_matches(['\n', ' ', '\t']);
+    let rest = trim_end(trim_start(&node.text[4..], b" \t"), b"\n \t");
     // `- [x]` alone is no task; while streaming, it is the start of one.
     if rest.is_empty() && !partial {
         return None;
@@ -725,23 +739,30 @@ fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partia
 fn cells(line: &str) -> Vec<String> {
     let t = line.trim();
     let t = t.strip_prefix('|').unwrap_or(t);
-    let mut out = vec![String::new()];
-    let mut chars = t.chars().peekable();
-    while let Some(c) = chars.next() {
-        let cur = out.len() - 1;
-        match c {
-            '\\' if chars.peek() == Some(&'|') => {
-                chars.next();
-                out[cur].push('|');
-            }
-            '|' => out.push(String::new()),
-            _ => out[cur].push(c),
+    let b = t.as_bytes();
+    let mut out = Vec::new();
+    let mut cell = String::new();
+    // `t[from..i]` is cell text not yet copied to `cell` (both split points are ASCII: char boundaries).
+    let (mut from, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' && b.get(i + 1) == Some(&b'|') {
+            cell.push_str(&t[from..i]);
+            from = i + 1;
+            i += 1;
+        } else if c == b'|' {
+            cell.push_str(&t[from..i]);
+            out.push(cell.trim().to_string());
+            cell.clear();
+            from = i + 1;
         }
+        i += 1;
     }
-    if out.len() > 1 && out.last().is_some_and(|s| s.trim().is_empty()) {
-        out.pop();
+    cell.push_str(&t[from..]);
+    // A trailing `|` ends the last cell rather than starting an empty one.
+    if out.is_empty() || !cell.trim().is_empty() {
+        out.push(cell.trim().to_string());
     }
-    out.into_iter().map(|s| s.trim().to_string()).collect()
+    out
 }
 
 fn delimiter_row(line: &str) -> Option<Vec<Align>> {
@@ -752,7 +773,7 @@ fn delimiter_row(line: &str) -> Option<Vec<Align>> {
         .iter()
         .map(|c| {
             let (l, r) = (c.starts_with(':'), c.ends_with(':'));
-            let dashes = c.trim_matches(':');
+            let dashes = trim_start(trim_end(c, b":"), b":");
             if dashes.is_empty() || !dashes.bytes().all(|b| b == b'-') {
                 return None;
             }

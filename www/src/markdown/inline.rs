@@ -6,6 +6,8 @@
 //! through [`safe_href`] (`http`, `https`, `mailto` or relative; otherwise the source stays literal text), and
 //! images become links (never loaded).
 
+use super::bytes::{count, has, trim_end};
+
 /// One piece of inline content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inline {
@@ -56,26 +58,29 @@ impl Refs {
 /// Case-folded (ASCII only: Unicode case tables would cost the embed ~8 KB) with whitespace runs as one space.
 fn normalize_label(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for w in s.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut space = false;
+    for c in s.chars() {
+        if matches!(c, ' ' | '\t' | '\n') {
+            space = !out.is_empty();
+        } else {
+            if std::mem::take(&mut space) {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_lowercase());
         }
-        out.push_str(&w.to_ascii_lowercase());
     }
     out
-}
-
-/// Whether `s` holds the ASCII byte `b`. A byte loop: `str::contains(char)` brings a memchr searcher into the
-/// wasm for nothing (the texts searched here are short).
-pub(crate) fn has(s: &str, b: u8) -> bool {
-    s.bytes().any(|c| c == b)
 }
 
 /// `url` made safe to use as an `href`: characters that may not appear raw in a URL (space, controls, quotes,
 /// angle brackets, backtick, backslash, `|`, `^`, `{`, `}`) are percent-encoded, then the URL is kept only when it
 /// is relative (no scheme, not `//host`) or its scheme is `http`, `https` or `mailto`.
 pub fn safe_href(url: &str) -> Option<String> {
-    let url = url.trim_matches(|c: char| c <= ' ');
+    // Spaces and controls trimmed (all ASCII).
+    let b = url.as_bytes();
+    let start = b.iter().position(|&c| c > b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c > b' ').map_or(start, |e| e + 1);
+    let url = &url[start..end];
     let mut out = String::with_capacity(url.len());
     for c in url.chars() {
         if c <= ' ' || matches!(c, '\u{7f}' | '"' | '<' | '>' | '`' | '\\' | '^' | '{' | '}' | '|') {
@@ -158,12 +163,21 @@ fn text_of(toks: impl IntoIterator<Item = Tok>) -> Vec<Inline> {
     for t in toks {
         match t {
             Tok::Text(s) => push_text(&mut out, &s),
-            Tok::Delim { ch, n, .. } => push_text(&mut out, &std::iter::repeat_n(ch as char, n).collect::<String>()),
+            Tok::Delim { ch, n, .. } => push_text(&mut out, &delims(ch, n)),
             Tok::Bracket { image, .. } => push_text(&mut out, if image { "![" } else { "[" }),
             Tok::Node(i) => out.push(i),
         }
     }
     out
+}
+
+/// A delimiter run as text: `n` times the ASCII `ch`.
+fn delims(ch: u8, n: usize) -> String {
+    let mut s = String::with_capacity(n);
+    for _ in 0..n {
+        s.push(ch as char);
+    }
+    s
 }
 
 /// Plain text of inline content (an image's alt text).
@@ -228,7 +242,7 @@ impl Parser<'_> {
                 b'\n' => {
                     let hard = matches!(self.toks.last(), Some(Tok::Text(t)) if t.ends_with("  "));
                     if let Some(Tok::Text(t)) = self.toks.last_mut() {
-                        let keep = t.trim_end_matches(' ').len();
+                        let keep = trim_end(t, b" ").len();
                         t.truncate(keep);
                     }
                     if hard {
@@ -249,8 +263,16 @@ impl Parser<'_> {
                 _ => 0,
             };
             if used == 0 {
-                let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
-                let len = ch.len_utf8();
+                // Plain text up to the next byte that may start markup (all ASCII: a char boundary).
+                let len = 1 + b[i + 1..]
+                    .iter()
+                    .position(|c| {
+                        matches!(
+                            c,
+                            b'\\' | b'\n' | b'`' | b'*' | b'_' | b'~' | b'[' | b'!' | b']' | b'<' | b'&' | b'h' | b'H'
+                        )
+                    })
+                    .unwrap_or(b.len() - i - 1);
                 self.text(&s[i..i + len]);
                 i += len;
             } else {
@@ -380,7 +402,7 @@ impl Parser<'_> {
         if !self.partial {
             for t in &mut self.toks[bottom..] {
                 if let Tok::Delim { ch, n, .. } = t {
-                    *t = Tok::Text(std::iter::repeat_n(*ch as char, *n).collect());
+                    *t = Tok::Text(delims(*ch, *n));
                 }
             }
         }
@@ -472,7 +494,8 @@ impl Parser<'_> {
 
     fn autolink(&mut self, i: usize) -> usize {
         let rest = &self.s[i + 1..];
-        let Some(k) = rest.find(['>', '<', ' ', '\n']).filter(|&k| rest.as_bytes()[k] == b'>') else { return 0 };
+        let end = rest.bytes().position(|c| matches!(c, b'>' | b'<' | b' ' | b'\n'));
+        let Some(k) = end.filter(|&k| rest.as_bytes()[k] == b'>') else { return 0 };
         let inner = &rest[..k];
         let href = if is_uri(inner) {
             safe_href(inner)
@@ -497,8 +520,8 @@ impl Parser<'_> {
         let len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
         let mut url = &rest[..len];
         loop {
-            let trimmed = url.trim_end_matches(['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~']);
-            let trimmed = if trimmed.ends_with(')') && trimmed.matches('(').count() < trimmed.matches(')').count() {
+            let trimmed = trim_end(url, b".,:;!?'\"*_~");
+            let trimmed = if trimmed.ends_with(')') && count(trimmed, b'(') < count(trimmed, b')') {
                 &trimmed[..trimmed.len() - 1]
             } else {
                 trimmed
@@ -611,7 +634,7 @@ pub(crate) fn unescape(s: &str) -> String {
 }
 
 fn code_text(s: &str) -> String {
-    let s = s.replace('\n', " ");
+    let s: String = s.chars().map(|c| if c == '\n' { ' ' } else { c }).collect();
     if s.len() >= 2 && s.starts_with(' ') && s.ends_with(' ') && !s.bytes().all(|b| b == b' ') {
         s[1..s.len() - 1].to_string()
     } else {

@@ -14,6 +14,7 @@
 //! a link with another scheme than `http`, `https`, `mailto` or none (relative) stays literal text.
 
 mod block;
+mod bytes;
 pub mod dom;
 mod inline;
 pub mod render;
