@@ -188,6 +188,15 @@ impl Line<'_> {
         }
     }
 
+    /// Past a block quote marker: the `>` at the first non-space and one space or tab after it, if any.
+    fn skip_quote_marker(&mut self) {
+        self.advance_nn();
+        self.advance(1, false);
+        if space_or_tab(self.peek(self.off)) {
+            self.advance(1, true);
+        }
+    }
+
     fn peek(&self, i: usize) -> Option<u8> {
         self.s.get(i).copied()
     }
@@ -400,11 +409,7 @@ impl Doc {
             let ok = match self.nodes[container].k {
                 K::Quote => {
                     if ln.indent <= 3 && ln.peek(ln.nn) == Some(b'>') {
-                        ln.advance_nn();
-                        ln.advance(1, false);
-                        if space_or_tab(ln.peek(ln.off)) {
-                            ln.advance(1, true);
-                        }
+                        ln.skip_quote_marker();
                         true
                     } else {
                         false
@@ -478,11 +483,7 @@ impl Doc {
             }
             let is_para = self.nodes[container].k == K::Para;
             if !indented && first == Some(b'>') {
-                ln.advance_nn();
-                ln.advance(1, false);
-                if space_or_tab(ln.peek(ln.off)) {
-                    ln.advance(1, true);
-                }
+                ln.skip_quote_marker();
                 self.close_unmatched(old_tip, last_matched);
                 container = self.add(K::Quote, container, self.line_no);
                 continue;
@@ -644,14 +645,22 @@ impl Doc {
         Some((ordered, ch, start, marker_offset + padding))
     }
 
-    /// The top-level blocks: `(first line, node)`.
-    pub(crate) fn top(&self) -> Vec<(usize, bool)> {
-        self.nodes[0].kids.iter().map(|&k| (self.nodes[k].start, self.nodes[k].open)).collect()
+    /// How many top-level blocks there are.
+    pub(crate) fn top_len(&self) -> usize {
+        self.nodes[0].kids.len()
     }
 
-    /// The blocks of top-level nodes `range`, inline content parsed with `refs`; `partial`: the last may grow.
-    pub(crate) fn blocks(&self, range: std::ops::Range<usize>, refs: &Refs, partial: bool) -> Vec<Block> {
-        self.blocks_of(&self.nodes[0].kids[range], refs, partial)
+    /// How many top-level blocks at the start are closed, and the byte offset at which the next one starts.
+    pub(crate) fn closed_top(&self) -> (usize, Option<usize>) {
+        let kids = &self.nodes[0].kids;
+        let k = kids.iter().take_while(|&&n| !self.nodes[n].open).count();
+        (k, kids.get(k).map(|&n| self.line_starts[self.nodes[n].start]))
+    }
+
+    /// The first `count` top-level blocks, inline content parsed with `refs`; `partial`: the last may grow.
+    pub(crate) fn blocks(&self, count: usize, refs: &Refs, partial: bool) -> Vec<Block> {
+        let kids = &self.nodes[0].kids;
+        self.blocks_of(&kids[..count.min(kids.len())], refs, partial)
     }
 
     /// The blocks of nodes `kids`; `partial`: the last may grow.
@@ -769,58 +778,56 @@ fn delimiter_row(line: &str) -> Option<Vec<Align>> {
     if !has(line, b'-') || !line.bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' ' | b'\t')) {
         return None;
     }
-    cells(line)
-        .iter()
-        .map(|c| {
-            let (l, r) = (c.starts_with(':'), c.ends_with(':'));
-            let dashes = trim_start(trim_end(c, b":"), b":");
-            if dashes.is_empty() || !dashes.bytes().all(|b| b == b'-') {
-                return None;
-            }
-            Some(match (l, r) {
-                (true, true) => Align::Center,
-                (true, false) => Align::Left,
-                (false, true) => Align::Right,
-                (false, false) => Align::None,
-            })
-        })
-        .collect()
+    let mut align = Vec::new();
+    for c in cells(line) {
+        let dashes = trim_start(trim_end(&c, b":"), b":");
+        if dashes.is_empty() || !dashes.bytes().all(|b| b == b'-') {
+            return None;
+        }
+        align.push(match (c.starts_with(':'), c.ends_with(':')) {
+            (true, true) => Align::Center,
+            (true, false) => Align::Left,
+            (false, true) => Align::Right,
+            (false, false) => Align::None,
+        });
+    }
+    Some(align)
 }
 
 /// A paragraph that is a GFM table: a header row with a `|`, then a delimiter row with as many cells.
 fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
-    let rows: Vec<&str> = text.split('\n').collect();
-    let first = *rows.first()?;
+    let mut rows = text.split('\n');
+    let first = rows.next()?;
     if !has(first, b'|') {
         return None;
     }
     let head = cells(first);
-    let inl = |c: &String| parse_inlines(c, refs, partial);
-    let Some(align) = rows.get(1).and_then(|l| delimiter_row(l)).filter(|a| a.len() == head.len()) else {
+    let inl = |cs: &[String]| -> Vec<Vec<Inline>> { cs.iter().map(|c| parse_inlines(c, refs, partial)).collect() };
+    let second = rows.next();
+    let Some(align) = second.and_then(delimiter_row).filter(|a| a.len() == head.len()) else {
         // While the delimiter row is still arriving, show the header row as a table already (no flicker).
-        let arriving =
-            rows.len() == 1 || rows.len() == 2 && rows[1].bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' '));
+        let arriving = match second {
+            None => true,
+            Some(l) => rows.next().is_none() && l.bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' ')),
+        };
         return (partial && first.trim_start().starts_with('|') && arriving).then(|| Block::Table {
-            head: head.iter().map(inl).collect(),
+            head: inl(&head),
             align: vec![Align::None; head.len()],
             rows: Vec::new(),
         });
     };
-    let width = head.len();
-    let body = rows[2..]
-        .iter()
+    let body = rows
         .map(|r| {
             let mut cs = cells(r);
-            cs.resize(width, String::new());
-            cs.iter().map(inl).collect()
+            cs.resize(head.len(), String::new());
+            inl(&cs)
         })
         .collect();
-    Some(Block::Table { head: head.iter().map(inl).collect(), align, rows: body })
+    Some(Block::Table { head: inl(&head), align, rows: body })
 }
 
 /// Parses a whole text into blocks. `partial` means the text may still grow (see [`parse_inlines`]).
 pub fn parse_blocks(text: &str, partial: bool) -> Vec<Block> {
     let doc = Doc::parse(text, true);
-    let n = doc.nodes[0].kids.len();
-    doc.blocks(0..n, &doc.refs, partial)
+    doc.blocks(doc.top_len(), &doc.refs, partial)
 }

@@ -15,12 +15,18 @@ pub(crate) fn count(s: &str, b: u8) -> usize {
 
 /// `s` without the bytes of `set` at its start.
 pub(crate) fn trim_start<'a>(s: &'a str, set: &[u8]) -> &'a str {
-    let n = s.bytes().take_while(|b| set.iter().any(|c| c == b)).count();
+    let mut n = 0;
+    while s.as_bytes().get(n).is_some_and(|b| set.contains(b)) {
+        n += 1;
+    }
     &s[n..]
 }
 
 /// `s` without the bytes of `set` at its end.
 pub(crate) fn trim_end<'a>(s: &'a str, set: &[u8]) -> &'a str {
-    let n = s.bytes().rev().take_while(|b| set.iter().any(|c| c == b)).count();
-    &s[..s.len() - n]
+    let mut n = s.len();
+    while n > 0 && set.contains(&s.as_bytes()[n - 1]) {
+        n -= 1;
+    }
+    &s[..n]
 }

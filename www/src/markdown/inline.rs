@@ -192,6 +192,16 @@ fn flat(inl: &[Inline], out: &mut String) {
     }
 }
 
+/// What `n` delimiters `ch` make of `inner`: `~` deletes; `*` and `_` emphasize (1), make strong (2) or both.
+fn emph(ch: u8, n: usize, inner: Vec<Inline>) -> Inline {
+    match (ch, n) {
+        (b'~', _) => Inline::Del(inner),
+        (_, 1) => Inline::Em(inner),
+        (_, 2) => Inline::Strong(inner),
+        _ => Inline::Strong(vec![Inline::Em(inner)]),
+    }
+}
+
 /// While streaming: an opener still waiting for its closer formats everything after it; a trailing one is hidden.
 fn wrap_open(toks: &mut Vec<Tok>) {
     while let Some(i) = toks.iter().rposition(|t| matches!(t, Tok::Delim { open: true, n: 1.., .. })) {
@@ -201,13 +211,7 @@ fn wrap_open(toks: &mut Vec<Tok>) {
         if inner.is_empty() {
             continue;
         }
-        let node = match (ch, n) {
-            (b'~', _) => Inline::Del(inner),
-            (_, 1) => Inline::Em(inner),
-            (_, 2) => Inline::Strong(inner),
-            _ => Inline::Strong(vec![Inline::Em(inner)]),
-        };
-        toks.push(Tok::Node(node));
+        toks.push(Tok::Node(emph(ch, n, inner)));
     }
 }
 
@@ -376,12 +380,7 @@ impl Parser<'_> {
             };
             let tail = toks.split_off(ci);
             let inner = text_of(toks.split_off(oi + 1));
-            let node = match (ch, used) {
-                (b'~', _) => Inline::Del(inner),
-                (_, 1) => Inline::Em(inner),
-                _ => Inline::Strong(inner),
-            };
-            toks.push(Tok::Node(node));
+            toks.push(Tok::Node(emph(ch, used, inner)));
             toks.extend(tail);
             ci = oi + 2;
             if let Tok::Delim { n, .. } = &mut toks[oi] {

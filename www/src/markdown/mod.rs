@@ -104,14 +104,13 @@ impl IncrementalMarkdown {
         let mut finished = Vec::new();
         if complete > 0 {
             let doc = block::Doc::parse(&pending[..complete], false);
-            let top = doc.top();
             // Every top-level block but the open last one is closed, and nothing later can change it.
-            let k = top.iter().take_while(|(_, open)| !open).count();
+            let (k, next) = doc.closed_top();
             if k > 0 {
-                let end = top.get(k).map_or(complete, |&(line, _)| doc.line_starts[line]);
+                let end = next.unwrap_or(complete);
                 let committed_before = self.committed;
                 self.learn(&doc.refs);
-                finished = doc.blocks(0..k, &self.refs, false);
+                finished = doc.blocks(k, &self.refs, false);
                 self.committed = committed_before + end;
             }
         }
@@ -122,8 +121,7 @@ impl IncrementalMarkdown {
         for (k, v) in doc.refs.0.iter() {
             self.refs.insert(k, v.clone());
         }
-        let n = doc.top().len();
-        let tail = doc.blocks(0..n, &self.refs, true);
+        let tail = doc.blocks(doc.top_len(), &self.refs, true);
         self.refs.0.truncate(known);
         Update { finished, tail }
     }
@@ -136,8 +134,7 @@ impl IncrementalMarkdown {
         if std::mem::take(&mut self.stale) {
             return Finish { restart: true, blocks: parse_blocks(&self.text, false) };
         }
-        let n = doc.top().len();
-        Finish { restart: false, blocks: doc.blocks(0..n, &self.refs, false) }
+        Finish { restart: false, blocks: doc.blocks(doc.top_len(), &self.refs, false) }
     }
 }
 
