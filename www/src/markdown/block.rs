@@ -250,18 +250,6 @@ fn take_defs(text: &mut String, refs: &mut Refs) {
     }
 }
 
-/// Splits text into lines (without their `\n` / `\r\n`), keeping each line's start offset.
-fn split_lines(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < text.len() {
-        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        out.push((pos, text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end])));
-        pos = end + 1;
-    }
-    out
-}
-
 impl Doc {
     /// Parses `text` line by line. With `close`, every block is closed at the end (a complete document);
     /// without, the blocks still open at the end stay open (more lines may follow).
@@ -275,11 +263,15 @@ impl Doc {
             line_starts: Vec::new(),
             refs: Refs::default(),
         };
-        let lines = split_lines(text);
-        for (start, line) in &lines {
-            d.line_starts.push(*start);
-            d.line(line);
+        // Each line without its `\n` or `\r\n`.
+        let mut pos = 0;
+        while pos < text.len() {
+            let end = text.as_bytes()[pos..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| pos + i);
+            let line = &text[pos..end];
+            d.line_starts.push(pos);
+            d.line(line.strip_suffix('\r').unwrap_or(line));
             d.line_no += 1;
+            pos = end + 1;
         }
         if close {
             while d.tip != 0 {

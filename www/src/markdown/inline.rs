@@ -244,9 +244,11 @@ impl Parser<'_> {
                     2
                 }
                 b'\n' => {
-                    let hard = matches!(self.toks.last(), Some(Tok::Text(t)) if t.ends_with("  "));
+                    // Two spaces or more before the line ending make a hard break; spaces there are dropped.
+                    let mut hard = false;
                     if let Some(Tok::Text(t)) = self.toks.last_mut() {
                         let keep = trim_end(t, b" ").len();
+                        hard = t.len() - keep >= 2;
                         t.truncate(keep);
                     }
                     if hard {
@@ -416,6 +418,14 @@ impl Parser<'_> {
         1
     }
 
+    /// The content after the bracket at `oi` as a link label (emphasis resolved inside it); the bracket is removed.
+    fn take_label(&mut self, oi: usize) -> Vec<Inline> {
+        self.emphasis(oi + 1);
+        let label = text_of(self.toks.split_off(oi + 1));
+        self.toks.truncate(oi);
+        label
+    }
+
     fn close_bracket(&mut self, i: usize) -> usize {
         let Some(oi) = self.toks.iter().rposition(|t| matches!(t, Tok::Bracket { .. })) else {
             return 0;
@@ -439,9 +449,7 @@ impl Parser<'_> {
                 }
                 None if self.partial && !has(&s[i + 2..], b')') && !image => {
                     // The URL is still arriving: show the label as a pending link.
-                    self.emphasis(oi + 1);
-                    let label = text_of(self.toks.split_off(oi + 1));
-                    self.toks.truncate(oi);
+                    let label = self.take_label(oi);
                     self.toks.push(Tok::Node(Inline::PendingLink(label)));
                     return b.len() - i;
                 }
@@ -465,9 +473,7 @@ impl Parser<'_> {
             unlink(&mut self.toks);
             return 0;
         };
-        self.emphasis(oi + 1);
-        let label = text_of(self.toks.split_off(oi + 1));
-        self.toks.truncate(oi);
+        let label = self.take_label(oi);
         let Some(href) = safe_href(&dest) else {
             // An unsafe destination: the whole source stays text.
             let start = if image { pos - 2 } else { pos - 1 };
@@ -503,11 +509,16 @@ impl Parser<'_> {
         } else {
             return 0;
         };
-        match href {
-            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(inner.into())] })),
-            None => self.text(&self.s[i..i + k + 2]),
-        }
+        self.url_link(href, inner, &self.s[i..i + k + 2]);
         k + 2
+    }
+
+    /// A link to `href` showing `url`, or `source` as text when the URL was refused (autolinks and bare URLs).
+    fn url_link(&mut self, href: Option<String>, url: &str, source: &str) {
+        match href {
+            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(url.into())] })),
+            None => self.text(source),
+        }
     }
 
     fn bare_url(&mut self, i: usize) -> usize {
@@ -535,10 +546,7 @@ impl Parser<'_> {
             self.text(&rest[..url.len().max(1)]);
             return url.len().max(1);
         }
-        match safe_href(url) {
-            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(url.into())] })),
-            None => self.text(url),
-        }
+        self.url_link(safe_href(url), url, url);
         url.len()
     }
 
@@ -632,13 +640,21 @@ pub(crate) fn unescape(s: &str) -> String {
     out
 }
 
+/// A code span's content: line endings become spaces, then one space is stripped from each end when both ends have
+/// one and the content is not only spaces.
 fn code_text(s: &str) -> String {
-    let s: String = s.chars().map(|c| if c == '\n' { ' ' } else { c }).collect();
-    if s.len() >= 2 && s.starts_with(' ') && s.ends_with(' ') && !s.bytes().all(|b| b == b' ') {
-        s[1..s.len() - 1].to_string()
-    } else {
-        s
+    let mut out = String::with_capacity(s.len());
+    for (k, part) in s.split('\n').enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(part);
     }
+    if out.len() >= 2 && out.starts_with(' ') && out.ends_with(' ') && !out.bytes().all(|b| b == b' ') {
+        out.pop();
+        out.remove(0);
+    }
+    out
 }
 
 /// A byte allowed in a URI scheme after its first letter.

@@ -100,7 +100,7 @@ impl IncrementalMarkdown {
     pub fn push(&mut self, piece: &str) -> Update {
         self.text.push_str(piece);
         let pending = &self.text[self.committed..];
-        let complete = pending.rfind('\n').map_or(0, |i| i + 1);
+        let complete = last_line_start(pending);
         let mut finished = Vec::new();
         if complete > 0 {
             let doc = block::Doc::parse(&pending[..complete], false);
@@ -115,7 +115,7 @@ impl IncrementalMarkdown {
             }
         }
         let tail = &self.text[self.committed..];
-        let doc = block::Doc::parse(&hide_trailing_markup(tail), true);
+        let doc = block::Doc::parse(hide_trailing_markup(tail), true);
         // The tail's own definitions count for it only until it is parsed again.
         let known = self.refs.0.len();
         for (k, v) in doc.refs.0.iter() {
@@ -140,8 +140,8 @@ impl IncrementalMarkdown {
 
 /// Drops a final, incomplete line made only of markup characters (`#`, `-`, `1.`, `|`, backticks …) or opening a
 /// fence: until more arrives it is unknown what it starts, and showing it raw would flicker.
-fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
-    let line_start = tail.rfind('\n').map_or(0, |i| i + 1);
+fn hide_trailing_markup(tail: &str) -> &str {
+    let line_start = last_line_start(tail);
     let last = tail[line_start..].trim();
     let markup_only = !last.is_empty()
         && last.len() <= 12
@@ -156,10 +156,15 @@ fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
     // A fence line whose info string is still arriving: its language would show half a word.
     let fence = last.starts_with("```") || last.starts_with("~~~");
     if markup_only || fence {
-        std::borrow::Cow::Owned(tail[..line_start].to_string())
+        &tail[..line_start]
     } else {
-        std::borrow::Cow::Borrowed(tail)
+        tail
     }
+}
+
+/// Where the last line of `text` starts: after its last `\n`, or 0.
+fn last_line_start(text: &str) -> usize {
+    text.bytes().rposition(|b| b == b'\n').map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]
