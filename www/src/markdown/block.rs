@@ -794,7 +794,13 @@ fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
         return None;
     }
     let head = cells(first);
-    let inl = |cs: &[String]| -> Vec<Vec<Inline>> { cs.iter().map(|c| parse_inlines(c, refs, partial)).collect() };
+    let inl = |cs: &[String]| {
+        let mut row = Vec::with_capacity(cs.len());
+        for c in cs {
+            row.push(parse_inlines(c, refs, partial));
+        }
+        row
+    };
     let second = rows.next();
     let Some(align) = second.and_then(delimiter_row).filter(|a| a.len() == head.len()) else {
         // While the delimiter row is still arriving, show the header row as a table already (no flicker).
@@ -808,13 +814,12 @@ fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
             rows: Vec::new(),
         });
     };
-    let body = rows
-        .map(|r| {
-            let mut cs = cells(r);
-            cs.resize(head.len(), String::new());
-            inl(&cs)
-        })
-        .collect();
+    let mut body = Vec::new();
+    for r in rows {
+        let mut cs = cells(r);
+        cs.resize(head.len(), String::new());
+        body.push(inl(&cs));
+    }
     Some(Block::Table { head: inl(&head), align, rows: body })
 }
 

@@ -643,16 +643,19 @@ pub(crate) fn unescape(s: &str) -> String {
 /// A code span's content: line endings become spaces, then one space is stripped from each end when both ends have
 /// one and the content is not only spaces.
 fn code_text(s: &str) -> String {
+    let b = s.as_bytes();
+    let space = |c: &u8| matches!(c, b' ' | b'\n');
+    let s = if b.len() >= 2 && space(&b[0]) && space(&b[b.len() - 1]) && !b.iter().all(space) {
+        &s[1..s.len() - 1]
+    } else {
+        s
+    };
     let mut out = String::with_capacity(s.len());
     for (k, part) in s.split('\n').enumerate() {
         if k > 0 {
             out.push(' ');
         }
         out.push_str(part);
-    }
-    if out.len() >= 2 && out.starts_with(' ') && out.ends_with(' ') && !out.bytes().all(|b| b == b' ') {
-        out.pop();
-        out.remove(0);
     }
     out
 }
