@@ -690,19 +690,15 @@ impl Doc {
             K::List { ordered, start, .. } => {
                 let kids = &node.kids;
                 // Loose when an item or a block in an item is followed by a blank line before its next sibling.
-                let gap = |a: usize, b: usize| self.nodes[b].start > self.nodes[a].end + 1;
-                let tight = kids.windows(2).all(|w| !gap(w[0], w[1]))
-                    && kids.iter().all(|&it| self.nodes[it].kids.windows(2).all(|w| !gap(w[0], w[1])));
-                let len = kids.len();
-                let items = kids
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &it)| {
-                        let mut blocks = self.blocks_of(&self.nodes[it].kids, refs, partial && i + 1 == len);
-                        let task = task_marker(&mut blocks, &self.nodes[it], self, refs, partial && i + 1 == len);
-                        Item { task, blocks }
-                    })
-                    .collect();
+                let gap = |sibs: &[usize]| sibs.windows(2).any(|w| self.nodes[w[1]].start > self.nodes[w[0]].end + 1);
+                let tight = !gap(kids) && !kids.iter().any(|&it| gap(&self.nodes[it].kids));
+                let mut items = Vec::with_capacity(kids.len());
+                for (i, &it) in kids.iter().enumerate() {
+                    let last = partial && i + 1 == kids.len();
+                    let mut blocks = self.blocks_of(&self.nodes[it].kids, refs, last);
+                    let task = task_marker(&mut blocks, &self.nodes[it], self, refs, last);
+                    items.push(Item { task, blocks });
+                }
                 Block::List { ordered, start, tight, items }
             }
             K::Item { .. } => return None,
