@@ -6,7 +6,7 @@
 //! GFM additions: pipe tables (a paragraph whose first two lines are a header and a delimiter row) and task list
 //! items (`- [ ]`, `- [x]`). Raw HTML blocks are not recognised: their lines are paragraph text.
 
-use super::bytes::{has, trim_end, trim_start};
+use super::bytes::{has, run, trim_end, trim_start};
 use super::inline::{parse_inlines, parse_link_def, Inline, Refs};
 
 /// Column alignment of a table.
@@ -212,7 +212,7 @@ fn space_or_tab(b: Option<u8>) -> bool {
 
 /// `#`…`######` followed by a space, tab or the end: the level and the marker's length.
 fn atx(s: &[u8]) -> Option<(u8, usize)> {
-    let n = s.iter().take_while(|&&b| b == b'#').count();
+    let n = run(s, b'#');
     ((1..=6).contains(&n) && (n == s.len() || space_or_tab(s.get(n).copied()))).then_some((n as u8, n))
 }
 
@@ -221,7 +221,7 @@ fn fence(s: &[u8]) -> Option<(u8, usize)> {
     if c != b'`' && c != b'~' {
         return None;
     }
-    let n = s.iter().take_while(|&&b| b == c).count();
+    let n = run(s, c);
     (n >= 3 && !(c == b'`' && s.iter().skip(n).any(|&b| b == b'`'))).then_some((c, n))
 }
 
@@ -238,7 +238,7 @@ fn setext(s: &[u8]) -> Option<u8> {
     if c != b'=' && c != b'-' {
         return None;
     }
-    let n = s.iter().take_while(|&&b| b == c).count();
+    let n = run(s, c);
     s[n..].iter().all(|&b| b == b' ' || b == b'\t').then_some(if c == b'=' { 1 } else { 2 })
 }
 

@@ -30,3 +30,8 @@ pub(crate) fn trim_end<'a>(s: &'a str, set: &[u8]) -> &'a str {
     }
     &s[..n]
 }
+
+/// How many bytes `c` start `s` (a run of `#`, backticks, emphasis delimiters …).
+pub(crate) fn run(s: &[u8], c: u8) -> usize {
+    s.iter().take_while(|&&b| b == c).count()
+}

@@ -6,7 +6,7 @@
 //! through [`safe_href`] (`http`, `https`, `mailto` or relative; otherwise the source stays literal text), and
 //! images become links (never loaded).
 
-use super::bytes::{count, has, trim_end};
+use super::bytes::{count, has, run, trim_end};
 
 /// One piece of inline content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,11 +293,11 @@ impl Parser<'_> {
 
     fn code_span(&mut self, i: usize) -> usize {
         let b = self.b;
-        let n = b[i..].iter().take_while(|&&c| c == b'`').count();
+        let n = run(&b[i..], b'`');
         let mut j = i + n;
         while j < b.len() {
             if b[j] == b'`' {
-                let m = b[j..].iter().take_while(|&&c| c == b'`').count();
+                let m = run(&b[j..], b'`');
                 if m == n {
                     self.toks.push(Tok::Node(Inline::Code(code_text(&self.s[i + n..j]))));
                     return j + m - i;
@@ -319,7 +319,7 @@ impl Parser<'_> {
     }
 
     fn delim(&mut self, i: usize, c: u8) -> usize {
-        let n = self.b[i..].iter().take_while(|&&x| x == c).count();
+        let n = run(&self.b[i..], c);
         if c == b'~' && n > 2 {
             self.text(&self.s[i..i + n]);
             return n;
