@@ -302,6 +302,12 @@ impl Doc {
         id
     }
 
+    /// Closes the blocks the line did not continue (`old_tip` up to `matched`), then adds a `k` to `container`.
+    fn open(&mut self, k: K, container: usize, old_tip: usize, matched: usize) -> usize {
+        self.close_unmatched(old_tip, matched);
+        self.add(k, container, self.line_no)
+    }
+
     fn can_contain(&self, parent: usize, k: K) -> bool {
         match self.nodes[parent].k {
             K::Doc | K::Quote | K::Item { .. } => !matches!(k, K::Item { .. }),
@@ -476,15 +482,13 @@ impl Doc {
             let is_para = self.nodes[container].k == K::Para;
             if !indented && first == Some(b'>') {
                 ln.skip_quote_marker();
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Quote, container, self.line_no);
+                container = self.open(K::Quote, container, old_tip, last_matched);
                 continue;
             }
             if let Some((level, n)) = atx(rest).filter(|_| !indented) {
                 ln.advance_nn();
                 ln.advance(n, false);
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Heading(level), container, self.line_no);
+                container = self.open(K::Heading(level), container, old_tip, last_matched);
                 // A closing sequence of `#` counts only after a space or tab.
                 let mut t = trim_start(trim_end(ln.rest(), b" \t"), b" \t");
                 let stripped = trim_end(t, b"#");
@@ -500,8 +504,7 @@ impl Doc {
             }
             if let Some((ch, len)) = fence(rest).filter(|_| !indented) {
                 let indent = ln.indent;
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Fence { ch, len, indent }, container, self.line_no);
+                container = self.open(K::Fence { ch, len, indent }, container, old_tip, last_matched);
                 ln.advance_nn();
                 ln.advance(len, false);
                 // The rest of the line (the info string) becomes the first line of text.
@@ -527,8 +530,7 @@ impl Doc {
                 }
             }
             if !indented && is_rule(rest) {
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Rule, container, self.line_no);
+                container = self.open(K::Rule, container, old_tip, last_matched);
                 ln.off = ln.s.len();
                 matched_leaf = true;
                 continue;
@@ -549,8 +551,7 @@ impl Doc {
             }
             if indented && !ln.blank && self.nodes[self.tip].k != K::Para {
                 ln.advance(4, true);
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Indented, container, self.line_no);
+                container = self.open(K::Indented, container, old_tip, last_matched);
                 matched_leaf = true;
                 continue;
             }

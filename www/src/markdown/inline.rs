@@ -563,13 +563,14 @@ impl Parser<'_> {
 
 /// The entity or numeric character reference at the start of `s` (which starts with `&`): character and length.
 fn entity_at(s: &str) -> Option<(char, usize)> {
-    let semi = s.bytes().skip(1).take(33).position(|b| b == b';')? + 1;
+    let b = s.as_bytes();
+    let semi = (1..b.len().min(34)).find(|&i| b[i] == b';')?;
     let name = &s[1..semi];
     let c = if let Some(num) = name.strip_prefix('#') {
         // `&#x` and 1 to 6 hex digits, or `&#` and 1 to 7 decimal ones.
-        let (digits, radix, max) = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => (hex, 16, 6),
-            None => (num, 10, 7),
+        let (digits, radix, max) = match num.as_bytes().first() {
+            Some(b'x' | b'X') => (&num[1..], 16, 6),
+            _ => (num, 10, 7),
         };
         if !(1..=max).contains(&digits.len()) {
             return None;
@@ -578,14 +579,10 @@ fn entity_at(s: &str) -> Option<(char, usize)> {
         for b in digits.bytes() {
             code = code * radix + (b as char).to_digit(radix)?;
         }
-        if code == 0 {
-            '\u{fffd}'
-        } else {
-            char::from_u32(code).unwrap_or('\u{fffd}')
-        }
+        // NUL and what is no character (surrogates, past U+10FFFF) become the replacement character.
+        char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{fffd}')
     } else {
-        let i = ENTITIES.iter().position(|(n, _)| *n == name)?;
-        ENTITIES[i].1
+        ENTITIES.iter().find(|(n, _)| *n == name)?.1
     };
     Some((c, semi + 1))
 }
