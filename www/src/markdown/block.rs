@@ -6,6 +6,7 @@
 //! GFM additions: pipe tables (a paragraph whose first two lines are a header and a delimiter row) and task list
 //! items (`- [ ]`, `- [x]`). Raw HTML blocks are not recognised: their lines are paragraph text.
 
+use super::bytes::{has, run, trim_end, trim_start};
 use super::inline::{parse_inlines, parse_link_def, Inline, Refs};
 
 /// Column alignment of a table.
@@ -187,6 +188,15 @@ impl Line<'_> {
         }
     }
 
+    /// Past a block quote marker: the `>` at the first non-space and one space or tab after it, if any.
+    fn skip_quote_marker(&mut self) {
+        self.advance_nn();
+        self.advance(1, false);
+        if space_or_tab(self.peek(self.off)) {
+            self.advance(1, true);
+        }
+    }
+
     fn peek(&self, i: usize) -> Option<u8> {
         self.s.get(i).copied()
     }
@@ -202,7 +212,7 @@ fn space_or_tab(b: Option<u8>) -> bool {
 
 /// `#`…`######` followed by a space, tab or the end: the level and the marker's length.
 fn atx(s: &[u8]) -> Option<(u8, usize)> {
-    let n = s.iter().take_while(|&&b| b == b'#').count();
+    let n = run(s, b'#');
     ((1..=6).contains(&n) && (n == s.len() || space_or_tab(s.get(n).copied()))).then_some((n as u8, n))
 }
 
@@ -211,8 +221,8 @@ fn fence(s: &[u8]) -> Option<(u8, usize)> {
     if c != b'`' && c != b'~' {
         return None;
     }
-    let n = s.iter().take_while(|&&b| b == c).count();
-    (n >= 3 && !(c == b'`' && s[n..].contains(&b'`'))).then_some((c, n))
+    let n = run(s, c);
+    (n >= 3 && !(c == b'`' && s.iter().skip(n).any(|&b| b == b'`'))).then_some((c, n))
 }
 
 fn is_rule(s: &[u8]) -> bool {
@@ -228,20 +238,16 @@ fn setext(s: &[u8]) -> Option<u8> {
     if c != b'=' && c != b'-' {
         return None;
     }
-    let n = s.iter().take_while(|&&b| b == c).count();
+    let n = run(s, c);
     s[n..].iter().all(|&b| b == b' ' || b == b'\t').then_some(if c == b'=' { 1 } else { 2 })
 }
 
-/// Splits text into lines (without their `\n` / `\r\n`), keeping each line's start offset.
-fn split_lines(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < text.len() {
-        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        out.push((pos, text[pos..end].strip_suffix('\r').unwrap_or(&text[pos..end])));
-        pos = end + 1;
+/// Removes the link reference definitions that start a paragraph's `text`, adding them to `refs`.
+fn take_defs(text: &mut String, refs: &mut Refs) {
+    while text.starts_with('[') {
+        let Some(used) = parse_link_def(text, refs) else { break };
+        text.drain(..used);
     }
-    out
 }
 
 impl Doc {
@@ -257,11 +263,15 @@ impl Doc {
             line_starts: Vec::new(),
             refs: Refs::default(),
         };
-        let lines = split_lines(text);
-        for (start, line) in &lines {
-            d.line_starts.push(*start);
-            d.line(line);
+        // Each line without its `\n` or `\r\n`.
+        let mut pos = 0;
+        while pos < text.len() {
+            let end = text.as_bytes()[pos..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| pos + i);
+            let line = &text[pos..end];
+            d.line_starts.push(pos);
+            d.line(line.strip_suffix('\r').unwrap_or(line));
             d.line_no += 1;
+            pos = end + 1;
         }
         if close {
             while d.tip != 0 {
@@ -292,6 +302,12 @@ impl Doc {
         id
     }
 
+    /// Closes the blocks the line did not continue (`old_tip` up to `matched`), then adds a `k` to `container`.
+    fn open(&mut self, k: K, container: usize, old_tip: usize, matched: usize) -> usize {
+        self.close_unmatched(old_tip, matched);
+        self.add(k, container, self.line_no)
+    }
+
     fn can_contain(&self, parent: usize, k: K) -> bool {
         match self.nodes[parent].k {
             K::Doc | K::Quote | K::Item { .. } => !matches!(k, K::Item { .. }),
@@ -312,23 +328,29 @@ impl Doc {
         match self.nodes[n].k {
             K::Para => {
                 let mut text = std::mem::take(&mut self.nodes[n].text);
-                while text.starts_with('[') {
-                    let Some(used) = parse_link_def(&text, &mut self.refs) else { break };
-                    text.drain(..used);
-                }
+                take_defs(&mut text, &mut self.refs);
                 if text.trim().is_empty() {
                     self.nodes[parent].kids.retain(|&k| k != n);
                 }
                 self.nodes[n].text = text;
             }
             K::Indented => {
+                // Trailing blank lines are not part of the block: cut after the last line with other than spaces
+                // and tabs (every line ends in `\n`).
                 let text = &mut self.nodes[n].text;
-                let mut lines: Vec<&str> = text.split('\n').collect();
-                while lines.last().is_some_and(|l| l.trim_matches([' ', '\t']).is_empty()) {
-                    lines.pop();
-                }
-                let n_lines = lines.len();
-                *text = lines.join("\n") + "\n";
+                let b = text.as_bytes();
+                let n_lines = match b.iter().rposition(|&c| !matches!(c, b' ' | b'\t' | b'\n')) {
+                    Some(last) => {
+                        let end = last + b[last..].iter().position(|&c| c == b'\n').unwrap_or(b.len() - last);
+                        text.truncate(end);
+                        text.bytes().filter(|&c| c == b'\n').count() + 1
+                    }
+                    None => {
+                        text.clear();
+                        0
+                    }
+                };
+                text.push('\n');
                 self.nodes[n].end = self.nodes[n].start + n_lines.saturating_sub(1);
             }
             K::Item { .. } | K::List { .. } => {
@@ -385,11 +407,7 @@ impl Doc {
             let ok = match self.nodes[container].k {
                 K::Quote => {
                     if ln.indent <= 3 && ln.peek(ln.nn) == Some(b'>') {
-                        ln.advance_nn();
-                        ln.advance(1, false);
-                        if space_or_tab(ln.peek(ln.off)) {
-                            ln.advance(1, true);
-                        }
+                        ln.skip_quote_marker();
                         true
                     } else {
                         false
@@ -463,26 +481,22 @@ impl Doc {
             }
             let is_para = self.nodes[container].k == K::Para;
             if !indented && first == Some(b'>') {
-                ln.advance_nn();
-                ln.advance(1, false);
-                if space_or_tab(ln.peek(ln.off)) {
-                    ln.advance(1, true);
-                }
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Quote, container, self.line_no);
+                ln.skip_quote_marker();
+                container = self.open(K::Quote, container, old_tip, last_matched);
                 continue;
             }
             if let Some((level, n)) = atx(rest).filter(|_| !indented) {
                 ln.advance_nn();
                 ln.advance(n, false);
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Heading(level), container, self.line_no);
-                let mut t = ln.rest().trim_matches([' ', '\t']);
-                let stripped = t.trim_end_matches('#');
+                container = self.open(K::Heading(level), container, old_tip, last_matched);
+                // A closing sequence of `#` counts only after a space or tab.
+                let mut t = trim_start(trim_end(ln.rest(), b" \t"), b" \t");
+                let stripped = trim_end(t, b"#");
+                let before = trim_end(stripped, b" \t");
                 if stripped.is_empty() {
                     t = "";
-                } else if stripped.ends_with([' ', '\t']) {
-                    t = stripped.trim_end_matches([' ', '\t']);
+                } else if before.len() < stripped.len() {
+                    t = before;
                 }
                 self.nodes[container].text = t.to_string();
                 matched_leaf = true;
@@ -490,8 +504,7 @@ impl Doc {
             }
             if let Some((ch, len)) = fence(rest).filter(|_| !indented) {
                 let indent = ln.indent;
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Fence { ch, len, indent }, container, self.line_no);
+                container = self.open(K::Fence { ch, len, indent }, container, old_tip, last_matched);
                 ln.advance_nn();
                 ln.advance(len, false);
                 // The rest of the line (the info string) becomes the first line of text.
@@ -501,20 +514,15 @@ impl Doc {
             if let Some(level) = setext(rest).filter(|_| !indented && is_para) {
                 // A paragraph made only of link reference definitions is no heading.
                 let mut text = self.nodes[container].text.clone();
-                let mut refs = Refs::default();
-                while text.starts_with('[') {
-                    let Some(used) = parse_link_def(&text, &mut refs) else { break };
-                    text.drain(..used);
-                }
+                let mut defs = Refs::default();
+                take_defs(&mut text, &mut defs);
                 if !text.trim().is_empty() {
                     self.close_unmatched(old_tip, last_matched);
-                    let mut t = std::mem::take(&mut self.nodes[container].text);
                     // Definitions before the heading text still count.
-                    while t.starts_with('[') {
-                        let Some(used) = parse_link_def(&t, &mut self.refs) else { break };
-                        t.drain(..used);
+                    for (label, dest) in defs.0 {
+                        self.refs.insert(&label, dest);
                     }
-                    self.nodes[container].text = t;
+                    self.nodes[container].text = text;
                     self.nodes[container].k = K::Heading(level);
                     ln.off = ln.s.len();
                     matched_leaf = true;
@@ -522,8 +530,7 @@ impl Doc {
                 }
             }
             if !indented && is_rule(rest) {
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Rule, container, self.line_no);
+                container = self.open(K::Rule, container, old_tip, last_matched);
                 ln.off = ln.s.len();
                 matched_leaf = true;
                 continue;
@@ -544,8 +551,7 @@ impl Doc {
             }
             if indented && !ln.blank && self.nodes[self.tip].k != K::Para {
                 ln.advance(4, true);
-                self.close_unmatched(old_tip, last_matched);
-                container = self.add(K::Indented, container, self.line_no);
+                container = self.open(K::Indented, container, old_tip, last_matched);
                 matched_leaf = true;
                 continue;
             }
@@ -590,7 +596,8 @@ impl Doc {
                 if digits > 9 || (d != b'.' && d != b')') {
                     return None;
                 }
-                let start: u64 = ln.str[ln.nn..ln.nn + digits].parse().ok()?;
+                // At most 9 digits: no overflow.
+                let start = rest[..digits].iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0'));
                 if in_para && start != 1 {
                     return None;
                 }
@@ -631,33 +638,42 @@ impl Doc {
         Some((ordered, ch, start, marker_offset + padding))
     }
 
-    /// The top-level blocks: `(first line, node)`.
-    pub(crate) fn top(&self) -> Vec<(usize, bool)> {
-        self.nodes[0].kids.iter().map(|&k| (self.nodes[k].start, self.nodes[k].open)).collect()
+    /// How many top-level blocks there are.
+    pub(crate) fn top_len(&self) -> usize {
+        self.nodes[0].kids.len()
     }
 
-    /// The blocks of top-level nodes `range`, inline content parsed with `refs`; `partial`: the last may grow.
-    pub(crate) fn blocks(&self, range: std::ops::Range<usize>, refs: &Refs, partial: bool) -> Vec<Block> {
-        let kids = &self.nodes[0].kids[range];
-        let n = kids.len();
-        kids.iter().enumerate().filter_map(|(i, &k)| self.block(k, refs, partial && i + 1 == n)).collect()
+    /// How many top-level blocks at the start are closed, and the byte offset at which the next one starts.
+    pub(crate) fn closed_top(&self) -> (usize, Option<usize>) {
+        let kids = &self.nodes[0].kids;
+        let k = kids.iter().take_while(|&&n| !self.nodes[n].open).count();
+        (k, kids.get(k).map(|&n| self.line_starts[self.nodes[n].start]))
     }
 
-    fn kids(&self, n: usize, refs: &Refs, partial: bool) -> Vec<Block> {
-        let kids = &self.nodes[n].kids;
-        let len = kids.len();
-        kids.iter().enumerate().filter_map(|(i, &k)| self.block(k, refs, partial && i + 1 == len)).collect()
+    /// The first `count` top-level blocks, inline content parsed with `refs`; `partial`: the last may grow.
+    pub(crate) fn blocks(&self, count: usize, refs: &Refs, partial: bool) -> Vec<Block> {
+        let kids = &self.nodes[0].kids;
+        self.blocks_of(&kids[..count.min(kids.len())], refs, partial)
+    }
+
+    /// The blocks of nodes `kids`; `partial`: the last may grow.
+    fn blocks_of(&self, kids: &[usize], refs: &Refs, partial: bool) -> Vec<Block> {
+        let mut out = Vec::with_capacity(kids.len());
+        for (i, &k) in kids.iter().enumerate() {
+            out.extend(self.block(k, refs, partial && i + 1 == kids.len()));
+        }
+        out
     }
 
     fn block(&self, n: usize, refs: &Refs, partial: bool) -> Option<Block> {
         let node = &self.nodes[n];
         Some(match node.k {
             K::Doc => return None,
-            K::Quote => Block::Quote(self.kids(n, refs, partial)),
+            K::Quote => Block::Quote(self.blocks_of(&node.kids, refs, partial)),
             K::Heading(level) => Block::Heading { level, content: parse_inlines(node.text.trim_end(), refs, partial) },
             K::Rule => Block::Rule,
             K::Para => {
-                let text = node.text.trim_end_matches(['\n', ' ', '\t']);
+                let text = trim_end(&node.text, b"\n \t");
                 if text.is_empty() {
                     return None;
                 }
@@ -666,26 +682,24 @@ impl Doc {
             K::Fence { .. } => {
                 let (info, code) = node.text.split_once('\n').unwrap_or((&node.text, ""));
                 // While the opening line is still arriving, its info string may be half a word: no language yet.
-                let lang = super::inline::unescape(info.split([' ', '\t']).find(|w| !w.is_empty()).unwrap_or(""));
+                let info = trim_start(info, b" \t");
+                let word = &info[..info.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(info.len())];
+                let lang = super::inline::unescape(word);
                 Block::Code { lang, code: code.to_string() }
             }
             K::Indented => Block::Code { lang: String::new(), code: node.text.clone() },
             K::List { ordered, start, .. } => {
                 let kids = &node.kids;
                 // Loose when an item or a block in an item is followed by a blank line before its next sibling.
-                let gap = |a: usize, b: usize| self.nodes[b].start > self.nodes[a].end + 1;
-                let tight = kids.windows(2).all(|w| !gap(w[0], w[1]))
-                    && kids.iter().all(|&it| self.nodes[it].kids.windows(2).all(|w| !gap(w[0], w[1])));
-                let len = kids.len();
-                let items = kids
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &it)| {
-                        let mut blocks = self.kids(it, refs, partial && i + 1 == len);
-                        let task = task_marker(&mut blocks, &self.nodes[it], self, refs, partial && i + 1 == len);
-                        Item { task, blocks }
-                    })
-                    .collect();
+                let gap = |sibs: &[usize]| sibs.windows(2).any(|w| self.nodes[w[1]].start > self.nodes[w[0]].end + 1);
+                let tight = !gap(kids) && !kids.iter().any(|&it| gap(&self.nodes[it].kids));
+                let mut items = Vec::with_capacity(kids.len());
+                for (i, &it) in kids.iter().enumerate() {
+                    let last = partial && i + 1 == kids.len();
+                    let mut blocks = self.blocks_of(&self.nodes[it].kids, refs, last);
+                    let task = task_marker(&mut blocks, &self.nodes[it], self, refs, last);
+                    items.push(Item { task, blocks });
+                }
                 Block::List { ordered, start, tight, items }
             }
             K::Item { .. } => return None,
@@ -710,7 +724,7 @@ fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partia
         b'x' | b'X' => true,
         _ => return None,
     };
-    let rest = node.text[4..].trim_start_matches([' ', '\t']).trim_end_matches(['\n', ' ', '\t']);
+    let rest = trim_end(trim_start(&node.text[4..], b" \t"), b"\n \t");
     // `- [x]` alone is no task; while streaming, it is the start of one.
     if rest.is_empty() && !partial {
         return None;
@@ -723,80 +737,91 @@ fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partia
 fn cells(line: &str) -> Vec<String> {
     let t = line.trim();
     let t = t.strip_prefix('|').unwrap_or(t);
-    let mut out = vec![String::new()];
-    let mut chars = t.chars().peekable();
-    while let Some(c) = chars.next() {
-        let cur = out.len() - 1;
-        match c {
-            '\\' if chars.peek() == Some(&'|') => {
-                chars.next();
-                out[cur].push('|');
-            }
-            '|' => out.push(String::new()),
-            _ => out[cur].push(c),
+    let b = t.as_bytes();
+    let mut out = Vec::new();
+    let mut cell = String::new();
+    // `t[from..i]` is cell text not yet copied to `cell` (both split points are ASCII: char boundaries).
+    let (mut from, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' && b.get(i + 1) == Some(&b'|') {
+            cell.push_str(&t[from..i]);
+            from = i + 1;
+            i += 1;
+        } else if c == b'|' {
+            cell.push_str(&t[from..i]);
+            out.push(cell.trim().to_string());
+            cell.clear();
+            from = i + 1;
         }
+        i += 1;
     }
-    if out.len() > 1 && out.last().is_some_and(|s| s.trim().is_empty()) {
-        out.pop();
+    cell.push_str(&t[from..]);
+    // A trailing `|` ends the last cell rather than starting an empty one.
+    if out.is_empty() || !cell.trim().is_empty() {
+        out.push(cell.trim().to_string());
     }
-    out.into_iter().map(|s| s.trim().to_string()).collect()
+    out
 }
 
 fn delimiter_row(line: &str) -> Option<Vec<Align>> {
-    if !line.contains('-') || !line.bytes().all(|b| b"|:- \t".contains(&b)) {
+    if !has(line, b'-') || !line.bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' ' | b'\t')) {
         return None;
     }
-    cells(line)
-        .iter()
-        .map(|c| {
-            let (l, r) = (c.starts_with(':'), c.ends_with(':'));
-            let dashes = c.trim_matches(':');
-            if dashes.is_empty() || !dashes.bytes().all(|b| b == b'-') {
-                return None;
-            }
-            Some(match (l, r) {
-                (true, true) => Align::Center,
-                (true, false) => Align::Left,
-                (false, true) => Align::Right,
-                (false, false) => Align::None,
-            })
-        })
-        .collect()
+    let mut align = Vec::new();
+    for c in cells(line) {
+        let dashes = trim_start(trim_end(&c, b":"), b":");
+        if dashes.is_empty() || !dashes.bytes().all(|b| b == b'-') {
+            return None;
+        }
+        align.push(match (c.starts_with(':'), c.ends_with(':')) {
+            (true, true) => Align::Center,
+            (true, false) => Align::Left,
+            (false, true) => Align::Right,
+            (false, false) => Align::None,
+        });
+    }
+    Some(align)
 }
 
 /// A paragraph that is a GFM table: a header row with a `|`, then a delimiter row with as many cells.
 fn table(text: &str, refs: &Refs, partial: bool) -> Option<Block> {
-    let rows: Vec<&str> = text.split('\n').collect();
-    let first = *rows.first()?;
-    if !first.contains('|') {
+    let mut rows = text.split('\n');
+    let first = rows.next()?;
+    if !has(first, b'|') {
         return None;
     }
     let head = cells(first);
-    let inl = |c: &String| parse_inlines(c, refs, partial);
-    let Some(align) = rows.get(1).and_then(|l| delimiter_row(l)).filter(|a| a.len() == head.len()) else {
+    let inl = |cs: &[String]| {
+        let mut row = Vec::with_capacity(cs.len());
+        for c in cs {
+            row.push(parse_inlines(c, refs, partial));
+        }
+        row
+    };
+    let second = rows.next();
+    let Some(align) = second.and_then(delimiter_row).filter(|a| a.len() == head.len()) else {
         // While the delimiter row is still arriving, show the header row as a table already (no flicker).
-        let arriving = rows.len() == 1 || rows.len() == 2 && rows[1].bytes().all(|b| b"|:- ".contains(&b));
+        let arriving = match second {
+            None => true,
+            Some(l) => rows.next().is_none() && l.bytes().all(|b| matches!(b, b'|' | b':' | b'-' | b' ')),
+        };
         return (partial && first.trim_start().starts_with('|') && arriving).then(|| Block::Table {
-            head: head.iter().map(inl).collect(),
+            head: inl(&head),
             align: vec![Align::None; head.len()],
             rows: Vec::new(),
         });
     };
-    let width = head.len();
-    let body = rows[2..]
-        .iter()
-        .map(|r| {
-            let mut cs = cells(r);
-            cs.resize(width, String::new());
-            cs.iter().map(inl).collect()
-        })
-        .collect();
-    Some(Block::Table { head: head.iter().map(inl).collect(), align, rows: body })
+    let mut body = Vec::new();
+    for r in rows {
+        let mut cs = cells(r);
+        cs.resize(head.len(), String::new());
+        body.push(inl(&cs));
+    }
+    Some(Block::Table { head: inl(&head), align, rows: body })
 }
 
 /// Parses a whole text into blocks. `partial` means the text may still grow (see [`parse_inlines`]).
 pub fn parse_blocks(text: &str, partial: bool) -> Vec<Block> {
     let doc = Doc::parse(text, true);
-    let n = doc.nodes[0].kids.len();
-    doc.blocks(0..n, &doc.refs, partial)
+    doc.blocks(doc.top_len(), &doc.refs, partial)
 }

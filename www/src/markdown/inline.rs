@@ -6,6 +6,8 @@
 //! through [`safe_href`] (`http`, `https`, `mailto` or relative; otherwise the source stays literal text), and
 //! images become links (never loaded).
 
+use super::bytes::{count, has, run, trim_end};
+
 /// One piece of inline content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inline {
@@ -56,11 +58,16 @@ impl Refs {
 /// Case-folded (ASCII only: Unicode case tables would cost the embed ~8 KB) with whitespace runs as one space.
 fn normalize_label(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for w in s.split([' ', '\t', '\n']).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut space = false;
+    for c in s.chars() {
+        if matches!(c, ' ' | '\t' | '\n') {
+            space = !out.is_empty();
+        } else {
+            if std::mem::take(&mut space) {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_lowercase());
         }
-        out.push_str(&w.to_ascii_lowercase());
     }
     out
 }
@@ -69,10 +76,14 @@ fn normalize_label(s: &str) -> String {
 /// angle brackets, backtick, backslash, `|`, `^`, `{`, `}`) are percent-encoded, then the URL is kept only when it
 /// is relative (no scheme, not `//host`) or its scheme is `http`, `https` or `mailto`.
 pub fn safe_href(url: &str) -> Option<String> {
-    let url = url.trim_matches(|c: char| c <= ' ');
+    // Spaces and controls trimmed (all ASCII).
+    let b = url.as_bytes();
+    let start = b.iter().position(|&c| c > b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c > b' ').map_or(start, |e| e + 1);
+    let url = &url[start..end];
     let mut out = String::with_capacity(url.len());
     for c in url.chars() {
-        if c <= ' ' || c == '\u{7f}' || "\"<>`\\^{}|".contains(c) {
+        if c <= ' ' || matches!(c, '\u{7f}' | '"' | '<' | '>' | '`' | '\\' | '^' | '{' | '}' | '|') {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
             out.push('%');
             out.push(HEX[(c as usize >> 4) & 15] as char);
@@ -83,10 +94,10 @@ pub fn safe_href(url: &str) -> Option<String> {
     }
     let scheme_len = out.find(':').filter(|&i| {
         let s = out.as_bytes();
-        s[0].is_ascii_alphabetic() && s[..i].iter().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+        s[0].is_ascii_alphabetic() && s[..i].iter().all(|&b| scheme_byte(b))
     });
     let ok = match scheme_len {
-        Some(i) => ["http", "https", "mailto"].contains(&out[..i].to_ascii_lowercase().as_str()),
+        Some(i) => ["http", "https", "mailto"].iter().any(|s| s.eq_ignore_ascii_case(&out[..i])),
         None => !out.starts_with("//"),
     };
     ok.then_some(out)
@@ -152,12 +163,21 @@ fn text_of(toks: impl IntoIterator<Item = Tok>) -> Vec<Inline> {
     for t in toks {
         match t {
             Tok::Text(s) => push_text(&mut out, &s),
-            Tok::Delim { ch, n, .. } => push_text(&mut out, &std::iter::repeat_n(ch as char, n).collect::<String>()),
+            Tok::Delim { ch, n, .. } => push_text(&mut out, &delims(ch, n)),
             Tok::Bracket { image, .. } => push_text(&mut out, if image { "![" } else { "[" }),
             Tok::Node(i) => out.push(i),
         }
     }
     out
+}
+
+/// A delimiter run as text: `n` times the ASCII `ch`.
+fn delims(ch: u8, n: usize) -> String {
+    let mut s = String::with_capacity(n);
+    for _ in 0..n {
+        s.push(ch as char);
+    }
+    s
 }
 
 /// Plain text of inline content (an image's alt text).
@@ -172,6 +192,16 @@ fn flat(inl: &[Inline], out: &mut String) {
     }
 }
 
+/// What `n` delimiters `ch` make of `inner`: `~` deletes; `*` and `_` emphasize (1), make strong (2) or both.
+fn emph(ch: u8, n: usize, inner: Vec<Inline>) -> Inline {
+    match (ch, n) {
+        (b'~', _) => Inline::Del(inner),
+        (_, 1) => Inline::Em(inner),
+        (_, 2) => Inline::Strong(inner),
+        _ => Inline::Strong(vec![Inline::Em(inner)]),
+    }
+}
+
 /// While streaming: an opener still waiting for its closer formats everything after it; a trailing one is hidden.
 fn wrap_open(toks: &mut Vec<Tok>) {
     while let Some(i) = toks.iter().rposition(|t| matches!(t, Tok::Delim { open: true, n: 1.., .. })) {
@@ -181,13 +211,7 @@ fn wrap_open(toks: &mut Vec<Tok>) {
         if inner.is_empty() {
             continue;
         }
-        let node = match (ch, n) {
-            (b'~', _) => Inline::Del(inner),
-            (_, 1) => Inline::Em(inner),
-            (_, 2) => Inline::Strong(inner),
-            _ => Inline::Strong(vec![Inline::Em(inner)]),
-        };
-        toks.push(Tok::Node(node));
+        toks.push(Tok::Node(emph(ch, n, inner)));
     }
 }
 
@@ -220,9 +244,11 @@ impl Parser<'_> {
                     2
                 }
                 b'\n' => {
-                    let hard = matches!(self.toks.last(), Some(Tok::Text(t)) if t.ends_with("  "));
+                    // Two spaces or more before the line ending make a hard break; spaces there are dropped.
+                    let mut hard = false;
                     if let Some(Tok::Text(t)) = self.toks.last_mut() {
-                        let keep = t.trim_end_matches(' ').len();
+                        let keep = trim_end(t, b" ").len();
+                        hard = t.len() - keep >= 2;
                         t.truncate(keep);
                     }
                     if hard {
@@ -243,8 +269,16 @@ impl Parser<'_> {
                 _ => 0,
             };
             if used == 0 {
-                let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
-                let len = ch.len_utf8();
+                // Plain text up to the next byte that may start markup (all ASCII: a char boundary).
+                let len = 1 + b[i + 1..]
+                    .iter()
+                    .position(|c| {
+                        matches!(
+                            c,
+                            b'\\' | b'\n' | b'`' | b'*' | b'_' | b'~' | b'[' | b'!' | b']' | b'<' | b'&' | b'h' | b'H'
+                        )
+                    })
+                    .unwrap_or(b.len() - i - 1);
                 self.text(&s[i..i + len]);
                 i += len;
             } else {
@@ -259,11 +293,11 @@ impl Parser<'_> {
 
     fn code_span(&mut self, i: usize) -> usize {
         let b = self.b;
-        let n = b[i..].iter().take_while(|&&c| c == b'`').count();
+        let n = run(&b[i..], b'`');
         let mut j = i + n;
         while j < b.len() {
             if b[j] == b'`' {
-                let m = b[j..].iter().take_while(|&&c| c == b'`').count();
+                let m = run(&b[j..], b'`');
                 if m == n {
                     self.toks.push(Tok::Node(Inline::Code(code_text(&self.s[i + n..j]))));
                     return j + m - i;
@@ -285,7 +319,7 @@ impl Parser<'_> {
     }
 
     fn delim(&mut self, i: usize, c: u8) -> usize {
-        let n = self.b[i..].iter().take_while(|&&x| x == c).count();
+        let n = run(&self.b[i..], c);
         if c == b'~' && n > 2 {
             self.text(&self.s[i..i + n]);
             return n;
@@ -348,12 +382,7 @@ impl Parser<'_> {
             };
             let tail = toks.split_off(ci);
             let inner = text_of(toks.split_off(oi + 1));
-            let node = match (ch, used) {
-                (b'~', _) => Inline::Del(inner),
-                (_, 1) => Inline::Em(inner),
-                _ => Inline::Strong(inner),
-            };
-            toks.push(Tok::Node(node));
+            toks.push(Tok::Node(emph(ch, used, inner)));
             toks.extend(tail);
             ci = oi + 2;
             if let Tok::Delim { n, .. } = &mut toks[oi] {
@@ -374,7 +403,7 @@ impl Parser<'_> {
         if !self.partial {
             for t in &mut self.toks[bottom..] {
                 if let Tok::Delim { ch, n, .. } = t {
-                    *t = Tok::Text(std::iter::repeat_n(*ch as char, *n).collect());
+                    *t = Tok::Text(delims(*ch, *n));
                 }
             }
         }
@@ -387,6 +416,14 @@ impl Parser<'_> {
         }
         self.toks.push(Tok::Bracket { image, active: true, after: false, pos: i + 1 });
         1
+    }
+
+    /// The content after the bracket at `oi` as a link label (emphasis resolved inside it); the bracket is removed.
+    fn take_label(&mut self, oi: usize) -> Vec<Inline> {
+        self.emphasis(oi + 1);
+        let label = text_of(self.toks.split_off(oi + 1));
+        self.toks.truncate(oi);
+        label
     }
 
     fn close_bracket(&mut self, i: usize) -> usize {
@@ -410,11 +447,9 @@ impl Parser<'_> {
                     dest = Some(d);
                     used = end - i;
                 }
-                None if self.partial && !s[i + 2..].contains(')') && !image => {
+                None if self.partial && !has(&s[i + 2..], b')') && !image => {
                     // The URL is still arriving: show the label as a pending link.
-                    self.emphasis(oi + 1);
-                    let label = text_of(self.toks.split_off(oi + 1));
-                    self.toks.truncate(oi);
+                    let label = self.take_label(oi);
                     self.toks.push(Tok::Node(Inline::PendingLink(label)));
                     return b.len() - i;
                 }
@@ -438,9 +473,7 @@ impl Parser<'_> {
             unlink(&mut self.toks);
             return 0;
         };
-        self.emphasis(oi + 1);
-        let label = text_of(self.toks.split_off(oi + 1));
-        self.toks.truncate(oi);
+        let label = self.take_label(oi);
         let Some(href) = safe_href(&dest) else {
             // An unsafe destination: the whole source stays text.
             let start = if image { pos - 2 } else { pos - 1 };
@@ -466,33 +499,39 @@ impl Parser<'_> {
 
     fn autolink(&mut self, i: usize) -> usize {
         let rest = &self.s[i + 1..];
-        let Some(k) = rest.find(['>', '<', ' ', '\n']).filter(|&k| rest.as_bytes()[k] == b'>') else { return 0 };
+        let end = rest.bytes().position(|c| matches!(c, b'>' | b'<' | b' ' | b'\n'));
+        let Some(k) = end.filter(|&k| rest.as_bytes()[k] == b'>') else { return 0 };
         let inner = &rest[..k];
         let href = if is_uri(inner) {
             safe_href(inner)
         } else if is_email(inner) {
-            safe_href(&format!("mailto:{inner}"))
+            safe_href(&(String::from("mailto:") + inner))
         } else {
             return 0;
         };
-        match href {
-            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(inner.into())] })),
-            None => self.text(&self.s[i..i + k + 2]),
-        }
+        self.url_link(href, inner, &self.s[i..i + k + 2]);
         k + 2
+    }
+
+    /// A link to `href` showing `url`, or `source` as text when the URL was refused (autolinks and bare URLs).
+    fn url_link(&mut self, href: Option<String>, url: &str, source: &str) {
+        match href {
+            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(url.into())] })),
+            None => self.text(source),
+        }
     }
 
     fn bare_url(&mut self, i: usize) -> usize {
         let rest = &self.s[i..];
-        let lower = rest.get(..8).unwrap_or(rest).to_ascii_lowercase();
-        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        let starts = |p: &str| rest.as_bytes().get(..p.len()).is_some_and(|r| r.eq_ignore_ascii_case(p.as_bytes()));
+        if !(starts("http://") || starts("https://")) {
             return 0;
         }
         let len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
         let mut url = &rest[..len];
         loop {
-            let trimmed = url.trim_end_matches(['.', ',', ':', ';', '!', '?', '\'', '"', '*', '_', '~']);
-            let trimmed = if trimmed.ends_with(')') && trimmed.matches('(').count() < trimmed.matches(')').count() {
+            let trimmed = trim_end(url, b".,:;!?'\"*_~");
+            let trimmed = if trimmed.ends_with(')') && count(trimmed, b'(') < count(trimmed, b')') {
                 &trimmed[..trimmed.len() - 1]
             } else {
                 trimmed
@@ -507,10 +546,7 @@ impl Parser<'_> {
             self.text(&rest[..url.len().max(1)]);
             return url.len().max(1);
         }
-        match safe_href(url) {
-            Some(href) => self.toks.push(Tok::Node(Inline::Link { href, children: vec![Inline::Text(url.into())] })),
-            None => self.text(url),
-        }
+        self.url_link(safe_href(url), url, url);
         url.len()
     }
 
@@ -527,24 +563,26 @@ impl Parser<'_> {
 
 /// The entity or numeric character reference at the start of `s` (which starts with `&`): character and length.
 fn entity_at(s: &str) -> Option<(char, usize)> {
-    let semi = s.bytes().skip(1).take(33).position(|b| b == b';')? + 1;
+    let b = s.as_bytes();
+    let semi = (1..b.len().min(34)).find(|&i| b[i] == b';')?;
     let name = &s[1..semi];
     let c = if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) if (1..=6).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                u32::from_str_radix(hex, 16).ok()
-            }
-            None if (1..=7).contains(&num.len()) && num.bytes().all(|b| b.is_ascii_digit()) => num.parse().ok(),
-            _ => None,
-        }?;
-        if code == 0 {
-            '\u{fffd}'
-        } else {
-            char::from_u32(code).unwrap_or('\u{fffd}')
+        // `&#x` and 1 to 6 hex digits, or `&#` and 1 to 7 decimal ones.
+        let (digits, radix, max) = match num.as_bytes().first() {
+            Some(b'x' | b'X') => (&num[1..], 16, 6),
+            _ => (num, 10, 7),
+        };
+        if !(1..=max).contains(&digits.len()) {
+            return None;
         }
+        let mut code = 0;
+        for b in digits.bytes() {
+            code = code * radix + (b as char).to_digit(radix)?;
+        }
+        // NUL and what is no character (surrogates, past U+10FFFF) become the replacement character.
+        char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{fffd}')
     } else {
-        let i = ENTITIES.iter().position(|(n, _)| *n == name)?;
-        ENTITIES[i].1
+        ENTITIES.iter().find(|(n, _)| *n == name)?.1
     };
     Some((c, semi + 1))
 }
@@ -599,13 +637,29 @@ pub(crate) fn unescape(s: &str) -> String {
     out
 }
 
+/// A code span's content: line endings become spaces, then one space is stripped from each end when both ends have
+/// one and the content is not only spaces.
 fn code_text(s: &str) -> String {
-    let s = s.replace('\n', " ");
-    if s.len() >= 2 && s.starts_with(' ') && s.ends_with(' ') && !s.bytes().all(|b| b == b' ') {
-        s[1..s.len() - 1].to_string()
+    let b = s.as_bytes();
+    let space = |c: &u8| matches!(c, b' ' | b'\n');
+    let s = if b.len() >= 2 && space(&b[0]) && space(&b[b.len() - 1]) && !b.iter().all(space) {
+        &s[1..s.len() - 1]
     } else {
         s
+    };
+    let mut out = String::with_capacity(s.len());
+    for (k, part) in s.split('\n').enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        out.push_str(part);
     }
+    out
+}
+
+/// A byte allowed in a URI scheme after its first letter.
+fn scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
 }
 
 fn is_uri(s: &str) -> bool {
@@ -613,7 +667,7 @@ fn is_uri(s: &str) -> bool {
     let scheme = &s.as_bytes()[..colon];
     (2..=32).contains(&scheme.len())
         && scheme[0].is_ascii_alphabetic()
-        && scheme.iter().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(b))
+        && scheme.iter().all(|&b| scheme_byte(b))
         // Quotes are allowed by CommonMark, refused here (an autolink that looks like an attribute break stays text).
         && !s.chars().any(|c| c.is_control() || matches!(c, ' ' | '<' | '>' | '"' | '\''))
 }
@@ -621,7 +675,7 @@ fn is_uri(s: &str) -> bool {
 fn is_email(s: &str) -> bool {
     let Some((user, host)) = s.split_once('@') else { return false };
     !user.is_empty()
-        && user.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b))
+        && user.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'!' | b'#'..=b'\'' | b'*' | b'+' | b'/' | b'=' | b'?' | b'^'..=b'`' | b'{'..=b'~' | b'-'))
         && host.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63

@@ -14,6 +14,7 @@
 //! a link with another scheme than `http`, `https`, `mailto` or none (relative) stays literal text.
 
 mod block;
+mod bytes;
 pub mod dom;
 mod inline;
 pub mod render;
@@ -99,30 +100,28 @@ impl IncrementalMarkdown {
     pub fn push(&mut self, piece: &str) -> Update {
         self.text.push_str(piece);
         let pending = &self.text[self.committed..];
-        let complete = pending.rfind('\n').map_or(0, |i| i + 1);
+        let complete = last_line_start(pending);
         let mut finished = Vec::new();
         if complete > 0 {
             let doc = block::Doc::parse(&pending[..complete], false);
-            let top = doc.top();
             // Every top-level block but the open last one is closed, and nothing later can change it.
-            let k = top.iter().take_while(|(_, open)| !open).count();
+            let (k, next) = doc.closed_top();
             if k > 0 {
-                let end = top.get(k).map_or(complete, |&(line, _)| doc.line_starts[line]);
+                let end = next.unwrap_or(complete);
                 let committed_before = self.committed;
                 self.learn(&doc.refs);
-                finished = doc.blocks(0..k, &self.refs, false);
+                finished = doc.blocks(k, &self.refs, false);
                 self.committed = committed_before + end;
             }
         }
         let tail = &self.text[self.committed..];
-        let doc = block::Doc::parse(&hide_trailing_markup(tail), true);
+        let doc = block::Doc::parse(hide_trailing_markup(tail), true);
         // The tail's own definitions count for it only until it is parsed again.
         let known = self.refs.0.len();
         for (k, v) in doc.refs.0.iter() {
             self.refs.insert(k, v.clone());
         }
-        let n = doc.top().len();
-        let tail = doc.blocks(0..n, &self.refs, true);
+        let tail = doc.blocks(doc.top_len(), &self.refs, true);
         self.refs.0.truncate(known);
         Update { finished, tail }
     }
@@ -135,27 +134,37 @@ impl IncrementalMarkdown {
         if std::mem::take(&mut self.stale) {
             return Finish { restart: true, blocks: parse_blocks(&self.text, false) };
         }
-        let n = doc.top().len();
-        Finish { restart: false, blocks: doc.blocks(0..n, &self.refs, false) }
+        Finish { restart: false, blocks: doc.blocks(doc.top_len(), &self.refs, false) }
     }
 }
 
 /// Drops a final, incomplete line made only of markup characters (`#`, `-`, `1.`, `|`, backticks …) or opening a
 /// fence: until more arrives it is unknown what it starts, and showing it raw would flicker.
-fn hide_trailing_markup(tail: &str) -> std::borrow::Cow<'_, str> {
-    let line_start = tail.rfind('\n').map_or(0, |i| i + 1);
+fn hide_trailing_markup(tail: &str) -> &str {
+    let line_start = last_line_start(tail);
     let last = tail[line_start..].trim();
     let markup_only = !last.is_empty()
         && last.len() <= 12
-        && last.bytes().all(|b| b"#>-*+|`~=_.):0123456789 ".contains(&b))
+        && last.bytes().all(|b| {
+            b.is_ascii_digit()
+                || matches!(
+                    b,
+                    b'#' | b'>' | b'-' | b'*' | b'+' | b'|' | b'`' | b'~' | b'=' | b'_' | b'.' | b')' | b':' | b' '
+                )
+        })
         && !last.bytes().all(|b| b.is_ascii_digit());
     // A fence line whose info string is still arriving: its language would show half a word.
     let fence = last.starts_with("```") || last.starts_with("~~~");
     if markup_only || fence {
-        std::borrow::Cow::Owned(tail[..line_start].to_string())
+        &tail[..line_start]
     } else {
-        std::borrow::Cow::Borrowed(tail)
+        tail
     }
+}
+
+/// Where the last line of `text` starts: after its last `\n`, or 0.
+fn last_line_start(text: &str) -> usize {
+    text.bytes().rposition(|b| b == b'\n').map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]

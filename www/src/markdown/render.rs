@@ -54,7 +54,7 @@ pub fn block<S: Sink>(out: &mut S, this: &Block) {
             out.open("pre");
             out.open("code");
             if !lang.is_empty() {
-                out.attr("class", &format!("language-{lang}"));
+                out.attr("class", &(String::from("language-") + lang));
             }
             out.text(code);
             if !lang.is_empty() {
