@@ -40,8 +40,8 @@ pub use widget::{Mode, Options, Strings, Widget, S, STRINGS};
 pub const STYLES: &str = include_str!("../style/edgechat.css");
 
 #[cfg(feature = "embed")]
-/// A mounted widget; dropping it (or calling [`Mounted::unmount`]) removes the widget and its listeners. The
-/// element's methods (`send`, `clear`, `open`, `close`) and its `tools` property call these.
+/// A mounted widget; dropping it (`free()` from JavaScript) removes the widget and its listeners. The element's
+/// methods (`send`, `clear`, `open`, `close`) and its `tools` property call [`Mounted::act`].
 #[wasm_bindgen]
 pub struct Mounted {
     widget: Widget,
@@ -50,27 +50,19 @@ pub struct Mounted {
 #[cfg(feature = "embed")]
 #[wasm_bindgen]
 impl Mounted {
-    /// Removes the widget.
-    pub fn unmount(self) {}
-
-    /// Sends `text` as the user's message; `false` when it was not sent.
-    pub fn send(&self, text: &str) -> bool {
-        self.widget.send(text)
-    }
-
-    /// Starts a new conversation.
-    pub fn clear(&self) {
-        self.widget.clear();
-    }
-
-    /// Opens or closes the bubble's panel.
-    pub fn set_open(&self, open: bool) {
-        self.widget.set_open(open);
-    }
-
-    /// Replaces the client tools (`[{name, description, parameters, run, confirm?, timeout_ms?}]`).
-    pub fn set_tools(&self, tools: JsValue) {
-        self.widget.set_tools(tools_from_js(&tools));
+    /// One export for every call (each export costs glue): `op` 0 sends the string `arg` as the user's message
+    /// (`false` when it was not sent), 1 starts a new conversation, 2 opens (`arg` true) or closes the bubble's
+    /// panel, 3 replaces the client tools (`arg`: `[{name, description, parameters, run, confirm?, timeout_ms?}]`).
+    pub fn act(&self, op: u32, arg: JsValue) -> bool {
+        let w = &self.widget;
+        match op {
+            0 => return w.send(&arg.as_string().unwrap_or_default()),
+            1 => w.clear(),
+            2 => w.set_open(arg.is_truthy()),
+            3 => w.set_tools(tools_from_js(&arg)),
+            _ => return false,
+        }
+        true
     }
 }
 

@@ -4,16 +4,16 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlInputElement, Node};
+use web_sys::{Document, Element, Event, HtmlElement, Node};
 
-use super::{add, closest, create, set, text, toggle_attr, Ui};
+use super::{add, closest, create, set, set_value, text, toggle_attr, Ui};
 use crate::state::attach::{self, words};
 use crate::state::State;
 
 /// The composer's attach button, file picker and previews.
 pub(super) struct AttachDom {
     button: Element,
-    input: HtmlInputElement,
+    input: HtmlElement,
     list: Element,
     /// The files and the `accept` list last rendered.
     shown: (Vec<JsValue>, String),
@@ -27,7 +27,7 @@ impl AttachDom {
         let button = create(doc, "button", "ec-btn ec-attach");
         set(&button, &[("type", "button"), ("aria-label", words::ATTACH), ("title", words::ATTACH), ("hidden", "")]);
         button.set_text_content(Some("+"));
-        let input: HtmlInputElement = create(doc, "input", "ec-file-input").unchecked_into();
+        let input: HtmlElement = create(doc, "input", "ec-file-input").unchecked_into();
         set(&input, &[("type", "file"), ("multiple", ""), ("hidden", ""), ("tabindex", "-1")]);
         let _ = before.before_with_node_1(&button);
         let _ = form.append_child(&input);
@@ -60,12 +60,12 @@ pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: 
                 text(doc, &item, "span", "ec-file-name", &name);
             }
             None => {
-                text(doc, &item, "span", "ec-file-name", &format!("{name} ({})", words::NOT_KEPT));
+                text(doc, &item, "span", "ec-file-name", &[&name, " (", words::NOT_KEPT, ")"].concat());
             }
         }
         if removable {
             let b = add(doc, &item, "button", "ec-btn ec-file-remove");
-            let label = format!("{} {name}", words::REMOVE);
+            let label = [words::REMOVE, " ", &name].concat();
             set(&b, &[("type", "button"), ("aria-label", &label), ("title", &label)]);
             b.set_text_content(Some("×"));
         }
@@ -81,16 +81,15 @@ fn carried(e: &Event, field: &str) -> Option<JsValue> {
 }
 
 impl Ui {
-    /// A click in the composer's attach parts; `true` when it was one.
-    pub(super) fn on_attach_click(&self, button: &Element) -> bool {
-        let class = button.class_list();
-        if class.contains("ec-attach") {
+    /// A click on the attach button or a preview's remove button (its `class`).
+    pub(super) fn on_attach_click(&self, class: &str, button: &Element) {
+        if class == "ec-attach" {
             if let Some(p) = self.panel.borrow().as_ref() {
                 // After this listener returns: the picker's own click bubbles to the same listener.
                 let input = p.attach.input.clone();
                 wasm_bindgen_futures::spawn_local(async move { input.click() });
             }
-        } else if class.contains("ec-file-remove") {
+        } else {
             // Its preview's place among the draft's previews.
             let mut i = 0;
             let mut item = button.parent_element().and_then(|p| p.previous_element_sibling());
@@ -99,21 +98,17 @@ impl Ui {
                 item = e.previous_element_sibling();
             }
             self.chat.remove_file(i);
-        } else {
-            return false;
         }
-        true
     }
 
     /// The file picker's choice.
     pub(super) fn on_attach_change(&self, e: &Event) -> bool {
         let Some(input) = closest(e, ".ec-file-input") else { return false };
-        let input: HtmlInputElement = input.unchecked_into();
         if let Ok(files) = js_sys::Reflect::get(&input, &"files".into()) {
             self.chat.attach(files);
         }
         // The same file can be chosen again.
-        input.set_value("");
+        set_value(&input, "");
         true
     }
 

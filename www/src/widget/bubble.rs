@@ -67,7 +67,7 @@ impl Bubble {
         let l = &self.launcher;
         let dot = if self.unread.get() { r#"<span class="ec-unread"></span>"# } else { "" };
         l.set_inner_html(&[if open { ICON_CLOSE } else { ICON_CHAT }, dot].concat());
-        let label = if self.unread.get() { format!("{} {}", self.title, self.new_answer) } else { self.title.clone() };
+        let label = if self.unread.get() { [&self.title, " ", &self.new_answer].concat() } else { self.title.clone() };
         set(l, &[("aria-label", &label), ("aria-expanded", if open { "true" } else { "false" })]);
     }
 
@@ -115,8 +115,9 @@ impl Bubble {
         match (num(&vv, "height"), num(&vv, "offsetTop"), num(&vv, "scale"), &html) {
             (Some(h), Some(top), Some(scale), Some(html)) if (scale - 1.0).abs() < 0.01 => {
                 let kb = f64::from(html.client_height()) - top - h;
-                // Whole pixels (`as` saturates: a negative value is 0), with the u32 formatting the widget has anyway.
-                let style = format!("--_vt:{}px;--_kb:{}px", (top + 0.5) as u32, (kb + 0.5) as u32);
+                // Whole pixels (`as` saturates: a negative value is 0).
+                let px = |v: f64| crate::widget::strings::num((v + 0.5) as u64);
+                let style = ["--_vt:", &px(top), "px;--_kb:", &px(kb), "px"].concat();
                 let _ = panel.set_attribute("style", &style);
             }
             _ => {

@@ -1,10 +1,9 @@
 //! The bring-your-own-key form (the `byok` variant).
 
 use edgechat::provider::ProviderKind;
-use wasm_bindgen::JsCast;
-use web_sys::{Document, DomTokenList, Element, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Document, Element};
 
-use super::{add, button, set, text, toggle_attr, Ui};
+use super::{add, button, set, set_value, text, toggle_attr, value, Ui};
 use crate::byok::ByokSettings;
 use crate::state::State;
 
@@ -52,30 +51,32 @@ impl Dom {
     }
 }
 
-pub(super) fn on_click(ui: &Ui, class: &DomTokenList) {
-    if class.contains("ec-byok-forget") {
+/// A click on a button of the form (its `class`); `false` when it is none of them.
+pub(super) fn on_click(ui: &Ui, class: &str) -> bool {
+    if class == "ec-byok-forget" {
         ui.chat.set_byok(None);
-        return;
+        return true;
     }
-    if !class.contains("ec-byok-use") {
-        return;
+    if class != "ec-byok-use" {
+        return false;
     }
-    let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return };
+    let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return true };
     let field = |c: &str| p.query_selector(c).ok().flatten();
-    let value = |c: &str| field(c).map(|e| e.unchecked_into::<HtmlInputElement>().value()).unwrap_or_default();
-    let kind = field(".ec-byok-provider").map(|e| e.unchecked_into::<HtmlSelectElement>().value());
+    let read = |c: &str| field(c).map(|e| value(&e)).unwrap_or_default();
+    let kind = field(".ec-byok-provider").map(|e| value(&e));
     let kind: ProviderKind = kind.and_then(|k| k.parse().ok()).unwrap_or(ProviderKind::OpenAiChat);
     let s = ByokSettings {
         provider: kind,
-        base_url: value(".ec-byok-base"),
-        model: value(".ec-byok-model"),
-        api_key: value(".ec-byok-key"),
+        base_url: read(".ec-byok-base"),
+        model: read(".ec-byok-model"),
+        api_key: read(".ec-byok-key"),
     };
     if s.model.trim().is_empty() || s.api_key.trim().is_empty() && kind != ProviderKind::OpenAiCompatible {
-        return;
+        return true;
     }
     if let Some(k) = field(".ec-byok-key") {
-        k.unchecked_into::<HtmlInputElement>().set_value("");
+        set_value(&k, "");
     }
     ui.chat.set_byok(Some(s));
+    true
 }

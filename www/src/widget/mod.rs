@@ -10,9 +10,10 @@ use std::rc::{Rc, Weak};
 use edgechat::conversation::Role;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
+use web_sys::{Document, Element, Event, HtmlElement, KeyboardEvent, Node};
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
+use crate::json;
 use crate::session::Session;
 use crate::state::{Chat, Problem, State, Status, Tool};
 
@@ -91,6 +92,8 @@ struct Ui {
     root: Element,
     /// Bubble mode's launcher and floating panel.
     bubble: Option<Bubble>,
+    /// The root's classes when closed (`ec-open` is added while open).
+    class: &'static str,
     title: String,
     strings: Strings,
     greeting: Option<String>,
@@ -130,7 +133,8 @@ impl Widget {
             "" => strings.get(S::Title).to_string(),
             t => t.to_string(),
         };
-        let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
+        let class = if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" };
+        let root = add(&doc, container, "div", class);
         let bubble = bubble.then(|| Bubble::build(&doc, &root, &title, strings.get(S::NewAnswer)));
         let site_key = options.site_key.filter(|k| !k.is_empty());
         let chat = Chat::new(Endpoint { base: options.endpoint, site_key, session: Rc::new(session) });
@@ -144,6 +148,7 @@ impl Widget {
             chat: chat.clone(),
             root,
             bubble,
+            class,
             title,
             strings,
             greeting: options.greeting.filter(|g| !g.trim().is_empty()),
@@ -296,9 +301,7 @@ impl Ui {
     /// Only the direction counts, not the distance to the end: by the time the event of the frame's own scroll
     /// arrives, more of the answer may have been added below.
     fn on_scroll(&self, e: &Event) {
-        let Some(log) =
-            e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| t.class_list().contains("ec-log"))
-        else {
+        let Some(log) = e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| class(t) == "ec-log") else {
             return;
         };
         let top = log.scroll_top();
@@ -320,7 +323,7 @@ impl Ui {
     /// Opens or closes the panel (the bubble's launcher); `focus` moves the focus into it or back to the launcher.
     fn set_open(&self, open: bool, focus: bool) {
         self.open.set(open);
-        let _ = self.root.class_list().toggle_with_force("ec-open", open);
+        let _ = self.root.set_attribute("class", &[self.class, if open { " ec-open" } else { "" }].concat());
         let built = self.panel.borrow().is_some();
         if open && !built {
             let panel = Panel::build(
@@ -353,40 +356,42 @@ impl Ui {
 
     fn on_click(&self, e: &Event) {
         let Some(button) = closest(e, "button") else { return };
-        let class = button.class_list();
-        let chat = &self.chat;
-        if self.on_attach_click(&button) {
-        } else if class.contains("ec-launcher") {
-            self.set_open(!self.open.get(), true);
-        } else if class.contains("ec-close") {
-            self.set_open(false, true);
-        } else if class.contains("ec-new") {
-            chat.new_conversation();
-        } else if class.contains("ec-clear") {
-            chat.clear_all();
-        } else if class.contains("ec-stop") {
-            chat.stop();
-        } else if class.contains("ec-edit") {
-            chat.edit_last();
-        } else if class.contains("ec-retry") || class.contains("ec-regen") {
-            self.ask(Chat::regenerate);
-        } else if class.contains("ec-continue") {
-            self.ask(Chat::continue_last);
-        } else if class.contains("ec-reload") {
-            chat.load_config();
-        } else if class.contains("ec-copy") {
-            copy_code(&button, self.strings.get(S::Copied));
-        } else if class.contains("ec-suggestion") {
-            let text = button.text_content().unwrap_or_default();
-            self.ask(|c| {
-                c.send(&text);
-            });
-        } else if class.contains("ec-allow") || class.contains("ec-deny") {
-            chat.confirm_tool(class.contains("ec-allow"));
-        } else {
-            #[cfg(feature = "byok")]
-            byok::on_click(self, &class);
+        // Each button has one class that says what it does.
+        for c in class(&button).split(' ') {
+            if self.on_button(c, &button) {
+                break;
+            }
         }
+    }
+
+    /// A click on `button`, whose class `c` may say what it does; `false` when it does not.
+    fn on_button(&self, c: &str, button: &Element) -> bool {
+        let chat = &self.chat;
+        match c {
+            "ec-attach" | "ec-file-remove" => self.on_attach_click(c, button),
+            "ec-launcher" => self.set_open(!self.open.get(), true),
+            "ec-close" => self.set_open(false, true),
+            "ec-new" => chat.new_conversation(),
+            "ec-clear" => chat.clear_all(),
+            "ec-stop" => chat.stop(),
+            "ec-edit" => chat.edit_last(),
+            "ec-retry" | "ec-regen" => self.ask(Chat::regenerate),
+            "ec-continue" => self.ask(Chat::continue_last),
+            "ec-reload" => chat.load_config(),
+            "ec-copy" => copy_code(button, self.strings.get(S::Copied)),
+            "ec-suggestion" => {
+                let text = button.text_content().unwrap_or_default();
+                self.ask(|c| {
+                    c.send(&text);
+                });
+            }
+            "ec-allow" | "ec-deny" => chat.confirm_tool(c == "ec-allow"),
+            #[cfg(feature = "byok")]
+            _ => return byok::on_click(self, c),
+            #[cfg(not(feature = "byok"))]
+            _ => return false,
+        }
+        true
     }
 
     fn on_keydown(&self, e: &Event) {
@@ -405,7 +410,7 @@ impl Ui {
 
     fn on_input(&self, e: &Event) {
         if let Some(input) = closest(e, ".ec-input") {
-            self.chat.set_draft(input.unchecked_into::<HtmlTextAreaElement>().value());
+            self.chat.set_draft(value(&input));
         }
     }
 
@@ -414,7 +419,7 @@ impl Ui {
             return;
         }
         if let Some(select) = closest(e, ".ec-model select") {
-            self.chat.set_model(select.unchecked_into::<HtmlSelectElement>().value());
+            self.chat.set_model(value(&select));
         }
     }
 
@@ -429,6 +434,21 @@ fn closest(e: &Event, selector: &str) -> Option<Element> {
     e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
 }
 
+/// The element's `class` attribute.
+fn class(e: &Element) -> String {
+    e.get_attribute("class").unwrap_or_default()
+}
+
+/// A form control's `value`.
+fn value(e: &JsValue) -> String {
+    json::string(e, "value").unwrap_or_default()
+}
+
+/// Sets a form control's `value`.
+fn set_value(e: &JsValue, v: &str) {
+    let _ = js_sys::Reflect::set(e, &"value".into(), &v.into());
+}
+
 fn copy_code(button: &Element, copied: &str) {
     let code = button.closest(".ec-code").ok().flatten().and_then(|c| c.query_selector("code").ok().flatten());
     let text = code.and_then(|c| c.text_content()).unwrap_or_default();
@@ -441,7 +461,7 @@ fn copy_code(button: &Element, copied: &str) {
 fn create(doc: &Document, tag: &str, class: &str) -> Element {
     let e = doc.create_element(tag).expect_throw("create element");
     if !class.is_empty() {
-        e.set_class_name(class);
+        let _ = e.set_attribute("class", class);
     }
     e
 }
@@ -482,7 +502,7 @@ struct Panel {
     section: Element,
     tools: Element,
     new_chat: Element,
-    picker: Option<(Vec<ModelInfo>, Element, HtmlSelectElement)>,
+    picker: Option<(Vec<ModelInfo>, Element, Element)>,
     #[cfg(feature = "byok")]
     byok: byok::Dom,
     notices: (Notices, Vec<Element>),
@@ -492,7 +512,7 @@ struct Panel {
     /// "Earlier turns summarized", above the first turn the edge's summary does not cover.
     summarized: Option<(usize, Element)>,
     form: Element,
-    input: HtmlTextAreaElement,
+    input: HtmlElement,
     /// The attach button, file picker and previews.
     attach: attach::AttachDom,
     /// The Send or the Stop button (`true`: Stop).
@@ -545,7 +565,7 @@ impl Panel {
         let label = t.get(S::Conversation);
         set(&log, &[("role", "log"), ("aria-live", "polite"), ("aria-label", label), ("aria-busy", "false")]);
         let form = add(doc, &section, "form", "ec-composer");
-        let input: HtmlTextAreaElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
+        let input: HtmlElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
         set(&input, &[("aria-label", t.get(S::Message)), ("rows", "2"), ("placeholder", t.get(S::Placeholder))]);
         let send = action_button(doc, false, t);
         let _ = form.append_child(&send);
@@ -626,7 +646,7 @@ impl Panel {
         if want && self.picker.is_none() {
             let label = create(doc, "label", "ec-model");
             text(doc, &label, "span", "ec-sr", t.get(S::Model));
-            let select: HtmlSelectElement = add(doc, &label, "select", "").unchecked_into();
+            let select = add(doc, &label, "select", "");
             for m in models {
                 let o = text(doc, &select, "option", "", if m.label.is_empty() { &m.alias } else { &m.label });
                 let _ = o.set_attribute("value", &m.alias);
@@ -635,8 +655,8 @@ impl Panel {
             self.picker = Some((models.to_vec(), label, select));
         }
         if let Some((.., select)) = &self.picker {
-            if select.value() != s.model {
-                select.set_value(&s.model);
+            if value(select) != s.model {
+                set_value(select, &s.model);
             }
         }
     }
@@ -669,7 +689,7 @@ impl Panel {
             self.notices.1.push(p);
         }
         if let Some(e) = &want.config_error {
-            let note = format!("{} {} ({}). ", t.get(S::SettingsError), error_label(e, t), e.message);
+            let note = [t.get(S::SettingsError), " ", &error_label(e, t), " (", &e.message, "). "].concat();
             let p = text(doc, &frag, "p", "ec-note ec-error-note", &note);
             let _ = p.set_attribute("role", "alert");
             button(doc, &p, "ec-btn ec-reload", t.get(S::Retry));
@@ -723,8 +743,8 @@ impl Panel {
     }
 
     fn render_composer(&mut self, doc: &Document, s: &State, t: &Strings) {
-        if self.input.value() != s.draft {
-            self.input.set_value(&s.draft);
+        if value(&self.input) != s.draft {
+            set_value(&self.input, &s.draft);
         }
         if self.action.0 != s.busy {
             let next = action_button(doc, s.busy, t);

@@ -99,8 +99,13 @@ impl Strings {
 
     /// The text `s` with `{n}` filled in.
     pub fn n(&self, s: S, n: u64) -> String {
-        fill(self.get(s), &[('n', &n.to_string())])
+        fill(self.get(s), &[('n', &num(n))])
     }
+}
+
+/// `n` in decimal.
+pub fn num(n: u64) -> String {
+    n.to_string()
 }
 
 /// `text` with each `{k}` of `values` (`(k, value)`, `k` one character) replaced; other braces stay.

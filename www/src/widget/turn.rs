@@ -5,7 +5,7 @@
 use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
-use super::strings::{error_label, fill};
+use super::strings::{error_label, fill, num};
 use super::{add, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
@@ -211,23 +211,22 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>
 fn dollars(c: f64, places: u32) -> String {
     let scale = 10u64.pow(places);
     let n = (c.max(0.0) * scale as f64 + 0.5) as u64;
-    format!("${}.{:0width$}", n / scale, n % scale, width = places as usize)
+    // `scale + fraction` has a leading 1 before the zero-padded fraction.
+    ["$", &num(n / scale), ".", &num(scale + n % scale)[1..]].concat()
 }
 
 /// The footnote (the question's `total` over its `steps`) and its tooltip (this request's `own` usage).
 fn usage_note(total: &UsageInfo, steps: usize, own: &UsageInfo, s: &Strings) -> (String, String) {
     let note = |t: S, u: &UsageInfo| {
         let cost = u.cost_usd.map_or_else(|| s.get(S::Unknown).to_string(), |c| dollars(c, 6));
-        let (i, o, c) =
-            (u.input_tokens.to_string(), u.output_tokens.to_string(), u.cache_read_input_tokens.to_string());
+        let (i, o, c) = (num(u.input_tokens), num(u.output_tokens), num(u.cache_read_input_tokens));
         let mut t = fill(s.get(t), &[('i', &i), ('o', &o), ('c', &c), ('$', &cost)]);
         if u.estimated {
             t = [&t, " ", s.get(S::Estimated)].concat();
         }
         t
     };
-    let mut short =
-        fill(s.get(S::Usage), &[('i', &total.input_tokens.to_string()), ('o', &total.output_tokens.to_string())]);
+    let mut short = fill(s.get(S::Usage), &[('i', &num(total.input_tokens)), ('o', &num(total.output_tokens))]);
     if let Some(c) = total.cost_usd {
         short = [&short, " · ", &dollars(c, 4)].concat();
     }
