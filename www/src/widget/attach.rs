@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlElement, Node};
 
-use super::{add, closest, create, set, set_value, text, toggle_attr, Ui};
+use super::{add, attr, closest, create, set, set_value, text, toggle_attr, Ui};
 use crate::state::attach::{self, words};
 use crate::state::State;
 
@@ -38,7 +38,7 @@ impl AttachDom {
         let accept = s.accept_types();
         if self.shown.1 != accept {
             toggle_attr(&self.button, "hidden", accept.is_empty());
-            let _ = self.input.set_attribute("accept", &accept);
+            attr(&self.input, "accept", &accept);
             self.shown.1 = accept;
         }
         if self.shown.0 != s.files {

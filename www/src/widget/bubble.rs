@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, EventTarget, HtmlElement};
 
-use super::{add, set};
+use super::{add, attr, set};
 
 /// Below this window width the open panel takes the whole window (the same width as in `edgechat.css`).
 const FULL_WINDOW_MAX_WIDTH: f64 = 480.0;
@@ -47,7 +47,7 @@ pub(super) struct Bubble {
 impl Bubble {
     pub(super) fn build(doc: &Document, root: &Element, title: &str, new_answer: &str) -> Self {
         let launcher: HtmlElement = add(doc, root, "button", "ec-launcher").unchecked_into();
-        let _ = launcher.set_attribute("type", "button");
+        attr(&launcher, "type", "button");
         float(&launcher);
         let b = Self {
             launcher,
@@ -118,7 +118,7 @@ impl Bubble {
                 // Whole pixels (`as` saturates: a negative value is 0).
                 let px = |v: f64| crate::widget::strings::num((v + 0.5) as u64);
                 let style = ["--_vt:", &px(top), "px;--_kb:", &px(kb), "px"].concat();
-                let _ = panel.set_attribute("style", &style);
+                attr(&panel, "style", &style);
             }
             _ => {
                 let _ = panel.remove_attribute("style");
@@ -145,7 +145,7 @@ impl Bubble {
 
 /// Puts `el` in the top layer (see the module doc); without the Popover API it stays a fixed element.
 fn float(el: &HtmlElement) {
-    let _ = el.set_attribute("popover", "manual");
+    attr(el, "popover", "manual");
     if el.show_popover().is_err() {
         let _ = el.remove_attribute("popover");
     }

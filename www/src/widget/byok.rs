@@ -3,7 +3,7 @@
 use edgechat::provider::ProviderKind;
 use web_sys::{Document, Element};
 
-use super::{add, button, set, set_value, text, toggle_attr, value, Ui};
+use super::{add, attr, button, set, set_value, text, toggle_attr, value, Ui};
 use crate::byok::ByokSettings;
 use crate::state::State;
 
@@ -35,7 +35,7 @@ impl Dom {
             ("anthropic", "Anthropic"),
             ("openai-compatible", "OpenAI-compatible"),
         ] {
-            let _ = text(doc, &provider, "option", "", l).set_attribute("value", v);
+            attr(&text(doc, &provider, "option", "", l), "value", v);
         }
         set(&field("Base URL", "input", "ec-byok-base"), &[("type", "url"), ("placeholder", "default")]);
         set(&field("Model", "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);

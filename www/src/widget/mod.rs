@@ -323,7 +323,7 @@ impl Ui {
     /// Opens or closes the panel (the bubble's launcher); `focus` moves the focus into it or back to the launcher.
     fn set_open(&self, open: bool, focus: bool) {
         self.open.set(open);
-        let _ = self.root.set_attribute("class", &[self.class, if open { " ec-open" } else { "" }].concat());
+        attr(&self.root, "class", &[self.class, if open { " ec-open" } else { "" }].concat());
         let built = self.panel.borrow().is_some();
         if open && !built {
             let panel = Panel::build(
@@ -461,7 +461,7 @@ fn copy_code(button: &Element, copied: &str) {
 fn create(doc: &Document, tag: &str, class: &str) -> Element {
     let e = doc.create_element(tag).expect_throw("create element");
     if !class.is_empty() {
-        let _ = e.set_attribute("class", class);
+        attr(&e, "class", class);
     }
     e
 }
@@ -472,15 +472,21 @@ fn add(doc: &Document, parent: &Node, tag: &str, class: &str) -> Element {
     e
 }
 
+/// Sets an attribute (one call site instead of a dropped `Result` at each).
+#[inline(never)]
+fn attr(e: &Element, name: &str, value: &str) {
+    let _ = e.set_attribute(name, value);
+}
+
 fn set(e: &Element, attrs: &[(&str, &str)]) {
     for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
+        attr(e, k, v);
     }
 }
 
 fn button(doc: &Document, parent: &Node, class: &str, label: &str) -> Element {
     let b = add(doc, parent, "button", class);
-    let _ = b.set_attribute("type", "button");
+    attr(&b, "type", "button");
     b.set_text_content(Some(label));
     b
 }
@@ -530,7 +536,7 @@ fn action_button(doc: &Document, busy: bool, t: &Strings) -> Element {
         ("ec-btn ec-primary ec-send", "submit", t.get(S::Send))
     };
     let b = create(doc, "button", class);
-    let _ = b.set_attribute("type", kind);
+    attr(&b, "type", kind);
     b.set_text_content(Some(label));
     b
 }
@@ -547,7 +553,7 @@ impl Panel {
     /// A `closable` panel (bubble mode) has a close button in its header.
     fn build(doc: &Document, root: &Element, (title, t): (&str, &Strings), closable: bool, s: &State) -> Self {
         let section = add(doc, root, "section", "ec-panel");
-        let _ = section.set_attribute("aria-label", title);
+        attr(&section, "aria-label", title);
         let header = add(doc, &section, "header", "ec-header");
         text(doc, &header, "h2", "ec-title", title);
         if closable {
@@ -558,7 +564,7 @@ impl Panel {
         let tools = add(doc, &header, "div", "ec-tools");
         let new_chat = button(doc, &tools, "ec-btn ec-new", t.get(S::NewChat));
         let clear = button(doc, &tools, "ec-btn ec-clear", t.get(S::ClearAll));
-        let _ = clear.set_attribute("title", t.get(S::ClearAllHint));
+        attr(&clear, "title", t.get(S::ClearAllHint));
         #[cfg(feature = "byok")]
         let byok = byok::Dom::build(doc, &section);
         let log = add(doc, &section, "div", "ec-log");
@@ -605,7 +611,7 @@ impl Panel {
         self.render_notices(doc, s, t);
         if self.action.0 != s.busy {
             // `action` shows the busy state last rendered: set once per answer, not per token.
-            let _ = self.log.set_attribute("aria-busy", if s.busy { "true" } else { "false" });
+            attr(&self.log, "aria-busy", if s.busy { "true" } else { "false" });
         }
         match (&self.empty, s.turns.is_empty()) {
             (None, true) => {
@@ -649,7 +655,7 @@ impl Panel {
             let select = add(doc, &label, "select", "");
             for m in models {
                 let o = text(doc, &select, "option", "", if m.label.is_empty() { &m.alias } else { &m.label });
-                let _ = o.set_attribute("value", &m.alias);
+                attr(&o, "value", &m.alias);
             }
             let _ = self.tools.before_with_node_1(&label);
             self.picker = Some((models.to_vec(), label, select));
@@ -680,18 +686,18 @@ impl Panel {
         let frag = doc.create_document_fragment();
         if want.simulated {
             let p = text(doc, &frag, "p", "ec-note ec-simulated", t.get(S::Simulated));
-            let _ = p.set_attribute("role", "note");
+            attr(&p, "role", "note");
             self.notices.1.push(p);
         }
         if let Some(b) = &want.byok {
             let p = text(doc, &frag, "p", "ec-note ec-warn", b);
-            let _ = p.set_attribute("role", "note");
+            attr(&p, "role", "note");
             self.notices.1.push(p);
         }
         if let Some(e) = &want.config_error {
             let note = [t.get(S::SettingsError), " ", &error_label(e, t), " (", &e.message, "). "].concat();
             let p = text(doc, &frag, "p", "ec-note ec-error-note", &note);
-            let _ = p.set_attribute("role", "alert");
+            attr(&p, "role", "alert");
             button(doc, &p, "ec-btn ec-reload", t.get(S::Retry));
             self.notices.1.push(p);
         }
@@ -735,7 +741,7 @@ impl Panel {
             }
             if let Some(i) = at {
                 let e = text(doc, &self.log, "p", "ec-summarized", strings.get(S::Summarized));
-                let _ = e.set_attribute("role", "note");
+                attr(&e, "role", "note");
                 let _ = self.turns[i].root.before_with_node_1(&e);
                 self.summarized = Some((i, e));
             }
@@ -765,7 +771,7 @@ impl Panel {
                     Problem::Said(words) => words.clone(),
                 };
                 let e = text(doc, &self.form, "p", "ec-problem", &words);
-                let _ = e.set_attribute("role", "alert");
+                attr(&e, "role", "alert");
                 self.problem = Some((p.clone(), e));
             }
         }

@@ -6,7 +6,7 @@ use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
 use super::strings::{error_label, fill, num};
-use super::{add, button, create, set, text, Strings, S};
+use super::{add, attr, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
 use crate::state::{Status, Turn};
@@ -118,11 +118,11 @@ impl TurnDom {
     }
 
     fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look, t: &Turn, s: &Strings) {
-        let _ = self.root.set_attribute("data-status", look.status.as_str());
+        attr(&self.root, "data-status", look.status.as_str());
         let streaming = look.status == Status::Streaming;
         if streaming && look.empty && t.tool_calls.is_empty() {
             let p = add(doc, frag, "p", "ec-thinking");
-            let _ = add(doc, &p, "span", "ec-dots").set_attribute("aria-hidden", "true");
+            attr(&add(doc, &p, "span", "ec-dots"), "aria-hidden", "true");
             let _ = p.append_with_str_1(s.get(S::Thinking));
             self.parts.push(p);
         }
@@ -131,7 +131,7 @@ impl TurnDom {
         }
         if look.reconnecting {
             let p = text(doc, frag, "p", "ec-reconnecting", s.get(S::Reconnecting));
-            let _ = p.set_attribute("role", "status");
+            attr(&p, "role", "status");
             self.parts.push(p);
         }
         if look.status == Status::Stopped {
@@ -152,11 +152,11 @@ impl TurnDom {
         if let (Some((total, steps)), Some(own)) = (&look.usage, &t.usage) {
             let (short, long) = usage_note(total, *steps, own, s);
             let small = text(doc, &meta, "small", "ec-usage", &short);
-            let _ = small.set_attribute("title", &long);
+            attr(&small, "title", &long);
         }
         if look.cont {
             let b = button(doc, &meta, "ec-btn ec-link ec-continue", s.get(S::Continue));
-            let _ = b.set_attribute("aria-label", s.get(S::ContinueHint));
+            attr(&b, "aria-label", s.get(S::ContinueHint));
         }
         if look.retry && look.status != Status::Failed && !streaming {
             button(doc, &meta, "ec-btn ec-link ec-regen", s.get(S::Regenerate));
@@ -169,7 +169,7 @@ impl TurnDom {
 /// the question whether to run it, or that it is running.
 fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>, bool), s: &Strings) -> Element {
     let list = add(doc, frag, "ul", "ec-calls");
-    let _ = list.set_attribute("aria-label", s.get(S::ToolCalls));
+    attr(&list, "aria-label", s.get(S::ToolCalls));
     for c in &t.tool_calls {
         let li = add(doc, &list, "li", "ec-call");
         text(doc, &li, "code", "ec-call-name", &c.name);
@@ -190,19 +190,19 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>
             }
             None if waiting == Some(c.id.as_str()) => {
                 let ask = add(doc, &li, "div", "ec-confirm");
-                let _ = ask.set_attribute("role", "group");
+                attr(&ask, "role", "group");
                 text(doc, &ask, "span", "", s.get(S::Confirm));
                 button(doc, &ask, "ec-btn ec-primary ec-allow", s.get(S::Allow));
                 button(doc, &ask, "ec-btn ec-deny", s.get(S::Deny));
                 "confirm"
             }
             None if active => {
-                let _ = text(doc, &li, "span", "ec-running", s.get(S::Running)).set_attribute("role", "status");
+                attr(&text(doc, &li, "span", "ec-running", s.get(S::Running)), "role", "status");
                 "running"
             }
             None => "asked",
         };
-        let _ = li.set_attribute("data-state", state);
+        attr(&li, "data-state", state);
     }
     list
 }
