@@ -41,7 +41,7 @@ pub(super) struct Bubble {
     /// The page's own inline `overflow` on `<html>`, kept while the full-window panel stops the page from scrolling.
     locked: RefCell<Option<JsValue>>,
     /// Fits the open panel to the visual viewport; listens to its `resize` and `scroll` while the panel is open.
-    pub(super) on_viewport: RefCell<Option<Closure<dyn FnMut()>>>,
+    pub(super) on_viewport: RefCell<Option<super::Listener>>,
 }
 
 impl Bubble {

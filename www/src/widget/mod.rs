@@ -110,9 +110,11 @@ struct Ui {
     last_top: Cell<i32>,
     /// The animation frame that scrolls the log to its bottom, when one is requested.
     frame: Cell<Option<i32>>,
-    on_frame: RefCell<Option<Closure<dyn FnMut()>>>,
+    on_frame: RefCell<Option<Listener>>,
 }
 
+/// Every callback the widget hands the browser (events, the animation frame, the visual viewport's changes) is this
+/// one closure type around a `fn(&Ui, &Event)`: each closure type costs its own glue.
 type Listener = Closure<dyn FnMut(Event)>;
 
 impl Widget {
@@ -177,19 +179,12 @@ impl Widget {
         ] {
             ui.listen(&me, event, handler);
         }
-        let framed = me.clone();
-        *ui.on_frame.borrow_mut() = Some(Closure::new(move || {
-            if let Some(ui) = framed.upgrade() {
-                ui.scroll_to_end();
-            }
-        }));
+        // The frame's callback gets a timestamp, not an event: neither handler reads its argument.
+        *ui.on_frame.borrow_mut() = Some(callback(&me, |ui, _| ui.scroll_to_end()));
         if let Some(b) = &ui.bubble {
-            let fitted = me.clone();
-            *b.on_viewport.borrow_mut() = Some(Closure::new(move || {
-                if let Some(ui) = fitted.upgrade() {
-                    if let (Some(b), Some(p)) = (&ui.bubble, ui.panel.borrow().as_ref()) {
-                        b.fit(&p.section);
-                    }
+            *b.on_viewport.borrow_mut() = Some(callback(&me, |ui, _| {
+                if let (Some(b), Some(p)) = (&ui.bubble, ui.panel.borrow().as_ref()) {
+                    b.fit(&p.section);
                 }
             }));
         }
@@ -258,12 +253,7 @@ impl Drop for Widget {
 
 impl Ui {
     fn listen(&self, me: &Weak<Ui>, event: &str, handler: fn(&Ui, &Event)) {
-        let me = me.clone();
-        let c = Listener::new(move |e: Event| {
-            if let Some(ui) = me.upgrade().filter(|ui| !ui.rendering.get()) {
-                handler(&ui, &e);
-            }
-        });
+        let c = callback(me, handler);
         let capture = event == "scroll";
         let _ = self.root.add_event_listener_with_callback_and_bool(event, c.as_ref().unchecked_ref(), capture);
         self.listeners.borrow_mut().push(c);
@@ -427,6 +417,16 @@ impl Ui {
         e.prevent_default();
         self.ask(Chat::send_draft);
     }
+}
+
+/// Calls `handler` while the widget lives, except while it updates the DOM (see [`Ui::rendering`]).
+fn callback(me: &Weak<Ui>, handler: fn(&Ui, &Event)) -> Listener {
+    let me = me.clone();
+    Listener::new(move |e: Event| {
+        if let Some(ui) = me.upgrade().filter(|ui| !ui.rendering.get()) {
+            handler(&ui, &e);
+        }
+    })
 }
 
 /// The element the event's target is in (or is) that matches `selector`.
