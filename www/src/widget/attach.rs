@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlElement, Node};
 
 use super::{add, attr, closest, create, set, set_value, text, toggle_attr, Ui};
+use crate::json;
 use crate::state::attach::{self, words};
 use crate::state::State;
 
@@ -23,7 +24,7 @@ impl AttachDom {
     /// Builds the previews at the start of `form` and the button before `before`.
     pub(super) fn build(doc: &Document, form: &Element, before: &Element) -> Self {
         let list = create(doc, "div", "ec-files");
-        let _ = form.prepend_with_node_1(&list);
+        let _ = form.insert_before(&list, Some(json::get(form, "firstChild").unchecked_ref()));
         let button = create(doc, "button", "ec-btn ec-attach");
         set(&button, &[("type", "button"), ("aria-label", words::ATTACH), ("title", words::ATTACH), ("hidden", "")]);
         button.set_text_content(Some("+"));
@@ -92,10 +93,10 @@ impl Ui {
         } else {
             // Its preview's place among the draft's previews.
             let mut i = 0;
-            let mut item = button.parent_element().and_then(|p| p.previous_element_sibling());
-            while let Some(e) = item {
+            let mut item = json::get(&json::get(button, "parentElement"), "previousElementSibling");
+            while item.is_object() {
                 i += 1;
-                item = e.previous_element_sibling();
+                item = json::get(&item, "previousElementSibling");
             }
             self.chat.remove_file(i);
         }
@@ -126,7 +127,7 @@ impl Ui {
             return;
         }
         e.prevent_default();
-        if e.type_() == "drop" {
+        if json::string(e, "type").as_deref() == Some("drop") {
             if let Some(files) = carried(e, "dataTransfer") {
                 self.chat.attach(files);
             }

@@ -124,7 +124,7 @@ impl Bubble {
                 let _ = panel.remove_attribute("style");
             }
         }
-        let width = web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|w| w.as_f64());
+        let width = web_sys::window().and_then(|w| crate::json::number(&w, "innerWidth"));
         self.lock(&doc, width.is_some_and(|w| w <= FULL_WINDOW_MAX_WIDTH));
     }
 

@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use edgechat::conversation::Role;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlElement, KeyboardEvent, Node};
+use web_sys::{Document, Element, Event, HtmlElement, Node};
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
 use crate::json;
@@ -282,8 +282,8 @@ impl Ui {
     fn scroll_to_end(&self) {
         self.frame.set(None);
         if let Some(p) = self.panel.borrow().as_ref().filter(|_| self.follow.get()) {
-            p.log.set_scroll_top(p.log.scroll_height());
-            self.last_top.set(p.log.scroll_top());
+            let _ = js_sys::Reflect::set(&p.log, &"scrollTop".into(), &json::get(&p.log, "scrollHeight"));
+            self.last_top.set(int(&p.log, "scrollTop"));
         }
     }
 
@@ -294,8 +294,8 @@ impl Ui {
         let Some(log) = e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| class(t) == "ec-log") else {
             return;
         };
-        let top = log.scroll_top();
-        let at_end = log.scroll_height() - top - log.client_height() <= 32;
+        let top = int(&log, "scrollTop");
+        let at_end = int(&log, "scrollHeight") - top - int(&log, "clientHeight") <= 32;
         if top < self.last_top.get() {
             self.follow.set(at_end);
         } else if at_end {
@@ -370,7 +370,7 @@ impl Ui {
             "ec-reload" => chat.load_config(),
             "ec-copy" => copy_code(button, self.strings.get(S::Copied)),
             "ec-suggestion" => {
-                let text = button.text_content().unwrap_or_default();
+                let text = json::string(button, "textContent").unwrap_or_default();
                 self.ask(|c| {
                     c.send(&text);
                 });
@@ -385,14 +385,18 @@ impl Ui {
     }
 
     fn on_keydown(&self, e: &Event) {
-        let k: &KeyboardEvent = e.unchecked_ref();
-        if k.key() == "Escape" {
+        let key = json::string(e, "key").unwrap_or_default();
+        if key == "Escape" {
             if self.chat.state().busy {
                 self.chat.stop();
             } else if self.bubble.is_some() && self.open.get() {
                 self.set_open(false, true);
             }
-        } else if k.key() == "Enter" && !k.shift_key() && !k.is_composing() && closest(e, ".ec-input").is_some() {
+        } else if key == "Enter"
+            && !json::flag(e, "shiftKey")
+            && !json::flag(e, "isComposing")
+            && closest(e, ".ec-input").is_some()
+        {
             e.prevent_default();
             self.ask(Chat::send_draft);
         }
@@ -439,6 +443,11 @@ fn class(e: &Element) -> String {
     e.get_attribute("class").unwrap_or_default()
 }
 
+/// A whole-number property of `e` (`scrollTop`...), truncated as web-sys's `i32` getters do.
+fn int(e: &JsValue, key: &str) -> i32 {
+    json::number(e, key).unwrap_or_default() as i32
+}
+
 /// A form control's `value`.
 fn value(e: &JsValue) -> String {
     json::string(e, "value").unwrap_or_default()
@@ -451,9 +460,12 @@ fn set_value(e: &JsValue, v: &str) {
 
 fn copy_code(button: &Element, copied: &str) {
     let code = button.closest(".ec-code").ok().flatten().and_then(|c| c.query_selector("code").ok().flatten());
-    let text = code.and_then(|c| c.text_content()).unwrap_or_default();
-    if let Some(w) = web_sys::window() {
-        let _ = w.navigator().clipboard().write_text(&text);
+    let text = code.and_then(|c| json::string(&c, "textContent")).unwrap_or_default();
+    // `navigator.clipboard.writeText` through Reflect: fewer imports than web-sys's three.
+    let clipboard = web_sys::window().map(|w| json::get(&json::get(&w, "navigator"), "clipboard"));
+    let write = clipboard.as_ref().map(|c| (c, json::get(c, "writeText")));
+    if let Some((clipboard, write)) = write.filter(|(_, w)| w.is_function()) {
+        let _ = write.unchecked_ref::<js_sys::Function>().call1(clipboard, &text.into());
         button.set_text_content(Some(copied));
     }
 }
@@ -628,7 +640,7 @@ impl Panel {
                         button(doc, &list, "ec-btn ec-suggestion", q);
                     }
                 }
-                let _ = self.log.prepend_with_node_1(&p);
+                let _ = self.log.insert_before(&p, Some(json::get(&self.log, "firstChild").unchecked_ref()));
                 self.empty = Some(p);
             }
             (Some(p), false) => {
@@ -754,7 +766,8 @@ impl Panel {
         }
         if self.action.0 != s.busy {
             let next = action_button(doc, s.busy, t);
-            let _ = self.action.1.replace_with_with_node_1(&next);
+            let _ = self.action.1.before_with_node_1(&next);
+            self.action.1.remove();
             self.action = (s.busy, next);
         }
         self.attach.render(doc, s);
