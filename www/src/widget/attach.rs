@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlElement, Node};
 
-use super::{add, attr, closest, create, set, set_value, text, toggle_attr, Ui};
+use super::{add, attr, call, closest, create, set, set_value, text, toggle_attr, Ui};
 use crate::json;
 use crate::state::attach::{self, words};
 use crate::state::State;
@@ -75,10 +75,8 @@ pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: 
 
 /// The `files` of a paste's `clipboardData` or a drop's `dataTransfer`, when it carries any.
 fn carried(e: &Event, field: &str) -> Option<JsValue> {
-    let transfer = js_sys::Reflect::get(e, &field.into()).ok().filter(|t| t.is_object())?;
-    let files = js_sys::Reflect::get(&transfer, &"files".into()).ok()?;
-    let n = js_sys::Reflect::get(&files, &"length".into()).ok()?.as_f64()?;
-    (n > 0.0).then_some(files)
+    let files = json::get(&json::get(e, field), "files");
+    (json::number(&files, "length")? > 0.0).then_some(files)
 }
 
 impl Ui {
@@ -88,7 +86,9 @@ impl Ui {
             if let Some(p) = self.panel.borrow().as_ref() {
                 // After this listener returns: the picker's own click bubbles to the same listener.
                 let input = p.attach.input.clone();
-                wasm_bindgen_futures::spawn_local(async move { input.click() });
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = call(&input, "click", &JsValue::UNDEFINED);
+                });
             }
         } else {
             // Its preview's place among the draft's previews.

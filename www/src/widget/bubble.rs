@@ -146,7 +146,7 @@ impl Bubble {
 /// Puts `el` in the top layer (see the module doc); without the Popover API it stays a fixed element.
 fn float(el: &HtmlElement) {
     attr(el, "popover", "manual");
-    if el.show_popover().is_err() {
+    if super::call(el, "showPopover", &JsValue::UNDEFINED).is_err() {
         let _ = el.remove_attribute("popover");
     }
 }

@@ -55,6 +55,6 @@ pub(super) fn forward(chat: &Chat, target: EventTarget) {
 fn dispatch(target: &EventTarget, name: &str, detail: &JsValue) {
     let init = Obj::new().set("bubbles", true).set("composed", true).set("detail", detail).build();
     if let Ok(ev) = CustomEvent::new_with_event_init_dict(&["edgechat:", name].concat(), init.unchecked_ref()) {
-        let _ = target.dispatch_event(&ev);
+        let _ = super::call(target, "dispatchEvent", &ev);
     }
 }

@@ -329,7 +329,7 @@ impl Ui {
             *self.panel.borrow_mut() = Some(panel);
             self.render(&self.chat.state());
             if let Some(p) = self.panel.borrow().as_ref().filter(|_| focus) {
-                let _ = p.input.focus();
+                let _ = call(&p.input, "focus", &JsValue::UNDEFINED);
             }
         } else if !open {
             if let Some(p) = self.panel.borrow_mut().take() {
@@ -338,7 +338,7 @@ impl Ui {
             if let Some(b) = &self.bubble {
                 b.toggled(&self.doc, None);
                 if focus {
-                    let _ = b.launcher.focus();
+                    let _ = call(&b.launcher, "focus", &JsValue::UNDEFINED);
                 }
             }
         }
@@ -509,10 +509,22 @@ fn text(doc: &Document, parent: &Node, tag: &str, class: &str, content: &str) ->
     e
 }
 
+/// Sets or removes a boolean attribute (`disabled`, `hidden`) through its reflecting property.
 fn toggle_attr(e: &Element, name: &str, on: bool) {
-    if e.has_attribute(name) != on {
-        let _ = if on { e.set_attribute(name, "") } else { e.remove_attribute(name) };
+    if json::flag(e, name) != on {
+        let _ = js_sys::Reflect::set(e, &name.into(), &on.into());
     }
+}
+
+/// Calls the method `name` of `this` with `arg` (through Reflect: one import for all the methods called so, instead
+/// of one per web-sys method).
+fn call(this: &JsValue, name: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
+    json::get(this, name).unchecked_ref::<js_sys::Function>().call1(this, arg)
+}
+
+/// Appends the text `s` to `parent`.
+fn append_text(doc: &Document, parent: &Node, s: &str) {
+    let _ = parent.append_child(&doc.create_text_node(s));
 }
 
 /// The open panel: header, notices, the log and the composer.
@@ -790,7 +802,7 @@ impl Panel {
         }
         if self.focus_seen != s.focus_input {
             self.focus_seen = s.focus_input;
-            let _ = self.input.focus();
+            let _ = call(&self.input, "focus", &JsValue::UNDEFINED);
         }
     }
 }

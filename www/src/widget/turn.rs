@@ -6,7 +6,7 @@ use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
 use super::strings::{error_label, fill, num};
-use super::{add, attr, button, create, set, text, Strings, S};
+use super::{add, append_text, attr, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
 use crate::state::{Status, Turn};
@@ -113,7 +113,7 @@ impl TurnDom {
             let _ = md.before_with_node_1(&details);
             (details, node, 0)
         });
-        let _ = node.append_data(&reasoning[*len..]);
+        let _ = super::call(node, "appendData", &reasoning[*len..].into());
         *len = reasoning.len();
     }
 
@@ -123,7 +123,7 @@ impl TurnDom {
         if streaming && look.empty && t.tool_calls.is_empty() {
             let p = add(doc, frag, "p", "ec-thinking");
             attr(&add(doc, &p, "span", "ec-dots"), "aria-hidden", "true");
-            let _ = p.append_with_str_1(s.get(S::Thinking));
+            append_text(doc, &p, s.get(S::Thinking));
             self.parts.push(p);
         }
         if !t.tool_calls.is_empty() {
@@ -141,7 +141,7 @@ impl TurnDom {
             let d = add(doc, frag, "div", "ec-error");
             set(&d, &[("role", "alert"), ("data-kind", e.kind.as_str())]);
             text(doc, &d, "strong", "", &error_label(e, s));
-            let _ = d.append_with_str_1(" ");
+            append_text(doc, &d, " ");
             text(doc, &d, "span", "", &e.message);
             if look.retry {
                 button(doc, &d, "ec-btn ec-retry", s.get(S::Retry));
@@ -173,7 +173,7 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>
     for c in &t.tool_calls {
         let li = add(doc, &list, "li", "ec-call");
         text(doc, &li, "code", "ec-call-name", &c.name);
-        let _ = li.append_with_str_1(" ");
+        append_text(doc, &li, " ");
         text(doc, &li, "code", "ec-call-args", &c.arguments);
         let state = match t.result_of(&c.id) {
             Some(r) => {
