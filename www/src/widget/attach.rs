@@ -30,7 +30,7 @@ impl AttachDom {
         button.set_text_content(Some("+"));
         let input: HtmlElement = create(doc, "input", "ec-file-input").unchecked_into();
         set(&input, &[("type", "file"), ("multiple", ""), ("hidden", ""), ("tabindex", "-1")]);
-        let _ = before.before_with_node_1(&button);
+        super::before(before, &button);
         let _ = form.append_child(&input);
         Self { button, input, list, shown: (Vec::new(), String::new()) }
     }

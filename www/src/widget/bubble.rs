@@ -89,7 +89,9 @@ impl Bubble {
         let Some(cb) = cb.as_ref() else { return };
         for event in ["resize", "scroll"] {
             let _ = match (panel, &vv) {
-                (Some(_), Some(vv)) => vv.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref()),
+                (Some(_), Some(vv)) => {
+                    vv.add_event_listener_with_callback_and_bool(event, cb.as_ref().unchecked_ref(), false)
+                }
                 (None, Some(vv)) => vv.remove_event_listener_with_callback(event, cb.as_ref().unchecked_ref()),
                 _ => Ok(()),
             };

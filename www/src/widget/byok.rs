@@ -61,7 +61,7 @@ pub(super) fn on_click(ui: &Ui, class: &str) -> bool {
         return false;
     }
     let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return true };
-    let field = |c: &str| p.query_selector(c).ok().flatten();
+    let field = |c: &str| super::find(&p, "querySelector", c);
     let read = |c: &str| field(c).map(|e| value(&e)).unwrap_or_default();
     let kind = field(".ec-byok-provider").map(|e| value(&e));
     let kind: ProviderKind = kind.and_then(|k| k.parse().ok()).unwrap_or(ProviderKind::OpenAiChat);

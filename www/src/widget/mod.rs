@@ -240,7 +240,7 @@ impl Drop for Widget {
         ui.chat.on_event(None);
         ui.chat.detach();
         if let (Some(id), Some(w)) = (ui.frame.take(), web_sys::window()) {
-            let _ = w.cancel_animation_frame(id);
+            let _ = call(&w, "cancelAnimationFrame", &id.into());
         }
         if let Some(b) = &ui.bubble {
             b.toggled(&ui.doc, None);
@@ -273,7 +273,7 @@ impl Ui {
             let window = web_sys::window();
             let cb = self.on_frame.borrow();
             if let (Some(w), Some(cb)) = (window, cb.as_ref()) {
-                self.frame.set(w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
+                self.frame.set(call(&w, "requestAnimationFrame", cb.as_ref()).ok().and_then(|id| id.as_f64()).map(|id| id as i32));
             }
         }
     }
@@ -291,7 +291,7 @@ impl Ui {
     /// Only the direction counts, not the distance to the end: by the time the event of the frame's own scroll
     /// arrives, more of the answer may have been added below.
     fn on_scroll(&self, e: &Event) {
-        let Some(log) = e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| class(t) == "ec-log") else {
+        let Some(log) = e.target().filter(|t| json::string(t, "className").as_deref() == Some("ec-log")) else {
             return;
         };
         let top = int(&log, "scrollTop");
@@ -435,7 +435,7 @@ fn callback(me: &Weak<Ui>, handler: fn(&Ui, &Event)) -> Listener {
 
 /// The element the event's target is in (or is) that matches `selector`.
 fn closest(e: &Event, selector: &str) -> Option<Element> {
-    e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
+    find(e.target()?.as_ref(), "closest", selector)
 }
 
 /// The element's `class` attribute.
@@ -459,7 +459,7 @@ fn set_value(e: &JsValue, v: &str) {
 }
 
 fn copy_code(button: &Element, copied: &str) {
-    let code = button.closest(".ec-code").ok().flatten().and_then(|c| c.query_selector("code").ok().flatten());
+    let code = find(button, "closest", ".ec-code").and_then(|c| find(&c, "querySelector", "code"));
     let text = code.and_then(|c| json::string(&c, "textContent")).unwrap_or_default();
     // `navigator.clipboard.writeText` through Reflect: fewer imports than web-sys's three.
     let clipboard = web_sys::window().map(|w| json::get(&json::get(&w, "navigator"), "clipboard"));
@@ -520,6 +520,16 @@ fn toggle_attr(e: &Element, name: &str, on: bool) {
 /// of one per web-sys method).
 fn call(this: &JsValue, name: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
     json::get(this, name).unchecked_ref::<js_sys::Function>().call1(this, arg)
+}
+
+/// The element `this.closest(selector)` or `this.querySelector(selector)` (`method`) finds.
+fn find(this: &JsValue, method: &str, selector: &str) -> Option<Element> {
+    call(this, method, &selector.into()).ok().filter(JsValue::is_object).map(JsCast::unchecked_into)
+}
+
+/// Puts `node` just before `e`.
+fn before(e: &Element, node: &Node) {
+    let _ = call(e, "before", node);
 }
 
 /// Appends the text `s` to `parent`.
@@ -681,7 +691,7 @@ impl Panel {
                 let o = text(doc, &select, "option", "", if m.label.is_empty() { &m.alias } else { &m.label });
                 attr(&o, "value", &m.alias);
             }
-            let _ = self.tools.before_with_node_1(&label);
+            before(&self.tools, &label);
             self.picker = Some((models.to_vec(), label, select));
         }
         if let Some((.., select)) = &self.picker {
@@ -766,7 +776,7 @@ impl Panel {
             if let Some(i) = at {
                 let e = text(doc, &self.log, "p", "ec-summarized", strings.get(S::Summarized));
                 attr(&e, "role", "note");
-                let _ = self.turns[i].root.before_with_node_1(&e);
+                before(&self.turns[i].root, &e);
                 self.summarized = Some((i, e));
             }
         }
@@ -778,7 +788,7 @@ impl Panel {
         }
         if self.action.0 != s.busy {
             let next = action_button(doc, s.busy, t);
-            let _ = self.action.1.before_with_node_1(&next);
+            before(&self.action.1, &next);
             self.action.1.remove();
             self.action = (s.busy, next);
         }

@@ -110,7 +110,7 @@ impl TurnDom {
             let body = add(doc, &details, "div", "ec-reasoning-text");
             let node = doc.create_text_node("");
             let _ = body.append_child(&node);
-            let _ = md.before_with_node_1(&details);
+            super::before(md, &details);
             (details, node, 0)
         });
         let _ = super::call(node, "appendData", &reasoning[*len..].into());
