@@ -717,25 +717,25 @@ impl Panel {
             return;
         }
         self.notices.1.drain(..).for_each(|n| n.remove());
-        let frag = doc.create_document_fragment();
+        // Each notice goes just above the log.
+        let mut note = |class: &str, words: &str, role: &str| {
+            let p = create(doc, "p", class);
+            p.set_text_content(Some(words));
+            attr(&p, "role", role);
+            before(&self.log, &p);
+            self.notices.1.push(p.clone());
+            p
+        };
         if want.simulated {
-            let p = text(doc, &frag, "p", "ec-note ec-simulated", t.get(S::Simulated));
-            attr(&p, "role", "note");
-            self.notices.1.push(p);
+            note("ec-note ec-simulated", t.get(S::Simulated), "note");
         }
         if let Some(b) = &want.byok {
-            let p = text(doc, &frag, "p", "ec-note ec-warn", b);
-            attr(&p, "role", "note");
-            self.notices.1.push(p);
+            note("ec-note ec-warn", b, "note");
         }
         if let Some(e) = &want.config_error {
-            let note = [t.get(S::SettingsError), " ", &error_label(e, t), " (", &e.message, "). "].concat();
-            let p = text(doc, &frag, "p", "ec-note ec-error-note", &note);
-            attr(&p, "role", "alert");
-            button(doc, &p, "ec-btn ec-reload", t.get(S::Retry));
-            self.notices.1.push(p);
+            let words = [t.get(S::SettingsError), " ", &error_label(e, t), " (", &e.message, "). "].concat();
+            button(doc, &note("ec-note ec-error-note", &words, "alert"), "ec-btn ec-reload", t.get(S::Retry));
         }
-        let _ = self.section.insert_before(&frag, Some(&self.log));
         self.notices.0 = want;
     }
 

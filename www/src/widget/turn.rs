@@ -81,15 +81,15 @@ impl TurnDom {
         }
         self.error = t.error.clone();
         self.parts.drain(..).for_each(|p| p.remove());
-        let frag = doc.create_document_fragment();
+        // The parts are the turn's last children.
+        let root = self.root.clone();
         if self.md.is_none() {
             if look.edit {
-                self.parts.push(button(doc, &frag, "ec-btn ec-link ec-edit", strings.get(S::Edit)));
+                self.parts.push(button(doc, &root, "ec-btn ec-link ec-edit", strings.get(S::Edit)));
             }
         } else {
-            self.assistant_parts(doc, &frag, &look, t, strings);
+            self.assistant_parts(doc, &root, &look, t, strings);
         }
-        let _ = self.root.append_child(&frag);
         self.look = Some(look);
     }
 
