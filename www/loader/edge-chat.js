@@ -92,22 +92,18 @@ class EdgeChat extends HTMLElement {
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
-        this._widget = m.mount_edge_chat(
-          host,
-          attr('endpoint'),
-          attr('site-key'),
-          attr('title'),
-          attr('mode', 'inline'),
-          this,
-          attr('token-url') || undefined,
-          {
-            greeting: this.greeting || undefined,
-            suggestions: this.suggestions,
-            strings: this.strings,
-            tools: this.tools,
-            toolTimeout: this.toolTimeout,
-          },
-        );
+        this._widget = m.mount_edge_chat(host, this, {
+          endpoint: attr('endpoint'),
+          siteKey: attr('site-key'),
+          title: attr('title'),
+          mode: attr('mode', 'inline'),
+          tokenUrl: attr('token-url'),
+          greeting: this.greeting || undefined,
+          suggestions: this.suggestions,
+          strings: this.strings,
+          tools: this.tools,
+          toolTimeout: this.toolTimeout,
+        });
         if (this._openAsked !== undefined) this._widget.act(2, this._openAsked);
         for (const text of this._queued.splice(0)) this._widget.act(0, text);
       })

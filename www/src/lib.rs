@@ -77,27 +77,19 @@ fn tools_from_js(v: &JsValue) -> Vec<state::Tool> {
 
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
 /// request the widget reads `element.sessionToken` (the element's property, which falls back to its
-/// `session-token` attribute); without one it fetches tokens from `token_url`, if given. `extra` carries the rest
-/// of the element's settings: `{greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The
-/// widget's events are dispatched on `element`.
+/// `session-token` attribute); without one it fetches tokens from `tokenUrl`, if given. the element's
+/// settings in `extra` (one object: each string argument would cost glue): `{endpoint, siteKey, title, mode, tokenUrl,
+/// greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The widget's events are dispatched on
+/// `element`.
 #[cfg(feature = "embed")]
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn mount_edge_chat(
-    container: web_sys::HtmlElement,
-    endpoint: String,
-    site_key: String,
-    title: String,
-    mode: String,
-    element: web_sys::Element,
-    token_url: Option<String>,
-    extra: JsValue,
-) -> Mounted {
+pub fn mount_edge_chat(container: web_sys::Element, element: web_sys::Element, extra: JsValue) -> Mounted {
+    let text = |k: &str| json::string(&extra, k).unwrap_or_default();
     let options = Options {
-        endpoint,
-        site_key: Some(site_key),
-        title,
-        mode: Mode::parse(&mode),
+        endpoint: text("endpoint"),
+        site_key: Some(text("siteKey")),
+        title: text("title"),
+        mode: Mode::parse(&text("mode")),
         greeting: json::string(&extra, "greeting"),
         suggestions: json::array(&extra, "suggestions").iter().filter_map(|q| q.as_string()).collect(),
         strings: Strings::from_js(&json::get(&extra, "strings")),
@@ -105,6 +97,7 @@ pub fn mount_edge_chat(
         tool_timeout_ms: json::uint(&extra, "toolTimeout").map(|n| n.min(u64::from(u32::MAX)) as u32),
         ..Options::default()
     };
+    let token_url = json::string(&extra, "tokenUrl").filter(|u| !u.is_empty());
     let session = session::Session::new(element.clone().into(), token_url);
     Mounted { widget: Widget::mount_with(&container, options, session, &element) }
 }
