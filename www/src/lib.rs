@@ -77,10 +77,10 @@ fn tools_from_js(v: &JsValue) -> Vec<state::Tool> {
 
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
 /// request the widget reads `element.sessionToken` (the element's property, which falls back to its
-/// `session-token` attribute); without one it fetches tokens from `tokenUrl`, if given. the element's
-/// settings in `extra` (one object: each string argument would cost glue): `{endpoint, siteKey, title, mode, tokenUrl,
-/// greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The widget's events are dispatched on
-/// `element`.
+/// `session-token` attribute); without one it fetches tokens from `tokenUrl`, if given. `extra` carries the
+/// element's settings as one object (each string argument would cost glue): `{endpoint, siteKey, title, mode,
+/// tokenUrl, greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The widget's events are
+/// dispatched on `element`.
 #[cfg(feature = "embed")]
 #[wasm_bindgen]
 pub fn mount_edge_chat(container: web_sys::Element, element: web_sys::Element, extra: JsValue) -> Mounted {
