@@ -116,7 +116,7 @@ impl Ui {
     /// A paste with files (text pastes go on as usual).
     pub(super) fn on_paste(&self, e: &Event) {
         if let Some(files) = carried(e, "clipboardData").filter(|_| self.chat.state().accepts() != (false, false)) {
-            e.prevent_default();
+            super::prevent(e);
             self.chat.attach(files);
         }
     }
@@ -126,7 +126,7 @@ impl Ui {
         if self.chat.state().accepts() == (false, false) {
             return;
         }
-        e.prevent_default();
+        super::prevent(e);
         if json::string(e, "type").as_deref() == Some("drop") {
             if let Some(files) = carried(e, "dataTransfer") {
                 self.chat.attach(files);

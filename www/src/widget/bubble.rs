@@ -66,7 +66,7 @@ impl Bubble {
     fn paint(&self, open: bool) {
         let l = &self.launcher;
         let dot = if self.unread.get() { r#"<span class="ec-unread"></span>"# } else { "" };
-        l.set_inner_html(&[if open { ICON_CLOSE } else { ICON_CHAT }, dot].concat());
+        super::set_html(l, &[if open { ICON_CLOSE } else { ICON_CHAT }, dot].concat());
         let label = if self.unread.get() { [&self.title, " ", &self.new_answer].concat() } else { self.title.clone() };
         set(l, &[("aria-label", &label), ("aria-expanded", if open { "true" } else { "false" })]);
     }
@@ -111,19 +111,19 @@ impl Bubble {
     /// Where the panel takes the whole window the page behind it stops scrolling.
     pub(super) fn fit(&self, panel: &Element) {
         let Some(doc) = panel.owner_document() else { return };
-        let html = doc.document_element();
+        let html = crate::json::get(&doc, "documentElement");
         let num = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).ok().and_then(|v| v.as_f64());
         let vv = visual_viewport().map(JsValue::from).unwrap_or_default();
-        match (num(&vv, "height"), num(&vv, "offsetTop"), num(&vv, "scale"), &html) {
-            (Some(h), Some(top), Some(scale), Some(html)) if (scale - 1.0).abs() < 0.01 => {
-                let kb = f64::from(html.client_height()) - top - h;
+        match (num(&vv, "height"), num(&vv, "offsetTop"), num(&vv, "scale"), num(&html, "clientHeight")) {
+            (Some(h), Some(top), Some(scale), Some(client)) if (scale - 1.0).abs() < 0.01 => {
+                let kb = client - top - h;
                 // Whole pixels (`as` saturates: a negative value is 0).
                 let px = |v: f64| crate::widget::strings::num((v + 0.5) as u64);
                 let style = ["--_vt:", &px(top), "px;--_kb:", &px(kb), "px"].concat();
-                attr(&panel, "style", &style);
+                attr(panel, "style", &style);
             }
             _ => {
-                let _ = panel.remove_attribute("style");
+                let _ = super::call(panel, "removeAttribute", &"style".into());
             }
         }
         let width = web_sys::window().and_then(|w| crate::json::number(&w, "innerWidth"));
@@ -133,7 +133,10 @@ impl Bubble {
     /// Stops (`on`) or lets again the page scroll behind the panel, with `overflow: hidden` on `<html>` (restoring
     /// whatever inline value the page had).
     fn lock(&self, doc: &Document, on: bool) {
-        let Some(style) = doc.document_element().and_then(|h| Reflect::get(&h, &"style".into()).ok()) else { return };
+        let style = crate::json::get(&crate::json::get(doc, "documentElement"), "style");
+        if !style.is_object() {
+            return;
+        }
         let key = JsValue::from_str("overflow");
         let mut saved = self.locked.borrow_mut();
         if on && saved.is_none() {
@@ -149,7 +152,7 @@ impl Bubble {
 fn float(el: &HtmlElement) {
     attr(el, "popover", "manual");
     if super::call(el, "showPopover", &JsValue::UNDEFINED).is_err() {
-        let _ = el.remove_attribute("popover");
+        let _ = super::call(el, "removeAttribute", &"popover".into());
     }
 }
 

@@ -291,9 +291,10 @@ impl Ui {
     /// Only the direction counts, not the distance to the end: by the time the event of the frame's own scroll
     /// arrives, more of the answer may have been added below.
     fn on_scroll(&self, e: &Event) {
-        let Some(log) = e.target().filter(|t| json::string(t, "className").as_deref() == Some("ec-log")) else {
+        let log = json::get(e, "target");
+        if class(&log) != "ec-log" {
             return;
-        };
+        }
         let top = int(&log, "scrollTop");
         let at_end = int(&log, "scrollHeight") - top - int(&log, "clientHeight") <= 32;
         if top < self.last_top.get() {
@@ -397,7 +398,7 @@ impl Ui {
             && !json::flag(e, "isComposing")
             && closest(e, ".ec-input").is_some()
         {
-            e.prevent_default();
+            prevent(e);
             self.ask(Chat::send_draft);
         }
     }
@@ -418,7 +419,7 @@ impl Ui {
     }
 
     fn on_submit(&self, e: &Event) {
-        e.prevent_default();
+        prevent(e);
         self.ask(Chat::send_draft);
     }
 }
@@ -435,12 +436,17 @@ fn callback(me: &Weak<Ui>, handler: fn(&Ui, &Event)) -> Listener {
 
 /// The element the event's target is in (or is) that matches `selector`.
 fn closest(e: &Event, selector: &str) -> Option<Element> {
-    find(e.target()?.as_ref(), "closest", selector)
+    find(&json::get(e, "target"), "closest", selector)
 }
 
-/// The element's `class` attribute.
-fn class(e: &Element) -> String {
-    e.get_attribute("class").unwrap_or_default()
+/// The element's `class` attribute (`className`: the widget's elements are all HTML ones).
+fn class(e: &JsValue) -> String {
+    json::string(e, "className").unwrap_or_default()
+}
+
+/// `e.preventDefault()`.
+fn prevent(e: &Event) {
+    let _ = call(e, "preventDefault", &JsValue::UNDEFINED);
 }
 
 /// A whole-number property of `e` (`scrollTop`...), truncated as web-sys's `i32` getters do.
@@ -527,6 +533,11 @@ fn find(this: &JsValue, method: &str, selector: &str) -> Option<Element> {
     call(this, method, &selector.into()).ok().filter(JsValue::is_object).map(JsCast::unchecked_into)
 }
 
+/// Sets `innerHTML` (the widget's own constant markup only).
+fn set_html(e: &Element, html: &str) {
+    let _ = js_sys::Reflect::set(e, &"innerHTML".into(), &html.into());
+}
+
 /// Puts `node` just before `e`.
 fn before(e: &Element, node: &Node) {
     let _ = call(e, "before", node);
@@ -593,7 +604,7 @@ impl Panel {
         if closable {
             let close = add(doc, &header, "button", "ec-btn ec-close");
             set(&close, &[("type", "button"), ("aria-label", t.get(S::Close))]);
-            close.set_inner_html(bubble::ICON_CLOSE);
+            set_html(&close, bubble::ICON_CLOSE);
         }
         let tools = add(doc, &header, "div", "ec-tools");
         let new_chat = button(doc, &tools, "ec-btn ec-new", t.get(S::NewChat));
