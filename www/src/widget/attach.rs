@@ -6,9 +6,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Event, HtmlElement, Node};
 
-use super::{add, attr, call, closest, create, set, set_value, text, toggle_attr, Ui};
+use super::{add, attr, call, closest, create, set, set_value, text, toggle_attr, Strings, Ui, S};
 use crate::json;
-use crate::state::attach::{self, words};
+use crate::state::attach;
 use crate::state::State;
 
 /// The composer's attach button, file picker and previews.
@@ -22,11 +22,14 @@ pub(super) struct AttachDom {
 
 impl AttachDom {
     /// Builds the previews at the start of `form` and the button before `before`.
-    pub(super) fn build(doc: &Document, form: &Element, before: &Element) -> Self {
+    pub(super) fn build(doc: &Document, form: &Element, before: &Element, t: &Strings) -> Self {
         let list = create(doc, "div", "ec-files");
         let _ = form.insert_before(&list, Some(json::get(form, "firstChild").unchecked_ref()));
         let button = create(doc, "button", "ec-btn ec-attach");
-        set(&button, &[("type", "button"), ("aria-label", words::ATTACH), ("title", words::ATTACH), ("hidden", "")]);
+        set(
+            &button,
+            &[("type", "button"), ("aria-label", t.get(S::Attach)), ("title", t.get(S::Attach)), ("hidden", "")],
+        );
         button.set_text_content(Some("+"));
         let input: HtmlElement = create(doc, "input", "ec-file-input").unchecked_into();
         set(&input, &[("type", "file"), ("multiple", ""), ("hidden", ""), ("tabindex", "-1")]);
@@ -35,7 +38,7 @@ impl AttachDom {
         Self { button, input, list, shown: (Vec::new(), String::new()) }
     }
 
-    pub(super) fn render(&mut self, doc: &Document, s: &State) {
+    pub(super) fn render(&mut self, doc: &Document, s: &State, t: &Strings) {
         let accept = s.accept_types();
         if self.shown.1 != accept {
             toggle_attr(&self.button, "hidden", accept.is_empty());
@@ -44,14 +47,14 @@ impl AttachDom {
         }
         if self.shown.0 != s.files {
             self.list.set_text_content(None);
-            files(doc, &self.list, &s.files, true);
+            files(doc, &self.list, &s.files, true, t);
             self.shown.0 = s.files.clone();
         }
     }
 }
 
 /// Previews of `list` inside `parent`; `removable` adds a remove button to each (the draft's).
-pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: bool) {
+pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: bool, t: &Strings) {
     for f in list {
         let name = attach::name(f);
         let item = add(doc, parent, "span", "ec-file");
@@ -61,12 +64,12 @@ pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: 
                 text(doc, &item, "span", "ec-file-name", &name);
             }
             None => {
-                text(doc, &item, "span", "ec-file-name", &[&name, " (", words::NOT_KEPT, ")"].concat());
+                text(doc, &item, "span", "ec-file-name", &[&name, " (", t.get(S::NotKept), ")"].concat());
             }
         }
         if removable {
             let b = add(doc, &item, "button", "ec-btn ec-file-remove");
-            let label = [words::REMOVE, " ", &name].concat();
+            let label = [t.get(S::Remove), " ", &name].concat();
             set(&b, &[("type", "button"), ("aria-label", &label), ("title", &label)]);
             b.set_text_content(Some("×"));
         }

@@ -3,7 +3,7 @@
 use edgechat::provider::ProviderKind;
 use web_sys::{Document, Element};
 
-use super::{add, attr, button, set, set_value, text, toggle_attr, value, Ui};
+use super::{add, attr, button, set, set_value, text, toggle_attr, value, Strings, Ui, S};
 use crate::byok::ByokSettings;
 use crate::state::State;
 
@@ -12,23 +12,15 @@ pub(super) struct Dom {
 }
 
 impl Dom {
-    pub(super) fn build(doc: &Document, section: &Element) -> Self {
+    pub(super) fn build(doc: &Document, section: &Element, t: &Strings) -> Self {
         let d = add(doc, section, "details", "ec-byok");
-        text(doc, &d, "summary", "", "Use your own API key");
-        text(
-            doc,
-            &d,
-            "p",
-            "ec-warn",
-            "Your key is sent from this browser straight to the provider and kept only \
-            in this tab (sessionStorage); it never reaches this site's server. Anyone with access to this browser \
-            tab, or script on this page, can read it. Use a key with a low spending limit.",
-        );
-        let field = |label: &str, tag: &str, class: &str| {
-            let l = text(doc, &d, "label", "", &format!("{label} "));
+        text(doc, &d, "summary", "", t.get(S::ByokTitle));
+        text(doc, &d, "p", "ec-warn", t.get(S::ByokWarning));
+        let field = |label: S, tag: &str, class: &str| {
+            let l = text(doc, &d, "label", "", &[t.get(label), " "].concat());
             add(doc, &l, tag, class)
         };
-        let provider = field("Provider", "select", "ec-byok-provider");
+        let provider = field(S::ByokProvider, "select", "ec-byok-provider");
         for (v, l) in [
             ("openai-chat", "OpenAI Chat"),
             ("openai-responses", "OpenAI Responses"),
@@ -37,12 +29,13 @@ impl Dom {
         ] {
             attr(&text(doc, &provider, "option", "", l), "value", v);
         }
-        set(&field("Base URL", "input", "ec-byok-base"), &[("type", "url"), ("placeholder", "default")]);
-        set(&field("Model", "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);
-        set(&field("API key", "input", "ec-byok-key"), &[("type", "password"), ("autocomplete", "off")]);
+        let base = field(S::ByokBaseUrl, "input", "ec-byok-base");
+        set(&base, &[("type", "url"), ("placeholder", t.get(S::ByokBaseUrlHint))]);
+        set(&field(S::ByokModel, "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);
+        set(&field(S::ByokKey, "input", "ec-byok-key"), &[("type", "password"), ("autocomplete", "off")]);
         let row = add(doc, &d, "div", "ec-row");
-        button(doc, &row, "ec-btn ec-byok-use", "Use my key");
-        let forget = button(doc, &row, "ec-btn ec-byok-forget", "Forget key");
+        button(doc, &row, "ec-btn ec-byok-use", t.get(S::ByokUse));
+        let forget = button(doc, &row, "ec-btn ec-byok-forget", t.get(S::ByokForget));
         Self { forget }
     }
 

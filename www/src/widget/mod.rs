@@ -273,7 +273,9 @@ impl Ui {
             let window = web_sys::window();
             let cb = self.on_frame.borrow();
             if let (Some(w), Some(cb)) = (window, cb.as_ref()) {
-                self.frame.set(call(&w, "requestAnimationFrame", cb.as_ref()).ok().and_then(|id| id.as_f64()).map(|id| id as i32));
+                self.frame.set(
+                    call(&w, "requestAnimationFrame", cb.as_ref()).ok().and_then(|id| id.as_f64()).map(|id| id as i32),
+                );
             }
         }
     }
@@ -611,7 +613,7 @@ impl Panel {
         let clear = button(doc, &tools, "ec-btn ec-clear", t.get(S::ClearAll));
         attr(&clear, "title", t.get(S::ClearAllHint));
         #[cfg(feature = "byok")]
-        let byok = byok::Dom::build(doc, &section);
+        let byok = byok::Dom::build(doc, &section, t);
         let log = add(doc, &section, "div", "ec-log");
         let label = t.get(S::Conversation);
         set(&log, &[("role", "log"), ("aria-live", "polite"), ("aria-label", label), ("aria-busy", "false")]);
@@ -620,7 +622,7 @@ impl Panel {
         set(&input, &[("aria-label", t.get(S::Message)), ("rows", "2"), ("placeholder", t.get(S::Placeholder))]);
         let send = action_button(doc, false, t);
         let _ = form.append_child(&send);
-        let attach = attach::AttachDom::build(doc, &form, &send);
+        let attach = attach::AttachDom::build(doc, &form, &send, t);
         Self {
             section,
             tools,
@@ -717,9 +719,10 @@ impl Panel {
         let want = Notices {
             simulated: s.config.as_ref().is_some_and(|c| c.simulated) && !byok,
             #[cfg(feature = "byok")]
-            byok: s.byok.as_ref().map(|b| {
-                format!("Using your own key: messages go directly from this browser to {} ({}).", b.provider, b.model)
-            }),
+            byok: s
+                .byok
+                .as_ref()
+                .map(|b| strings::fill(t.get(S::ByokNote), &[('p', &b.provider.to_string()), ('m', &b.model)])),
             #[cfg(not(feature = "byok"))]
             byok: None,
             config_error: s.config_error.clone(),
@@ -757,7 +760,7 @@ impl Panel {
         let last_user = s.turns.iter().rposition(|t| t.role == Role::User);
         for (i, t) in s.turns.iter().enumerate() {
             if i == self.turns.len() {
-                let d = TurnDom::build(doc, t);
+                let d = TurnDom::build(doc, t, strings);
                 let _ = self.log.append_child(&d.root);
                 self.turns.push(d);
             }
@@ -803,7 +806,7 @@ impl Panel {
             self.action.1.remove();
             self.action = (s.busy, next);
         }
-        self.attach.render(doc, s);
+        self.attach.render(doc, s, t);
         if !s.busy {
             toggle_attr(&self.action.1, "disabled", s.draft.trim().is_empty() && s.files.is_empty());
         }
