@@ -147,6 +147,8 @@ export interface EdgeChatStrings {
   settingsError?: string;
   retry?: string;
   summarized?: string;
+  copy?: string;
+  copyCode?: string;
   copied?: string;
   edit?: string;
   thinking?: string;
@@ -175,6 +177,20 @@ export interface EdgeChatStrings {
   refused?: string;
   signedOut?: string;
   tryAgain?: string;
+  attach?: string;
+  remove?: string;
+  notKept?: string;
+  /** The bring-your-own-key variant's (`byok` attribute) texts. */
+  byokNote?: string;
+  byokTitle?: string;
+  byokWarning?: string;
+  byokProvider?: string;
+  byokBaseUrl?: string;
+  byokBaseUrlHint?: string;
+  byokModel?: string;
+  byokKey?: string;
+  byokUse?: string;
+  byokForget?: string;
 }
 
 /** `edgechat:message`: a message was sent, or an answer (or one step of a tool loop) ended. */

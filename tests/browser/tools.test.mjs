@@ -307,6 +307,8 @@ test('strings: every replaced text shows; a right-to-left element mirrors the la
     placeholder: 'اكتب رسالتك…',
     empty: 'اسأل أي شيء.',
     usage: '{i} دخول · {o} خروج',
+    copy: 'نسخ',
+    copyCode: 'نسخ الشيفرة',
   };
   await load(`?dir=rtl&strings=${encodeURIComponent(JSON.stringify(strings))}`);
   assert.equal(await page.locator('edge-chat .ec-send').innerText(), strings.send);
@@ -331,6 +333,13 @@ test('strings: every replaced text shows; a right-to-left element mirrors the la
   assert.ok(send.x - panel.x < 40, 'Send is at the left end of the composer');
   assert.ok(panel.x + panel.width - (title.x + title.width) < 40, 'the title starts on the right');
   await shot(page, 'rtl');
+  // A code block's Copy button too: the renderer writes English, the widget relabels it (also while it streams).
+  edge.queue({ text: 'Code:\n\n```js\nlet x = 1;\n```\n\nDone.', chunk: 4, delayMs: 5 });
+  await ask('كود؟');
+  await idle(3);
+  const copy = lastAnswer(page).locator('.ec-copy');
+  assert.equal(await copy.innerText(), strings.copy);
+  assert.equal(await copy.getAttribute('aria-label'), strings.copyCode);
 
   // The page's direction is enough (the element inherits it), and the English defaults come back without strings.
   await load('?page-dir=rtl');

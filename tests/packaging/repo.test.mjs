@@ -157,7 +157,10 @@ test('npm package: custom-elements.json and the .d.ts describe the element the l
   // exactly those.
   const host = read('www/src/widget/host.rs');
   const dispatched = [...host.matchAll(/(?:=> \(|^\s+\(?)"([\w-]+)",/gm)].map((m) => `edgechat:${m[1]}`);
-  assert.ok(host.includes('set_composed(true)') && host.includes('set_bubbles(true)'), 'composed, bubbling events');
+  assert.ok(
+    host.includes('.set("composed", true)') && host.includes('.set("bubbles", true)'),
+    'composed, bubbling events',
+  );
   assert.deepEqual(element.events.map((e) => e.name).sort(), [...dispatched].sort());
   assert.deepEqual(dispatched.sort(), ['edgechat:error', 'edgechat:message', 'edgechat:tool-call', 'edgechat:usage']);
   for (const e of dispatched) assert.match(types, new RegExp(`'${e}': CustomEvent<`), `.d.ts declares ${e}`);

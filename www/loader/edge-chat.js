@@ -92,24 +92,20 @@ class EdgeChat extends HTMLElement {
       .then(([m]) => {
         if (this._token !== token || !this.isConnected) return;
         const attr = (name, fallback = '') => this.getAttribute(name) ?? fallback;
-        this._widget = m.mount_edge_chat(
-          host,
-          attr('endpoint'),
-          attr('site-key'),
-          attr('title'),
-          attr('mode', 'inline'),
-          this,
-          attr('token-url') || undefined,
-          {
-            greeting: this.greeting || undefined,
-            suggestions: this.suggestions,
-            strings: this.strings,
-            tools: this.tools,
-            toolTimeout: this.toolTimeout,
-          },
-        );
-        if (this._openAsked !== undefined) this._widget.set_open(this._openAsked);
-        for (const text of this._queued.splice(0)) this._widget.send(text);
+        this._widget = m.mount_edge_chat(host, this, {
+          endpoint: attr('endpoint'),
+          siteKey: attr('site-key'),
+          title: attr('title'),
+          mode: attr('mode', 'inline'),
+          tokenUrl: attr('token-url'),
+          greeting: this.greeting || undefined,
+          suggestions: this.suggestions,
+          strings: this.strings,
+          tools: this.tools,
+          toolTimeout: this.toolTimeout,
+        });
+        if (this._openAsked !== undefined) this._widget.act(2, this._openAsked);
+        for (const text of this._queued.splice(0)) this._widget.act(0, text);
       })
       .catch((err) => {
         host.textContent = `The chat could not load: ${err && err.message ? err.message : err}`;
@@ -120,31 +116,31 @@ class EdgeChat extends HTMLElement {
   // Sends `text` as the user's message (queued until the widget has loaded); false when it was not sent (blank, an
   // answer in progress, too long).
   send(text) {
-    if (this._widget) return this._widget.send(String(text));
+    if (this._widget) return this._widget.act(0, String(text));
     this._queued.push(String(text));
     return true;
   }
 
   // Starts a new, empty conversation.
   clear() {
-    this._widget?.clear();
+    this._widget?.act(1);
   }
 
   // Opens the bubble's panel (mode="bubble"; an inline widget is always open).
   open() {
     this._openAsked = true;
-    this._widget?.set_open(true);
+    this._widget?.act(2, true);
   }
 
   // Closes the bubble's panel.
   close() {
     this._openAsked = false;
-    this._widget?.set_open(false);
+    this._widget?.act(2, false);
   }
 
   disconnectedCallback() {
     this._token = null;
-    this._widget?.unmount();
+    this._widget?.free();
     this._widget = null;
   }
 
@@ -209,7 +205,7 @@ class EdgeChat extends HTMLElement {
   }
   set tools(value) {
     this._tools = Array.isArray(value) ? value : [];
-    this._widget?.set_tools(this._tools);
+    this._widget?.act(3, this._tools);
   }
   // A tool call's time limit in ms when its tool sets no `timeout_ms` (default 30000); re-mounts the widget.
   get toolTimeout() {

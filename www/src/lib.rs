@@ -40,8 +40,8 @@ pub use widget::{Mode, Options, Strings, Widget, S, STRINGS};
 pub const STYLES: &str = include_str!("../style/edgechat.css");
 
 #[cfg(feature = "embed")]
-/// A mounted widget; dropping it (or calling [`Mounted::unmount`]) removes the widget and its listeners. The
-/// element's methods (`send`, `clear`, `open`, `close`) and its `tools` property call these.
+/// A mounted widget; dropping it (`free()` from JavaScript) removes the widget and its listeners. The element's
+/// methods (`send`, `clear`, `open`, `close`) and its `tools` property call [`Mounted::act`].
 #[wasm_bindgen]
 pub struct Mounted {
     widget: Widget,
@@ -50,27 +50,19 @@ pub struct Mounted {
 #[cfg(feature = "embed")]
 #[wasm_bindgen]
 impl Mounted {
-    /// Removes the widget.
-    pub fn unmount(self) {}
-
-    /// Sends `text` as the user's message; `false` when it was not sent.
-    pub fn send(&self, text: &str) -> bool {
-        self.widget.send(text)
-    }
-
-    /// Starts a new conversation.
-    pub fn clear(&self) {
-        self.widget.clear();
-    }
-
-    /// Opens or closes the bubble's panel.
-    pub fn set_open(&self, open: bool) {
-        self.widget.set_open(open);
-    }
-
-    /// Replaces the client tools (`[{name, description, parameters, run, confirm?, timeout_ms?}]`).
-    pub fn set_tools(&self, tools: JsValue) {
-        self.widget.set_tools(tools_from_js(&tools));
+    /// One export for every call (each export costs glue): `op` 0 sends the string `arg` as the user's message
+    /// (`false` when it was not sent), 1 starts a new conversation, 2 opens (`arg` true) or closes the bubble's
+    /// panel, 3 replaces the client tools (`arg`: `[{name, description, parameters, run, confirm?, timeout_ms?}]`).
+    pub fn act(&self, op: u32, arg: JsValue) -> bool {
+        let w = &self.widget;
+        match op {
+            0 => return w.send(&arg.as_string().unwrap_or_default()),
+            1 => w.clear(),
+            2 => w.set_open(arg.is_truthy()),
+            3 => w.set_tools(tools_from_js(&arg)),
+            _ => return false,
+        }
+        true
     }
 }
 
@@ -85,27 +77,19 @@ fn tools_from_js(v: &JsValue) -> Vec<state::Tool> {
 
 /// Mounts the widget into `container` (the custom element passes a div inside its shadow root). Before each
 /// request the widget reads `element.sessionToken` (the element's property, which falls back to its
-/// `session-token` attribute); without one it fetches tokens from `token_url`, if given. `extra` carries the rest
-/// of the element's settings: `{greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The
-/// widget's events are dispatched on `element`.
+/// `session-token` attribute); without one it fetches tokens from `tokenUrl`, if given. `extra` carries the
+/// element's settings as one object (each string argument would cost glue): `{endpoint, siteKey, title, mode,
+/// tokenUrl, greeting, suggestions: [..], strings: {..}, tools: [..], toolTimeout}`. The widget's events are
+/// dispatched on `element`.
 #[cfg(feature = "embed")]
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn mount_edge_chat(
-    container: web_sys::HtmlElement,
-    endpoint: String,
-    site_key: String,
-    title: String,
-    mode: String,
-    element: web_sys::Element,
-    token_url: Option<String>,
-    extra: JsValue,
-) -> Mounted {
+pub fn mount_edge_chat(container: web_sys::Element, element: web_sys::Element, extra: JsValue) -> Mounted {
+    let text = |k: &str| json::string(&extra, k).unwrap_or_default();
     let options = Options {
-        endpoint,
-        site_key: Some(site_key),
-        title,
-        mode: Mode::parse(&mode),
+        endpoint: text("endpoint"),
+        site_key: Some(text("siteKey")),
+        title: text("title"),
+        mode: Mode::parse(&text("mode")),
         greeting: json::string(&extra, "greeting"),
         suggestions: json::array(&extra, "suggestions").iter().filter_map(|q| q.as_string()).collect(),
         strings: Strings::from_js(&json::get(&extra, "strings")),
@@ -113,6 +97,7 @@ pub fn mount_edge_chat(
         tool_timeout_ms: json::uint(&extra, "toolTimeout").map(|n| n.min(u64::from(u32::MAX)) as u32),
         ..Options::default()
     };
+    let token_url = json::string(&extra, "tokenUrl").filter(|u| !u.is_empty());
     let session = session::Session::new(element.clone().into(), token_url);
     Mounted { widget: Widget::mount_with(&container, options, session, &element) }
 }

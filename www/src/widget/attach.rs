@@ -4,16 +4,17 @@
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlInputElement, Node};
+use web_sys::{Document, Element, Event, HtmlElement, Node};
 
-use super::{add, closest, create, set, text, toggle_attr, Ui};
-use crate::state::attach::{self, words};
+use super::{add, attr, call, closest, create, set, set_value, text, toggle_attr, Strings, Ui, S};
+use crate::json;
+use crate::state::attach;
 use crate::state::State;
 
 /// The composer's attach button, file picker and previews.
 pub(super) struct AttachDom {
     button: Element,
-    input: HtmlInputElement,
+    input: HtmlElement,
     list: Element,
     /// The files and the `accept` list last rendered.
     shown: (Vec<JsValue>, String),
@@ -21,36 +22,39 @@ pub(super) struct AttachDom {
 
 impl AttachDom {
     /// Builds the previews at the start of `form` and the button before `before`.
-    pub(super) fn build(doc: &Document, form: &Element, before: &Element) -> Self {
+    pub(super) fn build(doc: &Document, form: &Element, before: &Element, t: &Strings) -> Self {
         let list = create(doc, "div", "ec-files");
-        let _ = form.prepend_with_node_1(&list);
+        let _ = form.insert_before(&list, Some(json::get(form, "firstChild").unchecked_ref()));
         let button = create(doc, "button", "ec-btn ec-attach");
-        set(&button, &[("type", "button"), ("aria-label", words::ATTACH), ("title", words::ATTACH), ("hidden", "")]);
+        set(
+            &button,
+            &[("type", "button"), ("aria-label", t.get(S::Attach)), ("title", t.get(S::Attach)), ("hidden", "")],
+        );
         button.set_text_content(Some("+"));
-        let input: HtmlInputElement = create(doc, "input", "ec-file-input").unchecked_into();
+        let input: HtmlElement = create(doc, "input", "ec-file-input").unchecked_into();
         set(&input, &[("type", "file"), ("multiple", ""), ("hidden", ""), ("tabindex", "-1")]);
-        let _ = before.before_with_node_1(&button);
+        super::before(before, &button);
         let _ = form.append_child(&input);
         Self { button, input, list, shown: (Vec::new(), String::new()) }
     }
 
-    pub(super) fn render(&mut self, doc: &Document, s: &State) {
+    pub(super) fn render(&mut self, doc: &Document, s: &State, t: &Strings) {
         let accept = s.accept_types();
         if self.shown.1 != accept {
             toggle_attr(&self.button, "hidden", accept.is_empty());
-            let _ = self.input.set_attribute("accept", &accept);
+            attr(&self.input, "accept", &accept);
             self.shown.1 = accept;
         }
         if self.shown.0 != s.files {
             self.list.set_text_content(None);
-            files(doc, &self.list, &s.files, true);
+            files(doc, &self.list, &s.files, true, t);
             self.shown.0 = s.files.clone();
         }
     }
 }
 
 /// Previews of `list` inside `parent`; `removable` adds a remove button to each (the draft's).
-pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: bool) {
+pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: bool, t: &Strings) {
     for f in list {
         let name = attach::name(f);
         let item = add(doc, parent, "span", "ec-file");
@@ -60,12 +64,12 @@ pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: 
                 text(doc, &item, "span", "ec-file-name", &name);
             }
             None => {
-                text(doc, &item, "span", "ec-file-name", &format!("{name} ({})", words::NOT_KEPT));
+                text(doc, &item, "span", "ec-file-name", &[&name, " (", t.get(S::NotKept), ")"].concat());
             }
         }
         if removable {
             let b = add(doc, &item, "button", "ec-btn ec-file-remove");
-            let label = format!("{} {name}", words::REMOVE);
+            let label = [t.get(S::Remove), " ", &name].concat();
             set(&b, &[("type", "button"), ("aria-label", &label), ("title", &label)]);
             b.set_text_content(Some("×"));
         }
@@ -74,53 +78,48 @@ pub(super) fn files(doc: &Document, parent: &Node, list: &[JsValue], removable: 
 
 /// The `files` of a paste's `clipboardData` or a drop's `dataTransfer`, when it carries any.
 fn carried(e: &Event, field: &str) -> Option<JsValue> {
-    let transfer = js_sys::Reflect::get(e, &field.into()).ok().filter(|t| t.is_object())?;
-    let files = js_sys::Reflect::get(&transfer, &"files".into()).ok()?;
-    let n = js_sys::Reflect::get(&files, &"length".into()).ok()?.as_f64()?;
-    (n > 0.0).then_some(files)
+    let files = json::get(&json::get(e, field), "files");
+    (json::number(&files, "length")? > 0.0).then_some(files)
 }
 
 impl Ui {
-    /// A click in the composer's attach parts; `true` when it was one.
-    pub(super) fn on_attach_click(&self, button: &Element) -> bool {
-        let class = button.class_list();
-        if class.contains("ec-attach") {
+    /// A click on the attach button or a preview's remove button (its `class`).
+    pub(super) fn on_attach_click(&self, class: &str, button: &Element) {
+        if class == "ec-attach" {
             if let Some(p) = self.panel.borrow().as_ref() {
                 // After this listener returns: the picker's own click bubbles to the same listener.
                 let input = p.attach.input.clone();
-                wasm_bindgen_futures::spawn_local(async move { input.click() });
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = call(&input, "click", &JsValue::UNDEFINED);
+                });
             }
-        } else if class.contains("ec-file-remove") {
+        } else {
             // Its preview's place among the draft's previews.
             let mut i = 0;
-            let mut item = button.parent_element().and_then(|p| p.previous_element_sibling());
-            while let Some(e) = item {
+            let mut item = json::get(&json::get(button, "parentElement"), "previousElementSibling");
+            while item.is_object() {
                 i += 1;
-                item = e.previous_element_sibling();
+                item = json::get(&item, "previousElementSibling");
             }
             self.chat.remove_file(i);
-        } else {
-            return false;
         }
-        true
     }
 
     /// The file picker's choice.
     pub(super) fn on_attach_change(&self, e: &Event) -> bool {
         let Some(input) = closest(e, ".ec-file-input") else { return false };
-        let input: HtmlInputElement = input.unchecked_into();
         if let Ok(files) = js_sys::Reflect::get(&input, &"files".into()) {
             self.chat.attach(files);
         }
         // The same file can be chosen again.
-        input.set_value("");
+        set_value(&input, "");
         true
     }
 
     /// A paste with files (text pastes go on as usual).
     pub(super) fn on_paste(&self, e: &Event) {
         if let Some(files) = carried(e, "clipboardData").filter(|_| self.chat.state().accepts() != (false, false)) {
-            e.prevent_default();
+            super::prevent(e);
             self.chat.attach(files);
         }
     }
@@ -130,8 +129,8 @@ impl Ui {
         if self.chat.state().accepts() == (false, false) {
             return;
         }
-        e.prevent_default();
-        if e.type_() == "drop" {
+        super::prevent(e);
+        if json::string(e, "type").as_deref() == Some("drop") {
             if let Some(files) = carried(e, "dataTransfer") {
                 self.chat.attach(files);
             }

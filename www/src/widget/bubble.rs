@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, EventTarget, HtmlElement};
 
-use super::{add, set};
+use super::{add, attr, set};
 
 /// Below this window width the open panel takes the whole window (the same width as in `edgechat.css`).
 const FULL_WINDOW_MAX_WIDTH: f64 = 480.0;
@@ -41,13 +41,13 @@ pub(super) struct Bubble {
     /// The page's own inline `overflow` on `<html>`, kept while the full-window panel stops the page from scrolling.
     locked: RefCell<Option<JsValue>>,
     /// Fits the open panel to the visual viewport; listens to its `resize` and `scroll` while the panel is open.
-    pub(super) on_viewport: RefCell<Option<Closure<dyn FnMut()>>>,
+    pub(super) on_viewport: RefCell<Option<super::Listener>>,
 }
 
 impl Bubble {
     pub(super) fn build(doc: &Document, root: &Element, title: &str, new_answer: &str) -> Self {
         let launcher: HtmlElement = add(doc, root, "button", "ec-launcher").unchecked_into();
-        let _ = launcher.set_attribute("type", "button");
+        attr(&launcher, "type", "button");
         float(&launcher);
         let b = Self {
             launcher,
@@ -66,8 +66,8 @@ impl Bubble {
     fn paint(&self, open: bool) {
         let l = &self.launcher;
         let dot = if self.unread.get() { r#"<span class="ec-unread"></span>"# } else { "" };
-        l.set_inner_html(&[if open { ICON_CLOSE } else { ICON_CHAT }, dot].concat());
-        let label = if self.unread.get() { format!("{} {}", self.title, self.new_answer) } else { self.title.clone() };
+        super::set_html(l, &[if open { ICON_CLOSE } else { ICON_CHAT }, dot].concat());
+        let label = if self.unread.get() { [&self.title, " ", &self.new_answer].concat() } else { self.title.clone() };
         set(l, &[("aria-label", &label), ("aria-expanded", if open { "true" } else { "false" })]);
     }
 
@@ -89,7 +89,9 @@ impl Bubble {
         let Some(cb) = cb.as_ref() else { return };
         for event in ["resize", "scroll"] {
             let _ = match (panel, &vv) {
-                (Some(_), Some(vv)) => vv.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref()),
+                (Some(_), Some(vv)) => {
+                    vv.add_event_listener_with_callback_and_bool(event, cb.as_ref().unchecked_ref(), false)
+                }
                 (None, Some(vv)) => vv.remove_event_listener_with_callback(event, cb.as_ref().unchecked_ref()),
                 _ => Ok(()),
             };
@@ -109,28 +111,32 @@ impl Bubble {
     /// Where the panel takes the whole window the page behind it stops scrolling.
     pub(super) fn fit(&self, panel: &Element) {
         let Some(doc) = panel.owner_document() else { return };
-        let html = doc.document_element();
+        let html = crate::json::get(&doc, "documentElement");
         let num = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).ok().and_then(|v| v.as_f64());
         let vv = visual_viewport().map(JsValue::from).unwrap_or_default();
-        match (num(&vv, "height"), num(&vv, "offsetTop"), num(&vv, "scale"), &html) {
-            (Some(h), Some(top), Some(scale), Some(html)) if (scale - 1.0).abs() < 0.01 => {
-                let kb = f64::from(html.client_height()) - top - h;
-                // Whole pixels (`as` saturates: a negative value is 0), with the u32 formatting the widget has anyway.
-                let style = format!("--_vt:{}px;--_kb:{}px", (top + 0.5) as u32, (kb + 0.5) as u32);
-                let _ = panel.set_attribute("style", &style);
+        match (num(&vv, "height"), num(&vv, "offsetTop"), num(&vv, "scale"), num(&html, "clientHeight")) {
+            (Some(h), Some(top), Some(scale), Some(client)) if (scale - 1.0).abs() < 0.01 => {
+                let kb = client - top - h;
+                // Whole pixels (`as` saturates: a negative value is 0).
+                let px = |v: f64| crate::widget::strings::num((v + 0.5) as u64);
+                let style = ["--_vt:", &px(top), "px;--_kb:", &px(kb), "px"].concat();
+                attr(panel, "style", &style);
             }
             _ => {
-                let _ = panel.remove_attribute("style");
+                let _ = super::call(panel, "removeAttribute", &"style".into());
             }
         }
-        let width = web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|w| w.as_f64());
+        let width = web_sys::window().and_then(|w| crate::json::number(&w, "innerWidth"));
         self.lock(&doc, width.is_some_and(|w| w <= FULL_WINDOW_MAX_WIDTH));
     }
 
     /// Stops (`on`) or lets again the page scroll behind the panel, with `overflow: hidden` on `<html>` (restoring
     /// whatever inline value the page had).
     fn lock(&self, doc: &Document, on: bool) {
-        let Some(style) = doc.document_element().and_then(|h| Reflect::get(&h, &"style".into()).ok()) else { return };
+        let style = crate::json::get(&crate::json::get(doc, "documentElement"), "style");
+        if !style.is_object() {
+            return;
+        }
         let key = JsValue::from_str("overflow");
         let mut saved = self.locked.borrow_mut();
         if on && saved.is_none() {
@@ -144,9 +150,9 @@ impl Bubble {
 
 /// Puts `el` in the top layer (see the module doc); without the Popover API it stays a fixed element.
 fn float(el: &HtmlElement) {
-    let _ = el.set_attribute("popover", "manual");
-    if el.show_popover().is_err() {
-        let _ = el.remove_attribute("popover");
+    attr(el, "popover", "manual");
+    if super::call(el, "showPopover", &JsValue::UNDEFINED).is_err() {
+        let _ = super::call(el, "removeAttribute", &"popover".into());
     }
 }
 

@@ -1,10 +1,9 @@
 //! The bring-your-own-key form (the `byok` variant).
 
 use edgechat::provider::ProviderKind;
-use wasm_bindgen::JsCast;
-use web_sys::{Document, DomTokenList, Element, HtmlInputElement, HtmlSelectElement};
+use web_sys::{Document, Element};
 
-use super::{add, button, set, text, toggle_attr, Ui};
+use super::{add, attr, button, set, set_value, text, toggle_attr, value, Strings, Ui, S};
 use crate::byok::ByokSettings;
 use crate::state::State;
 
@@ -13,37 +12,30 @@ pub(super) struct Dom {
 }
 
 impl Dom {
-    pub(super) fn build(doc: &Document, section: &Element) -> Self {
+    pub(super) fn build(doc: &Document, section: &Element, t: &Strings) -> Self {
         let d = add(doc, section, "details", "ec-byok");
-        text(doc, &d, "summary", "", "Use your own API key");
-        text(
-            doc,
-            &d,
-            "p",
-            "ec-warn",
-            "Your key is sent from this browser straight to the provider and kept only \
-            in this tab (sessionStorage); it never reaches this site's server. Anyone with access to this browser \
-            tab, or script on this page, can read it. Use a key with a low spending limit.",
-        );
-        let field = |label: &str, tag: &str, class: &str| {
-            let l = text(doc, &d, "label", "", &format!("{label} "));
+        text(doc, &d, "summary", "", t.get(S::ByokTitle));
+        text(doc, &d, "p", "ec-warn", t.get(S::ByokWarning));
+        let field = |label: S, tag: &str, class: &str| {
+            let l = text(doc, &d, "label", "", &[t.get(label), " "].concat());
             add(doc, &l, tag, class)
         };
-        let provider = field("Provider", "select", "ec-byok-provider");
+        let provider = field(S::ByokProvider, "select", "ec-byok-provider");
         for (v, l) in [
             ("openai-chat", "OpenAI Chat"),
             ("openai-responses", "OpenAI Responses"),
             ("anthropic", "Anthropic"),
             ("openai-compatible", "OpenAI-compatible"),
         ] {
-            let _ = text(doc, &provider, "option", "", l).set_attribute("value", v);
+            attr(&text(doc, &provider, "option", "", l), "value", v);
         }
-        set(&field("Base URL", "input", "ec-byok-base"), &[("type", "url"), ("placeholder", "default")]);
-        set(&field("Model", "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);
-        set(&field("API key", "input", "ec-byok-key"), &[("type", "password"), ("autocomplete", "off")]);
+        let base = field(S::ByokBaseUrl, "input", "ec-byok-base");
+        set(&base, &[("type", "url"), ("placeholder", t.get(S::ByokBaseUrlHint))]);
+        set(&field(S::ByokModel, "input", "ec-byok-model"), &[("type", "text"), ("placeholder", "gpt-4o-mini")]);
+        set(&field(S::ByokKey, "input", "ec-byok-key"), &[("type", "password"), ("autocomplete", "off")]);
         let row = add(doc, &d, "div", "ec-row");
-        button(doc, &row, "ec-btn ec-byok-use", "Use my key");
-        let forget = button(doc, &row, "ec-btn ec-byok-forget", "Forget key");
+        button(doc, &row, "ec-btn ec-byok-use", t.get(S::ByokUse));
+        let forget = button(doc, &row, "ec-btn ec-byok-forget", t.get(S::ByokForget));
         Self { forget }
     }
 
@@ -52,30 +44,32 @@ impl Dom {
     }
 }
 
-pub(super) fn on_click(ui: &Ui, class: &DomTokenList) {
-    if class.contains("ec-byok-forget") {
+/// A click on a button of the form (its `class`); `false` when it is none of them.
+pub(super) fn on_click(ui: &Ui, class: &str) -> bool {
+    if class == "ec-byok-forget" {
         ui.chat.set_byok(None);
-        return;
+        return true;
     }
-    if !class.contains("ec-byok-use") {
-        return;
+    if class != "ec-byok-use" {
+        return false;
     }
-    let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return };
-    let field = |c: &str| p.query_selector(c).ok().flatten();
-    let value = |c: &str| field(c).map(|e| e.unchecked_into::<HtmlInputElement>().value()).unwrap_or_default();
-    let kind = field(".ec-byok-provider").map(|e| e.unchecked_into::<HtmlSelectElement>().value());
+    let Some(p) = ui.panel.borrow().as_ref().map(|p| p.section.clone()) else { return true };
+    let field = |c: &str| super::find(&p, "querySelector", c);
+    let read = |c: &str| field(c).map(|e| value(&e)).unwrap_or_default();
+    let kind = field(".ec-byok-provider").map(|e| value(&e));
     let kind: ProviderKind = kind.and_then(|k| k.parse().ok()).unwrap_or(ProviderKind::OpenAiChat);
     let s = ByokSettings {
         provider: kind,
-        base_url: value(".ec-byok-base"),
-        model: value(".ec-byok-model"),
-        api_key: value(".ec-byok-key"),
+        base_url: read(".ec-byok-base"),
+        model: read(".ec-byok-model"),
+        api_key: read(".ec-byok-key"),
     };
     if s.model.trim().is_empty() || s.api_key.trim().is_empty() && kind != ProviderKind::OpenAiCompatible {
-        return;
+        return true;
     }
     if let Some(k) = field(".ec-byok-key") {
-        k.unchecked_into::<HtmlInputElement>().set_value("");
+        set_value(&k, "");
     }
     ui.chat.set_byok(Some(s));
+    true
 }

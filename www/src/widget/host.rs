@@ -11,8 +11,8 @@
 use std::rc::Rc;
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
-use web_sys::{CustomEvent, CustomEventInit, EventTarget};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CustomEvent, EventTarget};
 
 use crate::json::Obj;
 use crate::state::{Chat, ChatEvent};
@@ -53,11 +53,8 @@ pub(super) fn forward(chat: &Chat, target: EventTarget) {
 }
 
 fn dispatch(target: &EventTarget, name: &str, detail: &JsValue) {
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(detail);
-    if let Ok(ev) = CustomEvent::new_with_event_init_dict(&["edgechat:", name].concat(), &init) {
-        let _ = target.dispatch_event(&ev);
+    let init = Obj::new().set("bubbles", true).set("composed", true).set("detail", detail).build();
+    if let Ok(ev) = CustomEvent::new_with_event_init_dict(&["edgechat:", name].concat(), init.unchecked_ref()) {
+        let _ = super::call(target, "dispatchEvent", &ev);
     }
 }

@@ -10,9 +10,10 @@ use std::rc::{Rc, Weak};
 use edgechat::conversation::Role;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent, Node};
+use web_sys::{Document, Element, Event, HtmlElement, Node};
 
 use crate::api::{ChatError, Endpoint, ModelInfo};
+use crate::json;
 use crate::session::Session;
 use crate::state::{Chat, Problem, State, Status, Tool};
 
@@ -91,6 +92,8 @@ struct Ui {
     root: Element,
     /// Bubble mode's launcher and floating panel.
     bubble: Option<Bubble>,
+    /// The root's classes when closed (`ec-open` is added while open).
+    class: &'static str,
     title: String,
     strings: Strings,
     greeting: Option<String>,
@@ -107,9 +110,11 @@ struct Ui {
     last_top: Cell<i32>,
     /// The animation frame that scrolls the log to its bottom, when one is requested.
     frame: Cell<Option<i32>>,
-    on_frame: RefCell<Option<Closure<dyn FnMut()>>>,
+    on_frame: RefCell<Option<Listener>>,
 }
 
+/// Every callback the widget hands the browser (events, the animation frame, the visual viewport's changes) is this
+/// one closure type around a `fn(&Ui, &Event)`: each closure type costs its own glue.
 type Listener = Closure<dyn FnMut(Event)>;
 
 impl Widget {
@@ -130,7 +135,8 @@ impl Widget {
             "" => strings.get(S::Title).to_string(),
             t => t.to_string(),
         };
-        let root = add(&doc, container, "div", if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" });
+        let class = if bubble { "ec-widget ec-bubble-mode" } else { "ec-widget" };
+        let root = add(&doc, container, "div", class);
         let bubble = bubble.then(|| Bubble::build(&doc, &root, &title, strings.get(S::NewAnswer)));
         let site_key = options.site_key.filter(|k| !k.is_empty());
         let chat = Chat::new(Endpoint { base: options.endpoint, site_key, session: Rc::new(session) });
@@ -144,6 +150,7 @@ impl Widget {
             chat: chat.clone(),
             root,
             bubble,
+            class,
             title,
             strings,
             greeting: options.greeting.filter(|g| !g.trim().is_empty()),
@@ -172,19 +179,12 @@ impl Widget {
         ] {
             ui.listen(&me, event, handler);
         }
-        let framed = me.clone();
-        *ui.on_frame.borrow_mut() = Some(Closure::new(move || {
-            if let Some(ui) = framed.upgrade() {
-                ui.scroll_to_end();
-            }
-        }));
+        // The frame's callback gets a timestamp, not an event: neither handler reads its argument.
+        *ui.on_frame.borrow_mut() = Some(callback(&me, |ui, _| ui.scroll_to_end()));
         if let Some(b) = &ui.bubble {
-            let fitted = me.clone();
-            *b.on_viewport.borrow_mut() = Some(Closure::new(move || {
-                if let Some(ui) = fitted.upgrade() {
-                    if let (Some(b), Some(p)) = (&ui.bubble, ui.panel.borrow().as_ref()) {
-                        b.fit(&p.section);
-                    }
+            *b.on_viewport.borrow_mut() = Some(callback(&me, |ui, _| {
+                if let (Some(b), Some(p)) = (&ui.bubble, ui.panel.borrow().as_ref()) {
+                    b.fit(&p.section);
                 }
             }));
         }
@@ -240,7 +240,7 @@ impl Drop for Widget {
         ui.chat.on_event(None);
         ui.chat.detach();
         if let (Some(id), Some(w)) = (ui.frame.take(), web_sys::window()) {
-            let _ = w.cancel_animation_frame(id);
+            let _ = call(&w, "cancelAnimationFrame", &id.into());
         }
         if let Some(b) = &ui.bubble {
             b.toggled(&ui.doc, None);
@@ -253,12 +253,7 @@ impl Drop for Widget {
 
 impl Ui {
     fn listen(&self, me: &Weak<Ui>, event: &str, handler: fn(&Ui, &Event)) {
-        let me = me.clone();
-        let c = Listener::new(move |e: Event| {
-            if let Some(ui) = me.upgrade().filter(|ui| !ui.rendering.get()) {
-                handler(&ui, &e);
-            }
-        });
+        let c = callback(me, handler);
         let capture = event == "scroll";
         let _ = self.root.add_event_listener_with_callback_and_bool(event, c.as_ref().unchecked_ref(), capture);
         self.listeners.borrow_mut().push(c);
@@ -278,7 +273,9 @@ impl Ui {
             let window = web_sys::window();
             let cb = self.on_frame.borrow();
             if let (Some(w), Some(cb)) = (window, cb.as_ref()) {
-                self.frame.set(w.request_animation_frame(cb.as_ref().unchecked_ref()).ok());
+                self.frame.set(
+                    call(&w, "requestAnimationFrame", cb.as_ref()).ok().and_then(|id| id.as_f64()).map(|id| id as i32),
+                );
             }
         }
     }
@@ -287,8 +284,8 @@ impl Ui {
     fn scroll_to_end(&self) {
         self.frame.set(None);
         if let Some(p) = self.panel.borrow().as_ref().filter(|_| self.follow.get()) {
-            p.log.set_scroll_top(p.log.scroll_height());
-            self.last_top.set(p.log.scroll_top());
+            let _ = js_sys::Reflect::set(&p.log, &"scrollTop".into(), &json::get(&p.log, "scrollHeight"));
+            self.last_top.set(int(&p.log, "scrollTop"));
         }
     }
 
@@ -296,13 +293,12 @@ impl Ui {
     /// Only the direction counts, not the distance to the end: by the time the event of the frame's own scroll
     /// arrives, more of the answer may have been added below.
     fn on_scroll(&self, e: &Event) {
-        let Some(log) =
-            e.target().and_then(|t| t.dyn_into::<Element>().ok()).filter(|t| t.class_list().contains("ec-log"))
-        else {
+        let log = json::get(e, "target");
+        if class(&log) != "ec-log" {
             return;
-        };
-        let top = log.scroll_top();
-        let at_end = log.scroll_height() - top - log.client_height() <= 32;
+        }
+        let top = int(&log, "scrollTop");
+        let at_end = int(&log, "scrollHeight") - top - int(&log, "clientHeight") <= 32;
         if top < self.last_top.get() {
             self.follow.set(at_end);
         } else if at_end {
@@ -320,7 +316,7 @@ impl Ui {
     /// Opens or closes the panel (the bubble's launcher); `focus` moves the focus into it or back to the launcher.
     fn set_open(&self, open: bool, focus: bool) {
         self.open.set(open);
-        let _ = self.root.class_list().toggle_with_force("ec-open", open);
+        attr(&self.root, "class", &[self.class, if open { " ec-open" } else { "" }].concat());
         let built = self.panel.borrow().is_some();
         if open && !built {
             let panel = Panel::build(
@@ -336,7 +332,7 @@ impl Ui {
             *self.panel.borrow_mut() = Some(panel);
             self.render(&self.chat.state());
             if let Some(p) = self.panel.borrow().as_ref().filter(|_| focus) {
-                let _ = p.input.focus();
+                let _ = call(&p.input, "focus", &JsValue::UNDEFINED);
             }
         } else if !open {
             if let Some(p) = self.panel.borrow_mut().take() {
@@ -345,7 +341,7 @@ impl Ui {
             if let Some(b) = &self.bubble {
                 b.toggled(&self.doc, None);
                 if focus {
-                    let _ = b.launcher.focus();
+                    let _ = call(&b.launcher, "focus", &JsValue::UNDEFINED);
                 }
             }
         }
@@ -353,59 +349,65 @@ impl Ui {
 
     fn on_click(&self, e: &Event) {
         let Some(button) = closest(e, "button") else { return };
-        let class = button.class_list();
-        let chat = &self.chat;
-        if self.on_attach_click(&button) {
-        } else if class.contains("ec-launcher") {
-            self.set_open(!self.open.get(), true);
-        } else if class.contains("ec-close") {
-            self.set_open(false, true);
-        } else if class.contains("ec-new") {
-            chat.new_conversation();
-        } else if class.contains("ec-clear") {
-            chat.clear_all();
-        } else if class.contains("ec-stop") {
-            chat.stop();
-        } else if class.contains("ec-edit") {
-            chat.edit_last();
-        } else if class.contains("ec-retry") || class.contains("ec-regen") {
-            self.ask(Chat::regenerate);
-        } else if class.contains("ec-continue") {
-            self.ask(Chat::continue_last);
-        } else if class.contains("ec-reload") {
-            chat.load_config();
-        } else if class.contains("ec-copy") {
-            copy_code(&button, self.strings.get(S::Copied));
-        } else if class.contains("ec-suggestion") {
-            let text = button.text_content().unwrap_or_default();
-            self.ask(|c| {
-                c.send(&text);
-            });
-        } else if class.contains("ec-allow") || class.contains("ec-deny") {
-            chat.confirm_tool(class.contains("ec-allow"));
-        } else {
-            #[cfg(feature = "byok")]
-            byok::on_click(self, &class);
+        // Each button has one class that says what it does.
+        for c in class(&button).split(' ') {
+            if self.on_button(c, &button) {
+                break;
+            }
         }
     }
 
+    /// A click on `button`, whose class `c` may say what it does; `false` when it does not.
+    fn on_button(&self, c: &str, button: &Element) -> bool {
+        let chat = &self.chat;
+        match c {
+            "ec-attach" | "ec-file-remove" => self.on_attach_click(c, button),
+            "ec-launcher" => self.set_open(!self.open.get(), true),
+            "ec-close" => self.set_open(false, true),
+            "ec-new" => chat.new_conversation(),
+            "ec-clear" => chat.clear_all(),
+            "ec-stop" => chat.stop(),
+            "ec-edit" => chat.edit_last(),
+            "ec-retry" | "ec-regen" => self.ask(Chat::regenerate),
+            "ec-continue" => self.ask(Chat::continue_last),
+            "ec-reload" => chat.load_config(),
+            "ec-copy" => copy_code(button, self.strings.get(S::Copied)),
+            "ec-suggestion" => {
+                let text = json::string(button, "textContent").unwrap_or_default();
+                self.ask(|c| {
+                    c.send(&text);
+                });
+            }
+            "ec-allow" | "ec-deny" => chat.confirm_tool(c == "ec-allow"),
+            #[cfg(feature = "byok")]
+            _ => return byok::on_click(self, c),
+            #[cfg(not(feature = "byok"))]
+            _ => return false,
+        }
+        true
+    }
+
     fn on_keydown(&self, e: &Event) {
-        let k: &KeyboardEvent = e.unchecked_ref();
-        if k.key() == "Escape" {
+        let key = json::string(e, "key").unwrap_or_default();
+        if key == "Escape" {
             if self.chat.state().busy {
                 self.chat.stop();
             } else if self.bubble.is_some() && self.open.get() {
                 self.set_open(false, true);
             }
-        } else if k.key() == "Enter" && !k.shift_key() && !k.is_composing() && closest(e, ".ec-input").is_some() {
-            e.prevent_default();
+        } else if key == "Enter"
+            && !json::flag(e, "shiftKey")
+            && !json::flag(e, "isComposing")
+            && closest(e, ".ec-input").is_some()
+        {
+            prevent(e);
             self.ask(Chat::send_draft);
         }
     }
 
     fn on_input(&self, e: &Event) {
         if let Some(input) = closest(e, ".ec-input") {
-            self.chat.set_draft(input.unchecked_into::<HtmlTextAreaElement>().value());
+            self.chat.set_draft(value(&input));
         }
     }
 
@@ -414,26 +416,64 @@ impl Ui {
             return;
         }
         if let Some(select) = closest(e, ".ec-model select") {
-            self.chat.set_model(select.unchecked_into::<HtmlSelectElement>().value());
+            self.chat.set_model(value(&select));
         }
     }
 
     fn on_submit(&self, e: &Event) {
-        e.prevent_default();
+        prevent(e);
         self.ask(Chat::send_draft);
     }
 }
 
+/// Calls `handler` while the widget lives, except while it updates the DOM (see [`Ui::rendering`]).
+fn callback(me: &Weak<Ui>, handler: fn(&Ui, &Event)) -> Listener {
+    let me = me.clone();
+    Listener::new(move |e: Event| {
+        if let Some(ui) = me.upgrade().filter(|ui| !ui.rendering.get()) {
+            handler(&ui, &e);
+        }
+    })
+}
+
 /// The element the event's target is in (or is) that matches `selector`.
 fn closest(e: &Event, selector: &str) -> Option<Element> {
-    e.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
+    find(&json::get(e, "target"), "closest", selector)
+}
+
+/// The element's `class` attribute (`className`: the widget's elements are all HTML ones).
+fn class(e: &JsValue) -> String {
+    json::string(e, "className").unwrap_or_default()
+}
+
+/// `e.preventDefault()`.
+fn prevent(e: &Event) {
+    let _ = call(e, "preventDefault", &JsValue::UNDEFINED);
+}
+
+/// A whole-number property of `e` (`scrollTop`...), truncated as web-sys's `i32` getters do.
+fn int(e: &JsValue, key: &str) -> i32 {
+    json::number(e, key).unwrap_or_default() as i32
+}
+
+/// A form control's `value`.
+fn value(e: &JsValue) -> String {
+    json::string(e, "value").unwrap_or_default()
+}
+
+/// Sets a form control's `value`.
+fn set_value(e: &JsValue, v: &str) {
+    let _ = js_sys::Reflect::set(e, &"value".into(), &v.into());
 }
 
 fn copy_code(button: &Element, copied: &str) {
-    let code = button.closest(".ec-code").ok().flatten().and_then(|c| c.query_selector("code").ok().flatten());
-    let text = code.and_then(|c| c.text_content()).unwrap_or_default();
-    if let Some(w) = web_sys::window() {
-        let _ = w.navigator().clipboard().write_text(&text);
+    let code = find(button, "closest", ".ec-code").and_then(|c| find(&c, "querySelector", "code"));
+    let text = code.and_then(|c| json::string(&c, "textContent")).unwrap_or_default();
+    // `navigator.clipboard.writeText` through Reflect: fewer imports than web-sys's three.
+    let clipboard = web_sys::window().map(|w| json::get(&json::get(&w, "navigator"), "clipboard"));
+    let write = clipboard.as_ref().map(|c| (c, json::get(c, "writeText")));
+    if let Some((clipboard, write)) = write.filter(|(_, w)| w.is_function()) {
+        let _ = write.unchecked_ref::<js_sys::Function>().call1(clipboard, &text.into());
         button.set_text_content(Some(copied));
     }
 }
@@ -441,7 +481,7 @@ fn copy_code(button: &Element, copied: &str) {
 fn create(doc: &Document, tag: &str, class: &str) -> Element {
     let e = doc.create_element(tag).expect_throw("create element");
     if !class.is_empty() {
-        e.set_class_name(class);
+        attr(&e, "class", class);
     }
     e
 }
@@ -452,15 +492,21 @@ fn add(doc: &Document, parent: &Node, tag: &str, class: &str) -> Element {
     e
 }
 
+/// Sets an attribute (one call site instead of a dropped `Result` at each).
+#[inline(never)]
+fn attr(e: &Element, name: &str, value: &str) {
+    let _ = e.set_attribute(name, value);
+}
+
 fn set(e: &Element, attrs: &[(&str, &str)]) {
     for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
+        attr(e, k, v);
     }
 }
 
 fn button(doc: &Document, parent: &Node, class: &str, label: &str) -> Element {
     let b = add(doc, parent, "button", class);
-    let _ = b.set_attribute("type", "button");
+    attr(&b, "type", "button");
     b.set_text_content(Some(label));
     b
 }
@@ -471,10 +517,37 @@ fn text(doc: &Document, parent: &Node, tag: &str, class: &str, content: &str) ->
     e
 }
 
+/// Sets or removes a boolean attribute (`disabled`, `hidden`) through its reflecting property.
 fn toggle_attr(e: &Element, name: &str, on: bool) {
-    if e.has_attribute(name) != on {
-        let _ = if on { e.set_attribute(name, "") } else { e.remove_attribute(name) };
+    if json::flag(e, name) != on {
+        let _ = js_sys::Reflect::set(e, &name.into(), &on.into());
     }
+}
+
+/// Calls the method `name` of `this` with `arg` (through Reflect: one import for all the methods called so, instead
+/// of one per web-sys method).
+fn call(this: &JsValue, name: &str, arg: &JsValue) -> Result<JsValue, JsValue> {
+    json::get(this, name).unchecked_ref::<js_sys::Function>().call1(this, arg)
+}
+
+/// The element `this.closest(selector)` or `this.querySelector(selector)` (`method`) finds.
+fn find(this: &JsValue, method: &str, selector: &str) -> Option<Element> {
+    call(this, method, &selector.into()).ok().filter(JsValue::is_object).map(JsCast::unchecked_into)
+}
+
+/// Sets `innerHTML` (the widget's own constant markup only).
+fn set_html(e: &Element, html: &str) {
+    let _ = js_sys::Reflect::set(e, &"innerHTML".into(), &html.into());
+}
+
+/// Puts `node` just before `e`.
+fn before(e: &Element, node: &Node) {
+    let _ = call(e, "before", node);
+}
+
+/// Appends the text `s` to `parent`.
+fn append_text(doc: &Document, parent: &Node, s: &str) {
+    let _ = parent.append_child(&doc.create_text_node(s));
 }
 
 /// The open panel: header, notices, the log and the composer.
@@ -482,7 +555,7 @@ struct Panel {
     section: Element,
     tools: Element,
     new_chat: Element,
-    picker: Option<(Vec<ModelInfo>, Element, HtmlSelectElement)>,
+    picker: Option<(Vec<ModelInfo>, Element, Element)>,
     #[cfg(feature = "byok")]
     byok: byok::Dom,
     notices: (Notices, Vec<Element>),
@@ -492,7 +565,7 @@ struct Panel {
     /// "Earlier turns summarized", above the first turn the edge's summary does not cover.
     summarized: Option<(usize, Element)>,
     form: Element,
-    input: HtmlTextAreaElement,
+    input: HtmlElement,
     /// The attach button, file picker and previews.
     attach: attach::AttachDom,
     /// The Send or the Stop button (`true`: Stop).
@@ -510,7 +583,7 @@ fn action_button(doc: &Document, busy: bool, t: &Strings) -> Element {
         ("ec-btn ec-primary ec-send", "submit", t.get(S::Send))
     };
     let b = create(doc, "button", class);
-    let _ = b.set_attribute("type", kind);
+    attr(&b, "type", kind);
     b.set_text_content(Some(label));
     b
 }
@@ -527,29 +600,29 @@ impl Panel {
     /// A `closable` panel (bubble mode) has a close button in its header.
     fn build(doc: &Document, root: &Element, (title, t): (&str, &Strings), closable: bool, s: &State) -> Self {
         let section = add(doc, root, "section", "ec-panel");
-        let _ = section.set_attribute("aria-label", title);
+        attr(&section, "aria-label", title);
         let header = add(doc, &section, "header", "ec-header");
         text(doc, &header, "h2", "ec-title", title);
         if closable {
             let close = add(doc, &header, "button", "ec-btn ec-close");
             set(&close, &[("type", "button"), ("aria-label", t.get(S::Close))]);
-            close.set_inner_html(bubble::ICON_CLOSE);
+            set_html(&close, bubble::ICON_CLOSE);
         }
         let tools = add(doc, &header, "div", "ec-tools");
         let new_chat = button(doc, &tools, "ec-btn ec-new", t.get(S::NewChat));
         let clear = button(doc, &tools, "ec-btn ec-clear", t.get(S::ClearAll));
-        let _ = clear.set_attribute("title", t.get(S::ClearAllHint));
+        attr(&clear, "title", t.get(S::ClearAllHint));
         #[cfg(feature = "byok")]
-        let byok = byok::Dom::build(doc, &section);
+        let byok = byok::Dom::build(doc, &section, t);
         let log = add(doc, &section, "div", "ec-log");
         let label = t.get(S::Conversation);
         set(&log, &[("role", "log"), ("aria-live", "polite"), ("aria-label", label), ("aria-busy", "false")]);
         let form = add(doc, &section, "form", "ec-composer");
-        let input: HtmlTextAreaElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
+        let input: HtmlElement = add(doc, &form, "textarea", "ec-input").unchecked_into();
         set(&input, &[("aria-label", t.get(S::Message)), ("rows", "2"), ("placeholder", t.get(S::Placeholder))]);
         let send = action_button(doc, false, t);
         let _ = form.append_child(&send);
-        let attach = attach::AttachDom::build(doc, &form, &send);
+        let attach = attach::AttachDom::build(doc, &form, &send, t);
         Self {
             section,
             tools,
@@ -585,7 +658,7 @@ impl Panel {
         self.render_notices(doc, s, t);
         if self.action.0 != s.busy {
             // `action` shows the busy state last rendered: set once per answer, not per token.
-            let _ = self.log.set_attribute("aria-busy", if s.busy { "true" } else { "false" });
+            attr(&self.log, "aria-busy", if s.busy { "true" } else { "false" });
         }
         match (&self.empty, s.turns.is_empty()) {
             (None, true) => {
@@ -602,7 +675,7 @@ impl Panel {
                         button(doc, &list, "ec-btn ec-suggestion", q);
                     }
                 }
-                let _ = self.log.prepend_with_node_1(&p);
+                let _ = self.log.insert_before(&p, Some(json::get(&self.log, "firstChild").unchecked_ref()));
                 self.empty = Some(p);
             }
             (Some(p), false) => {
@@ -626,17 +699,17 @@ impl Panel {
         if want && self.picker.is_none() {
             let label = create(doc, "label", "ec-model");
             text(doc, &label, "span", "ec-sr", t.get(S::Model));
-            let select: HtmlSelectElement = add(doc, &label, "select", "").unchecked_into();
+            let select = add(doc, &label, "select", "");
             for m in models {
                 let o = text(doc, &select, "option", "", if m.label.is_empty() { &m.alias } else { &m.label });
-                let _ = o.set_attribute("value", &m.alias);
+                attr(&o, "value", &m.alias);
             }
-            let _ = self.tools.before_with_node_1(&label);
+            before(&self.tools, &label);
             self.picker = Some((models.to_vec(), label, select));
         }
         if let Some((.., select)) = &self.picker {
-            if select.value() != s.model {
-                select.set_value(&s.model);
+            if value(select) != s.model {
+                set_value(select, &s.model);
             }
         }
     }
@@ -646,9 +719,10 @@ impl Panel {
         let want = Notices {
             simulated: s.config.as_ref().is_some_and(|c| c.simulated) && !byok,
             #[cfg(feature = "byok")]
-            byok: s.byok.as_ref().map(|b| {
-                format!("Using your own key: messages go directly from this browser to {} ({}).", b.provider, b.model)
-            }),
+            byok: s
+                .byok
+                .as_ref()
+                .map(|b| strings::fill(t.get(S::ByokNote), &[('p', &b.provider.to_string()), ('m', &b.model)])),
             #[cfg(not(feature = "byok"))]
             byok: None,
             config_error: s.config_error.clone(),
@@ -657,25 +731,25 @@ impl Panel {
             return;
         }
         self.notices.1.drain(..).for_each(|n| n.remove());
-        let frag = doc.create_document_fragment();
+        // Each notice goes just above the log.
+        let mut note = |class: &str, words: &str, role: &str| {
+            let p = create(doc, "p", class);
+            p.set_text_content(Some(words));
+            attr(&p, "role", role);
+            before(&self.log, &p);
+            self.notices.1.push(p.clone());
+            p
+        };
         if want.simulated {
-            let p = text(doc, &frag, "p", "ec-note ec-simulated", t.get(S::Simulated));
-            let _ = p.set_attribute("role", "note");
-            self.notices.1.push(p);
+            note("ec-note ec-simulated", t.get(S::Simulated), "note");
         }
         if let Some(b) = &want.byok {
-            let p = text(doc, &frag, "p", "ec-note ec-warn", b);
-            let _ = p.set_attribute("role", "note");
-            self.notices.1.push(p);
+            note("ec-note ec-warn", b, "note");
         }
         if let Some(e) = &want.config_error {
-            let note = format!("{} {} ({}). ", t.get(S::SettingsError), error_label(e, t), e.message);
-            let p = text(doc, &frag, "p", "ec-note ec-error-note", &note);
-            let _ = p.set_attribute("role", "alert");
-            button(doc, &p, "ec-btn ec-reload", t.get(S::Retry));
-            self.notices.1.push(p);
+            let words = [t.get(S::SettingsError), " ", &error_label(e, t), " (", &e.message, "). "].concat();
+            button(doc, &note("ec-note ec-error-note", &words, "alert"), "ec-btn ec-reload", t.get(S::Retry));
         }
-        let _ = self.section.insert_before(&frag, Some(&self.log));
         self.notices.0 = want;
     }
 
@@ -686,7 +760,7 @@ impl Panel {
         let last_user = s.turns.iter().rposition(|t| t.role == Role::User);
         for (i, t) in s.turns.iter().enumerate() {
             if i == self.turns.len() {
-                let d = TurnDom::build(doc, t);
+                let d = TurnDom::build(doc, t, strings);
                 let _ = self.log.append_child(&d.root);
                 self.turns.push(d);
             }
@@ -715,23 +789,24 @@ impl Panel {
             }
             if let Some(i) = at {
                 let e = text(doc, &self.log, "p", "ec-summarized", strings.get(S::Summarized));
-                let _ = e.set_attribute("role", "note");
-                let _ = self.turns[i].root.before_with_node_1(&e);
+                attr(&e, "role", "note");
+                before(&self.turns[i].root, &e);
                 self.summarized = Some((i, e));
             }
         }
     }
 
     fn render_composer(&mut self, doc: &Document, s: &State, t: &Strings) {
-        if self.input.value() != s.draft {
-            self.input.set_value(&s.draft);
+        if value(&self.input) != s.draft {
+            set_value(&self.input, &s.draft);
         }
         if self.action.0 != s.busy {
             let next = action_button(doc, s.busy, t);
-            let _ = self.action.1.replace_with_with_node_1(&next);
+            before(&self.action.1, &next);
+            self.action.1.remove();
             self.action = (s.busy, next);
         }
-        self.attach.render(doc, s);
+        self.attach.render(doc, s, t);
         if !s.busy {
             toggle_attr(&self.action.1, "disabled", s.draft.trim().is_empty() && s.files.is_empty());
         }
@@ -745,13 +820,13 @@ impl Panel {
                     Problem::Said(words) => words.clone(),
                 };
                 let e = text(doc, &self.form, "p", "ec-problem", &words);
-                let _ = e.set_attribute("role", "alert");
+                attr(&e, "role", "alert");
                 self.problem = Some((p.clone(), e));
             }
         }
         if self.focus_seen != s.focus_input {
             self.focus_seen = s.focus_input;
-            let _ = self.input.focus();
+            let _ = call(&self.input, "focus", &JsValue::UNDEFINED);
         }
     }
 }

@@ -8,13 +8,13 @@ use wasm_bindgen::JsValue;
 use crate::api::{ChatError, ErrorKind};
 
 macro_rules! strings {
-    ($($id:ident $key:literal $text:literal)*) => {
+    ($($(#[$cfg:meta])? $id:ident $key:literal $text:literal)*) => {
         /// One text of the widget (its key and English default: [`STRINGS`]).
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[allow(missing_docs)]
-        pub enum S { $($id,)* }
+        pub enum S { $($(#[$cfg])? $id,)* }
         /// The `strings` keys and their English defaults, in [`S`] order.
-        pub const STRINGS: &[(&str, &str)] = &[$(($key, $text),)*];
+        pub const STRINGS: &[(&str, &str)] = &[$($(#[$cfg])? ($key, $text),)*];
     };
 }
 
@@ -37,6 +37,8 @@ strings! {
     SettingsError "settingsError" "Could not load settings:"
     Retry "retry" "Retry"
     Summarized "summarized" "Earlier turns summarized"
+    Copy "copy" "Copy"
+    CopyCode "copyCode" "Copy code"
     Copied "copied" "Copied"
     Edit "edit" "Edit"
     Thinking "thinking" "Thinking…"
@@ -65,6 +67,32 @@ strings! {
     Refused "refused" "Request refused"
     SignedOut "signedOut" "Not signed in"
     TryAgain "tryAgain" "try again in {n} s"
+    Attach "attach" "Attach files"
+    Remove "remove" "Remove"
+    NotKept "notKept" "file not kept"
+    // The bring-your-own-key variant's (`byok` feature) texts.
+    #[cfg(feature = "byok")]
+    ByokNote "byokNote" "Using your own key: messages go directly from this browser to {p} ({m})."
+    #[cfg(feature = "byok")]
+    ByokTitle "byokTitle" "Use your own API key"
+    #[cfg(feature = "byok")]
+    ByokWarning "byokWarning" "Your key is sent from this browser straight to the \
+        provider and kept only in this tab (sessionStorage); it never reaches this site's server. Anyone with access to \
+        this browser tab, or script on this page, can read it. Use a key with a low spending limit."
+    #[cfg(feature = "byok")]
+    ByokProvider "byokProvider" "Provider"
+    #[cfg(feature = "byok")]
+    ByokBaseUrl "byokBaseUrl" "Base URL"
+    #[cfg(feature = "byok")]
+    ByokBaseUrlHint "byokBaseUrlHint" "default"
+    #[cfg(feature = "byok")]
+    ByokModel "byokModel" "Model"
+    #[cfg(feature = "byok")]
+    ByokKey "byokKey" "API key"
+    #[cfg(feature = "byok")]
+    ByokUse "byokUse" "Use my key"
+    #[cfg(feature = "byok")]
+    ByokForget "byokForget" "Forget key"
 }
 
 /// The widget's texts: the defaults with the page's replacements.
@@ -99,8 +127,13 @@ impl Strings {
 
     /// The text `s` with `{n}` filled in.
     pub fn n(&self, s: S, n: u64) -> String {
-        fill(self.get(s), &[('n', &n.to_string())])
+        fill(self.get(s), &[('n', &num(n))])
     }
+}
+
+/// `n` in decimal.
+pub fn num(n: u64) -> String {
+    n.to_string()
 }
 
 /// `text` with each `{k}` of `values` (`(k, value)`, `k` one character) replaced; other braces stay.
@@ -156,13 +189,26 @@ mod tests {
     }
 
     #[test]
+    fn the_copy_defaults_are_what_the_markdown_renderer_writes() {
+        let blocks = crate::markdown::IncrementalMarkdown::stream_all(&["```\nx\n```\n"]);
+        let html = crate::markdown::render::to_html(&blocks);
+        let rendered = super::super::turn::RENDERED_COPY;
+        let button = format!(r#"aria-label="{}">{}</button>"#, rendered.1, rendered.0);
+        assert!(html.contains(&button), "{html}");
+        assert_eq!((Strings::default().get(S::Copy), Strings::default().get(S::CopyCode)), rendered);
+    }
+
+    #[test]
     fn replaced_texts_win_and_the_rest_stay_english() {
         let mut s = Strings::default();
         assert!(s.set("send", "Envoyer") && s.set("send", "Envoi"));
         assert!(!s.set("nope", "x"));
         assert_eq!((s.get(S::Send), s.get(S::Stop)), ("Envoi", "Stop"));
         assert_eq!(s.n(S::TooLong, 8000), "Your message is longer than the 8000 characters allowed.");
-        assert_eq!(STRINGS.len(), S::TryAgain as usize + 1, "one key per text");
+        #[cfg(not(feature = "byok"))]
+        assert_eq!(STRINGS.len(), S::NotKept as usize + 1, "one key per text");
+        #[cfg(feature = "byok")]
+        assert_eq!(STRINGS.len(), S::ByokForget as usize + 1, "one key per text");
         let mut keys: Vec<_> = STRINGS.iter().map(|(k, _)| k).collect();
         keys.sort();
         keys.dedup();

@@ -3,10 +3,11 @@
 //! calls, usage and buttons), rebuilt only when their [`Look`] changes.
 
 use edgechat::conversation::Role;
+use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Node, Text};
 
-use super::strings::{error_label, fill};
-use super::{add, button, create, set, text, Strings, S};
+use super::strings::{error_label, fill, num};
+use super::{add, append_text, attr, button, call, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
 use crate::state::{Status, Turn};
@@ -44,11 +45,11 @@ pub(super) struct TurnDom {
 }
 
 impl TurnDom {
-    pub(super) fn build(doc: &Document, t: &Turn) -> Self {
+    pub(super) fn build(doc: &Document, t: &Turn, strings: &Strings) -> Self {
         let (root, md) = if t.role == Role::User {
             let root = create(doc, "div", "ec-turn ec-user");
             if !t.files.is_empty() {
-                super::attach::files(doc, &add(doc, &root, "div", "ec-files"), &t.files, false);
+                super::attach::files(doc, &add(doc, &root, "div", "ec-files"), &t.files, false, strings);
             }
             if !t.text.is_empty() {
                 text(doc, &root, "div", "ec-bubble", &t.text);
@@ -68,6 +69,7 @@ impl TurnDom {
             let now = (t.text.len(), t.status != Status::Streaming);
             if *synced != now {
                 md.sync_appended(&t.text, now.1);
+                relabel_copy(md.root(), strings);
                 *synced = now;
             }
         }
@@ -81,15 +83,15 @@ impl TurnDom {
         }
         self.error = t.error.clone();
         self.parts.drain(..).for_each(|p| p.remove());
-        let frag = doc.create_document_fragment();
+        // The parts are the turn's last children.
+        let root = self.root.clone();
         if self.md.is_none() {
             if look.edit {
-                self.parts.push(button(doc, &frag, "ec-btn ec-link ec-edit", strings.get(S::Edit)));
+                self.parts.push(button(doc, &root, "ec-btn ec-link ec-edit", strings.get(S::Edit)));
             }
         } else {
-            self.assistant_parts(doc, &frag, &look, t, strings);
+            self.assistant_parts(doc, &root, &look, t, strings);
         }
-        let _ = self.root.append_child(&frag);
         self.look = Some(look);
     }
 
@@ -110,20 +112,20 @@ impl TurnDom {
             let body = add(doc, &details, "div", "ec-reasoning-text");
             let node = doc.create_text_node("");
             let _ = body.append_child(&node);
-            let _ = md.before_with_node_1(&details);
+            super::before(md, &details);
             (details, node, 0)
         });
-        let _ = node.append_data(&reasoning[*len..]);
+        let _ = super::call(node, "appendData", &reasoning[*len..].into());
         *len = reasoning.len();
     }
 
     fn assistant_parts(&mut self, doc: &Document, frag: &Node, look: &Look, t: &Turn, s: &Strings) {
-        let _ = self.root.set_attribute("data-status", look.status.as_str());
+        attr(&self.root, "data-status", look.status.as_str());
         let streaming = look.status == Status::Streaming;
         if streaming && look.empty && t.tool_calls.is_empty() {
             let p = add(doc, frag, "p", "ec-thinking");
-            let _ = add(doc, &p, "span", "ec-dots").set_attribute("aria-hidden", "true");
-            let _ = p.append_with_str_1(s.get(S::Thinking));
+            attr(&add(doc, &p, "span", "ec-dots"), "aria-hidden", "true");
+            append_text(doc, &p, s.get(S::Thinking));
             self.parts.push(p);
         }
         if !t.tool_calls.is_empty() {
@@ -131,7 +133,7 @@ impl TurnDom {
         }
         if look.reconnecting {
             let p = text(doc, frag, "p", "ec-reconnecting", s.get(S::Reconnecting));
-            let _ = p.set_attribute("role", "status");
+            attr(&p, "role", "status");
             self.parts.push(p);
         }
         if look.status == Status::Stopped {
@@ -141,7 +143,7 @@ impl TurnDom {
             let d = add(doc, frag, "div", "ec-error");
             set(&d, &[("role", "alert"), ("data-kind", e.kind.as_str())]);
             text(doc, &d, "strong", "", &error_label(e, s));
-            let _ = d.append_with_str_1(" ");
+            append_text(doc, &d, " ");
             text(doc, &d, "span", "", &e.message);
             if look.retry {
                 button(doc, &d, "ec-btn ec-retry", s.get(S::Retry));
@@ -152,11 +154,11 @@ impl TurnDom {
         if let (Some((total, steps)), Some(own)) = (&look.usage, &t.usage) {
             let (short, long) = usage_note(total, *steps, own, s);
             let small = text(doc, &meta, "small", "ec-usage", &short);
-            let _ = small.set_attribute("title", &long);
+            attr(&small, "title", &long);
         }
         if look.cont {
             let b = button(doc, &meta, "ec-btn ec-link ec-continue", s.get(S::Continue));
-            let _ = b.set_attribute("aria-label", s.get(S::ContinueHint));
+            attr(&b, "aria-label", s.get(S::ContinueHint));
         }
         if look.retry && look.status != Status::Failed && !streaming {
             button(doc, &meta, "ec-btn ec-link ec-regen", s.get(S::Regenerate));
@@ -169,11 +171,11 @@ impl TurnDom {
 /// the question whether to run it, or that it is running.
 fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>, bool), s: &Strings) -> Element {
     let list = add(doc, frag, "ul", "ec-calls");
-    let _ = list.set_attribute("aria-label", s.get(S::ToolCalls));
+    attr(&list, "aria-label", s.get(S::ToolCalls));
     for c in &t.tool_calls {
         let li = add(doc, &list, "li", "ec-call");
         text(doc, &li, "code", "ec-call-name", &c.name);
-        let _ = li.append_with_str_1(" ");
+        append_text(doc, &li, " ");
         text(doc, &li, "code", "ec-call-args", &c.arguments);
         let state = match t.result_of(&c.id) {
             Some(r) => {
@@ -190,44 +192,65 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>
             }
             None if waiting == Some(c.id.as_str()) => {
                 let ask = add(doc, &li, "div", "ec-confirm");
-                let _ = ask.set_attribute("role", "group");
+                attr(&ask, "role", "group");
                 text(doc, &ask, "span", "", s.get(S::Confirm));
                 button(doc, &ask, "ec-btn ec-primary ec-allow", s.get(S::Allow));
                 button(doc, &ask, "ec-btn ec-deny", s.get(S::Deny));
                 "confirm"
             }
             None if active => {
-                let _ = text(doc, &li, "span", "ec-running", s.get(S::Running)).set_attribute("role", "status");
+                attr(&text(doc, &li, "span", "ec-running", s.get(S::Running)), "role", "status");
                 "running"
             }
             None => "asked",
         };
-        let _ = li.set_attribute("data-state", state);
+        attr(&li, "data-state", state);
     }
     list
 }
+
+/// The code blocks' Copy buttons in the page's words: the renderer (`markdown/render.rs`) writes the English
+/// defaults, replaced here only when the page replaced them. A relabelled button loses the renderer's `aria-label`,
+/// and one that says "Copied" keeps it.
+fn relabel_copy(root: &Element, s: &Strings) {
+    let (copy, hint) = (s.get(S::Copy), s.get(S::CopyCode));
+    if (copy, hint) == RENDERED_COPY {
+        return;
+    }
+    let Ok(list) = call(root, "querySelectorAll", &r#".ec-copy[aria-label="Copy code"]"#.into()) else { return };
+    for b in js_sys::Array::from(&list).iter() {
+        let b: Element = b.unchecked_into();
+        if crate::json::string(&b, "textContent").as_deref() == Some(RENDERED_COPY.0) {
+            b.set_text_content(Some(copy));
+            attr(&b, "aria-label", hint);
+        }
+    }
+}
+
+/// The Copy button's text and `aria-label` as the markdown renderer writes them (the `copy` and `copyCode`
+/// defaults; a unit test holds them equal).
+pub(super) const RENDERED_COPY: (&str, &str) = ("Copy", "Copy code");
 
 /// `$0.0012`-style, `places` decimals, without pulling float formatting into the wasm.
 fn dollars(c: f64, places: u32) -> String {
     let scale = 10u64.pow(places);
     let n = (c.max(0.0) * scale as f64 + 0.5) as u64;
-    format!("${}.{:0width$}", n / scale, n % scale, width = places as usize)
+    // `scale + fraction` has a leading 1 before the zero-padded fraction.
+    ["$", &num(n / scale), ".", &num(scale + n % scale)[1..]].concat()
 }
 
 /// The footnote (the question's `total` over its `steps`) and its tooltip (this request's `own` usage).
 fn usage_note(total: &UsageInfo, steps: usize, own: &UsageInfo, s: &Strings) -> (String, String) {
     let note = |t: S, u: &UsageInfo| {
         let cost = u.cost_usd.map_or_else(|| s.get(S::Unknown).to_string(), |c| dollars(c, 6));
-        let (i, o, c) =
-            (u.input_tokens.to_string(), u.output_tokens.to_string(), u.cache_read_input_tokens.to_string());
+        let (i, o, c) = (num(u.input_tokens), num(u.output_tokens), num(u.cache_read_input_tokens));
         let mut t = fill(s.get(t), &[('i', &i), ('o', &o), ('c', &c), ('$', &cost)]);
         if u.estimated {
             t = [&t, " ", s.get(S::Estimated)].concat();
         }
         t
     };
-    let mut short =
-        fill(s.get(S::Usage), &[('i', &total.input_tokens.to_string()), ('o', &total.output_tokens.to_string())]);
+    let mut short = fill(s.get(S::Usage), &[('i', &num(total.input_tokens)), ('o', &num(total.output_tokens))]);
     if let Some(c) = total.cost_usd {
         short = [&short, " · ", &dollars(c, 4)].concat();
     }
