@@ -26,6 +26,8 @@ pub struct MarkdownDom {
     md: IncrementalMarkdown,
     /// [`finish`](Self::finish) was called: more text means starting over.
     finished: bool,
+    /// The code blocks' Copy button: text and `aria-label`.
+    copy: (String, String),
 }
 
 impl MarkdownDom {
@@ -36,7 +38,14 @@ impl MarkdownDom {
         let tail = el(&doc, "div");
         tail.set_class_name("ec-tail");
         append(&root, &tail);
-        Self { doc, root, tail, chunk: None, md: IncrementalMarkdown::new(), finished: false }
+        let copy = (render::COPY.0.to_owned(), render::COPY.1.to_owned());
+        Self { doc, root, tail, chunk: None, md: IncrementalMarkdown::new(), finished: false, copy }
+    }
+
+    /// The code blocks' Copy button in the page's words (its text and its `aria-label`; English by default), for
+    /// the blocks rendered from now on.
+    pub fn set_copy_labels(&mut self, copy: &str, hint: &str) {
+        self.copy = (copy.to_owned(), hint.to_owned());
     }
 
     /// The text rendered so far.
@@ -104,7 +113,7 @@ impl MarkdownDom {
     }
 
     fn append_final(&mut self, block: &Block) {
-        let node = render_block(&self.doc, block);
+        let node = self.render(block);
         let (chunk, count) = match self.chunk.take() {
             Some((c, n)) if n < CHUNK => (c, n),
             _ => {
@@ -118,10 +127,16 @@ impl MarkdownDom {
         self.chunk = Some((chunk, count + 1));
     }
 
+    fn render(&self, block: &Block) -> Element {
+        let mut sink = DomSink { doc: &self.doc, stack: Vec::new(), root: None, copy: (&self.copy.0, &self.copy.1) };
+        render::block(&mut sink, block);
+        sink.root.expect_throw("a block renders one element")
+    }
+
     fn render_tail(&mut self, blocks: &[Block]) {
         self.tail.set_text_content(None);
         for b in blocks {
-            append(&self.tail, &render_block(&self.doc, b));
+            append(&self.tail, &self.render(b));
         }
     }
 }
@@ -151,6 +166,8 @@ struct DomSink<'a> {
     stack: Vec<Element>,
     /// The first element opened: the block's root.
     root: Option<Element>,
+    /// The Copy button's text and `aria-label`.
+    copy: (&'a str, &'a str),
 }
 
 impl Sink for DomSink<'_> {
@@ -184,11 +201,10 @@ impl Sink for DomSink<'_> {
             ec_highlight(e, lang);
         }
     }
-}
 
-/// Renders one block as a detached element.
-pub fn render_block(doc: &Document, block: &Block) -> Element {
-    let mut sink = DomSink { doc, stack: Vec::new(), root: None };
-    render::block(&mut sink, block);
-    sink.root.expect_throw("a block renders one element")
+    fn copy_labels(&mut self) {
+        let (copy, hint) = self.copy;
+        self.attr("aria-label", hint);
+        self.text(copy);
+    }
 }

@@ -17,7 +17,16 @@ pub trait Sink {
     fn close(&mut self);
     /// The `<code>` element of a code block in language `lang` (not empty) is open and holds its text.
     fn code(&mut self, _lang: &str) {}
+    /// Labels the open Copy button of a code block: its `aria-label` and its text ([`COPY`] unless the sink has
+    /// the page's own words).
+    fn copy_labels(&mut self) {
+        self.attr("aria-label", COPY.1);
+        self.text(COPY.0);
+    }
 }
+
+/// The code blocks' Copy button in English: its text and its `aria-label`.
+pub const COPY: (&str, &str) = ("Copy", "Copy code");
 
 fn leaf<S: Sink>(out: &mut S, tag: &'static str, text: &str) {
     out.open(tag);
@@ -47,8 +56,7 @@ pub fn block<S: Sink>(out: &mut S, this: &Block) {
             out.open("button");
             out.attr("class", "ec-copy");
             out.attr("type", "button");
-            out.attr("aria-label", "Copy code");
-            out.text("Copy");
+            out.copy_labels();
             out.close();
             out.close();
             out.open("pre");

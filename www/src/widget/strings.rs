@@ -189,13 +189,11 @@ mod tests {
     }
 
     #[test]
-    fn the_copy_defaults_are_what_the_markdown_renderer_writes() {
-        let blocks = crate::markdown::IncrementalMarkdown::stream_all(&["```\nx\n```\n"]);
-        let html = crate::markdown::render::to_html(&blocks);
-        let rendered = super::super::turn::RENDERED_COPY;
-        let button = format!(r#"aria-label="{}">{}</button>"#, rendered.1, rendered.0);
-        assert!(html.contains(&button), "{html}");
-        assert_eq!((Strings::default().get(S::Copy), Strings::default().get(S::CopyCode)), rendered);
+    fn the_copy_defaults_are_the_markdown_renderers() {
+        assert_eq!(
+            (Strings::default().get(S::Copy), Strings::default().get(S::CopyCode)),
+            crate::markdown::render::COPY
+        );
     }
 
     #[test]

@@ -3,11 +3,10 @@
 //! calls, usage and buttons), rebuilt only when their [`Look`] changes.
 
 use edgechat::conversation::Role;
-use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, Node, Text};
 
 use super::strings::{error_label, fill, num};
-use super::{add, append_text, attr, button, call, create, set, text, Strings, S};
+use super::{add, append_text, attr, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
 use crate::state::{Status, Turn};
@@ -57,7 +56,8 @@ impl TurnDom {
             (root, None)
         } else {
             let root = create(doc, "div", "ec-turn ec-assistant");
-            let md = MarkdownDom::new(add(doc, &root, "div", "ec-md"));
+            let mut md = MarkdownDom::new(add(doc, &root, "div", "ec-md"));
+            md.set_copy_labels(strings.get(S::Copy), strings.get(S::CopyCode));
             (root, Some((md, (0, false))))
         };
         Self { id: t.id, root, md, reasoning: None, look: None, error: None, parts: Vec::new() }
@@ -69,7 +69,6 @@ impl TurnDom {
             let now = (t.text.len(), t.status != Status::Streaming);
             if *synced != now {
                 md.sync_appended(&t.text, now.1);
-                relabel_copy(md.root(), strings);
                 *synced = now;
             }
         }
@@ -208,28 +207,6 @@ fn calls(doc: &Document, frag: &Node, t: &Turn, (waiting, active): (Option<&str>
     }
     list
 }
-
-/// The code blocks' Copy buttons in the page's words: the renderer (`markdown/render.rs`) writes the English
-/// defaults, replaced here only when the page replaced them. A relabelled button loses the renderer's `aria-label`,
-/// and one that says "Copied" keeps it.
-fn relabel_copy(root: &Element, s: &Strings) {
-    let (copy, hint) = (s.get(S::Copy), s.get(S::CopyCode));
-    if (copy, hint) == RENDERED_COPY {
-        return;
-    }
-    let Ok(list) = call(root, "querySelectorAll", &r#".ec-copy[aria-label="Copy code"]"#.into()) else { return };
-    for b in js_sys::Array::from(&list).iter() {
-        let b: Element = b.unchecked_into();
-        if crate::json::string(&b, "textContent").as_deref() == Some(RENDERED_COPY.0) {
-            b.set_text_content(Some(copy));
-            attr(&b, "aria-label", hint);
-        }
-    }
-}
-
-/// The Copy button's text and `aria-label` as the markdown renderer writes them (the `copy` and `copyCode`
-/// defaults; a unit test holds them equal).
-pub(super) const RENDERED_COPY: (&str, &str) = ("Copy", "Copy code");
 
 /// `$0.0012`-style, `places` decimals, without pulling float formatting into the wasm.
 fn dollars(c: f64, places: u32) -> String {
