@@ -6,7 +6,8 @@
 #     dashboard/);
 # release builds only:
 #  2. minifies the JS glue (the app's and the widget's) and the loader with terser (Trunk's --minify breaks on
-#     wasm-bindgen 0.2.130's JS), and the widget's stylesheet with esbuild (wrangler's exact-pinned dependency);
+#     wasm-bindgen 0.2.130's JS), and the stylesheets (the app's and the widget's) with esbuild (wrangler's
+#     exact-pinned dependency);
 #  3. builds the bring-your-own-key variant into byok/ (build-byok.sh; loaded only by `<edge-chat byok>`).
 set -eu
 here="$(dirname "$0")"
@@ -20,9 +21,10 @@ for f in "$TRUNK_STAGING_DIR"/edgechat-app*.js "$TRUNK_STAGING_DIR/edgechat-www.
   "$bin/terser" "$f" --module --compress --mangle --output "$f.min"
   mv "$f.min" "$f"
 done
-css="$TRUNK_STAGING_DIR/edgechat.css"
-"$bin/esbuild" "$css" --minify --log-level=warning --outfile="$css.min"
-mv "$css.min" "$css"
+for css in "$TRUNK_STAGING_DIR/edgechat.css" "$TRUNK_STAGING_DIR"/app-*.css; do
+  "$bin/esbuild" "$css" --minify --log-level=warning --outfile="$css.min"
+  mv "$css.min" "$css"
+done
 sh "$here/build-byok.sh" "$TRUNK_STAGING_DIR/byok"
 # Marks dist/ as a release build (a `trunk serve` debug build replaces dist/ without it).
 date -u +%Y-%m-%dT%H:%M:%SZ > "$TRUNK_STAGING_DIR/.release"
