@@ -1,5 +1,5 @@
-//! Plain DOM building for the parts whose content is drawn without Leptos views (the inspector's table, the
-//! answer tree): Leptos owns their element, these calls fill it.
+//! Plain DOM building for content drawn without Leptos views (the inspector's figures and table): Leptos owns
+//! the element, these calls fill it. Each Leptos view is generic code of its own; a DOM call is one import shim.
 
 use leptos::prelude::document;
 use wasm_bindgen::UnwrapThrowExt;
