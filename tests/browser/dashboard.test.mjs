@@ -6,7 +6,8 @@
 //    accessible summaries, top site key and subject, the budget, the recent requests table with its filters and
 //    "Load more") are checked against the admin API's own answers to the same requests; "Refresh now" picks up
 //    new requests; a wrong token is refused and an edge without ADMIN_TOKEN says the admin API is off; the token
-//    stays in sessionStorage only; axe-core; screenshots app-dashboard-{light,dark,360}.png.
+//    stays in sessionStorage only; the recent requests table fits the panel at 1200 px and scrolls inside it (in
+//    view) at 360 px; axe-core; screenshots app-dashboard-{light,dark,360}.png.
 // 2. Against a FAKE admin API (support/fake-admin.mjs: the documented contract over made-up records) holding a
 //    week of history, which a test edge cannot have: the same checks on the 7-day and 24-hour views with several
 //    buckets, gaps and models; screenshots app-dashboard-week-{light,dark,360}.png.
@@ -60,6 +61,44 @@ const sameIds = async (list) => JSON.stringify(await tableIds()) === JSON.string
 const lastUsageCall = (groupBy) =>
   adminCalls.filter((c) => c.startsWith('/api/admin/usage') && c.endsWith(`group_by=${groupBy}`)).at(-1);
 const tokenKept = () => page.evaluate(() => sessionStorage.getItem('edgechat-app:admin-token'));
+
+/** The recent requests table is not cut off at the current width: every column ends inside the region the table
+ * is shown in, or that region scrolls (it is a labelled, focusable scroll container, no taller than the window,
+ * so its horizontal scrollbar is in view with its header row). Returns how it fits: 'fits' or 'scrolls'. */
+async function tableNotCutOff(what) {
+  const r = await page.evaluate(() => {
+    const wrap = document.querySelector('.recent .table-wrap');
+    const box = wrap.getBoundingClientRect();
+    const style = getComputedStyle(wrap);
+    const ths = [...wrap.querySelectorAll('thead th')].map((th) => th.getBoundingClientRect());
+    return {
+      // The region's inner right edge (inside its border), or the screen's where that is nearer.
+      right: Math.min(
+        box.left + wrap.clientLeft + wrap.clientWidth,
+        document.querySelector('.usage-screen').getBoundingClientRect().right,
+      ),
+      edges: ths.map((b) => b.right),
+      scrollsX: wrap.scrollWidth > wrap.clientWidth && /auto|scroll/.test(style.overflowX),
+      height: box.height,
+      window: innerHeight,
+      focusable: wrap.tabIndex === 0,
+      label: wrap.getAttribute('aria-label'),
+      role: wrap.getAttribute('role'),
+    };
+  });
+  assert.equal(r.edges.length, 12, `${what}: twelve columns`);
+  if (r.edges.every((e) => e <= r.right + 0.5)) return 'fits';
+  assert.ok(
+    r.scrollsX,
+    `${what}: columns end at ${r.edges.map(Math.round)} beyond ${Math.round(r.right)} and it does not scroll`,
+  );
+  assert.ok(
+    r.height <= r.window,
+    `${what}: the table scrolls sideways but its region is ${Math.round(r.height)} px tall in a ${r.window} px window (its scrollbar is out of view)`,
+  );
+  assert.ok(r.focusable && r.role === 'region' && r.label, `${what}: the scrolling region is focusable and labelled`);
+  return 'scrolls';
+}
 
 /** A screenshot of the whole Usage screen at `width` (the screen scrolls inside the page: the viewport is made as
  * tall as its content for the shot, then put back). */
@@ -233,6 +272,8 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
   for (const f of ['#filter-model', '#filter-outcome', '#filter-site']) await page.locator(f).selectOption('');
   await eventually(() => sameIds(first.requests), { what: 'filters cleared' });
 
+  // At 1200 px the twelve columns fit the panel (light and dark: the same layout).
+  assert.equal(await tableNotCutOff('1200 px'), 'fits');
   await screenShot(`app-dashboard${name}-light`, 1200);
   await axeCheck(page, `dashboard${name}`);
 
@@ -251,6 +292,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
   // Dark, and a phone.
   await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
   await screenShot(`app-dashboard${name}-dark`, 1200);
+  assert.equal(await tableNotCutOff('1200 px, dark'), 'fits');
   await axeCheck(page, `dashboard${name}, dark`);
   await page.evaluate(() => document.documentElement.removeAttribute('data-theme'));
   await page.setViewportSize({ width: 360, height: 780 });
@@ -261,6 +303,7 @@ async function dashboardFlow({ web, api, name, filterModel, step = 'hour', addRe
   assert.ok(overflow <= 0, `the charts fit 360 px (overflow ${overflow})`);
   const label = await page.locator('.chart .y-axis span').first().boundingBox();
   assert.ok(label.x >= 0, 'axis labels stay on screen');
+  await tableNotCutOff('360 px');
   await screenShot(`app-dashboard${name}-360`, 360);
   await page.setViewportSize({ width: 1200, height: 900 });
 

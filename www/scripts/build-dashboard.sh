@@ -1,10 +1,11 @@
 #!/bin/sh
 # Builds the app's edge dashboard (crate edgechat-dashboard, www/app/dashboard/) into DIR: a wasm module of its
-# own that the app imports from /dashboard/ when the Usage screen opens, so the app's first load does not carry
-# it. Called by post-build.sh for every Trunk build, next to the app.
+# own that the app imports from /dashboard/ when the Usage screen opens, with its stylesheet
+# (www/app/dashboard/dashboard.css -> edgechat-dashboard.css), so the app's first load carries neither. Called by
+# post-build.sh for every Trunk build, next to the app.
 #   sh www/scripts/build-dashboard.sh DIR [release|debug]
 # release: wasm-release profile, wasm-opt -Oz with the app's feature list (www/app/index.html), names stripped,
-# terser on the JS glue. debug (`trunk serve`): the dev profile, no wasm-opt.
+# terser on the JS glue, esbuild on the CSS. debug (`trunk serve`): the dev profile, no wasm-opt.
 set -eu
 out="$1"
 profile="${2:-release}"
@@ -24,4 +25,7 @@ if [ "$profile" = release ]; then
     "$out/edgechat-dashboard_bg.wasm" -o "$out/edgechat-dashboard_bg.wasm"
   "$bin/terser" "$out/edgechat-dashboard.js" --module --compress --mangle --output "$out/edgechat-dashboard.js.min"
   mv "$out/edgechat-dashboard.js.min" "$out/edgechat-dashboard.js"
+  "$bin/esbuild" "$root/www/app/dashboard/dashboard.css" --minify --log-level=warning --outfile="$out/edgechat-dashboard.css"
+else
+  cp "$root/www/app/dashboard/dashboard.css" "$out/edgechat-dashboard.css"
 fi

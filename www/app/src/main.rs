@@ -17,6 +17,7 @@ mod app;
 mod chat;
 mod compare;
 mod ctx;
+mod dom;
 mod format;
 mod inspector;
 mod js;

@@ -2,7 +2,8 @@
 //!
 //! - the edge's dashboard: every request the edge recorded, read from its admin API with the admin token. It is
 //!   the crate `edgechat-dashboard` (`www/app/dashboard/`), a wasm module of its own imported from
-//!   `/dashboard/edgechat-dashboard.js` when this screen opens, so the app's first load does not carry it;
+//!   `/dashboard/edgechat-dashboard.js` (and its stylesheet, `edgechat-dashboard.css`) when this screen opens, so
+//!   the app's first load does not carry it;
 //! - this browser's threads ([`local`]): tokens and cost per thread from the answers' `usage` events.
 
 mod local;
@@ -14,13 +15,18 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::ctx::use_app;
 
-/// Where the build puts the dashboard module (www/scripts/build-dashboard.sh).
+/// Where the build puts the dashboard module and its stylesheet (www/scripts/build-dashboard.sh).
 const MODULE: &str = "/dashboard/edgechat-dashboard.js";
 
-#[wasm_bindgen(inline_js = "export async function loadDashboard(url, root) { \
-    const m = await import(url); await m.default(); return m.mount(root); }")]
+#[wasm_bindgen(inline_js = "let css; export async function loadDashboard(url, root) { \
+    css ??= new Promise((ok, bad) => { const l = document.createElement('link'); l.rel = 'stylesheet'; \
+      l.href = url.replace(/js$/, 'css'); l.onload = ok; \
+      l.onerror = () => { l.remove(); css = null; bad(new Error(`${l.href} could not be loaded`)); }; \
+      document.head.append(l); }); \
+    const m = await import(url); await m.default(); await css; return m.mount(root); }")]
 extern "C" {
-    /// Imports the dashboard module, starts its wasm and mounts it in `root`; resolves to its handle.
+    /// Imports the dashboard module and its stylesheet (the same path ending in `.css`, added to the page once),
+    /// starts its wasm and mounts it in `root`; resolves to its handle.
     #[wasm_bindgen(js_name = loadDashboard)]
     fn load_dashboard(url: &str, root: &web_sys::Element) -> js_sys::Promise;
 }
