@@ -369,7 +369,8 @@ pub fn write_json_string(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // `get`, not `[]`: the cut is at an ASCII byte, and `[]` would link its panic formatting into the widget.
+        out.push_str(s.get(start..i).unwrap_or_default());
         if esc.is_empty() {
             out.push_str(&format!("\\u{b:04x}"));
         } else {
@@ -377,7 +378,7 @@ pub fn write_json_string(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 

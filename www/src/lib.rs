@@ -17,6 +17,9 @@
 //! [`MarkdownStream`]) are the cargo feature `embed`, which only the embed build turns on: a Rust app that depends
 //! on this crate does not carry them.
 #![forbid(unsafe_code)]
+// No `&s[a..b]` on a `str` (use `.get(..)` or `markdown::bytes::sub`): one such slice links the standard library's
+// panic formatting (a char's `Debug`, the Unicode printable tables), ~3 KB brotli of the embed and the app.
+#![cfg_attr(not(test), deny(clippy::string_slice))]
 
 pub mod api;
 #[cfg(feature = "byok")]

@@ -6,7 +6,7 @@
 //! GFM additions: pipe tables (a paragraph whose first two lines are a header and a delimiter row) and task list
 //! items (`- [ ]`, `- [x]`). Raw HTML blocks are not recognised: their lines are paragraph text.
 
-use super::bytes::{has, run, trim_end, trim_start};
+use super::bytes::{has, run, sub, trim_end, trim_start};
 use super::inline::{parse_inlines, parse_link_def, Inline, Refs};
 
 /// Column alignment of a table.
@@ -202,7 +202,7 @@ impl Line<'_> {
     }
 
     fn rest(&self) -> &str {
-        &self.str[self.off.min(self.s.len())..]
+        sub(self.str, self.off.min(self.s.len())..)
     }
 }
 
@@ -267,7 +267,7 @@ impl Doc {
         let mut pos = 0;
         while pos < text.len() {
             let end = text.as_bytes()[pos..].iter().position(|&b| b == b'\n').map_or(text.len(), |i| pos + i);
-            let line = &text[pos..end];
+            let line = sub(text, pos..end);
             d.line_starts.push(pos);
             d.line(line.strip_suffix('\r').unwrap_or(line));
             d.line_no += 1;
@@ -683,7 +683,7 @@ impl Doc {
                 let (info, code) = node.text.split_once('\n').unwrap_or((&node.text, ""));
                 // While the opening line is still arriving, its info string may be half a word: no language yet.
                 let info = trim_start(info, b" \t");
-                let word = &info[..info.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(info.len())];
+                let word = sub(info, ..info.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(info.len()));
                 let lang = super::inline::unescape(word);
                 Block::Code { lang, code: code.to_string() }
             }
@@ -724,7 +724,7 @@ fn task_marker(blocks: &mut [Block], item: &Node, doc: &Doc, refs: &Refs, partia
         b'x' | b'X' => true,
         _ => return None,
     };
-    let rest = trim_end(trim_start(&node.text[4..], b" \t"), b"\n \t");
+    let rest = trim_end(trim_start(sub(&node.text, 4..), b" \t"), b"\n \t");
     // `- [x]` alone is no task; while streaming, it is the start of one.
     if rest.is_empty() && !partial {
         return None;
@@ -744,18 +744,18 @@ fn cells(line: &str) -> Vec<String> {
     let (mut from, mut i) = (0, 0);
     while let Some(&c) = b.get(i) {
         if c == b'\\' && b.get(i + 1) == Some(&b'|') {
-            cell.push_str(&t[from..i]);
+            cell.push_str(sub(t, from..i));
             from = i + 1;
             i += 1;
         } else if c == b'|' {
-            cell.push_str(&t[from..i]);
+            cell.push_str(sub(t, from..i));
             out.push(cell.trim().to_string());
             cell.clear();
             from = i + 1;
         }
         i += 1;
     }
-    cell.push_str(&t[from..]);
+    cell.push_str(sub(t, from..));
     // A trailing `|` ends the last cell rather than starting an empty one.
     if out.is_empty() || !cell.trim().is_empty() {
         out.push(cell.trim().to_string());

@@ -3,6 +3,16 @@
 //! and the texts searched (a line, a link, a cell) are short. Every byte searched for is ASCII, so each cut falls on
 //! a char boundary.
 
+use std::slice::SliceIndex;
+
+/// `&s[range]` without the standard library's panic path: a range off a char boundary (which the parser never
+/// makes: every cut is at an ASCII byte or a whole char) gives `""`. Slicing with `[]` links the panic message's
+/// formatting (a char's `Debug`, the Unicode printable tables: ~1.5 KB brotli of the embed) for a panic that cannot
+/// happen.
+pub(crate) fn sub<R: SliceIndex<str, Output = str>>(s: &str, range: R) -> &str {
+    s.get(range).unwrap_or_default()
+}
+
 /// Whether `s` holds the byte `b`.
 pub(crate) fn has(s: &str, b: u8) -> bool {
     s.bytes().any(|c| c == b)
@@ -19,7 +29,7 @@ pub(crate) fn trim_start<'a>(s: &'a str, set: &[u8]) -> &'a str {
     while s.as_bytes().get(n).is_some_and(|b| set.contains(b)) {
         n += 1;
     }
-    &s[n..]
+    sub(s, n..)
 }
 
 /// `s` without the bytes of `set` at its end.
@@ -28,7 +38,7 @@ pub(crate) fn trim_end<'a>(s: &'a str, set: &[u8]) -> &'a str {
     while n > 0 && set.contains(&s.as_bytes()[n - 1]) {
         n -= 1;
     }
-    &s[..n]
+    sub(s, ..n)
 }
 
 /// How many bytes `c` start `s` (a run of `#`, backticks, emphasis delimiters …).

@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::UnwrapThrowExt;
 use web_sys::{Document, Element, Node};
 
+use super::bytes::sub;
 use super::render::{self, Sink};
 use super::{Block, IncrementalMarkdown};
 
@@ -105,7 +106,7 @@ impl MarkdownDom {
             *self = Self::new(self.root.clone());
             self.push(text);
         } else if text.len() > old_len {
-            self.push(&text[old_len..]);
+            self.push(sub(text, old_len..));
         }
         if complete && !self.finished {
             self.finish();

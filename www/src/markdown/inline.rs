@@ -6,7 +6,7 @@
 //! through [`safe_href`] (`http`, `https`, `mailto` or relative; otherwise the source stays literal text), and
 //! images become links (never loaded).
 
-use super::bytes::{count, has, run, trim_end};
+use super::bytes::{count, has, run, sub, trim_end};
 
 /// One piece of inline content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub fn safe_href(url: &str) -> Option<String> {
     let b = url.as_bytes();
     let start = b.iter().position(|&c| c > b' ').unwrap_or(b.len());
     let end = b.iter().rposition(|&c| c > b' ').map_or(start, |e| e + 1);
-    let url = &url[start..end];
+    let url = sub(url, start..end);
     let mut out = String::with_capacity(url.len());
     for c in url.chars() {
         if c <= ' ' || matches!(c, '\u{7f}' | '"' | '<' | '>' | '`' | '\\' | '^' | '{' | '}' | '|') {
@@ -97,7 +97,7 @@ pub fn safe_href(url: &str) -> Option<String> {
         s[0].is_ascii_alphabetic() && s[..i].iter().all(|&b| scheme_byte(b))
     });
     let ok = match scheme_len {
-        Some(i) => ["http", "https", "mailto"].iter().any(|s| s.eq_ignore_ascii_case(&out[..i])),
+        Some(i) => ["http", "https", "mailto"].iter().any(|s| s.eq_ignore_ascii_case(sub(&out, ..i))),
         None => !out.starts_with("//"),
     };
     ok.then_some(out)
@@ -225,7 +225,7 @@ impl Parser<'_> {
     }
 
     fn char_before(&self, i: usize) -> Option<char> {
-        self.s[..i].chars().next_back()
+        sub(self.s, ..i).chars().next_back()
     }
 
     fn run(&mut self) {
@@ -240,7 +240,7 @@ impl Parser<'_> {
                     2 + self.skip_spaces(i + 2)
                 }
                 b'\\' if next.is_some_and(|n| n.is_ascii_punctuation()) => {
-                    self.text(&s[i + 1..i + 2]);
+                    self.text(sub(s, i + 1..i + 2));
                     2
                 }
                 b'\n' => {
@@ -279,7 +279,7 @@ impl Parser<'_> {
                         )
                     })
                     .unwrap_or(b.len() - i - 1);
-                self.text(&s[i..i + len]);
+                self.text(sub(s, i..i + len));
                 i += len;
             } else {
                 i += used;
@@ -299,7 +299,7 @@ impl Parser<'_> {
             if b[j] == b'`' {
                 let m = run(&b[j..], b'`');
                 if m == n {
-                    self.toks.push(Tok::Node(Inline::Code(code_text(&self.s[i + n..j]))));
+                    self.toks.push(Tok::Node(Inline::Code(code_text(sub(self.s, i + n..j)))));
                     return j + m - i;
                 }
                 j += m;
@@ -308,24 +308,24 @@ impl Parser<'_> {
             }
         }
         if self.partial {
-            let rest = &self.s[i + n..];
+            let rest = sub(self.s, i + n..);
             if !rest.is_empty() {
                 self.toks.push(Tok::Node(Inline::Code(code_text(rest))));
             }
             return b.len() - i;
         }
-        self.text(&self.s[i..i + n]);
+        self.text(sub(self.s, i..i + n));
         n
     }
 
     fn delim(&mut self, i: usize, c: u8) -> usize {
         let n = run(&self.b[i..], c);
         if c == b'~' && n > 2 {
-            self.text(&self.s[i..i + n]);
+            self.text(sub(self.s, i..i + n));
             return n;
         }
         let before = self.char_before(i).unwrap_or(' ');
-        let after = self.s[i + n..].chars().next().unwrap_or(' ');
+        let after = sub(self.s, i + n..).chars().next().unwrap_or(' ');
         let (ws_a, ws_b) = (after.is_whitespace(), before.is_whitespace());
         let (p_a, p_b) = (is_punct(after), is_punct(before));
         let left = !ws_a && (!p_a || ws_b || p_b);
@@ -447,7 +447,7 @@ impl Parser<'_> {
                     dest = Some(d);
                     used = end - i;
                 }
-                None if self.partial && !has(&s[i + 2..], b')') && !image => {
+                None if self.partial && !has(sub(s, i + 2..), b')') && !image => {
                     // The URL is still arriving: show the label as a pending link.
                     let label = self.take_label(oi);
                     self.toks.push(Tok::Node(Inline::PendingLink(label)));
@@ -459,9 +459,9 @@ impl Parser<'_> {
         if dest.is_none() {
             let (label, end) = match link_label(s, i + 1) {
                 Some((l, e)) if !l.trim().is_empty() => (Some(l), e),
-                Some((_, e)) if !after => (Some(&s[pos..i]), e),
+                Some((_, e)) if !after => (Some(sub(s, pos..i)), e),
                 Some(_) => (None, i + 1),
-                None if !after => (Some(&s[pos..i]), i + 1),
+                None if !after => (Some(sub(s, pos..i)), i + 1),
                 None => (None, i + 1),
             };
             if let Some(d) = label.filter(|l| l.len() <= 999).and_then(|l| self.refs.get(l)) {
@@ -477,7 +477,7 @@ impl Parser<'_> {
         let Some(href) = safe_href(&dest) else {
             // An unsafe destination: the whole source stays text.
             let start = if image { pos - 2 } else { pos - 1 };
-            self.text(&s[start..i + used]);
+            self.text(sub(s, start..i + used));
             return used;
         };
         let children = if image {
@@ -498,10 +498,10 @@ impl Parser<'_> {
     }
 
     fn autolink(&mut self, i: usize) -> usize {
-        let rest = &self.s[i + 1..];
+        let rest = sub(self.s, i + 1..);
         let end = rest.bytes().position(|c| matches!(c, b'>' | b'<' | b' ' | b'\n'));
         let Some(k) = end.filter(|&k| rest.as_bytes()[k] == b'>') else { return 0 };
-        let inner = &rest[..k];
+        let inner = sub(rest, ..k);
         let href = if is_uri(inner) {
             safe_href(inner)
         } else if is_email(inner) {
@@ -509,7 +509,7 @@ impl Parser<'_> {
         } else {
             return 0;
         };
-        self.url_link(href, inner, &self.s[i..i + k + 2]);
+        self.url_link(href, inner, sub(self.s, i..i + k + 2));
         k + 2
     }
 
@@ -522,17 +522,17 @@ impl Parser<'_> {
     }
 
     fn bare_url(&mut self, i: usize) -> usize {
-        let rest = &self.s[i..];
+        let rest = sub(self.s, i..);
         let starts = |p: &str| rest.as_bytes().get(..p.len()).is_some_and(|r| r.eq_ignore_ascii_case(p.as_bytes()));
         if !(starts("http://") || starts("https://")) {
             return 0;
         }
         let len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
-        let mut url = &rest[..len];
+        let mut url = sub(rest, ..len);
         loop {
             let trimmed = trim_end(url, b".,:;!?'\"*_~");
             let trimmed = if trimmed.ends_with(')') && count(trimmed, b'(') < count(trimmed, b')') {
-                &trimmed[..trimmed.len() - 1]
+                sub(trimmed, ..trimmed.len() - 1)
             } else {
                 trimmed
             };
@@ -543,7 +543,7 @@ impl Parser<'_> {
         }
         if url.len() <= 8 || (self.partial && i + len == self.s.len()) {
             // Too short to be a URL, or still arriving: plain text for now.
-            self.text(&rest[..url.len().max(1)]);
+            self.text(sub(rest, ..url.len().max(1)));
             return url.len().max(1);
         }
         self.url_link(safe_href(url), url, url);
@@ -551,7 +551,7 @@ impl Parser<'_> {
     }
 
     fn entity(&mut self, i: usize) -> usize {
-        match entity_at(&self.s[i..]) {
+        match entity_at(sub(self.s, i..)) {
             Some((c, len)) => {
                 self.text(c.encode_utf8(&mut [0; 4]));
                 len
@@ -565,11 +565,11 @@ impl Parser<'_> {
 fn entity_at(s: &str) -> Option<(char, usize)> {
     let b = s.as_bytes();
     let semi = (1..b.len().min(34)).find(|&i| b[i] == b';')?;
-    let name = &s[1..semi];
+    let name = sub(s, 1..semi);
     let c = if let Some(num) = name.strip_prefix('#') {
         // `&#x` and 1 to 6 hex digits, or `&#` and 1 to 7 decimal ones.
         let (digits, radix, max) = match num.as_bytes().first() {
-            Some(b'x' | b'X') => (&num[1..], 16, 6),
+            Some(b'x' | b'X') => (sub(num, 1..), 16, 6),
             _ => (num, 10, 7),
         };
         if !(1..=max).contains(&digits.len()) {
@@ -625,11 +625,11 @@ pub(crate) fn unescape(s: &str) -> String {
         if b[i] == b'\\' && b.get(i + 1).is_some_and(|c| c.is_ascii_punctuation()) {
             out.push(b[i + 1] as char);
             i += 2;
-        } else if let Some((c, len)) = (b[i] == b'&').then(|| entity_at(&s[i..])).flatten() {
+        } else if let Some((c, len)) = (b[i] == b'&').then(|| entity_at(sub(s, i..))).flatten() {
             out.push(c);
             i += len;
         } else {
-            let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+            let c = sub(s, i..).chars().next().unwrap_or('\u{fffd}');
             out.push(c);
             i += c.len_utf8();
         }
@@ -643,7 +643,7 @@ fn code_text(s: &str) -> String {
     let b = s.as_bytes();
     let space = |c: &u8| matches!(c, b' ' | b'\n');
     let s = if b.len() >= 2 && space(&b[0]) && space(&b[b.len() - 1]) && !b.iter().all(space) {
-        &s[1..s.len() - 1]
+        sub(s, 1..s.len() - 1)
     } else {
         s
     };
@@ -706,7 +706,7 @@ fn link_dest(s: &str, i: usize) -> Option<(String, usize)> {
         let mut j = i + 1;
         while let Some(&c) = b.get(j) {
             match c {
-                b'>' => return Some((unescape(&s[i + 1..j]), j + 1)),
+                b'>' => return Some((unescape(sub(s, i + 1..j)), j + 1)),
                 b'<' | b'\n' => return None,
                 b'\\' => j += 1,
                 _ => {}
@@ -728,7 +728,7 @@ fn link_dest(s: &str, i: usize) -> Option<(String, usize)> {
         }
         j += 1;
     }
-    (j > i && depth == 0).then(|| (unescape(&s[i..j]), j))
+    (j > i && depth == 0).then(|| (unescape(sub(s, i..j)), j))
 }
 
 /// A link title at `i`: the offset after it.
@@ -785,7 +785,7 @@ fn link_label(s: &str, i: usize) -> Option<(&str, usize)> {
         match c {
             b'\\' => j += 1,
             b'[' => return None,
-            b']' => return (j - i <= 1000).then_some((&s[i + 1..j], j + 1)),
+            b']' => return (j - i <= 1000).then_some((sub(s, i + 1..j), j + 1)),
             _ => {}
         }
         j += 1;
@@ -801,11 +801,11 @@ pub(crate) fn parse_link_def(s: &str, refs: &mut Refs) -> Option<usize> {
     }
     let d = spaces_nl(s, e + 1);
     let (dest, de) = link_dest(s, d)?;
-    if dest.is_empty() && !s[d..].starts_with("<>") {
+    if dest.is_empty() && !sub(s, d..).starts_with("<>") {
         return None;
     }
     let line_end = |k: usize| {
-        let k2 = s[k..].bytes().take_while(|&c| c == b' ' || c == b'\t').count() + k;
+        let k2 = sub(s, k..).bytes().take_while(|&c| c == b' ' || c == b'\t').count() + k;
         match s.as_bytes().get(k2) {
             None => Some(k2),
             Some(b'\n') => Some(k2 + 1),

@@ -20,6 +20,7 @@ mod inline;
 pub mod render;
 
 pub use block::{parse_blocks, Align, Block, Item};
+use bytes::sub;
 pub use inline::{parse_inlines, safe_href, Inline, Refs};
 
 /// Blocks produced by one [`IncrementalMarkdown::push`].
@@ -99,11 +100,11 @@ impl IncrementalMarkdown {
     /// Appends `piece`; returns the blocks that became final and the current tail.
     pub fn push(&mut self, piece: &str) -> Update {
         self.text.push_str(piece);
-        let pending = &self.text[self.committed..];
+        let pending = sub(&self.text, self.committed..);
         let complete = last_line_start(pending);
         let mut finished = Vec::new();
         if complete > 0 {
-            let doc = block::Doc::parse(&pending[..complete], false);
+            let doc = block::Doc::parse(sub(pending, ..complete), false);
             // Every top-level block but the open last one is closed, and nothing later can change it.
             let (k, next) = doc.closed_top();
             if k > 0 {
@@ -114,7 +115,7 @@ impl IncrementalMarkdown {
                 self.committed = committed_before + end;
             }
         }
-        let tail = &self.text[self.committed..];
+        let tail = sub(&self.text, self.committed..);
         let doc = block::Doc::parse(hide_trailing_markup(tail), true);
         // The tail's own definitions count for it only until it is parsed again.
         let known = self.refs.0.len();
@@ -128,7 +129,7 @@ impl IncrementalMarkdown {
 
     /// Ends the text: returns the remaining blocks, parsed strictly. Everything is final afterwards.
     pub fn finish(&mut self) -> Finish {
-        let doc = block::Doc::parse(&self.text[self.committed..], true);
+        let doc = block::Doc::parse(sub(&self.text, self.committed..), true);
         self.learn(&doc.refs);
         self.committed = self.text.len();
         if std::mem::take(&mut self.stale) {
@@ -142,7 +143,7 @@ impl IncrementalMarkdown {
 /// fence: until more arrives it is unknown what it starts, and showing it raw would flicker.
 fn hide_trailing_markup(tail: &str) -> &str {
     let line_start = last_line_start(tail);
-    let last = tail[line_start..].trim();
+    let last = sub(tail, line_start..).trim();
     let markup_only = !last.is_empty()
         && last.len() <= 12
         && last.bytes().all(|b| {
@@ -156,7 +157,7 @@ fn hide_trailing_markup(tail: &str) -> &str {
     // A fence line whose info string is still arriving: its language would show half a word.
     let fence = last.starts_with("```") || last.starts_with("~~~");
     if markup_only || fence {
-        &tail[..line_start]
+        sub(tail, ..line_start)
     } else {
         tail
     }

@@ -114,7 +114,7 @@ impl TurnDom {
             super::before(md, &details);
             (details, node, 0)
         });
-        let _ = super::call(node, "appendData", &reasoning[*len..].into());
+        let _ = super::call(node, "appendData", &reasoning.get(*len..).unwrap_or_default().into());
         *len = reasoning.len();
     }
 
@@ -213,7 +213,7 @@ fn dollars(c: f64, places: u32) -> String {
     let scale = 10u64.pow(places);
     let n = (c.max(0.0) * scale as f64 + 0.5) as u64;
     // `scale + fraction` has a leading 1 before the zero-padded fraction.
-    ["$", &num(n / scale), ".", &num(scale + n % scale)[1..]].concat()
+    ["$", &num(n / scale), ".", num(scale + n % scale).get(1..).unwrap_or_default()].concat()
 }
 
 /// The footnote (the question's `total` over its `steps`) and its tooltip (this request's `own` usage).
