@@ -30,7 +30,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.trim_end_matches('/'))
+        [self.base.trim_end_matches('/'), path].concat()
     }
 }
 
@@ -409,17 +409,17 @@ pub enum EdgeEvent {
 /// names are ignored (`None`).
 pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatError>> {
     use edgechat::protocol::WidgetEvent as W;
-    let malformed = |m: String| Some(Err(ChatError::from_edge("malformed_event", m, None, None, false)));
-    let Some(d) = json::parse(data).filter(JsValue::is_object) else {
-        if !matches!(event, "start" | "summary" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error") {
-            return None;
-        }
-        return malformed(format!("bad {event} event: not a JSON object"));
+    let malformed = |what: &str| {
+        let m = ["bad ", event, " event: ", what].concat();
+        Some(Err(ChatError::from_edge("malformed_event", m, None, None, false)))
     };
+    // Data that is not an object reads as one without fields: the event's name still decides (unknown: ignored).
+    let d = json::parse(data).filter(JsValue::is_object).unwrap_or(JsValue::UNDEFINED);
     let ev = match W::decode(event, &json::JsFields(&d)) {
-        Ok(Some(ev)) => ev,
         Ok(None) => return None,
-        Err(e) => return malformed(e.to_string()),
+        _ if d.is_undefined() => return malformed("not a JSON object"),
+        Ok(Some(ev)) => ev,
+        Err(e) => return malformed(&e.message),
     };
     Some(Ok(match ev {
         W::Start(_) => EdgeEvent::Start(d),
@@ -455,10 +455,23 @@ pub fn tool_call_to_json(c: &ToolCall) -> JsValue {
     Obj::new().set("id", c.id.as_str()).set("name", c.name.as_str()).set("arguments", c.arguments.as_str()).build()
 }
 
+/// `n` in decimal (no formatting machinery).
+pub(crate) fn decimal(n: u64) -> String {
+    fn push(out: &mut String, n: u64) {
+        if n >= 10 {
+            push(out, n / 10);
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut out = String::new();
+    push(&mut out, n);
+    out
+}
+
 fn js_err(context: &str, e: JsValue) -> ChatError {
     let detail =
         e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_default();
-    ChatError::network(format!("{context}: {detail}"))
+    ChatError::network([context, ": ", &detail].concat())
 }
 
 /// Whether `e` is the `AbortError` a stopped fetch rejects with.
@@ -547,7 +560,10 @@ pub async fn edge_error(resp: &Response) -> ChatError {
     let err = json::parse(&body).map(|b| json::get(&b, "error")).filter(JsValue::is_object);
     let (code, message) = match err {
         Some(e) => (json::string(&e, "type").unwrap_or_default(), json::string(&e, "message").unwrap_or_default()),
-        None => (format!("http_{status}"), format!("HTTP {status}")),
+        None => {
+            let n = decimal(status.into());
+            (["http_", &n].concat(), ["HTTP ", &n].concat())
+        }
     };
     ChatError::from_edge(&code, message, Some(status), retry_after_ms(resp), false)
 }
@@ -581,7 +597,9 @@ async fn read_body_within(
                 }
                 if first.as_ref().is_ok_and(JsValue::is_undefined) {
                     drop(reader.cancel());
-                    return Err(ChatError::network(format!("no data for {} s", ms / 1000)).into());
+                    return Err(
+                        ChatError::network(["no data for ", &decimal((ms / 1000).into()), " s"].concat()).into()
+                    );
                 }
                 first
             }
@@ -696,26 +714,16 @@ async fn open(
     ep: &Endpoint,
     method: &str,
     path: &str,
-    extra: Option<(&str, String)>,
+    extra: Option<(&str, &str)>,
     body: Option<&str>,
     signal: Option<&AbortSignal>,
 ) -> Result<Response, Failure> {
-    // `set` fails only for a forbidden name or an invalid value: the header is left out.
-    let h = Headers::new().unwrap_throw();
-    if let Some((k, v)) = extra {
-        let _ = h.set(k, &v);
-    }
-    if let Some(k) = ep.site_key.as_deref().filter(|k| !k.is_empty()) {
-        let _ = h.set("x-edgechat-site-key", k);
-    }
-    if body.is_some() {
-        let _ = h.set("content-type", "application/json");
-    }
+    let h = edge_headers(ep, extra, body.is_some());
     let url = ep.url(path);
     let mut renewed = false;
     loop {
         if let Some(t) = ep.session.bearer().await? {
-            let _ = h.set("authorization", &format!("Bearer {t}"));
+            let _ = h.set("authorization", &["Bearer ", &t].concat());
         }
         let resp = send(method, &url, &h, body, signal).await?;
         if resp.status() == 401 && !renewed && ep.session.renew() {
@@ -727,6 +735,22 @@ async fn open(
         }
         return Ok(resp);
     }
+}
+
+/// An edge request's headers: `extra`, the site key, a JSON body's content type. `set` fails only for a forbidden
+/// name or an invalid value: the header is left out.
+fn edge_headers(ep: &Endpoint, extra: Option<(&str, &str)>, json_body: bool) -> Headers {
+    let h = Headers::new().unwrap_throw();
+    if let Some((k, v)) = extra {
+        let _ = h.set(k, v);
+    }
+    if let Some(k) = ep.site_key.as_deref().filter(|k| !k.is_empty()) {
+        let _ = h.set("x-edgechat-site-key", k);
+    }
+    if json_body {
+        let _ = h.set("content-type", "application/json");
+    }
+    h
 }
 
 /// Opens a stream whose body [`read_events`] reads: `POST /api/chat` with `body`, or without one, the resumption
@@ -741,15 +765,16 @@ pub async fn open_stream(
     match body {
         Some(_) => open(ep, "POST", "/api/chat", None, body, Some(signal)).await,
         None => {
-            let path = format!("/api/chat/streams/{}", cursor.stream_id);
-            open(ep, "GET", &path, Some(("last-event-id", cursor.last_event_id.to_string())), None, Some(signal)).await
+            let path = ["/api/chat/streams/", &cursor.stream_id].concat();
+            let last = decimal(cursor.last_event_id);
+            open(ep, "GET", &path, Some(("last-event-id", &last)), None, Some(signal)).await
         }
     }
 }
 
 /// `POST /api/chat/streams/{id}/stop`: the edge aborts the upstream and ends the stream with `done` stopped.
 pub async fn stop_stream(ep: &Endpoint, stream_id: &str) -> Result<(), Failure> {
-    open(ep, "POST", &format!("/api/chat/streams/{stream_id}/stop"), None, None, None).await.map(drop)
+    open(ep, "POST", &["/api/chat/streams/", stream_id, "/stop"].concat(), None, None, None).await.map(drop)
 }
 
 /// The stream id of a `start` event that says `"resumable": true` (the same as `x-edgechat-stream-id`, which a

@@ -88,7 +88,7 @@ fn token_error(detail: &str) -> ChatError {
     ChatError {
         kind: ErrorKind::Auth,
         code: "session_token".into(),
-        message: format!("Could not get a session token: {detail}"),
+        message: ["Could not get a session token: ", detail].concat(),
         retry_after_ms: None,
         retryable: true,
     }
@@ -100,7 +100,7 @@ async fn fetch_token(url: &str) -> Result<JsValue, ChatError> {
     init.set_credentials(RequestCredentials::Include);
     let resp = match api::fetch(url, &init).await {
         Ok(r) if r.ok() => r,
-        Ok(r) => return Err(token_error(&format!("HTTP {} from {url}", r.status()))),
+        Ok(r) => return Err(token_error(&["HTTP ", &api::decimal(r.status().into()), " from ", url].concat())),
         Err(api::Failure::Error(e)) => return Err(token_error(&e.message)),
         Err(api::Failure::Aborted) => return Err(token_error("aborted")),
     };

@@ -52,7 +52,7 @@ pub fn name(f: &JsValue) -> String {
 /// A `data:` URL of an image's bytes, for its preview (`None` for a document or a dropped file).
 pub fn preview_url(f: &JsValue) -> Option<String> {
     let data = json::string(f, "data").filter(|_| json::string(f, "kind").as_deref() == Some("image"))?;
-    Some(format!("data:{};base64,{data}", json::string(f, "media_type").unwrap_or_default()))
+    Some(["data:", &json::string(f, "media_type").unwrap_or_default(), ";base64,", &data].concat())
 }
 
 /// The saved form of a file without its bytes.

@@ -294,7 +294,7 @@ struct LocalStore(String);
 
 impl LocalStore {
     fn key(&self, what: &str) -> String {
-        format!("{}:{what}", self.0)
+        [self.0.as_str(), ":", what].concat()
     }
 }
 
@@ -353,7 +353,7 @@ impl Chat {
     /// A chat against `endpoint`, restoring the conversation and draft saved in `localStorage` (a stream saved
     /// mid-answer resumes).
     pub fn new(endpoint: Endpoint) -> Self {
-        let key = format!("edgechat:v1:{}:{}", endpoint.base, endpoint.site_key.as_deref().unwrap_or(""));
+        let key = ["edgechat:v1:", endpoint.base.as_str(), ":", endpoint.site_key.as_deref().unwrap_or("")].concat();
         Self::with_store(endpoint, Rc::new(LocalStore(key)))
     }
 
@@ -690,7 +690,7 @@ impl Chat {
         if let Some(t) = text {
             let draft = self.state().draft.clone();
             // Never lose what was typed: an unsent draft is kept below the edited message.
-            let merged = if draft.trim().is_empty() { t } else { format!("{t}\n\n{draft}") };
+            let merged = if draft.trim().is_empty() { t } else { [t.as_str(), "\n\n", &draft].concat() };
             self.set_draft(merged);
             self.persist();
             self.update(|s| s.focus_input += 1);

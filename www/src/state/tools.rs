@@ -259,7 +259,7 @@ async fn invoke(tool: &Tool, arguments: &str, signal: &AbortSignal, timeout_ms: 
         Ok(v) if v.is_undefined() => Ok("null".into()),
         Ok(v) => Some(json::stringify(&v)).filter(|s| !s.is_empty()).ok_or_else(|| "the result is not JSON".into()),
         Err(e) if e.as_string().as_deref() == Some(TIMED_OUT) => {
-            Err(["timed out after ", &timeout_ms.to_string(), " ms"].concat())
+            Err(["timed out after ", &crate::api::decimal(timeout_ms.into()), " ms"].concat())
         }
         Err(_) if signal.aborted() => Err(STOPPED.into()),
         Err(e) => Err(message(&e)),
