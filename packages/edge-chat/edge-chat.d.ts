@@ -175,6 +175,14 @@ export interface EdgeChatStrings {
   refused?: string;
   signedOut?: string;
   tryAgain?: string;
+  connectionClosed?: string;
+  notResumed?: string;
+  tokenLimit?: string;
+  budgetRanOut?: string;
+  noSessionToken?: string;
+  storageFull?: string;
+  tooManyFiles?: string;
+  noFileReader?: string;
 }
 
 /** `edgechat:message`: a message was sent, or an answer (or one step of a tool loop) ended. */

@@ -252,6 +252,39 @@ impl ErrorKind {
     }
 }
 
+/// A failure the widget words itself (not the edge): a [`ChatError::message`] that starts with a note's English
+/// text ([`ChatError::note`]; for [`Note::SessionToken`] a detail follows). A view may show its own words instead
+/// (the widget's `strings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// The connection closed before the answer finished.
+    Truncated,
+    /// The edge no longer has the stream, or refused its resumption.
+    Expired,
+    /// The answer reached the token limit.
+    TokenLimit,
+    /// The edge's daily budget ran out during the answer.
+    Budget,
+    /// The page's token endpoint gave no session token.
+    SessionToken,
+}
+
+impl Note {
+    /// Every note.
+    pub const ALL: [Self; 5] = [Self::Truncated, Self::Expired, Self::TokenLimit, Self::Budget, Self::SessionToken];
+
+    /// In English.
+    pub fn english(self) -> &'static str {
+        match self {
+            Self::Truncated => "The connection closed before the answer finished.",
+            Self::Expired => "The answer could not be resumed.",
+            Self::TokenLimit => "The answer reached the token limit.",
+            Self::Budget => "The budget ran out during this answer. Continue after it resets.",
+            Self::SessionToken => "Could not get a session token:",
+        }
+    }
+}
+
 /// A failed request or stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatError {
@@ -279,6 +312,12 @@ impl ChatError {
             .build()
     }
 
+    /// Which of the widget's own messages this is, and what follows its English text (a session token's failure:
+    /// a space and why); `None` for the edge's words.
+    pub fn note(&self) -> Option<(Note, &str)> {
+        Note::ALL.into_iter().find_map(|n| Some((n, self.message.strip_prefix(n.english())?)))
+    }
+
     /// Reads the saved form.
     pub fn from_json(e: &JsValue) -> Option<Self> {
         Some(Self {
@@ -303,18 +342,23 @@ impl ChatError {
 
     /// A stream that ended without `done` or `error`.
     pub fn truncated() -> Self {
-        Self {
-            kind: ErrorKind::Truncated,
-            code: "truncated".into(),
-            message: "The connection closed before the answer finished.".into(),
-            retry_after_ms: None,
-            retryable: true,
-        }
+        Self::noted(Note::Truncated)
     }
 
     /// A resumable stream the edge no longer has (expired, or refused): the text so far is all there is.
     pub fn expired() -> Self {
-        Self { message: "The answer could not be resumed.".into(), ..Self::truncated() }
+        Self::noted(Note::Expired)
+    }
+
+    /// The answer was cut off: `note` says why (retryable, kind [`ErrorKind::Truncated`]).
+    pub fn noted(note: Note) -> Self {
+        Self {
+            kind: ErrorKind::Truncated,
+            code: "truncated".into(),
+            message: note.english().into(),
+            retry_after_ms: None,
+            retryable: true,
+        }
     }
 
     /// Classifies an edge error `type` (and HTTP status, when there was one).

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestCredentials, RequestInit};
 
-use crate::api::{self, ChatError, ErrorKind};
+use crate::api::{self, ChatError, ErrorKind, Note};
 use crate::json::{self, Obj};
 
 /// Where the token comes from, and the token fetched last.
@@ -88,7 +88,7 @@ fn token_error(detail: &str) -> ChatError {
     ChatError {
         kind: ErrorKind::Auth,
         code: "session_token".into(),
-        message: ["Could not get a session token: ", detail].concat(),
+        message: [Note::SessionToken.english(), " ", detail].concat(),
         retry_after_ms: None,
         retryable: true,
     }

@@ -147,13 +147,23 @@ impl Turn {
     }
 }
 
-/// What the composer says about the draft.
+/// What the composer says about the draft (a view words it: [`Problem::text`] in English, the widget's
+/// `strings`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    /// The draft is longer than the edge's `max_message_chars` (this many): a text a page may replace.
+    /// The draft is longer than the edge's `max_message_chars` (this many).
     TooLong(usize),
-    /// Anything else, in words (files the edge would refuse, a full storage).
-    Said(String),
+    /// The browser's storage is full: the conversation was saved without its files' bytes.
+    StorageFull,
+    /// The file reader (`edgechat-attach.js`) could not be loaded.
+    NoReader,
+    /// Files were left out of the draft.
+    Files {
+        /// The reader's reasons, one English sentence each (`edgechat-attach.js`), space-separated; may be empty.
+        refused: String,
+        /// More files were picked than the edge takes per message.
+        too_many: bool,
+    },
 }
 
 impl Problem {
@@ -161,7 +171,18 @@ impl Problem {
     pub fn text(&self) -> String {
         match self {
             Self::TooLong(max) => format!("Your message is longer than the {max} characters allowed."),
-            Self::Said(words) => words.clone(),
+            Self::StorageFull => attach::words::STORAGE_FULL.into(),
+            Self::NoReader => attach::words::NO_READER.into(),
+            Self::Files { refused, too_many } => Self::files(refused, *too_many, attach::words::TOO_MANY),
+        }
+    }
+
+    /// [`Problem::Files`] in words: the reasons, then `too_many_words` when there were too many.
+    pub fn files(refused: &str, too_many: bool, too_many_words: &str) -> String {
+        match (refused.is_empty(), too_many) {
+            (_, false) => refused.into(),
+            (true, true) => too_many_words.into(),
+            (false, true) => [refused, " ", too_many_words].concat(),
         }
     }
 }
@@ -520,7 +541,7 @@ impl Chat {
         if !self.0.store.try_set("chat", &full) && self.state().turns.iter().any(|t| !t.files.is_empty()) {
             // Storage full: keep the text, not the files' bytes, and say so.
             self.0.store.set("chat", &saved(true));
-            self.update(|s| s.problem = Some(Problem::Said(attach::words::STORAGE_FULL.into())));
+            self.update(|s| s.problem = Some(Problem::StorageFull));
         }
         self.0.saved_at.set(js_sys::Date::now());
     }

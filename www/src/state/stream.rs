@@ -5,7 +5,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
 use super::{Chat, Job, Live, Status, Trace};
-use crate::api::{self, ChatError, Cursor, EdgeEvent, ErrorKind, Failure, UsageInfo};
+use crate::api::{self, ChatError, Cursor, EdgeEvent, ErrorKind, Failure, Note, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok;
 
@@ -240,7 +240,7 @@ impl Chat {
             }
             EdgeEvent::Done { stopped, budget: true, .. } => {
                 // Cut by the edge, not by the person: say why; Continue picks up after the budget resets.
-                let message = "The budget ran out during this answer. Continue after it resets.".into();
+                let message = Note::Budget.english().into();
                 let e = ChatError {
                     retryable: false,
                     ..ChatError::from_edge("budget_exceeded", message, None, None, false)
@@ -251,11 +251,7 @@ impl Chat {
                 if stopped {
                     self.finish_with(id, Status::Stopped, None);
                 } else if stop_reason.as_deref() == Some("max_tokens") {
-                    let e = ChatError {
-                        message: "The answer reached the token limit.".into(),
-                        retryable: false,
-                        ..ChatError::truncated()
-                    };
+                    let e = ChatError { retryable: false, ..ChatError::noted(Note::TokenLimit) };
                     self.finish_with(id, Status::Truncated, Some(e));
                 } else {
                     self.finish_with(id, Status::Done, None);

@@ -669,7 +669,7 @@ impl Panel {
             self.notices.1.push(p);
         }
         if let Some(e) = &want.config_error {
-            let note = format!("{} {} ({}). ", t.get(S::SettingsError), error_label(e, t), e.message);
+            let note = format!("{} {} ({}). ", t.get(S::SettingsError), error_label(e, t), strings::error_text(e, t));
             let p = text(doc, &frag, "p", "ec-note ec-error-note", &note);
             let _ = p.set_attribute("role", "alert");
             button(doc, &p, "ec-btn ec-reload", t.get(S::Retry));
@@ -740,10 +740,7 @@ impl Panel {
                 e.remove();
             }
             if let Some(p) = &s.problem {
-                let words = match p {
-                    Problem::TooLong(max) => t.n(S::TooLong, *max as u64),
-                    Problem::Said(words) => words.clone(),
-                };
+                let words = strings::problem_text(p, t);
                 let e = text(doc, &self.form, "p", "ec-problem", &words);
                 let _ = e.set_attribute("role", "alert");
                 self.problem = Some((p.clone(), e));

@@ -5,7 +5,7 @@
 use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
-use super::strings::{error_label, fill};
+use super::strings::{error_label, error_text, fill};
 use super::{add, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
@@ -142,7 +142,7 @@ impl TurnDom {
             set(&d, &[("role", "alert"), ("data-kind", e.kind.as_str())]);
             text(doc, &d, "strong", "", &error_label(e, s));
             let _ = d.append_with_str_1(" ");
-            text(doc, &d, "span", "", &e.message);
+            text(doc, &d, "span", "", &error_text(e, s));
             if look.retry {
                 button(doc, &d, "ec-btn ec-retry", s.get(S::Retry));
             }
