@@ -513,15 +513,17 @@ pub(crate) fn decimal(n: u64) -> String {
 }
 
 fn js_err(context: &str, e: JsValue) -> ChatError {
-    let detail =
-        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_default();
-    ChatError::network([context, ": ", &detail].concat())
+    ChatError::network([context, ": ", &thrown(&e).unwrap_or_default()].concat())
 }
 
-/// Whether `e` is the `AbortError` a stopped fetch rejects with.
+/// A thrown value's message: an `Error`'s, or the value when it is a string.
+pub(crate) fn thrown(e: &JsValue) -> Option<String> {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string())
+}
+
+/// Whether `e` is the `AbortError` a stopped fetch rejects with (a `DOMException`, or any value so named).
 pub fn is_abort(e: &JsValue) -> bool {
-    e.dyn_ref::<web_sys::DomException>().is_some_and(|d| d.name() == "AbortError")
-        || js_sys::Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some("AbortError")
+    json::string(e, "name").as_deref() == Some("AbortError")
 }
 
 /// The outcome of a fetch: a failure, or the user stopped it.

@@ -285,8 +285,5 @@ async fn race(work: Promise, signal: &AbortSignal, timeout_ms: Option<u32>) -> R
 
 /// A thrown value's message (an `Error`'s, or the value as text).
 fn message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| json::stringify(e))
+    crate::api::thrown(e).unwrap_or_else(|| json::stringify(e))
 }
