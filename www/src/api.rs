@@ -551,16 +551,15 @@ pub fn headers(pairs: &[(String, String)]) -> Headers {
     h
 }
 
-/// A request's method, headers, body and abort signal.
+/// A request's method, headers, body and abort signal (a plain `RequestInit` dictionary: no setter imports).
 pub fn request(method: &str, headers: &Headers, body: Option<&str>, signal: Option<&AbortSignal>) -> RequestInit {
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_headers(headers);
-    if let Some(b) = body {
-        init.set_body(&JsValue::from_str(b));
-    }
-    init.set_signal(signal);
-    init
+    Obj::new()
+        .set("method", method)
+        .set("headers", JsValue::from(headers))
+        .opt("body", body)
+        .opt("signal", signal.map(JsValue::from))
+        .build()
+        .unchecked_into()
 }
 
 /// Sends `method url` with a body and headers; returns the response or the failure.
@@ -635,7 +634,9 @@ async fn read_body_within(
             Some((ms, win)) => {
                 let mut timer = None;
                 let quiet = js_sys::Promise::new(&mut |resolve, _| {
-                    timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32).ok();
+                    let undefined = JsValue::UNDEFINED;
+                    timer =
+                        win.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms as i32, &undefined).ok();
                 });
                 let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&read, &quiet))).await;
                 if let Some(t) = timer {
@@ -926,7 +927,9 @@ pub async fn pause(ms: u32, signal: &AbortSignal) {
     for (target, name) in &on {
         let _ = target.add_event_listener_with_callback(name, f);
     }
-    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms.min(i32::MAX as u32) as i32);
+    // `setTimeout` with an (unused) argument: the binding the tools' timeout needs anyway, one import fewer.
+    let ms = ms.min(i32::MAX as u32) as i32;
+    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_1(f, ms, &JsValue::UNDEFINED);
     let _ = JsFuture::from(promise).await;
     for (target, name) in &on {
         let _ = target.remove_event_listener_with_callback(name, f);

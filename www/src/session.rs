@@ -10,8 +10,7 @@
 
 use std::cell::RefCell;
 
-use wasm_bindgen::JsValue;
-use web_sys::{RequestCredentials, RequestInit};
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::api::{self, ChatError, ErrorKind, Note};
 use crate::json::{self, Obj};
@@ -96,8 +95,7 @@ fn token_error(detail: &str) -> ChatError {
 
 /// `GET url` with the page's credentials; the parsed `{"token", "expires_at"}`.
 async fn fetch_token(url: &str) -> Result<JsValue, ChatError> {
-    let init = RequestInit::new();
-    init.set_credentials(RequestCredentials::Include);
+    let init = Obj::new().set("credentials", "include").build().unchecked_into();
     let resp = match api::fetch(url, &init).await {
         Ok(r) if r.ok() => r,
         Ok(r) => return Err(token_error(&["HTTP ", &api::decimal(r.status().into()), " from ", url].concat())),
