@@ -518,7 +518,25 @@ fn js_err(context: &str, e: JsValue) -> ChatError {
 
 /// A thrown value's message: an `Error`'s, or the value when it is a string.
 pub(crate) fn thrown(e: &JsValue) -> Option<String> {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string())
+    if e.is_instance_of::<js_sys::Error>() { json::string(e, "message") } else { e.as_string() }
+}
+
+/// The response's status is 2xx (`Response.ok`).
+pub(crate) fn ok(resp: &Response) -> bool {
+    (200..300).contains(&resp.status())
+}
+
+/// `signal.aborted`.
+pub(crate) fn aborted(signal: &AbortSignal) -> bool {
+    json::flag(signal, "aborted")
+}
+
+/// `Promise.race([a, b])`: the first of them to settle (values that are not promises settle at once).
+pub(crate) fn race(a: &JsValue, b: &JsValue) -> js_sys::Promise {
+    let both = js_sys::Array::new();
+    both.push(a);
+    both.push(b);
+    js_sys::Promise::race(&both)
 }
 
 /// Whether `e` is the `AbortError` a stopped fetch rejects with (a `DOMException`, or any value so named).
@@ -638,7 +656,7 @@ async fn read_body_within(
                     timer =
                         win.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms as i32, &undefined).ok();
                 });
-                let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&read, &quiet))).await;
+                let first = JsFuture::from(race(&read, &quiet)).await;
                 if let Some(t) = timer {
                     win.clear_timeout_with_handle(t);
                 }
@@ -777,7 +795,7 @@ async fn open(
             renewed = true;
             continue;
         }
-        if !resp.ok() {
+        if !ok(&resp) {
             return Err(edge_error(&resp).await.into());
         }
         return Ok(resp);
@@ -912,7 +930,7 @@ pub async fn pause(ms: u32, signal: &AbortSignal) {
     let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
         let d = doc.clone();
         wake = Some(Closure::<dyn FnMut()>::new(move || {
-            if !d.as_ref().is_some_and(web_sys::Document::hidden) {
+            if !d.as_ref().is_some_and(|d| json::flag(d, "hidden")) {
                 drop(resolve.call0(&JsValue::NULL));
             }
         }));

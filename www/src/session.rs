@@ -97,7 +97,7 @@ fn token_error(detail: &str) -> ChatError {
 async fn fetch_token(url: &str) -> Result<JsValue, ChatError> {
     let init = Obj::new().set("credentials", "include").build().unchecked_into();
     let resp = match api::fetch(url, &init).await {
-        Ok(r) if r.ok() => r,
+        Ok(r) if api::ok(&r) => r,
         Ok(r) => return Err(token_error(&["HTTP ", &api::decimal(r.status().into()), " from ", url].concat())),
         Err(api::Failure::Error(e)) => return Err(token_error(&e.message)),
         Err(api::Failure::Aborted) => return Err(token_error("aborted")),

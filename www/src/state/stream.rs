@@ -142,7 +142,7 @@ impl Chat {
             failures = if cursor.last_event_id > before { 1 } else { failures + 1 };
             let Some(wait_ms) = self.broken(id, broken, &cursor, failures) else { return Ok(()) };
             api::pause(wait_ms, signal).await;
-            if signal.aborted() {
+            if api::aborted(signal) {
                 return Err(Failure::Aborted);
             }
         }

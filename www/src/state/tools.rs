@@ -18,6 +18,7 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::events::ChatEvent;
 use super::{Chat, Live, Status, Turn};
+use crate::api::aborted;
 use crate::json::{self, Obj};
 
 /// How long a call may run when its tool sets no `timeout_ms`.
@@ -210,7 +211,7 @@ impl Chat {
             for call in &calls {
                 let result = match blocked {
                     Some(why) => ToolResult::error(&call.id, why),
-                    None if signal.aborted() => ToolResult::error(&call.id, STOPPED),
+                    None if aborted(&signal) => ToolResult::error(&call.id, STOPPED),
                     None => this.run_call(call, &signal).await,
                 };
                 this.update_turn(id, |t| t.tool_results.push(result.clone()));
@@ -222,7 +223,7 @@ impl Chat {
                 s.busy = false;
                 s.confirm = None;
             });
-            if blocked.is_none() && !signal.aborted() {
+            if blocked.is_none() && !aborted(&signal) {
                 this.answer();
             }
         });
@@ -235,10 +236,10 @@ impl Chat {
         if tool.confirm {
             let asked = Promise::new(&mut |resolve, _| *self.0.confirm.borrow_mut() = Some(resolve));
             self.update(|s| s.confirm = Some(call.id.clone()));
-            let answer = race(asked, signal, None).await;
+            let answer = race(&asked, signal, None).await;
             self.update(|s| s.confirm = None);
             if !matches!(answer, Ok(v) if v.is_truthy()) {
-                let why = if signal.aborted() { STOPPED } else { "the user declined to run this tool" };
+                let why = if aborted(signal) { STOPPED } else { "the user declined to run this tool" };
                 return ToolResult::error(&call.id, why);
             }
         }
@@ -255,13 +256,13 @@ async fn invoke(tool: &Tool, arguments: &str, signal: &AbortSignal, timeout_ms: 
     let args = if arguments.trim().is_empty() { "{}" } else { arguments };
     let args = json::parse(args).ok_or("the arguments are not JSON")?;
     let out = tool.run.call1(&JsValue::NULL, &args).map_err(|e| message(&e))?;
-    match race(Promise::resolve(&out), signal, Some(timeout_ms)).await {
+    match race(&out, signal, Some(timeout_ms)).await {
         Ok(v) if v.is_undefined() => Ok("null".into()),
         Ok(v) => Some(json::stringify(&v)).filter(|s| !s.is_empty()).ok_or_else(|| "the result is not JSON".into()),
         Err(e) if e.as_string().as_deref() == Some(TIMED_OUT) => {
             Err(["timed out after ", &crate::api::decimal(timeout_ms.into()), " ms"].concat())
         }
-        Err(_) if signal.aborted() => Err(STOPPED.into()),
+        Err(_) if aborted(signal) => Err(STOPPED.into()),
         Err(e) => Err(message(&e)),
     }
 }
@@ -270,7 +271,7 @@ const TIMED_OUT: &str = "edgechat:timeout";
 const STOPPED: &str = "stopped by the user";
 
 /// `work`, unless `signal` aborts or `timeout_ms` passes first (then an error: the abort event, [`TIMED_OUT`]).
-async fn race(work: Promise, signal: &AbortSignal, timeout_ms: Option<u32>) -> Result<JsValue, JsValue> {
+async fn race(work: &JsValue, signal: &AbortSignal, timeout_ms: Option<u32>) -> Result<JsValue, JsValue> {
     let end = Promise::new(&mut |_, reject| {
         signal.set_onabort(Some(&reject));
         if let (Some(ms), Some(w)) = (timeout_ms, web_sys::window()) {
@@ -278,7 +279,7 @@ async fn race(work: Promise, signal: &AbortSignal, timeout_ms: Option<u32>) -> R
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(&reject, ms, &TIMED_OUT.into());
         }
     });
-    let r = JsFuture::from(Promise::race(&js_sys::Array::of2(&work, &end))).await;
+    let r = JsFuture::from(crate::api::race(work, &end)).await;
     signal.set_onabort(None);
     r
 }
