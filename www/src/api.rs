@@ -518,12 +518,21 @@ fn js_err(context: &str, e: JsValue) -> ChatError {
 
 /// A thrown value's message: an `Error`'s, or the value when it is a string.
 pub(crate) fn thrown(e: &JsValue) -> Option<String> {
-    if e.is_instance_of::<js_sys::Error>() { json::string(e, "message") } else { e.as_string() }
+    if e.is_instance_of::<js_sys::Error>() {
+        json::string(e, "message")
+    } else {
+        e.as_string()
+    }
 }
 
 /// The response's status is 2xx (`Response.ok`).
 pub(crate) fn ok(resp: &Response) -> bool {
     (200..300).contains(&resp.status())
+}
+
+/// `controller.signal` (read as a property: one binding fewer).
+pub(crate) fn signal(controller: &web_sys::AbortController) -> AbortSignal {
+    json::get(controller, "signal").unchecked_into()
 }
 
 /// `signal.aborted`.

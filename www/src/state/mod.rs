@@ -18,7 +18,7 @@ use std::rc::Rc;
 use edgechat::conversation::Role;
 use edgechat::sse::SseEvent;
 use edgechat::ToolCall;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::AbortController;
 
@@ -367,7 +367,10 @@ struct Inner {
 pub struct Chat(Rc<Inner>);
 
 fn local() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
+    // `window.localStorage` as a property (it throws where storage is denied: then none).
+    let win = web_sys::window()?;
+    let st = json::get(&win, "localStorage");
+    st.is_object().then(|| st.unchecked_into())
 }
 
 impl Chat {
@@ -666,7 +669,7 @@ impl Chat {
                     // be on their way on the stream's own connection, so give them a moment before aborting. If
                     // the stop request fails (offline), aborting at once still ends the turn as stopped here.
                     if api::stop_stream(&ep, &c.stream_id).await.is_ok() {
-                        api::pause(3000, &ctl.signal()).await;
+                        api::pause(3000, &api::signal(&ctl)).await;
                     }
                     ctl.abort();
                 });

@@ -36,7 +36,7 @@ impl Chat {
                 this.done(id);
                 return;
             };
-            let signal = controller.signal();
+            let signal = api::signal(&controller);
             #[cfg(feature = "byok")]
             let direct = match &job {
                 Job::Ask(false) => this.state().byok.clone().map(|b| {

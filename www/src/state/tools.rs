@@ -207,7 +207,7 @@ impl Chat {
         self.update(|s| s.busy = true);
         let this = self.clone();
         spawn_local(async move {
-            let signal = ctl.signal();
+            let signal = crate::api::signal(&ctl);
             for call in &calls {
                 let result = match blocked {
                     Some(why) => ToolResult::error(&call.id, why),
