@@ -540,6 +540,30 @@ pub(crate) fn aborted(signal: &AbortSignal) -> bool {
     json::flag(signal, "aborted")
 }
 
+/// What a [`deadline`] rejects with when its time is up.
+const TIMED_OUT: &str = "edgechat:timeout";
+
+/// A promise that rejects once `ms` pass (with [`TIMED_OUT`]: [`timed_out`]) or `signal` aborts (with the abort
+/// event), whichever comes first; and its timer, for `clearTimeout`.
+pub(crate) fn deadline(ms: Option<u32>, signal: Option<&AbortSignal>) -> (js_sys::Promise, Option<i32>) {
+    let mut timer = None;
+    let promise = js_sys::Promise::new(&mut |_, reject| {
+        if let Some(s) = signal {
+            s.set_onabort(Some(&reject));
+        }
+        if let (Some(ms), Some(w)) = (ms, web_sys::window()) {
+            let ms = ms.min(i32::MAX as u32) as i32;
+            timer = w.set_timeout_with_callback_and_timeout_and_arguments_1(&reject, ms, &TIMED_OUT.into()).ok();
+        }
+    });
+    (promise, timer)
+}
+
+/// Whether a [`deadline`]'s time was up.
+pub(crate) fn timed_out(e: &JsValue) -> bool {
+    e.as_string().as_deref() == Some(TIMED_OUT)
+}
+
 /// `Promise.race([a, b])`: the first of them to settle (values that are not promises settle at once).
 pub(crate) fn race(a: &JsValue, b: &JsValue) -> js_sys::Promise {
     let both = js_sys::Array::new();
@@ -659,17 +683,12 @@ async fn read_body_within(
         let read = match silence().and_then(|ms| Some((ms, web_sys::window()?))) {
             None => JsFuture::from(read).await,
             Some((ms, win)) => {
-                let mut timer = None;
-                let quiet = js_sys::Promise::new(&mut |resolve, _| {
-                    let undefined = JsValue::UNDEFINED;
-                    timer =
-                        win.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, ms as i32, &undefined).ok();
-                });
+                let (quiet, timer) = deadline(Some(ms), None);
                 let first = JsFuture::from(race(&read, &quiet)).await;
                 if let Some(t) = timer {
                     win.clear_timeout_with_handle(t);
                 }
-                if first.as_ref().is_ok_and(JsValue::is_undefined) {
+                if first.as_ref().is_err_and(timed_out) {
                     drop(reader.cancel());
                     return Err(
                         ChatError::network(["no data for ", &decimal((ms / 1000).into()), " s"].concat()).into()

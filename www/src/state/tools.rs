@@ -259,7 +259,7 @@ async fn invoke(tool: &Tool, arguments: &str, signal: &AbortSignal, timeout_ms: 
     match race(&out, signal, Some(timeout_ms)).await {
         Ok(v) if v.is_undefined() => Ok("null".into()),
         Ok(v) => Some(json::stringify(&v)).filter(|s| !s.is_empty()).ok_or_else(|| "the result is not JSON".into()),
-        Err(e) if e.as_string().as_deref() == Some(TIMED_OUT) => {
+        Err(e) if crate::api::timed_out(&e) => {
             Err(["timed out after ", &crate::api::decimal(timeout_ms.into()), " ms"].concat())
         }
         Err(_) if aborted(signal) => Err(STOPPED.into()),
@@ -267,18 +267,12 @@ async fn invoke(tool: &Tool, arguments: &str, signal: &AbortSignal, timeout_ms: 
     }
 }
 
-const TIMED_OUT: &str = "edgechat:timeout";
 const STOPPED: &str = "stopped by the user";
 
-/// `work`, unless `signal` aborts or `timeout_ms` passes first (then an error: the abort event, [`TIMED_OUT`]).
+/// `work`, unless `signal` aborts or `timeout_ms` passes first (then an error: the abort event, or a time-out:
+/// [`crate::api::timed_out`]).
 async fn race(work: &JsValue, signal: &AbortSignal, timeout_ms: Option<u32>) -> Result<JsValue, JsValue> {
-    let end = Promise::new(&mut |_, reject| {
-        signal.set_onabort(Some(&reject));
-        if let (Some(ms), Some(w)) = (timeout_ms, web_sys::window()) {
-            let ms = ms.min(i32::MAX as u32) as i32;
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(&reject, ms, &TIMED_OUT.into());
-        }
-    });
+    let (end, _) = crate::api::deadline(timeout_ms, Some(signal));
     let r = JsFuture::from(crate::api::race(work, &end)).await;
     signal.set_onabort(None);
     r
