@@ -602,15 +602,16 @@ pub fn headers(pairs: &[(String, String)]) -> Headers {
     h
 }
 
-/// A request's method, headers, body and abort signal (a plain `RequestInit` dictionary: no setter imports).
+/// A request's method, headers, body and abort signal.
 pub fn request(method: &str, headers: &Headers, body: Option<&str>, signal: Option<&AbortSignal>) -> RequestInit {
-    Obj::new()
-        .set("method", method)
-        .set("headers", JsValue::from(headers))
-        .opt("body", body)
-        .opt("signal", signal.map(JsValue::from))
-        .build()
-        .unchecked_into()
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_headers(headers);
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    init.set_signal(signal);
+    init
 }
 
 /// Sends `method url` with a body and headers; returns the response or the failure.

@@ -10,7 +10,8 @@
 
 use std::cell::RefCell;
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
+use web_sys::{RequestCredentials, RequestInit};
 
 use crate::api::{self, ChatError, ErrorKind, Note};
 use crate::json::{self, Obj};
@@ -95,7 +96,8 @@ fn token_error(detail: &str) -> ChatError {
 
 /// `GET url` with the page's credentials; the parsed `{"token", "expires_at"}`.
 async fn fetch_token(url: &str) -> Result<JsValue, ChatError> {
-    let init = Obj::new().set("credentials", "include").build().unchecked_into();
+    let init = RequestInit::new();
+    init.set_credentials(RequestCredentials::Include);
     let resp = match api::fetch(url, &init).await {
         Ok(r) if api::ok(&r) => r,
         Ok(r) => return Err(token_error(&["HTTP ", &api::decimal(r.status().into()), " from ", url].concat())),
