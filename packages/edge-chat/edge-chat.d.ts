@@ -180,6 +180,14 @@ export interface EdgeChatStrings {
   attach?: string;
   remove?: string;
   notKept?: string;
+  connectionClosed?: string;
+  notResumed?: string;
+  tokenLimit?: string;
+  budgetRanOut?: string;
+  noSessionToken?: string;
+  storageFull?: string;
+  tooManyFiles?: string;
+  noFileReader?: string;
   /** The bring-your-own-key variant's (`byok` attribute) texts. */
   byokNote?: string;
   byokTitle?: string;

@@ -30,7 +30,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.trim_end_matches('/'))
+        [self.base.trim_end_matches('/'), path].concat()
     }
 }
 
@@ -252,6 +252,39 @@ impl ErrorKind {
     }
 }
 
+/// A failure the widget words itself (not the edge): a [`ChatError::message`] that starts with a note's English
+/// text ([`ChatError::note`]; for [`Note::SessionToken`] a detail follows). A view may show its own words instead
+/// (the widget's `strings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// The connection closed before the answer finished.
+    Truncated,
+    /// The edge no longer has the stream, or refused its resumption.
+    Expired,
+    /// The answer reached the token limit.
+    TokenLimit,
+    /// The edge's daily budget ran out during the answer.
+    Budget,
+    /// The page's token endpoint gave no session token.
+    SessionToken,
+}
+
+impl Note {
+    /// Every note.
+    pub const ALL: [Self; 5] = [Self::Truncated, Self::Expired, Self::TokenLimit, Self::Budget, Self::SessionToken];
+
+    /// In English.
+    pub fn english(self) -> &'static str {
+        match self {
+            Self::Truncated => "The connection closed before the answer finished.",
+            Self::Expired => "The answer could not be resumed.",
+            Self::TokenLimit => "The answer reached the token limit.",
+            Self::Budget => "The budget ran out during this answer. Continue after it resets.",
+            Self::SessionToken => "Could not get a session token:",
+        }
+    }
+}
+
 /// A failed request or stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatError {
@@ -279,6 +312,12 @@ impl ChatError {
             .build()
     }
 
+    /// Which of the widget's own messages this is, and what follows its English text (a session token's failure:
+    /// a space and why); `None` for the edge's words.
+    pub fn note(&self) -> Option<(Note, &str)> {
+        Note::ALL.into_iter().find_map(|n| Some((n, self.message.strip_prefix(n.english())?)))
+    }
+
     /// Reads the saved form.
     pub fn from_json(e: &JsValue) -> Option<Self> {
         Some(Self {
@@ -303,18 +342,23 @@ impl ChatError {
 
     /// A stream that ended without `done` or `error`.
     pub fn truncated() -> Self {
-        Self {
-            kind: ErrorKind::Truncated,
-            code: "truncated".into(),
-            message: "The connection closed before the answer finished.".into(),
-            retry_after_ms: None,
-            retryable: true,
-        }
+        Self::noted(Note::Truncated)
     }
 
     /// A resumable stream the edge no longer has (expired, or refused): the text so far is all there is.
     pub fn expired() -> Self {
-        Self { message: "The answer could not be resumed.".into(), ..Self::truncated() }
+        Self::noted(Note::Expired)
+    }
+
+    /// The answer was cut off: `note` says why (retryable, kind [`ErrorKind::Truncated`]).
+    pub fn noted(note: Note) -> Self {
+        Self {
+            kind: ErrorKind::Truncated,
+            code: "truncated".into(),
+            message: note.english().into(),
+            retry_after_ms: None,
+            retryable: true,
+        }
     }
 
     /// Classifies an edge error `type` (and HTTP status, when there was one).
@@ -409,17 +453,17 @@ pub enum EdgeEvent {
 /// names are ignored (`None`).
 pub fn decode_event(event: &str, data: &str) -> Option<Result<EdgeEvent, ChatError>> {
     use edgechat::protocol::WidgetEvent as W;
-    let malformed = |m: String| Some(Err(ChatError::from_edge("malformed_event", m, None, None, false)));
-    let Some(d) = json::parse(data).filter(JsValue::is_object) else {
-        if !matches!(event, "start" | "summary" | "delta" | "reasoning" | "tool_call" | "usage" | "done" | "error") {
-            return None;
-        }
-        return malformed(format!("bad {event} event: not a JSON object"));
+    let malformed = |what: &str| {
+        let m = ["bad ", event, " event: ", what].concat();
+        Some(Err(ChatError::from_edge("malformed_event", m, None, None, false)))
     };
+    // Data that is not an object reads as one without fields: the event's name still decides (unknown: ignored).
+    let d = json::parse(data).filter(JsValue::is_object).unwrap_or(JsValue::UNDEFINED);
     let ev = match W::decode(event, &json::JsFields(&d)) {
-        Ok(Some(ev)) => ev,
         Ok(None) => return None,
-        Err(e) => return malformed(e.to_string()),
+        _ if d.is_undefined() => return malformed("not a JSON object"),
+        Ok(Some(ev)) => ev,
+        Err(e) => return malformed(&e.message),
     };
     Some(Ok(match ev {
         W::Start(_) => EdgeEvent::Start(d),
@@ -455,16 +499,82 @@ pub fn tool_call_to_json(c: &ToolCall) -> JsValue {
     Obj::new().set("id", c.id.as_str()).set("name", c.name.as_str()).set("arguments", c.arguments.as_str()).build()
 }
 
-fn js_err(context: &str, e: JsValue) -> ChatError {
-    let detail =
-        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_default();
-    ChatError::network(format!("{context}: {detail}"))
+/// `n` in decimal (no formatting machinery).
+pub(crate) fn decimal(n: u64) -> String {
+    fn push(out: &mut String, n: u64) {
+        if n >= 10 {
+            push(out, n / 10);
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut out = String::new();
+    push(&mut out, n);
+    out
 }
 
-/// Whether `e` is the `AbortError` a stopped fetch rejects with.
+fn js_err(context: &str, e: JsValue) -> ChatError {
+    ChatError::network([context, ": ", &thrown(&e).unwrap_or_default()].concat())
+}
+
+/// A thrown value's message: an `Error`'s, or the value when it is a string.
+pub(crate) fn thrown(e: &JsValue) -> Option<String> {
+    if e.is_instance_of::<js_sys::Error>() {
+        json::string(e, "message")
+    } else {
+        e.as_string()
+    }
+}
+
+/// The response's status is 2xx (`Response.ok`).
+pub(crate) fn ok(resp: &Response) -> bool {
+    (200..300).contains(&resp.status())
+}
+
+/// `controller.signal` (read as a property: one binding fewer).
+pub(crate) fn signal(controller: &web_sys::AbortController) -> AbortSignal {
+    json::get(controller, "signal").unchecked_into()
+}
+
+/// `signal.aborted`.
+pub(crate) fn aborted(signal: &AbortSignal) -> bool {
+    json::flag(signal, "aborted")
+}
+
+/// What a [`deadline`] rejects with when its time is up.
+const TIMED_OUT: &str = "edgechat:timeout";
+
+/// A promise that rejects once `ms` pass (with [`TIMED_OUT`]: [`timed_out`]) or `signal` aborts (with the abort
+/// event), whichever comes first; and its timer, for `clearTimeout`.
+pub(crate) fn deadline(ms: Option<u32>, signal: Option<&AbortSignal>) -> (js_sys::Promise, Option<i32>) {
+    let mut timer = None;
+    let promise = js_sys::Promise::new(&mut |_, reject| {
+        if let Some(s) = signal {
+            s.set_onabort(Some(&reject));
+        }
+        if let (Some(ms), Some(w)) = (ms, web_sys::window()) {
+            let ms = ms.min(i32::MAX as u32) as i32;
+            timer = w.set_timeout_with_callback_and_timeout_and_arguments_1(&reject, ms, &TIMED_OUT.into()).ok();
+        }
+    });
+    (promise, timer)
+}
+
+/// Whether a [`deadline`]'s time was up.
+pub(crate) fn timed_out(e: &JsValue) -> bool {
+    e.as_string().as_deref() == Some(TIMED_OUT)
+}
+
+/// `Promise.race([a, b])`: the first of them to settle (values that are not promises settle at once).
+pub(crate) fn race(a: &JsValue, b: &JsValue) -> js_sys::Promise {
+    let both = js_sys::Array::new();
+    both.push(a);
+    both.push(b);
+    js_sys::Promise::race(&both)
+}
+
+/// Whether `e` is the `AbortError` a stopped fetch rejects with (a `DOMException`, or any value so named).
 pub fn is_abort(e: &JsValue) -> bool {
-    e.dyn_ref::<web_sys::DomException>().is_some_and(|d| d.name() == "AbortError")
-        || js_sys::Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some("AbortError")
+    json::string(e, "name").as_deref() == Some("AbortError")
 }
 
 /// The outcome of a fetch: a failure, or the user stopped it.
@@ -547,7 +657,10 @@ pub async fn edge_error(resp: &Response) -> ChatError {
     let err = json::parse(&body).map(|b| json::get(&b, "error")).filter(JsValue::is_object);
     let (code, message) = match err {
         Some(e) => (json::string(&e, "type").unwrap_or_default(), json::string(&e, "message").unwrap_or_default()),
-        None => (format!("http_{status}"), format!("HTTP {status}")),
+        None => {
+            let n = decimal(status.into());
+            (["http_", &n].concat(), ["HTTP ", &n].concat())
+        }
     };
     ChatError::from_edge(&code, message, Some(status), retry_after_ms(resp), false)
 }
@@ -571,17 +684,16 @@ async fn read_body_within(
         let read = match silence().and_then(|ms| Some((ms, web_sys::window()?))) {
             None => JsFuture::from(read).await,
             Some((ms, win)) => {
-                let mut timer = None;
-                let quiet = js_sys::Promise::new(&mut |resolve, _| {
-                    timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32).ok();
-                });
-                let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&read, &quiet))).await;
+                let (quiet, timer) = deadline(Some(ms), None);
+                let first = JsFuture::from(race(&read, &quiet)).await;
                 if let Some(t) = timer {
                     win.clear_timeout_with_handle(t);
                 }
-                if first.as_ref().is_ok_and(JsValue::is_undefined) {
+                if first.as_ref().is_err_and(timed_out) {
                     drop(reader.cancel());
-                    return Err(ChatError::network(format!("no data for {} s", ms / 1000)).into());
+                    return Err(
+                        ChatError::network(["no data for ", &decimal((ms / 1000).into()), " s"].concat()).into()
+                    );
                 }
                 first
             }
@@ -696,37 +808,43 @@ async fn open(
     ep: &Endpoint,
     method: &str,
     path: &str,
-    extra: Option<(&str, String)>,
+    extra: Option<(&str, &str)>,
     body: Option<&str>,
     signal: Option<&AbortSignal>,
 ) -> Result<Response, Failure> {
-    // `set` fails only for a forbidden name or an invalid value: the header is left out.
-    let h = Headers::new().unwrap_throw();
-    if let Some((k, v)) = extra {
-        let _ = h.set(k, &v);
-    }
-    if let Some(k) = ep.site_key.as_deref().filter(|k| !k.is_empty()) {
-        let _ = h.set("x-edgechat-site-key", k);
-    }
-    if body.is_some() {
-        let _ = h.set("content-type", "application/json");
-    }
+    let h = edge_headers(ep, extra, body.is_some());
     let url = ep.url(path);
     let mut renewed = false;
     loop {
         if let Some(t) = ep.session.bearer().await? {
-            let _ = h.set("authorization", &format!("Bearer {t}"));
+            let _ = h.set("authorization", &["Bearer ", &t].concat());
         }
         let resp = send(method, &url, &h, body, signal).await?;
         if resp.status() == 401 && !renewed && ep.session.renew() {
             renewed = true;
             continue;
         }
-        if !resp.ok() {
+        if !ok(&resp) {
             return Err(edge_error(&resp).await.into());
         }
         return Ok(resp);
     }
+}
+
+/// An edge request's headers: `extra`, the site key, a JSON body's content type. `set` fails only for a forbidden
+/// name or an invalid value: the header is left out.
+fn edge_headers(ep: &Endpoint, extra: Option<(&str, &str)>, json_body: bool) -> Headers {
+    let h = Headers::new().unwrap_throw();
+    if let Some((k, v)) = extra {
+        let _ = h.set(k, v);
+    }
+    if let Some(k) = ep.site_key.as_deref().filter(|k| !k.is_empty()) {
+        let _ = h.set("x-edgechat-site-key", k);
+    }
+    if json_body {
+        let _ = h.set("content-type", "application/json");
+    }
+    h
 }
 
 /// Opens a stream whose body [`read_events`] reads: `POST /api/chat` with `body`, or without one, the resumption
@@ -741,15 +859,16 @@ pub async fn open_stream(
     match body {
         Some(_) => open(ep, "POST", "/api/chat", None, body, Some(signal)).await,
         None => {
-            let path = format!("/api/chat/streams/{}", cursor.stream_id);
-            open(ep, "GET", &path, Some(("last-event-id", cursor.last_event_id.to_string())), None, Some(signal)).await
+            let path = ["/api/chat/streams/", &cursor.stream_id].concat();
+            let last = decimal(cursor.last_event_id);
+            open(ep, "GET", &path, Some(("last-event-id", &last)), None, Some(signal)).await
         }
     }
 }
 
 /// `POST /api/chat/streams/{id}/stop`: the edge aborts the upstream and ends the stream with `done` stopped.
 pub async fn stop_stream(ep: &Endpoint, stream_id: &str) -> Result<(), Failure> {
-    open(ep, "POST", &format!("/api/chat/streams/{stream_id}/stop"), None, None, None).await.map(drop)
+    open(ep, "POST", &["/api/chat/streams/", stream_id, "/stop"].concat(), None, None, None).await.map(drop)
 }
 
 /// The stream id of a `start` event that says `"resumable": true` (the same as `x-edgechat-stream-id`, which a
@@ -840,7 +959,7 @@ pub async fn pause(ms: u32, signal: &AbortSignal) {
     let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
         let d = doc.clone();
         wake = Some(Closure::<dyn FnMut()>::new(move || {
-            if !d.as_ref().is_some_and(web_sys::Document::hidden) {
+            if !d.as_ref().is_some_and(|d| json::flag(d, "hidden")) {
                 drop(resolve.call0(&JsValue::NULL));
             }
         }));
@@ -855,7 +974,9 @@ pub async fn pause(ms: u32, signal: &AbortSignal) {
     for (target, name) in &on {
         let _ = target.add_event_listener_with_callback(name, f);
     }
-    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_0(f, ms.min(i32::MAX as u32) as i32);
+    // `setTimeout` with an (unused) argument: the binding the tools' timeout needs anyway, one import fewer.
+    let ms = ms.min(i32::MAX as u32) as i32;
+    let timer = win.set_timeout_with_callback_and_timeout_and_arguments_1(f, ms, &JsValue::UNDEFINED);
     let _ = JsFuture::from(promise).await;
     for (target, name) in &on {
         let _ = target.remove_event_listener_with_callback(name, f);

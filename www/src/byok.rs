@@ -104,7 +104,7 @@ pub async fn stream_direct(
         .map_err(|e| ChatError::from_edge("bad_request", e.to_string(), None, None, false))?;
     let body = String::from_utf8_lossy(&http.body).into_owned();
     let resp = send(&http.method, &http.url, &crate::api::headers(&http.headers), Some(&body), Some(signal)).await?;
-    if !resp.ok() {
+    if !crate::api::ok(&resp) {
         let mut headers = Vec::new();
         if let Ok(Some(v)) = resp.headers().get("retry-after") {
             headers.push(("retry-after".to_string(), v));

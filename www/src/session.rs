@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 use web_sys::{RequestCredentials, RequestInit};
 
-use crate::api::{self, ChatError, ErrorKind};
+use crate::api::{self, ChatError, ErrorKind, Note};
 use crate::json::{self, Obj};
 
 /// Where the token comes from, and the token fetched last.
@@ -88,7 +88,7 @@ fn token_error(detail: &str) -> ChatError {
     ChatError {
         kind: ErrorKind::Auth,
         code: "session_token".into(),
-        message: format!("Could not get a session token: {detail}"),
+        message: [Note::SessionToken.english(), " ", detail].concat(),
         retry_after_ms: None,
         retryable: true,
     }
@@ -99,8 +99,8 @@ async fn fetch_token(url: &str) -> Result<JsValue, ChatError> {
     let init = RequestInit::new();
     init.set_credentials(RequestCredentials::Include);
     let resp = match api::fetch(url, &init).await {
-        Ok(r) if r.ok() => r,
-        Ok(r) => return Err(token_error(&format!("HTTP {} from {url}", r.status()))),
+        Ok(r) if api::ok(&r) => r,
+        Ok(r) => return Err(token_error(&["HTTP ", &api::decimal(r.status().into()), " from ", url].concat())),
         Err(api::Failure::Error(e)) => return Err(token_error(&e.message)),
         Err(api::Failure::Aborted) => return Err(token_error("aborted")),
     };

@@ -26,6 +26,8 @@ pub mod words {
         "This browser's storage is full: the conversation was saved, but its attached files were not kept.";
     /// More files than the edge takes per message.
     pub const TOO_MANY: &str = "Too many files: the rest were not attached.";
+    /// The file reader module could not be loaded.
+    pub const NO_READER: &str = "The file reader could not be loaded.";
 }
 
 /// Longest side of an image as sent (Anthropic scales larger images down to it; OpenAI's high detail reads it).
@@ -52,7 +54,7 @@ pub fn name(f: &JsValue) -> String {
 /// A `data:` URL of an image's bytes, for its preview (`None` for a document or a dropped file).
 pub fn preview_url(f: &JsValue) -> Option<String> {
     let data = json::string(f, "data").filter(|_| json::string(f, "kind").as_deref() == Some("image"))?;
-    Some(format!("data:{};base64,{data}", json::string(f, "media_type").unwrap_or_default()))
+    Some(["data:", &json::string(f, "media_type").unwrap_or_default(), ";base64,", &data].concat())
 }
 
 /// The saved form of a file without its bytes.
@@ -123,9 +125,7 @@ impl Chat {
             let out = match read.await {
                 Ok(v) => v,
                 Err(_) => {
-                    this.update(|s| {
-                        s.problem = Some(super::Problem::Said("The file reader could not be loaded.".into()))
-                    });
+                    this.update(|s| s.problem = Some(super::Problem::NoReader));
                     return;
                 }
             };
@@ -137,15 +137,17 @@ impl Chat {
             }
             this.update(|s| {
                 let max = s.config.as_ref().map_or(0, |c| c.limits.max_attachments);
+                let mut too_many = false;
                 for f in json::array(&out, "files") {
                     if s.files.len() < max {
                         s.files.push(f);
                     } else {
-                        errors.push_str(words::TOO_MANY);
+                        too_many = true;
                         break;
                     }
                 }
-                s.problem = (!errors.is_empty()).then(|| super::Problem::Said(errors.trim_end().to_string()));
+                let refused = errors.trim_end().to_string();
+                s.problem = (too_many || !refused.is_empty()).then_some(super::Problem::Files { refused, too_many });
             });
         });
     }

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use edgechat::conversation::Role;
 use edgechat::sse::SseEvent;
 use edgechat::ToolCall;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::AbortController;
 
@@ -147,13 +147,23 @@ impl Turn {
     }
 }
 
-/// What the composer says about the draft.
+/// What the composer says about the draft (a view words it: [`Problem::text`] in English, the widget's
+/// `strings`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
-    /// The draft is longer than the edge's `max_message_chars` (this many): a text a page may replace.
+    /// The draft is longer than the edge's `max_message_chars` (this many).
     TooLong(usize),
-    /// Anything else, in words (files the edge would refuse, a full storage).
-    Said(String),
+    /// The browser's storage is full: the conversation was saved without its files' bytes.
+    StorageFull,
+    /// The file reader (`edgechat-attach.js`) could not be loaded.
+    NoReader,
+    /// Files were left out of the draft.
+    Files {
+        /// The reader's reasons, one English sentence each (`edgechat-attach.js`), space-separated; may be empty.
+        refused: String,
+        /// More files were picked than the edge takes per message.
+        too_many: bool,
+    },
 }
 
 impl Problem {
@@ -161,7 +171,18 @@ impl Problem {
     pub fn text(&self) -> String {
         match self {
             Self::TooLong(max) => format!("Your message is longer than the {max} characters allowed."),
-            Self::Said(words) => words.clone(),
+            Self::StorageFull => attach::words::STORAGE_FULL.into(),
+            Self::NoReader => attach::words::NO_READER.into(),
+            Self::Files { refused, too_many } => Self::files(refused, *too_many, attach::words::TOO_MANY),
+        }
+    }
+
+    /// [`Problem::Files`] in words: the reasons, then `too_many_words` when there were too many.
+    pub fn files(refused: &str, too_many: bool, too_many_words: &str) -> String {
+        match (refused.is_empty(), too_many) {
+            (_, false) => refused.into(),
+            (true, true) => too_many_words.into(),
+            (false, true) => [refused, " ", too_many_words].concat(),
         }
     }
 }
@@ -294,7 +315,7 @@ struct LocalStore(String);
 
 impl LocalStore {
     fn key(&self, what: &str) -> String {
-        format!("{}:{what}", self.0)
+        [self.0.as_str(), ":", what].concat()
     }
 }
 
@@ -346,14 +367,17 @@ struct Inner {
 pub struct Chat(Rc<Inner>);
 
 fn local() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
+    // `window.localStorage` as a property (it throws where storage is denied: then none).
+    let win = web_sys::window()?;
+    let st = json::get(&win, "localStorage");
+    st.is_object().then(|| st.unchecked_into())
 }
 
 impl Chat {
     /// A chat against `endpoint`, restoring the conversation and draft saved in `localStorage` (a stream saved
     /// mid-answer resumes).
     pub fn new(endpoint: Endpoint) -> Self {
-        let key = format!("edgechat:v1:{}:{}", endpoint.base, endpoint.site_key.as_deref().unwrap_or(""));
+        let key = ["edgechat:v1:", endpoint.base.as_str(), ":", endpoint.site_key.as_deref().unwrap_or("")].concat();
         Self::with_store(endpoint, Rc::new(LocalStore(key)))
     }
 
@@ -520,7 +544,7 @@ impl Chat {
         if !self.0.store.try_set("chat", &full) && self.state().turns.iter().any(|t| !t.files.is_empty()) {
             // Storage full: keep the text, not the files' bytes, and say so.
             self.0.store.set("chat", &saved(true));
-            self.update(|s| s.problem = Some(Problem::Said(attach::words::STORAGE_FULL.into())));
+            self.update(|s| s.problem = Some(Problem::StorageFull));
         }
         self.0.saved_at.set(js_sys::Date::now());
     }
@@ -645,7 +669,7 @@ impl Chat {
                     // be on their way on the stream's own connection, so give them a moment before aborting. If
                     // the stop request fails (offline), aborting at once still ends the turn as stopped here.
                     if api::stop_stream(&ep, &c.stream_id).await.is_ok() {
-                        api::pause(3000, &ctl.signal()).await;
+                        api::pause(3000, &api::signal(&ctl)).await;
                     }
                     ctl.abort();
                 });
@@ -690,7 +714,7 @@ impl Chat {
         if let Some(t) = text {
             let draft = self.state().draft.clone();
             // Never lose what was typed: an unsent draft is kept below the edited message.
-            let merged = if draft.trim().is_empty() { t } else { format!("{t}\n\n{draft}") };
+            let merged = if draft.trim().is_empty() { t } else { [t.as_str(), "\n\n", &draft].concat() };
             self.set_draft(merged);
             self.persist();
             self.update(|s| s.focus_input += 1);

@@ -120,27 +120,24 @@ impl State {
     /// the edge's `max_attachments` allows (every request carries the conversation); files whose bytes were not
     /// kept stay behind.
     pub(super) fn body(&self, ask: &Ask, cont: bool, tools: Option<js_sys::Array>) -> String {
-        let mut budget = self.config.as_ref().map_or(0, |c| c.limits.max_attachments);
-        let mut files: Vec<Vec<JsValue>> = vec![Vec::new(); self.turns.len()];
-        let mut last = None;
-        for &i in ask.turns.iter().rev() {
-            if last.replace(i) == Some(i) {
-                continue;
-            }
-            let kept: Vec<JsValue> = self.turns[i].files.iter().filter(|f| super::attach::kept(f)).cloned().collect();
-            let n = kept.len().min(budget);
-            budget -= n;
-            files[i] = kept[kept.len() - n..].to_vec();
-        }
+        let budget = self.config.as_ref().map_or(0, |c| c.limits.max_attachments);
+        let kept = |i: usize| self.turns[i].files.iter().filter(|f| super::attach::kept(f));
+        // Each turn once (an answer with tool calls stands for its results' messages too).
+        let turns = || {
+            let mut last = None;
+            ask.turns.iter().copied().filter(move |&i| last.replace(i) != Some(i))
+        };
+        // The newest files go first: a turn sends the newest of its files that the budget leaves after the files
+        // of the turns after it.
+        let mut later: usize = turns().map(|i| kept(i).count()).sum();
         let list = js_sys::Array::new();
-        let mut last = None;
-        for &i in &ask.turns {
-            if last.replace(i) == Some(i) {
-                continue;
-            }
-            let (t, files) = (&self.turns[i], &files[i]);
+        for i in turns() {
+            let k = kept(i).count();
+            later -= k;
+            let n = k.min(budget.saturating_sub(later));
+            let t = &self.turns[i];
             // A message of files only whose files were all left behind still says something.
-            let text = if t.text.is_empty() && files.is_empty() && t.role == Role::User {
+            let text = if t.text.is_empty() && n == 0 && t.role == Role::User {
                 super::attach::words::NOT_KEPT
             } else {
                 t.text.as_str()
@@ -148,7 +145,8 @@ impl State {
             let o = Obj::new().set("role", if t.role == Role::User { "user" } else { "assistant" });
             let o = o.set("content", text);
             let o = if t.role == Role::Assistant && t.status != Status::Done { o.set("interrupted", true) } else { o };
-            let o = o.opt("attachments", (!files.is_empty()).then(|| files.iter().collect::<js_sys::Array>()));
+            let files = (n > 0).then(|| kept(i).skip(k - n).collect::<js_sys::Array>());
+            let o = o.opt("attachments", files);
             let calls =
                 t.sends_calls().then(|| t.tool_calls.iter().map(api::tool_call_to_json).collect::<js_sys::Array>());
             list.push(&o.opt("tool_calls", calls).build());

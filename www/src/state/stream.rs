@@ -5,7 +5,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{AbortController, AbortSignal};
 
 use super::{Chat, Job, Live, Status, Trace};
-use crate::api::{self, ChatError, Cursor, EdgeEvent, ErrorKind, Failure, UsageInfo};
+use crate::api::{self, ChatError, Cursor, EdgeEvent, ErrorKind, Failure, Note, UsageInfo};
 #[cfg(feature = "byok")]
 use crate::byok;
 
@@ -36,7 +36,7 @@ impl Chat {
                 this.done(id);
                 return;
             };
-            let signal = controller.signal();
+            let signal = api::signal(&controller);
             #[cfg(feature = "byok")]
             let direct = match &job {
                 Job::Ask(false) => this.state().byok.clone().map(|b| {
@@ -55,20 +55,26 @@ impl Chat {
                 }
                 _ => this.stream(id, &job, &signal).await,
             };
-            match result {
-                Ok(()) => {}
-                Err(Failure::Aborted) => this.finish_with(id, Status::Stopped, None),
-                // Failed; cut off when a continued answer already has text.
-                Err(Failure::Error(e)) => {
-                    let empty = this.state().turns.iter().any(|t| t.id == id && t.text.is_empty());
-                    this.finish_with(id, if empty { Status::Failed } else { Status::Truncated }, Some(e));
-                }
-            }
-            this.finish_with(id, Status::Truncated, Some(ChatError::truncated()));
-            this.done(id);
-            this.emit_turn(id);
-            this.tool_step(id);
+            this.ended(id, result);
         });
+    }
+
+    /// After answer `id`'s stream: ends the turn (a stream that stopped without an end is cut off), lets the view
+    /// and the page know, and runs the tools it asked for.
+    fn ended(&self, id: u32, result: Result<(), Failure>) {
+        match result {
+            Ok(()) => {}
+            Err(Failure::Aborted) => self.finish_with(id, Status::Stopped, None),
+            // Failed; cut off when a continued answer already has text.
+            Err(Failure::Error(e)) => {
+                let empty = self.state().turns.iter().any(|t| t.id == id && t.text.is_empty());
+                self.finish_with(id, if empty { Status::Failed } else { Status::Truncated }, Some(e));
+            }
+        }
+        self.finish_with(id, Status::Truncated, Some(ChatError::truncated()));
+        self.done(id);
+        self.emit_turn(id);
+        self.tool_step(id);
     }
 
     /// The `POST /api/chat` body for answer `id` (`None`: resume the saved stream), and whether it carries a
@@ -90,7 +96,7 @@ impl Chat {
     /// be resumed. When the edge refuses the summary a request carried (`summary_invalid`: forged, stale, or made
     /// for another user), the summary is dropped and the whole conversation sent once more.
     async fn stream(&self, id: u32, job: &Job, signal: &AbortSignal) -> Result<(), Failure> {
-        let ep = self.0.endpoint.clone();
+        let ep = &self.0.endpoint;
         let (carry, silence_ms) = {
             let s = self.state();
             // A continued answer's usage covers both parts.
@@ -108,7 +114,7 @@ impl Chat {
         loop {
             let before = cursor.last_event_id;
             self.traced(id, Trace::Request { resume: post.is_none() });
-            let opened = api::open_stream(&ep, post.take().as_deref(), &cursor, signal).await;
+            let opened = api::open_stream(ep, post.take().as_deref(), &cursor, signal).await;
             let broken = match opened {
                 Ok(resp) => {
                     let on_raw = |ev: &_| self.traced(id, Trace::Event(ev));
@@ -134,20 +140,27 @@ impl Chat {
                 Err(Failure::Aborted) => return Err(Failure::Aborted),
             };
             failures = if cursor.last_event_id > before { 1 } else { failures + 1 };
-            if cursor.stream_id.is_empty() || failures > MAX_RECONNECTS {
-                self.apply(id, EdgeEvent::Error(broken));
-                return Ok(());
-            }
-            let wait_ms = backoff(cursor.retry_ms, failures);
-            self.traced(id, Trace::Broken { error: &broken, wait_ms });
-            self.update_turn(id, |t| t.reconnecting = true);
-            self.0.live.borrow_mut().cursor = Some(cursor.clone());
-            self.persist();
+            let Some(wait_ms) = self.broken(id, broken, &cursor, failures) else { return Ok(()) };
             api::pause(wait_ms, signal).await;
-            if signal.aborted() {
+            if api::aborted(signal) {
                 return Err(Failure::Aborted);
             }
         }
+    }
+
+    /// Turn `id`'s connection broke (`failures` times in a row without a new event): the wait before it is resumed,
+    /// or `None` when it cannot be (the error then ends the turn).
+    fn broken(&self, id: u32, error: ChatError, cursor: &Cursor, failures: u32) -> Option<u32> {
+        if cursor.stream_id.is_empty() || failures > MAX_RECONNECTS {
+            self.apply(id, EdgeEvent::Error(error));
+            return None;
+        }
+        let wait_ms = backoff(cursor.retry_ms, failures);
+        self.traced(id, Trace::Broken { error: &error, wait_ms });
+        self.update_turn(id, |t| t.reconnecting = true);
+        self.0.live.borrow_mut().cursor = Some(cursor.clone());
+        self.persist();
+        Some(wait_ms)
     }
 
     /// One event of the edge's stream for turn `id`, with the stream position after it.
@@ -227,7 +240,7 @@ impl Chat {
             }
             EdgeEvent::Done { stopped, budget: true, .. } => {
                 // Cut by the edge, not by the person: say why; Continue picks up after the budget resets.
-                let message = "The budget ran out during this answer. Continue after it resets.".into();
+                let message = Note::Budget.english().into();
                 let e = ChatError {
                     retryable: false,
                     ..ChatError::from_edge("budget_exceeded", message, None, None, false)
@@ -238,11 +251,7 @@ impl Chat {
                 if stopped {
                     self.finish_with(id, Status::Stopped, None);
                 } else if stop_reason.as_deref() == Some("max_tokens") {
-                    let e = ChatError {
-                        message: "The answer reached the token limit.".into(),
-                        retryable: false,
-                        ..ChatError::truncated()
-                    };
+                    let e = ChatError { retryable: false, ..ChatError::noted(Note::TokenLimit) };
                     self.finish_with(id, Status::Truncated, Some(e));
                 } else {
                     self.finish_with(id, Status::Done, None);

@@ -18,6 +18,7 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::events::ChatEvent;
 use super::{Chat, Live, Status, Turn};
+use crate::api::aborted;
 use crate::json::{self, Obj};
 
 /// How long a call may run when its tool sets no `timeout_ms`.
@@ -206,11 +207,11 @@ impl Chat {
         self.update(|s| s.busy = true);
         let this = self.clone();
         spawn_local(async move {
-            let signal = ctl.signal();
+            let signal = crate::api::signal(&ctl);
             for call in &calls {
                 let result = match blocked {
                     Some(why) => ToolResult::error(&call.id, why),
-                    None if signal.aborted() => ToolResult::error(&call.id, STOPPED),
+                    None if aborted(&signal) => ToolResult::error(&call.id, STOPPED),
                     None => this.run_call(call, &signal).await,
                 };
                 this.update_turn(id, |t| t.tool_results.push(result.clone()));
@@ -222,7 +223,7 @@ impl Chat {
                 s.busy = false;
                 s.confirm = None;
             });
-            if blocked.is_none() && !signal.aborted() {
+            if blocked.is_none() && !aborted(&signal) {
                 this.answer();
             }
         });
@@ -235,10 +236,10 @@ impl Chat {
         if tool.confirm {
             let asked = Promise::new(&mut |resolve, _| *self.0.confirm.borrow_mut() = Some(resolve));
             self.update(|s| s.confirm = Some(call.id.clone()));
-            let answer = race(asked, signal, None).await;
+            let answer = race(&asked, signal, None).await;
             self.update(|s| s.confirm = None);
             if !matches!(answer, Ok(v) if v.is_truthy()) {
-                let why = if signal.aborted() { STOPPED } else { "the user declined to run this tool" };
+                let why = if aborted(signal) { STOPPED } else { "the user declined to run this tool" };
                 return ToolResult::error(&call.id, why);
             }
         }
@@ -255,38 +256,29 @@ async fn invoke(tool: &Tool, arguments: &str, signal: &AbortSignal, timeout_ms: 
     let args = if arguments.trim().is_empty() { "{}" } else { arguments };
     let args = json::parse(args).ok_or("the arguments are not JSON")?;
     let out = tool.run.call1(&JsValue::NULL, &args).map_err(|e| message(&e))?;
-    match race(Promise::resolve(&out), signal, Some(timeout_ms)).await {
+    match race(&out, signal, Some(timeout_ms)).await {
         Ok(v) if v.is_undefined() => Ok("null".into()),
         Ok(v) => Some(json::stringify(&v)).filter(|s| !s.is_empty()).ok_or_else(|| "the result is not JSON".into()),
-        Err(e) if e.as_string().as_deref() == Some(TIMED_OUT) => {
-            Err(["timed out after ", &timeout_ms.to_string(), " ms"].concat())
+        Err(e) if crate::api::timed_out(&e) => {
+            Err(["timed out after ", &crate::api::decimal(timeout_ms.into()), " ms"].concat())
         }
-        Err(_) if signal.aborted() => Err(STOPPED.into()),
+        Err(_) if aborted(signal) => Err(STOPPED.into()),
         Err(e) => Err(message(&e)),
     }
 }
 
-const TIMED_OUT: &str = "edgechat:timeout";
 const STOPPED: &str = "stopped by the user";
 
-/// `work`, unless `signal` aborts or `timeout_ms` passes first (then an error: the abort event, [`TIMED_OUT`]).
-async fn race(work: Promise, signal: &AbortSignal, timeout_ms: Option<u32>) -> Result<JsValue, JsValue> {
-    let end = Promise::new(&mut |_, reject| {
-        signal.set_onabort(Some(&reject));
-        if let (Some(ms), Some(w)) = (timeout_ms, web_sys::window()) {
-            let ms = ms.min(i32::MAX as u32) as i32;
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(&reject, ms, &TIMED_OUT.into());
-        }
-    });
-    let r = JsFuture::from(Promise::race(&js_sys::Array::of2(&work, &end))).await;
+/// `work`, unless `signal` aborts or `timeout_ms` passes first (then an error: the abort event, or a time-out:
+/// [`crate::api::timed_out`]).
+async fn race(work: &JsValue, signal: &AbortSignal, timeout_ms: Option<u32>) -> Result<JsValue, JsValue> {
+    let (end, _) = crate::api::deadline(timeout_ms, Some(signal));
+    let r = JsFuture::from(crate::api::race(work, &end)).await;
     signal.set_onabort(None);
     r
 }
 
 /// A thrown value's message (an `Error`'s, or the value as text).
 fn message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| json::stringify(e))
+    crate::api::thrown(e).unwrap_or_else(|| json::stringify(e))
 }

@@ -747,7 +747,8 @@ impl Panel {
             note("ec-note ec-warn", b, "note");
         }
         if let Some(e) = &want.config_error {
-            let words = [t.get(S::SettingsError), " ", &error_label(e, t), " (", &e.message, "). "].concat();
+            let words =
+                [t.get(S::SettingsError), " ", &error_label(e, t), " (", &strings::error_text(e, t), "). "].concat();
             button(doc, &note("ec-note ec-error-note", &words, "alert"), "ec-btn ec-reload", t.get(S::Retry));
         }
         self.notices.0 = want;
@@ -815,10 +816,7 @@ impl Panel {
                 e.remove();
             }
             if let Some(p) = &s.problem {
-                let words = match p {
-                    Problem::TooLong(max) => t.n(S::TooLong, *max as u64),
-                    Problem::Said(words) => words.clone(),
-                };
+                let words = strings::problem_text(p, t);
                 let e = text(doc, &self.form, "p", "ec-problem", &words);
                 attr(&e, "role", "alert");
                 self.problem = Some((p.clone(), e));

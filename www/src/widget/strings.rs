@@ -5,7 +5,8 @@
 
 use wasm_bindgen::JsValue;
 
-use crate::api::{ChatError, ErrorKind};
+use crate::api::{ChatError, ErrorKind, Note};
+use crate::state::Problem;
 
 macro_rules! strings {
     ($($(#[$cfg:meta])? $id:ident $key:literal $text:literal)*) => {
@@ -70,6 +71,15 @@ strings! {
     Attach "attach" "Attach files"
     Remove "remove" "Remove"
     NotKept "notKept" "file not kept"
+    // The conversation model's own messages (www/src/state, api.rs, session.rs: `Note`, `Problem`).
+    ConnectionClosed "connectionClosed" "The connection closed before the answer finished."
+    NotResumed "notResumed" "The answer could not be resumed."
+    TokenLimit "tokenLimit" "The answer reached the token limit."
+    BudgetRanOut "budgetRanOut" "The budget ran out during this answer. Continue after it resets."
+    NoSessionToken "noSessionToken" "Could not get a session token:"
+    StorageFull "storageFull" "This browser's storage is full: the conversation was saved, but its attached files were not kept."
+    TooManyFiles "tooManyFiles" "Too many files: the rest were not attached."
+    NoFileReader "noFileReader" "The file reader could not be loaded."
     // The bring-your-own-key variant's (`byok` feature) texts.
     #[cfg(feature = "byok")]
     ByokNote "byokNote" "Using your own key: messages go directly from this browser to {p} ({m})."
@@ -174,6 +184,67 @@ pub(crate) fn error_label(e: &ChatError, t: &Strings) -> String {
     }
 }
 
+/// An error's message in the page's words: the widget's own (a [`Note`]) from the table, with its detail; the
+/// edge's as it came.
+pub(crate) fn error_text(e: &ChatError, t: &Strings) -> String {
+    let Some((note, detail)) = e.note() else { return e.message.clone() };
+    let words = t.get(match note {
+        Note::Truncated => S::ConnectionClosed,
+        Note::Expired => S::NotResumed,
+        Note::TokenLimit => S::TokenLimit,
+        Note::Budget => S::BudgetRanOut,
+        Note::SessionToken => S::NoSessionToken,
+    });
+    [words, detail].concat()
+}
+
+/// What the composer says about the draft, in the page's words.
+pub(crate) fn problem_text(p: &Problem, t: &Strings) -> String {
+    match p {
+        Problem::TooLong(max) => t.n(S::TooLong, *max as u64),
+        Problem::StorageFull => t.get(S::StorageFull).into(),
+        Problem::NoReader => t.get(S::NoFileReader).into(),
+        Problem::Files { refused, too_many } => Problem::files(refused, *too_many, t.get(S::TooManyFiles)),
+    }
+}
+
+#[cfg(test)]
+mod model_words {
+    use super::*;
+
+    #[test]
+    fn the_models_own_messages_default_to_its_english_and_are_replaceable() {
+        let mut t = Strings::default();
+        for note in Note::ALL {
+            let e = ChatError::noted(note);
+            assert_eq!(error_text(&e, &t), e.message, "{note:?}: the table's default is the model's English");
+        }
+        let token = ChatError {
+            message: [Note::SessionToken.english(), " HTTP 500"].concat(),
+            ..ChatError::noted(Note::SessionToken)
+        };
+        assert_eq!(error_text(&token, &t), "Could not get a session token: HTTP 500");
+        let edge = ChatError::from_edge("upstream_error", "Upstream failed".into(), None, None, false);
+        assert_eq!(error_text(&edge, &t), "Upstream failed", "the edge's words stay");
+        let problems = [
+            Problem::TooLong(10),
+            Problem::StorageFull,
+            Problem::NoReader,
+            Problem::Files { refused: "a.exe is not allowed.".into(), too_many: true },
+            Problem::Files { refused: String::new(), too_many: true },
+            Problem::Files { refused: "a.exe is not allowed.".into(), too_many: false },
+        ];
+        for p in &problems {
+            assert_eq!(problem_text(p, &t), p.text(), "{p:?}");
+        }
+        assert!(t.set("connectionClosed", "Verbindung getrennt.") && t.set("noSessionToken", "Kein Token:"));
+        assert!(t.set("tooManyFiles", "Zu viele Dateien."));
+        assert_eq!(error_text(&ChatError::truncated(), &t), "Verbindung getrennt.");
+        assert_eq!(error_text(&token, &t), "Kein Token: HTTP 500");
+        assert_eq!(problem_text(&problems[3], &t), "a.exe is not allowed. Zu viele Dateien.");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +275,7 @@ mod tests {
         assert_eq!((s.get(S::Send), s.get(S::Stop)), ("Envoi", "Stop"));
         assert_eq!(s.n(S::TooLong, 8000), "Your message is longer than the 8000 characters allowed.");
         #[cfg(not(feature = "byok"))]
-        assert_eq!(STRINGS.len(), S::NotKept as usize + 1, "one key per text");
+        assert_eq!(STRINGS.len(), S::NoFileReader as usize + 1, "one key per text");
         #[cfg(feature = "byok")]
         assert_eq!(STRINGS.len(), S::ByokForget as usize + 1, "one key per text");
         let mut keys: Vec<_> = STRINGS.iter().map(|(k, _)| k).collect();

@@ -5,7 +5,7 @@
 use edgechat::conversation::Role;
 use web_sys::{Document, Element, Node, Text};
 
-use super::strings::{error_label, fill, num};
+use super::strings::{error_label, error_text, fill, num};
 use super::{add, append_text, attr, button, create, set, text, Strings, S};
 use crate::api::{ChatError, UsageInfo};
 use crate::markdown::dom::MarkdownDom;
@@ -143,7 +143,7 @@ impl TurnDom {
             set(&d, &[("role", "alert"), ("data-kind", e.kind.as_str())]);
             text(doc, &d, "strong", "", &error_label(e, s));
             append_text(doc, &d, " ");
-            text(doc, &d, "span", "", &e.message);
+            text(doc, &d, "span", "", &error_text(e, s));
             if look.retry {
                 button(doc, &d, "ec-btn ec-retry", s.get(S::Retry));
             }
