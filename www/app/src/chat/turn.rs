@@ -167,7 +167,7 @@ fn Reasoning(live: Live, id: u32) -> impl IntoView {
                 (node, 0)
             });
             if n >= *at && t.reasoning.is_char_boundary(*at) {
-                let _ = node.append_data(&t.reasoning[*at..]);
+                let _ = node.append_data(t.reasoning.get(*at..).unwrap_or_default());
             } else {
                 node.set_data(&t.reasoning);
             }
