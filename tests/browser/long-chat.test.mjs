@@ -258,7 +258,10 @@ test('the real edge summarizes: marker, the signed summary goes back and is acce
         `${carried.token === first.token ? '' : ' and was summarized again'}`,
     );
 
-    // An altered summary is refused (summary_invalid) and the whole conversation goes once more.
+    // An altered summary is refused (summary_invalid) and the whole conversation goes once more. Altered on a page
+    // of the same origin without the widget, which would otherwise save its own copy over it when its answer's
+    // connection closes (a moment after the answer shows as done).
+    await page.goto(`${realWeb.url}/no-widget.txt`);
     await page.evaluate(() => {
       const key = Object.keys(localStorage).find((k) => k.endsWith(':chat'));
       const chat = JSON.parse(localStorage.getItem(key));
