@@ -173,12 +173,13 @@ pub fn parse_json_text<T: DeserializeOwned>(text: &str) -> Result<T, serde_json:
 }
 
 /// The content of the first ```` ``` ```` fenced block in `text` (the info string such as `json` on the opening
-/// line is skipped); an unclosed fence runs to the end of the text.
+/// line is skipped); an unclosed fence runs to the end of the text. The closing fence starts a line: a JSON string
+/// cannot hold a raw line break, so a ```` ``` ```` inside one (`["```"]`) does not end the block.
 fn fenced_block(text: &str) -> Option<&str> {
     let open = text.find("```")?;
     let after = &text[open + 3..];
     let body_start = after.find('\n').map_or(after.len(), |i| i + 1);
     let body = &after[body_start..];
-    let end = body.find("```").unwrap_or(body.len());
+    let end = if body.starts_with("```") { 0 } else { body.find("\n```").map_or(body.len(), |i| i + 1) };
     Some(body[..end].trim())
 }

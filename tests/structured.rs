@@ -61,6 +61,10 @@ fn fence_inside_a_json_string_is_not_mistaken_for_the_answer() {
     }
     let raw = r#"{"code": "```rust\nfn main() {}\n```"}"#;
     assert_eq!(parse_structured::<Snippet>(&text(raw)).unwrap().code, "```rust\nfn main() {}\n```");
+    // Fenced, the block ends at the fence that starts a line, not at one inside a string (found by
+    // structured_props: `["```"]` in a json fence).
+    let fenced = "```json\n[\"```\", \"a ``` b\"]\n```";
+    assert_eq!(parse_structured::<Vec<String>>(&text(fenced)).unwrap(), ["```", "a ``` b"]);
     // Valid JSON of the wrong shape reports the shape error, not an error about the fenced part.
     let err = parse_json_text::<City>(raw).unwrap_err();
     assert!(err.to_string().contains("missing field") || err.to_string().contains("unknown field"), "{err}");
