@@ -14,8 +14,8 @@
 //   node bench/edge/profile.mjs --pkg /tmp/prof-pkg
 // Prints self time by function, and inclusive time of the edge's own (Rust) functions; `--out` keeps the profile
 // (open it in Chrome DevTools' Performance panel).
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import WebSocket from 'ws';
 import { benchVars, startUpstreamProcess } from './run.mjs';
 import { startRawEdge } from './raw-workerd.mjs';
 import { streamOnce } from './measure.mjs';
@@ -59,13 +59,13 @@ async function inspect(inspectorUrl) {
   if (!targets.length) throw new Error('the workerd inspector lists no target');
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
   await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
+    ws.addEventListener('open', resolve, { once: true });
+    ws.addEventListener('error', () => reject(new Error('could not connect to the workerd inspector')), { once: true });
   });
   let id = 0;
   const waiting = new Map();
-  ws.on('message', (m) => {
-    const msg = JSON.parse(String(m));
+  ws.addEventListener('message', (e) => {
+    const msg = JSON.parse(String(e.data));
     const w = waiting.get(msg.id);
     if (!w) return;
     waiting.delete(msg.id);
@@ -169,7 +169,13 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+if (typeof WebSocket === 'function') {
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+} else {
+  // Node 20 has the standard WebSocket client behind a flag (Node 22 has it on): run again with it.
+  const r = spawnSync(process.execPath, ['--experimental-websocket', ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exitCode = r.status ?? 1;
+}

@@ -13,8 +13,10 @@ mod upstream;
 mod usage;
 mod wait;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
@@ -22,7 +24,7 @@ use web_sys::{Request, Response};
 
 use self::js::{client_gone, console_log, get_obj, get_str, now_ms, random_id, read_all, response, ReadAllError};
 use self::store::{CacheStore, LimiterStore};
-use crate::config::{Config, Env};
+use crate::config::{Config, ConfigError, Env};
 use crate::error::{scrub, ApiError};
 use crate::limiter::{Decision, Op, Rule};
 use crate::log::LogLine;
@@ -42,7 +44,7 @@ pub fn handle(req: Request, env: JsValue, ctx: JsValue) -> js_sys::Promise {
 /// Per-request state shared by the handlers.
 pub(crate) struct Ctx {
     pub config: Rc<Config>,
-    pub secrets: Vec<String>,
+    pub secrets: Rc<Vec<String>>,
     pub request_id: String,
     pub started_ms: u64,
     /// The request's Origin when it is allowed (for CORS headers).
@@ -182,9 +184,6 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let path = url_path(&url);
     let method = req.method();
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let env_pairs = Env::NAMES.iter().filter_map(|n| get_str(&env, n).map(|v| (*n, v)));
-    let env_vars = Env::from_pairs(env_pairs);
-    let secrets = env_vars.secrets();
     let log = LogLine {
         request_id: request_id.clone(),
         time: started_ms,
@@ -193,9 +192,9 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         outcome: "error",
         ..LogLine::default()
     };
-    let config = match Config::cached(&env_vars) {
+    let (config, secrets) = match environment(&env) {
         Ok(c) => c,
-        Err(e) => {
+        Err((e, secrets)) => {
             console_log(&scrub(&crate::log::incident(&request_id, "config_error", e.to_string()), &secrets));
             let err = ApiError::new(500, "internal", "the edge's configuration is invalid (see its log)");
             let h = vec![
@@ -320,6 +319,29 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         }
     }
 }
+
+/// The configuration and the secrets to scrub from logs and errors, for the environment `env`. An isolate is handed
+/// the same environment object request after request, so its strings are read (and compared with the ones the
+/// configuration was parsed from, [`Config::cached`]) only when the object is another one; the object is not
+/// watched for changes made to it in place (a Workers environment is not changed that way). An invalid
+/// configuration is not kept: each request reads and reports it again (with the secrets it found).
+pub(crate) fn environment(env: &JsValue) -> Result<Resolved, (ConfigError, Vec<String>)> {
+    thread_local! {
+        static SEEN: RefCell<Option<(JsValue, Resolved)>> = const { RefCell::new(None) };
+    }
+    if let Some(r) = SEEN.with_borrow(|s| s.as_ref().filter(|(e, _)| Object::is(e, env)).map(|(_, r)| r.clone())) {
+        return Ok(r);
+    }
+    let vars = Env::from_pairs(Env::NAMES.iter().filter_map(|n| get_str(env, n).map(|v| (*n, v))));
+    let secrets = vars.secrets();
+    let config = Config::cached(&vars).map_err(|e| (e, secrets.clone()))?;
+    let resolved = (config, Rc::new(secrets));
+    SEEN.set(Some((env.clone(), resolved.clone())));
+    Ok(resolved)
+}
+
+/// A configuration and the secrets of the environment it came from ([`environment`]).
+pub(crate) type Resolved = (Rc<Config>, Rc<Vec<String>>);
 
 fn url_path(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);

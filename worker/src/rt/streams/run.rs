@@ -1,6 +1,8 @@
 //! One stream run inside the object: upstream (retries, fallback), the pump into the log, the end (usage, log
 //! line, lease, cache, storage).
 
+use std::rc::Rc;
+
 use edgechat::protocol::Frame;
 use edgechat::provider::build_request;
 use js_sys::{Object, Reflect};
@@ -9,7 +11,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::Response;
 
 use super::relay::subscribe;
-use super::state::{environment, json_error, set_alarm, Shared};
+use super::state::{json_error, set_alarm, Shared};
 use super::{StartMsg, HEARTBEAT_MS, STORAGE_PIECE};
 use crate::chat::{self, PreparedChat};
 use crate::config::Config;
@@ -28,7 +30,7 @@ struct Run {
     env: JsValue,
     storage: Option<JsValue>,
     config: std::rc::Rc<Config>,
-    secrets: Vec<String>,
+    secrets: Rc<Vec<String>>,
     msg: StartMsg,
     log: LogLine,
 }
@@ -79,18 +81,18 @@ pub(super) async fn begin(
     if state.borrow().log.is_some() {
         return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
     }
-    let (vars, secrets) = environment(&env);
-    let ready = Config::cached(&vars)
-        .map_err(|e| ApiError::new(500, "internal", scrub(&e.to_string(), &secrets)))
-        .and_then(|c| {
-            let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
-                .map_err(|e| ApiError::new(500, "internal", e))?;
-            let o = &msg.owner;
-            let caller =
-                chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
-            let p = chat::prepare(&c, msg.body.as_bytes(), &caller)?;
-            Ok((c, s, p))
-        });
+    let (config, secrets) = match crate::rt::environment(&env) {
+        Ok((c, s)) => (Ok(c), s),
+        Err((e, s)) => (Err(ApiError::new(500, "internal", scrub(&e.to_string(), &s))), Rc::new(s)),
+    };
+    let ready = config.and_then(|c| {
+        let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
+            .map_err(|e| ApiError::new(500, "internal", e))?;
+        let o = &msg.owner;
+        let caller = chat::Caller { site: o.site.as_deref(), subject: o.subject.as_deref(), ctx: msg.ctx.as_deref() };
+        let p = chat::prepare(&c, msg.body.as_bytes(), &caller)?;
+        Ok((c, s, p))
+    });
     let (config, settings, prepared) = match ready {
         Ok(x) => x,
         Err(e) => {
@@ -110,7 +112,7 @@ pub(super) async fn begin(
                 ..LogLine::default()
             };
             console_log(&line.to_json());
-            if let Ok(config) = Config::cached(&vars) {
+            if let Ok((config, _)) = crate::rt::environment(&env) {
                 let mut line = line;
                 line.subject = msg.owner.subject.as_deref().map(|s| crate::usage::subject_of(&config, s));
                 crate::rt::usage::Sink::new(&env, config).record(&line, None);

@@ -7,10 +7,9 @@ use std::task::{Context, Waker};
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
-use crate::config::Env;
 use crate::error::ApiError;
 use crate::resume::{Owner, StopState, StreamLog};
-use crate::rt::js::{call_async, console_log, get_str, response};
+use crate::rt::js::{call_async, console_log, response};
 use crate::rt::wait::Signal;
 
 #[derive(Default)]
@@ -58,12 +57,6 @@ pub(super) fn json_error(e: &ApiError, request_id: &str) -> Response {
         h.push(("retry-after".into(), s.to_string()));
     }
     response(e.status, &h, &e.body(request_id))
-}
-
-pub(super) fn environment(env: &JsValue) -> (Env, Vec<String>) {
-    let vars = Env::from_pairs(Env::NAMES.iter().filter_map(|n| get_str(env, n).map(|v| (*n, v))));
-    let secrets = vars.secrets();
-    (vars, secrets)
 }
 
 /// Sets the object's alarm (heartbeat, or the end of retention).
