@@ -54,8 +54,12 @@ export function fetchHandler(request, env = envFromProcess()) {
 
 export default { fetch: (request, env) => fetchHandler(request, env ?? envFromProcess()) };
 
-/** Serves the edge with node:http. Resolves to the server once listening (`server.address().port`). */
-export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() } = {}) {
+/**
+ * Serves the edge with node:http. Resolves to the server once listening (`server.address().port`). `handler` is the
+ * fetch handler served, `(request, env) => Promise<Response>`: the edge's unless given (the benchmark serves its
+ * reference Workers with it, bench/edge/node-reference.mjs).
+ */
+export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess(), handler = fetchHandler } = {}) {
   const server = http.createServer(async (req, res) => {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
@@ -80,7 +84,7 @@ export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess() 
     });
     let response;
     try {
-      response = await fetchHandler(request, env);
+      response = await handler(request, env);
     } catch (e) {
       console.error('edge handler failed:', e);
       res.writeHead(500, { 'content-type': 'application/json' });

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response, ResponseInit,
+    AbortController, Headers, ReadableStreamDefaultReader, RequestInit, Response, ResponseInit,
     WritableStreamDefaultWriter,
 };
 
@@ -20,8 +20,10 @@ use super::wait::{now, set_timeout};
 
 #[wasm_bindgen]
 extern "C" {
+    /// `fetch(url, init)`: given a `Request` object instead, Node's fetch pipes its body through one more stream
+    /// and writes it as an iterable (~0.4 ms more per request there, measured).
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(req: &Request) -> Promise;
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(s: &str);
 }
@@ -267,8 +269,7 @@ pub async fn fetch(
         init.set_body(&Uint8Array::from(body));
     }
     init.set_signal(Some(&abort.signal()));
-    let req = Request::new_with_str_and_init(url, &init).map_err(|e| js_error(&e))?;
-    let mut sent = JsFuture::from(global_fetch(&req));
+    let mut sent = JsFuture::from(global_fetch(url, &init));
     let resp = std::future::poll_fn(|cx| match std::pin::Pin::new(&mut sent).poll(cx) {
         Poll::Ready(r) => Poll::Ready(r.map_err(|e| js_error(&e))),
         Poll::Pending if gone.is_some_and(|g| g.poll_set(cx)) => Poll::Ready(Err("the client went away".into())),
