@@ -3,8 +3,10 @@
 // limiter, the cache and the usage store live in process memory (the usage store is single-process: each process
 // counts only its own requests; docs/admin-api.md).
 //
-//   node worker/node.mjs [--port 8787] [--host 127.0.0.1] [--no-dev-vars]
+//   node worker/node.mjs [--port 8787] [--host 127.0.0.1] [--no-dev-vars] [--grace-ms 10000]
 //                                    (reads worker/.dev.vars unless --no-dev-vars, then the environment)
+//   SIGTERM / SIGINT stop it gracefully: no new connections; the answers being streamed and their log lines and
+//   usage records finish (at most --grace-ms); a second signal stops it at once.
 //
 //   import { fetchHandler } from './worker/node.mjs';          // Deno: Deno.serve({ port: 8787 }, fetchHandler)
 import { existsSync, readFileSync } from 'node:fs';
@@ -38,6 +40,8 @@ export function envFromProcess(source = process.env, { devVars = true } = {}) {
 }
 
 const pending = new Set();
+// A promise per response being written, settled when it is done (or its connection closed).
+const responding = new Set();
 const ctx = {
   waitUntil(p) {
     const q = Promise.resolve(p).catch((e) => console.error('waitUntil task failed:', e));
@@ -61,6 +65,9 @@ export default { fetch: (request, env) => fetchHandler(request, env ?? envFromPr
  */
 export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess(), handler = fetchHandler } = {}) {
   const server = http.createServer(async (req, res) => {
+    const answered = new Promise((resolve) => res.once('close', resolve));
+    responding.add(answered);
+    answered.then(() => responding.delete(answered));
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
       if (k === 'cf-connecting-ip') continue; // only the socket address is trusted here
@@ -137,6 +144,32 @@ export function logUnhandledRejections() {
   });
 }
 
+/**
+ * Stops `server` gracefully on SIGTERM and SIGINT (what a container platform sends before it kills the process): it
+ * takes no new connections, closes idle keep-alive ones, lets the responses in flight finish, answers still streaming
+ * included, and the handler's `waitUntil` tasks (log lines, usage records), then exits with 0. After
+ * `graceMs` it exits with 1 whatever is still open; a second signal exits with 1 at once.
+ */
+export function stopOnSignals(server, { graceMs = 10_000 } = {}) {
+  let stopping = false;
+  const stop = async (signal) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`edgechat edge (Node): ${signal}: finishing the requests in flight (at most ${graceMs} ms)`);
+    setTimeout(() => {
+      console.error(`edgechat edge (Node): requests still open after ${graceMs} ms; exiting`);
+      process.exit(1);
+    }, graceMs).unref();
+    server.close();
+    // Connections that finish their response while closing become idle: close them as they do.
+    setInterval(() => server.closeIdleConnections(), 50);
+    while (responding.size || pending.size) await Promise.allSettled([...responding, ...pending]);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = (name, dflt) => {
     const i = process.argv.indexOf(`--${name}`);
@@ -146,5 +179,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const env = envFromProcess(process.env, { devVars: !process.argv.includes('--no-dev-vars') });
   const server = await serve({ port: Number(arg('port', 8787)), host: arg('host', '127.0.0.1'), env });
   const { address, port } = server.address();
+  stopOnSignals(server, { graceMs: Number(arg('grace-ms', 10_000)) });
   console.log(`edgechat edge (Node) listening on http://${address}:${port}`);
 }

@@ -1,7 +1,7 @@
 // The same edge wasm on plain Node 20 through worker/node.mjs (no workerd): routes, streaming and policy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildEdge, readSse } from '../support/edge.mjs';
+import { buildEdge, readSse, sseStream, startNodeEdge } from '../support/edge.mjs';
 import { startUpstream } from '../upstream/server.mjs';
 import { KEYS, config, ORIGIN, SECRETS } from './common.mjs';
 
@@ -70,4 +70,44 @@ test('Node adapter: config, chat stream, translated compat route, policy errors,
   assert.equal(line.outcome, 'complete');
   assert.equal(line.limiter, 'isolate');
   for (const s of SECRETS) assert.ok(!logs.join('\n').includes(s));
+});
+
+test('Node server: SIGTERM lets the answer being streamed finish, takes no new connection, exits 0', async () => {
+  const edge = await startNodeEdge({
+    vars: { OPENAI_API_KEY: KEYS.openai, EDGECHAT_CONFIG: JSON.stringify(config()) },
+    upstreams: { openai: `${up.url}/v1` },
+    build: false,
+  });
+  try {
+    // ~30 words 20 ms apart: the answer is still streaming when the signal comes.
+    const res = await fetch(`${edge.url}/api/chat`, {
+      method: 'POST',
+      headers: { origin: ORIGIN },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'shutdown mock:words=30 mock:delay=20' }] }),
+    });
+    assert.equal(res.status, 200);
+    const stream = sseStream(res);
+    const events = [];
+    while (!events.some((e) => e.event === 'delta')) events.push(await stream.next());
+    process.kill(edge.pid, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(
+      fetch(`${edge.url}/api/config`, { headers: { origin: ORIGIN } }),
+      'a new connection is refused',
+    );
+    for (let e = await stream.next(); e; e = await stream.next()) events.push(e);
+    assert.equal(events.at(-1).event, 'done', 'the answer finished');
+    const text = events
+      .filter((e) => e.event === 'delta')
+      .map((e) => e.data.text)
+      .join('');
+    assert.equal(text.trim().split(/\s+/).length, 30);
+    for (let i = 0; i < 200 && edge.alive(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(edge.exitCode(), 0, edge.output());
+    const line = await edge.logFor(res.headers.get('x-request-id'));
+    assert.equal(line.outcome, 'complete', 'its log line was written before the exit');
+    assert.match(edge.output(), /SIGTERM: finishing the requests in flight/);
+  } finally {
+    await edge.stop();
+  }
 });
