@@ -173,13 +173,20 @@ pub fn parse_json_text<T: DeserializeOwned>(text: &str) -> Result<T, serde_json:
 }
 
 /// The content of the first ```` ``` ```` fenced block in `text` (the info string such as `json` on the opening
-/// line is skipped); an unclosed fence runs to the end of the text. The closing fence starts a line: a JSON string
-/// cannot hold a raw line break, so a ```` ``` ```` inside one (`["```"]`) does not end the block.
+/// line is skipped). The block ends at the first ```` ``` ```` that closes a whole JSON value, so one inside a JSON
+/// string (`["```"]`) does not end it, and one right after the value (`{"a": 1}```` ``` ````) or indented (in a list
+/// item) does; failing that, at a fence that starts a line, or at the end of the text (an unclosed fence).
 fn fenced_block(text: &str) -> Option<&str> {
     let open = text.find("```")?;
     let after = &text[open + 3..];
     let body_start = after.find('\n').map_or(after.len(), |i| i + 1);
     let body = &after[body_start..];
-    let end = if body.starts_with("```") { 0 } else { body.find("\n```").map_or(body.len(), |i| i + 1) };
+    let closes_json = |end: usize| serde_json::from_str::<serde::de::IgnoredAny>(body[..end].trim()).is_ok();
+    let end = body
+        .match_indices("```")
+        .map(|(i, _)| i)
+        .find(|&i| closes_json(i))
+        .or_else(|| if body.starts_with("```") { Some(0) } else { body.find("\n```").map(|i| i + 1) })
+        .unwrap_or(body.len());
     Some(body[..end].trim())
 }

@@ -47,7 +47,9 @@ fn tolerates_code_fences() {
         format!("```\n{PARIS}\n```"),
         format!("  ```JSON\n{PARIS}\n```  \n"),
         format!("Here you go:\n```json\n{PARIS}\n```\nAnything else?"),
-        format!("```json\n{PARIS}"), // unclosed fence (e.g. cut off after the JSON)
+        format!("```json\n{PARIS}"),           // unclosed fence (e.g. cut off after the JSON)
+        format!("Here:\n```json\n{PARIS}```"), // the closing fence right after the value
+        format!("1. The city:\n   ```json\n   {PARIS}\n   ```\n"), // indented, in a list item
     ] {
         assert_eq!(parse_structured::<City>(&text(&wrapped)).unwrap(), paris(), "{wrapped:?}");
     }
