@@ -62,6 +62,27 @@ fn finished_blocks_are_the_same_dom_nodes_after_more_tokens() {
 }
 
 #[wasm_bindgen_test]
+fn copy_labels_survive_a_restart() {
+    let root = container();
+    let mut md = MarkdownDom::new(root.clone());
+    md.set_copy_labels("Copier", "Copier le code");
+    let labels = |root: &Element| {
+        let b = root.query_selector(".ec-copy").unwrap().expect("a Copy button");
+        (b.text_content().unwrap(), b.get_attribute("aria-label").unwrap())
+    };
+    let french = ("Copier".to_string(), "Copier le code".to_string());
+    // A link definition after the code block: finishing renders the whole text again.
+    md.sync_appended("```js\nx\n```\n\nSee [docs].\n\n[docs]: https://e.x\n", true);
+    assert_eq!(labels(&root), french);
+    // More text after the answer was complete (continue): the rendering starts over.
+    md.sync_appended("```js\nx\n```\n\nSee [docs].\n\n[docs]: https://e.x\n\nAnd more.", true);
+    assert_eq!(labels(&root), french);
+    // A text that does not extend the rendered one (an edit): it starts over too.
+    md.sync("```js\ny\n```", true);
+    assert_eq!(labels(&root), french);
+}
+
+#[wasm_bindgen_test]
 fn the_tail_is_the_only_part_re_rendered() {
     let root = container();
     let mut md = MarkdownDom::new(root.clone());

@@ -74,7 +74,7 @@ impl MarkdownDom {
         if rest.restart {
             // A link definition arrived after blocks were final: render the whole text again.
             let md = std::mem::take(&mut self.md);
-            *self = Self::new(self.root.clone());
+            self.restart();
             self.md = md;
         }
         for b in &rest.blocks {
@@ -103,7 +103,7 @@ impl MarkdownDom {
     fn bring_to(&mut self, text: &str, complete: bool, extends: bool) {
         let old_len = self.md.text().len();
         if !extends || (self.finished && text.len() > old_len) {
-            *self = Self::new(self.root.clone());
+            self.restart();
             self.push(text);
         } else if text.len() > old_len {
             self.push(sub(text, old_len..));
@@ -111,6 +111,13 @@ impl MarkdownDom {
         if complete && !self.finished {
             self.finish();
         }
+    }
+
+    /// Starts over on the same element: nothing rendered, the Copy labels kept.
+    fn restart(&mut self) {
+        let copy = std::mem::take(&mut self.copy);
+        *self = Self::new(self.root.clone());
+        self.copy = copy;
     }
 
     fn append_final(&mut self, block: &Block) {
