@@ -358,7 +358,6 @@ pub fn stream_response(
     closed.unchecked_ref::<Thenable>().then_both(callbacks[1].as_ref(), callbacks[1].as_ref());
     let init = response_init(status, headers);
     let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
-    let ignore = Reflect::get(&js_sys::global(), &"Boolean".into())?;
     let writer = Writer {
         writer,
         gone: gone.clone(),
@@ -367,7 +366,6 @@ pub fn stream_response(
         written: 0,
         closed,
         callbacks: Some(callbacks),
-        ignore,
         state: WriterState::Open,
         recording: None,
     };
@@ -424,8 +422,6 @@ pub struct Writer {
     closed: Promise,
     /// `then` callbacks of every write: (value, error); the error one also serves `closed`.
     callbacks: Option<[Callback; 2]>,
-    /// A built-in function (`Boolean`) that marks a promise's rejection as handled without calling into wasm.
-    ignore: JsValue,
     state: WriterState,
     /// A copy of every write while recording ([`Writer::record`]; the SDK routes' response cache).
     recording: Option<Vec<u8>>,
@@ -504,7 +500,7 @@ impl Writer {
         if self.state == WriterState::Open {
             self.state = WriterState::Closed;
             let end = if self.gone.is_set() { self.writer.abort() } else { self.writer.close() };
-            end.unchecked_ref::<Thenable>().catch_with(&self.ignore);
+            handled(&end);
         }
     }
 }
