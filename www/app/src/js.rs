@@ -83,6 +83,8 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// `s` in quotes with JSON escapes (`"a \"b\""`): `JSON.stringify` in the browser, Rust's `Debug` natively.
+/// (Used by the playground's JSON values, which compile this file too.)
+#[allow(dead_code)]
 pub fn quote(s: &str) -> String {
     #[cfg(target_arch = "wasm32")]
     return js_sys::JSON::stringify(&JsValue::from_str(s)).ok().and_then(|s| s.as_string()).unwrap_or_default();

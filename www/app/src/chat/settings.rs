@@ -3,21 +3,33 @@
 
 use leptos::prelude::*;
 
-use crate::ctx::use_app;
+use crate::ctx::{use_app, AppCtx};
 use crate::js;
-use crate::json::Json;
-use crate::schema;
 use crate::session::Live;
 use crate::threads::Settings;
 
-/// What is wrong with the schema of structured-output mode (empty when it can be sent, or the mode is off).
-pub fn schema_errors(s: &Settings) -> Vec<String> {
+/// A starting schema for the editor.
+const EXAMPLE: &str = r#"{
+  "type": "object",
+  "properties": {
+    "city": { "type": "string" },
+    "population": { "type": "integer", "minimum": 0 },
+    "landmarks": { "type": "array", "items": { "type": "string" } }
+  },
+  "required": ["city", "population", "landmarks"],
+  "additionalProperties": false
+}"#;
+
+/// What is wrong with the schema of structured-output mode (tracked; empty when it can be sent, or the mode is
+/// off): its errors, or `Err` while the checker loads (`None`) or when it could not be loaded (why).
+pub fn schema_errors(app: AppCtx, s: &Settings) -> Result<Vec<String>, Option<String>> {
     if !s.structured {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    match Json::parse(&s.schema) {
-        Err(e) => vec![format!("The schema is not JSON: {e}")],
-        Ok(v) => schema::check(&v),
+    match app.playground.get() {
+        None => Err(None),
+        Some(Err(why)) => Err(Some(why)),
+        Some(Ok(m)) => Ok(m.check(&s.schema)),
     }
 }
 
@@ -36,7 +48,7 @@ pub fn ThreadSettings(id: String, live: Live, #[prop(into)] settings: Signal<Set
     let allow_system = move || config.get().is_some_and(|c| c.0);
     let max_limit = move || config.get().and_then(|c| c.1);
     let problem = RwSignal::new(None::<String>);
-    let errors = Memo::new(move |_| settings.with(schema_errors));
+    let errors = Memo::new(move |_| settings.with(|s| schema_errors(app, s)));
     view! {
         <section id="thread-settings" class="settings" aria-label="Thread settings">
             {move || if allow_system() {
@@ -87,7 +99,7 @@ pub fn ThreadSettings(id: String, live: Live, #[prop(into)] settings: Signal<Set
                         update(&|s| {
                             s.structured = on;
                             if on && s.schema.trim().is_empty() {
-                                s.schema = schema::EXAMPLE.to_string();
+                                s.schema = EXAMPLE.to_string();
                             }
                         });
                     }/>
@@ -99,13 +111,11 @@ pub fn ThreadSettings(id: String, live: Live, #[prop(into)] settings: Signal<Set
                     prop:value=move || settings.with(|s| s.schema.clone())
                     on:input=move |ev| { let v = event_target_value(&ev); update(&|s| s.schema = v.clone()); }></textarea>
                 <div id="schema-check" aria-live="polite">
-                    {move || {
-                        let list = errors.get();
-                        if list.is_empty() {
-                            view! { <p class="check ok">"✓ The schema is valid"</p> }.into_any()
-                        } else {
-                            view! { <ul class="check bad schema-errors">{list.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul> }.into_any()
-                        }
+                    {move || match errors.get() {
+                        Ok(list) if list.is_empty() => view! { <p class="check ok">"✓ The schema is valid"</p> }.into_any(),
+                        Ok(list) => view! { <ul class="check bad schema-errors">{list.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul> }.into_any(),
+                        Err(None) => view! { <p class="note">"Loading the schema checker…"</p> }.into_any(),
+                        Err(Some(why)) => view! { <p class="check bad" role="alert">{why}</p> }.into_any(),
                     }}
                 </div>
             </Show>
