@@ -1,8 +1,8 @@
-//! The playground module: the structured-output mode's schema checks and the answers' validation and tree are the
-//! crate `edgechat-playground` (`www/app/playground/`), a wasm module of its own imported from
-//! `/playground/edgechat-playground.js` the first time something needs it (a thread in structured-output mode, an
-//! answer to check), so the app's first load does not carry it. Until it is there, nothing in structured-output
-//! mode can be sent; if it cannot be loaded, that is said where it is needed.
+//! The playground module: a thread's settings panel, the structured-output mode's schema checks and the answers'
+//! validation and tree are the crate `edgechat-playground` (`www/app/playground/`), a wasm module of its own
+//! imported from `/playground/edgechat-playground.js` the first time something needs it (the settings open, a
+//! thread in structured-output mode), so the app's first load does not carry it. Until it is there, nothing in
+//! structured-output mode can be sent; if it cannot be loaded, that is said where it is needed.
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -27,6 +27,24 @@ extern "C" {
     /// Draws a finished structured answer (`output`) checked against `schema` into `root`.
     #[wasm_bindgen(method, js_name = showAnswer)]
     pub fn show_answer(this: &Playground, root: &web_sys::Element, output: &str, schema: &str);
+    /// Draws a thread's settings panel into `root` for `settings` (their stored form, `Settings::to_js`);
+    /// `on_change` gets them after each change.
+    #[wasm_bindgen(method, js_name = mountSettings)]
+    pub fn mount_settings(
+        this: &Playground,
+        root: &web_sys::Element,
+        settings: &JsValue,
+        on_change: &js_sys::Function,
+    ) -> SettingsPanel;
+
+    /// A settings panel in the page.
+    pub type SettingsPanel;
+    /// The edge's config: whether it accepts a system prompt, and its most output tokens.
+    #[wasm_bindgen(method, js_name = setConfig)]
+    pub fn set_config(this: &SettingsPanel, allow_system: bool, max_tokens: Option<u32>);
+    /// Removes the panel's listeners and frees it.
+    #[wasm_bindgen(method)]
+    pub fn free(this: &SettingsPanel);
 }
 
 /// The module, loaded on first use; copyable (part of the app's context).
@@ -52,7 +70,7 @@ impl Module {
             wasm_bindgen_futures::spawn_local(async move {
                 let loaded = JsFuture::from(load(MODULE)).await.map(JsCast::unchecked_into).map_err(|e| {
                     let why = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
-                    format!("The structured-output checker could not be loaded ({MODULE}): {why}. Reload the page to try again.")
+                    format!("The thread settings and structured-output checks could not be loaded ({MODULE}): {why}. Reload the page to try again.")
                 });
                 state.set(Some(loaded));
             });
