@@ -16,12 +16,12 @@ cd "$root"
 # name | needs (space-separated, from scripts/setup.sh; empty: cargo and node only) | command
 # (A two-field line "name|command" still works: it gets every need, as all suites did before.)
 suites=(
-  "lint|npm wasm|cargo fmt --all --check && cargo clippy --workspace --all-targets --locked -- -D warnings && cargo clippy -p edgechat -p edgechat-worker -p edgechat-www -p edgechat-app -p edgechat-dashboard --target wasm32-unknown-unknown --locked -- -D warnings && cargo clippy -p edgechat-www --features byok,leptos --target wasm32-unknown-unknown --all-targets --locked -- -D warnings && biome ci"
+  "lint|npm wasm|cargo fmt --all --check && cargo clippy --workspace --all-targets --locked -- -D warnings && cargo clippy -p edgechat -p edgechat-worker -p edgechat-www -p edgechat-app -p edgechat-dashboard -p edgechat-playground --target wasm32-unknown-unknown --locked -- -D warnings && cargo clippy -p edgechat-www --features byok,leptos --target wasm32-unknown-unknown --all-targets --locked -- -D warnings && biome ci"
   "core||cargo test --locked -p edgechat"
   "core-wasm|bindgen|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat --target wasm32-unknown-unknown"
   "harness||node --test tests/harness/"
   "worker-unit||cargo test --locked -p edgechat-worker"
-  "app-unit||cargo test --locked -p edgechat-app -p edgechat-dashboard"
+  "app-unit||cargo test --locked -p edgechat-app -p edgechat-dashboard -p edgechat-playground"
   "markdown|npm|cargo test --locked -p edgechat-www --lib markdown && node --test tests/markdown/"
   "build-edge|edge|bash worker/build.sh"
   "widget-wasm|bindgen browser|CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --locked -p edgechat-www --features leptos --target wasm32-unknown-unknown"

@@ -2,8 +2,10 @@
 // resumable streams (the STREAMS Durable Object) and the mock upstream, same-origin (the page's /api/ proxied to
 // the edge, as `trunk serve` and a deployment next to the edge do). Threads (create, rename, delete/undo, search,
 // export, import good and bad, a full storage quota), the chat with resume after a cut connection and after a
-// reload, structured output (a schema that matches and one that does not), the event inspector's timings and a
-// fallback, compare, the keyboard, 360 px and dark; axe-core on each screen. Screenshots in tests/artifacts/app-*.
+// reload, structured output (a schema that matches and one that does not; the playground module that carries the
+// settings and the checks: fetched on first use, after a reload, and said when it cannot be loaded), the event
+// inspector's timings and a fallback, compare, the keyboard, 360 px and dark; axe-core on each screen.
+// Screenshots in tests/artifacts/app-*.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -311,6 +313,61 @@ test('structured output: schema errors before sending; a matching answer as a tr
     '$.mayor: no value is allowed here',
   ]);
   await shot(page, 'app-structured-mismatch');
+});
+
+test('the playground module: loaded on first use; a thread in structured mode after a reload; a failed load is said', async () => {
+  edge.up.reset();
+  const fetched = [];
+  const track = (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/playground/')) fetched.push(u.pathname);
+  };
+  page.on('request', track);
+  try {
+    await freshApp(page, web.url);
+    await page.locator('.log .empty').waitFor();
+    await ask(page, 'Plain first');
+    assert.equal(await settledAnswer(page), 'done');
+    assert.deepEqual(fetched, [], 'the first load and a plain answer do not fetch the playground');
+    // The settings fetch it; structured mode with the example schema.
+    await page.locator('.settings-toggle').click();
+    await page.locator('.structured-toggle').check();
+    await page.locator('#schema-check .check.ok').waitFor();
+    assert.ok(fetched.includes('/playground/edgechat-playground_bg.wasm'), 'the settings load the module');
+    await ask(page, 'Describe Paris');
+    assert.equal(await settledAnswer(page), 'done');
+    await page.locator(app.answer).last().locator('.check.ok').waitFor();
+
+    // After a reload, the settings closed: the thread's answers are still checked, and it can send.
+    await page.reload();
+    const answer = page.locator(app.answer).last();
+    await answer.locator('.check.ok', { hasText: 'matches the schema' }).waitFor({ timeout: 20000 });
+    assert.equal(await answer.locator('.tree .key', { hasText: 'population' }).count(), 1, 'the tree after a reload');
+    await page.locator(app.input).fill('Describe Rome');
+    await eventually(async () => !(await page.locator(app.send).isDisabled()), { what: 'Send enabled' });
+    assert.equal(await page.locator('#composer-note').innerText(), '', 'nothing blocks sending');
+
+    // The module cannot be loaded: said under the answers, by the composer and in the settings; nothing is sent.
+    await page.route('**/playground/edgechat-playground.js', (r) => r.fulfill({ status: 404, body: 'gone' }));
+    try {
+      await page.reload();
+      const why = /could not be loaded \(\/playground\/edgechat-playground\.js\)/;
+      const failed = page.locator(app.answer).last().locator('.check.bad[role=alert]');
+      await failed.waitFor({ timeout: 20000 });
+      assert.match(await failed.innerText(), why);
+      assert.match(await page.locator(app.answer).last().locator('pre.raw').innerText(), /"city"/, 'the raw JSON');
+      await page.locator(app.input).fill('Describe Rome');
+      assert.match(await page.locator('#composer-note').innerText(), why);
+      assert.ok(await page.locator(app.send).isDisabled(), 'Send is disabled without the schema checker');
+      await page.locator('.settings-toggle').click();
+      assert.match(await page.locator('#thread-settings .check.bad[role=alert]').innerText(), why);
+      await axeCheck(page, 'the playground module not loaded');
+    } finally {
+      await page.unroute('**/playground/edgechat-playground.js');
+    }
+  } finally {
+    page.off('request', track);
+  }
 });
 
 test('settings: the system prompt, temperature and max tokens go with the questions; reasoning is shown apart', async () => {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::js;
-use crate::schema;
+use crate::playground::Module;
 use crate::session::Session;
 use crate::threads::db::{Db, DbError};
 use crate::threads::{file, Settings, Thread, Threads};
@@ -48,6 +48,8 @@ pub struct AppCtx {
     pub drawer: RwSignal<bool>,
     /// Asks the sidebar to focus its search box (`/`).
     pub focus_search: RwSignal<u32>,
+    /// The playground module (structured output's checks), loaded on first use.
+    pub playground: Module,
     db: StoredValue<Option<Db>, LocalStorage>,
     /// Threads whose last save failed.
     unsaved: StoredValue<Vec<String>>,
@@ -109,8 +111,13 @@ pub fn request_options(s: &Settings, config: Option<&Config>) -> RequestOptions 
         system: Some(s.system.trim().to_string()).filter(|p| allow_system && !p.is_empty()),
         temperature: s.temperature,
         max_tokens: s.max_tokens,
-        response_format: s.structured.then(|| schema::response_format(&s.schema)),
+        response_format: s.structured.then(|| response_format(&s.schema)),
     }
+}
+
+/// The `response_format` to send for `schema` (JSON text the playground's check passed).
+fn response_format(schema: &str) -> String {
+    format!("{{\"type\":\"json_schema\",\"name\":\"answer\",\"schema\":{},\"strict\":true}}", schema.trim())
 }
 
 impl AppCtx {
@@ -124,6 +131,7 @@ impl AppCtx {
             search: RwSignal::new(String::new()),
             drawer: RwSignal::new(false),
             focus_search: RwSignal::new(0),
+            playground: Module::new(),
             db: StoredValue::new_local(None),
             unsaved: StoredValue::new(Vec::new()),
             sessions: StoredValue::new_local(HashMap::new()),
@@ -323,5 +331,16 @@ impl AppCtx {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_response_format_carries_the_schema() {
+        assert_eq!(
+            super::response_format(" {} \n"),
+            r#"{"type":"json_schema","name":"answer","schema":{},"strict":true}"#
+        );
     }
 }

@@ -53,6 +53,8 @@ pub fn set(o: &JsValue, key: &str, value: &JsValue) {
 
 /// A number as JavaScript writes it (`12`, `0.7`, `-1.5`). In the browser this is `Number#toString`, which
 /// keeps Rust's float formatting (and its tables, ~20 KB) out of the wasm; natively (tests) it is Rust's.
+/// (Used by the playground, which compiles this file too.)
+#[allow(dead_code)]
 pub fn number(n: f64) -> String {
     #[cfg(target_arch = "wasm32")]
     return js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default();
@@ -61,7 +63,8 @@ pub fn number(n: f64) -> String {
 }
 
 /// Reads a plain decimal number (`2`, `0.7`, `-.5`): what a number field holds. Written out rather than
-/// `str::parse::<f64>`, whose general algorithm is ~10 KB of wasm.
+/// `str::parse::<f64>`, whose general algorithm is ~10 KB of wasm. (Used by the playground's settings panel.)
+#[allow(dead_code)]
 pub fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
     let (negative, t) = match t.strip_prefix('-') {
@@ -83,6 +86,8 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// `s` in quotes with JSON escapes (`"a \"b\""`): `JSON.stringify` in the browser, Rust's `Debug` natively.
+/// (Used by the playground's JSON values.)
+#[allow(dead_code)]
 pub fn quote(s: &str) -> String {
     #[cfg(target_arch = "wasm32")]
     return js_sys::JSON::stringify(&JsValue::from_str(s)).ok().and_then(|s| s.as_string()).unwrap_or_default();

@@ -9,8 +9,8 @@
 //!
 //! Layout: [`app`] the shell, [`route`] screens by URL, [`ctx`] the shared state (threads, storage, open conversations),
 //! [`threads`] the thread model, its IndexedDB store and files, [`session`] an open conversation,
-//! [`chat`] the chat screen, [`compare`], [`usage`], [`sidebar`]; [`schema`] and [`json`] check structured output,
-//! [`inspector`] records an answer's events.
+//! [`chat`] the chat screen, [`compare`], [`usage`], [`sidebar`]; [`playground`] loads the structured-output
+//! checks (a wasm module of their own, `www/app/playground/`), [`inspector`] records an answer's events.
 #![forbid(unsafe_code)]
 
 mod app;
@@ -21,15 +21,13 @@ mod dom;
 mod format;
 mod inspector;
 mod js;
-mod json;
 mod markdown;
+mod playground;
 mod route;
-mod schema;
 mod session;
 mod sidebar;
 mod theme;
 mod threads;
-mod tree;
 mod usage;
 
 fn main() {

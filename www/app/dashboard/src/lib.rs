@@ -4,13 +4,13 @@
 //! API (`GET /api/admin/usage`, `GET /api/admin/requests`; docs/admin-api.md), as figures, SVG charts, top lists, the
 //! daily budget and a table of recent requests. A wasm module of its own that the app (`www/app/src/usage/`)
 //! imports when the Usage screen opens, so the app's first load does not carry it (~45 KB brotli); built by
-//! `www/scripts/build-dashboard.sh` into `dist/dashboard/`.
+//! `www/scripts/build-module.sh` into `dist/dashboard/`.
 //!
 //! [`model`] reads the API's bodies, [`series`] turns them into UTC buckets and series by model, [`chart`] into
 //! shapes, axis ticks and unit labels, [`overview`] puts a range together: plain Rust with native unit tests
 //! (`cargo test -p edgechat-dashboard`). [`draw`] draws them into the DOM, [`dashboard`] is the screen (token,
-//! range, refresh, filters), [`admin`] the token and the API calls. It shares the app's JSON reader and number
-//! formats (the same files, compiled into both).
+//! range, refresh, filters), [`admin`] the token and the API calls. It shares the playground's JSON reader
+//! (`www/app/playground/src/json.rs`) and the app's number formats (the same files, compiled into each).
 #![forbid(unsafe_code)]
 
 mod admin;
@@ -24,7 +24,7 @@ mod format;
 #[path = "../../src/js.rs"]
 mod js;
 #[allow(dead_code)]
-#[path = "../../src/json.rs"]
+#[path = "../../playground/src/json.rs"]
 mod json;
 mod model;
 mod overview;

@@ -56,9 +56,12 @@ fn ThreadView(id: String) -> impl IntoView {
     let settings = Memo::new(move |_| {
         key.with_value(|id| app.threads.with(|t| t.get(id).map(|t| t.settings.clone()).unwrap_or_default()))
     });
-    let blocked = Signal::derive(move || {
-        let errors = settings.with(schema_errors);
-        (!errors.is_empty()).then(|| "Fix the JSON Schema in the thread settings before sending.".to_string())
+    let blocked = Signal::derive(move || match settings.with(|s| schema_errors(app, s)) {
+        Ok(errors) => {
+            (!errors.is_empty()).then(|| "Fix the JSON Schema in the thread settings before sending.".to_string())
+        }
+        Err(None) => Some("Loading the schema checker…".to_string()),
+        Err(why) => why,
     });
     let structured = Signal::derive(move || settings.with(|s| s.structured.then(|| s.schema.clone())));
     let settings_open = RwSignal::new(false);

@@ -1,23 +1,28 @@
 //! A thread's settings: its system prompt (when the edge accepts one), temperature and max tokens, and the
-//! structured-output mode with its JSON Schema editor, whose errors are shown as the schema is typed.
+//! structured-output mode with its JSON Schema editor. The panel is the playground module's
+//! (`www/app/playground/src/panel.rs`), loaded when the settings first open; this is its place in the page.
 
+use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 
-use crate::ctx::use_app;
-use crate::js;
-use crate::json::Json;
-use crate::schema;
+use crate::ctx::{use_app, AppCtx};
+use crate::dom;
+use crate::playground::SettingsPanel;
 use crate::session::Live;
 use crate::threads::Settings;
 
-/// What is wrong with the schema of structured-output mode (empty when it can be sent, or the mode is off).
-pub fn schema_errors(s: &Settings) -> Vec<String> {
+/// What is wrong with the schema of structured-output mode (tracked; empty when it can be sent, or the mode is
+/// off): its errors, or `Err` while the checker loads (`None`) or when it could not be loaded (why).
+pub fn schema_errors(app: AppCtx, s: &Settings) -> Result<Vec<String>, Option<String>> {
     if !s.structured {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    match Json::parse(&s.schema) {
-        Err(e) => vec![format!("The schema is not JSON: {e}")],
-        Ok(v) => schema::check(&v),
+    match app.playground.get() {
+        None => Err(None),
+        Some(Err(why)) => Err(Some(why)),
+        Some(Ok(m)) => Ok(m.check(&s.schema)),
     }
 }
 
@@ -25,90 +30,45 @@ pub fn schema_errors(s: &Settings) -> Vec<String> {
 #[component]
 pub fn ThreadSettings(id: String, live: Live, #[prop(into)] settings: Signal<Settings>) -> impl IntoView {
     let app = use_app();
-    let save = StoredValue::new(id);
-    let update = move |f: &dyn Fn(&mut Settings)| {
-        let mut s = settings.get_untracked();
-        f(&mut s);
-        save.with_value(|id| app.set_settings(id, s));
-    };
+    let key = StoredValue::new(id);
     let config =
         Memo::new(move |_| live.read(|s| s.config.as_ref().map(|c| (c.allow_system_prompt, c.limits.max_tokens))));
-    let allow_system = move || config.get().is_some_and(|c| c.0);
-    let max_limit = move || config.get().and_then(|c| c.1);
-    let problem = RwSignal::new(None::<String>);
-    let errors = Memo::new(move |_| settings.with(schema_errors));
-    view! {
-        <section id="thread-settings" class="settings" aria-label="Thread settings">
-            {move || if allow_system() {
-                view! {
-                    <label class="field">"System prompt"
-                        <textarea rows="3" placeholder="Optional: instructions for this thread"
-                            prop:value=move || settings.with(|s| s.system.clone())
-                            on:change=move |ev| { let v = event_target_value(&ev); update(&|s| s.system = v.clone()); }></textarea>
-                    </label>
-                }.into_any()
-            } else {
-                view! { <p class="note">"Instructions and page context come from the edge; it does not accept a system prompt from the app."</p> }.into_any()
-            }}
-            <div class="row">
-                <label class="field">"Temperature"
-                    <input type="number" min="0" max="2" step="0.1" inputmode="decimal" placeholder="default"
-                        prop:value=move || settings.with(|s| s.temperature.map(js::number).unwrap_or_default())
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            match js::parse_number(&v) {
-                                _ if v.trim().is_empty() => { problem.set(None); update(&|s| s.temperature = None) }
-                                Some(t) if (0.0..=2.0).contains(&t) => { problem.set(None); update(&|s| s.temperature = Some(t)) }
-                                _ => problem.set(Some("Temperature is a number from 0 to 2.".into())),
-                            }
-                        }/>
-                </label>
-                <label class="field">"Max tokens"
-                    <input type="number" min="1" step="1" inputmode="numeric"
-                        max=move || max_limit().map(|m| m.to_string())
-                        placeholder=move || max_limit().map_or("default".to_string(), |m| format!("up to {m}"))
-                        prop:value=move || settings.with(|s| s.max_tokens.map(|t| t.to_string()).unwrap_or_default())
-                        on:change=move |ev| {
-                            let v = event_target_value(&ev);
-                            let limit = max_limit().unwrap_or(u32::MAX);
-                            match v.trim().parse::<u32>() {
-                                _ if v.trim().is_empty() => { problem.set(None); update(&|s| s.max_tokens = None) }
-                                Ok(n) if n >= 1 && n <= limit => { problem.set(None); update(&|s| s.max_tokens = Some(n)) }
-                                _ => problem.set(Some(format!("Max tokens is a whole number from 1 to {limit}."))),
-                            }
-                        }/>
-                </label>
-            </div>
-            {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
-            <label class="check-field">
-                <input type="checkbox" class="structured-toggle" prop:checked=move || settings.with(|s| s.structured)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        update(&|s| {
-                            s.structured = on;
-                            if on && s.schema.trim().is_empty() {
-                                s.schema = schema::EXAMPLE.to_string();
-                            }
-                        });
-                    }/>
-                " Structured output: answers are JSON checked against a schema"
-            </label>
-            <Show when=move || settings.with(|s| s.structured)>
-                <label class="field" for="schema-editor">"JSON Schema"</label>
-                <textarea id="schema-editor" class="mono schema" rows="10" spellcheck="false" aria-describedby="schema-check"
-                    prop:value=move || settings.with(|s| s.schema.clone())
-                    on:input=move |ev| { let v = event_target_value(&ev); update(&|s| s.schema = v.clone()); }></textarea>
-                <div id="schema-check" aria-live="polite">
-                    {move || {
-                        let list = errors.get();
-                        if list.is_empty() {
-                            view! { <p class="check ok">"✓ The schema is valid"</p> }.into_any()
-                        } else {
-                            view! { <ul class="check bad schema-errors">{list.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul> }.into_any()
+    let host = NodeRef::<html::Section>::new();
+    // The panel and what it calls after each change, while it is shown.
+    let panel = StoredValue::new_local(None::<(SettingsPanel, Closure<dyn Fn(JsValue)>)>);
+    Effect::new(move |_| {
+        let (allow_system, max_tokens) = config.get().unwrap_or((false, None));
+        let Some(root) = host.get() else { return };
+        let root: web_sys::Element = root.into();
+        match app.playground.get() {
+            None => {}
+            Some(Err(why)) => {
+                root.set_text_content(None);
+                let _ = dom::add(&root, "p", "check bad", &why).set_attribute("role", "alert");
+            }
+            Some(Ok(m)) => {
+                if panel.with_value(Option::is_none) {
+                    let changed = Closure::<dyn Fn(JsValue)>::new(move |v: JsValue| {
+                        if let Ok(s) = Settings::from_js(&v) {
+                            key.try_with_value(|id| app.set_settings(id, s));
                         }
-                    }}
-                </div>
-            </Show>
+                    });
+                    let p =
+                        m.mount_settings(&root, &settings.get_untracked().to_js(), changed.as_ref().unchecked_ref());
+                    panel.set_value(Some((p, changed)));
+                }
+                panel.with_value(|p| p.as_ref().map(|(p, _)| p.set_config(allow_system, max_tokens)));
+            }
+        }
+    });
+    on_cleanup(move || {
+        if let Some((p, _)) = panel.try_update_value(Option::take).flatten() {
+            p.free();
+        }
+    });
+    view! {
+        <section id="thread-settings" class="settings" aria-label="Thread settings" node_ref=host>
+            <p class="note">"Loading the settings…"</p>
         </section>
     }
 }

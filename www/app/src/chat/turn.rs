@@ -10,12 +10,10 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::chat::inspect::InspectorPanel;
-use crate::format;
-use crate::json::Json;
+use crate::ctx::use_app;
 use crate::markdown::Markdown;
-use crate::schema;
 use crate::session::Live;
-use crate::tree::JsonTree;
+use crate::{dom, format};
 
 /// A question.
 #[component]
@@ -205,60 +203,33 @@ fn structured_output(text: &str, calls: &[ToolCall]) -> String {
     calls.iter().find(|c| c.name == "answer").or(calls.first()).map(|c| c.arguments.clone()).unwrap_or_default()
 }
 
-/// What a finished structured answer is: JSON that matches, JSON that does not, or not JSON.
-#[derive(Debug, Clone, PartialEq)]
-enum Checked {
-    Valid(Json),
-    Mismatch(Json, Vec<String>),
-    NotJson(String),
-}
-
-fn check_answer(output: &str, schema: &str) -> Checked {
-    let value = match Json::parse(output) {
-        Ok(v) => v,
-        Err(e) => return Checked::NotJson(e),
-    };
-    let errors = Json::parse(schema).map(|s| schema::validate(&s, &value)).unwrap_or_default();
-    if errors.is_empty() {
-        Checked::Valid(value)
-    } else {
-        Checked::Mismatch(value, errors)
-    }
-}
-
-/// A structured-output answer: the raw JSON while it streams, then the parsed value as a tree, validated against
-/// the schema.
+/// A structured-output answer: the raw JSON while it streams; then, drawn by the playground module, whether the
+/// parsed value matches the schema and the value as a tree (the raw JSON while the module loads, and why if it
+/// cannot be loaded).
 #[component]
 fn StructuredAnswer(live: Live, id: u32, schema: String) -> impl IntoView {
+    let app = use_app();
     let output = Memo::new(move |_| {
         live.turn(id, |t| (t.status == Status::Streaming, t.status, structured_output(&t.text, &t.tool_calls)))
     });
-    move || {
-        let Some((streaming, status, out)) = output.get() else { return ().into_any() };
-        if streaming || out.is_empty() || status == Status::Failed {
-            return view! { <pre class="raw">{out}</pre> }.into_any();
+    let host = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        let Some(root) = host.get() else { return };
+        let root: web_sys::Element = root.into();
+        root.set_text_content(None);
+        let Some((streaming, status, out)) = output.get() else { return };
+        if !(streaming || out.is_empty() || status == Status::Failed) {
+            match app.playground.get() {
+                Some(Ok(m)) => return m.show_answer(&root, &out, &schema),
+                Some(Err(why)) => {
+                    let _ = dom::add(&root, "p", "check bad", &why).set_attribute("role", "alert");
+                }
+                None => {}
+            }
         }
-        match check_answer(&out, &schema) {
-            Checked::Valid(v) => view! {
-                <p class="check ok" role="status">"✓ Valid JSON that matches the schema"</p>
-                <JsonTree value=v/>
-            }
-            .into_any(),
-            Checked::Mismatch(v, errors) => view! {
-                <div class="check bad" role="alert">
-                    <strong>"The answer does not match the schema"</strong>
-                    <ul>{errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
-                </div>
-                <JsonTree value=v/>
-            }
-            .into_any(),
-            Checked::NotJson(e) => view! {
-                <div class="check bad" role="alert"><strong>"The answer is not JSON"</strong>" "<span>{e}</span></div>
-                <pre class="raw">{out}</pre>
-            }
-            .into_any(),
-        }
-    }
+        dom::add(&root, "pre", "raw", &out);
+    });
+    view! { <div class="structured" node_ref=host></div> }
 }
 
 /// The usage footnote and its long form.

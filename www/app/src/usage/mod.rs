@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::ctx::use_app;
 
-/// Where the build puts the dashboard module and its stylesheet (www/scripts/build-dashboard.sh).
+/// Where the build puts the dashboard module and its stylesheet (www/scripts/build-module.sh).
 const MODULE: &str = "/dashboard/edgechat-dashboard.js";
 
 #[wasm_bindgen(inline_js = "let css; export async function loadDashboard(url, root) { \

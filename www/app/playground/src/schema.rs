@@ -261,23 +261,6 @@ fn regex_test(pattern: &str, text: &str) -> Result<bool, String> {
     }
 }
 
-/// The `response_format` to send for `schema` (JSON text that passed [`check`]).
-pub fn response_format(schema: &str) -> String {
-    format!("{{\"type\":\"json_schema\",\"name\":\"answer\",\"schema\":{},\"strict\":true}}", schema.trim())
-}
-
-/// A starting schema for the editor.
-pub const EXAMPLE: &str = r#"{
-  "type": "object",
-  "properties": {
-    "city": { "type": "string" },
-    "population": { "type": "integer", "minimum": 0 },
-    "landmarks": { "type": "array", "items": { "type": "string" } }
-  },
-  "required": ["city", "population", "landmarks"],
-  "additionalProperties": false
-}"#;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,12 +359,5 @@ mod tests {
         )]);
         assert_eq!(validate(&one, &Num(2.0)).len(), 1);
         assert!(validate(&one, &Num(2.5)).is_empty());
-    }
-
-    #[test]
-    fn the_example_schema_is_valid() {
-        // The example is JSON text; natively there is no JSON.parse, so check its shape by hand.
-        assert!(EXAMPLE.contains("\"required\""));
-        assert_eq!(response_format("{}"), r#"{"type":"json_schema","name":"answer","schema":{},"strict":true}"#);
     }
 }
