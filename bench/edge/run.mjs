@@ -53,7 +53,9 @@ export function distinctClientIp(i) {
   return `10.0.${n >> 8}.${n & 255}`;
 }
 
-const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
+// wasmGzipKB: the edge's gzip budget in KB of 1,000 bytes (300 KB = 300,000 B, as worker/build.sh reports it and
+// worker/README.md "Figures" counts it).
+const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 300 };
 
 function parseArgs(argv) {
   const o = {
@@ -120,6 +122,20 @@ export function benchVars(upstreamUrl) {
       simulated: true,
     }),
   };
+}
+
+/**
+ * The wasm size line: KB of 1,000 bytes throughout, the gzip size also in bytes against the budget (met / NOT met),
+ * the same figure and budget `worker/build.sh` prints.
+ */
+export function wasmLine({ file, raw, gzip, brotli }) {
+  const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+  const budget = TARGETS.wasmGzipKB * 1000;
+  const verdict = gzip <= budget ? `met, ${budget - gzip} B left` : `NOT met, ${gzip - budget} B over`;
+  return (
+    `${file} raw ${kb(raw)}, gzip ${kb(gzip)} (${gzip} B), brotli ${kb(brotli)} ` +
+    `(KB = 1,000 B; gzip budget ${TARGETS.wasmGzipKB} KB = ${budget} B: ${verdict})`
+  );
 }
 
 function wasmSizes(pkg) {
@@ -467,7 +483,7 @@ function report(res) {
       `edge log lines ${cl.lines} (of ${cl.edgeRequests} edge requests sent), distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`,
   );
   lines.push(
-    `wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`,
+    `wasm: ${res.wasm.error ? res.wasm.error : wasmLine(res.wasm)}`,
   );
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
