@@ -482,9 +482,7 @@ function report(res) {
     }; ` +
       `edge log lines ${cl.lines} (of ${cl.edgeRequests} edge requests sent), distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`,
   );
-  lines.push(
-    `wasm: ${res.wasm.error ? res.wasm.error : wasmLine(res.wasm)}`,
-  );
+  lines.push(`wasm: ${res.wasm.error ? res.wasm.error : wasmLine(res.wasm)}`);
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
     const d = L.direct;
