@@ -42,8 +42,12 @@ fi
 mkdir -p "$out"
 "$bindgen" --target web --remove-name-section --no-typescript --out-dir "$out" --out-name edgechat_worker "$wasm"
 # Explicit feature list: --all-features would emit stringref, which workerd and Node reject.
-"$wasm_opt" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
-  --enable-multivalue --enable-reference-types "$out/edgechat_worker_bg.wasm" -o "$out/edgechat_worker_bg.wasm"
+# --low-memory-unused (as the widget): Rust's wasm keeps its stack below its data, so nothing valid touches the
+# first 1 KiB of memory, and wasm-opt may fold constant address offsets into the loads and stores (-1.5 KB gzip;
+# fewer instructions, decoding measured no slower). --strip-debug --strip-producers drop sections nothing reads.
+"$wasm_opt" -Oz --low-memory-unused --strip-debug --strip-producers --enable-mutable-globals --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue --enable-reference-types \
+  "$out/edgechat_worker_bg.wasm" -o "$out/edgechat_worker_bg.wasm"
 raw=$(stat -c %s "$out/edgechat_worker_bg.wasm")
 gz=$(gzip -9 -c "$out/edgechat_worker_bg.wasm" | wc -c)
 echo "edge wasm: $raw bytes raw, $gz bytes gzip ($out/edgechat_worker_bg.wasm)"
