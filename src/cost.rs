@@ -174,7 +174,12 @@ pub struct PricingTable {
 impl PricingTable {
     /// The built-in prices.
     pub fn builtin() -> Self {
-        Self { prices: BUILTIN_PRICES.iter().map(|(k, p)| ((*k).to_owned(), *p)).collect() }
+        // Inserted one by one: `collect` into a BTreeMap sorts first, and that sort's code is large in wasm.
+        let mut prices = BTreeMap::new();
+        for (k, p) in BUILTIN_PRICES {
+            prices.insert((*k).to_owned(), *p);
+        }
+        Self { prices }
     }
 
     /// A table with no prices (every cost unknown until you add some).

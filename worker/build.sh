@@ -7,7 +7,8 @@
 #   CARGO_TARGET_DIR=/elsewhere worker/build.sh     (honoured, as is a target-dir in cargo config: the wasm is
 #                                                    taken from where cargo says it wrote it)
 #
-# Prints the raw and gzipped size of the final wasm.
+# Prints the raw and gzipped size of the final wasm, and the gzip size against the 300,000-byte budget (met / NOT met;
+# the build does not fail over it).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -30,19 +31,35 @@ wasm=$(printf '%s\n' "$messages" | grep -o '"filenames":\["[^"]*/edgechat_worker
   sed -e 's/^"filenames":\["//' -e 's/"$//') || true
 [ -f "$wasm" ] || { echo "cargo did not report where it wrote edgechat_worker.wasm" >&2; exit 1; }
 out="$here/pkg"
+# The final wasm's raw and gzip sizes, and the gzip size against the edge's budget (issue #10): 300 KB gzip, read as
+# 300,000 bytes (worker/README.md "Figures"). Reported, not enforced: the build succeeds either way.
+report() {
+  local raw gz budget=300000
+  raw=$(stat -c %s "$out/edgechat_worker_bg.wasm")
+  gz=$(gzip -9 -c "$out/edgechat_worker_bg.wasm" | wc -c)
+  echo "edge wasm: $raw bytes raw, $gz bytes gzip ($out/edgechat_worker_bg.wasm)"
+  if [ "$gz" -le "$budget" ]; then
+    echo "edge wasm gzip budget 300,000 bytes: met ($((budget - gz)) bytes left)"
+  else
+    echo "edge wasm gzip budget 300,000 bytes: NOT met ($((gz - budget)) bytes over)"
+  fi
+}
 # Nothing to do when worker/pkg/ is newer than the wasm cargo reported and than this script (cargo leaves its output
 # untouched when nothing changed): `wrangler dev` / `wrangler deploy` right after a build skip wasm-bindgen and
 # wasm-opt. EDGECHAT_REBUILD=1 forces them.
 if [ "${EDGECHAT_REBUILD:-0}" != 1 ] && [ -f "$out/edgechat_worker.js" ] && [ "$out/edgechat_worker_bg.wasm" -nt "$wasm" ] &&
   [ "$out/edgechat_worker_bg.wasm" -nt "${BASH_SOURCE[0]}" ]; then
   echo "edge wasm: up to date ($out/edgechat_worker_bg.wasm)"
+  report
   exit 0
 fi
 mkdir -p "$out"
 "$bindgen" --target web --remove-name-section --no-typescript --out-dir "$out" --out-name edgechat_worker "$wasm"
 # Explicit feature list: --all-features would emit stringref, which workerd and Node reject.
-"$wasm_opt" -Oz --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
-  --enable-multivalue --enable-reference-types "$out/edgechat_worker_bg.wasm" -o "$out/edgechat_worker_bg.wasm"
-raw=$(stat -c %s "$out/edgechat_worker_bg.wasm")
-gz=$(gzip -9 -c "$out/edgechat_worker_bg.wasm" | wc -c)
-echo "edge wasm: $raw bytes raw, $gz bytes gzip ($out/edgechat_worker_bg.wasm)"
+# --low-memory-unused (as the widget): Rust's wasm keeps its stack below its data, so nothing valid touches the
+# first 1 KiB of memory, and wasm-opt may fold constant address offsets into the loads and stores (-1.5 KB gzip;
+# fewer instructions, decoding measured no slower). --strip-debug --strip-producers drop sections nothing reads.
+"$wasm_opt" -Oz --low-memory-unused --strip-debug --strip-producers --enable-mutable-globals --enable-sign-ext \
+  --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue --enable-reference-types \
+  "$out/edgechat_worker_bg.wasm" -o "$out/edgechat_worker_bg.wasm"
+report

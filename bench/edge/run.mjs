@@ -33,7 +33,7 @@ import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { loadavg, cpus } from 'node:os';
 import { streamOnce, eventDelays, pct, median, ms } from './measure.mjs';
 
@@ -53,7 +53,9 @@ export function distinctClientIp(i) {
   return `10.0.${n >> 8}.${n & 255}`;
 }
 
-const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 250 };
+// wasmGzipKB: the edge's gzip budget in KB of 1,000 bytes (300 KB = 300,000 B, as worker/build.sh reports it and
+// worker/README.md "Figures" counts it).
+const TARGETS = { medianAddedMs: 1, p99AddedMs: 3, heldBackMs: 1, streams: 1000, wasmGzipKB: 300 };
 
 function parseArgs(argv) {
   const o = {
@@ -122,6 +124,29 @@ export function benchVars(upstreamUrl) {
   };
 }
 
+/**
+ * The wasm size line: KB of 1,000 bytes throughout, the gzip size also in bytes against the budget (met / NOT met),
+ * the same figure and budget `worker/build.sh` prints.
+ */
+export function wasmLine({ file, raw, gzip, brotli }) {
+  const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+  const budget = TARGETS.wasmGzipKB * 1000;
+  const verdict = gzip <= budget ? `met, ${budget - gzip} B left` : `NOT met, ${gzip - budget} B over`;
+  return (
+    `${file} raw ${kb(raw)}, gzip ${kb(gzip)} (${gzip} B), brotli ${kb(brotli)} ` +
+    `(KB = 1,000 B; gzip budget ${TARGETS.wasmGzipKB} KB = ${budget} B: ${verdict})`
+  );
+}
+
+/**
+ * `gzip -9 -c FILE`'s size, exactly as `worker/build.sh` measures the budget (Node's zlib at level 9 comes out
+ * about 1.9 KB larger on the edge's wasm); zlib only where there is no `gzip` command.
+ */
+function gzipSize(file, bytes) {
+  const r = spawnSync('gzip', ['-9', '-c', file], { maxBuffer: 64 << 20 });
+  return r.status === 0 ? r.stdout.length : gzipSync(bytes, { level: 9 }).length;
+}
+
 function wasmSizes(pkg) {
   const candidates = [];
   if (pkg) candidates.push({ p: join(pkg, 'edgechat_worker_bg.wasm'), mtime: 0 });
@@ -142,7 +167,7 @@ function wasmSizes(pkg) {
   return {
     file: candidates[0].p.startsWith(root) ? candidates[0].p.slice(root.length + 1) : candidates[0].p,
     raw: bytes.length,
-    gzip: gzipSync(bytes, { level: 9 }).length,
+    gzip: gzipSize(candidates[0].p, bytes),
     brotli: brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
   };
 }
@@ -466,9 +491,7 @@ function report(res) {
     }; ` +
       `edge log lines ${cl.lines} (of ${cl.edgeRequests} edge requests sent), distinct client keys ${cl.distinct} (busiest ${JSON.stringify(cl.busiest)} x ${cl.busiestCount}; e.g. ${cl.examples.map((e) => JSON.stringify(e)).join(', ')})`,
   );
-  lines.push(
-    `wasm: ${res.wasm.error ? res.wasm.error : `${res.wasm.file} raw ${(res.wasm.raw / 1024).toFixed(1)} KB, gzip ${(res.wasm.gzip / 1024).toFixed(1)} KB, brotli ${(res.wasm.brotli / 1024).toFixed(1)} KB (target gzip <= ${TARGETS.wasmGzipKB} KB)`}`,
-  );
+  lines.push(`wasm: ${res.wasm.error ? res.wasm.error : wasmLine(res.wasm)}`);
   for (const c of ['c1', 'c64']) {
     const L = res.latency[c];
     const d = L.direct;

@@ -24,9 +24,10 @@ pub(crate) fn parse_error(
     body: &[u8],
     now_unix_ms: Option<u64>,
 ) -> ProviderError {
-    let (code, message) = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => code_and_message(&v),
-        Err(_) => (None, None),
+    // Through `from_str` (its parser is linked anyway; `from_slice` would add a second copy): the same bodies parse.
+    let (code, message) = match std::str::from_utf8(body).map(serde_json::from_str::<Value>) {
+        Ok(Ok(v)) => code_and_message(&v),
+        _ => (None, None),
     };
     let message = message.unwrap_or_else(|| body_excerpt(status, body));
     let mut err = provider_error(kind, status, code, message);

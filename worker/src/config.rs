@@ -773,19 +773,18 @@ fn default_models(env: &Env) -> Named<ModelEntry> {
     let mut m = Named::default();
     let openai = env.get("OPENAI_API_KEY").is_some() || env.get("OPENAI_BASE_URL").is_some();
     let anthropic = env.get("ANTHROPIC_API_KEY").is_some() || env.get("ANTHROPIC_BASE_URL").is_some();
+    // Inserted in key order (fast, local, smart), as the aliases are listed; no sort (its code is not small).
     if openai {
         m.insert("fast".into(), entry(ProviderKind::OpenAiChat, "gpt-4o-mini", "Fast"));
+    } else if anthropic {
+        m.insert("fast".into(), entry(ProviderKind::Anthropic, "claude-haiku-4-5", "Fast"));
+    }
+    if env.get("COMPAT_BASE_URL").is_some() || !(openai || anthropic) {
+        m.insert("local".into(), entry(ProviderKind::OpenAiCompatible, "smollm2", "Local model"));
     }
     if anthropic {
         m.insert("smart".into(), entry(ProviderKind::Anthropic, "claude-sonnet-4-5", "Smart"));
-        if !openai {
-            m.insert("fast".into(), entry(ProviderKind::Anthropic, "claude-haiku-4-5", "Fast"));
-        }
     }
-    if env.get("COMPAT_BASE_URL").is_some() || m.is_empty() {
-        m.insert("local".into(), entry(ProviderKind::OpenAiCompatible, "smollm2", "Local model"));
-    }
-    m.0.sort_by(|a, b| a.0.cmp(&b.0));
     m
 }
 
