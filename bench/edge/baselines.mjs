@@ -140,19 +140,13 @@ export function ensurePortkey() {
   return entry;
 }
 
-/** The Portkey gateway on Node, on a loopback port; { url, pid, stop }. */
-async function startPortkey() {
-  const entry = ensurePortkey();
+/**
+ * A Node process serving on a loopback port: `args(port)` are its arguments after `node`; resolves once it listens.
+ * { url, pid, output, stop }.
+ */
+async function startNodeServer(what, args, options = {}) {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', join(here, 'portkey', 'loopback.mjs'), entry, `--port=${port}`, '--headless'],
-    {
-      cwd: dirname(entry),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production' },
-    },
-  );
+  const child = spawn(process.execPath, args(port), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;
@@ -161,7 +155,7 @@ async function startPortkey() {
     output += d;
   });
   try {
-    await waitListening(port, child, 'the Portkey gateway');
+    await waitListening(port, child, what);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${err.message}\n${output.slice(-2000)}`);
@@ -179,35 +173,20 @@ async function startPortkey() {
   };
 }
 
+/** The Portkey gateway on Node, on a loopback port. */
+function startPortkey() {
+  const entry = ensurePortkey();
+  const args = (port) => ['--import', join(here, 'portkey', 'loopback.mjs'), entry, `--port=${port}`, '--headless'];
+  return startNodeServer('the Portkey gateway', args, {
+    cwd: dirname(entry),
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+}
+
 /** The reference Workers on plain Node (node-reference.mjs), in a process of its own. */
-async function startNodeReference(upUrl) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(here, 'node-reference.mjs'), '--up', upUrl, '--port', String(port)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
-  try {
-    await waitListening(port, child, 'the Node reference Workers');
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${err.message}\n${output.slice(-2000)}`);
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
-  };
+function startNodeReference(upUrl) {
+  const args = (port) => [join(here, 'node-reference.mjs'), '--up', upUrl, '--port', String(port)];
+  return startNodeServer('the Node reference Workers', args);
 }
 
 /** The paths of the comparison; `server` names the process whose CPU a request of the path costs. */
