@@ -1,13 +1,13 @@
-//! Plain DOM building for content drawn without Leptos views (the inspector's figures and table): Leptos owns
-//! the element, these calls fill it. Each Leptos view is generic code of its own; a DOM call is one import shim.
+//! Plain DOM building for content drawn without Leptos views (the inspector's figures and table; the playground
+//! module's panel, answer and tree, which compiles this same file): Leptos owns the element, these calls fill it.
+//! Each Leptos view is generic code of its own; a DOM call is one import shim.
 
-use leptos::prelude::document;
 use wasm_bindgen::UnwrapThrowExt;
 use web_sys::Element;
 
 /// `<tag class=class>text</tag>` appended to `parent`.
 pub fn add(parent: &Element, tag: &str, class: &str, text: &str) -> Element {
-    let el = document().create_element(tag).unwrap_throw();
+    let el = parent.owner_document().expect_throw("an element in a document").create_element(tag).unwrap_throw();
     if !class.is_empty() {
         el.set_class_name(class);
     }

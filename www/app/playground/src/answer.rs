@@ -1,9 +1,9 @@
 //! A finished structured-output answer: parsed, validated against the schema, and drawn (whether it matches, the
 //! mismatches by path, the value as a tree; or why it is not JSON, and its text).
 
-use wasm_bindgen::UnwrapThrowExt;
 use web_sys::Element;
 
+use crate::dom::add;
 use crate::json::Json;
 use crate::{schema, tree};
 
@@ -59,18 +59,4 @@ pub fn draw(root: &Element, checked: &Checked, output: &str) {
             add(root, "pre", "raw", output);
         }
     }
-}
-
-/// `<tag class=class>text</tag>` appended to `parent`.
-pub fn add(parent: &Element, tag: &str, class: &str, text: &str) -> Element {
-    let doc = web_sys::window().and_then(|w| w.document()).expect_throw("a document");
-    let el = doc.create_element(tag).unwrap_throw();
-    if !class.is_empty() {
-        el.set_class_name(class);
-    }
-    if !text.is_empty() {
-        el.set_text_content(Some(text));
-    }
-    let _ = parent.append_child(&el);
-    el
 }

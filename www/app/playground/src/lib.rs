@@ -10,11 +10,13 @@
 //!
 //! [`json`] is a JSON value read from what `JSON.parse` returns; [`schema`] checks a schema and validates a value
 //! against it: plain Rust with native unit tests (`cargo test -p edgechat-playground`). [`panel`], [`answer`] and
-//! [`tree`] draw with DOM calls. It shares the app's browser helpers (`www/app/src/js.rs`, the same file compiled into
-//! both).
+//! [`tree`] draw with DOM calls. It shares the app's browser and DOM helpers (`www/app/src/js.rs`, `dom.rs`: the same files
+//! compiled into both).
 #![forbid(unsafe_code)]
 
 pub mod answer;
+#[path = "../../src/dom.rs"]
+mod dom;
 #[allow(dead_code)]
 #[path = "../../src/js.rs"]
 mod js;

@@ -13,7 +13,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlInputElement, HtmlTextAreaElement};
 
-use crate::answer::add;
+use crate::dom::add;
 use crate::js;
 
 /// A starting schema for the editor.

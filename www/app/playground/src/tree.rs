@@ -2,7 +2,7 @@
 
 use web_sys::Element;
 
-use crate::answer::add;
+use crate::dom::add;
 use crate::json::Json;
 
 /// Appends `value` as a tree to `parent`.
