@@ -81,11 +81,11 @@ pub(super) async fn begin(
     if state.borrow().log.is_some() {
         return json_error(&ApiError::new(500, "internal", "this stream was already started"), &request_id);
     }
-    let (config, secrets) = match crate::rt::environment(&env) {
+    let (resolved, secrets) = match crate::rt::environment(&env) {
         Ok((c, s)) => (Ok(c), s),
         Err((e, s)) => (Err(ApiError::new(500, "internal", scrub(&e.to_string(), &s))), Rc::new(s)),
     };
-    let ready = config.and_then(|c| {
+    let ready = resolved.clone().and_then(|c| {
         let s = StreamSettings::from_var(get_str(&env, "EDGECHAT_STREAMS").as_deref())
             .map_err(|e| ApiError::new(500, "internal", e))?;
         let o = &msg.owner;
@@ -112,7 +112,7 @@ pub(super) async fn begin(
                 ..LogLine::default()
             };
             console_log(&line.to_json());
-            if let Ok((config, _)) = crate::rt::environment(&env) {
+            if let Ok(config) = resolved {
                 let mut line = line;
                 line.subject = msg.owner.subject.as_deref().map(|s| crate::usage::subject_of(&config, s));
                 crate::rt::usage::Sink::new(&env, config).record(&line, None);
