@@ -86,12 +86,11 @@ impl Ui {
     /// A click on the attach button or a preview's remove button (its `class`).
     pub(super) fn on_attach_click(&self, class: &str, button: &Element) {
         if class == "ec-attach" {
-            if let Some(p) = self.panel.borrow().as_ref() {
-                // After this listener returns: the picker's own click bubbles to the same listener.
-                let input = p.attach.input.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = call(&input, "click", &JsValue::UNDEFINED);
-                });
+            // At once, inside the user's click. The input's own click comes back to the root listener, which
+            // ignores it (the input is not in a button); the panel is not borrowed across that dispatch.
+            let input = self.panel.borrow().as_ref().map(|p| p.attach.input.clone());
+            if let Some(input) = input {
+                let _ = call(&input, "click", &JsValue::UNDEFINED);
             }
         } else {
             // Its preview's place among the draft's previews.
