@@ -245,6 +245,8 @@ test('/v1/chat/completions over an Anthropic model is translated (streaming and 
   const sent = t.up.requests().at(-1);
   assert.equal(sent.path, '/v1/messages');
   assert.equal(sent.body.system?.[0]?.text ?? sent.body.system, 'Be brief.');
+  // Prompt caching (on in this configuration) applies to a translated request as to /api/chat.
+  assert.match(JSON.stringify(sent.body), /cache_control/);
   res = await t.post('/v1/chat/completions', { model: 'smart', messages: [{ role: 'user', content: 'once' }] });
   const c = JSON.parse(await record(res));
   assert.equal(c.object, 'chat.completion');

@@ -62,7 +62,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         }
     }
     // The turns that no longer fit the model's context are summarized (or dropped) before anything else.
-    let mut fitted = match super::context::fit(&ctx, &mut prepared, &primary).await {
+    let mut fitted = match super::context::fit(&ctx, &mut prepared, &primary.entry).await {
         Ok(f) => f,
         Err(e) => {
             ctx.release(lease, asked_tokens, asked_usd).await;
@@ -73,13 +73,19 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     fitted.extra_usd += asked_usd;
     let chain = upstream::chain(&ctx.config, &prepared.alias);
     let cap = u64::from(prepared.request.max_tokens.unwrap_or(ctx.config.limits.max_tokens));
-    if let Err(e) = ctx.admit_provider(&primary, prepared.prompt_tokens + cap).await {
+    if let Err(e) = ctx.admit_provider(&primary.entry, prepared.prompt_tokens + cap).await {
         ctx.release(lease, fitted.extra_tokens, fitted.extra_usd).await;
         return ctx.error(&e);
     }
     ctx.log.trimmed = fitted.trimmed;
     ctx.log.summarized = fitted.summary.as_ref().map_or(0, |s| s.0);
-    let primary_req = prepared.request_for(&ctx.config, &primary);
+    // Fitting may have dropped turns: the primary's request is made again only then.
+    if fitted.trimmed > 0 || fitted.summary.is_some() {
+        primary.request = prepared.request_for(&ctx.config, &primary.entry);
+        primary.built = None;
+    }
+    let Checked { entry: primary, request: primary_req, built } = primary;
+    let built = std::cell::RefCell::new(built);
 
     // Caches: exact match for deterministic requests, then the semantic index when enabled, in the caller's scope.
     let plan = prepared.cache_plan(&ctx.config, ctx.cache_control);
@@ -96,12 +102,16 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     }
     let mut stats = Stats::default();
     let config = ctx.config.clone();
-    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(&ctx.gone), &|entry| {
+    let build = |entry: &crate::config::ModelEntry| {
+        // The primary's request as `check` built it (the chain's first entry is built first, once).
+        if let Some(req) = built.borrow_mut().take().filter(|_| *entry == primary) {
+            return Some(req);
+        }
         // A fallback that cannot take the conversation's files is skipped.
         let req = prepared.takes_files(entry).then(|| prepared.request_for(&config, entry))?;
         build_request(&config.provider(entry.provider), &req).ok()
-    })
-    .await;
+    };
+    let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(&ctx.gone), &build).await;
     ctx.log.attempts = stats.attempts;
     ctx.log.fallback = stats.fallback;
     ctx.log.ttfb_ms = stats.ttfb_ms;
@@ -141,17 +151,26 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     resp
 }
 
+/// The primary model of a request, its request, and that request as sent (built when the request was checked).
+struct Checked {
+    entry: crate::config::ModelEntry,
+    request: edgechat::provider::ChatRequest,
+    built: Option<edgechat::HttpRequest>,
+}
+
 /// Logs the alias and task a request is routed to and checks its primary model can take it (the model that serves,
-/// or the response refusing the request).
-fn check(ctx: &mut Ctx, prepared: &PreparedChat) -> Result<crate::config::ModelEntry, Response> {
+/// with its request built, or the response refusing the request).
+fn check(ctx: &mut Ctx, prepared: &PreparedChat) -> Result<Checked, Response> {
     ctx.log.alias = Some(prepared.alias.clone());
     ctx.log.task = prepared.task.map(crate::task::Task::as_str);
-    let primary = upstream::chain(&ctx.config, &prepared.alias)[0].1.clone();
-    ctx.log.provider = Some(primary.provider.as_str().into());
-    ctx.log.model = Some(primary.model.clone());
-    let primary_req = prepared.request_for(&ctx.config, &primary);
-    match build_request(&ctx.config.provider(primary.provider), &primary_req) {
-        Ok(_) => Ok(primary),
+    let Some(entry) = ctx.config.models.get(&prepared.alias).cloned() else {
+        return Err(ctx.error(&ApiError::internal()));
+    };
+    ctx.log.provider = Some(entry.provider.as_str().into());
+    ctx.log.model = Some(entry.model.clone());
+    let request = prepared.request_for(&ctx.config, &entry);
+    match build_request(&ctx.config.provider(entry.provider), &request) {
+        Ok(built) => Ok(Checked { entry, request, built: Some(built) }),
         Err(e) => Err(ctx.error(&ApiError::bad_request(e.to_string()))),
     }
 }

@@ -58,18 +58,23 @@ pub(crate) async fn handle(
             req.apply_instructions(&text);
         }
     }
-    let translated = if format.native_to(entry.provider) {
-        None
+    // The translated request, and the primary model's request as sent (built once, here).
+    let (translated, built) = if format.native_to(entry.provider) {
+        (None, None)
     } else {
         match req.to_chat_request(&entry.model, ctx.config.limits.max_tokens) {
             // What the provider's builder refuses (a document by URL to Chat Completions) is the client's error.
-            Ok(r) => match build_request(&ctx.config.provider(entry.provider), &r) {
-                Ok(_) => Some(r),
-                Err(e) => return ctx.error(&crate::error::ApiError::bad_request(e.to_string())),
-            },
+            Ok(mut r) => {
+                r.prompt_cache = entry.provider == ProviderKind::Anthropic && ctx.config.prompt_cache;
+                match build_request(&ctx.config.provider(entry.provider), &r) {
+                    Ok(b) => (Some(r), Some(b)),
+                    Err(e) => return ctx.error(&crate::error::ApiError::bad_request(e.to_string())),
+                }
+            }
             Err(e) => return ctx.error(&e),
         }
     };
+    let built = std::cell::RefCell::new(built);
     let lease = match ctx.acquire().await {
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
@@ -101,17 +106,19 @@ pub(crate) async fn handle(
     let chain = upstream::chain(&ctx.config, &alias);
     let config = ctx.config.clone();
     let mut stats = Stats::default();
-    let result = upstream::send(&config, &chain, req.stream, ctx.started_ms, &mut stats, Some(&ctx.gone), &|e| {
+    let build = |e: &ModelEntry| {
         if format.native_to(e.provider) {
             Some(passthrough_request(&config, &req, e, anthropic_version.as_deref(), anthropic_beta.as_deref()))
+        } else if let Some(b) = built.borrow_mut().take().filter(|_| *e == entry) {
+            Some(b)
         } else {
             let mut r = translated.clone()?;
             r.model = e.model.clone();
             r.prompt_cache = e.provider == ProviderKind::Anthropic && config.prompt_cache;
             build_request(&config.provider(e.provider), &r).ok()
         }
-    })
-    .await;
+    };
+    let result = upstream::send(&config, &chain, req.stream, ctx.started_ms, &mut stats, Some(&ctx.gone), &build).await;
     ctx.log.attempts = stats.attempts;
     ctx.log.fallback = stats.fallback;
     ctx.log.ttfb_ms = stats.ttfb_ms;
