@@ -158,7 +158,7 @@ pub(crate) async fn handle(
     if let Body::Full(bytes) = &up.body {
         // Non-streaming.
         let (text, usage, estimated) = if native {
-            let ct = up.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone());
+            let ct = up.content_type.clone();
             headers.push(("content-type".into(), ct.unwrap_or_else(|| "application/json".into())));
             let (u, est) = match decode_response(format.decoder_kind(), bytes) {
                 Ok(r) => (r.usage, false),

@@ -38,9 +38,10 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// 16 random hex characters.
+/// 16 random hex characters (two draws of 32 bits: `Math.random` has 52).
 pub fn random_id() -> String {
-    (0..4).map(|_| format!("{:04x}", (random() * 65536.0) as u32 & 0xffff)).collect()
+    let draw = || (random() * 4_294_967_296.0) as u64 & 0xffff_ffff;
+    format!("{:016x}", draw() << 32 | draw())
 }
 
 /// Resolves after `ms`.

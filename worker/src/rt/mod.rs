@@ -183,7 +183,8 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let url = req.url();
     let path = url_path(&url);
     let method = req.method();
-    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
     let log = LogLine {
         request_id: request_id.clone(),
         time: started_ms,

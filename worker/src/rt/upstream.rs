@@ -28,8 +28,8 @@ pub enum Body {
 pub struct Upstream {
     /// Aborts the request (client disconnect).
     pub abort: AbortController,
-    /// Response headers, lower case.
-    pub headers: Vec<(String, String)>,
+    /// The response's content type (a non-streamed answer passed through keeps it).
+    pub content_type: Option<String>,
     /// Body.
     pub body: Body,
     /// Alias that served.
@@ -128,14 +128,15 @@ pub async fn send(
                 ),
                 Ok(sent) => {
                     let status = sent.response.status();
-                    let headers = header_pairs(&sent.response.headers());
+                    // A success needs one header; every header is read only for an error (its retry hints).
                     if (200..300).contains(&status) {
+                        let content_type = sent.response.headers().get("content-type").ok().flatten();
                         match first_body(config, &sent.response, streaming, gone).await {
                             Ok(body) => {
                                 stats.ttfb_ms = Some(now_ms().saturating_sub(started_ms));
                                 return Ok(Upstream {
                                     abort: sent.abort,
-                                    headers,
+                                    content_type,
                                     body,
                                     alias: alias.clone(),
                                     entry: entry.clone(),
@@ -150,6 +151,7 @@ pub async fn send(
                             }
                         }
                     } else {
+                        let headers = header_pairs(&sent.response.headers());
                         let body = read_all(sent.response.body(), 64 * 1024, config.limits.stall_timeout_ms)
                             .await
                             .unwrap_or_default();
