@@ -460,6 +460,11 @@ impl Writer {
         true
     }
 
+    /// Whether a write is still in flight (the client has not taken all that was written).
+    pub fn pending(&self) -> bool {
+        self.settled.get() < self.written
+    }
+
     /// Waits until the client has taken what was written (backpressure, as awaiting each write would); `false`
     /// once the client has gone away — or has not taken the last write by `give_up_at` (ms since the epoch; see
     /// [`WRITE_GIVE_UP_MS`]), which sets [`Writer::gone`]. Under workerd (raw, behind Miniflare, and inside a

@@ -44,14 +44,27 @@ pub(crate) fn first(machine: &mut StreamMachine, body: Body) -> Option<ChunkRead
 }
 
 /// Runs the machine until it ends, moving its output to `out` after every input.
+///
+/// Backpressure on a client: one write in flight. The next upstream read starts as soon as a write is made, and the
+/// write is waited for only before the next one — by then the client has nearly always taken it (the upstream's
+/// next chunk takes longer than the client's socket), so a chunk costs no wait of its own. A write not taken by its
+/// give-up time ([`StreamMachine::write_give_up_at`], counted from the write) means the client is gone, whether that
+/// is seen while reading or before writing.
 pub(crate) async fn drive(machine: &mut StreamMachine, mut reader: Option<&mut ChunkReader>, mut out: Out<'_>) {
+    // When the write in flight counts as not taken (ms since the epoch).
+    let mut give_up_at = f64::INFINITY;
     loop {
         match &mut out {
             Out::Client(w) => {
                 if let Some(bytes) = machine.take_bytes() {
-                    if !w.write(&bytes) {
+                    let taken = match reader.as_deref() {
+                        Some(r) if w.pending() => w.ready(give_up_at, give_up_at, r.timer()).await,
+                        _ => true,
+                    };
+                    if !taken || !w.write(&bytes) {
                         machine.on_client_gone();
                     }
+                    give_up_at = machine.write_give_up_at(now_ms()) as f64;
                 }
             }
             Out::Log { append, .. } => {
@@ -68,14 +81,11 @@ pub(crate) async fn drive(machine: &mut StreamMachine, mut reader: Option<&mut C
             }
             return;
         };
-        let deadline = deadline as f64;
+        let mut deadline = deadline as f64;
         let signal = match &out {
             Out::Client(w) => {
-                // Backpressure: the client takes the last write before the next upstream read.
-                let give_up_at = machine.write_give_up_at(now_ms()) as f64;
-                if !w.ready(deadline.min(give_up_at), give_up_at, r.timer()).await {
-                    machine.on_client_gone();
-                    continue;
+                if w.pending() {
+                    deadline = deadline.min(give_up_at);
                 }
                 w.gone.clone()
             }
@@ -85,7 +95,13 @@ pub(crate) async fn drive(machine: &mut StreamMachine, mut reader: Option<&mut C
             Read::Chunk(c) => machine.on_upstream(&c, now_ms()),
             Read::Done => machine.on_upstream_end(now_ms()),
             Read::Failed(e) => machine.on_upstream_error(&e, now_ms()),
-            Read::Timeout => machine.on_timeout(now_ms()),
+            Read::Timeout => match &out {
+                Out::Client(w) if w.pending() && now_ms() as f64 >= give_up_at => {
+                    w.gone.fire();
+                    machine.on_client_gone();
+                }
+                _ => machine.on_timeout(now_ms()),
+            },
             Read::Gone if matches!(out, Out::Log { .. }) => machine.on_stop(),
             Read::Gone => machine.on_client_gone(),
         }
