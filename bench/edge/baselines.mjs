@@ -26,6 +26,10 @@
 // same ratios for the Node edge against Node's own floor (the JS Workers on Node), which the issue's targets, set
 // against workerd's Workers, do not separate from the runtime.
 //
+// `--compare-pkg DIR` also serves an earlier build (a copy of an earlier worker/pkg) in the same workerd, as
+// `earlier edge <route>` paths interleaved with the rest, and prints this build against it (before/after in one run;
+// not among the targets). `--workerd-only` leaves out the Node paths and Portkey (a shorter run).
+//
 // Portkey is installed once into $EDGECHAT_CACHE/bench/portkey (default ~/.cache/edgechat) from
 // bench/edge/portkey/package.json (its `overrides` pin @hono/node-server 1.13.5: the 1.19 line npm picks otherwise
 // makes every chat completion a 500 "TypeError: immutable"); `--no-portkey` skips it. It listens on every interface
@@ -53,9 +57,18 @@ function parseArgs(argv) {
     json: false,
     portkey: true,
     pkg: null,
+    comparePkg: null,
+    workerdOnly: false,
     quick: false,
   };
-  for (let i = 0; i < argv.length; i++) {
+  const pkgDir = (flag) => {
+    const d = argv[++i];
+    if (!d || !existsSync(join(d, 'edgechat_worker_bg.wasm')))
+      throw new Error(`${flag} needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm`);
+    return d;
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
       const v = Number(argv[++i]);
@@ -75,13 +88,12 @@ function parseArgs(argv) {
     else if (a === '--delay') o.delay = num();
     else if (a === '--json') o.json = true;
     else if (a === '--no-portkey') o.portkey = false;
-    else if (a === '--pkg') {
-      o.pkg = argv[++i];
-      if (!o.pkg || !existsSync(join(o.pkg, 'edgechat_worker_bg.wasm')))
-        throw new Error('--pkg needs a directory holding edgechat_worker.js and edgechat_worker_bg.wasm');
-    } else
+    else if (a === '--pkg') o.pkg = pkgDir(a);
+    else if (a === '--compare-pkg') o.comparePkg = pkgDir(a);
+    else if (a === '--workerd-only') Object.assign(o, { workerdOnly: true, portkey: false });
+    else
       throw new Error(
-        `unknown argument ${a} (with --baselines: --quick, --n N1,N16,N64, --words, --delay, --json, --no-portkey, --pkg DIR)`,
+        `unknown argument ${a} (with --baselines: --quick, --n N1,N16,N64, --words, --delay, --json, --no-portkey, --pkg DIR, --compare-pkg DIR, --workerd-only)`,
       );
   }
   return o;
@@ -244,10 +256,36 @@ function paths({ upUrl, workerd, nodeEdge, nodeRef, portkey, text }) {
       headers: {},
       body: upstreamChat,
     },
+    // The same pump returning its Response once the first chunk is in, as the edge does (not among the targets).
+    'workerd JS pump, first chunk first': {
+      url: `${workerd.urls.ref}/pumpfirst`,
+      format: 'chat',
+      server: 'workerd',
+      headers: {},
+      body: upstreamChat,
+    },
     ...edgeRoutes(workerd.urls.edge, 'workerd', 'workerd'),
-    'node JS as-is': { url: `${nodeRef.url}/asis`, format: 'chat', server: 'noderef', headers: {}, body: upstreamChat },
-    'node JS pump': { url: `${nodeRef.url}/pump`, format: 'chat', server: 'noderef', headers: {}, body: upstreamChat },
-    ...edgeRoutes(nodeEdge.url, 'node', 'node'),
+    // --compare-pkg: an earlier build beside this one, in the same workerd (runtime `earlier`: not among the targets).
+    ...(workerd.urls.earlier ? edgeRoutes(workerd.urls.earlier, 'earlier', 'workerd') : {}),
+    ...(nodeRef
+      ? {
+          'node JS as-is': {
+            url: `${nodeRef.url}/asis`,
+            format: 'chat',
+            server: 'noderef',
+            headers: {},
+            body: upstreamChat,
+          },
+          'node JS pump': {
+            url: `${nodeRef.url}/pump`,
+            format: 'chat',
+            server: 'noderef',
+            headers: {},
+            body: upstreamChat,
+          },
+        }
+      : {}),
+    ...(nodeEdge ? edgeRoutes(nodeEdge.url, 'node', 'node') : {}),
   };
   if (portkey) {
     all['portkey (node)'] = {
@@ -467,6 +505,19 @@ function report(res, P) {
   );
   for (const x of t) lines.push(`  ${x.ok ? 'PASS' : 'MISS'}  ${x.text}`);
   lines.push(`${t.filter((x) => x.ok).length} of ${t.length} targets met`);
+  const earlier = Object.entries(P).filter(([, p]) => p.runtime === 'earlier');
+  if (earlier.length) {
+    lines.push('\nthis build against the earlier one (--compare-pkg), added median and CPU per request:');
+    for (const [name, path] of earlier) {
+      const now = name.replace(/^earlier /, 'workerd ');
+      for (const c of LEVELS) {
+        const [a, b] = [res.levels[c][now], res.levels[c][name]];
+        lines.push(
+          `  ${path.route.padEnd(12)} c=${String(c).padEnd(2)} added ${a.added.median.toFixed(2)} ms (earlier ${b.added.median.toFixed(2)}, difference ${(a.added.median - b.added.median).toFixed(2)}), CPU ${a.cpuMsPerRequest.toFixed(2)} ms (earlier ${b.cpuMsPerRequest.toFixed(2)})`,
+        );
+      }
+    }
+  }
   const fl = nodeFloors(res, P);
   lines.push(
     `\nthe Node edge against Node's own floor (the same JS Workers on Node; the issue's ratios, not its targets):`,
@@ -487,20 +538,20 @@ export async function runBaselines(argv) {
   const started = [];
   try {
     const vars = benchVars(up.url);
-    const workerd = await startRawWorkerdMany({
-      workers: { edge: edgeWorker(vars, { pkg: opts.pkg ?? undefined }), ref: referenceWorker(up.url) },
-    });
+    const workers = { edge: edgeWorker(vars, { pkg: opts.pkg ?? undefined }), ref: referenceWorker(up.url) };
+    if (opts.comparePkg) workers.earlier = edgeWorker(vars, { pkg: opts.comparePkg });
+    const workerd = await startRawWorkerdMany({ workers });
     started.push(workerd);
-    const nodeEdge = await startNodeEdge({ vars, build: false });
-    started.push(nodeEdge);
-    const nodeRef = await startNodeReference(up.url);
-    started.push(nodeRef);
+    const nodeEdge = opts.workerdOnly ? null : await startNodeEdge({ vars, build: false });
+    if (nodeEdge) started.push(nodeEdge);
+    const nodeRef = opts.workerdOnly ? null : await startNodeReference(up.url);
+    if (nodeRef) started.push(nodeRef);
     const portkey = opts.portkey ? await startPortkey() : null;
     if (portkey) started.push(portkey);
     const pids = {
       workerd: workerd.pid,
-      node: nodeEdge.pid,
-      noderef: nodeRef.pid,
+      ...(nodeEdge ? { node: nodeEdge.pid } : {}),
+      ...(nodeRef ? { noderef: nodeRef.pid } : {}),
       ...(portkey ? { portkey: portkey.pid } : {}),
     };
     const P = paths({

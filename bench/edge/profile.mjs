@@ -82,8 +82,11 @@ async function inspect(inspectorUrl) {
   };
 }
 
-/** Self time per function and inclusive time per edge (Rust) function, as shares of all samples. */
-export function summarizeProfile(profile, top) {
+/**
+ * Self time per function and inclusive time per edge (Rust) function, as shares of all samples and, given the number
+ * of requests `n`, in microseconds per request (the profile's span over its samples: idle time included in the total).
+ */
+export function summarizeProfile(profile, top, n = 0) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children || []) parent.set(c, n.id);
@@ -105,7 +108,9 @@ export function summarizeProfile(profile, top) {
       }
     }
   }
-  const share = (c) => `${((100 * c) / total).toFixed(1).padStart(5)}%`;
+  const usPerSample = (profile.endTime - profile.startTime) / total;
+  const perRequest = (c) => (n > 0 ? `  ${((c * usPerSample) / n).toFixed(1).padStart(7)} us/request` : '');
+  const share = (c) => `${((100 * c) / total).toFixed(1).padStart(5)}%${perRequest(c)}`;
   const rank = (m, keep) =>
     [...m]
       .filter(([k]) => keep(k))
@@ -161,7 +166,7 @@ async function main() {
       `${o.route}: ${n} requests (concurrency ${o.concurrency}, ${o.words} words), ${(wall / n).toFixed(3)} ms wall per request`,
     );
     if (o.out) writeFileSync(o.out, JSON.stringify(profile));
-    console.log(summarizeProfile(profile, o.top));
+    console.log(summarizeProfile(profile, o.top, n));
   } finally {
     session?.close();
     if (edge) await edge.stop();
