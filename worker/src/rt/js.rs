@@ -336,8 +336,7 @@ pub fn stream_response(
     headers: &[(String, String)],
     gone: &Signal,
 ) -> Result<(Response, Writer), JsValue> {
-    // One chunk in flight (the default strategy, and `Writer::ready` before the next upstream read), as before.
-    let ts = web_sys::TransformStream::new()?;
+    let ts = response_stream()?;
     let writer = ts.writable().get_writer()?;
     let settled: Rc<std::cell::Cell<u64>> = Rc::default();
     let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
@@ -371,6 +370,22 @@ pub fn stream_response(
         recording: None,
     };
     Ok((resp, writer))
+}
+
+/// The stream a streaming response is written through: workerd's native `IdentityTransformStream` where the runtime
+/// has it (bytes only, as every write here is; the runtime reads its readable side itself instead of through a
+/// JavaScript stream, chunk by chunk), else a standard `TransformStream` (Node). Either way a write settles once the
+/// runtime has taken it: one write in flight ([`Writer::ready`]).
+fn response_stream() -> Result<web_sys::TransformStream, JsValue> {
+    thread_local! {
+        static NATIVE: Option<js_sys::Function> = Reflect::get(&js_sys::global(), &"IdentityTransformStream".into())
+            .ok()
+            .and_then(|c| c.dyn_into::<js_sys::Function>().ok());
+    }
+    match NATIVE.with(Clone::clone) {
+        Some(native) => Ok(Reflect::construct(&native, &js_sys::Array::new())?.unchecked_into()),
+        None => web_sys::TransformStream::new(),
+    }
 }
 
 /// One signal per request that is set when its client goes away: the request's `signal` aborts (workerd with the

@@ -42,7 +42,7 @@ async fn serve(
     request_id: String,
 ) {
     if !writer.write(preamble.as_bytes()) {
-        return;
+        return left(&state, &request_id, cursor);
     }
     let timer = Timer::default();
     let keepalive = f64::from(keepalive_ms.max(1));
@@ -62,8 +62,8 @@ async fn serve(
             }
         };
         if let Some(b) = bytes {
-            if !deliver(&mut writer, b.as_bytes(), keepalive, &timer, &state, &request_id, cursor).await {
-                return; // the writer is dropped: aborted, as the client is gone
+            if !deliver(&mut writer, b.as_bytes(), keepalive, &timer).await {
+                return left(&state, &request_id, cursor); // the writer is dropped: aborted, as the client is gone
             }
             ping_at = now() + keepalive;
             continue;
@@ -83,11 +83,11 @@ async fn serve(
         .await;
         match woke {
             Wake::Changed => {}
-            Wake::Gone => return, // the client went away; generation goes on
+            Wake::Gone => return left(&state, &request_id, cursor), // generation goes on
             // Keep-alive comment while the stream is idle; it also finds clients that went away.
             Wake::Ping => {
-                if !deliver(&mut writer, b": ping\n\n", keepalive, &timer, &state, &request_id, cursor).await {
-                    return;
+                if !deliver(&mut writer, b": ping\n\n", keepalive, &timer).await {
+                    return left(&state, &request_id, cursor);
                 }
                 ping_at = now() + keepalive;
             }
@@ -98,32 +98,20 @@ async fn serve(
 
 /// Writes `bytes` (events or a ping) and waits until the client has taken them; `false` when it is gone. A client
 /// that takes nothing of a write for WRITE_GIVE_UP_MS counts as gone, as in the stateless pumps: workerd may leave
-/// the write to a client that closed pending forever, firing nothing, and the relay would stay parked on it (that
-/// give-up is logged). Generation goes on; a live client resumes from its Last-Event-ID.
-async fn deliver(
-    writer: &mut Writer,
-    bytes: &[u8],
-    keepalive: f64,
-    timer: &Timer,
-    state: &Shared,
-    request_id: &str,
-    cursor: u64,
-) -> bool {
+/// the write to a client that closed pending forever, firing nothing, and the relay would stay parked on it.
+/// Generation goes on; a live client resumes from its Last-Event-ID.
+async fn deliver(writer: &mut Writer, bytes: &[u8], keepalive: f64, timer: &Timer) -> bool {
     let give_up_at = now() + f64::from(WRITE_GIVE_UP_MS);
-    if !writer.write(bytes) {
-        return false;
-    }
-    if writer.ready((now() + keepalive).min(give_up_at), give_up_at, timer).await {
-        return true;
-    }
-    if now() >= give_up_at {
-        let id = state.borrow().stream_id.clone();
-        console_log(
-            &crate::log::RelayGone { request_id, stream_id: &id, relay: "client_gone", written_through: cursor }
-                .to_json(),
-        );
-    }
-    false
+    writer.write(bytes) && writer.ready((now() + keepalive).min(give_up_at), give_up_at, timer).await
+}
+
+/// Logs that the relay ended because its client went away (however that was seen: the request's signal, a failed
+/// write, a write not taken in time), with the last event id it wrote: where the client's resume starts.
+fn left(state: &Shared, request_id: &str, cursor: u64) {
+    let id = state.borrow().stream_id.clone();
+    console_log(
+        &crate::log::RelayGone { request_id, stream_id: &id, relay: "client_gone", written_through: cursor }.to_json(),
+    );
 }
 
 enum Wake {
