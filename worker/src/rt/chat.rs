@@ -79,10 +79,10 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
     }
     ctx.log.trimmed = fitted.trimmed;
     ctx.log.summarized = fitted.summary.as_ref().map_or(0, |s| s.0);
-    // Fitting may have dropped turns: the primary's request is made again only then.
+    // Fitting may have dropped turns: the primary's request is made (and built) again only then.
     if fitted.trimmed > 0 || fitted.summary.is_some() {
         primary.request = prepared.request_for(&ctx.config, &primary.entry);
-        primary.built = None;
+        primary.built = build_request(&ctx.config.provider(primary.entry.provider), &primary.request).ok();
     }
     let Checked { entry: primary, request: primary_req, built } = primary;
     let built = std::cell::RefCell::new(built);
