@@ -264,6 +264,15 @@ function paths({ upUrl, workerd, nodeEdge, nodeRef, portkey, text }) {
       headers: {},
       body: upstreamChat,
     },
+    // The work of the edge's /api/chat written plainly in JS (reference-worker.mjs `/widget`; not among the targets):
+    // what that work costs in this runtime, apart from how the edge does it.
+    'workerd JS widget work': {
+      url: `${workerd.urls.ref}/widget`,
+      format: 'widget',
+      server: 'workerd',
+      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
+      body: (t) => ({ model: 'fast', messages: messages(t) }),
+    },
     ...edgeRoutes(workerd.urls.edge, 'workerd', 'workerd'),
     // --compare-pkg: an earlier build beside this one, in the same workerd (runtime `earlier`: not among the targets).
     ...(workerd.urls.earlier ? edgeRoutes(workerd.urls.earlier, 'earlier', 'workerd') : {}),
@@ -516,6 +525,17 @@ function report(res, P) {
           `  ${path.route.padEnd(12)} c=${String(c).padEnd(2)} added ${a.added.median.toFixed(2)} ms (earlier ${b.added.median.toFixed(2)}, difference ${(a.added.median - b.added.median).toFixed(2)}), CPU ${a.cpuMsPerRequest.toFixed(2)} ms (earlier ${b.cpuMsPerRequest.toFixed(2)})`,
         );
       }
+    }
+  }
+  if (P['workerd JS widget work']) {
+    lines.push(
+      "\nthe edge's /api/chat against the same work written in JS (`workerd JS widget work`; not a target), added median and CPU per request:",
+    );
+    for (const c of LEVELS) {
+      const [a, b] = [res.levels[c]['workerd edge /api/chat'], res.levels[c]['workerd JS widget work']];
+      lines.push(
+        `  c=${String(c).padEnd(2)} added ${a.added.median.toFixed(2)} ms (JS ${b.added.median.toFixed(2)}, difference ${(a.added.median - b.added.median).toFixed(2)}, ratio ${(a.added.median / b.added.median).toFixed(2)}x), CPU ${a.cpuMsPerRequest.toFixed(2)} ms (JS ${b.cpuMsPerRequest.toFixed(2)}, ratio ${(a.cpuMsPerRequest / b.cpuMsPerRequest).toFixed(2)}x)`,
+      );
     }
   }
   const fl = nodeFloors(res, P);

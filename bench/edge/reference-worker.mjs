@@ -1,10 +1,13 @@
 // Reference workers for the edge benchmark: the floor a Worker in this workerd can reach. `/asis` returns the
 // upstream's Response as is (`return fetch(...)`); `/pass` hands the upstream body to a new Response untouched;
 // `/pump` moves every chunk through JavaScript (read, then write to a TransformStream), as any handler that looks
-// at the events must; `/pumpfirst` is the same pump returning its Response only once the first chunk is in. env.UP is the mock upstream's URL.
+// at the events must; `/pumpfirst` is the same pump returning its Response only once the first chunk is in;
+// `/widget` is the work of the edge's `/api/chat` written plainly in JavaScript (below). env.UP is the mock
+// upstream's URL.
 export default {
-  async fetch(req, env) {
+  async fetch(req, env, ctx) {
     const path = new URL(req.url).pathname;
+    if (path === '/widget') return widget(req, env, ctx);
     const sent = fetch(`${env.UP}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
@@ -35,3 +38,132 @@ export default {
     return new Response(readable, { status: up.status, headers });
   },
 };
+
+// `/widget`: what the edge's `/api/chat` must do for the benchmark's request, written plainly in JavaScript, so the
+// benchmark can tell the cost of that work in this runtime from the cost of the edge's implementation of it. Not a
+// product and not among the targets: no retries, limits, caches, or error frames. It checks the site key and origin,
+// parses and checks the widget body, composes the OpenAI request, reads the first upstream chunk before it returns
+// its Response (as the edge does), turns each upstream SSE event into a widget frame (`start`, `delta`, `usage`,
+// `done`: docs/protocol.md), reads the upstream body to its end, and prints one JSON log line.
+const SITE_KEY = 'pk_bench_0000';
+const ORIGIN_PREFIX = 'http://127.0.0.1:';
+const PRICE = { input: 0.15e-6, output: 0.6e-6 }; // gpt-4o-mini, USD per token
+
+async function widget(req, env, ctx) {
+  const started = Date.now();
+  const id = crypto.randomUUID();
+  const origin = req.headers.get('origin');
+  const refuse = (status, message) =>
+    new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
+  if (req.headers.get('x-edgechat-site-key') !== SITE_KEY) return refuse(401, 'unknown site key');
+  if (origin && !origin.startsWith(ORIGIN_PREFIX)) return refuse(403, 'origin not allowed');
+  let body;
+  try {
+    body = JSON.parse(await req.text());
+  } catch {
+    return refuse(400, 'the body is not JSON');
+  }
+  const msgs = body?.messages;
+  if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > 100) return refuse(400, 'messages');
+  const messages = [];
+  let chars = 0;
+  for (const m of msgs) {
+    if ((m?.role !== 'user' && m?.role !== 'assistant') || typeof m.content !== 'string') return refuse(400, 'message');
+    chars += m.content.length;
+    messages.push({ role: m.role, content: m.content });
+  }
+  if (chars > 100_000) return refuse(413, 'too long');
+  const abort = new AbortController();
+  const up = await fetch(`${env.UP}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages,
+      max_tokens: 4096,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+    signal: abort.signal,
+  });
+  if (up.status !== 200) return refuse(502, `upstream ${up.status}`);
+  const reader = up.body.getReader();
+  const first = await reader.read();
+
+  const dec = new TextDecoder();
+  const enc = new TextEncoder();
+  let seq = 0;
+  let buf = '';
+  let usage = null;
+  let finish = null;
+  let ended = false;
+  const frame = (event, data) => `id: ${seq++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  const feed = (chunk) => {
+    buf += dec.decode(chunk, { stream: true });
+    let out = '';
+    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
+      const event = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      for (const line of event.split('\n')) {
+        if (!line.startsWith('data:')) continue;
+        const data = line.slice(5).trim();
+        if (data === '[DONE]') {
+          ended = true;
+          continue;
+        }
+        const j = JSON.parse(data);
+        const choice = j.choices?.[0];
+        if (choice?.delta?.content) out += frame('delta', { text: choice.delta.content });
+        if (choice?.finish_reason) finish = choice.finish_reason;
+        if (j.usage) usage = j.usage;
+      }
+    }
+    return out;
+  };
+  const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
+  const w = ts.writable.getWriter();
+  const start = frame('start', { request_id: id, stream_id: '', model: 'fast', provider: 'openai', resumable: false });
+  w.write(enc.encode(start + (first.done ? '' : feed(first.value))));
+  const pump = async () => {
+    while (!ended) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const out = feed(value);
+      if (out) await w.write(enc.encode(out));
+    }
+    const input = usage?.prompt_tokens ?? 0;
+    const output = usage?.completion_tokens ?? 0;
+    const cost = input * PRICE.input + output * PRICE.output;
+    const tail =
+      frame('usage', { input_tokens: input, output_tokens: output, cost_usd: cost, estimated: !usage }) +
+      frame('done', { stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn', raw_stop_reason: finish });
+    await w.write(enc.encode(tail));
+    await w.close();
+    // As the edge does: the body read to its end (it ends right after `[DONE]`), so the runtime can reuse the
+    // upstream connection; leaving it unread closes the connection, and the mock's work on that lands on whatever
+    // request comes next.
+    while (!(await reader.read()).done);
+    console.log(
+      JSON.stringify({
+        request_id: id,
+        route: '/api/chat',
+        model: 'gpt-4o-mini',
+        status: 200,
+        outcome: ended ? 'complete' : 'truncated',
+        input_tokens: input,
+        output_tokens: output,
+        cost_usd: cost,
+        duration_ms: Date.now() - started,
+      }),
+    );
+  };
+  ctx?.waitUntil(pump().catch(() => abort.abort()));
+  const headers = {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    'x-request-id': id,
+    vary: 'Origin',
+  };
+  if (origin) headers['access-control-allow-origin'] = origin;
+  return new Response(ts.readable, { headers });
+}
