@@ -61,10 +61,24 @@ export default { fetch: (request, env) => fetchHandler(request, env ?? envFromPr
 /**
  * Serves the edge with node:http. Resolves to the server once listening (`server.address().port`). `handler` is the
  * fetch handler served, `(request, env) => Promise<Response>`: the edge's unless given (the benchmark serves its
- * reference Workers with it, bench/edge/node-reference.mjs).
+ * reference Workers with it, bench/edge/node-reference.mjs). `requestTimeoutMs`: how long a client may take to send
+ * its whole request (408 after it).
  */
-export function serve({ port = 8787, host = '127.0.0.1', env = envFromProcess(), handler = fetchHandler } = {}) {
-  const server = http.createServer(async (req, res) => {
+export function serve({
+  port = 8787,
+  host = '127.0.0.1',
+  env = envFromProcess(),
+  handler = fetchHandler,
+  requestTimeoutMs = 30_000,
+} = {}) {
+  // A request (headers and body) must arrive within `requestTimeoutMs`: the edge reads a body of declared length
+  // whole, with no timer of its own (worker/src/rt/js.rs `read_declared`), so a client that stops sending is cut off
+  // here with a 408 (Node checks every tenth of the timeout).
+  const options = {
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.round(requestTimeoutMs / 10)),
+  };
+  const server = http.createServer(options, async (req, res) => {
     const answered = new Promise((resolve) => res.once('close', resolve));
     responding.add(answered);
     answered.then(() => responding.delete(answered));
