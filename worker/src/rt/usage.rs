@@ -30,6 +30,22 @@ extern "C" {
     fn otel_push(record_json: &str, exporter_json: &str) -> js_sys::Promise;
 }
 
+/// The store's settings as `usageWrite` takes them: made once per configuration (an isolate keeps one), not per
+/// record.
+fn settings_json(config: &Rc<Config>) -> Rc<str> {
+    thread_local! {
+        static SEEN: std::cell::RefCell<Option<(Rc<Config>, Rc<str>)>> = const { std::cell::RefCell::new(None) };
+    }
+    SEEN.with_borrow_mut(|seen| match seen {
+        Some((c, json)) if Rc::ptr_eq(c, config) => json.clone(),
+        _ => {
+            let json: Rc<str> = config.usage.to_json(&config.limits).into();
+            *seen = Some((config.clone(), json.clone()));
+            json
+        }
+    })
+}
+
 /// An admin query's answer (see `usage_admin`).
 pub(crate) async fn admin(env: &JsValue, config: &Config, kind: &str, url: &str) -> Result<String, String> {
     let settings = config.usage.to_json(&config.limits);
@@ -61,7 +77,7 @@ impl Sink {
         let record = Record::from_log(line);
         let this = self.clone();
         let task = future_to_promise(async move {
-            let settings = this.config.usage.to_json(&this.config.limits);
+            let settings = settings_json(&this.config);
             let json = record.to_json();
             let written = match this.config.usage.enabled {
                 true => JsFuture::from(usage_write(&this.env, &json, &settings)).await.map(|_| ()),

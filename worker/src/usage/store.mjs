@@ -124,6 +124,13 @@ export const WRITE_BATCH = 200;
 // per request, or per shard, ran beside the next request on the isolate's one thread).
 const queue = { items: [], timer: false, lost: 0 };
 
+// The settings, parsed once per distinct JSON (an isolate sees the same settings request after request). Read only.
+let settings = { json: '', value: null };
+function settingsOf(json) {
+  if (json !== settings.json) settings = { json, value: Object.freeze(JSON.parse(json)) };
+  return settings.value;
+}
+
 /**
  * Keeps one record (its JSON, from Rust): in a `USAGE` shard (batched per isolate), or in memory.
  * `settings` (JSON): shards, retention_ms, rollup_ms, memory_records. Rejects when records were lost (the caller
@@ -131,7 +138,7 @@ const queue = { items: [], timer: false, lost: 0 };
  */
 export async function usageWrite(env, recordJson, settingsJson) {
   const r = JSON.parse(recordJson);
-  const s = JSON.parse(settingsJson);
+  const s = settingsOf(settingsJson);
   const meta = {
     key: keyOf(r),
     bucket: ttfbBucket(r.ttfb_ms),
