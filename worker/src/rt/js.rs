@@ -43,6 +43,13 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(s: &str);
+    /// What a reader's `read()` resolves to, `{ done, value }`, read with two property gets (no key strings made
+    /// per read, as `Reflect::get` needs).
+    type ReadResult;
+    #[wasm_bindgen(method, getter)]
+    fn done(this: &ReadResult) -> bool;
+    #[wasm_bindgen(method, getter)]
+    fn value(this: &ReadResult) -> JsValue;
 }
 
 /// Milliseconds since the Unix epoch.
@@ -174,15 +181,14 @@ impl ChunkReader {
                 v
             }
         };
-        if Reflect::get(&v, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true) {
+        let v: ReadResult = v.unchecked_into();
+        if v.done() {
             self.ended = true;
             return Read::Done;
         }
-        match Reflect::get(&v, &"value".into()) {
-            Ok(value) if value.is_instance_of::<Uint8Array>() => {
-                Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec())
-            }
-            Ok(value) if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
+        match v.value() {
+            value if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
+            value if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
             _ => Read::Failed("stream yielded a non-byte chunk".into()),
         }
     }
