@@ -298,7 +298,8 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         return streams::route(ctx, id, action, header("last-event-id")).await;
     }
     // Body: refuse a declared size over the limit before reading, and enforce the limit while reading.
-    if let Err(e) = policy::check_content_length(&ctx.config.limits, header("content-length").as_deref()) {
+    let declared = header("content-length");
+    if let Err(e) = policy::check_content_length(&ctx.config.limits, declared.as_deref()) {
         return ctx.error(&e);
     }
     match crate::cache::Control::from_headers(
@@ -310,7 +311,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     }
     // A declared length was checked above (the runtime ends the body there); a chunked body is read with the limit
     // enforced as it comes.
-    let body = match header("content-length") {
+    let body = match declared {
         Some(_) => js::read_declared(&req).await,
         None => read_all(req.body(), ctx.config.limits.body_limit(), 30_000).await,
     };

@@ -47,8 +47,8 @@ fn settings_json(config: &Rc<Config>) -> Rc<str> {
 }
 
 /// An admin query's answer (see `usage_admin`).
-pub(crate) async fn admin(env: &JsValue, config: &Config, kind: &str, url: &str) -> Result<String, String> {
-    let settings = config.usage.to_json(&config.limits);
+pub(crate) async fn admin(env: &JsValue, config: &Rc<Config>, kind: &str, url: &str) -> Result<String, String> {
+    let settings = settings_json(config);
     let p = usage_admin(env, kind, url, &settings, js_sys::Date::now());
     let v = JsFuture::from(p).await.map_err(|e| js_error(&e))?;
     Ok(v.as_string().unwrap_or_default())
