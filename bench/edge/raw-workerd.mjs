@@ -46,6 +46,8 @@ export async function waitListening(port, child, what = 'workerd', timeoutMs = 3
  * Starts workerd serving one Worker. `modules`: [{ name, path, type: 'esModule' | 'wasm' }] with the entry first
  * (names are the import paths the modules use); `vars`: text bindings; `inspector`: also serve the DevTools
  * inspector protocol (CPU profiles; bench/edge/profile.mjs). Returns { url, pid, inspectorUrl, output, stop }.
+ * `EDGECHAT_V8_FLAGS` (space-separated) passes V8 flags to workerd, e.g. `--perf-basic-prof` so `perf record` can
+ * name the wasm and JS frames (bench/edge/README.md, "where the CPU goes").
  */
 export async function startRawWorkerd({
   modules,
@@ -114,6 +116,7 @@ const config :Workerd.Config = (
   sockets = [
     ${sockets.join(',\n    ')}
   ],
+  v8Flags = [${(process.env.EDGECHAT_V8_FLAGS ?? '').split(' ').filter(Boolean).map(capnpString).join(', ')}],
 );
 ${consts.join('\n')}
 `,

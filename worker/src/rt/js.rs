@@ -9,25 +9,15 @@ use js_sys::{Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, Response, ResponseInit, WritableStreamDefaultWriter,
-};
+use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, Response, WritableStreamDefaultWriter};
 
 pub use super::wait::Signal;
 pub use super::wait::Timer;
 use super::wait::{now, set_timeout};
 
-// `fetch(url, init)` in one call across the wasm boundary, instead of a `Headers`, a `RequestInit` and a call per
-// header and field: the headers arrive as one string (`name\nvalue\n...`; names and values cannot hold a newline)
-// and are appended in order, as before (a repeated name still combines). The body is copied out of wasm memory
-// (`slice`) before the runtime reads it. Given a `Request` object instead of a URL and an init, Node's fetch pipes
-// its body through one more stream and writes it as an iterable (~0.4 ms more per request there, measured).
-#[wasm_bindgen(inline_js = "export function edgeFetch(url, method, lines, body, signal) {
-  const headers = new Headers();
-  const p = lines ? lines.split('\\n') : [];
-  for (let i = 0; i + 1 < p.length; i += 2) headers.append(p[i], p[i + 1]);
-  return fetch(url, { method, headers, body: body.length ? body.slice() : undefined, signal });
-}")]
+// The runtime calls that take one crossing of the wasm boundary each instead of one per header or field
+// (`glue.mjs`).
+#[wasm_bindgen(module = "/src/rt/glue.mjs")]
 extern "C" {
     #[wasm_bindgen(js_name = edgeFetch, catch)]
     fn edge_fetch(
@@ -37,6 +27,53 @@ extern "C" {
         body: &[u8],
         signal: &web_sys::AbortSignal,
     ) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = edgeResponse, catch)]
+    fn edge_response(status: u16, lines: &str, body: &str) -> Result<Response, JsValue>;
+    #[wasm_bindgen(js_name = edgeResponse, catch)]
+    fn edge_response_stream(
+        status: u16,
+        lines: &str,
+        body: Option<web_sys::ReadableStream>,
+    ) -> Result<Response, JsValue>;
+    #[wasm_bindgen(js_name = edgeStreamResponse, catch)]
+    fn edge_stream_response(status: u16, lines: &str, on_closed: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(js_name = edgeWrite)]
+    fn edge_write(writer: &WritableStreamDefaultWriter, bytes: &[u8], ok: &JsValue, err: &JsValue);
+    #[wasm_bindgen(js_name = edgeWaitUntil)]
+    fn edge_wait_until(ctx: &JsValue, promise: &Promise);
+    #[wasm_bindgen(js_name = edgeRequestHeaders)]
+    fn edge_request_headers(request: &web_sys::Request, names: &str) -> String;
+}
+
+/// Header pairs as one `name\nvalue\n…` string (`glue.mjs`); a name or value holding a newline is refused.
+fn header_lines(headers: &[(String, String)]) -> Result<String, String> {
+    let mut lines = String::with_capacity(headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (k, v) in headers {
+        if k.contains('\n') || v.contains('\n') {
+            return Err(format!("header {k:?} holds a newline"));
+        }
+        if !lines.is_empty() {
+            lines.push('\n');
+        }
+        lines.push_str(k);
+        lines.push('\n');
+        lines.push_str(v);
+    }
+    Ok(lines)
+}
+
+/// `ctx.waitUntil(promise)`: keeps the isolate alive for `promise` after the response, when the runtime has it.
+pub fn wait_until(js_ctx: &JsValue, promise: &Promise) {
+    edge_wait_until(js_ctx, promise);
+}
+
+/// The request headers named in `names` (lowercase), read in one call: `None` for each one the request lacks.
+pub fn request_headers(req: &web_sys::Request, names: &[&str]) -> Vec<Option<String>> {
+    let joined = names.join("\n");
+    let values = edge_request_headers(req, &joined);
+    let mut out: Vec<Option<String>> = values.split('\n').map(|v| v.strip_prefix('+').map(str::to_string)).collect();
+    out.resize(names.len(), None);
+    out
 }
 
 #[wasm_bindgen]
@@ -282,18 +319,7 @@ pub async fn fetch(
     gone: Option<&Signal>,
 ) -> Result<Sent, String> {
     let abort = AbortController::new().map_err(|e| js_error(&e))?;
-    let mut lines = String::with_capacity(headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-    for (k, v) in headers {
-        if k.contains('\n') || v.contains('\n') {
-            return Err(format!("header {k:?} holds a newline"));
-        }
-        if !lines.is_empty() {
-            lines.push('\n');
-        }
-        lines.push_str(k);
-        lines.push('\n');
-        lines.push_str(v);
-    }
+    let lines = header_lines(headers)?;
     let mut sent = JsFuture::from(edge_fetch(url, method, &lines, body, &abort.signal()).map_err(|e| js_error(&e))?);
     let resp = std::future::poll_fn(|cx| match std::pin::Pin::new(&mut sent).poll(cx) {
         Poll::Ready(r) => Poll::Ready(r.map_err(|e| js_error(&e))),
@@ -357,9 +383,22 @@ pub enum ReadAllError {
 
 /// A response with a string body.
 pub fn response(status: u16, headers: &[(String, String)], body: &str) -> Response {
-    let init = response_init(status, headers);
-    Response::new_with_opt_str_and_init(if body.is_empty() { None } else { Some(body) }, &init)
-        .unwrap_or_else(|_| Response::error())
+    header_lines(headers)
+        .ok()
+        .and_then(|lines| edge_response(status, &lines, body).ok())
+        .unwrap_or_else(Response::error)
+}
+
+/// A response whose body is `body` (another response's, relayed), or none.
+pub fn stream_body_response(
+    status: u16,
+    headers: &[(String, String)],
+    body: Option<web_sys::ReadableStream>,
+) -> Response {
+    header_lines(headers)
+        .ok()
+        .and_then(|lines| edge_response_stream(status, &lines, body).ok())
+        .unwrap_or_else(Response::error)
 }
 
 /// A streaming response and the writer that feeds it. `gone` is this request's client-gone signal
@@ -370,8 +409,7 @@ pub fn stream_response(
     headers: &[(String, String)],
     gone: &Signal,
 ) -> Result<(Response, Writer), JsValue> {
-    let ts = response_stream()?;
-    let writer = ts.writable().get_writer()?;
+    let lines = header_lines(headers).map_err(|e| JsValue::from_str(&e))?;
     let settled: Rc<std::cell::Cell<u64>> = Rc::default();
     let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
     let settle = |ok: bool| {
@@ -387,18 +425,16 @@ pub fn stream_response(
         })
     };
     let callbacks = [settle(true), settle(false)];
-    // `closed` settles when the client side goes away (or after our close).
-    let closed = writer.closed();
-    closed.unchecked_ref::<Thenable>().then_both(callbacks[1].as_ref(), callbacks[1].as_ref());
-    let init = response_init(status, headers);
-    let resp = Response::new_with_opt_readable_stream_and_init(Some(&ts.readable()), &init)?;
+    // `closed` settles when the client side goes away (or after our close): the error callback serves it.
+    let made = edge_stream_response(status, &lines, callbacks[1].as_ref())?;
+    let (resp, writer): (Response, WritableStreamDefaultWriter) =
+        (made.get(0).unchecked_into(), made.get(1).unchecked_into());
     let writer = Writer {
         writer,
         gone: gone.clone(),
         settled,
         waker,
         written: 0,
-        closed,
         callbacks: Some(callbacks),
         state: WriterState::Open,
         recording: None,
@@ -406,39 +442,11 @@ pub fn stream_response(
     Ok((resp, writer))
 }
 
-/// The stream a streaming response is written through: workerd's native `IdentityTransformStream` where the runtime
-/// has it (bytes only, as every write here is; the runtime reads its readable side itself instead of through a
-/// JavaScript stream, chunk by chunk), else a standard `TransformStream` (Node). Either way a write settles once the
-/// runtime has taken it: one write in flight ([`Writer::ready`]).
-fn response_stream() -> Result<web_sys::TransformStream, JsValue> {
-    thread_local! {
-        static NATIVE: Option<js_sys::Function> = Reflect::get(&js_sys::global(), &"IdentityTransformStream".into())
-            .ok()
-            .and_then(|c| c.dyn_into::<js_sys::Function>().ok());
-    }
-    match NATIVE.with(Clone::clone) {
-        Some(native) => Ok(Reflect::construct(&native, &js_sys::Array::new())?.unchecked_into()),
-        None => web_sys::TransformStream::new(),
-    }
-}
-
 /// One signal per request that is set when its client goes away: the request's `signal` aborts (workerd with the
 /// `enable_request_signal` compatibility flag, as soon as the runtime sees the connection drop) or the response
 /// body fails ([`stream_response`]; the runtime errors it on the first write after the drop).
 pub fn client_gone(req: &web_sys::Request) -> Signal {
     Signal::from_abort(req.signal())
-}
-
-fn response_init(status: u16, headers: &[(String, String)]) -> ResponseInit {
-    let init = ResponseInit::new();
-    init.set_status(status);
-    if let Ok(h) = Headers::new() {
-        for (k, v) in headers {
-            let _ = h.append(k, v);
-        }
-        init.set_headers(&h);
-    }
-    init
 }
 
 #[wasm_bindgen]
@@ -468,8 +476,6 @@ pub struct Writer {
     waker: Rc<RefCell<Option<Waker>>>,
     /// Writes made.
     written: u64,
-    /// `writer.closed`: settles after every write (either way).
-    closed: Promise,
     /// `then` callbacks of every write: (value, error); the error one also serves `closed`.
     callbacks: Option<[Callback; 2]>,
     state: WriterState,
@@ -497,7 +503,7 @@ impl Writer {
             return false;
         }
         if let (false, Some([ok, err])) = (bytes.is_empty(), &self.callbacks) {
-            let _ = self.writer.write_with_chunk(&Uint8Array::from(bytes)).then2(ok, err);
+            edge_write(&self.writer, bytes, ok.as_ref(), err.as_ref());
             self.written += 1;
         }
         if let Some(r) = &mut self.recording {
@@ -567,7 +573,7 @@ impl Drop for Writer {
         if let Some(callbacks) = self.callbacks.take() {
             let mut keep = Some(callbacks);
             let release = Closure::once_into_js(move |_: JsValue| drop(keep.take()));
-            self.closed.unchecked_ref::<Thenable>().then_both(&release, &release);
+            self.writer.closed().unchecked_ref::<Thenable>().then_both(&release, &release);
         }
     }
 }

@@ -18,7 +18,6 @@ use std::rc::Rc;
 
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Request, Response};
 
@@ -188,12 +187,23 @@ impl Ctx {
     }
 }
 
-/// Keeps the isolate alive for `promise` after the response (`ctx.waitUntil`, when the runtime has it).
-pub(crate) fn wait_until(js_ctx: &JsValue, promise: &js_sys::Promise) {
-    if let Some(f) = get_obj(js_ctx, "waitUntil").and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
-        let _ = f.call1(js_ctx, promise);
-    }
-}
+pub(crate) use self::js::wait_until;
+
+/// Every request header the edge reads: all of them fetched in one call at the start of a request.
+const READ_HEADERS: &[&str] = &[
+    "origin",
+    "authorization",
+    "x-api-key",
+    "x-edgechat-site-key",
+    "cf-connecting-ip",
+    "x-forwarded-for",
+    "content-length",
+    "x-edgechat-cache",
+    "x-edgechat-cache-ttl",
+    "anthropic-version",
+    "anthropic-beta",
+    "last-event-id",
+];
 
 async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let started_ms = now_ms();
@@ -201,8 +211,12 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
     let url = req.url();
     let path = url_path(&url);
     let method = req.method();
-    let headers = req.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
+    let values = js::request_headers(&req, READ_HEADERS);
+    let header = |name: &str| {
+        let i = READ_HEADERS.iter().position(|n| *n == name);
+        debug_assert!(i.is_some(), "{name} is not in READ_HEADERS");
+        i.and_then(|i| values[i].clone())
+    };
     let log = LogLine {
         request_id: request_id.clone(),
         time: started_ms,
@@ -228,9 +242,10 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         policy::origin_matches(&config.allowed_origins, o)
             || config.site_keys.values().any(|s| policy::origin_matches(&s.origins, o))
     });
+    let bound = bindings(&env);
     let mut ctx = Ctx {
-        limiter: LimiterStore::from_env(&env),
-        cache: CacheStore::from_env(&env),
+        limiter: LimiterStore::of(&bound),
+        cache: CacheStore::of(&bound),
         config,
         secrets,
         request_id,
@@ -239,7 +254,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         js_ctx,
         log,
         principal: Principal::default(),
-        streams: get_obj(&env, "STREAMS"),
+        streams: bound.streams.clone(),
         gone: client_gone(&req),
         cache_control: None,
         budget: crate::stream::Budget::default(),
@@ -364,6 +379,38 @@ pub(crate) fn environment(env: &JsValue) -> Result<Resolved, (ConfigError, Vec<S
     let resolved = (config, Rc::new(secrets));
     SEEN.set(Some((env.clone(), resolved.clone())));
     Ok(resolved)
+}
+
+/// The bindings the edge looks up in its environment, read once per environment object (as [`environment`] reads
+/// its strings): each lookup by name from wasm costs microseconds per request otherwise.
+#[derive(Default)]
+pub(crate) struct Bindings {
+    /// `STREAMS`: the resumable streams' Durable Object namespace.
+    pub streams: Option<JsValue>,
+    /// `LIMITER`: the limiter's Durable Object namespace.
+    pub limiter: Option<JsValue>,
+    /// `CACHE`: Workers KV for cached answers.
+    pub cache: Option<JsValue>,
+    /// `CACHE_INDEX`: the semantic indexes' Durable Object namespace.
+    pub cache_index: Option<JsValue>,
+}
+
+/// The bindings of the environment `env` ([`Bindings`]).
+pub(crate) fn bindings(env: &JsValue) -> Rc<Bindings> {
+    thread_local! {
+        static SEEN: RefCell<Option<(JsValue, Rc<Bindings>)>> = const { RefCell::new(None) };
+    }
+    if let Some(b) = SEEN.with_borrow(|s| s.as_ref().filter(|(e, _)| Object::is(e, env)).map(|(_, b)| b.clone())) {
+        return b;
+    }
+    let b = Rc::new(Bindings {
+        streams: get_obj(env, "STREAMS"),
+        limiter: get_obj(env, "LIMITER"),
+        cache: get_obj(env, "CACHE"),
+        cache_index: get_obj(env, "CACHE_INDEX"),
+    });
+    SEEN.set(Some((env.clone(), b.clone())));
+    b
 }
 
 /// A configuration and the secrets of the environment it came from ([`environment`]).

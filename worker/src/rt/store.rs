@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::js::{call, call_async, get_obj, now_ms};
+use super::js::{call, call_async, now_ms};
 use crate::cache::{SemanticEntry, SemanticHit, SemanticIndex, SemanticInsert, SemanticQuery};
 use crate::limiter::{Decision, Limiter, Op};
 
@@ -35,8 +35,13 @@ pub enum LimiterStore {
 impl LimiterStore {
     /// From the environment's bindings.
     pub fn from_env(env: &JsValue) -> Self {
-        match get_obj(env, "LIMITER") {
-            Some(ns) => Self::Durable(ns),
+        Self::of(&super::bindings(env))
+    }
+
+    /// From bindings already read.
+    pub(crate) fn of(b: &super::Bindings) -> Self {
+        match &b.limiter {
+            Some(ns) => Self::Durable(ns.clone()),
             None => Self::Isolate,
         }
     }
@@ -119,7 +124,12 @@ pub struct CacheStore {
 impl CacheStore {
     /// From the environment's bindings.
     pub fn from_env(env: &JsValue) -> Self {
-        Self { kv: get_obj(env, "CACHE"), index: get_obj(env, "CACHE_INDEX") }
+        Self::of(&super::bindings(env))
+    }
+
+    /// From bindings already read.
+    pub(crate) fn of(b: &super::Bindings) -> Self {
+        Self { kv: b.cache.clone(), index: b.cache_index.clone() }
     }
 
     /// Reads a value.

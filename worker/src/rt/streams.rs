@@ -104,15 +104,7 @@ fn relay(ctx: &Ctx, from: &Response, stream_id: Option<&str>) -> Response {
             h.push(("access-control-expose-headers".into(), ID_HEADER.into()));
         }
     }
-    let init = web_sys::ResponseInit::new();
-    init.set_status(from.status());
-    if let Ok(hs) = web_sys::Headers::new() {
-        for (k, v) in &h {
-            let _ = hs.append(k, v);
-        }
-        init.set_headers(&hs);
-    }
-    Response::new_with_opt_readable_stream_and_init(from.body().as_ref(), &init).unwrap_or_else(|_| Response::error())
+    super::js::stream_body_response(from.status(), &h, from.body())
 }
 
 /// Starts `/api/chat` in a new stream object and streams its events to the client. The object writes the
