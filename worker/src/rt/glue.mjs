@@ -39,6 +39,19 @@ export function edgeStreamResponse(status, lines, onClosed) {
   return [new Response(ts.readable, { status, headers: headersOf(lines) }), writer];
 }
 
+/**
+ * One read of `reader`: `onChunk(bytes, n)` with a chunk of `n` bytes (a string chunk as its UTF-8), or
+ * `onChunk(undefined, -1)` at the end of the stream and `onChunk(undefined, -2)` for a chunk that is not bytes;
+ * `onError(e)` when the read fails. Returns the promise that settles once the callback has run.
+ */
+export function edgeRead(reader, onChunk, onError) {
+  return reader.read().then((r) => {
+    if (r.done) return onChunk(undefined, -1);
+    const v = typeof r.value === 'string' ? new TextEncoder().encode(r.value) : r.value;
+    return v instanceof Uint8Array ? onChunk(v, v.length) : onChunk(undefined, -2);
+  }, onError);
+}
+
 /** One write of a copy of `bytes` (a view of wasm memory); `ok` or `err` is called when it settles. */
 export function edgeWrite(writer, bytes, ok, err) {
   writer.write(bytes.slice()).then(ok, err);

@@ -37,6 +37,8 @@ extern "C" {
     ) -> Result<Response, JsValue>;
     #[wasm_bindgen(js_name = edgeStreamResponse, catch)]
     fn edge_stream_response(status: u16, lines: &str, on_closed: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(js_name = edgeRead)]
+    fn edge_read(reader: &ReadableStreamDefaultReader, on_chunk: &JsValue, on_error: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = edgeWrite)]
     fn edge_write(writer: &WritableStreamDefaultWriter, bytes: &[u8], ok: &JsValue, err: &JsValue);
     #[wasm_bindgen(js_name = edgeWaitUntil)]
@@ -80,13 +82,6 @@ pub fn request_headers(req: &web_sys::Request, names: &[&str]) -> Vec<Option<Str
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(s: &str);
-    /// What a reader's `read()` resolves to, `{ done, value }`, read with two property gets (no key strings made
-    /// per read, as `Reflect::get` needs).
-    type ReadResult;
-    #[wasm_bindgen(method, getter)]
-    fn done(this: &ReadResult) -> bool;
-    #[wasm_bindgen(method, getter)]
-    fn value(this: &ReadResult) -> JsValue;
 }
 
 /// Milliseconds since the Unix epoch.
@@ -130,11 +125,21 @@ pub enum Read {
 /// The settled outcome of the read in flight, filled in by the reader's two persistent callbacks.
 #[derive(Default)]
 struct ReadSlot {
-    result: Option<Result<JsValue, JsValue>>,
+    result: Option<Got>,
     waker: Option<Waker>,
 }
 
+/// What a read settled with (`edgeRead` in `glue.mjs`).
+enum Got {
+    Chunk(Vec<u8>),
+    Done,
+    NotBytes,
+    Failed(JsValue),
+}
+
 type Callback = Closure<dyn FnMut(JsValue)>;
+/// `edgeRead`'s chunk callback: (bytes, their length, or -1 at the end, -2 for a chunk that is not bytes).
+type ChunkCallback = Closure<dyn FnMut(JsValue, i32)>;
 
 /// A stream reader whose reads can time out without losing data: a read still pending after a timeout is awaited
 /// again by the next call instead of issuing a second read. One [`Timer`] (its callback made once) and two result
@@ -145,8 +150,8 @@ pub struct ChunkReader {
     slot: Rc<RefCell<ReadSlot>>,
     /// The promise of the read in flight (its callbacks fill `slot`).
     pending: Option<Promise>,
-    /// `then` callbacks of every read: (value, error).
-    callbacks: Option<[Callback; 2]>,
+    /// The callbacks of every read: (chunk, error).
+    callbacks: Option<(ChunkCallback, Callback)>,
     timer: Timer,
     /// A read returned [`Read::Done`] or [`Read::Failed`]: the body is over.
     ended: bool,
@@ -156,17 +161,33 @@ impl ChunkReader {
     /// Wraps a reader.
     pub fn new(reader: ReadableStreamDefaultReader) -> Self {
         let slot: Rc<RefCell<ReadSlot>> = Rc::default();
-        let settle = |ok: bool| {
+        let settle = |slot: &Rc<RefCell<ReadSlot>>, got: Got| {
+            let mut s = slot.borrow_mut();
+            s.result = Some(got);
+            if let Some(w) = s.waker.take() {
+                w.wake();
+            }
+        };
+        let on_chunk = {
             let slot = slot.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| {
-                let mut s = slot.borrow_mut();
-                s.result = Some(if ok { Ok(v) } else { Err(v) });
-                if let Some(w) = s.waker.take() {
-                    w.wake();
-                }
+            Closure::<dyn FnMut(JsValue, i32)>::new(move |bytes: JsValue, n: i32| {
+                let got = match usize::try_from(n) {
+                    Ok(n) => {
+                        let mut out = vec![0; n];
+                        bytes.unchecked_ref::<Uint8Array>().copy_to(&mut out);
+                        Got::Chunk(out)
+                    }
+                    Err(_) if n == -1 => Got::Done,
+                    Err(_) => Got::NotBytes,
+                };
+                settle(&slot, got);
             })
         };
-        let callbacks = Some([settle(true), settle(false)]);
+        let on_error = {
+            let slot = slot.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| settle(&slot, Got::Failed(e)))
+        };
+        let callbacks = Some((on_chunk, on_error));
         Self { reader, slot, pending: None, callbacks, timer: Timer::default(), ended: false }
     }
 
@@ -183,8 +204,8 @@ impl ChunkReader {
     /// Reads one chunk, giving up at `deadline` (ms since the epoch) or when `gone` is set.
     pub async fn read_until(&mut self, deadline: f64, gone: Option<&Signal>) -> Read {
         if self.pending.is_none() {
-            let Some([on_value, on_error]) = &self.callbacks else { return Read::Done };
-            self.pending = Some(self.reader.read().then2(on_value, on_error));
+            let Some((on_chunk, on_error)) = &self.callbacks else { return Read::Done };
+            self.pending = Some(edge_read(&self.reader, on_chunk.as_ref(), on_error.as_ref()));
         }
         let (slot, timer) = (&self.slot, &self.timer);
         let settled = std::future::poll_fn(|cx| {
@@ -206,27 +227,22 @@ impl ChunkReader {
         // The timeout stays armed across reads: a stream's deadlines only move later while chunks keep coming, so
         // the armed timeout fires early at most once per keep-alive period and is re-armed then (`Timer`), instead
         // of a setTimeout and a clearTimeout per chunk. It is cleared when the reader is dropped.
-        let v = match settled {
+        let got = match settled {
             Err(unsettled) => return unsettled, // the read stays in flight for the next call
-            Ok(Err(e)) => {
-                self.pending = None;
-                self.ended = true;
-                return Read::Failed(js_error(&e));
-            }
-            Ok(Ok(v)) => {
-                self.pending = None;
-                v
-            }
+            Ok(got) => got,
         };
-        let v: ReadResult = v.unchecked_into();
-        if v.done() {
-            self.ended = true;
-            return Read::Done;
-        }
-        match v.value() {
-            value if value.is_instance_of::<Uint8Array>() => Read::Chunk(value.unchecked_into::<Uint8Array>().to_vec()),
-            value if value.is_string() => Read::Chunk(value.as_string().unwrap_or_default().into_bytes()),
-            _ => Read::Failed("stream yielded a non-byte chunk".into()),
+        self.pending = None;
+        match got {
+            Got::Chunk(bytes) => Read::Chunk(bytes),
+            Got::Done => {
+                self.ended = true;
+                Read::Done
+            }
+            Got::NotBytes => Read::Failed("stream yielded a non-byte chunk".into()),
+            Got::Failed(e) => {
+                self.ended = true;
+                Read::Failed(js_error(&e))
+            }
         }
     }
 
