@@ -28,13 +28,7 @@ extern "C" {
         signal: &web_sys::AbortSignal,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = edgeResponse, catch)]
-    fn edge_response(status: u16, lines: &str, body: &str) -> Result<Response, JsValue>;
-    #[wasm_bindgen(js_name = edgeResponse, catch)]
-    fn edge_response_stream(
-        status: u16,
-        lines: &str,
-        body: Option<web_sys::ReadableStream>,
-    ) -> Result<Response, JsValue>;
+    fn edge_response(status: u16, lines: &str, body: &JsValue) -> Result<Response, JsValue>;
     #[wasm_bindgen(js_name = edgeStreamResponse, catch)]
     fn edge_stream_response(status: u16, lines: &str, on_closed: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(js_name = edgeRead)]
@@ -399,10 +393,7 @@ pub enum ReadAllError {
 
 /// A response with a string body.
 pub fn response(status: u16, headers: &[(String, String)], body: &str) -> Response {
-    header_lines(headers)
-        .ok()
-        .and_then(|lines| edge_response(status, &lines, body).ok())
-        .unwrap_or_else(Response::error)
+    response_with(status, headers, &JsValue::from_str(body))
 }
 
 /// A response whose body is `body` (another response's, relayed), or none.
@@ -411,9 +402,13 @@ pub fn stream_body_response(
     headers: &[(String, String)],
     body: Option<web_sys::ReadableStream>,
 ) -> Response {
+    response_with(status, headers, &body.map_or(JsValue::UNDEFINED, JsValue::from))
+}
+
+fn response_with(status: u16, headers: &[(String, String)], body: &JsValue) -> Response {
     header_lines(headers)
         .ok()
-        .and_then(|lines| edge_response_stream(status, &lines, body).ok())
+        .and_then(|lines| edge_response(status, &lines, body).ok())
         .unwrap_or_else(Response::error)
 }
 
