@@ -4,11 +4,20 @@
 // here each step is one call. Header lists travel as one string, `name\nvalue\n…`: names and values cannot hold a
 // newline.
 
-/** A `Headers` from `name\nvalue\n…` lines, appended in order (a repeated name combines). */
-function headersOf(lines) {
+/**
+ * A `Headers` from `name\nvalue\n…` lines, appended in order (a repeated name combines). `skipInvalid`: a pair the
+ * runtime refuses is left out (a response's headers) instead of failing the call (a request's).
+ */
+function headersOf(lines, skipInvalid = false) {
   const headers = new Headers();
   const p = lines ? lines.split('\n') : [];
-  for (let i = 0; i + 1 < p.length; i += 2) headers.append(p[i], p[i + 1]);
+  for (let i = 0; i + 1 < p.length; i += 2) {
+    try {
+      headers.append(p[i], p[i + 1]);
+    } catch (e) {
+      if (!skipInvalid) throw e;
+    }
+  }
   return headers;
 }
 
@@ -23,7 +32,7 @@ export function edgeFetch(url, method, lines, body, signal) {
 
 /** A response with a body: a string (none when empty), or a stream (or none: `undefined`). */
 export function edgeResponse(status, lines, body) {
-  return new Response(body === '' ? null : body, { status, headers: headersOf(lines) });
+  return new Response(body === '' ? null : body, { status, headers: headersOf(lines, true) });
 }
 
 /**
@@ -36,7 +45,7 @@ export function edgeStreamResponse(status, lines, onClosed) {
   const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
   const writer = ts.writable.getWriter();
   writer.closed.then(onClosed, onClosed);
-  return [new Response(ts.readable, { status, headers: headersOf(lines) }), writer];
+  return [new Response(ts.readable, { status, headers: headersOf(lines, true) }), writer];
 }
 
 /**

@@ -41,11 +41,16 @@ extern "C" {
     fn edge_request_headers(request: &web_sys::Request, names: &str) -> String;
 }
 
-/// Header pairs as one `name\nvalue\n…` string (`glue.mjs`); a name or value holding a newline is refused.
-fn header_lines(headers: &[(String, String)]) -> Result<String, String> {
+/// Header pairs as one `name\nvalue\n…` string (`glue.mjs`). A name or value holding a newline (which no valid
+/// header has) is refused — or, with `skip_invalid` (a response's headers), left out, as the runtime leaves out a
+/// pair it refuses there.
+fn header_lines(headers: &[(String, String)], skip_invalid: bool) -> Result<String, String> {
     let mut lines = String::with_capacity(headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     for (k, v) in headers {
         if k.contains('\n') || v.contains('\n') {
+            if skip_invalid {
+                continue;
+            }
             return Err(format!("header {k:?} holds a newline"));
         }
         if !lines.is_empty() {
@@ -329,7 +334,7 @@ pub async fn fetch(
     gone: Option<&Signal>,
 ) -> Result<Sent, String> {
     let abort = AbortController::new().map_err(|e| js_error(&e))?;
-    let lines = header_lines(headers)?;
+    let lines = header_lines(headers, false)?;
     let mut sent = JsFuture::from(edge_fetch(url, method, &lines, body, &abort.signal()).map_err(|e| js_error(&e))?);
     let resp = std::future::poll_fn(|cx| match std::pin::Pin::new(&mut sent).poll(cx) {
         Poll::Ready(r) => Poll::Ready(r.map_err(|e| js_error(&e))),
@@ -406,10 +411,7 @@ pub fn stream_body_response(
 }
 
 fn response_with(status: u16, headers: &[(String, String)], body: &JsValue) -> Response {
-    header_lines(headers)
-        .ok()
-        .and_then(|lines| edge_response(status, &lines, body).ok())
-        .unwrap_or_else(Response::error)
+    edge_response(status, &header_lines(headers, true).unwrap_or_default(), body).unwrap_or_else(|_| Response::error())
 }
 
 /// A streaming response and the writer that feeds it. `gone` is this request's client-gone signal
@@ -420,7 +422,7 @@ pub fn stream_response(
     headers: &[(String, String)],
     gone: &Signal,
 ) -> Result<(Response, Writer), JsValue> {
-    let lines = header_lines(headers).map_err(|e| JsValue::from_str(&e))?;
+    let lines = header_lines(headers, true).unwrap_or_default();
     let settled: Rc<std::cell::Cell<u64>> = Rc::default();
     let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
     let settle = |ok: bool| {
