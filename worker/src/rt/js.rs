@@ -41,18 +41,11 @@ extern "C" {
     fn edge_request_headers(request: &web_sys::Request, names: &str) -> String;
 }
 
-/// Header pairs as one `name\nvalue\n…` string (`glue.mjs`). A name or value holding a newline (which no valid
-/// header has) is refused — or, with `skip_invalid` (a response's headers), left out, as the runtime leaves out a
-/// pair it refuses there.
-fn header_lines(headers: &[(String, String)], skip_invalid: bool) -> Result<String, String> {
+/// Header pairs as one `name\nvalue\n…` string (`glue.mjs`). A pair holding a newline (which no valid header has)
+/// is left out, as the runtime leaves out a response header it refuses; [`fetch`] refuses such a request first.
+fn header_lines(headers: &[(String, String)]) -> String {
     let mut lines = String::with_capacity(headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-    for (k, v) in headers {
-        if k.contains('\n') || v.contains('\n') {
-            if skip_invalid {
-                continue;
-            }
-            return Err(format!("header {k:?} holds a newline"));
-        }
+    for (k, v) in headers.iter().filter(|(k, v)| !k.contains('\n') && !v.contains('\n')) {
         if !lines.is_empty() {
             lines.push('\n');
         }
@@ -60,7 +53,7 @@ fn header_lines(headers: &[(String, String)], skip_invalid: bool) -> Result<Stri
         lines.push('\n');
         lines.push_str(v);
     }
-    Ok(lines)
+    lines
 }
 
 /// `ctx.waitUntil(promise)`: keeps the isolate alive for `promise` after the response, when the runtime has it.
@@ -334,7 +327,10 @@ pub async fn fetch(
     gone: Option<&Signal>,
 ) -> Result<Sent, String> {
     let abort = AbortController::new().map_err(|e| js_error(&e))?;
-    let lines = header_lines(headers, false)?;
+    if let Some((k, _)) = headers.iter().find(|(k, v)| k.contains('\n') || v.contains('\n')) {
+        return Err(format!("header {k:?} holds a newline"));
+    }
+    let lines = header_lines(headers);
     let mut sent = JsFuture::from(edge_fetch(url, method, &lines, body, &abort.signal()).map_err(|e| js_error(&e))?);
     let resp = std::future::poll_fn(|cx| match std::pin::Pin::new(&mut sent).poll(cx) {
         Poll::Ready(r) => Poll::Ready(r.map_err(|e| js_error(&e))),
@@ -411,7 +407,7 @@ pub fn stream_body_response(
 }
 
 fn response_with(status: u16, headers: &[(String, String)], body: &JsValue) -> Response {
-    edge_response(status, &header_lines(headers, true).unwrap_or_default(), body).unwrap_or_else(|_| Response::error())
+    edge_response(status, &header_lines(headers), body).unwrap_or_else(|_| Response::error())
 }
 
 /// A streaming response and the writer that feeds it. `gone` is this request's client-gone signal
@@ -422,7 +418,7 @@ pub fn stream_response(
     headers: &[(String, String)],
     gone: &Signal,
 ) -> Result<(Response, Writer), JsValue> {
-    let lines = header_lines(headers, true).unwrap_or_default();
+    let lines = header_lines(headers);
     let settled: Rc<std::cell::Cell<u64>> = Rc::default();
     let waker: Rc<RefCell<Option<Waker>>> = Rc::default();
     let settle = |ok: bool| {

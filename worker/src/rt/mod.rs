@@ -368,17 +368,33 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
 /// configuration is not kept: each request reads and reports it again (with the secrets it found).
 pub(crate) fn environment(env: &JsValue) -> Result<Resolved, (ConfigError, Vec<String>)> {
     thread_local! {
-        static SEEN: RefCell<Option<(JsValue, Resolved)>> = const { RefCell::new(None) };
+        static SEEN: EnvSlot<Resolved> = const { RefCell::new(None) };
     }
-    if let Some(r) = SEEN.with_borrow(|s| s.as_ref().filter(|(e, _)| Object::is(e, env)).map(|(_, r)| r.clone())) {
-        return Ok(r);
+    per_env(&SEEN, env, || {
+        let vars = Env::from_pairs(Env::NAMES.iter().filter_map(|n| get_str(env, n).map(|v| (*n, v))));
+        let secrets = vars.secrets();
+        let config = Config::cached(&vars).map_err(|e| (e, secrets.clone()))?;
+        Ok((config, Rc::new(secrets)))
+    })
+}
+
+/// What was last made from an environment object, and that object.
+type EnvSlot<T> = RefCell<Option<(JsValue, T)>>;
+
+/// The value `make` makes from the environment `env`, made again only when `env` is another object than last time
+/// (an isolate is handed the same one request after request; it is not watched for changes made in place). A
+/// failure is not kept: the next request makes it again.
+fn per_env<T: Clone, E>(
+    slot: &'static std::thread::LocalKey<EnvSlot<T>>,
+    env: &JsValue,
+    make: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    if let Some(v) = slot.with_borrow(|s| s.as_ref().filter(|(e, _)| Object::is(e, env)).map(|(_, v)| v.clone())) {
+        return Ok(v);
     }
-    let vars = Env::from_pairs(Env::NAMES.iter().filter_map(|n| get_str(env, n).map(|v| (*n, v))));
-    let secrets = vars.secrets();
-    let config = Config::cached(&vars).map_err(|e| (e, secrets.clone()))?;
-    let resolved = (config, Rc::new(secrets));
-    SEEN.set(Some((env.clone(), resolved.clone())));
-    Ok(resolved)
+    let v = make()?;
+    slot.set(Some((env.clone(), v.clone())));
+    Ok(v)
 }
 
 /// The bindings the edge looks up in its environment, read once per environment object (as [`environment`] reads
@@ -398,19 +414,20 @@ pub(crate) struct Bindings {
 /// The bindings of the environment `env` ([`Bindings`]).
 pub(crate) fn bindings(env: &JsValue) -> Rc<Bindings> {
     thread_local! {
-        static SEEN: RefCell<Option<(JsValue, Rc<Bindings>)>> = const { RefCell::new(None) };
+        static SEEN: EnvSlot<Rc<Bindings>> = const { RefCell::new(None) };
     }
-    if let Some(b) = SEEN.with_borrow(|s| s.as_ref().filter(|(e, _)| Object::is(e, env)).map(|(_, b)| b.clone())) {
-        return b;
-    }
-    let b = Rc::new(Bindings {
-        streams: get_obj(env, "STREAMS"),
-        limiter: get_obj(env, "LIMITER"),
-        cache: get_obj(env, "CACHE"),
-        cache_index: get_obj(env, "CACHE_INDEX"),
+    let read = per_env(&SEEN, env, || {
+        Ok::<_, std::convert::Infallible>(Rc::new(Bindings {
+            streams: get_obj(env, "STREAMS"),
+            limiter: get_obj(env, "LIMITER"),
+            cache: get_obj(env, "CACHE"),
+            cache_index: get_obj(env, "CACHE_INDEX"),
+        }))
     });
-    SEEN.set(Some((env.clone(), b.clone())));
-    b
+    match read {
+        Ok(b) => b,
+        Err(never) => match never {},
+    }
 }
 
 /// A configuration and the secrets of the environment it came from ([`environment`]).
