@@ -35,8 +35,8 @@ extern "C" {
     fn edge_read(reader: &ReadableStreamDefaultReader, on_chunk: &JsValue, on_error: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = edgeWrite)]
     fn edge_write(writer: &WritableStreamDefaultWriter, bytes: &[u8], ok: &JsValue, err: &JsValue);
-    #[wasm_bindgen(js_name = edgeWaitUntil)]
-    fn edge_wait_until(ctx: &JsValue, promise: &Promise);
+    #[wasm_bindgen(js_name = edgeWaitUntil, catch)]
+    fn edge_wait_until(ctx: &JsValue, promise: &Promise) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = edgeRequestHeaders)]
     fn edge_request_headers(request: &web_sys::Request, names: &str) -> String;
 }
@@ -57,8 +57,12 @@ fn header_lines(headers: &[(String, String)]) -> String {
 }
 
 /// `ctx.waitUntil(promise)`: keeps the isolate alive for `promise` after the response, when the runtime has it.
+/// A runtime that refuses (one that throws once its request is over) leaves `promise` running unkept: nothing to
+/// report to anyone then. (`catch` also gives the import a JS shim: two imports of `glue.mjs` that wasm-bindgen can
+/// call directly, this one and `edgeRead`, would each get a namespace import under the same key, a duplicate key
+/// that bundlers warn about.)
 pub fn wait_until(js_ctx: &JsValue, promise: &Promise) {
-    edge_wait_until(js_ctx, promise);
+    let _ = edge_wait_until(js_ctx, promise);
 }
 
 /// The request headers named in `names` (lowercase), read in one call: `None` for each one the request lacks.
