@@ -77,6 +77,18 @@ source scripts/env.sh
 mkdir -p tests/artifacts
 timings=tests/artifacts/timings.tsv
 printf 'setup\t%s\tok\n' "$setup_s" >"$timings"
+# A test run builds each crate once per change: cargo's incremental caches (~1.5 GiB) would only take disk.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# A full run writes ~5 GiB under target/ (node_modules and the tool cache come on top). A disk that fills makes cargo
+# or a bundler fail half-way with errors that do not say why, so the free space is said before and after a failure.
+free_mib() { df -Pm "${CARGO_TARGET_DIR:-$root}" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+low_disk() { # $1: when; prints a warning when under 6 GiB are free
+  local free
+  free=$(free_mib) && [ -n "$free" ] && [ "$free" -lt 6144 ] &&
+    echo "test.sh: only $free MiB free on the disk of target/ ($1); a full run needs ~6 GiB" >&2
+  return 0
+}
+low_disk "before the suites"
 passed=() failed=()
 for entry in "${chosen[@]}"; do
   parse "$entry"
@@ -86,6 +98,7 @@ for entry in "${chosen[@]}"; do
     s=$(( $(date +%s) - start )) && passed+=("$name (${s}s)") && printf '%s\t%s\tok\n' "$name" "$s" >>"$timings"
   else
     s=$(( $(date +%s) - start )) && failed+=("$name (${s}s)") && printf '%s\t%s\tFAIL\n' "$name" "$s" >>"$timings"
+    low_disk "after $name failed"
   fi
 done
 
