@@ -178,3 +178,27 @@ test("the edge's futures run on promise microtasks, not queueMicrotask; the glob
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(last), { status: 200, calls: 0, restored: true });
 });
+
+test('a runtime whose waitUntil throws still gets its answer, and a wait_until_error line says the task was not kept', () => {
+  // worker/src/rt/js.rs `wait_until`: the call is caught (a runtime may throw once its request is over).
+  const script = `
+    await import(${JSON.stringify(new URL('../../worker/node.mjs', import.meta.url).href)}); // initialises the wasm
+    const { handle } = await import(${JSON.stringify(new URL('../../worker/pkg/edgechat_worker.js', import.meta.url).href)});
+    const lines = [];
+    console.log = (s) => lines.push(String(s));
+    const env = { EDGECHAT_CONFIG: JSON.stringify({ models: { m: { provider: 'openai-chat', model: 'gpt-4o-mini' } },
+      default_model: 'm', allowed_origins: ['https://site.example'] }), OPENAI_API_KEY: 'sk-test' };
+    const ctx = { waitUntil() { throw new TypeError('waitUntil: "request over"\\u0001'); } };
+    const req = new Request('http://edge/api/config', { headers: { origin: 'https://site.example' } });
+    const res = await handle(req, env, ctx);
+    const body = await res.json();
+    process.stdout.write(JSON.stringify({ status: res.status, model: body.default_model, lines }) + '\\n');`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  assert.equal(out.status, 200);
+  assert.equal(out.model, 'm');
+  const incidents = out.lines.map((l) => JSON.parse(l)).filter((l) => 'wait_until_error' in l);
+  assert.equal(incidents.length, 1, out.lines.join('\n'));
+  assert.match(incidents[0].wait_until_error, /request over/);
+});

@@ -57,12 +57,15 @@ fn header_lines(headers: &[(String, String)]) -> String {
 }
 
 /// `ctx.waitUntil(promise)`: keeps the isolate alive for `promise` after the response, when the runtime has it.
-/// A runtime that refuses (one that throws once its request is over) leaves `promise` running unkept: nothing to
-/// report to anyone then. (`catch` also gives the import a JS shim: two imports of `glue.mjs` that wasm-bindgen can
-/// call directly, this one and `edgeRead`, would each get a namespace import under the same key, a duplicate key
-/// that bundlers warn about.)
+/// A runtime that refuses (one that throws once its request is over) leaves `promise` running unkept, which may cut
+/// off what it was to finish (a log line, a usage record): a `wait_until_error` line says so. (`catch` also gives
+/// the import a JS shim: two imports of `glue.mjs` that wasm-bindgen can call directly, this one and `edgeRead`,
+/// would each get a namespace import under the same key, a duplicate key that bundlers warn about.)
 pub fn wait_until(js_ctx: &JsValue, promise: &Promise) {
-    let _ = edge_wait_until(js_ctx, promise);
+    if let Err(e) = edge_wait_until(js_ctx, promise) {
+        let error: String = js_error(&e).chars().take(300).collect();
+        console_log(&crate::log::incident("", "wait_until_error", error));
+    }
 }
 
 /// The request headers named in `names` (lowercase), read in one call: `None` for each one the request lacks.
