@@ -79,8 +79,9 @@ timings=tests/artifacts/timings.tsv
 printf 'setup\t%s\tok\n' "$setup_s" >"$timings"
 # A test run builds each crate once per change: cargo's incremental caches (~1.5 GiB) would only take disk.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
-# A full run writes ~5 GiB under target/ (node_modules and the tool cache come on top). A disk that fills makes cargo
-# or a bundler fail half-way with errors that do not say why, so the free space is said before and after a failure.
+# A full run writes ~3.5 GiB under target/ (a fresh clone's; node_modules and the tool cache come on top). A disk
+# that fills makes cargo or a bundler fail half-way with errors that do not say why, so the free space is said before
+# the suites and after a failure.
 free_mib() { df -Pm "${CARGO_TARGET_DIR:-$root}" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
 low_disk() { # $1: when; prints a warning when under 6 GiB are free
   local free
