@@ -60,6 +60,7 @@ function parseArgs(argv) {
     comparePkg: null,
     workerdOnly: false,
     quick: false,
+    warm: 5,
   };
   const pkgDir = (flag) => {
     const d = argv[++i];
@@ -84,7 +85,8 @@ function parseArgs(argv) {
       if (v.length !== 3 || v.some((x) => !Number.isInteger(x) || x < 1))
         throw new Error('--n takes three counts: c=1,c=16,c=64');
       o.n = { 1: v[0], 16: v[1], 64: v[2] };
-    } else if (a === '--words') o.words = num();
+    } else if (a === '--warm') o.warm = num();
+    else if (a === '--words') o.words = num();
     else if (a === '--delay') o.delay = num();
     else if (a === '--json') o.json = true;
     else if (a === '--no-portkey') o.portkey = false;
@@ -93,7 +95,7 @@ function parseArgs(argv) {
     else if (a === '--workerd-only') Object.assign(o, { workerdOnly: true, portkey: false });
     else
       throw new Error(
-        `unknown argument ${a} (with --baselines: --quick, --n N1,N16,N64, --words, --delay, --json, --no-portkey, --pkg DIR, --compare-pkg DIR, --workerd-only)`,
+        `unknown argument ${a} (with --baselines: --quick, --n N1,N16,N64, --words, --delay, --json, --no-portkey, --pkg DIR, --compare-pkg DIR, --workerd-only, --warm N)`,
       );
   }
   return o;
@@ -474,7 +476,7 @@ function report(res, P) {
     `machine: ${cpus().length} cores; load average at start ${la(res.load.start)}, at end ${la(res.load.end)}`,
   );
   lines.push(
-    `upstream answer: OpenAI chat stream, ${res.opts.words} content chunks ${res.opts.delay} ms apart; n per path at c=1/16/64: ${LEVELS.map((c) => res.opts.n[c]).join(' / ')}${res.opts.quick ? ' (--quick: rough figures)' : ''}`,
+    `upstream answer: OpenAI chat stream, ${res.opts.words} content chunks ${res.opts.delay} ms apart; n per path at c=1/16/64: ${LEVELS.map((c) => res.opts.n[c]).join(' / ')}; warm-up ${res.opts.warm} at c=1 and 64 at c=64${res.opts.quick ? ' (--quick: rough figures)' : ''}`,
   );
   lines.push(
     `idle CPU subtracted (ms per s): ${Object.entries(res.idle)
@@ -584,7 +586,7 @@ export async function runBaselines(argv) {
     });
     // Warm-up: JIT, wasm, pooled connections on every hop; and a check that every path answers.
     for (const [c, n] of [
-      [1, 5],
+      [1, opts.warm],
       [64, 64],
     ]) {
       const w = await measureLevel(up, P, pids, Object.fromEntries(Object.keys(pids).map((k) => [k, 0])), c, n);

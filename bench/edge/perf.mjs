@@ -7,7 +7,11 @@
 // JIT time by tier and its top frames. Both workerds are recorded by one `perf` while their requests alternate.
 // Not a test; loopback only; needs `perf` (Debian's linux-perf).
 //
-//   node bench/edge/perf.mjs [--n 1500] [--pkg DIR] [--freq 4999] [--top 25]
+//   node bench/edge/perf.mjs [--n 1500] [--warm 200] [--pkg DIR] [--freq 4999] [--top 25]
+//
+// `--warm`: requests per path before recording. V8 moves a wasm function from its baseline tier to optimized code
+// only after it has run enough: at c=1 the edge's added time over the JS falls until ~300 requests, then holds
+// (bench/edge/README.md), so `--warm 2000` profiles that steady state.
 //
 // `--pkg`: a wasm-bindgen output dir to profile instead of worker/pkg; worker/pkg is built without the wasm name
 // section, so its frames are `wasm-function[N]` (bench/edge/profile.mjs says how to build one that keeps names).
@@ -23,6 +27,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const n = Number(arg('n', 1500));
+const warm = Number(arg('warm', 200));
 const freq = Number(arg('freq', 4999));
 const top = Number(arg('top', 25));
 const pkg = arg('pkg', undefined);
@@ -58,13 +63,13 @@ const report = (file, sort) =>
   }).stdout;
 const rows = Object.fromEntries(paths.map(([name]) => [name, { dso: {}, syms: [] }]));
 try {
-  for (let i = 0; i < 200; i++) for (const [, w, path] of paths) await once(w, path, i); // warm-up
+  for (let i = 0; i < warm; i++) for (const [, w, path] of paths) await once(w, path, i); // warm-up
   // Both workerds under one perf, their requests alternating: a busy moment of the machine falls on both alike.
   const file = join(dir, 'perf.data');
   const pids = paths.map(([, w]) => w.pid).join(',');
   const rec = spawn('perf', ['record', '-F', String(freq), '-g', '-o', file, '-p', pids], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
-  for (let i = 0; i < n; i++) for (const [, w, path] of paths) await once(w, path, 1000 + i);
+  for (let i = 0; i < n; i++) for (const [, w, path] of paths) await once(w, path, warm + i);
   const ended = new Promise((r) => rec.once('exit', r));
   rec.kill('SIGINT');
   await ended;
