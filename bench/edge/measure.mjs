@@ -14,7 +14,7 @@ export const median = (v) => pct(v, 50);
 /** Extracts the answer text an SSE event carries, for each wire format the benchmark reads. */
 export const TEXT_OF = {
   // OpenAI Chat Completions chunk (direct to the mock, or the edge's pass-through /v1/chat/completions).
-  chat: (event, data) => {
+  chat: (_event, data) => {
     if (data === '[DONE]') return { text: '', done: true };
     const j = JSON.parse(data);
     if (j.error) return { text: '', error: j.error.message || 'error' };

@@ -47,7 +47,7 @@ export async function loadEngine({ modelPath, modelId, threads = 1, contextSize 
   const sequence = context.getSequence();
   const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: chatWrapperFor(model) });
   log(`chat template: ${chat.chatWrapper.wrapperName}`);
-  return new Engine({ llama, model, context, sequence, chat, modelId, threads, contextSize: context.contextSize });
+  return new Engine({ llama, model, sequence, chat, modelId, threads, contextSize: context.contextSize });
 }
 
 /**
@@ -68,7 +68,6 @@ function chatWrapperFor(model) {
 class Engine {
   #llama;
   #model;
-  #context;
   #sequence;
   #chat;
   #queue = [];
@@ -77,10 +76,9 @@ class Engine {
   #schemaGrammars = new Map();
   #closed = false;
 
-  constructor({ llama, model, context, sequence, chat, modelId, threads, contextSize }) {
+  constructor({ llama, model, sequence, chat, modelId, threads, contextSize }) {
     this.#llama = llama;
     this.#model = model;
-    this.#context = context;
     this.#sequence = sequence;
     this.#chat = chat;
     this.modelId = modelId;

@@ -111,7 +111,7 @@ function measure(page, selector) {
   }, selector);
 }
 
-const fmt = (b) => JSON.stringify(b, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v));
+const fmt = (b) => JSON.stringify(b, (_k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v));
 
 function assertInside(box, win, what) {
   assert.ok(box, `${what} exists`);

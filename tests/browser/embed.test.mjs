@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBackend, startStatic, launch, shot } from './support/stack.mjs';
-import { settled, eventually } from './support/widget.mjs';
+import { eventually } from './support/widget.mjs';
 
 let edge, web, browser, page;
 

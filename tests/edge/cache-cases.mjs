@@ -253,7 +253,7 @@ const sdkCalls = (t) => t.up.requests().filter((r) => /\/(chat\/completions|mess
 
 /** Per-request control and scoping on the SDK routes (`cache.sdk: true`), through the official SDKs. */
 export const sdkCases = {
-  async 'sdk: temperature 0 is cached per site key; bypass, refresh and ttl by header'({ t, OpenAI, Anthropic }, tag) {
+  async 'sdk: temperature 0 is cached per site key; bypass, refresh and ttl by header'({ t, OpenAI }, tag) {
     const client = (key) => new OpenAI({ apiKey: key, baseURL: `${t.url}/v1`, maxRetries: 0 });
     const a = client(A);
     const req = { model: 'fast', temperature: 0, messages: [{ role: 'user', content: `SDK question ${tag}` }] };

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { readSse, parseSse } from '../support/edge.mjs';
+import { parseSse } from '../support/edge.mjs';
 import { setup, user, ORIGIN, SECRETS } from './common.mjs';
 
 let t;

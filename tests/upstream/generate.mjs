@@ -145,13 +145,11 @@ export function plainAnswer(prompt, words) {
   const parts = [];
   parts.push('Mock', 'answer', 'to:');
   for (const w of echoWords) parts.push(w);
-  let i = 0;
   while (parts.length < words) {
     const sentence = sentenceWords(rand, 6);
     sentence[0] = sentence[0][0].toUpperCase() + sentence[0].slice(1);
     sentence[sentence.length - 1] += '.';
     parts.push(...sentence);
-    i++;
   }
   return fitTokens(parts.join(' '), words);
 }
