@@ -5,16 +5,13 @@
 //   node bench/edge/node-reference.mjs --up http://127.0.0.1:UP [--port P]
 // Prints `listening on http://127.0.0.1:P`. Loopback only.
 import { serve } from '../../worker/node.mjs';
+import { option } from './measure.mjs';
 import reference from './reference-worker.mjs';
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const up = arg('up');
+const up = option('up');
 if (!up) throw new Error('--up URL (the mock upstream) is required');
 const server = await serve({
-  port: Number(arg('port') ?? 0),
+  port: Number(option('port') ?? 0),
   host: '127.0.0.1',
   env: { UP: up },
   handler: (request, env) => reference.fetch(request, env),

@@ -19,18 +19,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { streamOnce } from './measure.mjs';
-import { benchVars, startUpstreamProcess } from './run.mjs';
+import { option } from './measure.mjs';
+import { startWidgetPair } from './widget-pair.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const n = Number(arg('n', 1500));
-const warm = Number(arg('warm', 200));
-const freq = Number(arg('freq', 4999));
-const top = Number(arg('top', 25));
-const pkg = arg('pkg', undefined);
+const n = Number(option('n', 1500));
+const warm = Number(option('warm', 200));
+const freq = Number(option('freq', 4999));
+const top = Number(option('top', 25));
 
 if (spawnSync('perf', ['--version']).status !== 0) {
   console.error('perf not found: install linux-perf (Debian) to run this');
@@ -38,22 +33,10 @@ if (spawnSync('perf', ['--version']).status !== 0) {
 }
 // raw-workerd.mjs passes these to workerd; V8 then writes /tmp/perf-<pid>.map for perf (and isolate logs to cwd).
 process.env.EDGECHAT_V8_FLAGS = '--perf-basic-prof';
-const { startRawEdge, startRawReference } = await import('./raw-workerd.mjs');
 
 const dir = mkdtempSync(join(tmpdir(), 'edgechat-perf-'));
-const up = await startUpstreamProcess({ recordSends: false });
-const edge = await startRawEdge(benchVars(up.url), pkg ? { pkg } : {});
-const ref = await startRawReference(up.url);
-const W = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_bench_0000' };
-const body = (i) => ({ model: 'fast', messages: [{ role: 'user', content: `perf ${i} mock:words=8 mock:delay=2` }] });
-const paths = [
-  ['edge /api/chat', edge, '/api/chat'],
-  ['JS widget work', ref, '/widget'],
-];
-const once = async (w, path, i) => {
-  const r = await streamOnce(`${w.url}${path}`, { headers: W, body: body(i), format: 'widget' });
-  if (r.error) throw new Error(`${path}: ${r.error}`);
-};
+const pair = await startWidgetPair({ pkg: option('pkg'), tag: 'perf' });
+const { paths } = pair;
 
 const perRequest = (samples) => (samples / freq / n) * 1e6; // us
 const report = (file, sort) =>
@@ -61,21 +44,21 @@ const report = (file, sort) =>
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   }).stdout;
-const rows = Object.fromEntries(paths.map(([name]) => [name, { dso: {}, syms: [] }]));
+const rows = Object.fromEntries(paths.map((p) => [p.name, { dso: {}, syms: [] }]));
 try {
-  for (let i = 0; i < warm; i++) for (const [, w, path] of paths) await once(w, path, i); // warm-up
+  for (let i = 0; i < warm; i++) for (const p of paths) await p.send(i); // warm-up
   // Both workerds under one perf, their requests alternating: a busy moment of the machine falls on both alike.
   const file = join(dir, 'perf.data');
-  const pids = paths.map(([, w]) => w.pid).join(',');
+  const pids = paths.map((p) => p.pid).join(',');
   const rec = spawn('perf', ['record', '-F', String(freq), '-g', '-o', file, '-p', pids], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
-  for (let i = 0; i < n; i++) for (const [, w, path] of paths) await once(w, path, warm + i);
+  for (let i = 0; i < n; i++) for (const p of paths) await p.send(warm + i);
   const ended = new Promise((r) => rec.once('exit', r));
   rec.kill('SIGINT');
   await ended;
   // Each sample's thread, to its workerd (its threads: the event loop and V8's helpers).
   const owner = new Map();
-  for (const [name, w] of paths) for (const tid of readdirSync(`/proc/${w.pid}/task`)) owner.set(tid, name);
+  for (const p of paths) for (const tid of readdirSync(`/proc/${p.pid}/task`)) owner.set(tid, p.name);
   for (const line of report(file, 'pid,dso').split('\n')) {
     const m = /^\s*[\d.]+%\s+(\d+)\s+(\d+):\S*(?:\s\S+)*?\s{2,}(.+?)\s*$/.exec(line);
     if (!m || !owner.has(m[2])) continue;
@@ -85,14 +68,12 @@ try {
   }
   for (const line of report(file, 'pid,dso,sym').split('\n')) {
     const m = /^\s*[\d.]+%\s+(\d+)\s+(\d+):.*?\[JIT\][^[]*\[\.\]\s+(.+?)\s*$/.exec(line);
-    if (m && owner.get(m[2]) === paths[0][0]) rows[paths[0][0]].syms.push([Number(m[1]), m[3]]);
+    if (m && owner.get(m[2]) === paths[0].name) rows[paths[0].name].syms.push([Number(m[1]), m[3]]);
   }
 } finally {
-  await edge.stop();
-  await ref.stop();
-  await up.close();
+  await pair.stop();
   // V8's isolate logs (written to the working directory by --perf-basic-prof) and perf's maps of these workerds.
-  for (const w of [edge, ref]) {
+  for (const w of paths) {
     for (const f of readdirSync('.')) if (f.startsWith('isolate-') && f.includes(`-${w.pid}-`)) rmSync(f);
     rmSync(`/tmp/perf-${w.pid}.map`, { force: true });
   }

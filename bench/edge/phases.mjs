@@ -6,16 +6,12 @@
 // read from outside the wasm: both handlers are served in this process by worker/node.mjs `serve`, and the global
 // `fetch` is wrapped to stamp the first call after a handler starts. Not a test; loopback only.
 //   node bench/edge/phases.mjs [--n 300] [--route /api/chat | /v1/chat/completions | /v1/messages]
-import { median, streamOnce } from './measure.mjs';
+import { median, streamOnce, option } from './measure.mjs';
 import reference from './reference-worker.mjs';
 import { benchVars, startUpstreamProcess } from './run.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const n = Number(arg('n', 300));
-const route = arg('route', '/api/chat');
+const n = Number(option('n', 300));
+const route = option('route', '/api/chat');
 const WORDS = 'mock:words=8 mock:delay=2';
 
 const up = await startUpstreamProcess({ recordSends: false });

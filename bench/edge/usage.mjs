@@ -11,14 +11,10 @@
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { startEdge } from '../../tests/support/edge.mjs';
-import { streamOnce, median, pct, ms } from './measure.mjs';
+import { streamOnce, median, pct, ms, option } from './measure.mjs';
 import { benchVars, startUpstreamProcess, SITE_KEY } from './run.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const n = Number(arg('n', 200));
+const n = Number(option('n', 200));
 // --control: both edges off (an A/A run: the difference two workerd processes show with nothing changed).
 const control = process.argv.includes('--control');
 const ADMIN_TOKEN = 'bench-admin-token-0000';

@@ -6,52 +6,29 @@
 // windows show how long that takes for a request's path, and what is left once it has. Not a test; loopback only.
 //
 //   node bench/edge/warmup.mjs [--n 6000] [--words 8] [--pkg DIR]
-import { streamOnce, median } from './measure.mjs';
-import { startRawEdge, startRawReference } from './raw-workerd.mjs';
-import { benchVars, startUpstreamProcess } from './run.mjs';
+import { median, option } from './measure.mjs';
+import { startWidgetPair } from './widget-pair.mjs';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const n = Number(arg('n', 6000));
-const words = Number(arg('words', 8));
-const pkg = arg('pkg', undefined);
+const n = Number(option('n', 6000));
 if (!Number.isInteger(n) || n < 100) throw new Error('--n needs a whole number of at least 100');
 
-const up = await startUpstreamProcess({ recordSends: false });
-const edge = await startRawEdge(benchVars(up.url), pkg ? { pkg } : {});
-const ref = await startRawReference(up.url);
-const W = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_bench_0000' };
-const paths = [
-  ['edge /api/chat', edge, '/api/chat'],
-  ['JS widget work', ref, '/widget'],
-];
-const ttfb = Object.fromEntries(paths.map(([name]) => [name, []]));
+const pair = await startWidgetPair({ pkg: option('pkg'), words: Number(option('words', 8)), tag: 'warm' });
+const { paths } = pair;
+const ttfb = paths.map(() => []);
 try {
   for (let i = 0; i < n; i++) {
     // Alternate which goes first, so neither always follows the other.
-    for (const [name, w, path] of i % 2 ? [...paths].reverse() : paths) {
-      const body = {
-        model: 'fast',
-        messages: [{ role: 'user', content: `warm ${i} mock:words=${words} mock:delay=2` }],
-      };
-      const r = await streamOnce(`${w.url}${path}`, { headers: W, body, format: 'widget' });
-      if (r.error) throw new Error(`${name}, request ${i + 1}: ${r.error}`);
-      ttfb[name].push(r.ttfb);
-    }
+    for (const k of i % 2 ? [1, 0] : [0, 1]) ttfb[k].push(await paths[k].send(i));
   }
 } finally {
-  await edge.stop();
-  await ref.stop();
-  await up.close();
+  await pair.stop();
 }
 const bounds = [0, 100, 300, 1000, 2000, 4000, 6000, 9000, 12000, 20000, 50000].filter((b) => b < n).concat(n);
 console.log(`c=1, ${n} requests per path, alternating; median time to first byte (ms) per window of requests`);
-console.log(`${'requests'.padEnd(14)}${paths.map(([name]) => name.padStart(16)).join('')}${'edge - JS'.padStart(12)}`);
+console.log(`${'requests'.padEnd(14)}${paths.map((p) => p.name.padStart(16)).join('')}${'edge - JS'.padStart(12)}`);
 for (let k = 0; k + 1 < bounds.length; k++) {
   const [a, b] = [bounds[k], bounds[k + 1]];
-  const m = paths.map(([name]) => median(ttfb[name].slice(a, b)));
+  const m = ttfb.map((t) => median(t.slice(a, b)));
   const cells = m.map((x) => x.toFixed(3).padStart(16)).join('');
   console.log(`${`${a + 1}-${b}`.padEnd(14)}${cells}${(m[0] - m[1]).toFixed(3).padStart(12)}`);
 }

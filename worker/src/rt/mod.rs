@@ -416,7 +416,8 @@ pub(crate) fn bindings(env: &JsValue) -> Rc<Bindings> {
     thread_local! {
         static SEEN: EnvSlot<Rc<Bindings>> = const { RefCell::new(None) };
     }
-    let read = per_env(&SEEN, env, || {
+    // Reading a binding cannot fail: `Infallible` makes the `Ok` pattern irrefutable.
+    let Ok(bindings) = per_env(&SEEN, env, || {
         Ok::<_, std::convert::Infallible>(Rc::new(Bindings {
             streams: get_obj(env, "STREAMS"),
             limiter: get_obj(env, "LIMITER"),
@@ -424,10 +425,7 @@ pub(crate) fn bindings(env: &JsValue) -> Rc<Bindings> {
             cache_index: get_obj(env, "CACHE_INDEX"),
         }))
     });
-    match read {
-        Ok(b) => b,
-        Err(never) => match never {},
-    }
+    bindings
 }
 
 /// A configuration and the secrets of the environment it came from ([`environment`]).

@@ -1,0 +1,38 @@
+// The pair that bench/edge/warmup.mjs and perf.mjs compare at c=1: the edge's `/api/chat` and the same work written in
+// JS (`reference-worker.mjs` `/widget`), each in its own raw workerd, against one mock upstream process.
+import { streamOnce } from './measure.mjs';
+import { startRawEdge, startRawReference } from './raw-workerd.mjs';
+import { benchVars, startUpstreamProcess } from './run.mjs';
+
+const HEADERS = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_bench_0000' };
+
+/**
+ * Starts the mock upstream, the edge (worker/pkg, or the wasm-bindgen output in `pkg`) and the JS reference.
+ * Returns { paths: [{ name, pid, send(i) }] (the edge first), stop() }. `send(i)` streams the i-th request's answer
+ * (`words` words per answer) and resolves with its time to first byte; it throws on an error. `EDGECHAT_V8_FLAGS`
+ * (read when this starts) passes V8 flags to both workerds.
+ */
+export async function startWidgetPair({ pkg, words = 8, tag = 'pair' } = {}) {
+  const up = await startUpstreamProcess({ recordSends: false });
+  const edge = await startRawEdge(benchVars(up.url), pkg ? { pkg } : {});
+  const ref = await startRawReference(up.url);
+  const path = (name, w, route) => ({
+    name,
+    pid: w.pid,
+    async send(i) {
+      const content = `${tag} ${i} mock:words=${words} mock:delay=2`;
+      const body = { model: 'fast', messages: [{ role: 'user', content }] };
+      const r = await streamOnce(`${w.url}${route}`, { headers: HEADERS, body, format: 'widget' });
+      if (r.error) throw new Error(`${name}, request ${i + 1}: ${r.error}`);
+      return r.ttfb;
+    },
+  });
+  return {
+    paths: [path('edge /api/chat', edge, '/api/chat'), path('JS widget work', ref, '/widget')],
+    async stop() {
+      await edge.stop();
+      await ref.stop();
+      await up.close();
+    },
+  };
+}
