@@ -6,6 +6,9 @@
 #   WASM_BINDGEN=/path/to/wasm-bindgen worker/build.sh
 #   CARGO_TARGET_DIR=/elsewhere worker/build.sh     (honoured, as is a target-dir in cargo config: the wasm is
 #                                                    taken from where cargo says it wrote it)
+#   EDGECHAT_FEATURES=phase-marks EDGECHAT_PKG=/tmp/marks-pkg worker/build.sh
+#                                                   (a benchmark build: the edge crate's features, into another
+#                                                    directory than worker/pkg; bench/edge/marks.mjs)
 #
 # Prints the raw and gzipped size of the final wasm, and the gzip size against the 300,000-byte budget (met / NOT met;
 # the build does not fail over it).
@@ -26,11 +29,11 @@ fi
 cd "$root"
 # Diagnostics go to stderr as usual; stdout carries cargo's JSON messages, which name the wasm it wrote.
 messages=$(cargo build -p edgechat-worker --target wasm32-unknown-unknown --profile wasm-release \
-  --message-format=json-render-diagnostics)
+  --features "${EDGECHAT_FEATURES:-}" --message-format=json-render-diagnostics)
 wasm=$(printf '%s\n' "$messages" | grep -o '"filenames":\["[^"]*/edgechat_worker\.wasm"' | tail -n 1 |
   sed -e 's/^"filenames":\["//' -e 's/"$//') || true
 [ -f "$wasm" ] || { echo "cargo did not report where it wrote edgechat_worker.wasm" >&2; exit 1; }
-out="$here/pkg"
+out=${EDGECHAT_PKG:-$here/pkg}
 # The final wasm's raw and gzip sizes, and the gzip size against the edge's budget (issue #10): 300 KB gzip, read as
 # 300,000 bytes (worker/README.md "Figures"). Reported, not enforced: the build succeeds either way.
 report() {

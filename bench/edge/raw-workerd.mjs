@@ -175,10 +175,13 @@ export function edgeWorker(vars, { pkg = join(root, 'worker', 'pkg') } = {}) {
   };
 }
 
-/** The reference Worker (bench/edge/reference-worker.mjs) against the upstream at `upstreamUrl`. */
-export function referenceWorker(upstreamUrl) {
+/**
+ * The reference Worker (bench/edge/reference-worker.mjs) against the upstream at `upstreamUrl`; `vars`: more text
+ * bindings (`MARKS`: bench/edge/marks.mjs).
+ */
+export function referenceWorker(upstreamUrl, vars = {}) {
   return {
-    vars: { UP: upstreamUrl },
+    vars: { UP: upstreamUrl, ...vars },
     modules: [
       { name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' },
     ],
@@ -193,7 +196,7 @@ export function startRawEdge(vars, { pkg = join(root, 'worker', 'pkg'), inspecto
   return startRawWorkerd({ ...edgeWorker(vars, { pkg }), inspector });
 }
 
-/** bench/edge/reference-worker.mjs in raw workerd. */
-export function startRawReference(upstreamUrl) {
-  return startRawWorkerd(referenceWorker(upstreamUrl));
+/** bench/edge/reference-worker.mjs in raw workerd ([referenceWorker]'s `vars`). */
+export function startRawReference(upstreamUrl, vars = {}) {
+  return startRawWorkerd(referenceWorker(upstreamUrl, vars));
 }

@@ -51,15 +51,22 @@ const PRICE = { input: 0.15e-6, output: 0.6e-6 }; // gpt-4o-mini, USD per token
 
 async function widget(req, env, ctx) {
   const started = Date.now();
+  // With `MARKS` set, the same points of the path as the edge's `phase-marks` build (worker/src/rt/marks.rs numbers
+  // them), printed as one line at the first write (bench/edge/marks.mjs).
+  const marks = env.MARKS ? [0, started] : null;
+  const mark = marks ? (k) => marks.push(k, Date.now()) : () => {};
   const id = crypto.randomUUID();
   const origin = req.headers.get('origin');
   const refuse = (status, message) =>
     new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
   if (req.headers.get('x-edgechat-site-key') !== SITE_KEY) return refuse(401, 'unknown site key');
   if (origin && !origin.startsWith(ORIGIN_PREFIX)) return refuse(403, 'origin not allowed');
+  mark(1);
   let body;
   try {
-    body = JSON.parse(await req.text());
+    const text = await req.text();
+    mark(3);
+    body = JSON.parse(text);
   } catch {
     return refuse(400, 'the body is not JSON');
   }
@@ -73,8 +80,10 @@ async function widget(req, env, ctx) {
     messages.push({ role: m.role, content: m.content });
   }
   if (chars > 100_000) return refuse(413, 'too long');
+  mark(4);
   const abort = new AbortController();
-  const up = await fetch(`${env.UP}/v1/chat/completions`, {
+  mark(7);
+  const sent = fetch(`${env.UP}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -86,9 +95,13 @@ async function widget(req, env, ctx) {
     }),
     signal: abort.signal,
   });
+  mark(8);
+  const up = await sent;
+  mark(9);
   if (up.status !== 200) return refuse(502, `upstream ${up.status}`);
   const reader = up.body.getReader();
   const first = await reader.read();
+  mark(10);
 
   const dec = new TextDecoder();
   const enc = new TextEncoder();
@@ -122,8 +135,11 @@ async function widget(req, env, ctx) {
   };
   const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
   const w = ts.writable.getWriter();
+  mark(11);
   const start = frame('start', { request_id: id, stream_id: '', model: 'fast', provider: 'openai', resumable: false });
   w.write(enc.encode(start + (first.done ? '' : feed(first.value))));
+  mark(13);
+  if (marks) console.log(`MARKS ${JSON.stringify(marks)}`);
   const pump = async () => {
     while (!ended) {
       const { value, done } = await reader.read();

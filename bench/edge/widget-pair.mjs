@@ -7,18 +7,20 @@ import { benchVars, startUpstreamProcess } from './run.mjs';
 const HEADERS = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_bench_0000' };
 
 /**
- * Starts the mock upstream, the edge (worker/pkg, or the wasm-bindgen output in `pkg`) and the JS reference.
- * Returns { paths: [{ name, pid, send(i) }] (the edge first), stop() }. `send(i)` streams the i-th request's answer
- * (`words` words per answer) and resolves with its time to first byte; it throws on an error. `EDGECHAT_V8_FLAGS`
- * (read when this starts) passes V8 flags to both workerds.
+ * Starts the mock upstream, the edge (worker/pkg, or the wasm-bindgen output in `pkg`) and the JS reference (with
+ * the text bindings `referenceVars`). Returns { paths: [{ name, pid, output(), send(i) }] (the edge first), stop() }.
+ * `send(i)` streams the i-th request's answer (`words` words per answer) and resolves with its time to first byte;
+ * it throws on an error. `output()`: what that workerd printed so far. `EDGECHAT_V8_FLAGS` (read when this starts)
+ * passes V8 flags to both workerds.
  */
-export async function startWidgetPair({ pkg, words = 8, tag = 'pair' } = {}) {
+export async function startWidgetPair({ pkg, words = 8, tag = 'pair', referenceVars = {} } = {}) {
   const up = await startUpstreamProcess({ recordSends: false });
   const edge = await startRawEdge(benchVars(up.url), pkg ? { pkg } : {});
-  const ref = await startRawReference(up.url);
+  const ref = await startRawReference(up.url, referenceVars);
   const path = (name, w, route) => ({
     name,
     pid: w.pid,
+    output: w.output,
     async send(i) {
       const content = `${tag} ${i} mock:words=${words} mock:delay=2`;
       const body = { model: 'fast', messages: [{ role: 'user', content }] };

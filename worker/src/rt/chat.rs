@@ -9,6 +9,7 @@ use edgechat::provider::ProviderKind;
 use super::cache;
 use super::context::Fitted;
 use super::js::{now_ms, stream_response, Writer};
+use super::marks::{mark, Mark};
 use super::pump;
 use super::upstream::{self, Stats, Upstream};
 use super::{upstream_api_error, Ctx};
@@ -22,6 +23,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         let caller = chat::Caller { site: p.site.as_deref(), subject: p.subject.as_deref(), ctx: p.ctx.as_deref() };
         chat::prepare(&ctx.config, body, &caller)
     };
+    mark(Mark::Prepared);
     let mut prepared = match prepared {
         Ok(p) => p,
         Err(e) => return ctx.error(&e),
@@ -30,6 +32,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    mark(Mark::Built);
     let lease = match ctx.acquire().await {
         Ok(l) => l,
         Err(e) => return ctx.error(&e),
@@ -100,6 +103,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         let body = prepared.rewrite_body(body);
         return super::streams::start(ctx, ns, &body, lease, pending, fitted).await;
     }
+    mark(Mark::Admitted);
     let mut stats = Stats::default();
     let config = ctx.config.clone();
     let build = |entry: &crate::config::ModelEntry| {
@@ -112,6 +116,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
         build_request(&config.provider(entry.provider), &req).ok()
     };
     let result = upstream::send(&config, &chain, true, ctx.started_ms, &mut stats, Some(&ctx.gone), &build).await;
+    mark(Mark::FirstChunk);
     ctx.log.attempts = stats.attempts;
     ctx.log.fallback = stats.fallback;
     ctx.log.ttfb_ms = stats.ttfb_ms;
@@ -140,6 +145,7 @@ pub(crate) async fn handle(mut ctx: Ctx, body: &[u8]) -> Response {
             return ctx.error(&ApiError::internal());
         }
     };
+    mark(Mark::ResponseMade);
     ctx.log.status = 200;
     let js_ctx = ctx.js_ctx.clone();
     // The pump runs after the response is returned; waitUntil keeps the isolate alive for the log line.
@@ -195,6 +201,7 @@ async fn pump(
     let output = Output::Widget { start, summary: fitted.event(), framing: Framing::Sse };
     let mut machine = StreamMachine::new(entry.provider, output, settings, now_ms());
     machine.set_model(&entry.model);
+    mark(Mark::MachineMade);
     let mut reader = pump::first(&mut machine, body);
     pump::drive(&mut machine, reader.as_mut(), pump::Out::Client(&mut writer)).await;
     let end = machine.into_ending();

@@ -66,6 +66,19 @@ export function edgeWrite(writer, bytes, ok, err) {
   writer.write(bytes.slice()).then(ok, err);
 }
 
+/**
+ * One mark of a build with the `phase-marks` feature (src/rt/marks.rs): `Date.now()` at point `k` of a request.
+ * The marks since the last print are printed as one `MARKS [k, ms, …]` line at a write (`k` 13) that follows others;
+ * a write alone (each later chunk) is dropped.
+ */
+let marks = [];
+export function edgeMark(k) {
+  marks.push(k, Date.now());
+  if (k !== 13) return;
+  if (marks.length > 2) console.log(`MARKS ${JSON.stringify(marks)}`);
+  marks = [];
+}
+
 /** `ctx.waitUntil(promise)`, when the runtime has it. */
 export function edgeWaitUntil(ctx, promise) {
   if (typeof ctx?.waitUntil === 'function') ctx.waitUntil(promise);

@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, Response, WritableStreamDefaultWriter};
 
+use super::marks::{mark, Mark};
 pub use super::wait::Signal;
 pub use super::wait::Timer;
 use super::wait::{now, set_timeout};
@@ -338,7 +339,9 @@ pub async fn fetch(
         return Err(format!("header {k:?} holds a newline"));
     }
     let lines = header_lines(headers);
+    mark(Mark::FetchCall);
     let mut sent = JsFuture::from(edge_fetch(url, method, &lines, body, &abort.signal()).map_err(|e| js_error(&e))?);
+    mark(Mark::FetchReturned);
     let resp = std::future::poll_fn(|cx| match std::pin::Pin::new(&mut sent).poll(cx) {
         Poll::Ready(r) => Poll::Ready(r.map_err(|e| js_error(&e))),
         Poll::Pending if gone.is_some_and(|g| g.poll_set(cx)) => Poll::Ready(Err("the client went away".into())),
@@ -346,6 +349,7 @@ pub async fn fetch(
     })
     .await
     .inspect_err(|_| abort.abort())?;
+    mark(Mark::UpstreamHeaders);
     Ok(Sent { response: resp.unchecked_into(), abort })
 }
 

@@ -6,6 +6,7 @@ mod chat;
 mod compat;
 mod context;
 mod js;
+mod marks;
 mod pump;
 mod store;
 mod streams;
@@ -22,6 +23,7 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Request, Response};
 
 use self::js::{client_gone, console_log, get_obj, get_str, now_ms, random_id, read_all, response, ReadAllError};
+use self::marks::Mark;
 use self::store::{CacheStore, LimiterStore};
 use crate::config::{Config, ConfigError, Env};
 use crate::error::{scrub, ApiError};
@@ -206,12 +208,14 @@ const READ_HEADERS: &[&str] = &[
 ];
 
 async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
+    marks::mark(Mark::Start);
     let started_ms = now_ms();
     let request_id = random_id();
     let url = req.url();
     let path = url_path(&url);
     let method = req.method();
     let values = js::request_headers(&req, READ_HEADERS);
+    marks::mark(Mark::Headers);
     let header = |name: &str| {
         let i = READ_HEADERS.iter().position(|n| *n == name);
         debug_assert!(i.is_some(), "{name} is not in READ_HEADERS");
@@ -261,6 +265,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         usage: None,
     };
     ctx.log.limiter = ctx.limiter.name();
+    marks::mark(Mark::Context);
 
     let stream = crate::resume::parse_stream_path(path);
     const ROUTES: &[&str] = &["/api/config", "/api/chat", "/v1/chat/completions", "/v1/responses", "/v1/messages"];
@@ -330,6 +335,7 @@ async fn route(req: Request, env: JsValue, js_ctx: JsValue) -> Response {
         Some(_) => js::read_declared(&req).await,
         None => read_all(req.body(), ctx.config.limits.body_limit(), 30_000).await,
     };
+    marks::mark(Mark::BodyRead);
     let body = match body {
         Ok(b) => b,
         Err(ReadAllError::TooLarge) => return ctx.error(&policy::body_too_large(&ctx.config.limits)),

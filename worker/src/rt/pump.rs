@@ -6,6 +6,7 @@ use edgechat::protocol::Frame;
 use web_sys::AbortController;
 
 use super::js::{now_ms, ChunkReader, Read, Signal, Writer};
+use super::marks::{mark, Mark};
 use super::upstream::Body;
 use crate::stream::{StreamMachine, UpstreamEnd};
 
@@ -61,7 +62,9 @@ pub(crate) async fn drive(machine: &mut StreamMachine, mut reader: Option<&mut C
                         Some(r) if w.pending() => w.ready(give_up_at, give_up_at, r.timer()).await,
                         _ => true,
                     };
-                    if !taken || !w.write(&bytes) {
+                    let written = w.write(&bytes);
+                    mark(Mark::Write);
+                    if !taken || !written {
                         machine.on_client_gone();
                     }
                     give_up_at = machine.write_give_up_at(now_ms()) as f64;

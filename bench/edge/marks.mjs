@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Where a c=1 request's time to first byte goes in workerd, phase by phase, the edge's `/api/chat` against the same
+// work written in JS (`reference-worker.mjs` `/widget`), in one run with their requests alternating. The edge is
+// built with the `phase-marks` feature (worker/src/rt/marks.rs; `worker/build.sh` into a directory of its own, never
+// worker/pkg), the reference runs with `MARKS` set; each prints `Date.now()` at the same numbered points of its path.
+// workerd's `Date.now()` advances in whole milliseconds while code runs, so one request's phase reads 0 or 1 ms: the
+// mean over thousands of requests is what resolves microseconds. The client's clock (this process) and both
+// workerds' are the same wall clock, which adds the time before the handler starts and after its first write.
+// Not a test; loopback only.
+//
+//   node bench/edge/marks.mjs [--n 3000] [--skip 500] [--pkg DIR (a phase-marks build to use as is)]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nowMs, option } from './measure.mjs';
+import { startWidgetPair } from './widget-pair.mjs';
+
+const n = Number(option('n', 3000));
+const skip = Number(option('skip', 500));
+if (!Number.isInteger(n) || !Number.isInteger(skip) || n <= skip)
+  throw new Error('--n must be a whole number over --skip');
+
+// The marks both paths print (worker/src/rt/marks.rs `Mark`), and the edge's own between them.
+const SHARED = [
+  [0, 'start'],
+  [1, 'request headers read'],
+  [3, 'body read'],
+  [4, 'body parsed and checked'],
+  [7, 'upstream fetch about to be called'],
+  [8, 'fetch call returned'],
+  [9, 'upstream headers in'],
+  [10, 'upstream first chunk in'],
+  [11, 'streaming response made'],
+  [13, 'first write made'],
+];
+const EDGE_ONLY = new Map([
+  [2, 'configuration and request context ready'],
+  [5, 'primary request built'],
+  [6, 'limits, fitting and caches passed'],
+  [12, 'stream machine made'],
+]);
+
+let pkg = option('pkg');
+if (!pkg) {
+  pkg = mkdtempSync(join(tmpdir(), 'edgechat-marks-pkg-'));
+  const root = join(import.meta.dirname, '..', '..');
+  const env = { ...process.env, EDGECHAT_FEATURES: 'phase-marks', EDGECHAT_PKG: pkg };
+  const b = spawnSync('bash', [join(root, 'worker', 'build.sh')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (b.status !== 0) throw new Error('worker/build.sh with phase-marks failed');
+}
+
+const pair = await startWidgetPair({ pkg, tag: 'marks', referenceVars: { MARKS: '1' } });
+const { paths } = pair;
+const sent = paths.map(() => []); // [client send, client first byte] per request, ms since the epoch
+let outputs;
+try {
+  for (let i = 0; i < n; i++) {
+    for (const k of i % 2 ? [1, 0] : [0, 1]) {
+      const t0 = nowMs();
+      sent[k].push([t0, t0 + (await paths[k].send(i))]);
+    }
+  }
+  await new Promise((r) => setTimeout(r, 500)); // the last lines
+  outputs = paths.map((p) => p.output());
+} finally {
+  await pair.stop();
+}
+
+/** Each request's marks as a Map (first time each point was passed), in request order. */
+const rowsOf = (out) =>
+  out
+    .split('\n')
+    .filter((l) => l.includes('MARKS [0,'))
+    .map((l) => {
+      const flat = JSON.parse(l.slice(l.indexOf('MARKS ') + 6));
+      const m = new Map();
+      for (let j = 0; j < flat.length; j += 2) if (!m.has(flat[j])) m.set(flat[j], flat[j + 1]);
+      return m;
+    });
+const rows = outputs.map(rowsOf);
+for (const [k, p] of paths.entries())
+  if (rows[k].length !== n) throw new Error(`${p.name}: ${rows[k].length} mark lines for ${n} requests`);
+const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+const phase = (k, a, b) => mean(rows[k].slice(skip).map((m) => m.get(b) - m.get(a)));
+const outside = (k, f) => mean(sent[k].slice(skip).map((s, i) => f(s, rows[k][skip + i])));
+
+const cell = (x, digits, width) => x.toFixed(digits).padStart(width);
+const line = (label, e, j, digits, width) =>
+  console.log(
+    `  ${label.padEnd(44)}${cell(e, digits, width)}${cell(j, digits, width)}${`${e - j >= 0 ? '+' : ''}${(e - j).toFixed(digits)}`.padStart(width)}`,
+  );
+console.log(
+  `c=1, ${n} requests per path alternating (the first ${skip} left out); means from one wall clock (this process and both workerds)`,
+);
+console.log(`  ${'ms'.padEnd(44)}${'edge'.padStart(9)}${'JS'.padStart(9)}${'edge-JS'.padStart(9)}`);
+const both = (f) => [0, 1].map((k) => f(k));
+line('client sends -> handler starts', ...both((k) => outside(k, (s, m) => m.get(0) - s[0])), 3, 9);
+line('handler starts -> first write', ...both((k) => phase(k, 0, 13)), 3, 9);
+line('first write -> first byte at the client', ...both((k) => outside(k, (s, m) => s[1] - m.get(13))), 3, 9);
+line('time to first byte', ...both((k) => outside(k, (s) => s[1] - s[0])), 3, 9);
+console.log(
+  `\n  ${'us, from the mark before'.padEnd(44)}${'edge'.padStart(7)}${'JS'.padStart(7)}${'edge-JS'.padStart(9)}`,
+);
+for (let s = 1; s < SHARED.length; s++) {
+  const [a] = SHARED[s - 1];
+  const [b, name] = SHARED[s];
+  line(name, ...both((k) => phase(k, a, b) * 1000), 0, 7);
+  // The edge's own marks between these two, each from the mark before it.
+  let prev = a;
+  for (const [m, label] of EDGE_ONLY) {
+    if (m > a && m < b) {
+      console.log(`    edge: ${label.padEnd(40)}${cell(phase(0, prev, m) * 1000, 0, 7)}`);
+      prev = m;
+    }
+  }
+  if (prev !== a) console.log(`    edge: ${name.padEnd(40)}${cell(phase(0, prev, b) * 1000, 0, 7)}`);
+}
+process.exit(0);
