@@ -5,7 +5,6 @@
 /// A point on `/api/chat`'s path to its first byte, in the order a request passes them. The numbers are what
 /// `bench/edge/marks.mjs` and the reference worker's marks (`bench/edge/reference-worker.mjs`) share.
 #[derive(Clone, Copy)]
-#[allow(dead_code)] // without the feature the variants are only named
 pub(crate) enum Mark {
     /// The request reached the edge's router.
     Start = 0,
