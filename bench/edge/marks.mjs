@@ -8,7 +8,11 @@
 // workerds' are the same wall clock, which adds the time before the handler starts and after its first write.
 // Not a test; loopback only.
 //
-//   node bench/edge/marks.mjs [--n 3000] [--skip 500] [--pkg DIR (a phase-marks build to use as is)]
+//   node bench/edge/marks.mjs [--n 3000] [--skip 500] [--pkg DIR] [--baseline-pkg DIR]
+//
+// `--pkg`: a phase-marks build to use as is (else this builds one from the tree). `--baseline-pkg`: a second
+// phase-marks build (an earlier tree's: `EDGECHAT_FEATURES=phase-marks EDGECHAT_PKG=DIR worker/build.sh`) run in the
+// same alternation, so a change is measured before and after in one run.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,13 +54,17 @@ if (!pkg) {
   if (b.status !== 0) throw new Error('worker/build.sh with phase-marks failed');
 }
 
-const pair = await startWidgetPair({ pkg, tag: 'marks', referenceVars: { MARKS: '1' } });
+const baselinePkg = option('baseline-pkg');
+const pair = await startWidgetPair({ pkg, baselinePkg, tag: 'marks', referenceVars: { MARKS: '1' } });
 const { paths } = pair;
 const sent = paths.map(() => []); // [client send, client first byte] per request, ms since the epoch
+const ks = paths.map((_, k) => k);
 let outputs;
 try {
   for (let i = 0; i < n; i++) {
-    for (const k of i % 2 ? [1, 0] : [0, 1]) {
+    // Each path takes each place in the order in turn, so none always follows another.
+    const order = [...ks.slice(i % ks.length), ...ks.slice(0, i % ks.length)];
+    for (const k of i % 2 ? order.reverse() : order) {
       const t0 = nowMs();
       sent[k].push([t0, t0 + (await paths[k].send(i))]);
     }
@@ -85,35 +93,56 @@ const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 const phase = (k, a, b) => mean(rows[k].slice(skip).map((m) => m.get(b) - m.get(a)));
 const outside = (k, f) => mean(sent[k].slice(skip).map((s, i) => f(s, rows[k][skip + i])));
 
+const js = paths.length - 1; // the JS reference is last; the edges before it
 const cell = (x, digits, width) => x.toFixed(digits).padStart(width);
-const line = (label, e, j, digits, width) =>
+const signed = (x, digits, width) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`.padStart(width);
+const short = (name) =>
+  name.replace(' /api/chat', '').replace('JS widget work', 'JS').replace('baseline edge', 'baseline');
+const diffs = [[0, js], ...(js > 1 ? [[0, 1]] : [])];
+const header = (unit, width) =>
   console.log(
-    `  ${label.padEnd(44)}${cell(e, digits, width)}${cell(j, digits, width)}${`${e - j >= 0 ? '+' : ''}${(e - j).toFixed(digits)}`.padStart(width)}`,
+    `  ${unit.padEnd(44)}${paths.map((p) => short(p.name).padStart(width)).join('')}${diffs.map(([a, b]) => `${short(paths[a].name)}-${short(paths[b].name)}`.padStart(width + 8)).join('')}`,
   );
+const line = (label, f, digits, width) => {
+  const v = ks.map(f);
+  console.log(
+    `  ${label.padEnd(44)}${v.map((x) => cell(x, digits, width)).join('')}${diffs.map(([a, b]) => signed(v[a] - v[b], digits, width + 8)).join('')}`,
+  );
+};
 console.log(
-  `c=1, ${n} requests per path alternating (the first ${skip} left out); means from one wall clock (this process and both workerds)`,
+  `c=1, ${n} requests per path alternating (the first ${skip} left out); means from one wall clock (this process and the workerds)`,
 );
-console.log(`  ${'ms'.padEnd(44)}${'edge'.padStart(9)}${'JS'.padStart(9)}${'edge-JS'.padStart(9)}`);
-const both = (f) => [0, 1].map((k) => f(k));
-line('client sends -> handler starts', ...both((k) => outside(k, (s, m) => m.get(0) - s[0])), 3, 9);
-line('handler starts -> first write', ...both((k) => phase(k, 0, 13)), 3, 9);
-line('first write -> first byte at the client', ...both((k) => outside(k, (s, m) => s[1] - m.get(13))), 3, 9);
-line('time to first byte', ...both((k) => outside(k, (s) => s[1] - s[0])), 3, 9);
-console.log(
-  `\n  ${'us, from the mark before'.padEnd(44)}${'edge'.padStart(7)}${'JS'.padStart(7)}${'edge-JS'.padStart(9)}`,
-);
+header('ms', 9);
+line('client sends -> handler starts', (k) => outside(k, (s, m) => m.get(0) - s[0]), 3, 9);
+line('handler starts -> first write', (k) => phase(k, 0, 13), 3, 9);
+line('first write -> first byte at the client', (k) => outside(k, (s, m) => s[1] - m.get(13)), 3, 9);
+line('time to first byte', (k) => outside(k, (s) => s[1] - s[0]), 3, 9);
+console.log('');
+header('us, from the mark before', 9);
 for (let s = 1; s < SHARED.length; s++) {
   const [a] = SHARED[s - 1];
   const [b, name] = SHARED[s];
-  line(name, ...both((k) => phase(k, a, b) * 1000), 0, 7);
-  // The edge's own marks between these two, each from the mark before it.
+  line(name, (k) => phase(k, a, b) * 1000, 0, 9);
+  // The edges' own marks between these two, each from the mark before it.
   let prev = a;
   for (const [m, label] of EDGE_ONLY) {
     if (m > a && m < b) {
-      console.log(`    edge: ${label.padEnd(40)}${cell(phase(0, prev, m) * 1000, 0, 7)}`);
+      const from = prev;
+      console.log(
+        `    ${label.padEnd(42)}${ks
+          .slice(0, js)
+          .map((k) => cell(phase(k, from, m) * 1000, 0, 9))
+          .join('')}`,
+      );
       prev = m;
     }
   }
-  if (prev !== a) console.log(`    edge: ${name.padEnd(40)}${cell(phase(0, prev, b) * 1000, 0, 7)}`);
+  if (prev !== a)
+    console.log(
+      `    ${name.padEnd(42)}${ks
+        .slice(0, js)
+        .map((k) => cell(phase(k, prev, b) * 1000, 0, 9))
+        .join('')}`,
+    );
 }
 process.exit(0);

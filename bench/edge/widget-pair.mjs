@@ -8,14 +8,17 @@ const HEADERS = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_be
 
 /**
  * Starts the mock upstream, the edge (worker/pkg, or the wasm-bindgen output in `pkg`) and the JS reference (with
- * the text bindings `referenceVars`). Returns { paths: [{ name, pid, output(), send(i) }] (the edge first), stop() }.
+ * the text bindings `referenceVars`); `baselinePkg`: also an edge built in that directory, as `baseline edge` (a
+ * change measured before and after in one run). Returns { paths: [{ name, pid, output(), send(i) }] (the edge first,
+ * the JS last), stop() }.
  * `send(i)` streams the i-th request's answer (`words` words per answer) and resolves with its time to first byte;
  * it throws on an error. `output()`: what that workerd printed so far. `EDGECHAT_V8_FLAGS` (read when this starts)
  * passes V8 flags to both workerds.
  */
-export async function startWidgetPair({ pkg, words = 8, tag = 'pair', referenceVars = {} } = {}) {
+export async function startWidgetPair({ pkg, words = 8, tag = 'pair', referenceVars = {}, baselinePkg } = {}) {
   const up = await startUpstreamProcess({ recordSends: false });
   const edge = await startRawEdge(benchVars(up.url), pkg ? { pkg } : {});
+  const baseline = baselinePkg ? await startRawEdge(benchVars(up.url), { pkg: baselinePkg }) : null;
   const ref = await startRawReference(up.url, referenceVars);
   const path = (name, w, route) => ({
     name,
@@ -30,9 +33,14 @@ export async function startWidgetPair({ pkg, words = 8, tag = 'pair', referenceV
     },
   });
   return {
-    paths: [path('edge /api/chat', edge, '/api/chat'), path('JS widget work', ref, '/widget')],
+    paths: [
+      path('edge /api/chat', edge, '/api/chat'),
+      ...(baseline ? [path('baseline edge', baseline, '/api/chat')] : []),
+      path('JS widget work', ref, '/widget'),
+    ],
     async stop() {
       await edge.stop();
+      await baseline?.stop();
       await ref.stop();
       await up.close();
     },
