@@ -36,13 +36,13 @@ export const TEXT_OF = {
   },
 };
 
-/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
 /** The value after `--name` on the command line, else `dflt`. */
 export function option(name, dflt) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 }
 
+/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
 /**
