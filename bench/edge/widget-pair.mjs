@@ -1,5 +1,5 @@
-// The pair that bench/edge/warmup.mjs and perf.mjs compare at c=1: the edge's `/api/chat` and the same work written in
-// JS (`reference-worker.mjs` `/widget`), each in its own raw workerd, against one mock upstream process.
+// The pair that bench/edge/warmup.mjs, perf.mjs and marks.mjs compare at c=1: the edge's `/api/chat` and the same work
+// written in JS (`reference-worker.mjs` `/widget`), each in its own raw workerd, against one mock upstream process.
 import { streamOnce } from './measure.mjs';
 import { startRawEdge, startRawReference } from './raw-workerd.mjs';
 import { benchVars, startUpstreamProcess } from './run.mjs';
@@ -13,7 +13,7 @@ const HEADERS = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_be
  * the JS last), stop() }.
  * `send(i)` streams the i-th request's answer (`words` words per answer) and resolves with its time to first byte;
  * it throws on an error. `output()`: what that workerd printed so far. `EDGECHAT_V8_FLAGS` (read when this starts)
- * passes V8 flags to both workerds.
+ * passes V8 flags to every workerd.
  */
 export async function startWidgetPair({ pkg, words = 8, tag = 'pair', referenceVars = {}, baselinePkg } = {}) {
   const up = await startUpstreamProcess({ recordSends: false });
