@@ -14,7 +14,7 @@
 // phase-marks build (an earlier tree's: `EDGECHAT_FEATURES=phase-marks EDGECHAT_PKG=DIR worker/build.sh`) run in the
 // same alternation, so a change is measured before and after in one run.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nowMs, option } from './measure.mjs';
@@ -25,25 +25,15 @@ const skip = Number(option('skip', 500));
 if (!Number.isInteger(n) || !Number.isInteger(skip) || n <= skip)
   throw new Error('--n must be a whole number over --skip');
 
-// The marks both paths print (worker/src/rt/marks.rs `Mark`), and the edge's own between them.
-const SHARED = [
-  [0, 'start'],
-  [1, 'request headers read'],
-  [3, 'body read'],
-  [4, 'body parsed and checked'],
-  [7, 'upstream fetch about to be called'],
-  [8, 'fetch call returned'],
-  [9, 'upstream headers in'],
-  [10, 'upstream first chunk in'],
-  [11, 'streaming response made'],
-  [13, 'first write made'],
-];
-const EDGE_ONLY = new Map([
-  [2, 'configuration and request context ready'],
-  [5, 'primary request built'],
-  [6, 'limits, fitting and caches passed'],
-  [12, 'stream machine made'],
-]);
+// The points of the path (worker/src/rt/marks.rs `Mark`, whose test checks this table against it): the edge prints
+// their numbers, the reference their names.
+const TABLE = JSON.parse(readFileSync(join(import.meta.dirname, 'marks.json'), 'utf8'));
+const byKey = new Map(
+  TABLE.flatMap((e) => [
+    [e.k, e.k],
+    [e.mark, e.k],
+  ]),
+);
 
 let pkg = option('pkg');
 if (!pkg) {
@@ -75,25 +65,32 @@ try {
   await pair.stop();
 }
 
-/** Each request's marks as a Map (first time each point was passed), in request order. */
+/** Each request's marks as a Map from point number to time (the first time each was passed), in request order. */
 const rowsOf = (out) =>
   out
     .split('\n')
-    .filter((l) => l.includes('MARKS [0,'))
+    .filter((l) => l.includes('MARKS ['))
     .map((l) => {
       const flat = JSON.parse(l.slice(l.indexOf('MARKS ') + 6));
       const m = new Map();
-      for (let j = 0; j < flat.length; j += 2) if (!m.has(flat[j])) m.set(flat[j], flat[j + 1]);
+      for (let j = 0; j < flat.length; j += 2) {
+        const k = byKey.get(flat[j]);
+        if (k === undefined) throw new Error(`unknown mark ${JSON.stringify(flat[j])} (bench/edge/marks.json)`);
+        if (!m.has(k)) m.set(k, flat[j + 1]);
+      }
       return m;
     });
 const rows = outputs.map(rowsOf);
 for (const [k, p] of paths.entries())
   if (rows[k].length !== n) throw new Error(`${p.name}: ${rows[k].length} mark lines for ${n} requests`);
+// The points both paths passed, and the edges' own between them.
+const js = paths.length - 1; // the JS reference is last; the edges before it
+const SHARED = TABLE.filter((e) => rows[js][0].has(e.k)).map((e) => [e.k, e.label]);
+const EDGE_ONLY = new Map(TABLE.filter((e) => !rows[js][0].has(e.k)).map((e) => [e.k, e.label]));
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 const phase = (k, a, b) => mean(rows[k].slice(skip).map((m) => m.get(b) - m.get(a)));
 const outside = (k, f) => mean(sent[k].slice(skip).map((s, i) => f(s, rows[k][skip + i])));
 
-const js = paths.length - 1; // the JS reference is last; the edges before it
 const cell = (x, digits, width) => x.toFixed(digits).padStart(width);
 const signed = (x, digits, width) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`.padStart(width);
 const short = (name) =>

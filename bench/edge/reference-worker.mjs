@@ -51,9 +51,9 @@ const PRICE = { input: 0.15e-6, output: 0.6e-6 }; // gpt-4o-mini, USD per token
 
 async function widget(req, env, ctx) {
   const started = Date.now();
-  // With `MARKS` set, the same points of the path as the edge's `phase-marks` build (worker/src/rt/marks.rs numbers
-  // them), printed as one line at the first write (bench/edge/marks.mjs).
-  const marks = env.MARKS ? [0, started] : null;
+  // With `MARKS` set, the same points of the path as the edge's `phase-marks` build, by their names there
+  // (worker/src/rt/marks.rs `Mark`; bench/edge/marks.json), printed as one line at the first write (marks.mjs).
+  const marks = env.MARKS ? ['Start', started] : null;
   const mark = marks ? (k) => marks.push(k, Date.now()) : () => {};
   const id = crypto.randomUUID();
   const origin = req.headers.get('origin');
@@ -61,11 +61,11 @@ async function widget(req, env, ctx) {
     new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
   if (req.headers.get('x-edgechat-site-key') !== SITE_KEY) return refuse(401, 'unknown site key');
   if (origin && !origin.startsWith(ORIGIN_PREFIX)) return refuse(403, 'origin not allowed');
-  mark(1);
+  mark('Headers');
   let body;
   try {
     const text = await req.text();
-    mark(3);
+    mark('BodyRead');
     body = JSON.parse(text);
   } catch {
     return refuse(400, 'the body is not JSON');
@@ -80,9 +80,9 @@ async function widget(req, env, ctx) {
     messages.push({ role: m.role, content: m.content });
   }
   if (chars > 100_000) return refuse(413, 'too long');
-  mark(4);
+  mark('Prepared');
   const abort = new AbortController();
-  mark(7);
+  mark('FetchCall');
   const sent = fetch(`${env.UP}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
@@ -95,13 +95,13 @@ async function widget(req, env, ctx) {
     }),
     signal: abort.signal,
   });
-  mark(8);
+  mark('FetchReturned');
   const up = await sent;
-  mark(9);
+  mark('UpstreamHeaders');
   if (up.status !== 200) return refuse(502, `upstream ${up.status}`);
   const reader = up.body.getReader();
   const first = await reader.read();
-  mark(10);
+  mark('FirstChunk');
 
   const dec = new TextDecoder();
   const enc = new TextEncoder();
@@ -135,10 +135,10 @@ async function widget(req, env, ctx) {
   };
   const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
   const w = ts.writable.getWriter();
-  mark(11);
+  mark('ResponseMade');
   const start = frame('start', { request_id: id, stream_id: '', model: 'fast', provider: 'openai', resumable: false });
   w.write(enc.encode(start + (first.done ? '' : feed(first.value))));
-  mark(13);
+  mark('Write');
   if (marks) console.log(`MARKS ${JSON.stringify(marks)}`);
   const pump = async () => {
     while (!ended) {

@@ -30,5 +30,11 @@ pub mod token;
 pub mod tools;
 pub mod usage;
 
+/// `rt/marks.rs` compiled natively for its test (its table against `bench/edge/marks.json`); the rest of `rt` is wasm
+/// only, and nothing here marks, hence the allow.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "rt/marks.rs"]
+#[allow(dead_code)]
+mod marks;
 #[cfg(target_arch = "wasm32")]
 mod rt;

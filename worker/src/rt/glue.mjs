@@ -68,13 +68,13 @@ export function edgeWrite(writer, bytes, ok, err) {
 
 /**
  * One mark of a build with the `phase-marks` feature (src/rt/marks.rs): `Date.now()` at point `k` of a request.
- * The marks since the last print are printed as one `MARKS [k, ms, …]` line at a write (`k` 13) that follows others;
- * a write alone (each later chunk) is dropped.
+ * The marks since the last print are printed as one `MARKS [k, ms, …]` line at a `write` that follows others; a
+ * write alone (each later chunk) is dropped.
  */
 let marks = [];
-export function edgeMark(k) {
+export function edgeMark(k, write) {
   marks.push(k, Date.now());
-  if (k !== 13) return;
+  if (!write) return;
   if (marks.length > 2) console.log(`MARKS ${JSON.stringify(marks)}`);
   marks = [];
 }
