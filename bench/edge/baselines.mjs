@@ -275,6 +275,15 @@ function paths({ upUrl, workerd, nodeEdge, nodeRef, portkey, text }) {
       headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
       body: (t) => ({ model: 'fast', messages: messages(t) }),
     },
+    // The same handler with its computing in Rust (bench/edge/wasm-floor; not among the targets): what that work
+    // costs in wasm in this runtime when the wasm does nothing else.
+    'workerd wasm widget work': {
+      url: `${workerd.urls.floor}/widget`,
+      format: 'widget',
+      server: 'workerd',
+      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
+      body: (t) => ({ model: 'fast', messages: messages(t) }),
+    },
     ...edgeRoutes(workerd.urls.edge, 'workerd', 'workerd'),
     // --compare-pkg: an earlier build beside this one, in the same workerd (runtime `earlier`: not among the targets).
     ...(workerd.urls.earlier ? edgeRoutes(workerd.urls.earlier, 'earlier', 'workerd') : {}),
@@ -540,6 +549,19 @@ function report(res, P) {
       );
     }
   }
+  if (P['workerd JS widget work'] && P['workerd wasm widget work']) {
+    lines.push(
+      "\nthe edge's /api/chat against the same work with its computing in wasm (`workerd wasm widget work`; not a target), and that against the JS, added median and CPU per request:",
+    );
+    for (const c of LEVELS) {
+      const [a, w, j] = ['workerd edge /api/chat', 'workerd wasm widget work', 'workerd JS widget work'].map(
+        (n) => res.levels[c][n],
+      );
+      lines.push(
+        `  c=${String(c).padEnd(2)} added ${a.added.median.toFixed(2)} ms (wasm ${w.added.median.toFixed(2)}, difference ${(a.added.median - w.added.median).toFixed(2)}; wasm - JS ${(w.added.median - j.added.median).toFixed(2)}), CPU ${a.cpuMsPerRequest.toFixed(2)} ms (wasm ${w.cpuMsPerRequest.toFixed(2)}, JS ${j.cpuMsPerRequest.toFixed(2)})`,
+      );
+    }
+  }
   const fl = nodeFloors(res, P);
   lines.push(
     `\nthe Node edge against Node's own floor (the same JS Workers on Node; the issue's ratios, not its targets):`,
@@ -552,15 +574,22 @@ function report(res, P) {
 export async function runBaselines(argv) {
   const opts = parseArgs(argv);
   const { startUpstreamProcess, benchVars } = await import('./run.mjs');
-  const { startRawWorkerdMany, edgeWorker, referenceWorker } = await import('./raw-workerd.mjs');
+  const { startRawWorkerdMany, edgeWorker, referenceWorker, wasmFloorWorker, buildWasmFloor } = await import(
+    './raw-workerd.mjs'
+  );
   const { buildEdge, startNodeEdge } = await import(join(root, 'tests', 'support', 'edge.mjs'));
   if (process.env.EDGECHAT_EDGE_NO_BUILD !== '1' && !opts.pkg) buildEdge();
+  buildWasmFloor();
   const res = { opts, load: { start: loadavg() }, levels: {}, idle: {} };
   const up = await startUpstreamProcess({ recordSends: false });
   const started = [];
   try {
     const vars = benchVars(up.url);
-    const workers = { edge: edgeWorker(vars, { pkg: opts.pkg ?? undefined }), ref: referenceWorker(up.url) };
+    const workers = {
+      edge: edgeWorker(vars, { pkg: opts.pkg ?? undefined }),
+      ref: referenceWorker(up.url),
+      floor: wasmFloorWorker(up.url),
+    };
     if (opts.comparePkg) workers.earlier = edgeWorker(vars, { pkg: opts.comparePkg });
     const workerd = await startRawWorkerdMany({ workers });
     started.push(workerd);

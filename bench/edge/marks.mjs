@@ -8,16 +8,18 @@
 // workerds' are the same wall clock, which adds the time before the handler starts and after its first write.
 // Not a test; loopback only.
 //
-//   node bench/edge/marks.mjs [--n 3000] [--skip 500] [--pkg DIR] [--baseline-pkg DIR]
+//   node bench/edge/marks.mjs [--n 3000] [--skip 500] [--pkg DIR] [--baseline-pkg DIR] [--floor]
 //
 // `--pkg`: a phase-marks build to use as is (else this builds one from the tree). `--baseline-pkg`: a second
 // phase-marks build (an earlier tree's: `EDGECHAT_FEATURES=phase-marks EDGECHAT_PKG=DIR worker/build.sh`) run in the
-// same alternation, so a change is measured before and after in one run.
+// same alternation, so a change is measured before and after in one run. `--floor`: also the wasm floor
+// (bench/edge/wasm-floor: the JS reference with its computing in Rust, built here), the same work's cost in wasm.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nowMs, option } from './measure.mjs';
+import { buildWasmFloor } from './raw-workerd.mjs';
 import { startWidgetPair } from './widget-pair.mjs';
 
 const n = Number(option('n', 3000));
@@ -45,7 +47,9 @@ if (!pkg) {
 }
 
 const baselinePkg = option('baseline-pkg');
-const pair = await startWidgetPair({ pkg, baselinePkg, tag: 'marks', referenceVars: { MARKS: '1' } });
+const floor = process.argv.includes('--floor');
+if (floor) buildWasmFloor();
+const pair = await startWidgetPair({ pkg, baselinePkg, floor, tag: 'marks', referenceVars: { MARKS: '1' } });
 const { paths } = pair;
 const sent = paths.map(() => []); // [client send, client first byte] per request, ms since the epoch
 const ks = paths.map((_, k) => k);
@@ -83,10 +87,12 @@ const rowsOf = (out) =>
 const rows = outputs.map(rowsOf);
 for (const [k, p] of paths.entries())
   if (rows[k].length !== n) throw new Error(`${p.name}: ${rows[k].length} mark lines for ${n} requests`);
-// The points both paths passed, and the edges' own between them.
+// The points both paths passed, and the edges' own between them; `at`: a point's place in the table (the order a
+// request passes them).
 const js = paths.length - 1; // the JS reference is last; the edges before it
 const SHARED = TABLE.filter((e) => rows[js][0].has(e.k)).map((e) => [e.k, e.label]);
 const EDGE_ONLY = new Map(TABLE.filter((e) => !rows[js][0].has(e.k)).map((e) => [e.k, e.label]));
+const at = new Map(TABLE.map((e, i) => [e.k, i]));
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 const phase = (k, a, b) => mean(rows[k].slice(skip).map((m) => m.get(b) - m.get(a)));
 const outside = (k, f) => mean(sent[k].slice(skip).map((s, i) => f(s, rows[k][skip + i])));
@@ -94,8 +100,15 @@ const outside = (k, f) => mean(sent[k].slice(skip).map((s, i) => f(s, rows[k][sk
 const cell = (x, digits, width) => x.toFixed(digits).padStart(width);
 const signed = (x, digits, width) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`.padStart(width);
 const short = (name) =>
-  name.replace(' /api/chat', '').replace('JS widget work', 'JS').replace('baseline edge', 'baseline');
-const diffs = [[0, js], ...(js > 1 ? [[0, 1]] : [])];
+  name
+    .replace(' /api/chat', '')
+    .replace('wasm widget work, Rust I/O', 'wasm-rio')
+    .replace('wasm widget work', 'wasm')
+    .replace('JS widget work', 'JS')
+    .replace('baseline edge', 'baseline');
+// Edge - JS, edge - each path between them, and each of those - JS.
+const middle = ks.slice(1, js);
+const diffs = [[0, js], ...middle.map((m) => [0, m]), ...middle.map((m) => [m, js])];
 const header = (unit, width) =>
   console.log(
     `  ${unit.padEnd(44)}${paths.map((p) => short(p.name).padStart(width)).join('')}${diffs.map(([a, b]) => `${short(paths[a].name)}-${short(paths[b].name)}`.padStart(width + 8)).join('')}`,
@@ -123,12 +136,12 @@ for (let s = 1; s < SHARED.length; s++) {
   // The edges' own marks between these two, each from the mark before it.
   let prev = a;
   for (const [m, label] of EDGE_ONLY) {
-    if (m > a && m < b) {
+    if (at.get(m) > at.get(a) && at.get(m) < at.get(b)) {
       const from = prev;
       console.log(
         `    ${label.padEnd(42)}${ks
           .slice(0, js)
-          .map((k) => cell(phase(k, from, m) * 1000, 0, 9))
+          .map((k) => (rows[k][0].has(m) ? cell(phase(k, from, m) * 1000, 0, 9) : ''.padStart(9)))
           .join('')}`,
       );
       prev = m;
@@ -138,7 +151,7 @@ for (let s = 1; s < SHARED.length; s++) {
     console.log(
       `    ${name.padEnd(42)}${ks
         .slice(0, js)
-        .map((k) => cell(phase(k, prev, b) * 1000, 0, 9))
+        .map((k) => (rows[k][0].has(prev) ? cell(phase(k, prev, b) * 1000, 0, 9) : ''.padStart(9)))
         .join('')}`,
     );
 }

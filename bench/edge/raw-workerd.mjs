@@ -1,7 +1,7 @@
 // Runs a Worker in raw workerd (no Miniflare entry worker in front), for the benchmark's `--runtime raw` mode.
 // The modules are copied into a temporary directory next to a generated Cap'n Proto config; outbound fetches may
 // reach loopback (workerd's default `restrictPeers` would block the local mock upstream).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,6 +156,14 @@ ${consts.join('\n')}
   };
 }
 
+/** The JS a wasm-bindgen build in `pkg` imports (its `snippets/`), as modules by the paths it names. */
+function snippets(pkg) {
+  if (!existsSync(join(pkg, 'snippets'))) return [];
+  return readdirSync(join(pkg, 'snippets'), { recursive: true })
+    .filter((f) => /\.m?js$/.test(f))
+    .map((f) => ({ name: `pkg/snippets/${f}`, path: join(pkg, 'snippets', f), type: 'esModule' }));
+}
+
 /** The edge's Worker (worker/entry.mjs + worker/pkg, or the wasm-bindgen output in `pkg`), for [startRawWorkerdMany]. */
 export function edgeWorker(vars, { pkg = join(root, 'worker', 'pkg') } = {}) {
   return {
@@ -165,12 +173,8 @@ export function edgeWorker(vars, { pkg = join(root, 'worker', 'pkg') } = {}) {
       { name: 'entry.mjs', path: join(root, 'worker', 'entry.mjs'), type: 'esModule' },
       { name: 'pkg/edgechat_worker.js', path: join(pkg, 'edgechat_worker.js'), type: 'esModule' },
       { name: 'pkg/edgechat_worker_bg.wasm', path: join(pkg, 'edgechat_worker_bg.wasm'), type: 'wasm' },
-      // The JS the wasm imports (wasm-bindgen snippets: the usage store, OpenTelemetry), by the paths it names.
-      ...(existsSync(join(pkg, 'snippets'))
-        ? readdirSync(join(pkg, 'snippets'), { recursive: true })
-            .filter((f) => /\.m?js$/.test(f))
-            .map((f) => ({ name: `pkg/snippets/${f}`, path: join(pkg, 'snippets', f), type: 'esModule' }))
-        : []),
+      // The JS the wasm imports (the usage store, OpenTelemetry, the runtime glue).
+      ...snippets(pkg),
     ],
   };
 }
@@ -188,6 +192,34 @@ export function referenceWorker(upstreamUrl, vars = {}) {
   };
 }
 
+/** Builds the wasm floor (bench/edge/wasm-floor/build.sh: cargo, wasm-bindgen, wasm-opt, offline). */
+export function buildWasmFloor() {
+  const b = spawnSync('bash', [join(import.meta.dirname, 'wasm-floor', 'build.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (b.status !== 0) throw new Error('bench/edge/wasm-floor/build.sh failed');
+}
+
+/**
+ * The wasm floor (bench/edge/wasm-floor: the reference's `/widget` with its computing in Rust; [buildWasmFloor]
+ * makes it) against the upstream at `upstreamUrl`; `vars` as [referenceWorker]'s. `rustIo`: the variant whose I/O
+ * Rust drives too (`worker-async.mjs`), as the edge does.
+ */
+export function wasmFloorWorker(upstreamUrl, vars = {}, { rustIo = false } = {}) {
+  const dir = join(import.meta.dirname, 'wasm-floor');
+  const pkg = join(dir, 'pkg');
+  return {
+    vars: { UP: upstreamUrl, ...vars },
+    modules: [
+      { name: 'worker.mjs', path: join(dir, rustIo ? 'worker-async.mjs' : 'worker.mjs'), type: 'esModule' },
+      { name: 'reference-worker.mjs', path: join(import.meta.dirname, 'reference-worker.mjs'), type: 'esModule' },
+      { name: 'pkg/edgechat_wasm_floor.js', path: join(pkg, 'edgechat_wasm_floor.js'), type: 'esModule' },
+      { name: 'pkg/edgechat_wasm_floor_bg.wasm', path: join(pkg, 'edgechat_wasm_floor_bg.wasm'), type: 'wasm' },
+      ...snippets(pkg),
+    ],
+  };
+}
+
 /**
  * The edge (worker/entry.mjs + worker/pkg, or the wasm-bindgen output in `pkg`, e.g. a copy of an earlier build)
  * in raw workerd, without Durable Object or KV bindings.
@@ -199,4 +231,9 @@ export function startRawEdge(vars, { pkg = join(root, 'worker', 'pkg'), inspecto
 /** bench/edge/reference-worker.mjs in raw workerd ([referenceWorker]'s `vars`). */
 export function startRawReference(upstreamUrl, vars = {}) {
   return startRawWorkerd(referenceWorker(upstreamUrl, vars));
+}
+
+/** The wasm floor in raw workerd ([wasmFloorWorker]'s arguments). */
+export function startRawWasmFloor(upstreamUrl, vars = {}, opts = {}) {
+  return startRawWorkerd(wasmFloorWorker(upstreamUrl, vars, opts));
 }

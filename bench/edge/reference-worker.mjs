@@ -44,12 +44,107 @@ export default {
 // product and not among the targets: no retries, limits, caches, or error frames. It checks the site key and origin,
 // parses and checks the widget body, composes the OpenAI request, reads the first upstream chunk before it returns
 // its Response (as the edge does), turns each upstream SSE event into a widget frame (`start`, `delta`, `usage`,
-// `done`: docs/protocol.md), reads the upstream body to its end, and prints one JSON log line.
+// `done`: docs/protocol.md), reads the upstream body to its end, and prints one JSON log line. Its computing is
+// `work` (`jsWork` below); the wasm floor (wasm-floor/worker.mjs) runs the same handler with that part in Rust.
 const SITE_KEY = 'pk_bench_0000';
 const ORIGIN_PREFIX = 'http://127.0.0.1:';
 const PRICE = { input: 0.15e-6, output: 0.6e-6 }; // gpt-4o-mini, USD per token
 
-async function widget(req, env, ctx) {
+/**
+ * `/widget`'s computing in JavaScript: `read(req)` the body; `prepare(body)` checks it and gives the upstream
+ * request's body, or `{ status, message }`; `frames()` turns the upstream's SSE into widget frames: `first(id, chunk)`
+ * (the start frame and the first chunk's; `chunk` undefined when the body ended), `feed(chunk)` (bytes to write, or
+ * null), `tail()` (usage and done), and `ended`, `input`, `output`, `cost` for the log line.
+ */
+export const jsWork = {
+  read: (req) => req.text(),
+  prepare(text) {
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { status: 400, message: 'the body is not JSON' };
+    }
+    const msgs = body?.messages;
+    if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > 100) return { status: 400, message: 'messages' };
+    const messages = [];
+    let chars = 0;
+    for (const m of msgs) {
+      if ((m?.role !== 'user' && m?.role !== 'assistant') || typeof m.content !== 'string')
+        return { status: 400, message: 'message' };
+      chars += m.content.length;
+      messages.push({ role: m.role, content: m.content });
+    }
+    if (chars > 100_000) return { status: 413, message: 'too long' };
+    const model = 'gpt-4o-mini';
+    const opts = { max_tokens: 4096, stream: true, stream_options: { include_usage: true } };
+    return { body: JSON.stringify({ model, messages, ...opts }) };
+  },
+  frames() {
+    const dec = new TextDecoder();
+    const enc = new TextEncoder();
+    let seq = 0;
+    let buf = '';
+    let usage = null;
+    let finish = null;
+    const frame = (event, data) => `id: ${seq++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const f = {
+      ended: false,
+      input: 0,
+      output: 0,
+      cost: 0,
+      text(chunk) {
+        buf += dec.decode(chunk, { stream: true });
+        let out = '';
+        for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
+          const event = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          for (const line of event.split('\n')) {
+            if (!line.startsWith('data:')) continue;
+            const data = line.slice(5).trim();
+            if (data === '[DONE]') {
+              f.ended = true;
+              continue;
+            }
+            const j = JSON.parse(data);
+            const choice = j.choices?.[0];
+            if (choice?.delta?.content) out += frame('delta', { text: choice.delta.content });
+            if (choice?.finish_reason) finish = choice.finish_reason;
+            if (j.usage) usage = j.usage;
+          }
+        }
+        return out;
+      },
+      first(id, chunk) {
+        const start = frame('start', {
+          request_id: id,
+          stream_id: '',
+          model: 'fast',
+          provider: 'openai',
+          resumable: false,
+        });
+        return enc.encode(start + (chunk ? f.text(chunk) : ''));
+      },
+      feed(chunk) {
+        const out = f.text(chunk);
+        return out ? enc.encode(out) : null;
+      },
+      tail() {
+        f.input = usage?.prompt_tokens ?? 0;
+        f.output = usage?.completion_tokens ?? 0;
+        f.cost = f.input * PRICE.input + f.output * PRICE.output;
+        return enc.encode(
+          frame('usage', { input_tokens: f.input, output_tokens: f.output, cost_usd: f.cost, estimated: !usage }) +
+            frame('done', { stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn', raw_stop_reason: finish }),
+        );
+      },
+    };
+    return f;
+  },
+};
+
+/** `/widget` with its computing done by `work` ([jsWork]'s shape). */
+export async function widget(req, env, ctx, work = jsWork) {
   const started = Date.now();
   // With `MARKS` set, the same points of the path as the edge's `phase-marks` build, by their names there
   // (worker/src/rt/marks.rs `Mark`; bench/edge/marks.json), printed as one line at the first write (marks.mjs).
@@ -62,37 +157,22 @@ async function widget(req, env, ctx) {
   if (req.headers.get('x-edgechat-site-key') !== SITE_KEY) return refuse(401, 'unknown site key');
   if (origin && !origin.startsWith(ORIGIN_PREFIX)) return refuse(403, 'origin not allowed');
   mark('Headers');
-  let body;
+  let read;
   try {
-    const text = await req.text();
-    mark('BodyRead');
-    body = JSON.parse(text);
+    read = await work.read(req);
   } catch {
-    return refuse(400, 'the body is not JSON');
+    return refuse(400, 'could not read the body');
   }
-  const msgs = body?.messages;
-  if (!Array.isArray(msgs) || msgs.length === 0 || msgs.length > 100) return refuse(400, 'messages');
-  const messages = [];
-  let chars = 0;
-  for (const m of msgs) {
-    if ((m?.role !== 'user' && m?.role !== 'assistant') || typeof m.content !== 'string') return refuse(400, 'message');
-    chars += m.content.length;
-    messages.push({ role: m.role, content: m.content });
-  }
-  if (chars > 100_000) return refuse(413, 'too long');
+  mark('BodyRead');
+  const prepared = work.prepare(read);
+  if (prepared.status) return refuse(prepared.status, prepared.message);
   mark('Prepared');
   const abort = new AbortController();
   mark('FetchCall');
   const sent = fetch(`${env.UP}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
-    body: JSON.stringify({
-      model: 'gpt-4o-mini',
-      messages,
-      max_tokens: 4096,
-      stream: true,
-      stream_options: { include_usage: true },
-    }),
+    body: prepared.body,
     signal: abort.signal,
   });
   mark('FetchReturned');
@@ -103,57 +183,21 @@ async function widget(req, env, ctx) {
   const first = await reader.read();
   mark('FirstChunk');
 
-  const dec = new TextDecoder();
-  const enc = new TextEncoder();
-  let seq = 0;
-  let buf = '';
-  let usage = null;
-  let finish = null;
-  let ended = false;
-  const frame = (event, data) => `id: ${seq++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-  const feed = (chunk) => {
-    buf += dec.decode(chunk, { stream: true });
-    let out = '';
-    for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
-      const event = buf.slice(0, cut);
-      buf = buf.slice(cut + 2);
-      for (const line of event.split('\n')) {
-        if (!line.startsWith('data:')) continue;
-        const data = line.slice(5).trim();
-        if (data === '[DONE]') {
-          ended = true;
-          continue;
-        }
-        const j = JSON.parse(data);
-        const choice = j.choices?.[0];
-        if (choice?.delta?.content) out += frame('delta', { text: choice.delta.content });
-        if (choice?.finish_reason) finish = choice.finish_reason;
-        if (j.usage) usage = j.usage;
-      }
-    }
-    return out;
-  };
+  const f = work.frames();
   const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
   const w = ts.writable.getWriter();
   mark('ResponseMade');
-  const start = frame('start', { request_id: id, stream_id: '', model: 'fast', provider: 'openai', resumable: false });
-  w.write(enc.encode(start + (first.done ? '' : feed(first.value))));
+  w.write(f.first(id, first.done ? undefined : first.value));
   mark('Write');
   if (marks) console.log(`MARKS ${JSON.stringify(marks)}`);
   const pump = async () => {
-    while (!ended) {
+    while (!f.ended) {
       const { value, done } = await reader.read();
       if (done) break;
-      const out = feed(value);
-      if (out) await w.write(enc.encode(out));
+      const out = f.feed(value);
+      if (out) await w.write(out);
     }
-    const input = usage?.prompt_tokens ?? 0;
-    const output = usage?.completion_tokens ?? 0;
-    const cost = input * PRICE.input + output * PRICE.output;
-    const tail =
-      frame('usage', { input_tokens: input, output_tokens: output, cost_usd: cost, estimated: !usage }) +
-      frame('done', { stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn', raw_stop_reason: finish });
-    await w.write(enc.encode(tail));
+    await w.write(f.tail());
     await w.close();
     // As the edge does: the body read to its end (it ends right after `[DONE]`), so the runtime can reuse the
     // upstream connection; leaving it unread closes the connection, and the mock's work on that lands on whatever
@@ -165,10 +209,10 @@ async function widget(req, env, ctx) {
         route: '/api/chat',
         model: 'gpt-4o-mini',
         status: 200,
-        outcome: ended ? 'complete' : 'truncated',
-        input_tokens: input,
-        output_tokens: output,
-        cost_usd: cost,
+        outcome: f.ended ? 'complete' : 'truncated',
+        input_tokens: f.input,
+        output_tokens: f.output,
+        cost_usd: f.cost,
         duration_ms: Date.now() - started,
       }),
     );

@@ -1,0 +1,49 @@
+// The runtime calls of the floor's Rust-driven handler (src/rust_io.rs), one per step, each what the JS handler
+// (../reference-worker.mjs `widget`) does at that step.
+
+export const header = (req, name) => req.headers.get(name) ?? undefined;
+export const envText = (env, name) => (typeof env?.[name] === 'string' ? env[name] : undefined);
+export const bodyBytes = (req) => req.arrayBuffer().then((b) => new Uint8Array(b));
+export const uuid = () => crypto.randomUUID();
+
+export function post(url, body, signal) {
+  return fetch(url, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
+    body: body.slice(),
+    signal,
+  });
+}
+
+export const status = (resp) => resp.status;
+export const reader = (resp) => resp.body.getReader();
+/** One read: the chunk, or undefined at the end. */
+export const read = (r) => r.read().then((x) => (x.done ? undefined : x.value));
+export const drain = async (r) => {
+  while (!(await r.read()).done);
+};
+
+/** [readable, writer] of a new stream, as the JS handler makes it. */
+export function stream() {
+  const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
+  return [ts.readable, ts.writable.getWriter()];
+}
+export const write = (w, bytes) => w.write(bytes.slice());
+export const close = (w) => w.close();
+
+export function respond(readable, id, origin) {
+  const headers = {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    'x-request-id': id,
+    vary: 'Origin',
+  };
+  if (origin) headers['access-control-allow-origin'] = origin;
+  return new Response(readable, { headers });
+}
+export const refuse = (status, message) =>
+  new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
+export const waitUntil = (ctx, p) => ctx?.waitUntil(p);
+export const abortController = () => new AbortController();
+export const signalOf = (c) => c.signal;
+export const abort = (c) => c.abort();
