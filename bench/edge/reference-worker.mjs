@@ -152,8 +152,6 @@ export async function widget(req, env, ctx, work = jsWork) {
   const mark = marks ? (k) => marks.push(k, Date.now()) : () => {};
   const id = crypto.randomUUID();
   const origin = req.headers.get('origin');
-  const refuse = (status, message) =>
-    new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
   if (req.headers.get('x-edgechat-site-key') !== SITE_KEY) return refuse(401, 'unknown site key');
   if (origin && !origin.startsWith(ORIGIN_PREFIX)) return refuse(403, 'origin not allowed');
   mark('Headers');
@@ -176,7 +174,12 @@ export async function widget(req, env, ctx, work = jsWork) {
     signal: abort.signal,
   });
   mark('FetchReturned');
-  const up = await sent;
+  let up;
+  try {
+    up = await sent;
+  } catch {
+    return refuse(502, 'upstream unreachable');
+  }
   mark('UpstreamHeaders');
   if (up.status !== 200) return refuse(502, `upstream ${up.status}`);
   const reader = up.body.getReader();
@@ -218,6 +221,15 @@ export async function widget(req, env, ctx, work = jsWork) {
     );
   };
   ctx?.waitUntil(pump().catch(() => abort.abort()));
+  return respond(ts.readable, id, origin);
+}
+
+/** `/widget`'s refusal: `status` with a JSON error. */
+export const refuse = (status, message) =>
+  new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
+
+/** `/widget`'s streaming response over `readable`. */
+export function respond(readable, id, origin) {
   const headers = {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
@@ -225,5 +237,5 @@ export async function widget(req, env, ctx, work = jsWork) {
     vary: 'Origin',
   };
   if (origin) headers['access-control-allow-origin'] = origin;
-  return new Response(ts.readable, { headers });
+  return new Response(readable, { headers });
 }

@@ -31,18 +31,6 @@ export function stream() {
 export const write = (w, bytes) => w.write(bytes.slice());
 export const close = (w) => w.close();
 
-export function respond(readable, id, origin) {
-  const headers = {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    'x-request-id': id,
-    vary: 'Origin',
-  };
-  if (origin) headers['access-control-allow-origin'] = origin;
-  return new Response(readable, { headers });
-}
-export const refuse = (status, message) =>
-  new Response(JSON.stringify({ error: { message } }), { status, headers: { 'content-type': 'application/json' } });
 export const waitUntil = (ctx, p) => ctx?.waitUntil(p);
 export const abortController = () => new AbortController();
 export const signalOf = (c) => c.signal;

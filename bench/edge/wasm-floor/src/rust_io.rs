@@ -24,8 +24,6 @@ extern "C" {
     fn stream() -> Array;
     fn write(writer: &JsValue, bytes: &[u8]) -> Promise;
     fn close(writer: &JsValue) -> Promise;
-    fn respond(readable: &JsValue, id: &str, origin: Option<String>) -> JsValue;
-    fn refuse(status: u16, message: &str) -> JsValue;
     #[wasm_bindgen(js_name = waitUntil)]
     fn wait_until(ctx: &JsValue, promise: &Promise);
     #[wasm_bindgen(js_name = abortController)]
@@ -37,6 +35,12 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
+    /// The reference's responses (`reference-worker.mjs` `refuse` and `respond`), handed in by `worker-async.mjs`.
+    pub type Responses;
+    #[wasm_bindgen(method)]
+    fn refuse(this: &Responses, status: u16, message: &str) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn respond(this: &Responses, readable: &JsValue, id: &str, origin: Option<String>) -> JsValue;
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     fn console_log(s: &str);
     #[wasm_bindgen(js_namespace = Date)]
@@ -74,24 +78,24 @@ pub fn make_queue() {
 
 /// The Worker's `fetch`: the JS handler's steps, in Rust.
 #[wasm_bindgen]
-pub fn handle(req: JsValue, env: JsValue, ctx: JsValue) -> Promise {
-    future_to_promise(async move { Ok(widget(req, env, ctx).await) })
+pub fn handle(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) -> Promise {
+    future_to_promise(async move { Ok(widget(req, env, ctx, responses).await) })
 }
 
-async fn widget(req: JsValue, env: JsValue, ctx: JsValue) -> JsValue {
+async fn widget(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) -> JsValue {
     let started = now();
     let mut marks = Marks(env_text(&env, "MARKS").map(|_| vec![("Start", started)]));
     let id = uuid();
     let origin = header(&req, "origin");
     if header(&req, "x-edgechat-site-key").as_deref() != Some(SITE_KEY) {
-        return refuse(401, "unknown site key");
+        return responses.refuse(401, "unknown site key");
     }
     if origin.as_deref().is_some_and(|o| !o.starts_with(ORIGIN_PREFIX)) {
-        return refuse(403, "origin not allowed");
+        return responses.refuse(403, "origin not allowed");
     }
     marks.mark("Headers");
     let Ok(body) = JsFuture::from(body_bytes(&req)).await else {
-        return refuse(400, "could not read the body");
+        return responses.refuse(400, "could not read the body");
     };
     let body = Uint8Array::from(body).to_vec();
     marks.mark("BodyRead");
@@ -100,7 +104,7 @@ async fn widget(req: JsValue, env: JsValue, ctx: JsValue) -> JsValue {
         Err(e) => {
             let s = e.as_string().unwrap_or_default();
             let (status, message) = s.split_once(' ').unwrap_or(("400", "bad request"));
-            return refuse(status.parse().unwrap_or(400), message);
+            return responses.refuse(status.parse().unwrap_or(400), message);
         }
     };
     marks.mark("Prepared");
@@ -111,11 +115,11 @@ async fn widget(req: JsValue, env: JsValue, ctx: JsValue) -> JsValue {
     marks.mark("FetchReturned");
     let up = match JsFuture::from(sent).await {
         Ok(r) => r,
-        Err(_) => return refuse(502, "upstream unreachable"),
+        Err(_) => return responses.refuse(502, "upstream unreachable"),
     };
     marks.mark("UpstreamHeaders");
     if status(&up) != 200 {
-        return refuse(502, &format!("upstream {}", status(&up)));
+        return responses.refuse(502, &format!("upstream {}", status(&up)));
     }
     let r = reader(&up);
     let first = JsFuture::from(read(&r)).await;
@@ -123,18 +127,18 @@ async fn widget(req: JsValue, env: JsValue, ctx: JsValue) -> JsValue {
     let first = match first {
         Ok(v) if v.is_undefined() => None,
         Ok(v) => Some(Uint8Array::from(v).to_vec()),
-        Err(_) => return refuse(502, "upstream failed"),
+        Err(_) => return responses.refuse(502, "upstream failed"),
     };
 
     let mut frames = Frames::new();
     let pair = stream();
     let (readable, writer) = (pair.get(0), pair.get(1));
     marks.mark("ResponseMade");
-    let Ok(start) = frames.first(&id, first) else { return refuse(502, "upstream sent a malformed event") };
+    let Ok(start) = frames.first(&id, first) else { return responses.refuse(502, "upstream sent a malformed event") };
     let first_write = write(&writer, &start);
     marks.mark("Write");
     marks.print();
-    let response = respond(&readable, &id, origin);
+    let response = responses.respond(&readable, &id, origin);
     let pump = async move {
         let _ = JsFuture::from(first_write).await;
         while !frames.ended() {
