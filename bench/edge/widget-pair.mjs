@@ -10,8 +10,8 @@ const HEADERS = { origin: 'http://127.0.0.1:8080', 'x-edgechat-site-key': 'pk_be
  * Starts the mock upstream, the edge (worker/pkg, or the wasm-bindgen output in `pkg`) and the JS reference (with
  * the text bindings `referenceVars`); `baselinePkg`: also an edge built in that directory, as `baseline edge` (a
  * change measured before and after in one run); `floor`: also the wasm floor (bench/edge/wasm-floor, built), with
- * `referenceVars`, as `wasm widget work` (the I/O in JS) and `wasm widget work, Rust I/O` (driven from Rust). Returns { paths: [{ name, pid, output(), send(i) }] (the edge first,
- * the JS last), stop() }.
+ * `referenceVars`, as `wasm widget work` (the I/O in JS) and `wasm widget work, Rust I/O` (driven from Rust).
+ * Returns { paths: [{ name, pid, output(), send(i) }] (the edge first, the JS last), stop() }.
  * `send(i)` streams the i-th request's answer (`words` words per answer) and resolves with its time to first byte;
  * it throws on an error. `output()`: what that workerd printed so far. `EDGECHAT_V8_FLAGS` (read when this starts)
  * passes V8 flags to every workerd.

@@ -76,6 +76,20 @@ pub fn make_queue() {
     wasm_bindgen_futures::spawn_local(async {});
 }
 
+/// The request's log line (the JS handler's).
+#[derive(serde::Serialize)]
+struct LogLine<'a> {
+    request_id: &'a str,
+    route: &'a str,
+    model: &'a str,
+    status: u16,
+    outcome: &'a str,
+    input_tokens: f64,
+    output_tokens: f64,
+    cost_usd: f64,
+    duration_ms: f64,
+}
+
 /// The Worker's `fetch`: the JS handler's steps, in Rust.
 #[wasm_bindgen]
 pub fn handle(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) -> Promise {
@@ -157,14 +171,18 @@ async fn widget(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) 
         let _ = JsFuture::from(write(&writer, &frames.tail())).await;
         let _ = JsFuture::from(close(&writer)).await;
         let _ = JsFuture::from(drain(&r)).await;
-        console_log(&format!(
-            "{{\"request_id\":\"{id}\",\"route\":\"/api/chat\",\"model\":\"gpt-4o-mini\",\"status\":200,\"outcome\":\"{}\",\"input_tokens\":{},\"output_tokens\":{},\"cost_usd\":{},\"duration_ms\":{}}}",
-            if frames.ended() { "complete" } else { "truncated" },
-            frames.input(),
-            frames.output(),
-            frames.cost(),
-            now() - started,
-        ));
+        let line = LogLine {
+            request_id: &id,
+            route: "/api/chat",
+            model: "gpt-4o-mini",
+            status: 200,
+            outcome: if frames.ended() { "complete" } else { "truncated" },
+            input_tokens: frames.input(),
+            output_tokens: frames.output(),
+            cost_usd: frames.cost(),
+            duration_ms: now() - started,
+        };
+        console_log(&serde_json::to_string(&line).expect("a struct of strings and numbers serializes"));
         Ok::<_, JsValue>(JsValue::UNDEFINED)
     };
     let done = future_to_promise(async move {
