@@ -207,6 +207,14 @@ function startNodeReference(upUrl) {
 function paths({ upUrl, workerd, nodeEdge, nodeRef, portkey, text }) {
   const messages = (t) => [{ role: 'user', content: `${t} ${text}` }];
   const upstreamChat = (t) => ({ model: 'gpt-4o-mini', stream: true, messages: messages(t) });
+  // The widget work of a reference Worker at `base` (`/widget`), as the edge's /api/chat is asked for it.
+  const widgetWork = (base) => ({
+    url: `${base}/widget`,
+    format: 'widget',
+    server: 'workerd',
+    headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
+    body: (t) => ({ model: 'fast', messages: messages(t) }),
+  });
   const edgeRoutes = (base, runtime, server) => ({
     [`${runtime} edge /api/chat`]: {
       route: '/api/chat',
@@ -268,22 +276,10 @@ function paths({ upUrl, workerd, nodeEdge, nodeRef, portkey, text }) {
     },
     // The work of the edge's /api/chat written plainly in JS (reference-worker.mjs `/widget`; not among the targets):
     // what that work costs in this runtime, apart from how the edge does it.
-    'workerd JS widget work': {
-      url: `${workerd.urls.ref}/widget`,
-      format: 'widget',
-      server: 'workerd',
-      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
-      body: (t) => ({ model: 'fast', messages: messages(t) }),
-    },
+    'workerd JS widget work': widgetWork(workerd.urls.ref),
     // The same handler with its computing in Rust (bench/edge/wasm-floor; not among the targets): what that work
     // costs in wasm in this runtime when the wasm does nothing else.
-    'workerd wasm widget work': {
-      url: `${workerd.urls.floor}/widget`,
-      format: 'widget',
-      server: 'workerd',
-      headers: { origin: ORIGIN, 'x-edgechat-site-key': SITE_KEY },
-      body: (t) => ({ model: 'fast', messages: messages(t) }),
-    },
+    'workerd wasm widget work': widgetWork(workerd.urls.floor),
     ...edgeRoutes(workerd.urls.edge, 'workerd', 'workerd'),
     // --compare-pkg: an earlier build beside this one, in the same workerd (runtime `earlier`: not among the targets).
     ...(workerd.urls.earlier ? edgeRoutes(workerd.urls.earlier, 'earlier', 'workerd') : {}),

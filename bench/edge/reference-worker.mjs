@@ -167,12 +167,7 @@ export async function widget(req, env, ctx, work = jsWork) {
   mark('Prepared');
   const abort = new AbortController();
   mark('FetchCall');
-  const sent = fetch(`${env.UP}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
-    body: prepared.body,
-    signal: abort.signal,
-  });
+  const sent = post(`${env.UP}/v1/chat/completions`, prepared.body, abort.signal);
   mark('FetchReturned');
   let up;
   try {
@@ -187,8 +182,7 @@ export async function widget(req, env, ctx, work = jsWork) {
   mark('FirstChunk');
 
   const f = work.frames();
-  const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
-  const w = ts.writable.getWriter();
+  const [readable, w] = stream();
   mark('ResponseMade');
   w.write(f.first(id, first.done ? undefined : first.value));
   mark('Write');
@@ -221,7 +215,22 @@ export async function widget(req, env, ctx, work = jsWork) {
     );
   };
   ctx?.waitUntil(pump().catch(() => abort.abort()));
-  return respond(ts.readable, id, origin);
+  return respond(readable, id, origin);
+}
+
+/** `/widget`'s upstream request: the OpenAI chat request with `body`. */
+export const post = (url, body, signal) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
+    body,
+    signal,
+  });
+
+/** `/widget`'s response stream: [readable, writer]. */
+export function stream() {
+  const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
+  return [ts.readable, ts.writable.getWriter()];
 }
 
 /** `/widget`'s refusal: `status` with a JSON error. */

@@ -1,19 +1,11 @@
 // The runtime calls of the floor's Rust-driven handler (src/rust_io.rs), one per step, each what the JS handler
-// (../reference-worker.mjs `widget`) does at that step.
+// (../reference-worker.mjs `widget`) does at that step; the reference's own request, stream and responses are
+// handed in (worker-async.mjs).
 
 export const header = (req, name) => req.headers.get(name) ?? undefined;
 export const envText = (env, name) => (typeof env?.[name] === 'string' ? env[name] : undefined);
 export const bodyBytes = (req) => req.arrayBuffer().then((b) => new Uint8Array(b));
 export const uuid = () => crypto.randomUUID();
-
-export function post(url, body, signal) {
-  return fetch(url, {
-    method: 'POST',
-    headers: { authorization: 'Bearer sk-test-openai-0000', 'content-type': 'application/json' },
-    body: body.slice(),
-    signal,
-  });
-}
 
 export const status = (resp) => resp.status;
 export const reader = (resp) => resp.body.getReader();
@@ -23,11 +15,6 @@ export const drain = async (r) => {
   while (!(await r.read()).done);
 };
 
-/** [readable, writer] of a new stream, as the JS handler makes it. */
-export function stream() {
-  const ts = typeof IdentityTransformStream === 'function' ? new IdentityTransformStream() : new TransformStream();
-  return [ts.readable, ts.writable.getWriter()];
-}
 export const write = (w, bytes) => w.write(bytes.slice());
 export const close = (w) => w.close();
 

@@ -1,7 +1,7 @@
 // The wasm floor with its I/O driven from Rust (src/rust_io.rs `handle`), as the edge drives its own; served on
 // every path. worker.mjs is the same work with the I/O in the reference's JS.
 import wasm from './pkg/edgechat_wasm_floor_bg.wasm';
-import * as responses from './reference-worker.mjs';
+import * as reference from './reference-worker.mjs';
 import { handle, initSync, makeQueue } from './pkg/edgechat_wasm_floor.js';
 
 initSync({ module: wasm });
@@ -13,5 +13,5 @@ makeQueue();
 globalThis.queueMicrotask = queueMicrotask;
 
 export default {
-  fetch: (req, env, ctx) => handle(req, env, ctx, responses),
+  fetch: (req, env, ctx) => handle(req, env, ctx, reference),
 };

@@ -16,12 +16,10 @@ extern "C" {
     #[wasm_bindgen(js_name = bodyBytes)]
     fn body_bytes(req: &JsValue) -> Promise;
     fn uuid() -> String;
-    fn post(url: &str, body: &[u8], signal: &JsValue) -> Promise;
     fn status(resp: &JsValue) -> u16;
     fn reader(resp: &JsValue) -> JsValue;
     fn read(reader: &JsValue) -> Promise;
     fn drain(reader: &JsValue) -> Promise;
-    fn stream() -> Array;
     fn write(writer: &JsValue, bytes: &[u8]) -> Promise;
     fn close(writer: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = waitUntil)]
@@ -35,12 +33,17 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// The reference's responses (`reference-worker.mjs` `refuse` and `respond`), handed in by `worker-async.mjs`.
-    pub type Responses;
+    /// The reference's own pieces (`reference-worker.mjs`: its upstream request, response stream, refusal and
+    /// response), handed in by `worker-async.mjs`.
+    pub type Reference;
     #[wasm_bindgen(method)]
-    fn refuse(this: &Responses, status: u16, message: &str) -> JsValue;
+    fn post(this: &Reference, url: &str, body: Uint8Array, signal: &JsValue) -> Promise;
     #[wasm_bindgen(method)]
-    fn respond(this: &Responses, readable: &JsValue, id: &str, origin: Option<String>) -> JsValue;
+    fn stream(this: &Reference) -> Array;
+    #[wasm_bindgen(method)]
+    fn refuse(this: &Reference, status: u16, message: &str) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn respond(this: &Reference, readable: &JsValue, id: &str, origin: Option<String>) -> JsValue;
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     fn console_log(s: &str);
     #[wasm_bindgen(js_namespace = Date)]
@@ -92,24 +95,24 @@ struct LogLine<'a> {
 
 /// The Worker's `fetch`: the JS handler's steps, in Rust.
 #[wasm_bindgen]
-pub fn handle(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) -> Promise {
-    future_to_promise(async move { Ok(widget(req, env, ctx, responses).await) })
+pub fn handle(req: JsValue, env: JsValue, ctx: JsValue, reference: Reference) -> Promise {
+    future_to_promise(async move { Ok(widget(req, env, ctx, reference).await) })
 }
 
-async fn widget(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) -> JsValue {
+async fn widget(req: JsValue, env: JsValue, ctx: JsValue, reference: Reference) -> JsValue {
     let started = now();
     let mut marks = Marks(env_text(&env, "MARKS").map(|_| vec![("Start", started)]));
     let id = uuid();
     let origin = header(&req, "origin");
     if header(&req, "x-edgechat-site-key").as_deref() != Some(SITE_KEY) {
-        return responses.refuse(401, "unknown site key");
+        return reference.refuse(401, "unknown site key");
     }
     if origin.as_deref().is_some_and(|o| !o.starts_with(ORIGIN_PREFIX)) {
-        return responses.refuse(403, "origin not allowed");
+        return reference.refuse(403, "origin not allowed");
     }
     marks.mark("Headers");
     let Ok(body) = JsFuture::from(body_bytes(&req)).await else {
-        return responses.refuse(400, "could not read the body");
+        return reference.refuse(400, "could not read the body");
     };
     let body = Uint8Array::from(body).to_vec();
     marks.mark("BodyRead");
@@ -118,22 +121,22 @@ async fn widget(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) 
         Err(e) => {
             let s = e.as_string().unwrap_or_default();
             let (status, message) = s.split_once(' ').unwrap_or(("400", "bad request"));
-            return responses.refuse(status.parse().unwrap_or(400), message);
+            return reference.refuse(status.parse().unwrap_or(400), message);
         }
     };
     marks.mark("Prepared");
     let controller = abort_controller();
     let url = format!("{}/v1/chat/completions", env_text(&env, "UP").unwrap_or_default());
     marks.mark("FetchCall");
-    let sent = post(&url, &upstream_body, &signal_of(&controller));
+    let sent = reference.post(&url, Uint8Array::from(&upstream_body[..]), &signal_of(&controller));
     marks.mark("FetchReturned");
     let up = match JsFuture::from(sent).await {
         Ok(r) => r,
-        Err(_) => return responses.refuse(502, "upstream unreachable"),
+        Err(_) => return reference.refuse(502, "upstream unreachable"),
     };
     marks.mark("UpstreamHeaders");
     if status(&up) != 200 {
-        return responses.refuse(502, &format!("upstream {}", status(&up)));
+        return reference.refuse(502, &format!("upstream {}", status(&up)));
     }
     let r = reader(&up);
     let first = JsFuture::from(read(&r)).await;
@@ -141,18 +144,18 @@ async fn widget(req: JsValue, env: JsValue, ctx: JsValue, responses: Responses) 
     let first = match first {
         Ok(v) if v.is_undefined() => None,
         Ok(v) => Some(Uint8Array::from(v).to_vec()),
-        Err(_) => return responses.refuse(502, "upstream failed"),
+        Err(_) => return reference.refuse(502, "upstream failed"),
     };
 
     let mut frames = Frames::new();
-    let pair = stream();
+    let pair = reference.stream();
     let (readable, writer) = (pair.get(0), pair.get(1));
     marks.mark("ResponseMade");
-    let Ok(start) = frames.first(&id, first) else { return responses.refuse(502, "upstream sent a malformed event") };
+    let Ok(start) = frames.first(&id, first) else { return reference.refuse(502, "upstream sent a malformed event") };
     let first_write = write(&writer, &start);
     marks.mark("Write");
     marks.print();
-    let response = responses.respond(&readable, &id, origin);
+    let response = reference.respond(&readable, &id, origin);
     let pump = async move {
         let _ = JsFuture::from(first_write).await;
         while !frames.ended() {
