@@ -47,7 +47,14 @@ struct StreamOptions {
 #[wasm_bindgen]
 pub fn prepare(body: &[u8]) -> Result<Vec<u8>, JsValue> {
     let refuse = |status: u16, message: &str| JsValue::from_str(&format!("{status} {message}"));
-    let parsed: WidgetBody = serde_json::from_slice(body).map_err(|_| refuse(400, "the body is not JSON"))?;
+    // JSON of the wrong shape (a message without a string role or content) is the JS's `message` refusal.
+    let parsed: WidgetBody = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            refuse(400, "message")
+        } else {
+            refuse(400, "the body is not JSON")
+        }
+    })?;
     let messages = parsed.messages.unwrap_or_default();
     if messages.is_empty() || messages.len() > 100 {
         return Err(refuse(400, "messages"));
@@ -155,11 +162,21 @@ impl Frames {
     }
 
     fn text(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), JsValue> {
-        self.buf.extend_from_slice(chunk);
+        // The buffer is taken while its events are read, so each is read in place (frames are written meanwhile).
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.extend_from_slice(chunk);
         let mut from = 0;
-        while let Some(cut) = self.buf[from..].windows(2).position(|w| w == b"\n\n") {
-            let event = self.buf[from..from + cut].to_vec();
-            from += cut + 2;
+        let result = self.events(&buf, &mut from, out);
+        buf.drain(..from);
+        self.buf = buf;
+        result
+    }
+
+    /// Reads the whole events of `buf` from `from` on (moving `from` past each), writing their frames to `out`.
+    fn events(&mut self, buf: &[u8], from: &mut usize, out: &mut Vec<u8>) -> Result<(), JsValue> {
+        while let Some(cut) = buf[*from..].windows(2).position(|w| w == b"\n\n") {
+            let event = &buf[*from..*from + cut];
+            *from += cut + 2;
             for line in event.split(|&b| b == b'\n') {
                 let Some(data) = line.strip_prefix(b"data:") else { continue };
                 let data = data.trim_ascii();
@@ -183,7 +200,6 @@ impl Frames {
                 }
             }
         }
-        self.buf.drain(..from);
         Ok(())
     }
 
